@@ -1,0 +1,215 @@
+/*
+ * @file prof_world.h
+ * The world: every provider profile, the scenario that maps profiles to MX
+ * addresses, and the sender/recipient facts the scenario declares.  Built
+ * once by prof_load_scenario() (or by hand in tests), then shared read-only
+ * by every worker.  Nothing here changes after start.
+ *
+ * Ownership: a world owns all its strings and arrays; prof_world_free()
+ * releases everything.  Addresses are IPv4 in host byte order.
+ */
+#ifndef PROF_WORLD_H
+#define PROF_WORLD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim_kinds.h"
+
+#define PROF_MAX_PROFILES	64	/* profiles per scenario */
+#define PROF_MAX_EXT		16	/* EHLO extensions per profile */
+
+/* One reply of a profile: what to answer for one reply kind. */
+struct prof_reply {
+	uint16_t	 code;		/* 200..599 */
+	char		*enhanced;	/* "4.7.28", or "" for none */
+	char		*text;		/* template, see smtp_reply.h */
+	enum sim_stage	 stage;		/* where a policy kind is answered */
+	bool		 enabled;	/* policy kinds: false = never fires */
+	bool		 close;		/* close after sending (421 always does) */
+};
+
+/* Limits over the four windows; 0 means unlimited. */
+struct prof_windows {
+	uint32_t	 max[SIM_WIN__COUNT];
+};
+
+/* Counters kept per identity: messages and recipients over windows. */
+struct prof_rate {
+	struct prof_windows messages;
+	struct prof_windows recipients;
+};
+
+/* New-IP warm-up: allowed messages per simulated day grow with age. */
+struct prof_warmup {
+	uint32_t	 days;		/* 0 = no warm-up; ramp lasts this long */
+	uint32_t	 first_day;	/* messages allowed on day 0 */
+	double		 growth;	/* factor per day (>= 1.0) */
+};
+
+/* Reputation model: one score per (provider, IP) and (provider, domain). */
+struct prof_reputation {
+	double		 initial;	/* score of a new sender (0..max) */
+	double		 max;		/* ceiling */
+	double		 recover_per_hour; /* simulated-hour recovery */
+	double		 temp_below;	/* score below this: reputation.temp */
+	double		 block_below;	/* score below this: reputation.block */
+	double		 pen_user_unknown; /* per recipient to an unknown user */
+	double		 pen_auth_fail;	/* per message failing SPF and DKIM */
+	double		 pen_spike;	/* per message beyond the spike line */
+	double		 pen_rate;	/* per reply of a rate limit */
+	double		 spike_factor;	/* minute volume above factor x hourly
+					 * average per minute is a spike */
+	uint32_t	 spike_min;	/* ... and above this many per minute */
+};
+
+struct prof_limits {
+	uint32_t	 conns_per_ip;	/* concurrent connections per IP */
+	struct prof_windows conn_rate;	/* new connections per IP */
+	uint32_t	 msgs_per_conn;	/* messages per connection */
+	uint32_t	 rcpts_per_msg;	/* recipients per message */
+	uint64_t	 max_size;	/* bytes; also EHLO SIZE */
+	struct prof_rate per_ip;	/* per (provider, sending IP) */
+	struct prof_rate per_domain;	/* per (provider, sender domain) */
+	struct prof_windows per_recipient; /* messages per recipient */
+	struct prof_warmup warmup;
+};
+
+struct prof_profile {
+	char		*name;		/* "gmail" */
+	char		*file;		/* where it was loaded from */
+	char		**domains;	/* recipient domains served */
+	size_t		 ndomains;
+	char		**mx_hosts;	/* MX host names; [0] is the greeting name */
+	size_t		 nmx_hosts;
+	char		*ext[PROF_MAX_EXT]; /* EHLO extensions, e.g. "PIPELINING";
+					 * SIZE is added from limits.max_size */
+	size_t		 next;
+	char		*trailer;	/* template appended to every reply text
+					 * except EHLO, e.g. " {session} - gsmtp" */
+	uint32_t	 wrap;		/* wrap reply text at this many columns
+					 * into a multi-line reply; 0 = never */
+	struct prof_limits limits;
+	struct prof_reputation rep;
+	struct prof_reply replies[SIM_RK__COUNT];
+};
+
+/* Authentication facts the scenario declares for a sender domain. */
+enum prof_auth {
+	PROF_AUTH_NONE = 0,
+	PROF_AUTH_PASS,
+	PROF_AUTH_FAIL
+};
+
+struct prof_sender {
+	char		*domain;	/* lower case */
+	enum prof_auth	 spf;
+	enum prof_auth	 dkim;
+	enum prof_auth	 dmarc;
+};
+
+/* An address block served by one profile. */
+struct prof_block {
+	uint32_t	 addr;		/* network address */
+	uint32_t	 mask;		/* netmask */
+	uint32_t	 profile;	/* index into world.profiles */
+};
+
+struct prof_cidr {
+	uint32_t	 addr;
+	uint32_t	 mask;
+};
+
+struct prof_world {
+	char		*file;		/* scenario path, "" when built by hand */
+	uint64_t	 seed;
+	double		 time_scale;	/* simulated seconds per real second */
+	uint64_t	 start_ms;	/* simulated epoch at start (Unix ms) */
+	uint16_t	 port;		/* TCP port of every MX */
+	uint32_t	 workers;	/* 0 = one per core */
+	uint32_t	 idle_timeout_s; /* real seconds without input -> 421 4.4.2 */
+	uint32_t	 session_timeout_s; /* real seconds per session, total */
+	uint32_t	 max_errors;	/* protocol errors before 421 */
+	char		*event_log;	/* JSON Lines path, NULL = none */
+
+	struct prof_profile *profiles[PROF_MAX_PROFILES];
+	size_t		 nprofiles;
+	struct prof_block *blocks;	/* MX address blocks, most specific wins */
+	size_t		 nblocks;
+
+	struct prof_sender *senders;	/* declared sender domains */
+	size_t		 nsenders;
+	struct prof_sender default_sender; /* for undeclared domains */
+	struct prof_cidr *blocklist;	/* blocklisted client IPs */
+	size_t		 nblocklist;
+	char		**unknown_rcpts; /* fnmatch(3) patterns, lower case */
+	size_t		 nunknown_rcpts;
+};
+
+/**
+ * Allocate an empty world with the scenario defaults (seed 1, scale 1,
+ * port 2525, idle 300 s, session 1800 s, 10 errors, everything passes
+ * authentication by default).
+ * @return a world, or NULL when out of memory.
+ */
+struct prof_world *prof_world_new(void);
+
+/** Free a world and everything it owns; NULL is accepted. */
+void prof_world_free(struct prof_world *w);
+
+/**
+ * Allocate a profile filled with defaults: no limits, the reputation model
+ * off (initial = max = 100, no penalties), every reply kind at its
+ * sim_kind_info() default, policy kinds disabled.
+ * @param name  profile name, copied.
+ * @return a profile, or NULL when out of memory.
+ */
+struct prof_profile *prof_profile_new(const char *name);
+
+/** Free a profile; NULL is accepted. */
+void prof_profile_free(struct prof_profile *p);
+
+/**
+ * Set one reply of a profile (copies the strings) and enable it.
+ * @return 0, or -ENOMEM.
+ */
+int prof_set_reply(struct prof_profile *p, enum sim_rk rk, uint16_t code,
+    const char *enhanced, const char *text, enum sim_stage stage);
+
+/**
+ * Add a profile to the world (the world takes ownership).
+ * @return the profile's index, or -ENOSPC when PROF_MAX_PROFILES are in.
+ */
+int prof_world_add_profile(struct prof_world *w, struct prof_profile *p);
+
+/**
+ * Serve @p addr/@p prefix with profile @p profile.
+ * @return 0, -EINVAL (bad prefix or profile index), or -ENOMEM.
+ */
+int prof_world_add_block(struct prof_world *w, uint32_t addr, unsigned prefix,
+    uint32_t profile);
+
+/** @return the profile index serving local address @p addr, or -1. */
+int prof_world_lookup(const struct prof_world *w, uint32_t addr);
+
+/** @return the facts for @p domain (lower case), or the default sender. */
+const struct prof_sender *prof_world_sender(const struct prof_world *w,
+    const char *domain);
+
+/** @return true when client @p addr is on the scenario's blocklist. */
+bool prof_world_blocklisted(const struct prof_world *w, uint32_t addr);
+
+/** @return true when recipient @p addr (lower case) is declared unknown. */
+bool prof_world_rcpt_unknown(const struct prof_world *w, const char *addr);
+
+/** @return number of addresses all blocks cover (overlaps counted twice). */
+uint64_t prof_world_naddrs(const struct prof_world *w);
+
+/**
+ * Parse "a.b.c.d" or "a.b.c.d/n" into address and prefix length.
+ * @return 0, or -EINVAL.
+ */
+int prof_parse_cidr(const char *s, uint32_t *addr, unsigned *prefix);
+
+#endif /* PROF_WORLD_H */

@@ -1,0 +1,184 @@
+/*
+ * DESCRIPTION
+ *	Names and built-in defaults of stages, windows and reply kinds.
+ *	Defaults are plain RFC 5321 / RFC 3463 replies; profiles override
+ *	them with their provider's own texts.
+ *
+ * DIAGNOSTICS
+ *	Panics (abort) on an out-of-range kind, stage or window.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_kinds.h"
+
+#define POL(name, code, enh, text, stage) { name, code, enh, text, stage }
+
+static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
+	[SIM_RK_GREETING] = { "ok.greeting", 220, "", "{host} ESMTP ready",
+	    SIM_STAGE_CONNECT },
+	[SIM_RK_EHLO] = { "ok.ehlo", 250, "", "{host} Hello [{ip}]",
+	    SIM_STAGE_EHLO },
+	[SIM_RK_HELO] = { "ok.helo", 250, "", "{host} Hello [{ip}]",
+	    SIM_STAGE_EHLO },
+	[SIM_RK_MAIL_OK] = { "ok.mail", 250, "2.1.0", "Sender OK",
+	    SIM_STAGE_MAIL },
+	[SIM_RK_RCPT_OK] = { "ok.rcpt", 250, "2.1.5", "Recipient OK",
+	    SIM_STAGE_RCPT },
+	[SIM_RK_DATA_GO] = { "ok.data", 354, "",
+	    "Start mail input; end with <CRLF>.<CRLF>", SIM_STAGE_DATA },
+	[SIM_RK_DATA_OK] = { "ok.message", 250, "2.0.0", "OK: queued",
+	    SIM_STAGE_EOD },
+	[SIM_RK_QUIT] = { "ok.quit", 221, "2.0.0", "{host} closing connection",
+	    SIM_STAGE_OTHER },
+	[SIM_RK_RSET] = { "ok.rset", 250, "2.0.0", "OK", SIM_STAGE_OTHER },
+	[SIM_RK_NOOP] = { "ok.noop", 250, "2.0.0", "OK", SIM_STAGE_OTHER },
+	[SIM_RK_VRFY] = { "ok.vrfy", 252, "2.5.0",
+	    "Cannot VRFY user, but will accept message and attempt delivery",
+	    SIM_STAGE_OTHER },
+	[SIM_RK_HELP] = { "ok.help", 214, "2.0.0",
+	    "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP",
+	    SIM_STAGE_OTHER },
+	[SIM_RK_UNKNOWN_CMD] = { "protocol.unknown_command", 500, "5.5.1",
+	    "Command unrecognized", SIM_STAGE_OTHER },
+	[SIM_RK_UNIMPL_CMD] = { "protocol.not_implemented", 502, "5.5.1",
+	    "Command not implemented", SIM_STAGE_OTHER },
+	[SIM_RK_SYNTAX] = { "protocol.syntax", 501, "5.5.4",
+	    "Syntax error in parameters or arguments", SIM_STAGE_OTHER },
+	[SIM_RK_BAD_SEQ] = { "protocol.bad_sequence", 503, "5.5.1",
+	    "Bad sequence of commands", SIM_STAGE_OTHER },
+	[SIM_RK_BAD_PARAM] = { "protocol.bad_parameter", 555, "5.5.4",
+	    "MAIL FROM/RCPT TO parameters not recognized or not implemented",
+	    SIM_STAGE_OTHER },
+	[SIM_RK_LINE_TOO_LONG] = { "protocol.line_too_long", 500, "5.5.2",
+	    "Line too long", SIM_STAGE_OTHER },
+	[SIM_RK_DATA_LINE_TOO_LONG] = { "protocol.text_line_too_long", 500,
+	    "5.5.2", "Message text line longer than 1000 octets",
+	    SIM_STAGE_EOD },
+	[SIM_RK_NO_VALID_RCPT] = { "protocol.no_valid_recipients", 554,
+	    "5.5.1", "No valid recipients", SIM_STAGE_DATA },
+	[SIM_RK_TIMEOUT] = { "protocol.timeout", 421, "4.4.2",
+	    "{host} Timeout - closing connection", SIM_STAGE_OTHER },
+	[SIM_RK_TOO_MANY_ERRORS] = { "protocol.too_many_errors", 421, "4.7.0",
+	    "{host} Too many errors, closing connection", SIM_STAGE_OTHER },
+	[SIM_RK_SHUTDOWN] = { "protocol.shutdown", 421, "4.3.2",
+	    "{host} Service shutting down, closing connection",
+	    SIM_STAGE_OTHER },
+	[SIM_RK_NO_MX] = { "protocol.no_mx", 554, "5.3.2",
+	    "No mail service at this address", SIM_STAGE_CONNECT },
+
+	[SIM_RK_CONN_LIMIT] = POL("conn.limit", 421, "4.7.0",
+	    "Too many concurrent connections from {ip}, closing connection",
+	    SIM_STAGE_CONNECT),
+	[SIM_RK_CONN_RATE] = POL("conn.rate", 421, "4.7.0",
+	    "Too many connections from {ip}, try again later",
+	    SIM_STAGE_CONNECT),
+	[SIM_RK_CONN_MESSAGES] = POL("conn.messages", 421, "4.7.0",
+	    "Too many messages in this connection, closing transmission channel",
+	    SIM_STAGE_MAIL),
+	[SIM_RK_BLOCKLIST] = POL("blocklist", 554, "5.7.1",
+	    "Service unavailable; client host [{ip}] blocked",
+	    SIM_STAGE_CONNECT),
+	[SIM_RK_REP_BLOCK] = POL("reputation.block", 550, "5.7.1",
+	    "Message blocked due to sender reputation", SIM_STAGE_MAIL),
+	[SIM_RK_REP_TEMP] = POL("reputation.temp", 421, "4.7.0",
+	    "Try again later, closing connection", SIM_STAGE_MAIL),
+	[SIM_RK_AUTH_BLOCK] = POL("auth.block", 550, "5.7.26",
+	    "Unauthenticated email is not accepted", SIM_STAGE_EOD),
+	[SIM_RK_AUTH_MISSING] = POL("auth.missing", 421, "4.7.26",
+	    "Unauthenticated email is rate limited, try again later",
+	    SIM_STAGE_EOD),
+	[SIM_RK_WARMUP] = POL("warmup", 451, "4.7.500",
+	    "Server busy, please try again later from [{ip}]", SIM_STAGE_MAIL),
+	[SIM_RK_DAILY_CAP] = POL("daily_cap", 421, "4.7.0",
+	    "Daily sending limit of {limit} exceeded, try again later",
+	    SIM_STAGE_MAIL),
+	[SIM_RK_RATE_IP] = POL("rate.ip", 421, "4.7.26",
+	    "Email rate limit exceeded, try again later", SIM_STAGE_MAIL),
+	[SIM_RK_RATE_DOMAIN] = POL("rate.domain", 421, "4.7.26",
+	    "Email rate limit exceeded, try again later", SIM_STAGE_MAIL),
+	[SIM_RK_RATE_RECIPIENT] = POL("rate.recipient", 450, "4.2.1",
+	    "The recipient is receiving mail too quickly, try again later",
+	    SIM_STAGE_RCPT),
+	[SIM_RK_RCPTS_TOO_MANY] = POL("rcpts.too_many", 452, "4.5.3",
+	    "Too many recipients", SIM_STAGE_RCPT),
+	[SIM_RK_SIZE] = POL("size", 552, "5.3.4",
+	    "Message size exceeds fixed maximum message size of {limit} bytes",
+	    SIM_STAGE_MAIL),
+	[SIM_RK_USER_UNKNOWN] = POL("user.unknown", 550, "5.1.1",
+	    "{addr}: Recipient address rejected: User unknown",
+	    SIM_STAGE_RCPT),
+};
+
+static const char *const stage_names[SIM_STAGE__COUNT] = {
+	"connect", "ehlo", "mail", "rcpt", "data", "eod", "other"
+};
+
+static const char *const window_names[SIM_WIN__COUNT] = {
+	"second", "minute", "hour", "day"
+};
+
+static const uint64_t window_ms[SIM_WIN__COUNT] = {
+	1000ULL, 60000ULL, 3600000ULL, 86400000ULL
+};
+
+/* sim_kind_info - static description of a reply kind */
+const struct sim_kind_info *
+sim_kind_info(enum sim_rk rk)
+{
+	if ((unsigned)rk >= SIM_RK__COUNT)
+		abort();
+	return &kinds[rk];
+}
+
+/* sim_kind_by_name - reply kind from its YAML name */
+int
+sim_kind_by_name(const char *name)
+{
+	int i;
+
+	for (i = 0; i < SIM_RK__COUNT; i++)
+		if (strcmp(kinds[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* sim_stage_name - name of a stage */
+const char *
+sim_stage_name(enum sim_stage st)
+{
+	if ((unsigned)st >= SIM_STAGE__COUNT)
+		abort();
+	return stage_names[st];
+}
+
+/* sim_stage_by_name - stage from its name */
+int
+sim_stage_by_name(const char *name)
+{
+	int i;
+
+	for (i = 0; i < SIM_STAGE__COUNT; i++)
+		if (strcmp(stage_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* sim_window_name - name of a window */
+const char *
+sim_window_name(enum sim_window w)
+{
+	if ((unsigned)w >= SIM_WIN__COUNT)
+		abort();
+	return window_names[w];
+}
+
+/* sim_window_ms - length of a window in simulated ms */
+uint64_t
+sim_window_ms(enum sim_window w)
+{
+	if ((unsigned)w >= SIM_WIN__COUNT)
+		abort();
+	return window_ms[w];
+}

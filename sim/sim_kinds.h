@@ -1,0 +1,127 @@
+/*
+ * @file sim_kinds.h
+ * Enumerations shared by every part of the engine: SMTP stages, rate
+ * windows and reply kinds.  A reply kind names *why* a reply is sent
+ * ("rate.ip", "user.unknown", "ok.mail", ...).  Each profile holds one
+ * reply (code, enhanced code, text, stage) per kind, so replies are keyed
+ * by provider and reason, never by code alone.  The static table behind
+ * sim_kind_info() gives each kind its YAML name and built-in default.
+ */
+#ifndef SIM_KINDS_H
+#define SIM_KINDS_H
+
+#include <stdint.h>
+
+/* SMTP stages at which the policy is asked, in session order. */
+enum sim_stage {
+	SIM_STAGE_CONNECT = 0,	/* before the greeting */
+	SIM_STAGE_EHLO,		/* EHLO or HELO */
+	SIM_STAGE_MAIL,		/* MAIL FROM */
+	SIM_STAGE_RCPT,		/* RCPT TO */
+	SIM_STAGE_DATA,		/* DATA command (before 354) */
+	SIM_STAGE_EOD,		/* end of DATA (the final dot) */
+	SIM_STAGE_OTHER,	/* RSET, NOOP, QUIT, VRFY, HELP, protocol errors */
+	SIM_STAGE__COUNT
+};
+
+/* Sliding windows over which rates are counted (simulated time). */
+enum sim_window {
+	SIM_WIN_SECOND = 0,
+	SIM_WIN_MINUTE,
+	SIM_WIN_HOUR,
+	SIM_WIN_DAY,
+	SIM_WIN__COUNT
+};
+
+/*
+ * Reply kinds.  Order matters only in that SIM_RK__POLICY_FIRST ..
+ * SIM_RK__POLICY_LAST are the kinds the policy engine can return.
+ */
+enum sim_rk {
+	/* success and informational replies */
+	SIM_RK_GREETING = 0,	/* 220 banner */
+	SIM_RK_EHLO,		/* 250 first line of the EHLO reply */
+	SIM_RK_HELO,		/* 250 HELO reply */
+	SIM_RK_MAIL_OK,		/* 250 2.1.0 */
+	SIM_RK_RCPT_OK,		/* 250 2.1.5 */
+	SIM_RK_DATA_GO,		/* 354 */
+	SIM_RK_DATA_OK,		/* 250 2.0.0 message accepted */
+	SIM_RK_QUIT,		/* 221 2.0.0 */
+	SIM_RK_RSET,		/* 250 2.0.0 */
+	SIM_RK_NOOP,		/* 250 2.0.0 */
+	SIM_RK_VRFY,		/* 252 2.5.0 */
+	SIM_RK_HELP,		/* 214 2.0.0 */
+
+	/* protocol errors (RFC 5321) */
+	SIM_RK_UNKNOWN_CMD,	/* 500 5.5.1 command unrecognized */
+	SIM_RK_UNIMPL_CMD,	/* 502 5.5.1 command not implemented */
+	SIM_RK_SYNTAX,		/* 501 5.5.4 syntax error in parameters */
+	SIM_RK_BAD_SEQ,		/* 503 5.5.1 bad sequence of commands */
+	SIM_RK_BAD_PARAM,	/* 555 5.5.4 MAIL/RCPT parameter not recognized */
+	SIM_RK_LINE_TOO_LONG,	/* 500 5.5.2 command line too long */
+	SIM_RK_DATA_LINE_TOO_LONG, /* 500 5.5.2 text line too long (at EOD) */
+	SIM_RK_NO_VALID_RCPT,	/* 554 5.5.1 DATA without valid recipients */
+	SIM_RK_TIMEOUT,		/* 421 4.4.2 idle timeout, closes */
+	SIM_RK_TOO_MANY_ERRORS,	/* 421 4.7.0 too many errors, closes */
+	SIM_RK_SHUTDOWN,	/* 421 4.3.2 server shutting down, closes */
+	SIM_RK_NO_MX,		/* 554 5.3.2 no MX configured at this address */
+
+	/* policy verdicts */
+	SIM_RK_CONN_LIMIT,	/* "conn.limit": concurrent connections per IP */
+	SIM_RK_CONN_RATE,	/* "conn.rate": connection rate per IP */
+	SIM_RK_CONN_MESSAGES,	/* "conn.messages": messages per connection */
+	SIM_RK_BLOCKLIST,	/* "blocklist": client IP on the scenario list */
+	SIM_RK_REP_BLOCK,	/* "reputation.block" */
+	SIM_RK_REP_TEMP,	/* "reputation.temp" */
+	SIM_RK_AUTH_BLOCK,	/* "auth.block": unauthenticated, reputation gone */
+	SIM_RK_AUTH_MISSING,	/* "auth.missing": neither SPF nor DKIM passes */
+	SIM_RK_WARMUP,		/* "warmup": new IP above its ramp-up volume */
+	SIM_RK_DAILY_CAP,	/* "daily_cap": a day window exceeded */
+	SIM_RK_RATE_IP,		/* "rate.ip": per sending IP */
+	SIM_RK_RATE_DOMAIN,	/* "rate.domain": per sender domain */
+	SIM_RK_RATE_RECIPIENT,	/* "rate.recipient": per recipient mailbox */
+	SIM_RK_RCPTS_TOO_MANY,	/* "rcpts.too_many": recipients per message */
+	SIM_RK_SIZE,		/* "size": message larger than the limit */
+	SIM_RK_USER_UNKNOWN,	/* "user.unknown": recipient does not exist */
+	SIM_RK__COUNT
+};
+
+#define SIM_RK__POLICY_FIRST	SIM_RK_CONN_LIMIT
+#define SIM_RK__POLICY_LAST	SIM_RK_USER_UNKNOWN
+
+/* Static description of a reply kind: its name and built-in default. */
+struct sim_kind_info {
+	const char	*name;		/* YAML key and event-log reason */
+	uint16_t	 code;		/* default reply code */
+	const char	*enhanced;	/* default enhanced code, "" for none */
+	const char	*text;		/* default text template */
+	enum sim_stage	 stage;		/* default stage (policy kinds) */
+};
+
+/**
+ * Describe a reply kind.
+ * @param rk  a kind below SIM_RK__COUNT (anything else panics).
+ * @return    the static description; never NULL.
+ */
+const struct sim_kind_info *sim_kind_info(enum sim_rk rk);
+
+/**
+ * Find a reply kind by its YAML name ("rate.ip", "ok.mail", ...).
+ * @return the kind, or -1 when no kind has that name.
+ */
+int sim_kind_by_name(const char *name);
+
+/** @return the stage's name ("connect", "ehlo", "mail", "rcpt", "data",
+ *  "eod", "other"). */
+const char *sim_stage_name(enum sim_stage st);
+
+/** @return the stage named @p name, or -1. */
+int sim_stage_by_name(const char *name);
+
+/** @return the window's name ("second", "minute", "hour", "day"). */
+const char *sim_window_name(enum sim_window w);
+
+/** @return the window's length in simulated milliseconds. */
+uint64_t sim_window_ms(enum sim_window w);
+
+#endif /* SIM_KINDS_H */

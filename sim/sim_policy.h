@@ -1,0 +1,81 @@
+/*
+ * @file sim_policy.h
+ * The policy and reputation engine: no I/O.  The SMTP session calls it at
+ * connect, EHLO, MAIL, RCPT, DATA and end of DATA with the facts known then;
+ * it answers which reply kind to send (the profile turns the kind into code,
+ * enhanced code and text).  All provider behaviour is data in the profile:
+ * a check fires only when its reply kind is enabled, and only at the stage
+ * the profile gives that reply.
+ *
+ * Accepting commits the counts (connections at connect, messages and
+ * recipients at end of DATA); a refusal commits nothing but the
+ * reputation penalties the profile defines.
+ */
+#ifndef SIM_POLICY_H
+#define SIM_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prof_world.h"
+#include "sim_state.h"
+
+/* Returned kind meaning "no objection": the session sends its success
+ * reply for the stage. */
+#define SIM_RK_ACCEPT	SIM_RK__COUNT
+
+/* What the session knows at a stage. */
+struct sim_facts {
+	uint32_t	 prof;		/* profile index */
+	uint32_t	 mx_ip;		/* local address */
+	uint32_t	 client_ip;	/* peer address */
+	const char	*helo;		/* EHLO/HELO argument, NULL before */
+	const char	*sender_domain;	/* lower case; NULL before MAIL or <> */
+	const char	*rcpt;		/* RCPT: the recipient, lower case */
+	const char *const *rcpts;	/* EOD: accepted recipients */
+	size_t		 nrcpts;	/* EOD: their number */
+	uint64_t	 size;		/* MAIL: declared SIZE (0 = none);
+					 * EOD: bytes received */
+	uint32_t	 msgs_in_conn;	/* messages accepted earlier on this
+					 * connection */
+	uint32_t	 rcpts_in_txn;	/* recipients accepted so far */
+};
+
+struct sim_verdict {
+	enum sim_rk	 rk;		/* SIM_RK_ACCEPT or a policy kind */
+	uint64_t	 limit;		/* the limit that fired, for {limit} */
+};
+
+/**
+ * Decide the reply at a stage.  At SIM_STAGE_CONNECT an accepted
+ * connection is counted as open (release it with sim_policy_release()).
+ * At SIM_STAGE_EOD an accepted message is counted for the IP, the sender
+ * domain and every recipient.  RCPT to an unknown user and messages failing
+ * authentication cost reputation.
+ * @param now  simulated ms.
+ */
+void sim_policy_decide(const struct prof_world *w, struct sim_state *st,
+    enum sim_stage stage, const struct sim_facts *f, uint64_t now,
+    struct sim_verdict *v);
+
+/** A connection accepted at SIM_STAGE_CONNECT has closed. */
+void sim_policy_release(const struct prof_world *w, struct sim_state *st,
+    const struct sim_facts *f, uint64_t now);
+
+/**
+ * @return the reputation score of an identity brought forward to @p now
+ * (the profile's initial score when untracked).
+ */
+double sim_policy_reputation(const struct prof_world *w, struct sim_state *st,
+    enum sim_key_kind kind, uint32_t prof, uint32_t ip, const char *str,
+    uint64_t now);
+
+/**
+ * Set the reputation score of an identity (control API, tests).
+ * @return 0, or -ENOMEM when the state is full.
+ */
+int sim_policy_set_reputation(const struct prof_world *w, struct sim_state *st,
+    enum sim_key_kind kind, uint32_t prof, uint32_t ip, const char *str,
+    uint64_t now, double score);
+
+#endif /* SIM_POLICY_H */

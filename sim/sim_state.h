@@ -1,0 +1,118 @@
+/*
+ * @file sim_state.h
+ * Rate and reputation state of the policy engine: one entry per tracked
+ * identity -- (provider, sending IP), (provider, sender domain) or
+ * (provider, recipient) -- holding sliding-window counters, the number of
+ * open connections and a reputation score.  Shared by all workers: the
+ * table is split into lock stripes, and an entry is used only between
+ * sim_state_get() and sim_state_put(), holding exactly one stripe lock.
+ * Never hold two entries at once (that is what keeps it deadlock-free).
+ *
+ * Memory is bounded: entries come from a pool sized at creation; entries
+ * idle for longer than the idle time and with no open connection expire;
+ * when the pool is full the least recently touched idle entry in the
+ * stripe is reused, and failing that sim_state_get() returns NULL (the
+ * caller then treats the identity as new and untracked).
+ *
+ * Windows are sliding-window counters: the current and previous fixed
+ * window, the previous weighted by how much of it still overlaps the
+ * sliding window.  Exact while the previous window is empty.
+ */
+#ifndef SIM_STATE_H
+#define SIM_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim_kinds.h"
+
+enum sim_key_kind {
+	SIM_KEY_IP = 0,		/* sending IP */
+	SIM_KEY_DOMAIN,		/* sender (MAIL FROM) domain */
+	SIM_KEY_RCPT,		/* recipient address */
+	SIM_KEY__COUNT
+};
+
+struct sim_win {
+	uint32_t	 idx;		/* index of the current fixed window */
+	uint32_t	 cur;		/* count in the current window */
+	uint32_t	 prev;		/* count in the previous window */
+};
+
+/* Counters of one identity.  Fields are the caller's to read and change
+ * between get and put. */
+struct sim_entry {
+	struct sim_entry *next;		/* hash chain (private) */
+	uint64_t	 key[2];	/* 128-bit key hash (private) */
+	uint64_t	 first_ms;	/* first seen, simulated */
+	uint64_t	 last_ms;	/* last touched, simulated */
+	uint32_t	 conns;		/* open connections (IP entries) */
+	uint32_t	 pad;
+	double		 rep;		/* reputation score at rep_ms */
+	uint64_t	 rep_ms;	/* when rep was last brought forward */
+	struct sim_win	 msgs[SIM_WIN__COUNT];
+	struct sim_win	 rcpts[SIM_WIN__COUNT];
+	struct sim_win	 conn_rate[SIM_WIN__COUNT];
+};
+
+struct sim_state;
+
+/**
+ * Create a state table.
+ * @param max_entries  pool size (entries are never allocated later).
+ * @param idle_ms      simulated ms after which an unused entry expires.
+ * @return the table, or NULL when out of memory.
+ */
+struct sim_state *sim_state_new(size_t max_entries, uint64_t idle_ms);
+
+/** Free the table; NULL is accepted. */
+void sim_state_free(struct sim_state *st);
+
+/**
+ * Find (and lock) the entry of an identity, creating it when absent.
+ * A new entry is zeroed, with first_ms = last_ms = @p now and rep < 0
+ * (meaning "not set": the policy puts the profile's initial score in).
+ * @param prof  profile index.
+ * @param ip    the IP for SIM_KEY_IP, else ignored.
+ * @param str   the domain or recipient (lower case), else ignored.
+ * @return a locked entry, or NULL when the pool is exhausted (counted).
+ */
+struct sim_entry *sim_state_get(struct sim_state *st, enum sim_key_kind kind,
+    uint32_t prof, uint32_t ip, const char *str, uint64_t now);
+
+/**
+ * Like sim_state_get() but never creates: @return NULL when absent.
+ */
+struct sim_entry *sim_state_find(struct sim_state *st, enum sim_key_kind kind,
+    uint32_t prof, uint32_t ip, const char *str, uint64_t now);
+
+/** Unlock an entry from sim_state_get() or sim_state_find(). */
+void sim_state_put(struct sim_state *st, struct sim_entry *e);
+
+/**
+ * Expire entries idle since before now - idle_ms that hold no connection.
+ * @return the number of entries freed.
+ */
+size_t sim_state_expire(struct sim_state *st, uint64_t now);
+
+/** @return entries in use. */
+size_t sim_state_count(const struct sim_state *st);
+
+/** @return times sim_state_get() found the pool exhausted. */
+uint64_t sim_state_exhausted(const struct sim_state *st);
+
+/** @return bytes of one entry (for memory reports). */
+size_t sim_state_entry_size(void);
+
+/* -- sliding windows (pure) -- */
+
+/** @return the sliding-window estimate of @p w for window @p win at @p now. */
+uint32_t sim_win_count(const struct sim_win *w, enum sim_window win,
+    uint64_t now);
+
+/** Add @p n (may be negative for a roll-back) at @p now. */
+void sim_win_add(struct sim_win *w, enum sim_window win, uint64_t now,
+    int32_t n);
+
+#endif /* SIM_STATE_H */

@@ -1,0 +1,49 @@
+/*
+ * @file smtp_reply.h
+ * Rendering a profile's reply into SMTP reply lines.  Templates take
+ * placeholders in braces, replaced at render time:
+ *   {ip} client IP, {netblock} its /24 ("198.51.100.0/24"), {host} the
+ *   profile's first MX host name, {mx} the MX address, {session} the
+ *   session id (16 hex digits), {domain} sender domain, {addr} recipient,
+ *   {rcpt_domain} recipient domain, {size} message size, {limit} the limit
+ *   that fired, {helo} the EHLO name.
+ * An unknown placeholder is kept literally.  The profile's trailer is
+ * appended to the text (not to EHLO).  Text longer than the profile's wrap
+ * width is split at spaces into "421-4.7.28 ..." / "421 4.7.28 ..." lines.
+ */
+#ifndef SMTP_REPLY_H
+#define SMTP_REPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prof_world.h"
+
+/* Values for the placeholders; NULL or 0 renders as empty. */
+struct smtp_reply_vars {
+	uint32_t	 client_ip;
+	uint32_t	 mx_ip;
+	uint64_t	 session_id;
+	const char	*helo;
+	const char	*domain;
+	const char	*addr;
+	uint64_t	 size;
+	uint64_t	 limit;
+};
+
+/**
+ * Render @p rk of profile @p p into @p out.
+ * @return bytes written, or 0 when it does not fit in @p cap (nothing
+ * written then).
+ */
+size_t smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
+    const struct smtp_reply_vars *v, char *out, size_t cap);
+
+/**
+ * Expand a template (placeholders only, no code, no wrapping).
+ * @return length written (always NUL-terminated, truncated to fit).
+ */
+size_t smtp_reply_expand(const struct prof_profile *p, const char *tmpl,
+    const struct smtp_reply_vars *v, char *out, size_t cap);
+
+#endif /* SMTP_REPLY_H */

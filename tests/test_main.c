@@ -1,0 +1,55 @@
+/*
+ * DESCRIPTION
+ *	Runs every CUnit suite, or those named on the command line
+ *	(unit_tests [suite ...]).  Exits non-zero when any test failed.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "test_suites.h"
+
+struct suite_reg {
+	const char	*name;
+	int		(*reg)(void);
+};
+
+static const struct suite_reg suites[] = {
+	{ "sim_kinds", test_sim_kinds_register },
+	{ "prof_load", test_prof_load_register },
+	{ "sim_clock", test_sim_clock_register },
+	{ "sim_state", test_sim_state_register },
+	{ "sim_policy", test_sim_policy_register },
+	{ "smtp_reply", test_smtp_reply_register },
+	{ "smtp_session", test_smtp_session_register },
+};
+
+int
+main(int argc, char **argv)
+{
+	unsigned failed;
+	size_t i;
+	int j, want;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
+		want = argc < 2;
+		for (j = 1; j < argc; j++)
+			if (strcmp(argv[j], suites[i].name) == 0)
+				want = 1;
+		if (want && suites[i].reg() != 0) {
+			fprintf(stderr, "cannot register suite %s\n",
+			    suites[i].name);
+			CU_cleanup_registry();
+			return 2;
+		}
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_failures() +
+	    CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed != 0 ? 1 : 0;
+}

@@ -1,0 +1,17 @@
+/*
+ * @file test_suites.h
+ * One CUnit suite per module; test_main.c registers them all.
+ * Each register function returns 0, or -1 when CUnit failed to add.
+ */
+#ifndef TEST_SUITES_H
+#define TEST_SUITES_H
+
+int test_sim_kinds_register(void);
+int test_prof_load_register(void);
+int test_sim_clock_register(void);
+int test_sim_state_register(void);
+int test_sim_policy_register(void);
+int test_smtp_reply_register(void);
+int test_smtp_session_register(void);
+
+#endif /* TEST_SUITES_H */
