@@ -1,1 +1,610 @@
-/* placeholder */
+/*
+ * DESCRIPTION
+ *	Kernel-socket backend: listeners per MX address, one epoll loop per
+ *	worker thread, level-triggered, non-blocking.  Every listener is in
+ *	every worker's epoll set with EPOLLEXCLUSIVE, so an incoming
+ *	connection wakes one worker, which then owns it until it closes.
+ *	Connections come from a fixed per-worker pool; idle and total
+ *	session timeouts are kept with two lists ordered by last activity and
+ *	by start time, checked once a second.
+ *
+ * DIAGNOSTICS
+ *	Setup errors are returned with a message.  At run time, accept
+ *	errors other than EAGAIN are counted and retried at the next event;
+ *	a full connection pool closes the new connection at once.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ev_server.h"
+#include "sim_rng.h"
+#include "smtp_session.h"
+
+#define EV_MAX_EVENTS	256
+#define EV_ACCEPT_BURST	64
+#define EV_RUN_ROUNDS	64
+#define EV_MAX_LISTENERS (1u << 20)
+
+enum ev_tag_kind {
+	EV_TAG_LISTEN = 1,
+	EV_TAG_CONN,
+	EV_TAG_STOP
+};
+
+struct ev_tag {
+	enum ev_tag_kind kind;
+};
+
+struct ev_listener {
+	struct ev_tag	 tag;
+	int		 fd;
+	uint32_t	 addr;
+	uint16_t	 port;
+};
+
+struct ev_conn {
+	struct ev_tag	 tag;
+	TAILQ_ENTRY(ev_conn) idle_link;	/* by last activity */
+	TAILQ_ENTRY(ev_conn) age_link;	/* by start time */
+	int		 fd;		/* -1 when the slot is free */
+	uint32_t	 events;	/* epoll interest now */
+	struct smtp_session *s;
+	uint64_t	 last_ms;	/* monotonic */
+	uint64_t	 start_ms;
+	struct ev_conn	*next_free;
+};
+
+TAILQ_HEAD(ev_conn_list, ev_conn);
+
+struct ev_worker {
+	struct ev_server *srv;
+	unsigned	 idx;
+	pthread_t	 thread;
+	int		 epfd;
+	struct ev_conn	*conns;		/* pool */
+	struct ev_conn	*free;
+	struct ev_conn_list idle;
+	struct ev_conn_list age;
+	uint64_t	 nconns;	/* open now (read by others) */
+	uint64_t	 refused;	/* pool full */
+	struct sim_stats *stats;
+	struct sim_evlog_local *evl;
+	struct smtp_env	 env;
+	bool		 draining;
+};
+
+struct ev_server {
+	struct ev_server_conf conf;
+	struct ev_listener *listeners;
+	size_t		 nlisteners;
+	struct ev_tag	 stop_tag;
+	int		 stopfd;
+	struct ev_worker *workers;
+	uint64_t	 next_session;
+	unsigned char	*seen;		/* [nprof + 1][SIM_RK__COUNT] notices */
+};
+
+static int	listen_one(struct ev_server *, uint32_t, uint16_t, char *,
+		    size_t);
+static void	on_event(void *, const struct sim_event *);
+static void	*worker_main(void *);
+static void	do_accept(struct ev_worker *, struct ev_listener *);
+static void	conn_run(struct ev_worker *, struct ev_conn *, bool);
+static void	conn_close(struct ev_worker *, struct ev_conn *);
+static void	conn_interest(struct ev_worker *, struct ev_conn *);
+static void	check_timers(struct ev_worker *, uint64_t);
+static void	start_drain(struct ev_worker *);
+
+/* listen_one - bind and listen on one address */
+static int
+listen_one(struct ev_server *srv, uint32_t addr, uint16_t port, char *err,
+    size_t errlen)
+{
+	struct ev_listener *l = &srv->listeners[srv->nlisteners];
+	struct sockaddr_in sin;
+	int fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(addr);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    listen(fd, 1024) != 0)
+		goto fail;
+	l->tag.kind = EV_TAG_LISTEN;
+	l->fd = fd;
+	l->addr = addr;
+	l->port = port;
+	srv->nlisteners++;
+	return 0;
+fail:
+	snprintf(err, errlen, "listen on %u.%u.%u.%u:%u: %s", addr >> 24,
+	    (addr >> 16) & 255, (addr >> 8) & 255, addr & 255, port,
+	    strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* ev_server_new - bind every MX address */
+struct ev_server *
+ev_server_new(const struct ev_server_conf *conf, char *err, size_t errlen)
+{
+	const struct prof_world *w = conf->world;
+	struct ev_server *srv;
+	uint64_t n, a;
+	size_t i;
+
+	n = prof_world_naddrs(w);
+	if (n == 0 || n > EV_MAX_LISTENERS) {
+		snprintf(err, errlen, "the scenario serves %llu addresses "
+		    "(expected 1..%u)", (unsigned long long)n,
+		    EV_MAX_LISTENERS);
+		return NULL;
+	}
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		goto nomem;
+	srv->conf = *conf;
+	srv->stopfd = -1;
+	srv->listeners = calloc(n, sizeof(*srv->listeners));
+	srv->seen = calloc((w->nprofiles + 1) * SIM_RK__COUNT, 1);
+	if (srv->listeners == NULL || srv->seen == NULL)
+		goto nomem;
+	for (i = 0; i < w->nblocks; i++)
+		for (a = 0; a <= (uint64_t)(~w->blocks[i].mask); a++)
+			if (listen_one(srv, w->blocks[i].addr + (uint32_t)a,
+			    w->port, err, errlen) != 0)
+				goto fail;
+	if ((srv->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	srv->stop_tag.kind = EV_TAG_STOP;
+	return srv;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	ev_server_free(srv);
+	return NULL;
+}
+
+/* ev_server_nlisteners - listening sockets */
+size_t
+ev_server_nlisteners(const struct ev_server *srv)
+{
+	return srv->nlisteners;
+}
+
+/* on_event - a session's reply: count, log, first-time notice */
+static void
+on_event(void *ctx, const struct sim_event *ev)
+{
+	struct ev_worker *wk = ctx;
+	struct ev_server *srv = wk->srv;
+	const struct prof_world *w = srv->conf.world;
+	const struct prof_profile *p;
+	size_t row;
+	char iso[32];
+
+	sim_stats_event(wk->stats, ev);
+	if (wk->evl != NULL)
+		sim_evlog_write(wk->evl, ev);
+	if (!srv->conf.notices || ev->code < 400)
+		return;
+	row = ev->prof < w->nprofiles ? ev->prof : w->nprofiles;
+	if (__atomic_exchange_n(&srv->seen[row * SIM_RK__COUNT + ev->rk], 1,
+	    __ATOMIC_RELAXED))
+		return;
+	p = ev->prof < w->nprofiles ? w->profiles[ev->prof] : NULL;
+	fprintf(srv->conf.notice_fp, "mxsim: [sim %s] %s: first %u%s%s %s "
+	    "(stage %s, client %u.%u.%u.%u)\n",
+	    sim_clock_iso(ev->sim_ms, iso, sizeof(iso)),
+	    p != NULL ? p->name : "(no MX)", ev->code,
+	    ev->enhanced[0] ? " " : "", ev->enhanced,
+	    sim_kind_info(ev->rk)->name, sim_stage_name(ev->stage),
+	    ev->client_ip >> 24, (ev->client_ip >> 16) & 255,
+	    (ev->client_ip >> 8) & 255, ev->client_ip & 255);
+	fflush(srv->conf.notice_fp);
+}
+
+/* conn_interest - set epoll interest from the session's wishes */
+static void
+conn_interest(struct ev_worker *wk, struct ev_conn *c)
+{
+	struct epoll_event ee;
+	const uint8_t *p;
+	size_t len;
+	uint32_t want = 0;
+
+	smtp_session_outbuf(c->s, &p, &len);
+	if (len > 0)
+		want |= EPOLLOUT;
+	if (smtp_session_wants_input(c->s))
+		want |= EPOLLIN;
+	want |= EPOLLRDHUP;
+	if (want == c->events)
+		return;
+	ee.events = want;
+	ee.data.ptr = c;
+	epoll_ctl(wk->epfd, EPOLL_CTL_MOD, c->fd, &ee);
+	c->events = want;
+}
+
+/* conn_close - close a connection and free its slot */
+static void
+conn_close(struct ev_worker *wk, struct ev_conn *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	TAILQ_REMOVE(&wk->idle, c, idle_link);
+	TAILQ_REMOVE(&wk->age, c, age_link);
+	smtp_session_free(c->s);
+	c->s = NULL;
+	c->next_free = wk->free;
+	wk->free = c;
+	__atomic_fetch_sub(&wk->nconns, 1, __ATOMIC_RELAXED);
+}
+
+/* conn_run - move bytes between socket and session until stuck */
+static void
+conn_run(struct ev_worker *wk, struct ev_conn *c, bool readable)
+{
+	const uint8_t *op;
+	uint8_t *ip;
+	size_t olen, room;
+	ssize_t n;
+	bool progress, active = false;
+	int round;
+
+	for (round = 0; round < EV_RUN_ROUNDS; round++) {
+		progress = false;
+		smtp_session_outbuf(c->s, &op, &olen);
+		if (olen > 0) {
+			n = send(c->fd, op, olen, MSG_NOSIGNAL | MSG_DONTWAIT);
+			if (n > 0) {
+				smtp_session_consume(c->s, (size_t)n);
+				progress = true;
+				if ((size_t)n == olen)
+					smtp_session_input(c->s, 0);
+			} else if (n < 0 && errno != EAGAIN &&
+			    errno != EWOULDBLOCK && errno != EINTR) {
+				smtp_session_eof(c->s);
+				conn_close(wk, c);
+				return;
+			}
+		}
+		if (smtp_session_done(c->s)) {
+			conn_close(wk, c);
+			return;
+		}
+		if (readable && smtp_session_wants_input(c->s)) {
+			smtp_session_inbuf(c->s, &ip, &room);
+			n = recv(c->fd, ip, room, MSG_DONTWAIT);
+			if (n > 0) {
+				smtp_session_input(c->s, (size_t)n);
+				progress = active = true;
+			} else if (n == 0 || (errno != EAGAIN &&
+			    errno != EWOULDBLOCK && errno != EINTR)) {
+				smtp_session_eof(c->s);
+				conn_close(wk, c);
+				return;
+			} else
+				readable = false;
+		}
+		if (!progress)
+			break;
+	}
+	if (active) {
+		c->last_ms = sim_clock_mono_ms();
+		TAILQ_REMOVE(&wk->idle, c, idle_link);
+		TAILQ_INSERT_TAIL(&wk->idle, c, idle_link);
+	}
+	conn_interest(wk, c);
+}
+
+/* do_accept - accept a burst of connections from one listener */
+static void
+do_accept(struct ev_worker *wk, struct ev_listener *l)
+{
+	struct ev_server *srv = wk->srv;
+	struct smtp_conn_info ci;
+	struct sockaddr_in peer;
+	struct epoll_event ee;
+	struct ev_conn *c;
+	socklen_t plen;
+	int i, fd, one = 1;
+
+	for (i = 0; i < EV_ACCEPT_BURST; i++) {
+		plen = sizeof(peer);
+		fd = accept4(l->fd, (struct sockaddr *)&peer, &plen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if ((c = wk->free) == NULL) {
+			wk->refused++;
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		memset(&ci, 0, sizeof(ci));
+		ci.mx_ip = l->addr;
+		ci.mx_port = l->port;
+		ci.client_ip = ntohl(peer.sin_addr.s_addr);
+		ci.client_port = ntohs(peer.sin_port);
+		ci.session_id = sim_mix64(srv->conf.world->seed ^
+		    __atomic_fetch_add(&srv->next_session, 1,
+		    __ATOMIC_RELAXED));
+		if ((c->s = smtp_session_new(&wk->env, &ci)) == NULL) {
+			close(fd);
+			continue;
+		}
+		wk->free = c->next_free;
+		c->fd = fd;
+		c->events = EPOLLIN | EPOLLRDHUP;
+		c->start_ms = c->last_ms = sim_clock_mono_ms();
+		TAILQ_INSERT_TAIL(&wk->idle, c, idle_link);
+		TAILQ_INSERT_TAIL(&wk->age, c, age_link);
+		__atomic_fetch_add(&wk->nconns, 1, __ATOMIC_RELAXED);
+		ee.events = c->events;
+		ee.data.ptr = c;
+		epoll_ctl(wk->epfd, EPOLL_CTL_ADD, fd, &ee);
+		sim_stats_connection(wk->stats);
+		smtp_session_start(c->s);
+		if (wk->draining)
+			smtp_session_shutdown(c->s);
+		conn_run(wk, c, false);
+	}
+}
+
+/* check_timers - idle and total-session time limits */
+static void
+check_timers(struct ev_worker *wk, uint64_t now)
+{
+	const struct prof_world *w = wk->srv->conf.world;
+	uint64_t idle_ms = (uint64_t)w->idle_timeout_s * 1000;
+	uint64_t sess_ms = (uint64_t)w->session_timeout_s * 1000;
+	struct ev_conn *c;
+
+	while ((c = TAILQ_FIRST(&wk->idle)) != NULL && idle_ms != 0 &&
+	    c->last_ms + idle_ms <= now) {
+		smtp_session_timeout(c->s);
+		conn_run(wk, c, false);
+		if (c->fd >= 0)
+			conn_close(wk, c);	/* peer does not read */
+	}
+	while ((c = TAILQ_FIRST(&wk->age)) != NULL && sess_ms != 0 &&
+	    c->start_ms + sess_ms <= now) {
+		smtp_session_timeout(c->s);
+		conn_run(wk, c, false);
+		if (c->fd >= 0)
+			conn_close(wk, c);
+	}
+}
+
+/* start_drain - stop accepting, ask every session to end */
+static void
+start_drain(struct ev_worker *wk)
+{
+	struct ev_server *srv = wk->srv;
+	struct ev_conn *c, *tmp;
+	size_t i;
+
+	wk->draining = true;
+	for (i = 0; i < srv->nlisteners; i++)
+		epoll_ctl(wk->epfd, EPOLL_CTL_DEL, srv->listeners[i].fd, NULL);
+	epoll_ctl(wk->epfd, EPOLL_CTL_DEL, srv->stopfd, NULL);
+	for (c = TAILQ_FIRST(&wk->age); c != NULL; c = tmp) {
+		tmp = TAILQ_NEXT(c, age_link);
+		smtp_session_shutdown(c->s);
+		conn_run(wk, c, false);
+	}
+}
+
+/* worker_main - one epoll loop */
+static void *
+worker_main(void *arg)
+{
+	struct ev_worker *wk = arg;
+	struct ev_server *srv = wk->srv;
+	struct epoll_event evs[EV_MAX_EVENTS];
+	struct ev_tag *tag;
+	struct ev_conn *c;
+	uint64_t now, last_timer = 0, deadline = 0;
+	int i, n;
+
+	for (;;) {
+		n = epoll_wait(wk->epfd, evs, EV_MAX_EVENTS, 200);
+		for (i = 0; i < n; i++) {
+			tag = evs[i].data.ptr;
+			switch (tag->kind) {
+			case EV_TAG_LISTEN:
+				do_accept(wk, (struct ev_listener *)tag);
+				break;
+			case EV_TAG_CONN:
+				c = (struct ev_conn *)tag;
+				if (c->fd < 0)
+					break;	/* closed earlier in this batch */
+				conn_run(wk, c, (evs[i].events & (EPOLLIN |
+				    EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
+				break;
+			case EV_TAG_STOP:
+				if (!wk->draining) {
+					start_drain(wk);
+					deadline = sim_clock_mono_ms() +
+					    (uint64_t)srv->conf.grace_s * 1000;
+				}
+				break;
+			default:
+				abort();
+			}
+		}
+		now = sim_clock_mono_ms();
+		if (now - last_timer >= 1000) {
+			check_timers(wk, now);
+			last_timer = now;
+		}
+		if (wk->evl != NULL)
+			sim_evlog_flush(wk->evl, 200);
+		if (wk->draining && (wk->nconns == 0 || now >= deadline))
+			break;
+	}
+	while ((c = TAILQ_FIRST(&wk->age)) != NULL) {
+		smtp_session_eof(c->s);
+		conn_close(wk, c);
+	}
+	if (wk->evl != NULL)
+		sim_evlog_flush(wk->evl, 0);
+	return NULL;
+}
+
+/* ev_server_run - serve until stopped */
+int
+ev_server_run(struct ev_server *srv)
+{
+	const struct ev_server_conf *cf = &srv->conf;
+	struct ev_worker *wk;
+	struct epoll_event ee;
+	unsigned i, j, started = 0;
+	size_t k;
+	int rc = 0;
+
+	srv->workers = calloc(cf->workers, sizeof(*srv->workers));
+	if (srv->workers == NULL)
+		return -ENOMEM;
+	for (i = 0; i < cf->workers; i++)
+		srv->workers[i].epfd = -1;
+	for (i = 0; i < cf->workers; i++) {
+		wk = &srv->workers[i];
+		wk->srv = srv;
+		wk->idx = i;
+		TAILQ_INIT(&wk->idle);
+		TAILQ_INIT(&wk->age);
+		wk->conns = calloc(cf->max_conns, sizeof(*wk->conns));
+		wk->stats = sim_stats_new(cf->world->nprofiles);
+		wk->epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (wk->conns == NULL || wk->stats == NULL || wk->epfd < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		if (cf->evlog != NULL &&
+		    (wk->evl = sim_evlog_local_new(cf->evlog, cf->world)) ==
+		    NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (j = cf->max_conns; j-- > 0;) {
+			wk->conns[j].tag.kind = EV_TAG_CONN;
+			wk->conns[j].fd = -1;
+			wk->conns[j].next_free = wk->free;
+			wk->free = &wk->conns[j];
+		}
+		wk->env.world = cf->world;
+		wk->env.state = cf->state;
+		wk->env.clock = cf->clock;
+		wk->env.on_event = on_event;
+		wk->env.event_ctx = wk;
+		for (k = 0; k < srv->nlisteners; k++) {
+			ee.events = EPOLLIN | EPOLLEXCLUSIVE;
+			ee.data.ptr = &srv->listeners[k];
+			if (epoll_ctl(wk->epfd, EPOLL_CTL_ADD,
+			    srv->listeners[k].fd, &ee) != 0) {
+				rc = -errno;
+				goto out;
+			}
+		}
+		ee.events = EPOLLIN;
+		ee.data.ptr = &srv->stop_tag;
+		epoll_ctl(wk->epfd, EPOLL_CTL_ADD, srv->stopfd, &ee);
+	}
+	for (i = 0; i < cf->workers; i++) {
+		if ((rc = -pthread_create(&srv->workers[i].thread, NULL,
+		    worker_main, &srv->workers[i])) != 0) {
+			ev_server_stop(srv);
+			break;
+		}
+		started++;
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(srv->workers[i].thread, NULL);
+out:
+	return rc;
+}
+
+/* ev_server_stop - wake every worker into draining (signal-safe) */
+void
+ev_server_stop(struct ev_server *srv)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	n = write(srv->stopfd, &one, sizeof(one));
+	(void)n;
+}
+
+/* ev_server_stats - merge every worker's counters */
+void
+ev_server_stats(const struct ev_server *srv, struct sim_stats *out)
+{
+	unsigned i;
+
+	if (srv->workers == NULL)
+		return;
+	for (i = 0; i < srv->conf.workers; i++)
+		if (srv->workers[i].stats != NULL)
+			sim_stats_merge(out, srv->workers[i].stats);
+}
+
+/* ev_server_open_conns - open connections now */
+uint64_t
+ev_server_open_conns(const struct ev_server *srv)
+{
+	uint64_t n = 0;
+	unsigned i;
+
+	if (srv->workers == NULL)
+		return 0;
+	for (i = 0; i < srv->conf.workers; i++)
+		n += __atomic_load_n(&srv->workers[i].nconns,
+		    __ATOMIC_RELAXED);
+	return n;
+}
+
+/* ev_server_free - close listeners, free workers */
+void
+ev_server_free(struct ev_server *srv)
+{
+	size_t i;
+
+	if (srv == NULL)
+		return;
+	for (i = 0; i < srv->nlisteners; i++)
+		close(srv->listeners[i].fd);
+	if (srv->workers != NULL)
+		for (i = 0; i < srv->conf.workers; i++) {
+			free(srv->workers[i].conns);
+			sim_stats_free(srv->workers[i].stats);
+			sim_evlog_local_free(srv->workers[i].evl);
+			if (srv->workers[i].epfd >= 0)
+				close(srv->workers[i].epfd);
+		}
+	if (srv->stopfd >= 0)
+		close(srv->stopfd);
+	free(srv->workers);
+	free(srv->listeners);
+	free(srv->seen);
+	free(srv);
+}

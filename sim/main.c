@@ -1,1 +1,522 @@
-int main(void) { return 0; }
+/*
+ * DESCRIPTION
+ *	mxsim: load a scenario and its provider profiles, bind every MX
+ *	address, serve SMTP until SIGINT/SIGTERM (or --duration), then print
+ *	the per-provider table of replies.  --check validates files only.
+ *
+ * DIAGNOSTICS
+ *	Exit 0 on success, 1 on a bad scenario or a setup failure, 2 on a
+ *	usage error.  Every message names its cause.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ev_server.h"
+#include "prof_load.h"
+#include "sim_clock.h"
+#include "sim_evlog.h"
+#include "sim_state.h"
+#include "sim_stats.h"
+
+#ifndef MXSIM_PROFILES_DIR
+#define MXSIM_PROFILES_DIR "profiles"
+#endif
+#ifndef MXSIM_VERSION
+#define MXSIM_VERSION "dev"
+#endif
+
+#define STATE_IDLE_MS	(2ULL * 86400000ULL)	/* two simulated days */
+
+struct opts {
+	const char	*config;
+	const char	*check;
+	const char	*event_log;
+	const char	*ready_file;
+	long		 workers;	/* -1 = scenario's */
+	long		 port;		/* -1 = scenario's */
+	double		 time_scale;	/* 0 = scenario's */
+	long long	 seed;		/* -1 = scenario's */
+	double		 duration;	/* 0 = until a signal */
+	double		 status;	/* seconds between status lines */
+	long		 state_entries;
+	long		 max_conns;
+	bool		 quiet;
+	bool		 seed_set;
+};
+
+struct monitor {
+	struct ev_server *srv;
+	struct sim_state *state;
+	const struct sim_clock *clock;
+	const struct prof_world *world;
+	const struct opts *o;
+	sigset_t	 sigs;
+	volatile bool	 done;		/* set by main when the server ended */
+};
+
+static void	usage(FILE *, const char *);
+static int	parse_args(int, char **, struct opts *);
+static const char *datadir(void);
+static int	do_check(const char *);
+static void	*monitor_main(void *);
+static void	print_banner(const struct prof_world *, const struct ev_server *,
+		    const struct opts *, unsigned);
+static void	raise_nofile(void);
+
+/* usage - the truth about the options */
+static void
+usage(FILE *fp, const char *prog)
+{
+	fprintf(fp,
+"usage: %s [options]\n"
+"Simulate the MX servers of mailbox providers (Gmail, Microsoft, Yahoo, ...)\n"
+"on many local addresses, answering SMTP with each provider's throttling.\n"
+"\n"
+"  -c, --config FILE      scenario YAML (default: %s/default.yaml)\n"
+"      --check FILE       validate a scenario or a profile file and exit\n"
+"  -w, --workers N        worker threads (default: scenario, else one per core)\n"
+"  -p, --port N           TCP port of every MX (default: scenario, 2525)\n"
+"  -t, --time-scale X     simulated seconds per real second (1440: a day per\n"
+"                         minute; default: scenario, 1)\n"
+"  -s, --seed N           seed of every random choice (default: scenario)\n"
+"  -e, --event-log FILE   write one JSON line per reply (default: scenario)\n"
+"  -d, --duration S       stop after S real seconds (default: run until\n"
+"                         SIGINT/SIGTERM)\n"
+"      --status S         print a status line every S seconds\n"
+"      --state-entries N  tracked identities (IPs, domains, recipients;\n"
+"                         default 262144)\n"
+"      --max-conns N      open connections per worker (default 16384)\n"
+"      --ready-file FILE  write \"ready\" to FILE once listening\n"
+"  -q, --quiet            no banner and no first-reply notices\n"
+"  -V, --version          print the version\n"
+"  -h, --help             this text\n"
+"\n"
+"Bundled profiles are in %s (MXSIM_DATADIR overrides).\n",
+	    prog, datadir(), datadir());
+}
+
+/* datadir - where bundled profiles live */
+static const char *
+datadir(void)
+{
+	const char *d = getenv("MXSIM_DATADIR");
+
+	return d != NULL && d[0] != '\0' ? d : MXSIM_PROFILES_DIR;
+}
+
+/* parse_num - strict number parsing for options */
+static int
+parse_num(const char *opt, const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "mxsim: %s: expected a number in %g..%g, "
+		    "got \"%s\"\n", opt, lo, hi, s);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* parse_args - command line into opts; 0, 1 (exit 0) or -1 (usage) */
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", required_argument, NULL, 'C' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "time-scale", required_argument, NULL, 't' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "event-log", required_argument, NULL, 'e' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "status", required_argument, NULL, 'S' },
+		{ "state-entries", required_argument, NULL, 'E' },
+		{ "max-conns", required_argument, NULL, 'M' },
+		{ "ready-file", required_argument, NULL, 'r' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	double v;
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->workers = -1;
+	o->port = -1;
+	o->seed = -1;
+	o->state_entries = 262144;
+	o->max_conns = 16384;
+	while ((ch = getopt_long(argc, argv, "c:w:p:t:s:e:d:qVh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'C':
+			o->check = optarg;
+			break;
+		case 'w':
+			if (parse_num("--workers", optarg, 1, 256, &v) != 0)
+				return -1;
+			o->workers = (long)v;
+			break;
+		case 'p':
+			if (parse_num("--port", optarg, 1, 65535, &v) != 0)
+				return -1;
+			o->port = (long)v;
+			break;
+		case 't':
+			if (parse_num("--time-scale", optarg, 1e-6, 1e9, &v) != 0)
+				return -1;
+			o->time_scale = v;
+			break;
+		case 's':
+			if (parse_num("--seed", optarg, 0, 1.8e19, &v) != 0)
+				return -1;
+			o->seed = strtoll(optarg, NULL, 10);
+			o->seed_set = true;
+			break;
+		case 'e':
+			o->event_log = optarg;
+			break;
+		case 'd':
+			if (parse_num("--duration", optarg, 0.001, 1e9, &v) != 0)
+				return -1;
+			o->duration = v;
+			break;
+		case 'S':
+			if (parse_num("--status", optarg, 0.1, 1e6, &v) != 0)
+				return -1;
+			o->status = v;
+			break;
+		case 'E':
+			if (parse_num("--state-entries", optarg, 64, 1e8, &v) != 0)
+				return -1;
+			o->state_entries = (long)v;
+			break;
+		case 'M':
+			if (parse_num("--max-conns", optarg, 1, 1e7, &v) != 0)
+				return -1;
+			o->max_conns = (long)v;
+			break;
+		case 'r':
+			o->ready_file = optarg;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'V':
+			printf("mxsim %s\n", MXSIM_VERSION);
+			return 1;
+		case 'h':
+			usage(stdout, argv[0]);
+			return 1;
+		default:
+			usage(stderr, argv[0]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mxsim: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* is_profile_file - does the file's top level name a provider */
+static bool
+is_profile_file(const char *path)
+{
+	char line[512];
+	FILE *fp;
+	bool yes = false;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return false;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, "provider:", 9) == 0) {
+			yes = true;
+			break;
+		}
+	fclose(fp);
+	return yes;
+}
+
+/* do_check - validate a scenario or profile; exit status */
+static int
+do_check(const char *path)
+{
+	struct prof_error err;
+	struct prof_profile *p;
+	struct prof_world *w;
+	char buf[1200];
+
+	memset(&err, 0, sizeof(err));
+	if (is_profile_file(path)) {
+		if ((p = prof_load_profile(path, &err)) == NULL) {
+			fprintf(stderr, "%s\n",
+			    prof_error_str(&err, buf, sizeof(buf)));
+			return 1;
+		}
+		printf("%s: OK (profile %s)\n", path, p->name);
+		prof_profile_free(p);
+		return 0;
+	}
+	if ((w = prof_load_scenario(path, datadir(), &err)) == NULL) {
+		fprintf(stderr, "%s\n", prof_error_str(&err, buf, sizeof(buf)));
+		return 1;
+	}
+	printf("%s: OK (%zu profiles, %llu MX addresses, port %u)\n", path,
+	    w->nprofiles, (unsigned long long)prof_world_naddrs(w), w->port);
+	prof_world_free(w);
+	return 0;
+}
+
+/* raise_nofile - soft RLIMIT_NOFILE up to the hard limit */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* monitor_main - signals, duration, status lines, state expiry */
+static void *
+monitor_main(void *arg)
+{
+	struct monitor *m = arg;
+	struct timespec tick = { 0, 100000000 };
+	struct sim_stats *st;
+	uint64_t start = sim_clock_mono_ms(), now, last_status, last_expire;
+	char iso[32];
+	bool stopping = false;
+	int sig;
+
+	last_status = last_expire = start;
+	st = sim_stats_new(m->world->nprofiles);
+	while (!m->done) {
+		sig = sigtimedwait(&m->sigs, NULL, &tick);
+		now = sim_clock_mono_ms();
+		if (!stopping && (sig > 0 || (m->o->duration > 0 &&
+		    now - start >= (uint64_t)(m->o->duration * 1000)))) {
+			if (sig > 0 && !m->o->quiet)
+				fprintf(stderr, "mxsim: %s, stopping\n",
+				    strsignal(sig));
+			ev_server_stop(m->srv);
+			stopping = true;
+		}
+		if (m->o->status > 0 && st != NULL &&
+		    now - last_status >= (uint64_t)(m->o->status * 1000)) {
+			memset(st->replies, 0, (st->nprof + 1) * SIM_RK__COUNT *
+			    sizeof(uint64_t));
+			st->connections = st->messages = st->recipients = 0;
+			st->deferred = st->rejected = 0;
+			ev_server_stats(m->srv, st);
+			fprintf(stderr, "mxsim: [sim %s] open %llu, connections "
+			    "%llu, accepted %llu, 4xx %llu, 5xx %llu, tracked "
+			    "%zu\n", sim_clock_iso(sim_clock_now(m->clock), iso,
+			    sizeof(iso)),
+			    (unsigned long long)ev_server_open_conns(m->srv),
+			    (unsigned long long)st->connections,
+			    (unsigned long long)st->messages,
+			    (unsigned long long)st->deferred,
+			    (unsigned long long)st->rejected,
+			    sim_state_count(m->state));
+			last_status = now;
+		}
+		if (now - last_expire >= 10000) {
+			sim_state_expire(m->state, sim_clock_now(m->clock));
+			last_expire = now;
+		}
+	}
+	sim_stats_free(st);
+	return NULL;
+}
+
+/* print_banner - what is served where */
+static void
+print_banner(const struct prof_world *w, const struct ev_server *srv,
+    const struct opts *o, unsigned workers)
+{
+	const struct prof_block *b;
+	const struct prof_profile *p;
+	unsigned prefix;
+	size_t i;
+
+	(void)o;
+	fprintf(stderr, "mxsim %s: %s, %zu MX addresses on port %u, %u "
+	    "workers, time scale %g, seed %llu\n", MXSIM_VERSION, w->file,
+	    ev_server_nlisteners(srv), w->port, workers, w->time_scale,
+	    (unsigned long long)w->seed);
+	for (i = 0; i < w->nblocks; i++) {
+		b = &w->blocks[i];
+		p = w->profiles[b->profile];
+		prefix = (unsigned)__builtin_popcount(b->mask);
+		fprintf(stderr, "  %-10s %u.%u.%u.%u/%u%s%s\n", p->name,
+		    b->addr >> 24, (b->addr >> 16) & 255, (b->addr >> 8) & 255,
+		    b->addr & 255, prefix, p->ndomains > 0 ? "  serving " : "",
+		    p->ndomains > 0 ? p->domains[0] : "");
+	}
+	if (w->event_log != NULL)
+		fprintf(stderr, "  event log: %s\n", w->event_log);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct prof_error perr;
+	struct prof_world *w;
+	struct sim_state *state = NULL;
+	struct sim_evlog *evlog = NULL;
+	struct ev_server *srv = NULL;
+	struct ev_server_conf conf;
+	struct sim_stats *total = NULL;
+	struct sim_clock clock;
+	struct monitor mon;
+	pthread_t mon_thread;
+	uint64_t written = 0, dropped = 0;
+	char path[4096], err[1200];
+	long ncpu;
+	int rc, status = 1;
+	FILE *fp;
+
+	if ((rc = parse_args(argc, argv, &o)) != 0)
+		return rc > 0 ? 0 : 2;
+	if (o.check != NULL)
+		return do_check(o.check);
+	if (o.config == NULL) {
+		snprintf(path, sizeof(path), "%s/default.yaml", datadir());
+		o.config = path;
+	}
+	memset(&perr, 0, sizeof(perr));
+	if ((w = prof_load_scenario(o.config, datadir(), &perr)) == NULL) {
+		fprintf(stderr, "mxsim: %s\n", prof_error_str(&perr, err,
+		    sizeof(err)));
+		return 1;
+	}
+	if (o.port > 0)
+		w->port = (uint16_t)o.port;
+	if (o.time_scale > 0)
+		w->time_scale = o.time_scale;
+	if (o.seed_set)
+		w->seed = (uint64_t)o.seed;
+	if (o.workers > 0)
+		w->workers = (uint32_t)o.workers;
+	if (w->workers == 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		w->workers = ncpu > 0 ? (uint32_t)ncpu : 1;
+	}
+	if (o.event_log != NULL) {
+		free(w->event_log);
+		w->event_log = strdup(o.event_log);
+	}
+	raise_nofile();
+
+	sim_clock_init(&clock, w->start_ms, w->time_scale);
+	if ((state = sim_state_new((size_t)o.state_entries, STATE_IDLE_MS)) ==
+	    NULL) {
+		fprintf(stderr, "mxsim: cannot allocate the state table\n");
+		goto out;
+	}
+	if (w->event_log != NULL &&
+	    (evlog = sim_evlog_open(w->event_log, &rc)) == NULL) {
+		fprintf(stderr, "mxsim: event log %s: %s\n", w->event_log,
+		    strerror(-rc));
+		goto out;
+	}
+	memset(&conf, 0, sizeof(conf));
+	conf.world = w;
+	conf.state = state;
+	conf.clock = &clock;
+	conf.evlog = evlog;
+	conf.workers = w->workers;
+	conf.max_conns = (unsigned)o.max_conns;
+	conf.grace_s = 10;
+	conf.notices = !o.quiet;
+	conf.notice_fp = stderr;
+	if ((srv = ev_server_new(&conf, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "mxsim: %s\n", err);
+		goto out;
+	}
+	if (!o.quiet)
+		print_banner(w, srv, &o, w->workers);
+
+	/* signals go to the monitor thread only */
+	memset(&mon, 0, sizeof(mon));
+	sigemptyset(&mon.sigs);
+	sigaddset(&mon.sigs, SIGINT);
+	sigaddset(&mon.sigs, SIGTERM);
+	sigaddset(&mon.sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mon.sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	mon.srv = srv;
+	mon.state = state;
+	mon.clock = &clock;
+	mon.world = w;
+	mon.o = &o;
+	if (pthread_create(&mon_thread, NULL, monitor_main, &mon) != 0) {
+		fprintf(stderr, "mxsim: cannot start the monitor thread\n");
+		goto out;
+	}
+	if (o.ready_file != NULL) {
+		if ((fp = fopen(o.ready_file, "w")) != NULL) {
+			fprintf(fp, "ready\n");
+			fclose(fp);
+		} else
+			fprintf(stderr, "mxsim: %s: %s\n", o.ready_file,
+			    strerror(errno));
+	}
+	rc = ev_server_run(srv);
+	mon.done = true;
+	pthread_join(mon_thread, NULL);
+	if (rc != 0) {
+		fprintf(stderr, "mxsim: workers: %s\n", strerror(-rc));
+		goto out;
+	}
+
+	if ((total = sim_stats_new(w->nprofiles)) != NULL) {
+		ev_server_stats(srv, total);
+		printf("mxsim summary (%s):\n", w->file);
+		sim_stats_print(total, w, stdout);
+	}
+	status = 0;
+out:
+	ev_server_free(srv);
+	if (evlog != NULL) {
+		rc = sim_evlog_close(evlog, &written, &dropped);
+		if (rc != 0) {
+			fprintf(stderr, "mxsim: event log %s: %s\n",
+			    w->event_log, strerror(-rc));
+			status = 1;
+		} else if (!o.quiet || dropped != 0)
+			fprintf(stderr, "mxsim: event log %s: %llu events "
+			    "written, %llu dropped\n", w->event_log,
+			    (unsigned long long)written,
+			    (unsigned long long)dropped);
+	}
+	sim_stats_free(total);
+	sim_state_free(state);
+	prof_world_free(w);
+	return status;
+}

@@ -1,1 +1,347 @@
-/* placeholder */
+/*
+ * DESCRIPTION
+ *	JSON Lines event log: per-worker buffers, a fixed pool of buffers,
+ *	one writer thread.  Strings that come from clients (sender domain,
+ *	recipient) are escaped so every line is valid JSON.
+ *
+ * DIAGNOSTICS
+ *	Write errors are remembered and returned by sim_evlog_close(); the
+ *	buffers of a failed write are counted as dropped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim_clock.h"
+#include "sim_evlog.h"
+
+struct evbuf {
+	struct evbuf	*next;
+	size_t		 len;
+	uint64_t	 nevents;
+	char		 data[SIM_EVLOG_BUF_SIZE];
+};
+
+struct sim_evlog {
+	int		 fd;
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	struct evbuf	*free;		/* pool */
+	struct evbuf	*head, *tail;	/* handed over, in order */
+	bool		 stopping;
+	int		 error;		/* first -errno */
+	uint64_t	 written;
+	uint64_t	 dropped;
+	struct evbuf	*bufs;		/* the pool's memory */
+};
+
+struct sim_evlog_local {
+	struct sim_evlog *log;
+	const struct prof_world *world;
+	struct evbuf	*cur;
+	uint64_t	 first_ms;	/* monotonic ms of the oldest event */
+	uint64_t	 wall_sec;	/* cached second of wall_iso */
+	char		 wall_iso[24];
+	uint64_t	 sim_sec;
+	char		 sim_iso[24];
+};
+
+static void	*writer_main(void *);
+static struct evbuf *buf_get(struct sim_evlog *);
+static void	buf_submit(struct sim_evlog *, struct evbuf *);
+static size_t	put_str(char *, size_t, const char *);
+static size_t	put_ip(char *, uint32_t);
+static void	iso_cached(uint64_t, uint64_t *, char *);
+
+/* writer_main - write handed-over buffers until stopped */
+static void *
+writer_main(void *arg)
+{
+	struct sim_evlog *log = arg;
+	struct evbuf *b;
+	size_t off;
+	ssize_t n;
+
+	pthread_mutex_lock(&log->lock);
+	for (;;) {
+		while (log->head == NULL && !log->stopping)
+			pthread_cond_wait(&log->cond, &log->lock);
+		if ((b = log->head) == NULL)
+			break;
+		log->head = b->next;
+		if (log->head == NULL)
+			log->tail = NULL;
+		pthread_mutex_unlock(&log->lock);
+		for (off = 0; off < b->len; off += (size_t)n) {
+			n = write(log->fd, b->data + off, b->len - off);
+			if (n < 0 && errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			if (n <= 0)
+				break;
+		}
+		pthread_mutex_lock(&log->lock);
+		if (off < b->len) {
+			if (log->error == 0)
+				log->error = -errno;
+			log->dropped += b->nevents;
+		} else
+			log->written += b->nevents;
+		b->len = 0;
+		b->nevents = 0;
+		b->next = log->free;
+		log->free = b;
+	}
+	pthread_mutex_unlock(&log->lock);
+	return NULL;
+}
+
+/* sim_evlog_open - open the file, start the writer */
+struct sim_evlog *
+sim_evlog_open(const char *path, int *err)
+{
+	struct sim_evlog *log;
+	size_t i;
+
+	if ((log = calloc(1, sizeof(*log))) == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if ((log->bufs = calloc(SIM_EVLOG_NBUFS, sizeof(*log->bufs))) == NULL) {
+		free(log);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < SIM_EVLOG_NBUFS; i++) {
+		log->bufs[i].next = log->free;
+		log->free = &log->bufs[i];
+	}
+	log->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (log->fd < 0) {
+		*err = -errno;
+		free(log->bufs);
+		free(log);
+		return NULL;
+	}
+	pthread_mutex_init(&log->lock, NULL);
+	pthread_cond_init(&log->cond, NULL);
+	if ((*err = -pthread_create(&log->thread, NULL, writer_main, log))) {
+		close(log->fd);
+		free(log->bufs);
+		free(log);
+		return NULL;
+	}
+	return log;
+}
+
+/* buf_get - a free buffer, or NULL when all are in flight */
+static struct evbuf *
+buf_get(struct sim_evlog *log)
+{
+	struct evbuf *b;
+
+	pthread_mutex_lock(&log->lock);
+	if ((b = log->free) != NULL)
+		log->free = b->next;
+	pthread_mutex_unlock(&log->lock);
+	return b;
+}
+
+/* buf_submit - hand a buffer to the writer */
+static void
+buf_submit(struct sim_evlog *log, struct evbuf *b)
+{
+	pthread_mutex_lock(&log->lock);
+	b->next = NULL;
+	if (log->tail != NULL)
+		log->tail->next = b;
+	else
+		log->head = b;
+	log->tail = b;
+	pthread_cond_signal(&log->cond);
+	pthread_mutex_unlock(&log->lock);
+}
+
+/* sim_evlog_local_new - a worker's buffer */
+struct sim_evlog_local *
+sim_evlog_local_new(struct sim_evlog *log, const struct prof_world *w)
+{
+	struct sim_evlog_local *l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	l->log = log;
+	l->world = w;
+	l->wall_sec = UINT64_MAX;
+	l->sim_sec = UINT64_MAX;
+	return l;
+}
+
+/* put_str - a JSON string (or null), escaped; returns length */
+static size_t
+put_str(char *o, size_t cap, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+	size_t n = 0;
+
+	if (s == NULL) {
+		memcpy(o, "null", 4);
+		return 4;
+	}
+	o[n++] = '"';
+	for (p = (const unsigned char *)s; *p != '\0' && n + 8 < cap; p++) {
+		if (*p == '"' || *p == '\\') {
+			o[n++] = '\\';
+			o[n++] = (char)*p;
+		} else if (*p < 0x20 || *p >= 0x7f) {
+			o[n++] = '\\';
+			o[n++] = 'u';
+			o[n++] = '0';
+			o[n++] = '0';
+			o[n++] = hex[*p >> 4];
+			o[n++] = hex[*p & 15];
+		} else
+			o[n++] = (char)*p;
+	}
+	o[n++] = '"';
+	return n;
+}
+
+/* put_ip - dotted quad; returns length */
+static size_t
+put_ip(char *o, uint32_t ip)
+{
+	return (size_t)sprintf(o, "\"%u.%u.%u.%u\"", ip >> 24,
+	    (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+/* iso_cached - ISO time, reformatting the date part once a second */
+static void
+iso_cached(uint64_t ms, uint64_t *sec, char *iso)
+{
+	if (ms / 1000 != *sec) {
+		*sec = ms / 1000;
+		sim_clock_iso(ms, iso, 24);
+	}
+	iso[20] = (char)('0' + ms % 1000 / 100);
+	iso[21] = (char)('0' + ms % 100 / 10);
+	iso[22] = (char)('0' + ms % 10);
+}
+
+/* sim_evlog_write - format one event */
+void
+sim_evlog_write(struct sim_evlog_local *l, const struct sim_event *ev)
+{
+	char line[2048];
+	const char *prov;
+	size_t n = 0;
+
+	prov = ev->prof < l->world->nprofiles ?
+	    l->world->profiles[ev->prof]->name : NULL;
+	iso_cached(ev->wall_ms, &l->wall_sec, l->wall_iso);
+	iso_cached(ev->sim_ms, &l->sim_sec, l->sim_iso);
+	n += (size_t)sprintf(line, "{\"wall\":\"%s\",\"sim\":\"%s\","
+	    "\"wall_ms\":%llu,\"sim_ms\":%llu,\"session\":\"%016llx\","
+	    "\"provider\":", l->wall_iso, l->sim_iso,
+	    (unsigned long long)ev->wall_ms, (unsigned long long)ev->sim_ms,
+	    (unsigned long long)ev->session_id);
+	n += put_str(line + n, 64, prov);
+	n += (size_t)sprintf(line + n, ",\"mx\":");
+	n += put_ip(line + n, ev->mx_ip);
+	n += (size_t)sprintf(line + n, ",\"client\":");
+	n += put_ip(line + n, ev->client_ip);
+	n += (size_t)sprintf(line + n, ",\"sender_domain\":");
+	n += put_str(line + n, 700, ev->sender_domain);
+	n += (size_t)sprintf(line + n, ",\"rcpt\":");
+	n += put_str(line + n, 700, ev->rcpt);
+	n += (size_t)sprintf(line + n, ",\"stage\":\"%s\",\"code\":%u,"
+	    "\"enhanced\":", sim_stage_name(ev->stage), ev->code);
+	n += put_str(line + n, 32, ev->enhanced[0] ? ev->enhanced : NULL);
+	n += (size_t)sprintf(line + n, ",\"reason\":\"%s\",\"nrcpts\":%u}\n",
+	    sim_kind_info(ev->rk)->name, ev->nrcpts);
+
+	if (l->cur != NULL && l->cur->len + n > SIM_EVLOG_BUF_SIZE) {
+		buf_submit(l->log, l->cur);
+		l->cur = NULL;
+	}
+	if (l->cur == NULL) {
+		if ((l->cur = buf_get(l->log)) == NULL) {
+			__atomic_fetch_add(&l->log->dropped, 1,
+			    __ATOMIC_RELAXED);
+			return;
+		}
+		l->first_ms = sim_clock_mono_ms();
+	}
+	memcpy(l->cur->data + l->cur->len, line, n);
+	l->cur->len += n;
+	l->cur->nevents++;
+}
+
+/* sim_evlog_flush - hand over the buffer when old enough */
+void
+sim_evlog_flush(struct sim_evlog_local *l, uint64_t max_age_ms)
+{
+	if (l->cur == NULL || l->cur->len == 0)
+		return;
+	if (max_age_ms != 0 && sim_clock_mono_ms() - l->first_ms < max_age_ms)
+		return;
+	buf_submit(l->log, l->cur);
+	l->cur = NULL;
+}
+
+/* sim_evlog_local_free - flush and free a worker's buffer */
+void
+sim_evlog_local_free(struct sim_evlog_local *l)
+{
+	if (l == NULL)
+		return;
+	sim_evlog_flush(l, 0);
+	free(l);
+}
+
+/* sim_evlog_close - drain, stop, close */
+int
+sim_evlog_close(struct sim_evlog *log, uint64_t *written, uint64_t *dropped)
+{
+	int rc;
+
+	pthread_mutex_lock(&log->lock);
+	log->stopping = true;
+	pthread_cond_signal(&log->cond);
+	pthread_mutex_unlock(&log->lock);
+	pthread_join(log->thread, NULL);
+	if (close(log->fd) != 0 && log->error == 0)
+		log->error = -errno;
+	rc = log->error;
+	if (written != NULL)
+		*written = log->written;
+	if (dropped != NULL)
+		*dropped = log->dropped;
+	pthread_mutex_destroy(&log->lock);
+	pthread_cond_destroy(&log->cond);
+	free(log->bufs);
+	free(log);
+	return rc;
+}
+
+/* sim_evlog_written - events written */
+uint64_t
+sim_evlog_written(const struct sim_evlog *log)
+{
+	return __atomic_load_n(&log->written, __ATOMIC_RELAXED);
+}
+
+/* sim_evlog_dropped - events dropped */
+uint64_t
+sim_evlog_dropped(const struct sim_evlog *log)
+{
+	return __atomic_load_n(&log->dropped, __ATOMIC_RELAXED);
+}

@@ -1,7 +1,427 @@
+/*
+ * Tests of sim_policy: every check fires at its limit and only when its
+ * reply kind is enabled, windows slide with the simulated clock,
+ * reputation falls with penalties and recovers with time, and refusals
+ * roll back what an earlier identity counted.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "sim_policy.h"
 #include "test_suites.h"
+
+#define MIN	60000ULL
+#define HOUR	3600000ULL
+#define DAY	86400000ULL
+#define T0	(20000ULL * DAY)	/* a day boundary */
+#define IP1	0x7f000a01u
+#define IP2	0x7f000a02u
+
+struct fx {
+	struct prof_world *w;
+	struct prof_profile *p;
+	struct sim_state *st;
+};
+
+static void	fx_init(struct fx *);
+static void	fx_free(struct fx *);
+static enum sim_rk decide(struct fx *, enum sim_stage, uint32_t,
+		    const char *, const char *, uint64_t);
+static enum sim_rk send_msg(struct fx *, uint32_t, const char *,
+		    const char *, uint64_t);
+
+/* fx_init - one profile "t" on 127.1.0.0/24, nothing enabled */
+static void
+fx_init(struct fx *f)
+{
+	struct prof_sender *s;
+
+	f->w = prof_world_new();
+	f->p = prof_profile_new("t");
+	CU_ASSERT_FATAL(f->w != NULL && f->p != NULL);
+	CU_ASSERT_FATAL(prof_world_add_profile(f->w, f->p) == 0);
+	CU_ASSERT_FATAL(prof_world_add_block(f->w, 0x7f010000, 24, 0) == 0);
+	f->w->senders = calloc(1, sizeof(*f->w->senders));
+	s = &f->w->senders[0];
+	s->domain = strdup("unauth.example");
+	s->spf = PROF_AUTH_FAIL;
+	s->dkim = PROF_AUTH_NONE;
+	f->w->nsenders = 1;
+	f->w->unknown_rcpts = calloc(1, sizeof(char *));
+	f->w->unknown_rcpts[0] = strdup("unknown*@*");
+	f->w->nunknown_rcpts = 1;
+	f->st = sim_state_new(4096, 2 * DAY);
+	CU_ASSERT_FATAL(f->st != NULL);
+}
+
+/* fx_free - free a fixture */
+static void
+fx_free(struct fx *f)
+{
+	sim_state_free(f->st);
+	prof_world_free(f->w);
+}
+
+/* decide - one decision with the usual facts */
+static enum sim_rk
+decide(struct fx *f, enum sim_stage stage, uint32_t ip, const char *domain,
+    const char *rcpt, uint64_t now)
+{
+	struct sim_facts fa;
+	struct sim_verdict v;
+	const char *rcpts[1] = { rcpt };
+
+	memset(&fa, 0, sizeof(fa));
+	fa.prof = 0;
+	fa.mx_ip = 0x7f010001;
+	fa.client_ip = ip;
+	fa.sender_domain = domain;
+	fa.rcpt = stage == SIM_STAGE_RCPT ? rcpt : NULL;
+	if (stage == SIM_STAGE_EOD && rcpt != NULL) {
+		fa.rcpts = rcpts;
+		fa.nrcpts = 1;
+	}
+	sim_policy_decide(f->w, f->st, stage, &fa, now, &v);
+	return v.rk;
+}
+
+/* send_msg - MAIL, RCPT, EOD; the first refusal, or ACCEPT */
+static enum sim_rk
+send_msg(struct fx *f, uint32_t ip, const char *domain, const char *rcpt,
+    uint64_t now)
+{
+	enum sim_rk rk;
+
+	if ((rk = decide(f, SIM_STAGE_MAIL, ip, domain, NULL, now)) !=
+	    SIM_RK_ACCEPT)
+		return rk;
+	if ((rk = decide(f, SIM_STAGE_RCPT, ip, domain, rcpt, now)) !=
+	    SIM_RK_ACCEPT)
+		return rk;
+	return decide(f, SIM_STAGE_EOD, ip, domain, rcpt, now);
+}
+
+/* per-IP minute limit at end of DATA, then the window slides */
+static void
+test_rate_ip(void)
+{
+	struct fx f;
+	int i;
+
+	fx_init(&f);
+	f.p->limits.per_ip.messages.max[SIM_WIN_MINUTE] = 3;
+	prof_set_reply(f.p, SIM_RK_RATE_IP, 421, "4.7.28", "x", SIM_STAGE_EOD);
+	for (i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t", T0 + i),
+		    SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t", T0 + 10),
+	    SIM_RK_RATE_IP);
+	CU_ASSERT_EQUAL(send_msg(&f, IP2, "a.example", "u@t", T0 + 10),
+	    SIM_RK_ACCEPT);	/* another IP has its own budget */
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t", T0 + 2 * MIN),
+	    SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
+/* the day window answers daily_cap when that kind is enabled */
+static void
+test_daily_cap(void)
+{
+	struct fx f;
+	int i;
+
+	fx_init(&f);
+	f.p->limits.per_ip.messages.max[SIM_WIN_DAY] = 5;
+	prof_set_reply(f.p, SIM_RK_RATE_IP, 421, "4.7.28", "x", SIM_STAGE_MAIL);
+	prof_set_reply(f.p, SIM_RK_DAILY_CAP, 550, "5.4.5", "x",
+	    SIM_STAGE_MAIL);
+	for (i = 0; i < 5; i++)
+		CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t",
+		    T0 + (uint64_t)i * HOUR), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t", T0 + 20 * HOUR),
+	    SIM_RK_DAILY_CAP);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t", T0 + 2 * DAY),
+	    SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
+/* per sender domain across IPs, answered at MAIL */
+static void
+test_rate_domain(void)
+{
+	struct fx f;
+
+	fx_init(&f);
+	f.p->limits.per_domain.messages.max[SIM_WIN_HOUR] = 2;
+	prof_set_reply(f.p, SIM_RK_RATE_DOMAIN, 421, "4.7.28", "x",
+	    SIM_STAGE_MAIL);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "d.example", "u@t", T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send_msg(&f, IP2, "d.example", "u@t", T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, IP1, "d.example", NULL, T0),
+	    SIM_RK_RATE_DOMAIN);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, IP1, "e.example", NULL, T0),
+	    SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
+/* unauthenticated: deferred, and blocked once the domain's score is gone */
+static void
+test_auth(void)
+{
+	struct fx f;
+	int i;
+
+	fx_init(&f);
+	f.p->rep.initial = 80;
+	f.p->rep.block_below = 15;
+	f.p->rep.temp_below = 40;
+	f.p->rep.pen_auth_fail = 10;
+	prof_set_reply(f.p, SIM_RK_AUTH_MISSING, 421, "4.7.26", "x",
+	    SIM_STAGE_EOD);
+	prof_set_reply(f.p, SIM_RK_AUTH_BLOCK, 550, "5.7.26", "x",
+	    SIM_STAGE_EOD);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "auth.example", "u@t", T0),
+	    SIM_RK_ACCEPT);
+	for (i = 0; i < 7; i++)	/* 80 -> 10 */
+		CU_ASSERT_EQUAL(send_msg(&f, IP1, "unauth.example", "u@t", T0),
+		    SIM_RK_AUTH_MISSING);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "unauth.example", "u@t", T0),
+	    SIM_RK_AUTH_BLOCK);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "auth.example", "u@t", T0),
+	    SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
+/* unknown users cost reputation: accept -> temp -> block -> recovery */
+static void
+test_reputation(void)
+{
+	struct fx f;
+	int i;
+
+	fx_init(&f);
+	f.p->rep.initial = 80;
+	f.p->rep.max = 100;
+	f.p->rep.temp_below = 40;
+	f.p->rep.block_below = 15;
+	f.p->rep.recover_per_hour = 5;
+	f.p->rep.pen_user_unknown = 10;
+	prof_set_reply(f.p, SIM_RK_USER_UNKNOWN, 550, "5.1.1", "x",
+	    SIM_STAGE_RCPT);
+	prof_set_reply(f.p, SIM_RK_REP_TEMP, 421, "4.7.0", "x", SIM_STAGE_MAIL);
+	prof_set_reply(f.p, SIM_RK_REP_BLOCK, 550, "5.7.1", "x",
+	    SIM_STAGE_MAIL);
+	for (i = 0; i < 4; i++)	/* 80 -> 40 */
+		CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, IP1, "a.example",
+		    "unknown7@t", T0), SIM_RK_USER_UNKNOWN);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, IP1, "b.example", NULL, T0),
+	    SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, IP1, "a.example",
+	    "unknown7@t", T0), SIM_RK_USER_UNKNOWN);	/* 30 */
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, IP1, "b.example", NULL, T0),
+	    SIM_RK_REP_TEMP);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, IP1, "a.example",
+	    "unknown7@t", T0), SIM_RK_USER_UNKNOWN);	/* 20 */
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, IP1, "a.example",
+	    "unknown7@t", T0), SIM_RK_USER_UNKNOWN);	/* 10 */
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, IP1, "b.example", NULL, T0),
+	    SIM_RK_REP_BLOCK);
+	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_IP, 0,
+	    IP1, NULL, T0), 10.0, 1e-9);
+	/* five hours later: 35 -> temp; eight hours: 50 -> accept */
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, IP1, "b.example", NULL,
+	    T0 + 5 * HOUR), SIM_RK_REP_TEMP);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, IP1, "b.example", NULL,
+	    T0 + 8 * HOUR), SIM_RK_ACCEPT);
+	/* another IP was never penalized for its own sake */
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, IP2, "b.example", NULL, T0),
+	    SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(sim_policy_set_reputation(f.w, f.st, SIM_KEY_IP, 0, IP2,
+	    NULL, T0, 5.0), 0);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, IP2, "b.example", NULL, T0),
+	    SIM_RK_REP_BLOCK);
+	fx_free(&f);
+}
+
+/* concurrent connections per IP, released on close; connection rate */
+static void
+test_connections(void)
+{
+	struct fx f;
+	struct sim_facts fa;
+
+	fx_init(&f);
+	f.p->limits.conns_per_ip = 2;
+	f.p->limits.conn_rate.max[SIM_WIN_MINUTE] = 4;
+	prof_set_reply(f.p, SIM_RK_CONN_LIMIT, 421, "4.3.2", "x",
+	    SIM_STAGE_CONNECT);
+	prof_set_reply(f.p, SIM_RK_CONN_RATE, 421, "4.7.0", "x",
+	    SIM_STAGE_CONNECT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, IP1, NULL, NULL, T0),
+	    SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, IP1, NULL, NULL, T0),
+	    SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, IP1, NULL, NULL, T0),
+	    SIM_RK_CONN_LIMIT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, IP2, NULL, NULL, T0),
+	    SIM_RK_ACCEPT);
+	memset(&fa, 0, sizeof(fa));
+	fa.client_ip = IP1;
+	sim_policy_release(f.w, f.st, &fa, T0);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, IP1, NULL, NULL, T0),
+	    SIM_RK_ACCEPT);	/* 4th attempt this minute */
+	sim_policy_release(f.w, f.st, &fa, T0);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, IP1, NULL, NULL, T0),
+	    SIM_RK_CONN_RATE);	/* 5th attempt > 4 per minute */
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, IP1, NULL, NULL,
+	    T0 + 3 * MIN), SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
+/* recipients per message, per-recipient rate, size, blocklist */
+static void
+test_stateless_and_rcpt(void)
+{
+	struct fx f;
+	struct sim_facts fa;
+	struct sim_verdict v;
+
+	fx_init(&f);
+	f.p->limits.rcpts_per_msg = 2;
+	f.p->limits.max_size = 1000;
+	f.p->limits.per_recipient.max[SIM_WIN_MINUTE] = 2;
+	f.w->blocklist = calloc(1, sizeof(*f.w->blocklist));
+	f.w->blocklist[0].addr = 0x7f004200;
+	f.w->blocklist[0].mask = 0xffffff00;
+	f.w->nblocklist = 1;
+	prof_set_reply(f.p, SIM_RK_RCPTS_TOO_MANY, 452, "4.5.3", "x",
+	    SIM_STAGE_RCPT);
+	prof_set_reply(f.p, SIM_RK_RATE_RECIPIENT, 450, "4.2.1", "x",
+	    SIM_STAGE_RCPT);
+	prof_set_reply(f.p, SIM_RK_SIZE, 552, "5.3.4", "x", SIM_STAGE_MAIL);
+	prof_set_reply(f.p, SIM_RK_BLOCKLIST, 553, "5.7.1", "x",
+	    SIM_STAGE_CONNECT);
+
+	memset(&fa, 0, sizeof(fa));
+	fa.client_ip = IP1;
+	fa.rcpt = "a@t";
+	fa.rcpts_in_txn = 2;
+	sim_policy_decide(f.w, f.st, SIM_STAGE_RCPT, &fa, T0, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_RCPTS_TOO_MANY);
+	CU_ASSERT_EQUAL(v.limit, 2);
+
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "hot@t", T0),
+	    SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send_msg(&f, IP2, "b.example", "hot@t", T0),
+	    SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "hot@t", T0),
+	    SIM_RK_RATE_RECIPIENT);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "cold@t", T0),
+	    SIM_RK_ACCEPT);
+
+	memset(&fa, 0, sizeof(fa));
+	fa.client_ip = IP1;
+	fa.size = 1001;
+	sim_policy_decide(f.w, f.st, SIM_STAGE_MAIL, &fa, T0, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_SIZE);
+	CU_ASSERT_EQUAL(v.limit, 1000);
+	sim_policy_decide(f.w, f.st, SIM_STAGE_EOD, &fa, T0, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_SIZE);
+	fa.size = 1000;
+	sim_policy_decide(f.w, f.st, SIM_STAGE_MAIL, &fa, T0, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_ACCEPT);
+
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, 0x7f004207, NULL, NULL,
+	    T0), SIM_RK_BLOCKLIST);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, 0x7f004307, NULL, NULL,
+	    T0), SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
+/* a new IP may send first_day x growth^day messages per day */
+static void
+test_warmup(void)
+{
+	struct fx f;
+
+	fx_init(&f);
+	f.p->limits.warmup.days = 3;
+	f.p->limits.warmup.first_day = 2;
+	f.p->limits.warmup.growth = 2.0;
+	prof_set_reply(f.p, SIM_RK_WARMUP, 451, "4.7.500", "x", SIM_STAGE_MAIL);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t", T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t", T0 + 1),
+	    SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t", T0 + 2),
+	    SIM_RK_WARMUP);
+	/* day 1 (window fully new at +2 days' start): up to 4 */
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t", T0 + 2 * DAY),
+	    SIM_RK_ACCEPT);
+	/* after the ramp: no limit */
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t", T0 + 5 * DAY),
+	    SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
+/* limits whose reply kind is not enabled never fire */
+static void
+test_disabled(void)
+{
+	struct fx f;
+	int i;
+
+	fx_init(&f);
+	f.p->limits.per_ip.messages.max[SIM_WIN_MINUTE] = 1;
+	f.p->limits.conns_per_ip = 1;
+	for (i = 0; i < 10; i++) {
+		CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, IP1, NULL, NULL,
+		    T0), SIM_RK_ACCEPT);
+		CU_ASSERT_EQUAL(send_msg(&f, IP1, "unauth.example",
+		    "unknown1@t", T0), SIM_RK_ACCEPT);
+	}
+	fx_free(&f);
+}
+
+/* a domain refusal at EOD rolls back the IP's count */
+static void
+test_rollback(void)
+{
+	struct fx f;
+
+	fx_init(&f);
+	f.p->limits.per_ip.messages.max[SIM_WIN_MINUTE] = 2;
+	f.p->limits.per_domain.messages.max[SIM_WIN_MINUTE] = 1;
+	prof_set_reply(f.p, SIM_RK_RATE_IP, 421, "4.7.28", "x", SIM_STAGE_EOD);
+	prof_set_reply(f.p, SIM_RK_RATE_DOMAIN, 421, "4.7.28", "y",
+	    SIM_STAGE_EOD);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "d.example", "u@t", T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "d.example", "u@t", T0),
+	    SIM_RK_RATE_DOMAIN);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "e.example", "u@t", T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "f.example", "u@t", T0),
+	    SIM_RK_RATE_IP);
+	fx_free(&f);
+}
 
 int
 test_sim_policy_register(void)
 {
+	CU_pSuite s = CU_add_suite("sim_policy", NULL, NULL);
+
+	if (s == NULL ||
+	    CU_add_test(s, "rate per IP", test_rate_ip) == NULL ||
+	    CU_add_test(s, "daily cap", test_daily_cap) == NULL ||
+	    CU_add_test(s, "rate per domain", test_rate_domain) == NULL ||
+	    CU_add_test(s, "authentication", test_auth) == NULL ||
+	    CU_add_test(s, "reputation", test_reputation) == NULL ||
+	    CU_add_test(s, "connections", test_connections) == NULL ||
+	    CU_add_test(s, "recipients, size, blocklist",
+	    test_stateless_and_rcpt) == NULL ||
+	    CU_add_test(s, "warm-up", test_warmup) == NULL ||
+	    CU_add_test(s, "disabled kinds", test_disabled) == NULL ||
+	    CU_add_test(s, "roll-back", test_rollback) == NULL)
+		return -1;
 	return 0;
 }

@@ -1,0 +1,68 @@
+/*
+ * @file ev_server.h
+ * The kernel-socket backend: one listening socket per MX address of the
+ * scenario, and worker threads each running an epoll loop that accepts
+ * from every listener (EPOLLEXCLUSIVE) and drives SMTP sessions.  The fake
+ * MX is the connection's local address, the sender its peer address.
+ * A backend never decides a reply: sessions and the policy do.
+ */
+#ifndef EV_SERVER_H
+#define EV_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "prof_world.h"
+#include "sim_clock.h"
+#include "sim_evlog.h"
+#include "sim_state.h"
+#include "sim_stats.h"
+
+struct ev_server_conf {
+	const struct prof_world *world;
+	struct sim_state *state;
+	const struct sim_clock *clock;
+	struct sim_evlog *evlog;	/* NULL = no event log */
+	unsigned	 workers;	/* >= 1 */
+	unsigned	 max_conns;	/* per worker; beyond: accept and close */
+	unsigned	 grace_s;	/* at stop: seconds for sessions to end */
+	bool		 notices;	/* print the first of each reply kind */
+	FILE		*notice_fp;	/* where notices go (stderr) */
+};
+
+struct ev_server;
+
+/**
+ * Bind every MX address of the world on its port.
+ * @param err  message on failure ("bind 127.1.0.7:2525: Address in use").
+ * @return the server, or NULL.
+ */
+struct ev_server *ev_server_new(const struct ev_server_conf *conf, char *err,
+    size_t errlen);
+
+/** @return listening sockets bound. */
+size_t ev_server_nlisteners(const struct ev_server *srv);
+
+/**
+ * Start the workers and serve until ev_server_stop(); then stop accepting,
+ * end sessions (421 4.3.2 at the next command; a message in DATA is
+ * finished), wait at most grace_s seconds, close what is left.
+ * @return 0, or -errno when workers could not start.
+ */
+int ev_server_run(struct ev_server *srv);
+
+/** Ask the server to stop; async-signal-safe. */
+void ev_server_stop(struct ev_server *srv);
+
+/** Add every worker's counters into @p out (any time; exact after run). */
+void ev_server_stats(const struct ev_server *srv, struct sim_stats *out);
+
+/** @return open connections now, over all workers. */
+uint64_t ev_server_open_conns(const struct ev_server *srv);
+
+/** Close listeners and free the server (after ev_server_run returned). */
+void ev_server_free(struct ev_server *srv);
+
+#endif /* EV_SERVER_H */

@@ -1,0 +1,67 @@
+/*
+ * @file sim_evlog.h
+ * The event log: one JSON object per line per reply (JSON Lines).  Workers
+ * format events into their own buffer (struct sim_evlog_local) and hand
+ * full buffers to one writer thread; a worker never waits for the disk.
+ * When every buffer of the fixed pool is in flight, the event is dropped
+ * and counted (never silently).  sim_evlog_close() writes everything
+ * handed over, so nothing is lost on a clean shutdown.
+ *
+ * Line format (keys always present; null when unknown):
+ *   {"wall":"2026-11-23T18:31:09.123Z","sim":"2026-01-01T00:00:00.000Z",
+ *    "wall_ms":...,"sim_ms":...,"session":"00000000000000a1",
+ *    "provider":"gmail","mx":"127.1.0.5","client":"127.0.10.1",
+ *    "sender_domain":"auth.example","rcpt":null,"stage":"eod",
+ *    "code":421,"enhanced":"4.7.28","reason":"rate.ip","nrcpts":1}
+ */
+#ifndef SIM_EVLOG_H
+#define SIM_EVLOG_H
+
+#include <stdint.h>
+
+#include "prof_world.h"
+#include "sim_event.h"
+
+#define SIM_EVLOG_BUF_SIZE	(64 * 1024)
+#define SIM_EVLOG_NBUFS		64
+
+struct sim_evlog;
+struct sim_evlog_local;
+
+/**
+ * Open (create or truncate) the log file and start the writer thread.
+ * @param err  set to -errno on failure.
+ * @return the log, or NULL.
+ */
+struct sim_evlog *sim_evlog_open(const char *path, int *err);
+
+/** A worker's buffer; one per thread.  @return it, or NULL (no memory). */
+struct sim_evlog_local *sim_evlog_local_new(struct sim_evlog *log,
+    const struct prof_world *w);
+
+/** Format one event into the worker's buffer. */
+void sim_evlog_write(struct sim_evlog_local *l, const struct sim_event *ev);
+
+/** Hand the worker's buffer to the writer if it holds events older than
+ *  @p max_age_ms (0: whatever it holds). */
+void sim_evlog_flush(struct sim_evlog_local *l, uint64_t max_age_ms);
+
+/** Flush and free a worker's buffer. */
+void sim_evlog_local_free(struct sim_evlog_local *l);
+
+/**
+ * Write all handed-over buffers, stop the writer, close the file, free.
+ * @param written  if not NULL: events written in all.
+ * @param dropped  if not NULL: events dropped in all.
+ * @return 0, or -errno of the first write error.
+ */
+int sim_evlog_close(struct sim_evlog *log, uint64_t *written,
+    uint64_t *dropped);
+
+/** @return events written to the file so far. */
+uint64_t sim_evlog_written(const struct sim_evlog *log);
+
+/** @return events dropped because every buffer was in flight. */
+uint64_t sim_evlog_dropped(const struct sim_evlog *log);
+
+#endif /* SIM_EVLOG_H */

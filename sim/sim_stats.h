@@ -1,0 +1,53 @@
+/*
+ * @file sim_stats.h
+ * Exact reply counters: per profile and reply kind, with the code and
+ * enhanced code the profile gave that kind.  Each worker owns one
+ * sim_stats and counts without locks; readers merge them.  Counters are
+ * updated with relaxed atomics so a reader (status line, metrics) may sum
+ * them while workers run; totals after the workers stop are exact.
+ */
+#ifndef SIM_STATS_H
+#define SIM_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "prof_world.h"
+#include "sim_event.h"
+
+struct sim_stats {
+	size_t		 nprof;		/* rows: profiles, then one "no MX" row */
+	uint64_t	*replies;	/* [(nprof + 1) * SIM_RK__COUNT] */
+	uint64_t	 connections;	/* sessions started */
+	uint64_t	 messages;	/* messages accepted (250 at EOD) */
+	uint64_t	 recipients;	/* recipients of accepted messages */
+	uint64_t	 deferred;	/* 4xx replies */
+	uint64_t	 rejected;	/* 5xx replies */
+};
+
+/** @return zeroed counters for @p nprof profiles, or NULL (no memory). */
+struct sim_stats *sim_stats_new(size_t nprof);
+
+/** Free counters; NULL accepted. */
+void sim_stats_free(struct sim_stats *s);
+
+/** Count one reply event (owner thread only). */
+void sim_stats_event(struct sim_stats *s, const struct sim_event *ev);
+
+/** Count one session start (owner thread only). */
+void sim_stats_connection(struct sim_stats *s);
+
+/** Add @p src into @p dst (any thread; reads @p src atomically). */
+void sim_stats_merge(struct sim_stats *dst, const struct sim_stats *src);
+
+/** @return the count of (profile, kind); prof == nprof is the no-MX row. */
+uint64_t sim_stats_get(const struct sim_stats *s, size_t prof, enum sim_rk rk);
+
+/**
+ * Print the per-provider table of reply codes and the totals.
+ * Rows with a zero count are left out.
+ */
+void sim_stats_print(const struct sim_stats *s, const struct prof_world *w,
+    FILE *fp);
+
+#endif /* SIM_STATS_H */
