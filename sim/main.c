@@ -401,6 +401,16 @@ main(int argc, char **argv)
 	int rc, status = 1;
 	FILE *fp;
 
+	/* signals go to the monitor thread only: block them before any
+	 * thread (event-log writer, workers) starts */
+	memset(&mon, 0, sizeof(mon));
+	sigemptyset(&mon.sigs);
+	sigaddset(&mon.sigs, SIGINT);
+	sigaddset(&mon.sigs, SIGTERM);
+	sigaddset(&mon.sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mon.sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
 	if ((rc = parse_args(argc, argv, &o)) != 0)
 		return rc > 0 ? 0 : 2;
 	if (o.check != NULL)
@@ -462,14 +472,6 @@ main(int argc, char **argv)
 	if (!o.quiet)
 		print_banner(w, srv, &o, w->workers);
 
-	/* signals go to the monitor thread only */
-	memset(&mon, 0, sizeof(mon));
-	sigemptyset(&mon.sigs);
-	sigaddset(&mon.sigs, SIGINT);
-	sigaddset(&mon.sigs, SIGTERM);
-	sigaddset(&mon.sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &mon.sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	mon.srv = srv;
 	mon.state = state;
 	mon.clock = &clock;
