@@ -32,7 +32,8 @@ struct smtp_reply_vars {
 };
 
 /**
- * Render @p rk of profile @p p into @p out.
+ * Render @p rk of profile @p p into @p out.  A NULL @p p renders the
+ * built-in default of sim_kind_info() (no trailer, no wrap).
  * @return bytes written, or 0 when it does not fit in @p cap (nothing
  * written then).
  */
@@ -40,7 +41,8 @@ size_t smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
     const struct smtp_reply_vars *v, char *out, size_t cap);
 
 /**
- * Expand a template (placeholders only, no code, no wrapping).
+ * Expand a template (placeholders only, no code, no wrapping).  @p p may
+ * be NULL ({host} is then "localhost").
  * @return length written (always NUL-terminated, truncated to fit).
  */
 size_t smtp_reply_expand(const struct prof_profile *p, const char *tmpl,

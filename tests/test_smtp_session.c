@@ -1,7 +1,677 @@
+/*
+ * DESCRIPTION
+ *	CUnit suite "smtp_session": whole dialogues fed as transcripts, each
+ *	fed at once, byte by byte and cut at every byte boundary (all must
+ *	give the same replies); bounds (512/513-octet commands, 1001-octet
+ *	text lines), bad sequences, DATA recognition (dot-stuffing, bare LF
+ *	not ending DATA), timeouts, shutdown, flow control, events, and
+ *	policy-driven replies.  Every session is freed and the policy state
+ *	must hold no open connection afterwards.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "sim_policy.h"
+#include "smtp_helper.h"
 #include "test_suites.h"
 
+#define T		" - sim\r\n"
+#define GREET		"220 mx.test.example ESMTP ready" T
+#define EHLO_R		"250-mx.test.example Hello [192.0.2.10]\r\n" \
+			"250-PIPELINING\r\n250-8BITMIME\r\n" \
+			"250-ENHANCEDSTATUSCODES\r\n250 SIZE 10485760\r\n"
+#define HELO_R		"250 mx.test.example Hello [192.0.2.10]" T
+#define MAIL_R(d)	"250 2.1.0 Sender OK (" d ")" T
+#define RCPT_R(a)	"250 2.1.5 Recipient <" a "> OK" T
+#define DATA_R		"354 Start mail input; end with <CRLF>.<CRLF>" T
+#define QUEUED(n)	"250 2.0.0 OK " #n " bytes queued" T
+#define QUIT_R		"221 2.0.0 mx.test.example closing connection" T
+#define OK_R		"250 2.0.0 OK" T
+#define VRFY_R		"252 2.5.0 Cannot VRFY user, but will accept " \
+			"message and attempt delivery" T
+#define HELP_R		"214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA " \
+			"RSET NOOP QUIT VRFY HELP" T
+#define E500		"500 5.5.1 Command unrecognized" T
+#define E502		"502 5.5.1 Command not implemented" T
+#define E501		"501 5.5.4 Syntax error in parameters or arguments" T
+#define E503		"503 5.5.1 Bad sequence of commands" T
+#define E555		"555 5.5.4 MAIL FROM/RCPT TO parameters not " \
+			"recognized or not implemented" T
+#define E554		"554 5.5.1 No valid recipients" T
+#define LONG_R		"500 5.5.2 Line too long" T
+#define TLONG_R		"500 5.5.2 Message text line longer than 1000 " \
+			"octets" T
+#define ERRS_R		"421 4.7.0 mx.test.example Too many errors, " \
+			"closing connection" T
+
+#define MAIL_A		"MAIL FROM:<Alice@Sender.Example>\r\n"
+#define RCPT_B		"RCPT TO:<Bob@Test.Example>\r\n"
+#define ENV		"EHLO client.example\r\n" MAIL_A RCPT_B "DATA\r\n"
+#define ENV_R		GREET EHLO_R MAIL_R("sender.example") \
+			RCPT_R("bob@test.example") DATA_R
+
+struct session_case {
+	const char	*name;
+	const char	*input;
+	const char	*want;
+	const char	*want_state;
+};
+
+static const struct session_case cases[] = {
+	{ "full dialogue",
+	  "EHLO client.example\r\n"
+	  "MAIL FROM:<Alice@Sender.Example> SIZE=100 BODY=8BITMIME\r\n"
+	  "RCPT TO:<Bob@Test.Example>\r\n"
+	  "DATA\r\n"
+	  "Subject: hi\r\n\r\nhello\r\n.\r\n"
+	  "QUIT\r\n",
+	  ENV_R QUEUED(22) QUIT_R, "QUIT" },
+	{ "pipelined two messages, rset, noop, bare LF commands",
+	  "EHLO client.example\nMAIL FROM:<a@x.example>\r\n"
+	  "RCPT TO:<b@y.example>\r\nRCPT TO:<Postmaster>\r\nDATA\r\n"
+	  "one\r\n.\r\nMAIL FROM:<>\r\nRSET\r\nNOOP whatever\r\n"
+	  "MAIL FROM:<c@z.example>\r\nRCPT TO:<d@y.example>\r\nDATA\r\n"
+	  ".\r\n",
+	  GREET EHLO_R MAIL_R("x.example") RCPT_R("b@y.example")
+	  RCPT_R("postmaster") DATA_R QUEUED(5) MAIL_R("") OK_R OK_R
+	  MAIL_R("z.example") RCPT_R("d@y.example") DATA_R QUEUED(0),
+	  "READY" },
+	{ "lower-case commands, HELO, VRFY, HELP",
+	  "helo client\r\nvrfy bob\r\nhelp me\r\nmail from:<a@b.example>\r\n"
+	  "quit\r\nNOOP\r\n",
+	  GREET HELO_R VRFY_R HELP_R MAIL_R("b.example") QUIT_R, "QUIT" },
+	{ "dot-stuffing counted after unstuffing",
+	  ENV "..hidden\r\n..\r\n.x\r\n.\r\n",
+	  ENV_R QUEUED(15), "READY" },
+	{ "bare LF dot does not end DATA",
+	  ENV "a\n.\nb\r\n.\r\n",
+	  ENV_R QUEUED(7), "READY" },
+	{ "CRLF dot LF does not end DATA",
+	  ENV "a\r\n.\nb\r\n.\r\n",
+	  ENV_R QUEUED(7), "READY" },
+	{ "dot CR without LF does not end DATA",
+	  ENV "a\r\n.\rb\r\n.\r\n",
+	  ENV_R QUEUED(7), "READY" },
+	{ "RCPT before MAIL",
+	  "EHLO c\r\nRCPT TO:<a@b.example>\r\n",
+	  GREET EHLO_R E503, "READY" },
+	{ "MAIL and RCPT before EHLO",
+	  "MAIL FROM:<a@b.example>\r\nRCPT TO:<a@b.example>\r\n",
+	  GREET E503 E503, "GREETING" },
+	{ "DATA before MAIL and before RCPT",
+	  "EHLO c\r\nDATA\r\nMAIL FROM:<a@b.example>\r\nDATA\r\n",
+	  GREET EHLO_R E503 MAIL_R("b.example") E554, "MAIL" },
+	{ "nested MAIL",
+	  "EHLO c\r\nMAIL FROM:<a@b.example>\r\nMAIL FROM:<a@b.example>\r\n",
+	  GREET EHLO_R MAIL_R("b.example") E503, "MAIL" },
+	{ "RSET ends the transaction",
+	  "EHLO c\r\nMAIL FROM:<a@b.example>\r\nRSET\r\n"
+	  "RCPT TO:<a@b.example>\r\n",
+	  GREET EHLO_R MAIL_R("b.example") OK_R E503, "READY" },
+	{ "EHLO resets the transaction",
+	  "EHLO c\r\nMAIL FROM:<a@b.example>\r\nEHLO d\r\n"
+	  "MAIL FROM:<a@b.example>\r\n",
+	  GREET EHLO_R MAIL_R("b.example") EHLO_R MAIL_R("b.example"),
+	  "MAIL" },
+	{ "MAIL syntax and parameters",
+	  "EHLO c\r\nMAIL FROM:a@b.example\r\nMAIL FROM:<alice>\r\n"
+	  "MAIL TO:<a@b.example>\r\nMAIL FROM:<a@b.example>x\r\n"
+	  "MAIL FROM:<a@b.example> FOO=1\r\n"
+	  "MAIL FROM:<a@b.example> SIZE=12x\r\n"
+	  "MAIL FROM:<a@b.example> BODY=BINARYMIME\r\n"
+	  "MAIL FROM: <@r.example:a@B.example> SIZE=5 body=7bit\r\n",
+	  GREET EHLO_R E501 E501 E501 E501 E555 E501 E555
+	  MAIL_R("b.example"), "MAIL" },
+	{ "RCPT syntax and parameters",
+	  "EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<bob>\r\nRCPT TO:<>\r\n"
+	  "RCPT TO:<a@b.example> NOTIFY=NEVER\r\nRCPT TO:<a@b.example>\r\n",
+	  GREET EHLO_R MAIL_R("") E501 E501 E555 RCPT_R("a@b.example"),
+	  "RCPT" },
+	{ "command arguments",
+	  "EHLO\r\nHELO   \r\nDATA x\r\nRSET x\r\nQUIT x\r\nVRFY\r\n",
+	  GREET E501 E501 E501 E501 E501 E501, "GREETING" },
+	{ "unknown and unimplemented commands",
+	  "FOO\r\nMAILX\r\n\r\nSTARTTLS\r\nAUTH PLAIN AGFhAGI=\r\n"
+	  "EXPN list\r\nTURN\r\nETRN x\r\nBDAT 10 LAST\r\n",
+	  GREET E500 E500 E500 E502 E502 E502 E502 E502 E502, "GREETING" },
+	{ "too many errors",
+	  "FOO\r\nFOO\r\nFOO\r\nFOO\r\nFOO\r\nFOO\r\nFOO\r\nFOO\r\nFOO\r\n"
+	  "FOO\r\nNOOP\r\n",
+	  GREET E500 E500 E500 E500 E500 E500 E500 E500 E500 E500 ERRS_R,
+	  "QUIT" },
+	{ "input after QUIT is ignored",
+	  "QUIT\r\nNOOP\r\nFOO\r\n",
+	  GREET QUIT_R, "QUIT" },
+};
+
+/* Generated cases (long lines), built in gen_cases(). */
+static char gen_in[6][4096];
+static char gen_want[6][2048];
+static struct session_case gen[6];
+
+static void	gen_cases(void);
+static void	run_case(const struct session_case *);
+static void	check_out(const char *, const char *, const char *, size_t,
+		    size_t);
+
+/* gen_cases - the 512/513-octet command and 1000/1001-octet text cases */
+static void
+gen_cases(void)
+{
+	char x[3000];
+
+	if (gen[0].name != NULL)
+		return;
+	memset(x, 'x', sizeof(x));
+	/* "NOOP " + 505 + CRLF = 512 octets: accepted. */
+	snprintf(gen_in[0], sizeof(gen_in[0]), "NOOP %.*s\r\nNOOP\r\n",
+	    505, x);
+	snprintf(gen_want[0], sizeof(gen_want[0]), GREET OK_R OK_R);
+	gen[0] = (struct session_case){ "512-octet command", gen_in[0],
+	    gen_want[0], "GREETING" };
+	/* 513 octets: skipped, one 500 5.5.2, then on as usual. */
+	snprintf(gen_in[1], sizeof(gen_in[1]), "NOOP %.*s\r\nNOOP\r\n",
+	    506, x);
+	snprintf(gen_want[1], sizeof(gen_want[1]), GREET LONG_R OK_R);
+	gen[1] = (struct session_case){ "513-octet command", gen_in[1],
+	    gen_want[1], "GREETING" };
+	/* 512 octets with a bare LF: accepted. */
+	snprintf(gen_in[2], sizeof(gen_in[2]), "NOOP %.*s\nNOOP\r\n",
+	    506, x);
+	snprintf(gen_want[2], sizeof(gen_want[2]), GREET OK_R OK_R);
+	gen[2] = (struct session_case){ "512-octet command, bare LF",
+	    gen_in[2], gen_want[2], "GREETING" };
+	/* A 2600-octet line: still exactly one 500. */
+	snprintf(gen_in[3], sizeof(gen_in[3]), "EHLO c\r\nMAIL %.*s\r\n"
+	    "NOOP\r\n", 2600, x);
+	snprintf(gen_want[3], sizeof(gen_want[3]), GREET EHLO_R LONG_R OK_R);
+	gen[3] = (struct session_case){ "2600-octet command", gen_in[3],
+	    gen_want[3], "READY" };
+	/* Text line of 998 + CRLF = 1000 octets: accepted. */
+	snprintf(gen_in[4], sizeof(gen_in[4]), ENV "%.*s\r\n.\r\n", 998, x);
+	snprintf(gen_want[4], sizeof(gen_want[4]), ENV_R QUEUED(1000));
+	gen[4] = (struct session_case){ "1000-octet text line", gen_in[4],
+	    gen_want[4], "READY" };
+	/* 999 + CRLF = 1001 octets: refused at the end of DATA. */
+	snprintf(gen_in[5], sizeof(gen_in[5]), ENV "a\r\n%.*s\r\nb\r\n.\r\n"
+	    "NOOP\r\n", 999, x);
+	snprintf(gen_want[5], sizeof(gen_want[5]), ENV_R TLONG_R OK_R);
+	gen[5] = (struct session_case){ "1001-octet text line", gen_in[5],
+	    gen_want[5], "READY" };
+}
+
+/* check_out - assert output equality, printing both on a mismatch */
+static void
+check_out(const char *name, const char *got, const char *want, size_t cut,
+    size_t chunk)
+{
+	if (strcmp(got, want) != 0)
+		fprintf(stderr, "\n[%s] cut %zu chunk %zu\n--- got:\n%s"
+		    "--- want:\n%s---\n", name, cut, chunk, got, want);
+	CU_ASSERT_STRING_EQUAL(got, want);
+}
+
+/* run_case - one transcript, at once, byte by byte, cut everywhere */
+static void
+run_case(const struct session_case *c)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *s;
+	size_t n = strlen(c->input), cut;
+	int bad = 0;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	for (cut = 0; cut <= n; cut++) {
+		s = smtp_fix_session(&fx, SMTP_FIX_MX);
+		CU_ASSERT_FATAL(s != NULL);
+		/* cut 0: all at once; cut n: one byte at a time. */
+		smtp_fix_feed(s, c->input, n, cut, cut == n ? 1 : 0, out,
+		    sizeof(out));
+		if (strcmp(out, c->want) != 0 ||
+		    strcmp(smtp_session_strstate(s), c->want_state) != 0) {
+			if (bad++ == 0) {
+				check_out(c->name, out, c->want, cut, 0);
+				CU_ASSERT_STRING_EQUAL(
+				    smtp_session_strstate(s), c->want_state);
+			}
+		}
+		smtp_session_free(s);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_fix_free(&fx);
+}
+
+/* test_transcripts - every table case, split every way */
+static void
+test_transcripts(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run_case(&cases[i]);
+}
+
+/* test_long_lines - the generated bound cases, split every way */
+static void
+test_long_lines(void)
+{
+	size_t i;
+
+	gen_cases();
+	for (i = 0; i < sizeof(gen) / sizeof(gen[0]); i++)
+		run_case(&gen[i]);
+}
+
+/* test_golden - tests/data/smtp_dialogue.txt, split every way */
+static void
+test_golden(void)
+{
+	static char in[8192], want[8192], line[1024];
+	struct session_case c;
+	const char *text;
+	size_t nin = 0, nwant = 0, n;
+	FILE *fp;
+
+	fp = fopen(MXSIM_TESTDATA "/smtp_dialogue.txt", "r");
+	CU_ASSERT_FATAL(fp != NULL);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		n = strcspn(line, "\n");
+		line[n] = '\0';
+		/* "C:" alone (trailing space stripped) is an empty line. */
+		text = line[2] == ' ' ? line + 3 : line + 2;
+		if (strncmp(line, "C:", 2) == 0)
+			nin += (size_t)snprintf(in + nin, sizeof(in) - nin,
+			    "%s\r\n", text);
+		else if (strncmp(line, "S:", 2) == 0)
+			nwant += (size_t)snprintf(want + nwant,
+			    sizeof(want) - nwant, "%s\r\n", text);
+		CU_ASSERT_FATAL(nin < sizeof(in) && nwant < sizeof(want));
+	}
+	fclose(fp);
+	c.name = "smtp_dialogue.txt";
+	c.input = in;
+	c.want = want;
+	c.want_state = "QUIT";
+	run_case(&c);
+}
+
+/* feed_all - feed a whole transcript into a fresh session */
+static struct smtp_session *
+feed_all(struct smtp_fix *fx, const char *in, char *out, size_t cap)
+{
+	struct smtp_session *s;
+
+	s = smtp_fix_session(fx, SMTP_FIX_MX);
+	if (s != NULL)
+		smtp_fix_feed(s, in, strlen(in), 0, 0, out, cap);
+	return s;
+}
+
+/* test_events - one event per logged reply, with the right fields */
+static void
+test_events(void)
+{
+	static const struct {
+		enum sim_stage	 stage;
+		enum sim_rk	 rk;
+		uint16_t	 code;
+		const char	*enh;
+		const char	*domain;
+		const char	*rcpt;
+		uint32_t	 nrcpts;
+	} want[] = {
+		{ SIM_STAGE_CONNECT, SIM_RK_GREETING, 220, "", "", "", 0 },
+		{ SIM_STAGE_EHLO, SIM_RK_EHLO, 250, "", "", "", 0 },
+		{ SIM_STAGE_OTHER, SIM_RK_UNKNOWN_CMD, 500, "5.5.1", "", "",
+		  0 },
+		{ SIM_STAGE_MAIL, SIM_RK_MAIL_OK, 250, "2.1.0",
+		  "sender.example", "", 0 },
+		{ SIM_STAGE_RCPT, SIM_RK_RCPT_OK, 250, "2.1.5",
+		  "sender.example", "bob@test.example", 0 },
+		{ SIM_STAGE_RCPT, SIM_RK_SYNTAX, 501, "5.5.4",
+		  "sender.example", "", 0 },
+		{ SIM_STAGE_EOD, SIM_RK_DATA_OK, 250, "2.0.0",
+		  "sender.example", "", 1 },
+	};
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *s;
+	size_t i;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	s = feed_all(&fx, "EHLO c\r\nFOO\r\n" MAIL_A RCPT_B
+	    "RCPT TO:<bob>\r\nDATA\r\nhi\r\n.\r\nNOOP\r\nRSET\r\nVRFY x\r\n"
+	    "HELP\r\nQUIT\r\n", out, sizeof(out));
+	CU_ASSERT_FATAL(s != NULL);
+	CU_ASSERT_EQUAL(fx.nev, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < fx.nev && i < sizeof(want) / sizeof(want[0]); i++) {
+		CU_ASSERT_EQUAL(fx.ev[i].stage, want[i].stage);
+		CU_ASSERT_EQUAL(fx.ev[i].rk, want[i].rk);
+		CU_ASSERT_EQUAL(fx.ev[i].code, want[i].code);
+		CU_ASSERT_STRING_EQUAL(fx.ev[i].enhanced, want[i].enh);
+		CU_ASSERT_STRING_EQUAL(fx.ev[i].domain, want[i].domain);
+		CU_ASSERT_STRING_EQUAL(fx.ev[i].rcpt, want[i].rcpt);
+		CU_ASSERT_EQUAL(fx.ev[i].nrcpts, want[i].nrcpts);
+		CU_ASSERT_EQUAL(fx.ev[i].prof, 0);
+		CU_ASSERT_EQUAL(fx.ev[i].session_id, SMTP_FIX_SESSION);
+		CU_ASSERT_EQUAL(fx.ev[i].sim_ms, 1700000000000ULL);
+	}
+	CU_ASSERT(smtp_session_done(s));
+	smtp_session_free(s);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_fix_free(&fx);
+}
+
+/* test_timeout - 421 4.4.2, closing, done once drained */
+static void
+test_timeout(void)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *s;
+	size_t len = 0;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	s = feed_all(&fx, "EHLO c\r\n" MAIL_A, out, sizeof(out));
+	CU_ASSERT_FATAL(s != NULL);
+	CU_ASSERT(!smtp_session_closing(s));
+	CU_ASSERT(smtp_session_wants_input(s));
+	smtp_session_timeout(s);
+	CU_ASSERT(smtp_session_closing(s));
+	CU_ASSERT(!smtp_session_done(s));
+	CU_ASSERT(!smtp_session_wants_input(s));
+	smtp_fix_drain(s, out, &len, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "421 4.4.2 mx.test.example Timeout - "
+	    "closing connection" T);
+	CU_ASSERT(smtp_session_done(s));
+	CU_ASSERT_STRING_EQUAL(smtp_session_strstate(s), "QUIT");
+	CU_ASSERT_EQUAL(fx.ev[fx.nev - 1].rk, SIM_RK_TIMEOUT);
+	CU_ASSERT_EQUAL(fx.ev[fx.nev - 1].code, 421);
+	CU_ASSERT_EQUAL(fx.ev[fx.nev - 1].stage, SIM_STAGE_OTHER);
+	smtp_session_free(s);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_fix_free(&fx);
+}
+
+/* test_shutdown - at once outside DATA, after the message inside it */
+static void
+test_shutdown(void)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	static const char *shut = "421 4.3.2 mx.test.example Service "
+	    "shutting down, closing connection" T;
+	struct smtp_fix fx;
+	struct smtp_session *s;
+	size_t len;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+
+	s = feed_all(&fx, "EHLO c\r\n", out, sizeof(out));
+	CU_ASSERT_FATAL(s != NULL);
+	smtp_session_shutdown(s);
+	len = 0;
+	smtp_fix_drain(s, out, &len, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, shut);
+	CU_ASSERT(smtp_session_done(s));
+	smtp_session_free(s);
+
+	s = feed_all(&fx, ENV "part", out, sizeof(out));
+	CU_ASSERT_FATAL(s != NULL);
+	smtp_session_shutdown(s);
+	CU_ASSERT(!smtp_session_closing(s));
+	CU_ASSERT_STRING_EQUAL(smtp_session_strstate(s), "DATA");
+	smtp_fix_feed(s, "ial\r\n.\r\nNOOP\r\n", 14, 0, 0, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, QUEUED(9) "421 4.3.2 mx.test.example "
+	    "Service shutting down, closing connection" T);
+	CU_ASSERT(smtp_session_done(s));
+	smtp_session_free(s);
+
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_fix_free(&fx);
+}
+
+/* test_eof - a message cut by EOF is not accepted */
+static void
+test_eof(void)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *s;
+	size_t i;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	s = feed_all(&fx, ENV "Subject: x\r\n\r\nbody\r\n", out, sizeof(out));
+	CU_ASSERT_FATAL(s != NULL);
+	CU_ASSERT_STRING_EQUAL(out, ENV_R);
+	smtp_session_eof(s);
+	CU_ASSERT(smtp_session_closing(s));
+	CU_ASSERT(smtp_session_done(s));
+	CU_ASSERT_STRING_EQUAL(smtp_session_strstate(s), "QUIT");
+	for (i = 0; i < fx.nev; i++)
+		CU_ASSERT_NOT_EQUAL(fx.ev[i].stage, SIM_STAGE_EOD);
+	smtp_session_free(s);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_fix_free(&fx);
+}
+
+/* test_flow_control - pipelined input waits while output is full */
+static void
+test_flow_control(void)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *s;
+	const uint8_t *op;
+	uint8_t *ip;
+	size_t room, olen, len = 0, i, want;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	s = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(s != NULL);
+	smtp_session_inbuf(s, &ip, &room);
+	CU_ASSERT_FATAL(room >= 600 * 6);
+	for (i = 0; i < 600; i++)
+		memcpy(ip + 6 * i, "NOOP\r\n", 6);
+	smtp_session_input(s, 600 * 6);
+	smtp_session_outbuf(s, &op, &olen);
+	CU_ASSERT(olen <= SMTP_OUTBUF_SIZE);
+	CU_ASSERT(olen < strlen(GREET) + 600 * strlen(OK_R));
+	CU_ASSERT(!smtp_session_wants_input(s));
+	smtp_fix_drain(s, out, &len, sizeof(out));
+	want = strlen(GREET) + 600 * strlen(OK_R);
+	CU_ASSERT_EQUAL(len, want);
+	CU_ASSERT(smtp_session_wants_input(s));
+	smtp_session_free(s);
+	smtp_fix_free(&fx);
+}
+
+/* test_no_mx - an address no profile serves */
+static void
+test_no_mx(void)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *s;
+	size_t len = 0;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	s = smtp_fix_session(&fx, SMTP_FIX_NO_MX);
+	CU_ASSERT_FATAL(s != NULL);
+	CU_ASSERT_EQUAL(smtp_session_profile(s), UINT32_MAX);
+	CU_ASSERT(smtp_session_closing(s));
+	smtp_fix_drain(s, out, &len, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out,
+	    "554 5.3.2 No mail service at this address\r\n");
+	CU_ASSERT(smtp_session_done(s));
+	CU_ASSERT_EQUAL(fx.nev, 1);
+	CU_ASSERT_EQUAL(fx.ev[0].prof, UINT32_MAX);
+	CU_ASSERT_EQUAL(fx.ev[0].rk, SIM_RK_NO_MX);
+	CU_ASSERT_EQUAL(fx.ev[0].stage, SIM_STAGE_CONNECT);
+	CU_ASSERT_EQUAL(fx.ev[0].code, 554);
+	smtp_session_free(s);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_fix_free(&fx);
+}
+
+/* test_user_unknown - world unknown_rcpts + enabled user.unknown */
+static void
+test_user_unknown(void)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *s;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	fx.w->unknown_rcpts = calloc(1, sizeof(char *));
+	CU_ASSERT_FATAL(fx.w->unknown_rcpts != NULL);
+	fx.w->unknown_rcpts[0] = strdup("*@nowhere.example");
+	CU_ASSERT_FATAL(fx.w->unknown_rcpts[0] != NULL);
+	fx.w->nunknown_rcpts = 1;
+	CU_ASSERT_FATAL(prof_set_reply(fx.p, SIM_RK_USER_UNKNOWN, 550,
+	    "5.1.1", "{addr}: Recipient address rejected: User unknown",
+	    SIM_STAGE_RCPT) == 0);
+	s = feed_all(&fx, "EHLO c\r\n" MAIL_A "RCPT TO:<Ghost@Nowhere.Example>"
+	    "\r\n" RCPT_B "DATA\r\nx\r\n.\r\n", out, sizeof(out));
+	CU_ASSERT_FATAL(s != NULL);
+	check_out("user unknown", out, GREET EHLO_R MAIL_R("sender.example")
+	    "550 5.1.1 ghost@nowhere.example: Recipient address rejected: "
+	    "User unknown" T RCPT_R("bob@test.example") DATA_R QUEUED(3), 0,
+	    0);
+	CU_ASSERT_EQUAL(fx.ev[3].rk, SIM_RK_USER_UNKNOWN);
+	CU_ASSERT_STRING_EQUAL(fx.ev[3].rcpt, "ghost@nowhere.example");
+	CU_ASSERT_EQUAL(fx.ev[5].nrcpts, 1);
+	smtp_session_free(s);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_fix_free(&fx);
+}
+
+/* test_rcpts_too_many - rcpts_per_msg 2: the third RCPT gets 452 */
+static void
+test_rcpts_too_many(void)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *s;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	fx.p->limits.rcpts_per_msg = 2;
+	CU_ASSERT_FATAL(prof_set_reply(fx.p, SIM_RK_RCPTS_TOO_MANY, 452,
+	    "4.5.3", "Too many recipients", SIM_STAGE_RCPT) == 0);
+	s = feed_all(&fx, "EHLO c\r\n" MAIL_A "RCPT TO:<a@t.example>\r\n"
+	    "RCPT TO:<b@t.example>\r\nRCPT TO:<c@t.example>\r\nDATA\r\n"
+	    ".\r\n", out, sizeof(out));
+	CU_ASSERT_FATAL(s != NULL);
+	check_out("rcpts.too_many", out, GREET EHLO_R
+	    MAIL_R("sender.example") RCPT_R("a@t.example")
+	    RCPT_R("b@t.example") "452 4.5.3 Too many recipients" T DATA_R
+	    QUEUED(0), 0, 0);
+	CU_ASSERT_EQUAL(fx.ev[fx.nev - 1].nrcpts, 2);
+	smtp_session_free(s);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_fix_free(&fx);
+}
+
+/* test_conn_limit - conns_per_ip 1: the second session gets 421 */
+static void
+test_conn_limit(void)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *a, *b, *c;
+	size_t len;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	fx.p->limits.conns_per_ip = 1;
+	CU_ASSERT_FATAL(prof_set_reply(fx.p, SIM_RK_CONN_LIMIT, 421, "4.7.0",
+	    "Too many concurrent connections from {ip}", SIM_STAGE_CONNECT)
+	    == 0);
+	a = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(a != NULL);
+	CU_ASSERT(!smtp_session_closing(a));
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 1);
+
+	b = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(b != NULL);
+	CU_ASSERT(smtp_session_closing(b));
+	len = 0;
+	smtp_fix_drain(b, out, &len, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "421 4.7.0 Too many concurrent "
+	    "connections from 192.0.2.10" T);
+	CU_ASSERT_EQUAL(fx.ev[fx.nev - 1].rk, SIM_RK_CONN_LIMIT);
+	smtp_session_free(b);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 1);
+
+	smtp_session_free(a);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+
+	c = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(c != NULL);
+	len = 0;
+	smtp_fix_drain(c, out, &len, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, GREET);
+	smtp_session_free(c);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_fix_free(&fx);
+}
+
+/* test_recipient_bound - the arena/recipient bound answers rcpts.too_many */
+static void
+test_recipient_bound(void)
+{
+	static char in[1 << 20], out[SMTP_FIX_OUT_MAX * 16];
+	struct smtp_fix fx;
+	struct smtp_session *s;
+	size_t n, i, ok = 0, full = 0;
+	char *p;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	n = (size_t)snprintf(in, sizeof(in), "EHLO c\r\n" MAIL_A);
+	for (i = 0; i < 1200; i++)
+		n += (size_t)snprintf(in + n, sizeof(in) - n,
+		    "RCPT TO:<user%04zu@test.example>\r\n", i);
+	s = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(s != NULL);
+	smtp_fix_feed(s, in, n, 0, 0, out, sizeof(out));
+	for (p = out; (p = strstr(p, "\r\n")) != NULL; p += 2) {
+		if (strncmp(p + 2, "250 2.1.5", 9) == 0)
+			ok++;
+		if (strncmp(p + 2, "452 4.5.3", 9) == 0)
+			full++;
+	}
+	CU_ASSERT(ok > 100);
+	CU_ASSERT(ok < 1200);
+	CU_ASSERT_EQUAL(ok + full, 1200);
+	CU_ASSERT(!smtp_session_closing(s));
+	smtp_session_free(s);
+	smtp_fix_free(&fx);
+}
+
+/* test_smtp_session_register - the suite */
 int
 test_smtp_session_register(void)
 {
+	CU_pSuite s;
+
+	if ((s = CU_add_suite("smtp_session", NULL, NULL)) == NULL)
+		return -1;
+	if (CU_add_test(s, "transcripts", test_transcripts) == NULL ||
+	    CU_add_test(s, "long lines", test_long_lines) == NULL ||
+	    CU_add_test(s, "golden transcript", test_golden) == NULL ||
+	    CU_add_test(s, "events", test_events) == NULL ||
+	    CU_add_test(s, "timeout", test_timeout) == NULL ||
+	    CU_add_test(s, "shutdown", test_shutdown) == NULL ||
+	    CU_add_test(s, "eof", test_eof) == NULL ||
+	    CU_add_test(s, "flow control", test_flow_control) == NULL ||
+	    CU_add_test(s, "no mx", test_no_mx) == NULL ||
+	    CU_add_test(s, "user.unknown", test_user_unknown) == NULL ||
+	    CU_add_test(s, "rcpts.too_many", test_rcpts_too_many) == NULL ||
+	    CU_add_test(s, "conn.limit", test_conn_limit) == NULL ||
+	    CU_add_test(s, "recipient bound", test_recipient_bound) == NULL)
+		return -1;
 	return 0;
 }
