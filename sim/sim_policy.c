@@ -203,19 +203,24 @@ count_message(struct sim_entry *e, const struct sim_facts *f, uint64_t now,
 	}
 }
 
-/* spike - is the minute volume far above the hour's average */
+/* spike - did this message push the minute volume over the spike line
+ * (spike_min, and spike_factor x the hour's average per minute)?  True
+ * once per crossing, so a burst costs pen_spike once, not per message. */
 static bool
 spike(const struct prof_reputation *r, const struct sim_entry *e,
     uint64_t now)
 {
-	double minute, hour_avg;
+	double minute, hour_avg, line;
 
 	if (r->pen_spike <= 0 || r->spike_factor <= 0)
 		return false;
 	minute = sim_win_count(&e->msgs[SIM_WIN_MINUTE], SIM_WIN_MINUTE, now);
 	hour_avg = sim_win_count(&e->msgs[SIM_WIN_HOUR], SIM_WIN_HOUR, now) /
 	    60.0;
-	return minute > r->spike_min && minute > r->spike_factor * hour_avg;
+	line = r->spike_factor * hour_avg;
+	if (line < r->spike_min)
+		line = r->spike_min;
+	return minute > line && minute - 1 <= line;
 }
 
 /* check_ip - checks on the (provider, IP) entry; counts accepted work */

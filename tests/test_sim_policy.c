@@ -365,6 +365,32 @@ test_warmup(void)
 	fx_free(&f);
 }
 
+/* a burst above the spike line costs pen_spike once per crossing */
+static void
+test_spike(void)
+{
+	struct fx f;
+	int i;
+
+	fx_init(&f);
+	f.p->rep.initial = 80;
+	f.p->rep.max = 100;
+	f.p->rep.pen_spike = 5;
+	f.p->rep.spike_factor = 4;
+	f.p->rep.spike_min = 30;
+	for (i = 0; i < 30; i++)
+		send_msg(&f, IP1, "s.example", "u@t", T0 + (uint64_t)i);
+	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_IP, 0,
+	    IP1, NULL, T0 + 40), 80.0, 1e-9);
+	for (i = 30; i < 60; i++)
+		send_msg(&f, IP1, "s.example", "u@t", T0 + (uint64_t)i);
+	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_IP, 0,
+	    IP1, NULL, T0 + 60), 75.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_DOMAIN,
+	    0, 0, "s.example", T0 + 60), 75.0, 1e-9);
+	fx_free(&f);
+}
+
 /* limits whose reply kind is not enabled never fire */
 static void
 test_disabled(void)
@@ -420,6 +446,7 @@ test_sim_policy_register(void)
 	    CU_add_test(s, "recipients, size, blocklist",
 	    test_stateless_and_rcpt) == NULL ||
 	    CU_add_test(s, "warm-up", test_warmup) == NULL ||
+	    CU_add_test(s, "volume spike", test_spike) == NULL ||
 	    CU_add_test(s, "disabled kinds", test_disabled) == NULL ||
 	    CU_add_test(s, "roll-back", test_rollback) == NULL)
 		return -1;
