@@ -1,7 +1,583 @@
+/*
+ * DESCRIPTION
+ *	Tests of prof_load: every bundled profile and the bundled scenario
+ *	load and hold the facts the reference gives (table-driven), and
+ *	every broken fixture in tests/data/prof_*.yaml fails with the exact
+ *	file, line and column and a key phrase of the message.  In ASan
+ *	builds the last test asks LeakSanitizer for leaks so far.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "prof_load.h"
 #include "test_suites.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_LSAN 1
+#endif
+#endif
+#ifdef HAVE_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
+#define PDIR	MXSIM_PROFILES_DIR
+#define TDATA	MXSIM_TESTDATA
+
+/* One reply a bundled profile must have. */
+struct reply_case {
+	const char	*profile;
+	const char	*kind;
+	uint16_t	 code;
+	const char	*enhanced;
+	const char	*stage;
+	const char	*phrase;	/* substring of the text, or NULL */
+};
+
+/* One broken fixture and the error it must give. */
+struct bad_case {
+	const char	*file;		/* fixture in tests/data */
+	bool		 scenario;	/* load as scenario, else profile */
+	const char	*err_file;	/* file the error names; NULL = file */
+	unsigned	 line;
+	unsigned	 column;
+	const char	*phrase;	/* substring of the message */
+};
+
+static const struct reply_case reply_cases[] = {
+	{ "gmail", "rate.ip", 421, "4.7.28", "eod",
+	    "unusual rate of email originating from your IP address {ip}." },
+	{ "gmail", "rate.domain", 421, "4.7.28", "eod",
+	    "from your SPF domain {domain}" },
+	{ "gmail", "auth.missing", 421, "4.7.26", "eod", "unauthenticated" },
+	{ "gmail", "auth.block", 550, "5.7.26", "eod", "blocked because" },
+	{ "gmail", "reputation.temp", 421, "4.7.0", "eod",
+	    "very low reputation of the sending IP" },
+	{ "gmail", "reputation.block", 550, "5.7.1", "eod", "blocked" },
+	{ "gmail", "rate.recipient", 450, "4.2.1", "rcpt", "too quickly" },
+	{ "gmail", "rcpts.too_many", 452, "4.5.3", "rcpt",
+	    "too many recipients" },
+	{ "gmail", "user.unknown", 550, "5.1.1", "rcpt", "does not exist" },
+	{ "gmail", "size", 552, "5.3.4", "eod", "{size} bytes" },
+	{ "gmail", "daily_cap", 421, "4.7.28", "eod", "unusual rate of email" },
+	{ "gmail", "conn.limit", 421, "4.7.0", "connect",
+	    "Try again later, closing connection." },
+	{ "gmail", "ok.greeting", 220, "", "connect", "mx.google.com ESMTP" },
+	{ "gmail", "ok.ehlo", 250, "", "ehlo",
+	    "mx.google.com at your service, [{ip}]" },
+	{ "microsoft", "reputation.temp", 451, "4.7.650", "mail", "(S775)" },
+	{ "microsoft", "warmup", 451, "4.7.500", "mail", "(AS77712344)" },
+	{ "microsoft", "reputation.block", 550, "5.7.606", "rcpt",
+	    "banned sending IP [{ip}]" },
+	{ "microsoft", "blocklist", 550, "5.7.606", "rcpt", "(AS16012609)" },
+	{ "microsoft", "conn.limit", 421, "4.3.2", "connect", "PRX8" },
+	{ "microsoft", "rcpts.too_many", 452, "4.5.3", "rcpt", NULL },
+	{ "microsoft", "user.unknown", 550, "5.4.1", "rcpt",
+	    "Recipient address rejected: Access denied" },
+	{ "microsoft", "daily_cap", 421, "", "mail", "per hour and per day" },
+	{ "microsoft", "size", 552, "5.3.4", "mail", NULL },
+	{ "yahoo", "rate.ip", 421, "4.7.0", "mail",
+	    "[TSS04] Messages from {ip} temporarily deferred due to unexpected "
+	    "volume or user complaints - 4.16.55.1" },
+	{ "yahoo", "reputation.temp", 421, "4.7.0", "mail", "[TSS04]" },
+	{ "yahoo", "blocklist", 553, "5.7.1", "connect", "[BL21]" },
+	{ "yahoo", "reputation.block", 553, "5.7.2", "mail", "[TSS09]" },
+	{ "yahoo", "auth.missing", 550, "5.7.9", "eod", "unauthenticated" },
+	{ "yahoo", "conn.messages", 421, "", "mail",
+	    "Max message per connection reached" },
+	{ "yahoo", "rate.recipient", 450, "", "rcpt",
+	    "User is receiving mail too quickly" },
+	{ "yahoo", "user.unknown", 554, "", "rcpt", "({addr})" },
+	{ "generic", "rate.ip", 421, "4.7.26", "mail",
+	    "Email rate limit exceeded, try again later" },
+	{ "generic", "rate.domain", 421, "4.7.26", "mail", NULL },
+	{ "generic", "reputation.temp", 421, "4.7.0", "mail", NULL },
+	{ "generic", "reputation.block", 550, "5.7.1", "mail", NULL },
+	{ "generic", "blocklist", 554, "5.7.1", "connect", NULL },
+	{ "generic", "user.unknown", 550, "5.1.1", "rcpt", NULL },
+	{ "generic", "rcpts.too_many", 452, "4.5.3", "rcpt", NULL },
+	{ "generic", "auth.missing", 421, "4.7.26", "eod", NULL },
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "prof_unknown_key.yaml", false, NULL, 5, 3,
+	    "unknown key \"max_conns\" in limits (expected one of: "
+	    "connections_per_ip, connection_rate_per_ip," },
+	{ "prof_bad_type.yaml", false, NULL, 4, 23,
+	    "expected an integer 0..4294967295, got \"abc\"" },
+	{ "prof_bad_code.yaml", false, NULL, 5, 11,
+	    "code 250 is not valid for rate.ip (policy replies need 4xx or "
+	    "5xx)" },
+	{ "prof_class.yaml", false, NULL, 6, 15,
+	    "enhanced code \"5.7.28\" class 5 does not match reply code 421" },
+	{ "prof_early_stage.yaml", false, NULL, 8, 12,
+	    "stage \"connect\" is too early for rate.domain (the sender domain "
+	    "is known from mail)" },
+	{ "prof_missing_key.yaml", false, NULL, 2, 1,
+	    "missing required key \"mx_hosts\" in profile" },
+	{ "prof_missing_text.yaml", false, NULL, 5, 5,
+	    "missing required key \"text\" in replies.user.unknown" },
+	{ "prof_syntax.yaml", false, NULL, 3, 7,
+	    "YAML syntax error: did not find expected ',' or ']'" },
+	{ "prof_dup_key.yaml", false, NULL, 5, 3,
+	    "duplicate key \"wrap\" in smtp (first at line 4)" },
+	{ "prof_close421.yaml", false, NULL, 8, 12,
+	    "421 always closes the connection (RFC 5321 3.8)" },
+	{ "prof_unknown_kind.yaml", false, NULL, 4, 3,
+	    "unknown reply kind \"rate.foo\" (expected one of: conn.limit," },
+	{ "prof_bad_ext.yaml", false, NULL, 4, 28,
+	    "extension STARTTLS is not implemented by mxsim" },
+	{ "prof_bad_rep.yaml", false, NULL, 4, 15,
+	    "temp_below (10) must be above block_below (20)" },
+	{ "prof_bad_placeholder.yaml", false, NULL, 4, 23,
+	    "unknown placeholder \"{hostname}\"" },
+	{ "prof_no_such_file.yaml", false, NULL, 0, 0,
+	    "cannot open: No such file or directory" },
+	{ "prof_scn_unknown_profile.yaml", true, NULL, 2, 14,
+	    "unknown profile \"nosuch\" (no nosuch.yaml beside the scenario or "
+	    "in " PDIR ")" },
+	{ "prof_scn_overlap.yaml", true, NULL, 5, 17,
+	    "address block 10.0.5.0/24 of servers[1] (sink) overlaps "
+	    "10.0.0.0/16 of servers[0] (dupe, line 3)" },
+	{ "prof_scn_bad_cidr.yaml", true, NULL, 3, 17,
+	    "expected an IPv4 address or CIDR block like 127.1.0.0/24, got "
+	    "\"10.0.0.0/33\"" },
+	{ "prof_scn_host_bits.yaml", true, NULL, 4, 13,
+	    "127.0.66.1/24 has host bits set (the block starts at "
+	    "127.0.66.0/24)" },
+	{ "prof_scn_dup_provider.yaml", true, NULL, 4, 14,
+	    "provider \"dupe\" of " TDATA "/prof_p_b.yaml is already defined "
+	    "by " TDATA "/prof_p_a.yaml" },
+	{ "prof_scn_bad_profile.yaml", true, "prof_bad_code.yaml", 5, 11,
+	    "code 250 is not valid for rate.ip" },
+	{ "prof_scn_missing_servers.yaml", true, NULL, 1, 1,
+	    "missing required key \"servers\" in scenario" },
+	{ "prof_scn_bad_auth.yaml", true, NULL, 5, 18,
+	    "expected pass, fail or none, got \"maybe\"" },
+};
+
+static struct prof_profile *load_bundled(const char *);
+static const struct prof_reply *reply_of(const struct prof_profile *,
+    const char *);
+static uint32_t ip(unsigned, unsigned, unsigned, unsigned);
+static void test_bundled_replies(void);
+static void test_bundled_policy_sane(void);
+static void test_gmail_limits(void);
+static void test_other_limits(void);
+static void test_default_scenario(void);
+static void test_scenario_fixture(void);
+static void test_bad_fixtures(void);
+static void test_error_str(void);
+static void test_no_leaks(void);
+
+/* load_bundled - load profiles/NAME.yaml, NULL (and a message) on error */
+static struct prof_profile *
+load_bundled(const char *name)
+{
+	struct prof_error err;
+	struct prof_profile *p;
+	char path[1024], buf[1200];
+
+	snprintf(path, sizeof(path), "%s/%s.yaml", PDIR, name);
+	if ((p = prof_load_profile(path, &err)) == NULL)
+		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
+		    sizeof(buf)));
+	return p;
+}
+
+/* reply_of - a profile's reply by kind name */
+static const struct prof_reply *
+reply_of(const struct prof_profile *p, const char *kind)
+{
+	int rk;
+
+	rk = sim_kind_by_name(kind);
+	return rk < 0 ? NULL : &p->replies[rk];
+}
+
+/* ip - host-order IPv4 address */
+static uint32_t
+ip(unsigned a, unsigned b, unsigned c, unsigned d)
+{
+	return (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d;
+}
+
+/* test_bundled_replies - each listed reply has its code, stage, text */
+static void
+test_bundled_replies(void)
+{
+	const struct reply_case *c;
+	const struct prof_reply *r;
+	struct prof_profile *p;
+	size_t i;
+	bool ok;
+
+	for (i = 0; i < sizeof(reply_cases) / sizeof(reply_cases[0]); i++) {
+		c = &reply_cases[i];
+		p = load_bundled(c->profile);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		r = reply_of(p, c->kind);
+		ok = r != NULL && r->enabled && r->code == c->code &&
+		    strcmp(r->enhanced, c->enhanced) == 0 &&
+		    strcmp(sim_stage_name(r->stage), c->stage) == 0 &&
+		    (r->code != 421 || r->close) &&
+		    (c->phrase == NULL || strstr(r->text, c->phrase) != NULL);
+		if (!ok)
+			fprintf(stderr, "\n  %s %s: got %u %s %s \"%s\"\n",
+			    c->profile, c->kind, r ? r->code : 0,
+			    r ? r->enhanced : "-",
+			    r ? sim_stage_name(r->stage) : "-",
+			    r ? r->text : "-");
+		CU_ASSERT(ok);
+		prof_profile_free(p);
+	}
+}
+
+/* test_bundled_policy_sane - every enabled policy reply is well formed */
+static void
+test_bundled_policy_sane(void)
+{
+	static const char *const names[] = {
+		"gmail", "microsoft", "yahoo", "generic", "sink"
+	};
+	const struct prof_reply *r;
+	struct prof_profile *p;
+	size_t i, nenabled;
+	int rk;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		p = load_bundled(names[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		CU_ASSERT_STRING_EQUAL(p->name, names[i]);
+		CU_ASSERT(p->nmx_hosts >= 1);
+		CU_ASSERT_EQUAL(p->next, 3);
+		nenabled = 0;
+		for (rk = SIM_RK__POLICY_FIRST; rk <= SIM_RK__POLICY_LAST;
+		    rk++) {
+			r = &p->replies[rk];
+			if (!r->enabled)
+				continue;
+			nenabled++;
+			CU_ASSERT(r->code >= 400 && r->code <= 599);
+			CU_ASSERT(r->enhanced[0] == '\0' ||
+			    r->enhanced[0] - '0' == r->code / 100);
+			CU_ASSERT(r->text[0] != '\0');
+			CU_ASSERT(r->code != 421 || r->close);
+		}
+		/* CUnit asserts are blocks: no if/else without braces */
+		if (strcmp(names[i], "sink") == 0) {
+			CU_ASSERT_EQUAL(nenabled, 0);
+		} else {
+			CU_ASSERT(nenabled >= 8);
+		}
+		prof_profile_free(p);
+	}
+}
+
+/* test_gmail_limits - Gmail's limits, smtp and reputation blocks */
+static void
+test_gmail_limits(void)
+{
+	struct prof_profile *p;
+	const struct prof_limits *l;
+
+	p = load_bundled("gmail");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	l = &p->limits;
+	CU_ASSERT_EQUAL(p->ndomains, 2);
+	CU_ASSERT_STRING_EQUAL(p->domains[0], "gmail.com");
+	CU_ASSERT_STRING_EQUAL(p->mx_hosts[0], "gmail-smtp-in.l.google.com");
+	CU_ASSERT_STRING_EQUAL(p->trailer, " {session} - gsmtp");
+	CU_ASSERT_EQUAL(p->wrap, 76);
+	CU_ASSERT_EQUAL(l->conns_per_ip, 20);
+	CU_ASSERT_EQUAL(l->rcpts_per_msg, 100);
+	CU_ASSERT_EQUAL(l->max_size, 52428800);
+	CU_ASSERT_EQUAL(l->per_ip.messages.max[SIM_WIN_MINUTE], 100);
+	CU_ASSERT_EQUAL(l->per_ip.messages.max[SIM_WIN_HOUR], 3000);
+	CU_ASSERT_EQUAL(l->per_ip.messages.max[SIM_WIN_DAY], 20000);
+	CU_ASSERT_EQUAL(l->per_domain.messages.max[SIM_WIN_DAY], 2000);
+	CU_ASSERT_EQUAL(l->per_recipient.max[SIM_WIN_MINUTE], 60);
+	CU_ASSERT_EQUAL(l->per_recipient.max[SIM_WIN_HOUR], 3600);
+	CU_ASSERT_EQUAL(l->per_recipient.max[SIM_WIN_DAY], 86400);
+	CU_ASSERT_EQUAL(l->warmup.days, 0);
+	CU_ASSERT_DOUBLE_EQUAL(p->rep.initial, 80.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(p->rep.temp_below, 40.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(p->rep.block_below, 15.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(p->rep.recover_per_hour, 5.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(p->rep.pen_user_unknown, 2.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(p->rep.pen_auth_fail, 1.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(p->rep.pen_spike, 0.5, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(p->rep.pen_rate, 0.2, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(p->rep.spike_factor, 4.0, 1e-9);
+	CU_ASSERT_EQUAL(p->rep.spike_min, 30);
+	/* kinds the file does not list keep their defaults */
+	CU_ASSERT_FALSE(reply_of(p, "warmup")->enabled);
+	CU_ASSERT_TRUE(reply_of(p, "ok.mail")->enabled);
+	CU_ASSERT_STRING_EQUAL(reply_of(p, "ok.mail")->enhanced, "2.1.0");
+	prof_profile_free(p);
+}
+
+/* test_other_limits - Microsoft, Yahoo and sink limits */
+static void
+test_other_limits(void)
+{
+	struct prof_profile *p;
+	int w;
+
+	p = load_bundled("microsoft");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	/* host names keep their case, domains are lower-cased */
+	CU_ASSERT_STRING_EQUAL(p->mx_hosts[0],
+	    "BL2NAM06FT004.mail.protection.outlook.com");
+	CU_ASSERT_STRING_EQUAL(p->domains[0], "outlook.com");
+	CU_ASSERT_EQUAL(p->limits.rcpts_per_msg, 500);
+	CU_ASSERT_EQUAL(p->limits.per_domain.recipients.max[SIM_WIN_DAY],
+	    10000);
+	CU_ASSERT_EQUAL(p->limits.warmup.days, 30);
+	CU_ASSERT_EQUAL(p->limits.warmup.first_day, 1000);
+	CU_ASSERT_DOUBLE_EQUAL(p->limits.warmup.growth, 1.5, 1e-9);
+	prof_profile_free(p);
+
+	p = load_bundled("yahoo");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(p->limits.msgs_per_conn, 20);
+	CU_ASSERT_EQUAL(p->limits.conns_per_ip, 150);
+	CU_ASSERT_EQUAL(p->limits.max_size, 26214400);
+	CU_ASSERT_TRUE(reply_of(p, "blocklist")->close);
+	prof_profile_free(p);
+
+	p = load_bundled("generic");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(p->limits.per_ip.messages.max[SIM_WIN_MINUTE], 60);
+	prof_profile_free(p);
+
+	p = load_bundled("sink");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(p->limits.conns_per_ip, 0);
+	CU_ASSERT_EQUAL(p->limits.rcpts_per_msg, 0);
+	CU_ASSERT_EQUAL(p->limits.msgs_per_conn, 0);
+	for (w = 0; w < SIM_WIN__COUNT; w++) {
+		CU_ASSERT_EQUAL(p->limits.per_ip.messages.max[w], 0);
+		CU_ASSERT_EQUAL(p->limits.per_domain.messages.max[w], 0);
+		CU_ASSERT_EQUAL(p->limits.per_recipient.max[w], 0);
+	}
+	CU_ASSERT(p->limits.max_size >= 1073741824u);
+	prof_profile_free(p);
+}
+
+/* test_default_scenario - the bundled scenario and its lookups */
+static void
+test_default_scenario(void)
+{
+	static const struct {
+		uint32_t	 addr;
+		const char	*profile;	/* NULL: no MX there */
+	} lookups[] = {
+		{ 0x7f010007, "gmail" },	/* 127.1.0.7 */
+		{ 0x7f0100ff, "gmail" },
+		{ 0x7f020009, "microsoft" },
+		{ 0x7f030001, "yahoo" },
+		{ 0x7f0400c8, "generic" },
+		{ 0x7f000001, "sink" },
+		{ 0x7f000002, NULL },
+		{ 0x7f050001, NULL },
+	};
+	struct prof_error err;
+	struct prof_world *w;
+	const struct prof_sender *s;
+	char buf[1200];
+	size_t i;
+	int idx;
+
+	w = prof_load_scenario(PDIR "/default.yaml", PDIR, &err);
+	if (w == NULL)
+		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
+		    sizeof(buf)));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_STRING_EQUAL(w->file, PDIR "/default.yaml");
+	CU_ASSERT_EQUAL(w->nprofiles, 5);
+	CU_ASSERT_EQUAL(w->nblocks, 5);
+	CU_ASSERT_EQUAL(w->port, 2525);
+	CU_ASSERT_EQUAL(w->seed, 42);
+	CU_ASSERT_DOUBLE_EQUAL(w->time_scale, 1.0, 1e-12);
+	CU_ASSERT_EQUAL(w->start_ms, 0);
+	CU_ASSERT_EQUAL(w->workers, 0);
+	CU_ASSERT_EQUAL(w->idle_timeout_s, 300);
+	CU_ASSERT_EQUAL(w->session_timeout_s, 1800);
+	CU_ASSERT_EQUAL(w->max_errors, 10);
+	CU_ASSERT_PTR_NULL(w->event_log);
+	for (i = 0; i < sizeof(lookups) / sizeof(lookups[0]); i++) {
+		idx = prof_world_lookup(w, lookups[i].addr);
+		if (lookups[i].profile == NULL) {
+			CU_ASSERT_EQUAL(idx, -1);
+			continue;
+		}
+		CU_ASSERT_FATAL(idx >= 0);
+		CU_ASSERT_STRING_EQUAL(w->profiles[idx]->name,
+		    lookups[i].profile);
+	}
+	s = prof_world_sender(w, "unauth.example");
+	CU_ASSERT_EQUAL(s->spf, PROF_AUTH_FAIL);
+	CU_ASSERT_EQUAL(s->dkim, PROF_AUTH_NONE);
+	CU_ASSERT_EQUAL(s->dmarc, PROF_AUTH_NONE);
+	s = prof_world_sender(w, "auth.example");
+	CU_ASSERT_EQUAL(s->spf, PROF_AUTH_PASS);
+	CU_ASSERT_EQUAL(s->dkim, PROF_AUTH_PASS);
+	CU_ASSERT_EQUAL(s->dmarc, PROF_AUTH_PASS);
+	s = prof_world_sender(w, "elsewhere.example");
+	CU_ASSERT_PTR_EQUAL(s, &w->default_sender);
+	CU_ASSERT_EQUAL(s->spf, PROF_AUTH_PASS);
+	CU_ASSERT_EQUAL(s->dmarc, PROF_AUTH_NONE);
+	CU_ASSERT_TRUE(prof_world_blocklisted(w, ip(127, 0, 66, 5)));
+	CU_ASSERT_FALSE(prof_world_blocklisted(w, ip(127, 0, 65, 5)));
+	CU_ASSERT_TRUE(prof_world_rcpt_unknown(w, "unknown42@gmail.com"));
+	CU_ASSERT_TRUE(prof_world_rcpt_unknown(w, "nobody@yahoo.com"));
+	CU_ASSERT_FALSE(prof_world_rcpt_unknown(w, "alice@gmail.com"));
+	prof_world_free(w);
+}
+
+/* test_scenario_fixture - path forms, dedup, datadir, start, senders */
+static void
+test_scenario_fixture(void)
+{
+	struct prof_error err;
+	struct prof_world *w;
+	const struct prof_sender *s;
+	char buf[1200];
+	int a, b;
+
+	w = prof_load_scenario(TDATA "/prof_scn_ok.yaml", PDIR, &err);
+	if (w == NULL)
+		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
+		    sizeof(buf)));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	/* prof_p_a.yaml twice (two spellings) is one profile */
+	CU_ASSERT_EQUAL(w->nprofiles, 2);
+	CU_ASSERT_EQUAL(w->nblocks, 4);
+	a = prof_world_lookup(w, ip(10, 0, 0, 9));
+	b = prof_world_lookup(w, ip(10, 0, 2, 9));
+	CU_ASSERT_EQUAL(a, 0);
+	CU_ASSERT_EQUAL(b, 0);
+	CU_ASSERT_STRING_EQUAL(w->profiles[0]->name, "dupe");
+	CU_ASSERT_STRING_EQUAL(w->profiles[0]->file, TDATA "/prof_p_a.yaml");
+	/* a bare name not beside the scenario comes from the datadir */
+	CU_ASSERT_EQUAL(prof_world_lookup(w, ip(10, 0, 3, 1)), 1);
+	CU_ASSERT_EQUAL(prof_world_lookup(w, ip(10, 0, 3, 2)), -1);
+	CU_ASSERT_STRING_EQUAL(w->profiles[1]->file, PDIR "/sink.yaml");
+	CU_ASSERT_EQUAL(w->seed, 7);
+	CU_ASSERT_EQUAL(w->port, 2600);
+	CU_ASSERT_DOUBLE_EQUAL(w->time_scale, 1440.0, 1e-9);
+	CU_ASSERT_EQUAL(w->start_ms, 1767225600000ull);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->event_log);
+	CU_ASSERT_STRING_EQUAL(w->event_log, "ev.jsonl");
+	s = prof_world_sender(w, "mixed.example");
+	CU_ASSERT_STRING_EQUAL(s->domain, "mixed.example");
+	CU_ASSERT_EQUAL(s->spf, PROF_AUTH_FAIL);
+	CU_ASSERT_EQUAL(s->dkim, PROF_AUTH_PASS);
+	CU_ASSERT_EQUAL(w->nunknown_rcpts, 1);
+	CU_ASSERT_STRING_EQUAL(w->unknown_rcpts[0], "nobody@*");
+	prof_world_free(w);
+}
+
+/* test_bad_fixtures - each broken file names file, line, column, reason */
+static void
+test_bad_fixtures(void)
+{
+	const struct bad_case *c;
+	struct prof_error err;
+	struct prof_profile *p;
+	struct prof_world *w;
+	char path[1024], want[1024], buf[1200];
+	size_t i;
+	bool ok;
+
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		c = &bad_cases[i];
+		snprintf(path, sizeof(path), "%s/%s", TDATA, c->file);
+		snprintf(want, sizeof(want), "%s/%s", TDATA,
+		    c->err_file != NULL ? c->err_file : c->file);
+		memset(&err, 0x5a, sizeof(err));
+		if (c->scenario) {
+			w = prof_load_scenario(path, PDIR, &err);
+			ok = w == NULL;
+			prof_world_free(w);
+		} else {
+			p = prof_load_profile(path, &err);
+			ok = p == NULL;
+			prof_profile_free(p);
+		}
+		ok = ok && strcmp(err.file, want) == 0 &&
+		    err.line == c->line && err.column == c->column &&
+		    strstr(err.msg, c->phrase) != NULL;
+		if (!ok)
+			fprintf(stderr, "\n  %s: got %s\n", c->file,
+			    prof_error_str(&err, buf, sizeof(buf)));
+		CU_ASSERT(ok);
+	}
+}
+
+/* test_error_str - both formats of prof_error_str() */
+static void
+test_error_str(void)
+{
+	struct prof_error e;
+	char buf[1200];
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.file, sizeof(e.file), "gmail.yaml");
+	snprintf(e.msg, sizeof(e.msg), "bad");
+	e.line = 14;
+	e.column = 5;
+	CU_ASSERT_STRING_EQUAL(prof_error_str(&e, buf, sizeof(buf)),
+	    "gmail.yaml:14:5: bad");
+	e.line = 0;
+	CU_ASSERT_STRING_EQUAL(prof_error_str(&e, buf, sizeof(buf)),
+	    "gmail.yaml: bad");
+}
+
+/* test_no_leaks - LeakSanitizer finds nothing (ASan builds only) */
+static void
+test_no_leaks(void)
+{
+#ifdef HAVE_LSAN
+	CU_ASSERT_EQUAL(__lsan_do_recoverable_leak_check(), 0);
+#else
+	CU_PASS("not an ASan build; leaks are checked by the sanitizer build");
+#endif
+}
+
+/* test_prof_load_register - add the prof_load suite */
 int
 test_prof_load_register(void)
 {
+	static const struct {
+		const char	*name;
+		CU_TestFunc	 fn;
+	} tests[] = {
+		{ "bundled replies", test_bundled_replies },
+		{ "bundled policy replies well formed",
+		    test_bundled_policy_sane },
+		{ "gmail limits and reputation", test_gmail_limits },
+		{ "microsoft, yahoo, generic, sink limits", test_other_limits },
+		{ "default scenario", test_default_scenario },
+		{ "scenario fixture", test_scenario_fixture },
+		{ "broken fixtures", test_bad_fixtures },
+		{ "error string", test_error_str },
+		{ "no leaks", test_no_leaks },
+	};
+	CU_pSuite s;
+	size_t i;
+
+	if ((s = CU_add_suite("prof_load", NULL, NULL)) == NULL)
+		return -1;
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
+			return -1;
 	return 0;
 }
