@@ -1,1 +1,424 @@
-/* placeholder */
+/*
+ * DESCRIPTION
+ *	Counting table, outcome counters, latency histogram and the two
+ *	report printers of mxload.  The table is a fixed open-addressing
+ *	hash (linear probing, load factor <= 3/4) allocated once; adding a
+ *	row copies at most HX_TALLY_TEXT_MAX bytes of text and never
+ *	allocates.  Printing sorts a temporary copy of the used rows.
+ *
+ * DIAGNOSTICS
+ *	A full table refuses new keys with -ENOSPC and counts them; the
+ *	report prints that count.  Nothing panics.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_rng.h"
+#include "hx_tally.h"
+
+static uint64_t		row_hash(uint32_t, unsigned, unsigned, const char *);
+static int		row_cmp(const void *, const void *);
+static struct hx_row	*rows_sorted(const struct hx_tally *, size_t *);
+static size_t		hist_index(uint64_t);
+static void		copy_trunc(char *, size_t, const char *);
+static void		json_str(FILE *, const char *);
+static double		per_sec(uint64_t, double);
+
+static const char *const stage_names[HX_STAGE_COUNT] = {
+	[HX_STAGE_CONNECT] = "connect",
+	[HX_STAGE_EHLO] = "ehlo",
+	[HX_STAGE_MAIL] = "mail",
+	[HX_STAGE_RCPT] = "rcpt",
+	[HX_STAGE_DATA] = "data",
+	[HX_STAGE_EOD] = "eod",
+	[HX_STAGE_RSET] = "rset",
+	[HX_STAGE_QUIT] = "quit",
+};
+
+static const char *const outcome_names[HX_OUT_COUNT] = {
+	[HX_OUT_ACCEPTED] = "accepted",
+	[HX_OUT_DEFERRED] = "deferred",
+	[HX_OUT_REJECTED] = "rejected",
+	[HX_OUT_ERROR] = "error",
+};
+
+/* hx_tally_create - allocate an empty tally of fixed capacity */
+struct hx_tally *
+hx_tally_create(size_t ntargets, size_t cap)
+{
+	struct hx_tally *t;
+	size_t slots;
+
+	if (ntargets == 0 || cap == 0 || cap > ((size_t)1 << 24))
+		return NULL;
+	for (slots = 16; slots * 3 / 4 < cap; slots <<= 1)
+		;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->rows = calloc(slots, sizeof(*t->rows));
+	t->outcome = calloc(ntargets, sizeof(*t->outcome));
+	if (t->rows == NULL || t->outcome == NULL) {
+		hx_tally_free(t);
+		return NULL;
+	}
+	t->cap = slots;
+	t->ntargets = ntargets;
+	return t;
+}
+
+/* hx_tally_free - release a tally */
+void
+hx_tally_free(struct hx_tally *t)
+{
+	if (t == NULL)
+		return;
+	free(t->rows);
+	free(t->outcome);
+	free(t);
+}
+
+/* hx_stage_name - printable stage name */
+const char *
+hx_stage_name(enum hx_stage s)
+{
+	if ((unsigned)s >= HX_STAGE_COUNT)
+		return "?";
+	return stage_names[s];
+}
+
+/* row_hash - hash of a row key */
+static uint64_t
+row_hash(uint32_t target, unsigned stage, unsigned code, const char *enh)
+{
+	uint64_t h;
+
+	h = sim_mix64(((uint64_t)target << 32) | ((uint64_t)stage << 16) |
+	    code);
+	for (; *enh != '\0'; enh++)
+		h = sim_mix64(h ^ (unsigned char)*enh);
+	return h;
+}
+
+/* copy_trunc - bounded string copy that always terminates */
+static void
+copy_trunc(char *dst, size_t cap, const char *src)
+{
+	size_t n;
+
+	n = strlen(src);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* hx_tally_add - count one reply or error under its key */
+int
+hx_tally_add(struct hx_tally *t, uint32_t target, enum hx_stage stage,
+    unsigned code, const char *enh, const char *text)
+{
+	char key[HX_TALLY_ENH_MAX];
+	struct hx_row *r;
+	size_t i, mask;
+
+	if (target >= t->ntargets || (unsigned)stage >= HX_STAGE_COUNT ||
+	    code > 999)
+		return -EINVAL;
+	copy_trunc(key, sizeof(key), enh != NULL ? enh : "");
+	if (code == 0)
+		t->errors++;
+	mask = t->cap - 1;
+	i = row_hash(target, stage, code, key) & mask;
+	for (;; i = (i + 1) & mask) {
+		r = &t->rows[i];
+		if (!r->used)
+			break;
+		if (r->target == target && r->stage == stage &&
+		    r->code == code && strcmp(r->enh, key) == 0) {
+			r->count++;
+			return 0;
+		}
+	}
+	if (t->nrows + 1 > t->cap * 3 / 4) {
+		t->dropped++;
+		return -ENOSPC;
+	}
+	r->used = 1;
+	r->target = target;
+	r->stage = (uint8_t)stage;
+	r->code = (uint16_t)code;
+	r->count = 1;
+	memcpy(r->enh, key, sizeof(r->enh));
+	copy_trunc(r->text, sizeof(r->text), text != NULL ? text : "");
+	t->nrows++;
+	return 0;
+}
+
+/* hx_tally_outcome - count one message outcome */
+void
+hx_tally_outcome(struct hx_tally *t, uint32_t target,
+    enum hx_outcome outcome)
+{
+	if ((unsigned)outcome >= HX_OUT_COUNT)
+		return;
+	t->total[outcome]++;
+	if (target < t->ntargets)
+		t->outcome[target][outcome]++;
+}
+
+/* hx_tally_messages - total message outcomes */
+uint64_t
+hx_tally_messages(const struct hx_tally *t)
+{
+	uint64_t n;
+	int i;
+
+	n = 0;
+	for (i = 0; i < HX_OUT_COUNT; i++)
+		n += t->total[i];
+	return n;
+}
+
+/* hist_index - bucket of a value */
+static size_t
+hist_index(uint64_t v)
+{
+	unsigned e;
+
+	if (v < HX_HIST_SUB)
+		return (size_t)v;
+	e = 63u - (unsigned)__builtin_clzll(v);
+	return (size_t)(e - HX_HIST_SUB_BITS + 1) * HX_HIST_SUB +
+	    (size_t)((v >> (e - HX_HIST_SUB_BITS)) & (HX_HIST_SUB - 1));
+}
+
+/* hx_hist_add - count one value */
+void
+hx_hist_add(struct hx_hist *h, uint64_t v)
+{
+	h->bucket[hist_index(v)]++;
+	h->count++;
+	if (v > h->max)
+		h->max = v;
+}
+
+/* hx_hist_quantile - approximate q-quantile */
+uint64_t
+hx_hist_quantile(const struct hx_hist *h, double q)
+{
+	uint64_t want, seen, lo, width;
+	size_t i;
+	unsigned e, sub;
+
+	if (h->count == 0)
+		return 0;
+	if (q < 0)
+		q = 0;
+	if (q > 1)
+		q = 1;
+	want = (uint64_t)(q * (double)h->count + 0.999999);
+	if (want == 0)
+		want = 1;
+	if (want >= h->count)
+		return h->max;
+	seen = 0;
+	for (i = 0; i < HX_HIST_BUCKETS; i++) {
+		seen += h->bucket[i];
+		if (seen >= want)
+			break;
+	}
+	if (i < HX_HIST_SUB)
+		return i;
+	e = (unsigned)(i / HX_HIST_SUB) + HX_HIST_SUB_BITS - 1;
+	sub = (unsigned)(i % HX_HIST_SUB);
+	lo = (uint64_t)(HX_HIST_SUB + sub) << (e - HX_HIST_SUB_BITS);
+	width = (uint64_t)1 << (e - HX_HIST_SUB_BITS);
+	if (lo + width / 2 > h->max)
+		return h->max;
+	return lo + width / 2;
+}
+
+/* row_cmp - print order: target, stage, code, enhanced code */
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct hx_row *x = a, *y = b;
+
+	if (x->target != y->target)
+		return x->target < y->target ? -1 : 1;
+	if (x->stage != y->stage)
+		return x->stage < y->stage ? -1 : 1;
+	if (x->code != y->code)
+		return x->code < y->code ? -1 : 1;
+	return strcmp(x->enh, y->enh);
+}
+
+/* rows_sorted - malloc'ed sorted copy of the used rows */
+static struct hx_row *
+rows_sorted(const struct hx_tally *t, size_t *n)
+{
+	struct hx_row *v;
+	size_t i, k;
+
+	v = malloc((t->nrows > 0 ? t->nrows : 1) * sizeof(*v));
+	if (v == NULL)
+		return NULL;
+	for (i = 0, k = 0; i < t->cap; i++)
+		if (t->rows[i].used)
+			v[k++] = t->rows[i];
+	qsort(v, k, sizeof(*v), row_cmp);
+	*n = k;
+	return v;
+}
+
+/* per_sec - rate, 0 when no time passed */
+static double
+per_sec(uint64_t n, double secs)
+{
+	return secs > 0 ? (double)n / secs : 0.0;
+}
+
+/* hx_tally_print - the human-readable report */
+int
+hx_tally_print(const struct hx_tally *t, const struct hx_summary *s,
+    const char *const *names, FILE *fp)
+{
+	struct hx_row *v;
+	size_t n, i, w, tl;
+	uint64_t msgs;
+	const char *name;
+
+	v = rows_sorted(t, &n);
+	if (v == NULL)
+		return -ENOMEM;
+	msgs = hx_tally_messages(t);
+	fprintf(fp, "mxload: %llu messages in %.2f s (%.1f msg/s), "
+	    "%llu connections, %llu errors%s\n", (unsigned long long)msgs,
+	    s->elapsed, per_sec(msgs, s->elapsed),
+	    (unsigned long long)s->connections,
+	    (unsigned long long)t->errors,
+	    s->interrupted ? " (interrupted)" : "");
+	fprintf(fp, "outcome   accepted %llu  deferred %llu  rejected %llu  "
+	    "error %llu", (unsigned long long)t->total[HX_OUT_ACCEPTED],
+	    (unsigned long long)t->total[HX_OUT_DEFERRED],
+	    (unsigned long long)t->total[HX_OUT_REJECTED],
+	    (unsigned long long)t->total[HX_OUT_ERROR]);
+	if (s->aborted > 0)
+		fprintf(fp, "  aborted %llu", (unsigned long long)s->aborted);
+	fputc('\n', fp);
+	fprintf(fp, "eod latency ms  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f  "
+	    "(%llu replies)\n", hx_hist_quantile(&t->eod_lat, 0.50) / 1e3,
+	    hx_hist_quantile(&t->eod_lat, 0.90) / 1e3,
+	    hx_hist_quantile(&t->eod_lat, 0.99) / 1e3,
+	    (double)t->eod_lat.max / 1e3,
+	    (unsigned long long)t->eod_lat.count);
+	if (t->dropped > 0)
+		fprintf(fp, "warning: %llu replies not tabled (more than %zu "
+		    "distinct rows)\n", (unsigned long long)t->dropped,
+		    t->cap * 3 / 4);
+
+	w = strlen("target");
+	for (i = 0; i < n; i++)
+		if (strlen(names[v[i].target]) > w)
+			w = strlen(names[v[i].target]);
+	fprintf(fp, "%-*s  stage   code enhanced      count  text\n", (int)w,
+	    "target");
+	for (i = 0; i < n; i++) {
+		name = names[v[i].target];
+		tl = strlen(v[i].text);
+		fprintf(fp, "%-*s  %-7s %3u  %-9s %9llu  ", (int)w, name,
+		    hx_stage_name((enum hx_stage)v[i].stage), v[i].code,
+		    v[i].enh[0] != '\0' ? v[i].enh : "-",
+		    (unsigned long long)v[i].count);
+		if (tl > HX_TALLY_SHOW_TEXT)
+			fprintf(fp, "%.*s...\n", HX_TALLY_SHOW_TEXT - 3,
+			    v[i].text);
+		else
+			fprintf(fp, "%s\n", v[i].text);
+	}
+	free(v);
+	return ferror(fp) ? -EIO : 0;
+}
+
+/* json_str - write a JSON string literal */
+static void
+json_str(FILE *fp, const char *p)
+{
+	unsigned char c;
+
+	fputc('"', fp);
+	for (; *p != '\0'; p++) {
+		c = (unsigned char)*p;
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(fp, "\\u%04x", c);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
+}
+
+/* hx_tally_json - the machine-readable report */
+int
+hx_tally_json(const struct hx_tally *t, const struct hx_summary *s,
+    const char *const *names, FILE *fp)
+{
+	struct hx_row *v;
+	size_t n, i;
+	uint64_t msgs;
+	int k;
+
+	v = rows_sorted(t, &n);
+	if (v == NULL)
+		return -ENOMEM;
+	msgs = hx_tally_messages(t);
+	fprintf(fp, "{\n  \"messages\": %llu,\n  \"elapsed_s\": %.3f,\n"
+	    "  \"msg_per_s\": %.1f,\n  \"connections\": %llu,\n"
+	    "  \"established\": %llu,\n  \"errors\": %llu,\n"
+	    "  \"aborted\": %llu,\n  \"interrupted\": %s,\n"
+	    "  \"dropped_rows\": %llu,\n  \"outcome\": {",
+	    (unsigned long long)msgs, s->elapsed, per_sec(msgs, s->elapsed),
+	    (unsigned long long)s->connections,
+	    (unsigned long long)s->established,
+	    (unsigned long long)t->errors, (unsigned long long)s->aborted,
+	    s->interrupted ? "true" : "false",
+	    (unsigned long long)t->dropped);
+	for (k = 0; k < HX_OUT_COUNT; k++)
+		fprintf(fp, "%s\"%s\": %llu", k > 0 ? ", " : "",
+		    outcome_names[k], (unsigned long long)t->total[k]);
+	fprintf(fp, "},\n  \"eod_latency_ms\": {\"count\": %llu, "
+	    "\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"max\": %.3f},\n",
+	    (unsigned long long)t->eod_lat.count,
+	    hx_hist_quantile(&t->eod_lat, 0.50) / 1e3,
+	    hx_hist_quantile(&t->eod_lat, 0.90) / 1e3,
+	    hx_hist_quantile(&t->eod_lat, 0.99) / 1e3,
+	    (double)t->eod_lat.max / 1e3);
+	fprintf(fp, "  \"targets\": [");
+	for (i = 0; i < t->ntargets; i++) {
+		fprintf(fp, "%s\n    {\"name\": ", i > 0 ? "," : "");
+		json_str(fp, names[i]);
+		for (k = 0; k < HX_OUT_COUNT; k++)
+			fprintf(fp, ", \"%s\": %llu", outcome_names[k],
+			    (unsigned long long)t->outcome[i][k]);
+		fputc('}', fp);
+	}
+	fprintf(fp, "\n  ],\n  \"rows\": [");
+	for (i = 0; i < n; i++) {
+		fprintf(fp, "%s\n    {\"target\": ", i > 0 ? "," : "");
+		json_str(fp, names[v[i].target]);
+		fprintf(fp, ", \"stage\": \"%s\", \"code\": %u, "
+		    "\"enhanced\": ", hx_stage_name((enum hx_stage)v[i].stage),
+		    v[i].code);
+		json_str(fp, v[i].enh);
+		fprintf(fp, ", \"count\": %llu, \"text\": ",
+		    (unsigned long long)v[i].count);
+		json_str(fp, v[i].text);
+		fputc('}', fp);
+	}
+	fprintf(fp, "\n  ]\n}\n");
+	free(v);
+	return ferror(fp) ? -EIO : 0;
+}

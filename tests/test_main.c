@@ -23,6 +23,7 @@ static const struct suite_reg suites[] = {
 	{ "sim_policy", test_sim_policy_register },
 	{ "smtp_reply", test_smtp_reply_register },
 	{ "smtp_session", test_smtp_session_register },
+	{ "hx", test_hx_register },
 };
 
 int

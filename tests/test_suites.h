@@ -13,5 +13,6 @@ int test_sim_state_register(void);
 int test_sim_policy_register(void);
 int test_smtp_reply_register(void);
 int test_smtp_session_register(void);
+int test_hx_register(void);
 
 #endif /* TEST_SUITES_H */

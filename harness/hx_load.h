@@ -1,0 +1,69 @@
+/**
+ * @file hx_load.h
+ * The mxload engine: a single-threaded epoll loop driving a fixed pool of
+ * client SMTP connections against a set of target ranges.  It never
+ * retries; every deciding reply is counted in a struct hx_tally and every
+ * attempted message gets exactly one outcome.  All memory (connection
+ * slots with fixed input/output buffers, the start queue) is allocated
+ * before the loop starts; nothing is allocated per message.
+ *
+ * SIGINT and SIGTERM are taken through a signalfd: the first stops
+ * starting new messages and lets the ones in flight finish, the second
+ * abandons them.  The caller must block both signals (see
+ * hx_load_block_signals()) before creating any thread.
+ */
+#ifndef HX_LOAD_H
+#define HX_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hx_opt.h"
+#include "hx_tally.h"
+
+/** Everything that shapes one run; read-only to the engine. */
+struct hx_load_conf {
+	const struct hx_target	*targets;	/* ntargets >= 1 */
+	size_t			 ntargets;
+	const struct hx_cidr	*sources;	/* nsources >= 1 */
+	size_t			 nsources;
+	const char *const	*from;		/* sender domains, nfrom >= 1 */
+	size_t			 nfrom;
+	const char		*rcpt_local;	/* NULL: user<N>, seeded PRNG */
+	const char		*helo;		/* EHLO/HELO name */
+	uint64_t		 messages;	/* 0: no limit */
+	uint64_t		 users;		/* >= 1 */
+	uint64_t		 size;		/* message size, bytes */
+	uint64_t		 seed;
+	double			 duration;	/* seconds; 0: no limit */
+	double			 rate;		/* starts per second; 0: max */
+	double			 timeout;	/* per reply, seconds, > 0 */
+	unsigned		 concurrency;	/* >= 1 */
+	unsigned		 per_conn;	/* messages per connection */
+	unsigned		 rcpts;		/* recipients per message */
+	int			 pipelining;	/* use PIPELINING if offered */
+	int			 progress;	/* progress line on stderr */
+	int			 verbose;	/* trace state changes */
+};
+
+/**
+ * Block SIGINT and SIGTERM in the calling thread so that hx_load_run()
+ * can take them through a signalfd.
+ * @return 0; -errno from sigprocmask()
+ */
+int hx_load_block_signals(void);
+
+/**
+ * Run the load until the message limit, the duration or a signal ends
+ * it and every open connection has finished.
+ * @param conf  run parameters (validated by the caller)
+ * @param tally out: counts; created with conf->ntargets targets
+ * @param sum   out: elapsed time, connection counts, aborted messages
+ * @return 0 when the run took place (whatever the replies); -ENOMEM when
+ *         the connection pool cannot be allocated; -errno from
+ *         epoll_create1() or signalfd()
+ */
+int hx_load_run(const struct hx_load_conf *conf, struct hx_tally *tally,
+    struct hx_summary *sum);
+
+#endif /* HX_LOAD_H */

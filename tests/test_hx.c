@@ -1,0 +1,443 @@
+/*
+ * DESCRIPTION
+ *	CUnit tests of the I/O-free harness modules: the reply parser
+ *	(multi-line, split and pipelined input, garbage), the tally table
+ *	and its printer, the latency histogram, the message generator
+ *	(exact size, line length, dot-stuffing) and the option parsers.
+ *	Run as "hx_tests"; exits non-zero when a test fails.
+ *
+ * DIAGNOSTICS
+ *	Failures are reported by CUnit.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "test_suites.h"
+
+#include "hx_msg.h"
+#include "hx_opt.h"
+#include "hx_reply.h"
+#include "hx_tally.h"
+
+/* One whole-buffer parser case. */
+struct reply_case {
+	const char	*in;
+	int		 rc;		/* enum hx_reply_rc of the first call */
+	unsigned	 code;
+	const char	*enh;
+	const char	*text;
+	unsigned	 flags;
+};
+
+static const struct reply_case reply_cases[] = {
+	{ "250 OK\r\n", HX_REPLY_OK, 250, "", "OK", 0 },
+	{ "220\r\n", HX_REPLY_OK, 220, "", "", 0 },
+	{ "250 2.0.0 OK <x> - gsmtp\n", HX_REPLY_OK, 250, "2.0.0",
+	    "OK <x> - gsmtp", 0 },
+	{ "421-4.7.28 Gmail has detected\r\n421-4.7.28 an unusual rate\r\n"
+	    "421 4.7.28 of mail. - gsmtp\r\n", HX_REPLY_OK, 421, "4.7.28",
+	    "Gmail has detected an unusual rate of mail. - gsmtp", 0 },
+	{ "451 4.7.650 The mail server [1.2.3.4] has been temporarily rate "
+	    "limited\r\n", HX_REPLY_OK, 451, "4.7.650",
+	    "The mail server [1.2.3.4] has been temporarily rate limited", 0 },
+	{ "421 4.7.0 [TSS04] Messages deferred\r\n", HX_REPLY_OK, 421,
+	    "4.7.0", "[TSS04] Messages deferred", 0 },
+	{ "250-mx hello\r\n250-PIPELINING\r\n250-SIZE 1000\r\n"
+	    "250 8BITMIME\r\n", HX_REPLY_OK, 250, "",
+	    "mx hello PIPELINING SIZE 1000 8BITMIME",
+	    HX_REPLY_F_PIPELINING | HX_REPLY_F_SIZE },
+	{ "550 5.1.1\r\n", HX_REPLY_OK, 550, "5.1.1", "", 0 },
+	{ "550 5.1.1x text\r\n", HX_REPLY_OK, 550, "", "5.1.1x text", 0 },
+	{ "250-a\r\n", HX_REPLY_AGAIN, 250, "", "a", 0 },
+	{ "250 partial", HX_REPLY_AGAIN, 0, "", "", 0 },
+	{ "hello\r\n", HX_REPLY_INVALID, 0, "", "", 0 },
+	{ "25\r\n", HX_REPLY_INVALID, 0, "", "", 0 },
+	{ "250x\r\n", HX_REPLY_INVALID, 0, "", "", 0 },
+	{ "250-a\r\n251 b\r\n", HX_REPLY_INVALID, 250, "", "a", 0 },
+};
+
+/* test_reply_cases - table of whole-buffer parses */
+static void
+test_reply_cases(void)
+{
+	const struct reply_case *c;
+	struct hx_reply rp;
+	size_t i, used;
+	int rc;
+
+	for (i = 0; i < sizeof(reply_cases) / sizeof(reply_cases[0]); i++) {
+		c = &reply_cases[i];
+		hx_reply_reset(&rp);
+		rc = hx_reply_parse(&rp, c->in, strlen(c->in), &used);
+		CU_ASSERT_EQUAL(rc, c->rc);
+		if (rc == HX_REPLY_INVALID)
+			continue;
+		CU_ASSERT_EQUAL(rp.code, c->code);
+		CU_ASSERT_STRING_EQUAL(rp.enh, c->enh);
+		CU_ASSERT_STRING_EQUAL(rp.text, c->text);
+		CU_ASSERT_EQUAL(rp.flags, c->flags);
+		if (rc == HX_REPLY_OK)
+			CU_ASSERT_EQUAL(used, strlen(c->in));
+	}
+}
+
+/* test_reply_split - every split point of a multi-line reply */
+static void
+test_reply_split(void)
+{
+	static const char in[] = "421-4.7.28 one\r\n421-4.7.28 two\r\n"
+	    "421 4.7.28 three\r\n";
+	char buf[sizeof(in)];
+	struct hx_reply rp;
+	size_t cut, len, used, fed;
+	int rc;
+
+	for (cut = 0; cut < sizeof(in) - 1; cut++) {
+		hx_reply_reset(&rp);
+		/* first read: bytes [0, cut); second: the rest */
+		memcpy(buf, in, cut);
+		len = cut;
+		rc = hx_reply_parse(&rp, buf, len, &used);
+		CU_ASSERT_EQUAL(rc, HX_REPLY_AGAIN);
+		memmove(buf, buf + used, len - used);
+		len -= used;
+		fed = sizeof(in) - 1 - cut;
+		memcpy(buf + len, in + cut, fed);
+		len += fed;
+		rc = hx_reply_parse(&rp, buf, len, &used);
+		CU_ASSERT_EQUAL(rc, HX_REPLY_OK);
+		CU_ASSERT_EQUAL(used, len);
+		CU_ASSERT_EQUAL(rp.code, 421);
+		CU_ASSERT_STRING_EQUAL(rp.enh, "4.7.28");
+		CU_ASSERT_STRING_EQUAL(rp.text, "one two three");
+	}
+}
+
+/* test_reply_pipelined - several replies in one buffer, one per call */
+static void
+test_reply_pipelined(void)
+{
+	static const char in[] = "250 2.1.0 OK\r\n550-5.1.1 no\r\n"
+	    "550 5.1.1 such user\r\n354 go\r\n";
+	static const unsigned want[] = { 250, 550, 354 };
+	struct hx_reply rp;
+	size_t off, used, i;
+	int rc;
+
+	off = 0;
+	for (i = 0; i < 3; i++) {
+		hx_reply_reset(&rp);
+		rc = hx_reply_parse(&rp, in + off, sizeof(in) - 1 - off, &used);
+		CU_ASSERT_EQUAL_FATAL(rc, HX_REPLY_OK);
+		CU_ASSERT_EQUAL(rp.code, want[i]);
+		off += used;
+	}
+	CU_ASSERT_EQUAL(off, sizeof(in) - 1);
+	CU_ASSERT_STRING_EQUAL(rp.text, "go");
+}
+
+/* test_reply_truncate - long joined text is cut, never overflowed */
+static void
+test_reply_truncate(void)
+{
+	char in[2048];
+	struct hx_reply rp;
+	size_t used, n;
+	int i;
+
+	n = 0;
+	for (i = 0; i < 20; i++)
+		n += (size_t)snprintf(in + n, sizeof(in) - n,
+		    "421-4.7.0 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n");
+	n += (size_t)snprintf(in + n, sizeof(in) - n, "421 4.7.0 end\r\n");
+	hx_reply_reset(&rp);
+	CU_ASSERT_EQUAL(hx_reply_parse(&rp, in, n, &used), HX_REPLY_OK);
+	CU_ASSERT_EQUAL(rp.textlen, HX_REPLY_TEXT_MAX - 1);
+	CU_ASSERT_EQUAL(strlen(rp.text), HX_REPLY_TEXT_MAX - 1);
+	CU_ASSERT_EQUAL(rp.nlines, 21);
+}
+
+/* test_tally_rows - counting, first text kept, print order */
+static void
+test_tally_rows(void)
+{
+	static const char *const names[] = { "gmail", "yahoo" };
+	struct hx_summary s;
+	struct hx_tally *t;
+	char *out, *p[6];
+	size_t len;
+	FILE *fp;
+	int i;
+
+	t = hx_tally_create(2, 16);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(hx_tally_add(t, 1, HX_STAGE_MAIL, 421, "4.7.0",
+	    "[TSS04] Messages deferred"), 0);
+	CU_ASSERT_EQUAL(hx_tally_add(t, 0, HX_STAGE_EOD, 421, "4.7.28",
+	    "first"), 0);
+	CU_ASSERT_EQUAL(hx_tally_add(t, 0, HX_STAGE_EOD, 421, "4.7.28",
+	    "second"), 0);
+	CU_ASSERT_EQUAL(hx_tally_add(t, 0, HX_STAGE_RCPT, 550, "5.1.1",
+	    "no such user"), 0);
+	CU_ASSERT_EQUAL(hx_tally_add(t, 0, HX_STAGE_EOD, 250, "2.0.0", "OK"),
+	    0);
+	CU_ASSERT_EQUAL(hx_tally_add(t, 0, HX_STAGE_CONNECT, 0, NULL,
+	    "connect refused"), 0);
+	CU_ASSERT_EQUAL(hx_tally_add(t, 2, HX_STAGE_EOD, 250, "", ""),
+	    -EINVAL);
+	CU_ASSERT_EQUAL(t->nrows, 5);
+	CU_ASSERT_EQUAL(t->errors, 1);
+	hx_tally_outcome(t, 0, HX_OUT_ACCEPTED);
+	hx_tally_outcome(t, 1, HX_OUT_DEFERRED);
+	CU_ASSERT_EQUAL(hx_tally_messages(t), 2);
+
+	memset(&s, 0, sizeof(s));
+	s.elapsed = 2.0;
+	s.connections = 2;
+	out = NULL;
+	fp = open_memstream(&out, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	CU_ASSERT_EQUAL(hx_tally_print(t, &s, names, fp), 0);
+	fclose(fp);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "mxload: 2 messages in 2.00 s "
+	    "(1.0 msg/s), 2 connections, 1 errors"));
+	p[0] = strstr(out, "gmail   connect");
+	p[1] = strstr(out, "gmail   rcpt");
+	p[2] = strstr(out, "gmail   eod     250");
+	p[3] = strstr(out, "gmail   eod     421  4.7.28            2  first");
+	p[4] = strstr(out, "yahoo   mail    421  4.7.0");
+	p[5] = out + len;
+	for (i = 0; i < 5; i++) {
+		CU_ASSERT_PTR_NOT_NULL(p[i]);
+		if (p[i] != NULL && p[i + 1] != NULL)
+			CU_ASSERT_TRUE(p[i] < p[i + 1]);
+	}
+	free(out);
+	hx_tally_free(t);
+}
+
+/* test_tally_full - a full table refuses and counts, never grows */
+static void
+test_tally_full(void)
+{
+	struct hx_tally *t;
+	unsigned code;
+	int full;
+
+	t = hx_tally_create(1, 4);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	full = 0;
+	for (code = 400; code < 500; code++)
+		if (hx_tally_add(t, 0, HX_STAGE_EOD, code, "", "x") == -ENOSPC)
+			full++;
+	CU_ASSERT_TRUE(full > 0);
+	CU_ASSERT_EQUAL(t->dropped, (uint64_t)full);
+	CU_ASSERT_EQUAL(t->nrows + (size_t)full, 100);
+	CU_ASSERT_TRUE(t->nrows <= t->cap * 3 / 4);
+	hx_tally_free(t);
+}
+
+/* test_hist - quantiles within the bucket error */
+static void
+test_hist(void)
+{
+	struct hx_hist *h;
+	uint64_t v, q;
+
+	h = calloc(1, sizeof(*h));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL(hx_hist_quantile(h, 0.5), 0);
+	for (v = 1; v <= 10000; v++)
+		hx_hist_add(h, v);
+	CU_ASSERT_EQUAL(h->count, 10000);
+	q = hx_hist_quantile(h, 0.5);
+	CU_ASSERT_TRUE(q >= 5000 * 94 / 100 && q <= 5000 * 106 / 100);
+	q = hx_hist_quantile(h, 0.99);
+	CU_ASSERT_TRUE(q >= 9900 * 94 / 100 && q <= 10000);
+	CU_ASSERT_EQUAL(hx_hist_quantile(h, 1.0), 10000);
+	memset(h, 0, sizeof(*h));
+	hx_hist_add(h, 7);
+	CU_ASSERT_EQUAL(hx_hist_quantile(h, 0.9), 7);
+	hx_hist_add(h, UINT64_MAX);
+	CU_ASSERT_EQUAL(hx_hist_quantile(h, 1.0), UINT64_MAX);
+	free(h);
+}
+
+/* msg_check - generate a message and check size, lines and stuffing */
+static void
+msg_check(uint64_t size, size_t chunk)
+{
+	struct hx_msg_hdr h;
+	struct hx_msg m;
+	char hdr[1024], *wire, *line;
+	size_t wlen, cap, n, i, start, ll;
+	uint64_t unstuffed;
+	int hl, dots;
+
+	memset(&h, 0, sizeof(h));
+	h.seq = 42;
+	h.from_domain = "example.com";
+	h.rcpt_user = 7;
+	h.rcpt_domain = "example.net";
+	h.helo = "mxload.test";
+	h.date = "Mon, 01 Jan 2024 00:00:00 +0000";
+	hl = hx_msg_header(hdr, sizeof(hdr), &h);
+	CU_ASSERT_FATAL(hl > 0);
+	hx_msg_start(&m, hdr, (size_t)hl, size);
+	cap = size * 2 + 4096;
+	wire = malloc(cap);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(wire);
+	wlen = 0;
+	while (!m.done) {
+		n = hx_msg_fill(&m, wire + wlen, chunk);
+		CU_ASSERT_FATAL(n > 0 && wlen + chunk <= cap);
+		wlen += n;
+	}
+	/* ends with CRLF . CRLF; unstuff and count */
+	CU_ASSERT_TRUE(wlen >= 5 &&
+	    memcmp(wire + wlen - 5, "\r\n.\r\n", 5) == 0);
+	unstuffed = 0;
+	dots = 0;
+	for (start = 0; start < wlen - 3; start = i + 1) {
+		for (i = start; wire[i] != '\n'; i++)
+			;
+		line = wire + start;
+		ll = i + 1 - start;
+		CU_ASSERT_TRUE(ll >= 2 && line[ll - 2] == '\r');
+		if (line[0] == '.') {
+			CU_ASSERT_TRUE(ll >= 4 && line[1] == '.');
+			line++;
+			ll--;
+			dots++;
+		}
+		CU_ASSERT_TRUE(start < (size_t)hl || ll - 2 <= 78);
+		unstuffed += ll;
+	}
+	CU_ASSERT_EQUAL(unstuffed, m.size);
+	if (size > (uint64_t)hl + 1)
+		CU_ASSERT_EQUAL(m.size, size);
+	if (size > (uint64_t)hl + 1000)
+		CU_ASSERT_TRUE(dots > 0);
+	free(wire);
+}
+
+/* test_msg_sizes - exact sizes, tiny and huge, any output chunking */
+static void
+test_msg_sizes(void)
+{
+	static const uint64_t sizes[] = { 0, 10, 200, 250, 251, 252, 253,
+	    300, 331, 1024, 4095, 4096, 65537, 1000003 };
+	size_t i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		msg_check(sizes[i], HX_MSG_FILL_MIN);
+		msg_check(sizes[i], 4096);
+	}
+}
+
+/* test_opt_target - target spec forms and errors */
+static void
+test_opt_target(void)
+{
+	struct hx_target t;
+	struct hx_cidr c;
+	char err[128];
+
+	CU_ASSERT_EQUAL(hx_target_parse("gmail=127.1.0.0/24:2526@gmail.com",
+	    &t, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(t.name, "gmail");
+	CU_ASSERT_EQUAL(t.addr, 0x7f010000u);
+	CU_ASSERT_EQUAL(t.naddr, 256);
+	CU_ASSERT_EQUAL(t.port, 2526);
+	CU_ASSERT_STRING_EQUAL(t.rcpt_domain, "gmail.com");
+	CU_ASSERT_EQUAL(hx_target_parse("127.0.0.1", &t, err, sizeof(err)),
+	    0);
+	CU_ASSERT_STRING_EQUAL(t.name, "127.0.0.1");
+	CU_ASSERT_EQUAL(t.naddr, 1);
+	CU_ASSERT_EQUAL(t.port, HX_DEFAULT_PORT);
+	CU_ASSERT_STRING_EQUAL(t.rcpt_domain, HX_DEFAULT_RCPT_DOMAIN);
+	CU_ASSERT_EQUAL(hx_target_parse("127.4.0.9/24", &t, err, sizeof(err)),
+	    0);
+	CU_ASSERT_EQUAL(t.addr, 0x7f040000u);
+	CU_ASSERT_STRING_EQUAL(t.name, "127.4.0.9/24");
+	CU_ASSERT_EQUAL(hx_target_parse("127.0.0.1/8", &t, err, sizeof(err)),
+	    -EINVAL);
+	CU_ASSERT_EQUAL(hx_target_parse("127.0.0.1:0", &t, err, sizeof(err)),
+	    -EINVAL);
+	CU_ASSERT_EQUAL(hx_target_parse("=127.0.0.1", &t, err, sizeof(err)),
+	    -EINVAL);
+	CU_ASSERT_EQUAL(hx_target_parse("x=host", &t, err, sizeof(err)),
+	    -EINVAL);
+	CU_ASSERT_EQUAL(hx_target_parse("127.0.0.1@bad domain", &t, err,
+	    sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(hx_cidr_parse("127.0.10.0/29", &c, err, sizeof(err)),
+	    0);
+	CU_ASSERT_EQUAL(c.addr, 0x7f000a00u);
+	CU_ASSERT_EQUAL(c.naddr, 8);
+}
+
+/* test_opt_numbers - bounded numbers and domain lists */
+static void
+test_opt_numbers(void)
+{
+	const char *d[4];
+	char list[] = "a.com,b.org";
+	char bad[] = "a.com,";
+	uint64_t u;
+	double x;
+	size_t n;
+
+	CU_ASSERT_EQUAL(hx_parse_u64("10", 1, 10, &u), 0);
+	CU_ASSERT_EQUAL(u, 10);
+	CU_ASSERT_EQUAL(hx_parse_u64("11", 1, 10, &u), -ERANGE);
+	CU_ASSERT_EQUAL(hx_parse_u64("-1", 0, 10, &u), -EINVAL);
+	CU_ASSERT_EQUAL(hx_parse_u64("1x", 0, 10, &u), -EINVAL);
+	CU_ASSERT_EQUAL(hx_parse_u64("", 0, 10, &u), -EINVAL);
+	CU_ASSERT_EQUAL(hx_parse_double("2.5", 0, 10, &x), 0);
+	CU_ASSERT_DOUBLE_EQUAL(x, 2.5, 1e-9);
+	CU_ASSERT_EQUAL(hx_parse_double("nan", 0, 10, &x), -EINVAL);
+	CU_ASSERT_EQUAL(hx_parse_double("0", 0.001, 10, &x), -ERANGE);
+	CU_ASSERT_EQUAL(hx_domain_list(list, d, 4, &n), 0);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(d[1], "b.org");
+	CU_ASSERT_EQUAL(hx_domain_list(bad, d, 4, &n), -EINVAL);
+	CU_ASSERT_EQUAL(hx_local_check("unknown1"), 0);
+	CU_ASSERT_EQUAL(hx_local_check("a<b"), -EINVAL);
+}
+
+/* Test table: name and function. */
+struct hx_test {
+	const char	*name;
+	void		(*fn)(void);
+};
+
+static const struct hx_test tests[] = {
+	{ "reply cases", test_reply_cases },
+	{ "reply split at every byte", test_reply_split },
+	{ "reply pipelined", test_reply_pipelined },
+	{ "reply text truncation", test_reply_truncate },
+	{ "tally rows and order", test_tally_rows },
+	{ "tally full", test_tally_full },
+	{ "histogram quantiles", test_hist },
+	{ "message sizes and stuffing", test_msg_sizes },
+	{ "target and source specs", test_opt_target },
+	{ "numbers and domain lists", test_opt_numbers },
+};
+
+int
+test_hx_register(void)
+{
+	CU_pSuite s;
+	size_t i;
+
+	if ((s = CU_add_suite("hx", NULL, NULL)) == NULL)
+		return -1;
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)
+			return -1;
+	return 0;
+}
