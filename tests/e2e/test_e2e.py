@@ -270,6 +270,62 @@ class Suite:
         assert accepted == 500, accepted
         assert re.search(r"messages accepted 500\b", out), out
 
+    def test_scaled_clock_windows(self):
+        """time_scale 3600: an hour window clears in ~1 s; the day cap holds."""
+        scn = os.path.join(ROOT, "tests", "data", "e2e_clock.yaml")
+        m = self.start("-c", scn)
+        try:
+            c = Client("127.5.0.1", self.port, "127.0.28.1")
+            for i in range(3):
+                assert c.message("a@clock.example", ["u@capped.example"])[:2] == ("eod", 250)
+            stage, code, text = c.message("a@clock.example", ["u@capped.example"])
+            assert (stage, code, enhanced(text)) == ("mail", 421, "4.7.28"), (stage, code, text)
+            assert b"Hourly limit of 3 messages from 127.0.28.1" in text, text
+            time.sleep(2.2)         # 2.2 simulated hours
+            c = Client("127.5.0.1", self.port, "127.0.28.1")
+            for i in range(2):
+                r = c.message("a@clock.example", ["u@capped.example"])
+                assert r[:2] == ("eod", 250), r
+            stage, code, text = c.message("a@clock.example", ["u@capped.example"])
+            assert (stage, code, enhanced(text)) == ("mail", 421, "4.7.0"), (stage, code, text)
+            assert b"Daily limit of 5 messages" in text, text
+        finally:
+            m.stop()
+
+    def test_scaled_clock_day(self):
+        """time_scale 86400: the daily cap clears after two simulated days."""
+        scn = os.path.join(ROOT, "tests", "data", "e2e_clock.yaml")
+        m = self.start("-c", scn, "--time-scale", "86400")
+        try:
+            for i in range(5):
+                c = Client("127.5.0.2", self.port, "127.0.29.%d" % (i + 1))
+                assert c.message("d@day.example", ["u@capped.example"])[:2] == ("eod", 250)
+                c.close()
+            c = Client("127.5.0.2", self.port, "127.0.29.9")
+            r = c.message("d@day.example", ["u@capped.example"])
+            assert r[:2] == ("mail", 421) and b"Daily limit" in r[2], r
+            time.sleep(2.2)         # 2.2 simulated days
+            c = Client("127.5.0.2", self.port, "127.0.29.9")
+            r = c.message("d@day.example", ["u@capped.example"])
+            assert r[:2] == ("eod", 250), r
+            c.close()
+        finally:
+            m.stop()
+
+    def test_seed_replays(self):
+        """The same seed gives the same session ids; another seed does not."""
+        greetings = []
+        for seed in ("7", "7", "8"):
+            m = self.start("--seed", seed, "--workers", "1")
+            try:
+                c = Client(GMAIL_MX, self.port, "127.0.30.1")
+                greetings.append(c.greeting[1])
+                c.close()
+            finally:
+                m.stop()
+        assert greetings[0] == greetings[1], greetings
+        assert greetings[0] != greetings[2], greetings
+
     def test_check(self):
         """--check accepts the bundled scenario and names line:column of errors."""
         p = subprocess.run([self.mxsim_bin, "--check", os.path.join(PROFILES, "default.yaml")],
