@@ -312,6 +312,28 @@ class Suite:
         finally:
             m.stop()
 
+    def test_idle_timeout(self):
+        """A silent client gets 421 4.4.2 after the idle time, then EOF."""
+        import socket
+        scn = os.path.join(ROOT, "tests", "data", "e2e_timeout.yaml")
+        m = self.start("-c", scn)
+        try:
+            s = socket.create_connection(("127.6.0.1", self.port), timeout=10,
+                                         source_address=("127.0.31.1", 0))
+            f = s.makefile("rb")
+            assert f.readline().startswith(b"220 ")
+            t0 = time.time()
+            line = f.readline()
+            waited = time.time() - t0
+            assert re.match(rb"421[ -]4\.4\.2 ", line), line
+            assert 0.9 <= waited <= 4.0, waited
+            assert f.read() == b""
+            s.close()
+        finally:
+            rc, out, err = m.stop()
+        ev = read_events(m.events)
+        assert ev[-1]["reason"] == "protocol.timeout" and ev[-1]["code"] == 421, ev[-1]
+
     def test_seed_replays(self):
         """The same seed gives the same session ids; another seed does not."""
         greetings = []
