@@ -119,6 +119,9 @@ static const struct bad_case bad_cases[] = {
 	{ "prof_early_stage.yaml", false, NULL, 8, 12,
 	    "stage \"connect\" is too early for rate.domain (the sender domain "
 	    "is known from mail)" },
+	{ "prof_late_conn.yaml", false, NULL, 8, 12,
+	    "stage \"mail\" is not valid for conn.limit (expected one of: "
+	    "connect)" },
 	{ "prof_missing_key.yaml", false, NULL, 2, 1,
 	    "missing required key \"mx_hosts\" in profile" },
 	{ "prof_missing_text.yaml", false, NULL, 5, 5,

@@ -1,0 +1,591 @@
+/*
+ * DESCRIPTION
+ *	Loads a scenario from YAML into a prof_world: run settings, the
+ *	servers (each a profile and the address blocks it serves), senders'
+ *	authentication results, the client blocklist and unknown
+ *	recipients.  A servers[].profile is resolved beside the scenario or
+ *	in the bundled profiles directory and loaded once with
+ *	prof_load_profile(); address blocks must not overlap.
+ *
+ *	Every error names the file, the 1-based line and column of the
+ *	offending node and what was expected.  An error inside a profile
+ *	named by a scenario names the profile's own file.
+ *
+ * DIAGNOSTICS
+ *	Aborts when out of memory (control plane: see STYLE section 7).
+ *	Every other failure is returned as NULL plus a struct prof_error.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "prof_load_priv.h"
+
+/* Origin of one MX address block, for overlap messages. */
+struct ld_blk {
+	size_t		 server;	/* index in servers */
+	unsigned	 line;		/* 1-based */
+	char		 cidr[24];
+};
+
+/* Value nodes of one servers entry. */
+struct ld_server {
+	yaml_node_t	*profile;
+	yaml_node_t	*addresses;
+};
+
+/* paths */
+static char	*xjoin(const char *, const char *, const char *);
+static char	*ld_path(const char *, const char *, const char *);
+
+/* scenario */
+static int	 ld_cidr(struct ld *, yaml_node_t *, uint32_t *, unsigned *);
+static int	 set_start(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_port(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_event_log(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_auth(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_sender_domains(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_blocklist(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_unknown(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_servers(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 ld_profile_ref(struct ld *, yaml_node_t *, uint32_t *);
+static int	 ld_add_block(struct ld *, yaml_node_t *, size_t, uint32_t);
+static void	 ld_release(struct ld *);
+
+/*
+ * Key tables.  Offsets are relative to the object the enclosing mapping
+ * fills; a nested mapping (ld_set_map) moves the object by its own offset.
+ */
+static const struct ld_key timeouts_keys[] = {
+	{ "idle", ld_set_u32, offsetof(struct prof_world, idle_timeout_s), NULL,
+	    LD_NONZERO },
+	{ "session", ld_set_u32, offsetof(struct prof_world, session_timeout_s),
+	    NULL, LD_NONZERO },
+	{ NULL }
+};
+
+static const struct ld_key sender_keys[] = {
+	{ "spf", set_auth, offsetof(struct prof_sender, spf) },
+	{ "dkim", set_auth, offsetof(struct prof_sender, dkim) },
+	{ "dmarc", set_auth, offsetof(struct prof_sender, dmarc) },
+	{ NULL }
+};
+
+static const struct ld_key senders_keys[] = {
+	{ "default", ld_set_map, offsetof(struct prof_world, default_sender),
+	    sender_keys },
+	{ "domains", set_sender_domains, 0, sender_keys },
+	{ NULL }
+};
+
+static const struct ld_key recipients_keys[] = {
+	{ "unknown", set_unknown, 0 },
+	{ NULL }
+};
+
+static const struct ld_key server_keys[] = {
+	{ "profile", ld_set_node, offsetof(struct ld_server, profile), NULL,
+	    LD_REQUIRED },
+	{ "addresses", ld_set_node, offsetof(struct ld_server, addresses), NULL,
+	    LD_REQUIRED },
+	{ NULL }
+};
+
+static const struct ld_key scenario_keys[] = {
+	{ "seed", ld_set_u64, offsetof(struct prof_world, seed) },
+	{ "time_scale", ld_set_positive, offsetof(struct prof_world, time_scale) },
+	{ "start", set_start, offsetof(struct prof_world, start_ms) },
+	{ "port", set_port, offsetof(struct prof_world, port) },
+	{ "workers", ld_set_u32, offsetof(struct prof_world, workers) },
+	{ "timeouts", ld_set_map, 0, timeouts_keys },
+	{ "max_errors", ld_set_u32, offsetof(struct prof_world, max_errors), NULL,
+	    LD_NONZERO },
+	{ "event_log", set_event_log, 0 },
+	{ "servers", set_servers, 0, NULL, LD_REQUIRED },
+	{ "senders", ld_set_map, 0, senders_keys },
+	{ "blocklist", set_blocklist, 0 },
+	{ "recipients", ld_set_map, 0, recipients_keys },
+	{ NULL }
+};
+
+/* ld_path - dir/name+ext; dir NULL is the current directory */
+static char *
+ld_path(const char *dir, const char *name, const char *ext)
+{
+	char *a, *b;
+
+	if (*name == '/' || dir == NULL)
+		return xjoin(name, ext, "");
+	a = xjoin(dir, "/", name);
+	b = xjoin(a, ext, "");
+	free(a);
+	return b;
+}
+
+/* xjoin - concatenate three strings into a new one */
+static char *
+xjoin(const char *a, const char *b, const char *c)
+{
+	size_t la, lb, lc;
+	char *d;
+
+	la = strlen(a);
+	lb = strlen(b);
+	lc = strlen(c);
+	d = ld_xrealloc(NULL, la + lb + lc + 1);
+	memcpy(d, a, la);
+	memcpy(d + la, b, lb);
+	memcpy(d + la + lb, c, lc + 1);
+	return d;
+}
+
+/* ld_release - release the document and the scenario scratch state */
+static void
+ld_release(struct ld *ld)
+{
+	size_t i;
+
+	ld_close(ld);
+	if (ld->w != NULL && ld->loaded != NULL)
+		for (i = 0; i < ld->w->nprofiles; i++)
+			free(ld->loaded[i]);
+	free(ld->loaded);
+	free(ld->blk);
+	free(ld->dir);
+}
+
+/* ld_cidr - address block, host bits clear */
+static int
+ld_cidr(struct ld *ld, yaml_node_t *n, uint32_t *addr, unsigned *prefix)
+{
+	const char *s;
+	uint32_t mask;
+	int rc;
+
+	if ((rc = ld_string(ld, n, &s)) != 0)
+		return rc;
+	if (prof_parse_cidr(s, addr, prefix) != 0)
+		return ld_err(ld, n, "expected an IPv4 address or CIDR block "
+		    "like 127.1.0.0/24, got %s", ld_got(ld, n));
+	mask = *prefix == 0 ? 0 : 0xffffffffu << (32 - *prefix);
+	if ((*addr & mask) != *addr)
+		return ld_err(ld, n, "%s has host bits set (the block starts "
+		    "at %u.%u.%u.%u/%u)", s, (*addr & mask) >> 24,
+		    (*addr & mask) >> 16 & 0xff, (*addr & mask) >> 8 & 0xff,
+		    *addr & mask & 0xff, *prefix);
+	return 0;
+}
+
+/* set_start - ISO 8601 UTC time "YYYY-MM-DDTHH:MM:SS[.fff]Z", or null */
+static int
+set_start(struct ld *ld, yaml_node_t *n, void *field, const struct ld_key *k,
+    const char *path)
+{
+	static const int mdays[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	const char *s;
+	int64_t y, mo, d, h, mi, sec, ms = 0, days, era, yoe, doy;
+	int i, scale;
+
+	(void)k;
+	(void)path;
+	if (ld_is_null(n)) {
+		*(uint64_t *)field = 0;
+		return 0;
+	}
+	if (n->type != YAML_SCALAR_NODE)
+		goto bad;
+	s = (const char *)n->data.scalar.value;
+	for (i = 0; shape[i] != '\0'; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) :
+		    s[i] != shape[i])
+			goto bad;
+	y = atoi(s);
+	mo = atoi(s + 5);
+	d = atoi(s + 8);
+	h = atoi(s + 11);
+	mi = atoi(s + 14);
+	sec = atoi(s + 17);
+	s += 19;
+	if (*s == '.') {
+		for (s++, scale = 100, i = 0; isdigit((unsigned char)*s); s++,
+		    i++, scale /= 10)
+			ms += (*s - '0') * scale;
+		if (i == 0)
+			goto bad;
+	}
+	if (strcmp(s, "Z") != 0 || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    h > 23 || mi > 59 || sec > 59)
+		goto bad;
+	if (d > mdays[mo - 1] + (mo == 2 && (y % 4 == 0 &&
+	    (y % 100 != 0 || y % 400 == 0))))
+		goto bad;
+	/* days since 1970-01-01 (proleptic Gregorian, March-based years) */
+	y -= mo <= 2;
+	era = y / 400;
+	yoe = y - era * 400;
+	doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+	*(uint64_t *)field = (uint64_t)(((days * 24 + h) * 60 + mi) * 60 +
+	    sec) * 1000 + (uint64_t)ms;
+	return 0;
+bad:
+	return ld_err(ld, n, "expected an ISO 8601 UTC time like "
+	    "\"2026-01-01T00:00:00Z\", got %s", ld_got(ld, n));
+}
+
+/* set_port - TCP port 1..65535 */
+static int
+set_port(struct ld *ld, yaml_node_t *n, void *field, const struct ld_key *k,
+    const char *path)
+{
+	uint64_t v;
+	int rc;
+
+	(void)k;
+	(void)path;
+	if ((rc = ld_uint(ld, n, 1, 65535, &v)) == 0)
+		*(uint16_t *)field = (uint16_t)v;
+	return rc;
+}
+
+/* set_event_log - JSON Lines path, or null for none */
+static int
+set_event_log(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_world *w = field;
+	const char *s;
+	int rc;
+
+	(void)k;
+	(void)path;
+	free(w->event_log);
+	w->event_log = NULL;
+	if (ld_is_null(n))
+		return 0;
+	if ((rc = ld_string(ld, n, &s)) != 0)
+		return rc;
+	if (*s == '\0')
+		return ld_err(ld, n, "event_log must be a path or null");
+	w->event_log = ld_xstrdup(s);
+	return 0;
+}
+
+/* set_auth - pass | fail | none */
+static int
+set_auth(struct ld *ld, yaml_node_t *n, void *field, const struct ld_key *k,
+    const char *path)
+{
+	const char *s = "";
+
+	(void)k;
+	(void)path;
+	if (n->type == YAML_SCALAR_NODE && !ld_is_null(n))
+		s = (const char *)n->data.scalar.value;
+	if (strcmp(s, "pass") == 0)
+		*(enum prof_auth *)field = PROF_AUTH_PASS;
+	else if (strcmp(s, "fail") == 0)
+		*(enum prof_auth *)field = PROF_AUTH_FAIL;
+	else if (strcmp(s, "none") == 0)
+		*(enum prof_auth *)field = PROF_AUTH_NONE;
+	else
+		return ld_err(ld, n, "expected pass, fail or none, got %s",
+		    ld_got(ld, n));
+	return 0;
+}
+
+/*
+ * set_sender_domains - domain -> {spf, dkim, dmarc}; omitted fields take
+ * the built-in default (pass, pass, none), whatever senders.default says.
+ */
+static int
+set_sender_domains(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_world *w = field;
+	struct prof_sender *sd;
+	yaml_node_pair_t *pr;
+	yaml_node_t *kn;
+	const char *name;
+	char sub[300], *c;
+	size_t i;
+	int rc;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return ld_err(ld, n, "expected a mapping for %s, got %s", path,
+		    ld_got(ld, n));
+	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
+	    pr++) {
+		if ((rc = ld_pair_key(ld, n, pr, path, &name)) != 0)
+			return rc;
+		kn = ld_node(ld, pr->key);
+		if (!ld_domain_ok(name))
+			return ld_err(ld, kn, "expected a domain name in %s, "
+			    "got %s", path, ld_got(ld, kn));
+		for (i = 0; i < w->nsenders; i++)
+			if (strcasecmp(w->senders[i].domain, name) == 0)
+				return ld_err(ld, kn, "sender domain \"%s\" is "
+				    "listed twice", name);
+		w->senders = ld_xrealloc(w->senders,
+		    (w->nsenders + 1) * sizeof(*w->senders));
+		sd = &w->senders[w->nsenders++];
+		sd->domain = ld_xstrdup(name);
+		for (c = sd->domain; *c != '\0'; c++)
+			*c = (char)tolower((unsigned char)*c);
+		sd->spf = PROF_AUTH_PASS;
+		sd->dkim = PROF_AUTH_PASS;
+		sd->dmarc = PROF_AUTH_NONE;
+		snprintf(sub, sizeof(sub), "%s.%s", path, sd->domain);
+		if ((rc = ld_map(ld, ld_node(ld, pr->value), sub, k->sub,
+		    sd)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* set_blocklist - client CIDRs */
+static int
+set_blocklist(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_world *w = field;
+	yaml_node_item_t *it;
+	unsigned prefix;
+	uint32_t addr;
+	int rc;
+
+	(void)k;
+	if ((rc = ld_seq(ld, n, path, 0)) != 0)
+		return rc;
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	    it++) {
+		if ((rc = ld_cidr(ld, ld_node(ld, *it), &addr, &prefix)) != 0)
+			return rc;
+		w->blocklist = ld_xrealloc(w->blocklist,
+		    (w->nblocklist + 1) * sizeof(*w->blocklist));
+		w->blocklist[w->nblocklist].addr = addr;
+		w->blocklist[w->nblocklist].mask = prefix == 0 ? 0 :
+		    0xffffffffu << (32 - prefix);
+		w->nblocklist++;
+	}
+	return 0;
+}
+
+/* set_unknown - fnmatch patterns of unknown recipients, lower case */
+static int
+set_unknown(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_world *w = field;
+
+	(void)k;
+	return ld_strlist(ld, n, path, 0, LD_LIST_LOWER, &w->unknown_rcpts,
+	    &w->nunknown_rcpts);
+}
+
+/* ld_profile_ref - resolve, load (once) and index a servers[].profile */
+static int
+ld_profile_ref(struct ld *ld, yaml_node_t *n, uint32_t *idx)
+{
+	struct prof_world *w = ld->w;
+	struct prof_profile *p;
+	char *path = NULL, *real;
+	const char *s;
+	size_t i, len;
+	int rc;
+
+	if ((rc = ld_string(ld, n, &s)) != 0)
+		return rc;
+	len = strlen(s);
+	if (strchr(s, '/') != NULL ||
+	    (len > 5 && strcmp(s + len - 5, ".yaml") == 0)) {
+		path = ld_path(ld->dir, s, "");
+		if (access(path, R_OK) != 0) {
+			rc = ld_err(ld, n, "cannot open profile %s: %s", path,
+			    strerror(errno));
+			free(path);
+			return rc;
+		}
+	} else {
+		if (!ld_name_ok(s))
+			return ld_err(ld, n, "expected a profile name "
+			    "[a-z0-9_-] or a path ending in .yaml, got %s",
+			    ld_got(ld, n));
+		path = ld_path(ld->dir, s, ".yaml");
+		if (access(path, R_OK) != 0 && ld->datadir != NULL) {
+			free(path);
+			path = ld_path(ld->datadir, s, ".yaml");
+		}
+		if (access(path, R_OK) != 0) {
+			free(path);
+			return ld_err(ld, n, "unknown profile \"%s\" (no "
+			    "%s.yaml beside the scenario%s%s)", s, s,
+			    ld->datadir != NULL ? " or in " : "",
+			    ld->datadir != NULL ? ld->datadir : "");
+		}
+	}
+	if ((real = realpath(path, NULL)) == NULL)
+		real = ld_xstrdup(path);
+	for (i = 0; i < w->nprofiles; i++)
+		if (strcmp(ld->loaded[i], real) == 0) {
+			free(real);
+			free(path);
+			*idx = (uint32_t)i;
+			return 0;
+		}
+	if (w->nprofiles >= PROF_MAX_PROFILES) {
+		free(real);
+		free(path);
+		return ld_err(ld, n, "too many profiles (at most %d)",
+		    PROF_MAX_PROFILES);
+	}
+	/* the profile's own errors name its file, line and column */
+	if ((p = prof_load_profile(path, ld->err)) == NULL) {
+		free(real);
+		free(path);
+		return -EINVAL;
+	}
+	for (i = 0; i < w->nprofiles; i++)
+		if (strcmp(w->profiles[i]->name, p->name) == 0) {
+			rc = ld_err(ld, n, "provider \"%s\" of %s is already "
+			    "defined by %s", p->name, path,
+			    w->profiles[i]->file);
+			prof_profile_free(p);
+			free(real);
+			free(path);
+			return rc;
+		}
+	free(path);
+	ld->loaded = ld_xrealloc(ld->loaded,
+	    (w->nprofiles + 1) * sizeof(*ld->loaded));
+	ld->loaded[w->nprofiles] = real;
+	if ((rc = prof_world_add_profile(w, p)) < 0)
+		abort();	/* room was checked above */
+	*idx = (uint32_t)rc;
+	return 0;
+}
+
+/* ld_add_block - serve one CIDR with a profile; blocks must not overlap */
+static int
+ld_add_block(struct ld *ld, yaml_node_t *n, size_t server, uint32_t profile)
+{
+	struct prof_world *w = ld->w;
+	const struct prof_block *b;
+	struct ld_blk *o;
+	uint32_t addr, mask;
+	unsigned prefix;
+	size_t i;
+	int rc;
+
+	if ((rc = ld_cidr(ld, n, &addr, &prefix)) != 0)
+		return rc;
+	mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+	for (i = 0; i < w->nblocks; i++) {
+		b = &w->blocks[i];
+		if ((addr & b->mask & mask) != (b->addr & b->mask & mask))
+			continue;
+		o = &ld->blk[i];
+		return ld_err(ld, n, "address block %s of servers[%zu] (%s) "
+		    "overlaps %s of servers[%zu] (%s, line %u)",
+		    (const char *)n->data.scalar.value, server,
+		    w->profiles[profile]->name, o->cidr, o->server,
+		    w->profiles[b->profile]->name, o->line);
+	}
+	if (prof_world_add_block(w, addr, prefix, profile) != 0)
+		abort();	/* prefix and index were checked */
+	ld->blk = ld_xrealloc(ld->blk, w->nblocks * sizeof(*ld->blk));
+	o = &ld->blk[w->nblocks - 1];
+	o->server = server;
+	o->line = (unsigned)n->start_mark.line + 1;
+	snprintf(o->cidr, sizeof(o->cidr), "%s",
+	    (const char *)n->data.scalar.value);
+	return 0;
+}
+
+/* set_servers - profiles and the address blocks they serve */
+static int
+set_servers(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct ld_server srv;
+	yaml_node_item_t *it, *ai;
+	char sub[32], apath[48];
+	uint32_t idx = 0;
+	size_t i;
+	int rc;
+
+	(void)field;
+	(void)k;
+	if ((rc = ld_seq(ld, n, path, 1)) != 0)
+		return rc;
+	for (i = 0, it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++, i++) {
+		snprintf(sub, sizeof(sub), "servers[%zu]", i);
+		memset(&srv, 0, sizeof(srv));
+		if ((rc = ld_map(ld, ld_node(ld, *it), sub, server_keys,
+		    &srv)) != 0)
+			return rc;
+		snprintf(apath, sizeof(apath), "%s.addresses", sub);
+		if ((rc = ld_seq(ld, srv.addresses, apath, 1)) != 0)
+			return rc;
+		if ((rc = ld_profile_ref(ld, srv.profile, &idx)) != 0)
+			return rc;
+		for (ai = srv.addresses->data.sequence.items.start;
+		    ai < srv.addresses->data.sequence.items.top; ai++)
+			if ((rc = ld_add_block(ld, ld_node(ld, *ai), i,
+			    idx)) != 0)
+				return rc;
+	}
+	return 0;
+}
+
+/* prof_load_scenario - load a scenario and every profile it names */
+struct prof_world *
+prof_load_scenario(const char *path, const char *datadir,
+    struct prof_error *err)
+{
+	struct prof_world *w = NULL;
+	yaml_node_t *root;
+	struct ld ld;
+	char *slash;
+
+	if (ld_open(&ld, path, err, "scenario", &root) != 0)
+		goto out;
+	if ((w = prof_world_new()) == NULL)
+		abort();
+	w->file = ld_xstrdup(path);
+	ld.w = w;
+	ld.datadir = datadir;
+	/* profiles are relative to the scenario's directory (NULL: cwd) */
+	if ((slash = strrchr(path, '/')) != NULL) {
+		ld.dir = ld_xstrdup(path);
+		ld.dir[slash == path ? 1 : slash - path] = '\0';
+	}
+	if (ld_map(&ld, root, "", scenario_keys, w) != 0) {
+		ld_release(&ld);
+		prof_world_free(w);
+		return NULL;
+	}
+out:
+	ld_release(&ld);
+	return w;
+}
