@@ -88,7 +88,8 @@ prof_profile_new(const char *name)
 		ki = sim_kind_info(i);
 		p->replies[i].code = ki->code;
 		p->replies[i].stage = ki->stage;
-		p->replies[i].enabled = i < SIM_RK__POLICY_FIRST;
+		p->replies[i].enabled = i < SIM_RK__POLICY_FIRST ||
+		    i == SIM_RK_OUTAGE;
 		p->replies[i].close = ki->code == 421;
 		p->replies[i].enhanced = strdup(ki->enhanced);
 		p->replies[i].text = strdup(ki->text);

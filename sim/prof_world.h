@@ -93,6 +93,8 @@ struct prof_profile {
 	struct prof_limits limits;
 	struct prof_reputation rep;
 	struct prof_reply replies[SIM_RK__COUNT];
+	uint64_t	 outage_until_ms; /* simulated ms; "outage" answers
+					 * until then (set by the control API) */
 };
 
 /* Authentication facts the scenario declares for a sender domain. */
@@ -161,7 +163,8 @@ void prof_world_free(struct prof_world *w);
 /**
  * Allocate a profile filled with defaults: no limits, the reputation model
  * off (initial = max = 100, no penalties), every reply kind at its
- * sim_kind_info() default, policy kinds disabled.
+ * sim_kind_info() default, policy kinds disabled except "outage" (which
+ * fires only while outage_until_ms is in the future).
  * @param name  profile name, copied.
  * @return a profile, or NULL when out of memory.
  */

@@ -68,6 +68,9 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	[SIM_RK_NO_MX] = { "protocol.no_mx", 554, "5.3.2",
 	    "No mail service at this address", SIM_STAGE_CONNECT },
 
+	[SIM_RK_OUTAGE] = POL("outage", 421, "4.3.2",
+	    "Service temporarily unavailable, try again later",
+	    SIM_STAGE_CONNECT),
 	[SIM_RK_CONN_LIMIT] = POL("conn.limit", 421, "4.7.0",
 	    "Too many concurrent connections from {ip}, closing connection",
 	    SIM_STAGE_CONNECT),

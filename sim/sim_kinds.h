@@ -67,6 +67,7 @@ enum sim_rk {
 	SIM_RK_NO_MX,		/* 554 5.3.2 no MX configured at this address */
 
 	/* policy verdicts */
+	SIM_RK_OUTAGE,		/* "outage": the provider is down (control API) */
 	SIM_RK_CONN_LIMIT,	/* "conn.limit": concurrent connections per IP */
 	SIM_RK_CONN_RATE,	/* "conn.rate": connection rate per IP */
 	SIM_RK_CONN_MESSAGES,	/* "conn.messages": messages per connection */
@@ -86,7 +87,7 @@ enum sim_rk {
 	SIM_RK__COUNT
 };
 
-#define SIM_RK__POLICY_FIRST	SIM_RK_CONN_LIMIT
+#define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
 #define SIM_RK__POLICY_LAST	SIM_RK_USER_UNKNOWN
 
 /* Static description of a reply kind: its name and built-in default. */

@@ -4,7 +4,7 @@
  *	checks, each only for the reply kinds the profile enables, each at
  *	the stage the profile gives it (or the stage its facts define):
  *
- *	  1. stateless: blocklist, conn.messages, size, rcpts.too_many,
+ *	  1. stateless: outage, blocklist, conn.messages, size, rcpts.too_many,
  *	     user.unknown;
  *	  2. the (provider, IP) entry, under its lock: conn.limit, conn.rate,
  *	     reputation.block/temp, warmup, daily_cap, rate.ip; an accepted
@@ -48,7 +48,7 @@ static void	rep_penalize(const struct prof_reputation *, struct sim_entry *,
 static bool	fire(struct sim_verdict *, enum sim_rk, uint64_t);
 static bool	check_stateless(const struct prof_world *,
 		    const struct prof_profile *, enum sim_stage,
-		    const struct sim_facts *, struct sim_verdict *);
+		    const struct sim_facts *, uint64_t, struct sim_verdict *);
 static bool	check_rep(const struct prof_profile *, enum sim_stage, double,
 		    struct sim_verdict *);
 static bool	check_rates(const struct prof_profile *, enum sim_stage,
@@ -118,10 +118,13 @@ fire(struct sim_verdict *v, enum sim_rk rk, uint64_t limit)
 /* check_stateless - checks that need no counters */
 static bool
 check_stateless(const struct prof_world *w, const struct prof_profile *p,
-    enum sim_stage stage, const struct sim_facts *f, struct sim_verdict *v)
+    enum sim_stage stage, const struct sim_facts *f, uint64_t now,
+    struct sim_verdict *v)
 {
 	const struct prof_limits *l = &p->limits;
 
+	if (at(p, SIM_RK_OUTAGE, stage) && now < p->outage_until_ms)
+		return fire(v, SIM_RK_OUTAGE, 0);
 	if (at(p, SIM_RK_BLOCKLIST, stage) &&
 	    prof_world_blocklisted(w, f->client_ip))
 		return fire(v, SIM_RK_BLOCKLIST, 0);
@@ -417,7 +420,7 @@ sim_policy_decide(const struct prof_world *w, struct sim_state *st,
 	v->rk = SIM_RK_ACCEPT;
 	v->limit = 0;
 
-	if (check_stateless(w, p, stage, f, v)) {
+	if (check_stateless(w, p, stage, f, now, v)) {
 		if (v->rk == SIM_RK_USER_UNKNOWN) {
 			penalize(p, st, SIM_KEY_IP, f, now,
 			    p->rep.pen_user_unknown);

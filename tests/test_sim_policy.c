@@ -391,6 +391,25 @@ test_spike(void)
 	fx_free(&f);
 }
 
+/* an outage refuses connections until its end, then lets them in */
+static void
+test_outage(void)
+{
+	struct fx f;
+
+	fx_init(&f);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, IP1, NULL, NULL, T0),
+	    SIM_RK_ACCEPT);
+	f.p->outage_until_ms = T0 + 5 * MIN;
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, IP1, NULL, NULL, T0 + 1),
+	    SIM_RK_OUTAGE);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, IP2, NULL, NULL,
+	    T0 + 5 * MIN - 1), SIM_RK_OUTAGE);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, IP1, NULL, NULL,
+	    T0 + 5 * MIN), SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
 /* limits whose reply kind is not enabled never fire */
 static void
 test_disabled(void)
@@ -447,6 +466,7 @@ test_sim_policy_register(void)
 	    test_stateless_and_rcpt) == NULL ||
 	    CU_add_test(s, "warm-up", test_warmup) == NULL ||
 	    CU_add_test(s, "volume spike", test_spike) == NULL ||
+	    CU_add_test(s, "outage", test_outage) == NULL ||
 	    CU_add_test(s, "disabled kinds", test_disabled) == NULL ||
 	    CU_add_test(s, "roll-back", test_rollback) == NULL)
 		return -1;
