@@ -42,35 +42,47 @@ struct rate_group {
 
 static bool	at(const struct prof_profile *, enum sim_rk, enum sim_stage);
 static double	rep_now(const struct prof_reputation *, const struct sim_entry *,
-		    uint64_t);
+		    const struct sim_wnow *);
 static void	rep_penalize(const struct prof_reputation *, struct sim_entry *,
-		    uint64_t, double);
+		    const struct sim_wnow *, double);
 static bool	fire(struct sim_verdict *, enum sim_rk, uint64_t);
 static bool	check_stateless(const struct prof_world *,
 		    const struct prof_profile *, enum sim_stage,
-		    const struct sim_facts *, uint64_t, struct sim_verdict *);
+		    const struct sim_facts *, const struct sim_wnow *, struct sim_verdict *);
 static bool	check_rep(const struct prof_profile *, enum sim_stage, double,
 		    struct sim_verdict *);
 static bool	check_rates(const struct prof_profile *, enum sim_stage,
 		    const struct sim_entry *, const struct rate_group *,
-		    const struct sim_facts *, uint64_t, struct sim_verdict *);
+		    const struct sim_facts *, const struct sim_wnow *, struct sim_verdict *);
 static bool	check_ip(const struct prof_world *, const struct prof_profile *,
 		    struct sim_state *, enum sim_stage, const struct sim_facts *,
-		    uint64_t, struct sim_verdict *, bool *);
+		    const struct sim_wnow *, struct sim_verdict *, bool *);
 static bool	check_domain(const struct prof_world *,
 		    const struct prof_profile *, struct sim_state *,
-		    enum sim_stage, const struct sim_facts *, uint64_t,
+		    enum sim_stage, const struct sim_facts *, const struct sim_wnow *,
 		    struct sim_verdict *, bool *);
 static bool	check_rcpt(const struct prof_profile *, struct sim_state *,
-		    enum sim_stage, const struct sim_facts *, uint64_t,
+		    enum sim_stage, const struct sim_facts *, const struct sim_wnow *,
 		    struct sim_verdict *);
 static void	count_message(struct sim_entry *, const struct sim_facts *,
-		    uint64_t, int32_t);
+		    const struct sim_wnow *, int32_t);
 static void	penalize(const struct prof_profile *, struct sim_state *,
-		    enum sim_key_kind, const struct sim_facts *, uint64_t,
+		    enum sim_key_kind, const struct sim_facts *, const struct sim_wnow *,
 		    double);
 static bool	spike(const struct prof_reputation *, const struct sim_entry *,
-		    uint64_t);
+		    const struct sim_wnow *);
+static bool	needs_entry(const struct prof_profile *, const enum sim_rk *,
+		    size_t, enum sim_stage);
+
+/* Kinds answered from the (provider, IP) and (provider, domain) entries. */
+static const enum sim_rk ip_kinds[] = {
+	SIM_RK_REP_BLOCK, SIM_RK_REP_TEMP, SIM_RK_WARMUP, SIM_RK_DAILY_CAP,
+	SIM_RK_RATE_IP
+};
+static const enum sim_rk domain_kinds[] = {
+	SIM_RK_AUTH_BLOCK, SIM_RK_AUTH_MISSING, SIM_RK_REP_BLOCK,
+	SIM_RK_REP_TEMP, SIM_RK_DAILY_CAP, SIM_RK_RATE_DOMAIN
+};
 
 /* at - is kind rk enabled and answered at this stage */
 static bool
@@ -82,15 +94,15 @@ at(const struct prof_profile *p, enum sim_rk rk, enum sim_stage stage)
 /* rep_now - reputation score brought forward to now */
 static double
 rep_now(const struct prof_reputation *r, const struct sim_entry *e,
-    uint64_t now)
+    const struct sim_wnow *wn)
 {
 	double score;
 
 	if (e == NULL || e->rep < 0)
 		return r->initial;
 	score = e->rep;
-	if (now > e->rep_ms)
-		score += r->recover_per_hour * (double)(now - e->rep_ms) /
+	if (wn->ms > e->rep_ms)
+		score += r->recover_per_hour * (double)(wn->ms - e->rep_ms) /
 		    HOUR_MS;
 	return score > r->max ? r->max : score;
 }
@@ -98,12 +110,12 @@ rep_now(const struct prof_reputation *r, const struct sim_entry *e,
 /* rep_penalize - lower a score by amount (not below 0) */
 static void
 rep_penalize(const struct prof_reputation *r, struct sim_entry *e,
-    uint64_t now, double amount)
+    const struct sim_wnow *wn, double amount)
 {
-	double score = rep_now(r, e, now) - amount;
+	double score = rep_now(r, e, wn) - amount;
 
 	e->rep = score < 0 ? 0 : score;
-	e->rep_ms = now;
+	e->rep_ms = wn->ms;
 }
 
 /* fire - set the verdict; always true */
@@ -118,12 +130,12 @@ fire(struct sim_verdict *v, enum sim_rk rk, uint64_t limit)
 /* check_stateless - checks that need no counters */
 static bool
 check_stateless(const struct prof_world *w, const struct prof_profile *p,
-    enum sim_stage stage, const struct sim_facts *f, uint64_t now,
+    enum sim_stage stage, const struct sim_facts *f, const struct sim_wnow *wn,
     struct sim_verdict *v)
 {
 	const struct prof_limits *l = &p->limits;
 
-	if (at(p, SIM_RK_OUTAGE, stage) && now < p->outage_until_ms)
+	if (at(p, SIM_RK_OUTAGE, stage) && wn->ms < p->outage_until_ms)
 		return fire(v, SIM_RK_OUTAGE, 0);
 	if (at(p, SIM_RK_BLOCKLIST, stage) &&
 	    prof_world_blocklisted(w, f->client_ip))
@@ -162,7 +174,7 @@ check_rep(const struct prof_profile *p, enum sim_stage stage, double score,
 static bool
 check_rates(const struct prof_profile *p, enum sim_stage stage,
     const struct sim_entry *e, const struct rate_group *g,
-    const struct sim_facts *f, uint64_t now, struct sim_verdict *v)
+    const struct sim_facts *f, const struct sim_wnow *wn, struct sim_verdict *v)
 {
 	bool rate_here = at(p, g->rate_rk, stage);
 	bool cap_here = at(p, SIM_RK_DAILY_CAP, stage);
@@ -182,12 +194,12 @@ check_rates(const struct prof_profile *p, enum sim_stage stage,
 		if (!at(p, rk, stage))
 			continue;
 		max = g->lim->messages.max[wi];
-		if (max != 0 && sim_win_count(&e->msgs[wi], wi, now) >= max)
+		if (max != 0 && sim_win_count_at(&e->msgs[wi], wi, wn) >= max)
 			return fire(v, rk, max);
-		max = g->lim->recipients.max[wi];
-		n = sim_win_count(&e->rcpts[wi], wi, now);
-		if (max != 0 && (stage == SIM_STAGE_MAIL ? n >= max :
-		    n + extra > max))
+		if ((max = g->lim->recipients.max[wi]) == 0)
+			continue;
+		n = sim_win_count_at(&e->rcpts[wi], wi, wn);
+		if (stage == SIM_STAGE_MAIL ? n >= max : n + extra > max)
 			return fire(v, rk, max);
 	}
 	return false;
@@ -195,14 +207,14 @@ check_rates(const struct prof_profile *p, enum sim_stage stage,
 
 /* count_message - add (or roll back) one message to an entry's windows */
 static void
-count_message(struct sim_entry *e, const struct sim_facts *f, uint64_t now,
+count_message(struct sim_entry *e, const struct sim_facts *f, const struct sim_wnow *wn,
     int32_t sign)
 {
 	int wi;
 
 	for (wi = 0; wi < SIM_WIN__COUNT; wi++) {
-		sim_win_add(&e->msgs[wi], wi, now, sign);
-		sim_win_add(&e->rcpts[wi], wi, now, sign * (int32_t)f->nrcpts);
+		sim_win_add_at(&e->msgs[wi], wi, wn, sign);
+		sim_win_add_at(&e->rcpts[wi], wi, wn, sign * (int32_t)f->nrcpts);
 	}
 }
 
@@ -211,14 +223,14 @@ count_message(struct sim_entry *e, const struct sim_facts *f, uint64_t now,
  * once per crossing, so a burst costs pen_spike once, not per message. */
 static bool
 spike(const struct prof_reputation *r, const struct sim_entry *e,
-    uint64_t now)
+    const struct sim_wnow *wn)
 {
 	double minute, hour_avg, line;
 
 	if (r->pen_spike <= 0 || r->spike_factor <= 0)
 		return false;
-	minute = sim_win_count(&e->msgs[SIM_WIN_MINUTE], SIM_WIN_MINUTE, now);
-	hour_avg = sim_win_count(&e->msgs[SIM_WIN_HOUR], SIM_WIN_HOUR, now) /
+	minute = sim_win_count_at(&e->msgs[SIM_WIN_MINUTE], SIM_WIN_MINUTE, wn);
+	hour_avg = sim_win_count_at(&e->msgs[SIM_WIN_HOUR], SIM_WIN_HOUR, wn) /
 	    60.0;
 	line = r->spike_factor * hour_avg;
 	if (line < r->spike_min)
@@ -230,7 +242,7 @@ spike(const struct prof_reputation *r, const struct sim_entry *e,
 static bool
 check_ip(const struct prof_world *w, const struct prof_profile *p,
     struct sim_state *st, enum sim_stage stage, const struct sim_facts *f,
-    uint64_t now, struct sim_verdict *v, bool *counted)
+    const struct sim_wnow *wn, struct sim_verdict *v, bool *counted)
 {
 	const struct prof_limits *l = &p->limits;
 	struct rate_group g = { SIM_RK_RATE_IP, &l->per_ip };
@@ -243,11 +255,11 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 	(void)w;
 	*counted = false;
 	if ((e = sim_state_get(st, SIM_KEY_IP, f->prof, f->client_ip, NULL,
-	    now)) == NULL)
+	    wn->ms)) == NULL)
 		return false;
 	if (stage == SIM_STAGE_CONNECT) {
 		for (wi = 0; wi < SIM_WIN__COUNT; wi++)
-			sim_win_add(&e->conn_rate[wi], wi, now, 1);
+			sim_win_add_at(&e->conn_rate[wi], wi, wn, 1);
 		if (p->replies[SIM_RK_CONN_LIMIT].enabled &&
 		    l->conns_per_ip != 0 && e->conns >= l->conns_per_ip) {
 			hit = fire(v, SIM_RK_CONN_LIMIT, l->conns_per_ip);
@@ -256,43 +268,43 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 		if (p->replies[SIM_RK_CONN_RATE].enabled)
 			for (wi = 0; wi < SIM_WIN__COUNT; wi++)
 				if (l->conn_rate.max[wi] != 0 &&
-				    sim_win_count(&e->conn_rate[wi], wi, now) >
+				    sim_win_count_at(&e->conn_rate[wi], wi, wn) >
 				    l->conn_rate.max[wi]) {
 					hit = fire(v, SIM_RK_CONN_RATE,
 					    l->conn_rate.max[wi]);
 					goto out;
 				}
 	}
-	if ((hit = check_rep(p, stage, rep_now(&p->rep, e, now), v)))
+	if ((hit = check_rep(p, stage, rep_now(&p->rep, e, wn), v)))
 		goto out;
 	if (at(p, SIM_RK_WARMUP, stage) && l->warmup.days != 0) {
-		age_days = (now - e->first_ms) / DAY_MS;
+		age_days = (wn->ms - e->first_ms) / DAY_MS;
 		if (age_days < l->warmup.days) {
 			allowed = l->warmup.first_day *
 			    pow(l->warmup.growth, (double)age_days);
-			if (sim_win_count(&e->msgs[SIM_WIN_DAY], SIM_WIN_DAY,
-			    now) >= allowed) {
+			if (sim_win_count_at(&e->msgs[SIM_WIN_DAY],
+			    SIM_WIN_DAY, wn) >= allowed) {
 				hit = fire(v, SIM_RK_WARMUP, (uint64_t)allowed);
 				goto out;
 			}
 		}
 	}
-	if ((hit = check_rates(p, stage, e, &g, f, now, v)))
+	if ((hit = check_rates(p, stage, e, &g, f, wn, v)))
 		goto out;
 	/* accepted: count it */
 	if (stage == SIM_STAGE_CONNECT) {
 		e->conns++;
 		*counted = true;
 	} else if (stage == SIM_STAGE_EOD) {
-		count_message(e, f, now, 1);
-		if (spike(&p->rep, e, now))
-			rep_penalize(&p->rep, e, now, p->rep.pen_spike);
+		count_message(e, f, wn, 1);
+		if (spike(&p->rep, e, wn))
+			rep_penalize(&p->rep, e, wn, p->rep.pen_spike);
 		*counted = true;
 	}
 out:
 	if (hit && v->rk != SIM_RK_CONN_LIMIT && v->rk != SIM_RK_CONN_RATE &&
 	    v->rk != SIM_RK_REP_BLOCK && v->rk != SIM_RK_REP_TEMP)
-		rep_penalize(&p->rep, e, now, p->rep.pen_rate);
+		rep_penalize(&p->rep, e, wn, p->rep.pen_rate);
 	sim_state_put(st, e);
 	return hit;
 }
@@ -301,7 +313,7 @@ out:
 static bool
 check_domain(const struct prof_world *w, const struct prof_profile *p,
     struct sim_state *st, enum sim_stage stage, const struct sim_facts *f,
-    uint64_t now, struct sim_verdict *v, bool *counted)
+    const struct sim_wnow *wn, struct sim_verdict *v, bool *counted)
 {
 	struct rate_group g = { SIM_RK_RATE_DOMAIN, &p->limits.per_domain };
 	const struct prof_sender *s;
@@ -313,32 +325,32 @@ check_domain(const struct prof_world *w, const struct prof_profile *p,
 	if (f->sender_domain == NULL || stage < SIM_STAGE_MAIL)
 		return false;
 	if ((e = sim_state_get(st, SIM_KEY_DOMAIN, f->prof, 0,
-	    f->sender_domain, now)) == NULL)
+	    f->sender_domain, wn->ms)) == NULL)
 		return false;
-	score = rep_now(&p->rep, e, now);
+	score = rep_now(&p->rep, e, wn);
 	s = prof_world_sender(w, f->sender_domain);
 	unauth = s->spf != PROF_AUTH_PASS && s->dkim != PROF_AUTH_PASS;
 	if (unauth && at(p, SIM_RK_AUTH_BLOCK, stage) &&
 	    score < p->rep.block_below) {
 		hit = fire(v, SIM_RK_AUTH_BLOCK, 0);
-		rep_penalize(&p->rep, e, now, p->rep.pen_auth_fail);
+		rep_penalize(&p->rep, e, wn, p->rep.pen_auth_fail);
 		goto out;
 	}
 	if (unauth && at(p, SIM_RK_AUTH_MISSING, stage)) {
 		hit = fire(v, SIM_RK_AUTH_MISSING, 0);
-		rep_penalize(&p->rep, e, now, p->rep.pen_auth_fail);
+		rep_penalize(&p->rep, e, wn, p->rep.pen_auth_fail);
 		goto out;
 	}
 	if ((hit = check_rep(p, stage, score, v)))
 		goto out;
-	if ((hit = check_rates(p, stage, e, &g, f, now, v))) {
-		rep_penalize(&p->rep, e, now, p->rep.pen_rate);
+	if ((hit = check_rates(p, stage, e, &g, f, wn, v))) {
+		rep_penalize(&p->rep, e, wn, p->rep.pen_rate);
 		goto out;
 	}
 	if (stage == SIM_STAGE_EOD) {
-		count_message(e, f, now, 1);
-		if (spike(&p->rep, e, now))
-			rep_penalize(&p->rep, e, now, p->rep.pen_spike);
+		count_message(e, f, wn, 1);
+		if (spike(&p->rep, e, wn))
+			rep_penalize(&p->rep, e, wn, p->rep.pen_spike);
 		*counted = true;
 	}
 out:
@@ -349,7 +361,7 @@ out:
 /* check_rcpt - per-recipient rate at RCPT; counts recipients at EOD */
 static bool
 check_rcpt(const struct prof_profile *p, struct sim_state *st,
-    enum sim_stage stage, const struct sim_facts *f, uint64_t now,
+    enum sim_stage stage, const struct sim_facts *f, const struct sim_wnow *wn,
     struct sim_verdict *v)
 {
 	const struct prof_windows *lim = &p->limits.per_recipient;
@@ -361,11 +373,11 @@ check_rcpt(const struct prof_profile *p, struct sim_state *st,
 		return false;
 	if (stage == SIM_STAGE_RCPT && f->rcpt != NULL) {
 		if ((e = sim_state_find(st, SIM_KEY_RCPT, f->prof, 0, f->rcpt,
-		    now)) == NULL)
+		    wn->ms)) == NULL)
 			return false;
 		for (wi = 0; wi < SIM_WIN__COUNT; wi++)
-			if (lim->max[wi] != 0 && sim_win_count(&e->msgs[wi],
-			    wi, now) >= lim->max[wi]) {
+			if (lim->max[wi] != 0 && sim_win_count_at(&e->msgs[wi],
+			    wi, wn) >= lim->max[wi]) {
 				sim_state_put(st, e);
 				return fire(v, SIM_RK_RATE_RECIPIENT,
 				    lim->max[wi]);
@@ -374,10 +386,10 @@ check_rcpt(const struct prof_profile *p, struct sim_state *st,
 	} else if (stage == SIM_STAGE_EOD) {
 		for (i = 0; i < f->nrcpts; i++) {
 			if ((e = sim_state_get(st, SIM_KEY_RCPT, f->prof, 0,
-			    f->rcpts[i], now)) == NULL)
+			    f->rcpts[i], wn->ms)) == NULL)
 				continue;
 			for (wi = 0; wi < SIM_WIN__COUNT; wi++)
-				sim_win_add(&e->msgs[wi], wi, now, 1);
+				sim_win_add_at(&e->msgs[wi], wi, wn, 1);
 			sim_state_put(st, e);
 		}
 	}
@@ -387,7 +399,7 @@ check_rcpt(const struct prof_profile *p, struct sim_state *st,
 /* penalize - lower the reputation of the IP or the sender domain */
 static void
 penalize(const struct prof_profile *p, struct sim_state *st,
-    enum sim_key_kind kind, const struct sim_facts *f, uint64_t now,
+    enum sim_key_kind kind, const struct sim_facts *f, const struct sim_wnow *wn,
     double amount)
 {
 	struct sim_entry *e;
@@ -397,11 +409,31 @@ penalize(const struct prof_profile *p, struct sim_state *st,
 	if (kind == SIM_KEY_DOMAIN && f->sender_domain == NULL)
 		return;
 	e = sim_state_get(st, kind, f->prof, f->client_ip, f->sender_domain,
-	    now);
+	    wn->ms);
 	if (e == NULL)
 		return;
-	rep_penalize(&p->rep, e, now, amount);
+	rep_penalize(&p->rep, e, wn, amount);
 	sim_state_put(st, e);
+}
+
+/* needs_entry - must this stage touch an identity's entry at all: a kind
+ * of it answers here, or (end of DATA) its counts or spikes matter later */
+static bool
+needs_entry(const struct prof_profile *p, const enum sim_rk *kinds, size_t n,
+    enum sim_stage stage)
+{
+	size_t i;
+
+	if (stage == SIM_STAGE_EOD && p->rep.pen_spike > 0)
+		return true;
+	for (i = 0; i < n; i++) {
+		if (!p->replies[kinds[i]].enabled)
+			continue;
+		if (stage == SIM_STAGE_EOD ||
+		    p->replies[kinds[i]].stage == stage)
+			return true;
+	}
+	return false;
 }
 
 /* sim_policy_decide - the reply kind for a stage */
@@ -412,38 +444,46 @@ sim_policy_decide(const struct prof_world *w, struct sim_state *st,
 {
 	const struct prof_profile *p;
 	struct sim_entry *e;
-	bool ip_counted, dom_counted;
+	struct sim_wnow wn;
+	bool ip_counted = false, dom_counted = false, need_ip;
 
 	if (f->prof >= w->nprofiles)
 		abort();
 	p = w->profiles[f->prof];
 	v->rk = SIM_RK_ACCEPT;
 	v->limit = 0;
+	sim_wnow_init(&wn, now);
 
-	if (check_stateless(w, p, stage, f, now, v)) {
+	if (check_stateless(w, p, stage, f, &wn, v)) {
 		if (v->rk == SIM_RK_USER_UNKNOWN) {
-			penalize(p, st, SIM_KEY_IP, f, now,
+			penalize(p, st, SIM_KEY_IP, f, &wn,
 			    p->rep.pen_user_unknown);
-			penalize(p, st, SIM_KEY_DOMAIN, f, now,
+			penalize(p, st, SIM_KEY_DOMAIN, f, &wn,
 			    p->rep.pen_user_unknown);
 		}
 		return;
 	}
-	if (check_ip(w, p, st, stage, f, now, v, &ip_counted))
+	need_ip = needs_entry(p, ip_kinds, sizeof(ip_kinds) /
+	    sizeof(ip_kinds[0]), stage) || (stage == SIM_STAGE_CONNECT &&
+	    (p->replies[SIM_RK_CONN_LIMIT].enabled ||
+	    p->replies[SIM_RK_CONN_RATE].enabled));
+	if (need_ip && check_ip(w, p, st, stage, f, &wn, v, &ip_counted))
 		return;
-	if (check_domain(w, p, st, stage, f, now, v, &dom_counted)) {
+	if (needs_entry(p, domain_kinds, sizeof(domain_kinds) /
+	    sizeof(domain_kinds[0]), stage) &&
+	    check_domain(w, p, st, stage, f, &wn, v, &dom_counted)) {
 		if (ip_counted && stage == SIM_STAGE_EOD &&
 		    (e = sim_state_get(st, SIM_KEY_IP, f->prof, f->client_ip,
 		    NULL, now)) != NULL) {
-			count_message(e, f, now, -1);
+			count_message(e, f, &wn, -1);
 			sim_state_put(st, e);
 		}
 		if (ip_counted && stage == SIM_STAGE_CONNECT)
 			sim_policy_release(w, st, f, now);
 		return;
 	}
-	if (check_rcpt(p, st, stage, f, now, v)) {
-		penalize(p, st, SIM_KEY_IP, f, now, p->rep.pen_rate);
+	if (check_rcpt(p, st, stage, f, &wn, v)) {
+		penalize(p, st, SIM_KEY_IP, f, &wn, p->rep.pen_rate);
 		return;
 	}
 }
@@ -472,6 +512,7 @@ sim_policy_reputation(const struct prof_world *w, struct sim_state *st,
 {
 	const struct prof_profile *p;
 	struct sim_entry *e;
+	struct sim_wnow wn;
 	double score;
 
 	if (prof >= w->nprofiles)
@@ -479,7 +520,8 @@ sim_policy_reputation(const struct prof_world *w, struct sim_state *st,
 	p = w->profiles[prof];
 	if ((e = sim_state_find(st, kind, prof, ip, str, now)) == NULL)
 		return p->rep.initial;
-	score = rep_now(&p->rep, e, now);
+	sim_wnow_init(&wn, now);
+	score = rep_now(&p->rep, e, &wn);
 	sim_state_put(st, e);
 	return score;
 }

@@ -7,11 +7,12 @@
  *
  * DIAGNOSTICS
  *	Pool exhaustion is counted and reported by returning NULL.
- *	pthread errors on a mutex abort (broken invariant).
+ *	pthread errors on a stripe lock abort (broken invariant).
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sim_rng.h"
 #include "sim_state.h"
@@ -19,7 +20,7 @@
 #define STATE_STRIPES	64
 
 struct state_stripe {
-	pthread_mutex_t	 lock;
+	pthread_spinlock_t lock;	/* held for a few hundred ns at most */
 	struct sim_entry **buckets;
 	size_t		 nbuckets;	/* power of two */
 	struct sim_entry *free;		/* free list */
@@ -30,10 +31,13 @@ struct state_stripe {
 struct sim_state {
 	struct state_stripe stripes[STATE_STRIPES];
 	struct sim_entry *pool;
+	size_t		 pool_bytes;
 	size_t		 max_entries;
 	uint64_t	 idle_ms;
 };
 
+static void	*pool_alloc(size_t);
+static void	pool_free(void *, size_t);
 static void	key_hash(enum sim_key_kind, uint32_t, uint32_t, const char *,
 		    uint64_t[2]);
 static struct state_stripe *stripe_of(struct sim_state *, const uint64_t[2]);
@@ -43,13 +47,37 @@ static size_t	stripe_expire(struct sim_state *, struct state_stripe *,
 static struct sim_entry *lookup(struct sim_state *, enum sim_key_kind,
 		    uint32_t, uint32_t, const char *, uint64_t, int);
 
-/* key_hash - 128-bit hash of an identity */
+/* pool_alloc - zeroed memory for the entry pool, on transparent huge pages
+ * where the kernel offers them (random access over hundreds of MB is
+ * otherwise dominated by TLB misses) */
+static void *
+pool_alloc(size_t bytes)
+{
+	void *p;
+
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, bytes, MADV_HUGEPAGE);
+	return p;
+}
+
+/* pool_free - release the entry pool */
+static void
+pool_free(void *p, size_t bytes)
+{
+	if (p != NULL)
+		munmap(p, bytes);
+}
+
+/* key_hash - 128-bit hash of an identity, 8 bytes of a string a step */
 static void
 key_hash(enum sim_key_kind kind, uint32_t prof, uint32_t ip, const char *str,
     uint64_t out[2])
 {
-	uint64_t a, b;
-	const unsigned char *p;
+	uint64_t a, b, chunk;
+	size_t len, i;
 
 	a = 0xcbf29ce484222325ULL ^ ((uint64_t)kind << 48) ^
 	    ((uint64_t)prof << 32);
@@ -58,10 +86,18 @@ key_hash(enum sim_key_kind kind, uint32_t prof, uint32_t ip, const char *str,
 		a ^= ip;
 		b ^= (uint64_t)ip << 17;
 	} else if (str != NULL) {
-		for (p = (const unsigned char *)str; *p != '\0'; p++) {
-			a = (a ^ *p) * 0x100000001b3ULL;
-			b = (b ^ *p) * 0x9e3779b97f4a7c15ULL;
+		len = strlen(str);
+		for (i = 0; i + 8 <= len; i += 8) {
+			memcpy(&chunk, str + i, 8);
+			a = (a ^ chunk) * 0x9e3779b97f4a7c15ULL;
+			a ^= a >> 29;
+			b = (b + chunk) * 0xbf58476d1ce4e5b9ULL;
+			b ^= b >> 31;
 		}
+		chunk = 0;
+		memcpy(&chunk, str + i, len - i);
+		a = (a ^ chunk ^ len) * 0x9e3779b97f4a7c15ULL;
+		b = (b + chunk + len) * 0xbf58476d1ce4e5b9ULL;
 	}
 	out[0] = sim_mix64(a);
 	out[1] = sim_mix64(b ^ out[0]);
@@ -96,16 +132,17 @@ sim_state_new(size_t max_entries, uint64_t idle_ms)
 	memset(st, 0, sizeof(*st));
 	st->max_entries = max_entries;
 	st->idle_ms = idle_ms;
-	if ((st->pool = calloc(max_entries, sizeof(*st->pool))) == NULL) {
+	if ((st->pool = pool_alloc(max_entries * sizeof(*st->pool))) == NULL) {
 		free(st);
 		return NULL;
 	}
+	st->pool_bytes = max_entries * sizeof(*st->pool);
 	per = max_entries / STATE_STRIPES;
 	for (nb = 16; nb < per; nb <<= 1)
 		;
 	for (i = 0; i < STATE_STRIPES; i++) {
 		s = &st->stripes[i];
-		pthread_mutex_init(&s->lock, NULL);
+		pthread_spin_init(&s->lock, PTHREAD_PROCESS_PRIVATE);
 		s->nbuckets = nb;
 		if ((s->buckets = calloc(nb, sizeof(*s->buckets))) == NULL) {
 			sim_state_free(st);
@@ -130,9 +167,9 @@ sim_state_free(struct sim_state *st)
 		return;
 	for (i = 0; i < STATE_STRIPES; i++) {
 		free(st->stripes[i].buckets);
-		pthread_mutex_destroy(&st->stripes[i].lock);
+		pthread_spin_destroy(&st->stripes[i].lock);
 	}
-	free(st->pool);
+	pool_free(st->pool, st->pool_bytes);
 	free(st);
 }
 
@@ -170,7 +207,7 @@ lookup(struct sim_state *st, enum sim_key_kind kind, uint32_t prof,
 
 	key_hash(kind, prof, ip, str, key);
 	s = stripe_of(st, key);
-	if (pthread_mutex_lock(&s->lock) != 0)
+	if (pthread_spin_lock(&s->lock) != 0)
 		abort();
 	b = bucket_of(s, key);
 	for (e = *b; e != NULL; e = e->next)
@@ -189,6 +226,8 @@ lookup(struct sim_state *st, enum sim_key_kind kind, uint32_t prof,
 	memset(e, 0, sizeof(*e));
 	e->key[0] = key[0];
 	e->key[1] = key[1];
+	e->prof = (uint16_t)prof;
+	e->kind = (uint8_t)kind;
 	e->first_ms = now;
 	e->last_ms = now;
 	e->rep = -1.0;
@@ -198,7 +237,7 @@ lookup(struct sim_state *st, enum sim_key_kind kind, uint32_t prof,
 	s->used++;
 	return e;
 none:
-	pthread_mutex_unlock(&s->lock);
+	pthread_spin_unlock(&s->lock);
 	return NULL;
 }
 
@@ -222,7 +261,7 @@ sim_state_find(struct sim_state *st, enum sim_key_kind kind, uint32_t prof,
 void
 sim_state_put(struct sim_state *st, struct sim_entry *e)
 {
-	if (pthread_mutex_unlock(&stripe_of(st, e->key)->lock) != 0)
+	if (pthread_spin_unlock(&stripe_of(st, e->key)->lock) != 0)
 		abort();
 }
 
@@ -235,11 +274,30 @@ sim_state_expire(struct sim_state *st, uint64_t now)
 
 	for (i = 0; i < STATE_STRIPES; i++) {
 		s = &st->stripes[i];
-		pthread_mutex_lock(&s->lock);
+		pthread_spin_lock(&s->lock);
 		n += stripe_expire(st, s, now);
-		pthread_mutex_unlock(&s->lock);
+		pthread_spin_unlock(&s->lock);
 	}
 	return n;
+}
+
+/* sim_state_foreach - visit every entry in use, stripe by stripe */
+void
+sim_state_foreach(struct sim_state *st, sim_state_visit_fn *fn, void *ctx)
+{
+	struct state_stripe *s;
+	struct sim_entry *e;
+	size_t i, b;
+
+	for (i = 0; i < STATE_STRIPES; i++) {
+		s = &st->stripes[i];
+		if (pthread_spin_lock(&s->lock) != 0)
+			abort();
+		for (b = 0; b < s->nbuckets; b++)
+			for (e = s->buckets[b]; e != NULL; e = e->next)
+				fn(ctx, e->kind, e->prof, e);
+		pthread_spin_unlock(&s->lock);
+	}
 }
 
 /* sim_state_count - entries in use */
@@ -273,31 +331,42 @@ sim_state_entry_size(void)
 	return sizeof(struct sim_entry);
 }
 
-/* sim_win_count - sliding-window estimate */
-uint32_t
-sim_win_count(const struct sim_win *w, enum sim_window win, uint64_t now)
+/* sim_wnow_init - window indices and weights of now (constant divisors,
+ * so the compiler turns the divisions into multiplications) */
+void
+sim_wnow_init(struct sim_wnow *wn, uint64_t now)
 {
-	uint64_t len = sim_window_ms(win);
-	uint32_t idx = (uint32_t)(now / len);
-	double frac;
+	wn->ms = now;
+	wn->idx[SIM_WIN_SECOND] = (uint32_t)(now / 1000ULL);
+	wn->idx[SIM_WIN_MINUTE] = (uint32_t)(now / 60000ULL);
+	wn->idx[SIM_WIN_HOUR] = (uint32_t)(now / 3600000ULL);
+	wn->idx[SIM_WIN_DAY] = (uint32_t)(now / 86400000ULL);
+	wn->keep[SIM_WIN_SECOND] = 1.0 - (double)(now % 1000ULL) / 1000.0;
+	wn->keep[SIM_WIN_MINUTE] = 1.0 - (double)(now % 60000ULL) / 60000.0;
+	wn->keep[SIM_WIN_HOUR] = 1.0 - (double)(now % 3600000ULL) / 3600000.0;
+	wn->keep[SIM_WIN_DAY] = 1.0 - (double)(now % 86400000ULL) / 86400000.0;
+}
 
-	if (w->idx == idx) {
-		frac = (double)(now % len) / (double)len;
-		return w->cur + (uint32_t)((double)w->prev * (1.0 - frac));
-	}
-	if (w->idx + 1 == idx) {
-		frac = (double)(now % len) / (double)len;
-		return (uint32_t)((double)w->cur * (1.0 - frac));
-	}
+/* sim_win_count_at - sliding-window estimate */
+uint32_t
+sim_win_count_at(const struct sim_win *w, enum sim_window win,
+    const struct sim_wnow *wn)
+{
+	uint32_t idx = wn->idx[win];
+
+	if (w->idx == idx)
+		return w->cur + (uint32_t)((double)w->prev * wn->keep[win]);
+	if (w->idx + 1 == idx)
+		return (uint32_t)((double)w->cur * wn->keep[win]);
 	return 0;
 }
 
-/* sim_win_add - count n at now (negative rolls back) */
+/* sim_win_add_at - count n (negative rolls back) */
 void
-sim_win_add(struct sim_win *w, enum sim_window win, uint64_t now, int32_t n)
+sim_win_add_at(struct sim_win *w, enum sim_window win,
+    const struct sim_wnow *wn, int32_t n)
 {
-	uint64_t len = sim_window_ms(win);
-	uint32_t idx = (uint32_t)(now / len);
+	uint32_t idx = wn->idx[win];
 
 	if (w->idx != idx) {
 		w->prev = w->idx + 1 == idx ? w->cur : 0;
@@ -308,4 +377,24 @@ sim_win_add(struct sim_win *w, enum sim_window win, uint64_t now, int32_t n)
 		w->cur = 0;
 	else
 		w->cur = (uint32_t)((int64_t)w->cur + n);
+}
+
+/* sim_win_count - sliding-window estimate at now */
+uint32_t
+sim_win_count(const struct sim_win *w, enum sim_window win, uint64_t now)
+{
+	struct sim_wnow wn;
+
+	sim_wnow_init(&wn, now);
+	return sim_win_count_at(w, win, &wn);
+}
+
+/* sim_win_add - count n at now (negative rolls back) */
+void
+sim_win_add(struct sim_win *w, enum sim_window win, uint64_t now, int32_t n)
+{
+	struct sim_wnow wn;
+
+	sim_wnow_init(&wn, now);
+	sim_win_add_at(w, win, &wn, n);
 }

@@ -48,7 +48,9 @@ struct sim_entry {
 	uint64_t	 first_ms;	/* first seen, simulated */
 	uint64_t	 last_ms;	/* last touched, simulated */
 	uint32_t	 conns;		/* open connections (IP entries) */
-	uint32_t	 pad;
+	uint16_t	 prof;		/* profile index (private) */
+	uint8_t		 kind;		/* enum sim_key_kind (private) */
+	uint8_t		 pad;
 	double		 rep;		/* reputation score at rep_ms */
 	uint64_t	 rep_ms;	/* when rep was last brought forward */
 	struct sim_win	 msgs[SIM_WIN__COUNT];
@@ -96,6 +98,23 @@ void sim_state_put(struct sim_state *st, struct sim_entry *e);
  */
 size_t sim_state_expire(struct sim_state *st, uint64_t now);
 
+/**
+ * Visitor of sim_state_foreach(): one tracked identity, with its kind and
+ * profile index.  Runs under the entry's stripe lock: it must not call
+ * into the table, and should be quick (workers wait for the stripe).
+ */
+typedef void sim_state_visit_fn(void *ctx, enum sim_key_kind kind,
+    uint32_t prof, const struct sim_entry *e);
+
+/**
+ * Call @p fn for every entry in use, one stripe at a time (each stripe is
+ * locked only while its entries are visited, so the walk is consistent per
+ * stripe, not across the table).  For metrics: reputation histograms,
+ * identities by kind.
+ */
+void sim_state_foreach(struct sim_state *st, sim_state_visit_fn *fn,
+    void *ctx);
+
 /** @return entries in use. */
 size_t sim_state_count(const struct sim_state *st);
 
@@ -106,6 +125,25 @@ uint64_t sim_state_exhausted(const struct sim_state *st);
 size_t sim_state_entry_size(void);
 
 /* -- sliding windows (pure) -- */
+
+/* "Now" broken down once per decision for every window, so counting in
+ * several windows costs no further divisions. */
+struct sim_wnow {
+	uint64_t	 ms;			/* simulated ms */
+	uint32_t	 idx[SIM_WIN__COUNT];	/* current fixed window */
+	double		 keep[SIM_WIN__COUNT];	/* weight of the previous one */
+};
+
+/** Break @p now down for every window. */
+void sim_wnow_init(struct sim_wnow *wn, uint64_t now);
+
+/** @return the sliding-window estimate of @p w for window @p win. */
+uint32_t sim_win_count_at(const struct sim_win *w, enum sim_window win,
+    const struct sim_wnow *wn);
+
+/** Add @p n (may be negative for a roll-back) to @p w. */
+void sim_win_add_at(struct sim_win *w, enum sim_window win,
+    const struct sim_wnow *wn, int32_t n);
 
 /** @return the sliding-window estimate of @p w for window @p win at @p now. */
 uint32_t sim_win_count(const struct sim_win *w, enum sim_window win,
