@@ -6,7 +6,9 @@
  *	connection wakes one worker, which then owns it until it closes.
  *	Connections come from a fixed per-worker pool; idle and total
  *	session timeouts are kept with two lists ordered by last activity and
- *	by start time, checked once a second.
+ *	by start time, checked once a second.  At every loop iteration a
+ *	worker loads the current world (ev_server_publish_world()) into its
+ *	own session environment, so a world swap needs no lock.
  *
  * DIAGNOSTICS
  *	Setup errors are returned with a message.  At run time, accept
@@ -90,6 +92,7 @@ struct ev_server {
 	struct ev_tag	 stop_tag;
 	int		 stopfd;
 	struct ev_worker *workers;
+	const struct prof_world *world;	/* current; atomic (publish/acquire) */
 	uint64_t	 next_session;
 	unsigned char	*seen;		/* [nprof + 1][SIM_RK__COUNT] notices */
 };
@@ -159,6 +162,7 @@ ev_server_new(const struct ev_server_conf *conf, char *err, size_t errlen)
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		goto nomem;
 	srv->conf = *conf;
+	srv->world = conf->world;
 	srv->stopfd = -1;
 	srv->listeners = calloc(n, sizeof(*srv->listeners));
 	srv->seen = calloc((w->nprofiles + 1) * SIM_RK__COUNT, 1);
@@ -428,6 +432,8 @@ worker_main(void *arg)
 
 	for (;;) {
 		n = epoll_wait(wk->epfd, evs, EV_MAX_EVENTS, 200);
+		/* the worker owns its env: a plain store, no race */
+		wk->env.world = __atomic_load_n(&srv->world, __ATOMIC_ACQUIRE);
 		for (i = 0; i < n; i++) {
 			tag = evs[i].data.ptr;
 			switch (tag->kind) {
@@ -476,19 +482,20 @@ int
 ev_server_run(struct ev_server *srv)
 {
 	const struct ev_server_conf *cf = &srv->conf;
-	struct ev_worker *wk;
+	struct ev_worker *workers, *wk;
 	struct epoll_event ee;
 	unsigned i, j, started = 0;
 	size_t k;
 	int rc = 0;
 
-	srv->workers = calloc(cf->workers, sizeof(*srv->workers));
-	if (srv->workers == NULL)
+	/* readers (stats, metrics) may look at srv->workers from other
+	 * threads: it is published once every worker is set up */
+	if ((workers = calloc(cf->workers, sizeof(*workers))) == NULL)
 		return -ENOMEM;
 	for (i = 0; i < cf->workers; i++)
-		srv->workers[i].epfd = -1;
+		workers[i].epfd = -1;
 	for (i = 0; i < cf->workers; i++) {
-		wk = &srv->workers[i];
+		wk = &workers[i];
 		wk->srv = srv;
 		wk->idx = i;
 		TAILQ_INIT(&wk->idle);
@@ -512,7 +519,7 @@ ev_server_run(struct ev_server *srv)
 			wk->conns[j].next_free = wk->free;
 			wk->free = &wk->conns[j];
 		}
-		wk->env.world = cf->world;
+		wk->env.world = ev_server_world(srv);
 		wk->env.state = cf->state;
 		wk->env.clock = cf->clock;
 		wk->env.on_event = on_event;
@@ -530,6 +537,7 @@ ev_server_run(struct ev_server *srv)
 		ee.data.ptr = &srv->stop_tag;
 		epoll_ctl(wk->epfd, EPOLL_CTL_ADD, srv->stopfd, &ee);
 	}
+	__atomic_store_n(&srv->workers, workers, __ATOMIC_RELEASE);
 	for (i = 0; i < cf->workers; i++) {
 		if ((rc = -pthread_create(&srv->workers[i].thread, NULL,
 		    worker_main, &srv->workers[i])) != 0) {
@@ -540,7 +548,9 @@ ev_server_run(struct ev_server *srv)
 	}
 	for (i = 0; i < started; i++)
 		pthread_join(srv->workers[i].thread, NULL);
+	return rc;
 out:
+	__atomic_store_n(&srv->workers, workers, __ATOMIC_RELEASE);
 	return rc;
 }
 
@@ -559,28 +569,68 @@ ev_server_stop(struct ev_server *srv)
 void
 ev_server_stats(const struct ev_server *srv, struct sim_stats *out)
 {
+	const struct ev_worker *wks;
 	unsigned i;
 
-	if (srv->workers == NULL)
+	if ((wks = __atomic_load_n(&srv->workers, __ATOMIC_ACQUIRE)) == NULL)
 		return;
 	for (i = 0; i < srv->conf.workers; i++)
-		if (srv->workers[i].stats != NULL)
-			sim_stats_merge(out, srv->workers[i].stats);
+		if (wks[i].stats != NULL)
+			sim_stats_merge(out, wks[i].stats);
 }
 
 /* ev_server_open_conns - open connections now */
 uint64_t
 ev_server_open_conns(const struct ev_server *srv)
 {
+	const struct ev_worker *wks;
 	uint64_t n = 0;
 	unsigned i;
 
-	if (srv->workers == NULL)
+	if ((wks = __atomic_load_n(&srv->workers, __ATOMIC_ACQUIRE)) == NULL)
 		return 0;
 	for (i = 0; i < srv->conf.workers; i++)
-		n += __atomic_load_n(&srv->workers[i].nconns,
-		    __ATOMIC_RELAXED);
+		n += __atomic_load_n(&wks[i].nconns, __ATOMIC_RELAXED);
 	return n;
+}
+
+/* ev_server_publish_world - make a new world current */
+void
+ev_server_publish_world(struct ev_server *srv, const struct prof_world *w)
+{
+	__atomic_store_n(&srv->world, w, __ATOMIC_RELEASE);
+}
+
+/* ev_server_world - the current world */
+const struct prof_world *
+ev_server_world(const struct ev_server *srv)
+{
+	return __atomic_load_n(&srv->world, __ATOMIC_ACQUIRE);
+}
+
+/* ev_server_nworkers - worker threads */
+unsigned
+ev_server_nworkers(const struct ev_server *srv)
+{
+	return srv->conf.workers;
+}
+
+/* ev_server_worker_load - open and started sessions of one worker */
+void
+ev_server_worker_load(const struct ev_server *srv, unsigned worker,
+    uint64_t *open, uint64_t *accepted)
+{
+	const struct ev_worker *wks, *wk;
+
+	*open = *accepted = 0;
+	wks = __atomic_load_n(&srv->workers, __ATOMIC_ACQUIRE);
+	if (wks == NULL || worker >= srv->conf.workers)
+		return;
+	wk = &wks[worker];
+	*open = __atomic_load_n(&wk->nconns, __ATOMIC_RELAXED);
+	if (wk->stats != NULL)
+		*accepted = __atomic_load_n(&wk->stats->connections,
+		    __ATOMIC_RELAXED);
 }
 
 /* ev_server_free - close listeners, free workers */

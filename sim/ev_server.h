@@ -5,6 +5,11 @@
  * from every listener (EPOLLEXCLUSIVE) and drives SMTP sessions.  The fake
  * MX is the connection's local address, the sender its peer address.
  * A backend never decides a reply: sessions and the policy do.
+ *
+ * The world can be replaced while serving (ev_server_publish_world()):
+ * each worker picks up the current world at every loop iteration, before
+ * it handles events, and hands it to its sessions' policy decisions.
+ * Sessions keep the profile they started with for their texts.
  */
 #ifndef EV_SERVER_H
 #define EV_SERVER_H
@@ -21,7 +26,8 @@
 #include "sim_stats.h"
 
 struct ev_server_conf {
-	const struct prof_world *world;
+	const struct prof_world *world;	/* the first world; names, blocks and
+					 * timeouts are read from it */
 	struct sim_state *state;
 	const struct sim_clock *clock;
 	struct sim_evlog *evlog;	/* NULL = no event log */
@@ -61,6 +67,30 @@ void ev_server_stats(const struct ev_server *srv, struct sim_stats *out);
 
 /** @return open connections now, over all workers. */
 uint64_t ev_server_open_conns(const struct ev_server *srv);
+
+/**
+ * Publish a new world; workers use it from their next loop iteration.  It
+ * must have the same profiles, in the same order, as the first world.  The
+ * server does not take ownership: the caller keeps every published world
+ * alive until ev_server_run() has returned.  Any thread.
+ */
+void ev_server_publish_world(struct ev_server *srv,
+    const struct prof_world *w);
+
+/** @return the world published last (the first world until then). */
+const struct prof_world *ev_server_world(const struct ev_server *srv);
+
+/** @return worker threads (conf.workers). */
+unsigned ev_server_nworkers(const struct ev_server *srv);
+
+/**
+ * Load of one worker, read live.
+ * @param open      connections open now.
+ * @param accepted  sessions the worker started so far.
+ * Both are 0 before ev_server_run() started the workers.
+ */
+void ev_server_worker_load(const struct ev_server *srv, unsigned worker,
+    uint64_t *open, uint64_t *accepted);
 
 /** Close listeners and free the server (after ev_server_run returned). */
 void ev_server_free(struct ev_server *srv);

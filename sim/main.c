@@ -3,6 +3,8 @@
  *	mxsim: load a scenario and its provider profiles, bind every MX
  *	address, serve SMTP until SIGINT/SIGTERM (or --duration), then print
  *	the per-provider table of replies.  --check validates files only.
+ *	--control and --metrics start an HTTP daemon (one when both name the
+ *	same address) for the control API and the Prometheus metrics.
  *
  * DIAGNOSTICS
  *	Exit 0 on success, 1 on a bad scenario or a setup failure, 2 on a
@@ -19,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_api.h"
+#include "ctl_http.h"
 #include "ev_server.h"
 #include "prof_load.h"
 #include "sim_clock.h"
@@ -40,6 +44,8 @@ struct opts {
 	const char	*check;
 	const char	*event_log;
 	const char	*ready_file;
+	const char	*control;	/* control API address, NULL = none */
+	const char	*metrics;	/* /metrics address, NULL = none */
 	long		 workers;	/* -1 = scenario's */
 	long		 port;		/* -1 = scenario's */
 	double		 time_scale;	/* 0 = scenario's */
@@ -70,6 +76,9 @@ static void	*monitor_main(void *);
 static void	print_banner(const struct prof_world *, const struct ev_server *,
 		    const struct opts *, unsigned);
 static void	raise_nofile(void);
+static int	check_http_addrs(const struct opts *);
+static int	start_http(const struct opts *, struct ctl_api *,
+		    struct ctl_http **, struct ctl_http **);
 
 /* usage - the truth about the options */
 static void
@@ -95,6 +104,10 @@ usage(FILE *fp, const char *prog)
 "                         default 262144)\n"
 "      --max-conns N      open connections per worker (default 16384)\n"
 "      --ready-file FILE  write \"ready\" to FILE once listening\n"
+"      --control ADDR     serve the control API (JSON over HTTP) on ADDR,\n"
+"                         a loopback IPv4:PORT or [::1]:PORT\n"
+"      --metrics ADDR     serve Prometheus metrics at ADDR/metrics (may be\n"
+"                         the --control address)\n"
 "  -q, --quiet            no banner and no first-reply notices\n"
 "  -V, --version          print the version\n"
 "  -h, --help             this text\n"
@@ -147,6 +160,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "state-entries", required_argument, NULL, 'E' },
 		{ "max-conns", required_argument, NULL, 'M' },
 		{ "ready-file", required_argument, NULL, 'r' },
+		{ "control", required_argument, NULL, 'A' },
+		{ "metrics", required_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -216,6 +231,12 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'r':
 			o->ready_file = optarg;
+			break;
+		case 'A':
+			o->control = optarg;
+			break;
+		case 'P':
+			o->metrics = optarg;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -327,10 +348,7 @@ monitor_main(void *arg)
 		}
 		if (m->o->status > 0 && st != NULL &&
 		    now - last_status >= (uint64_t)(m->o->status * 1000)) {
-			memset(st->replies, 0, (st->nprof + 1) * SIM_RK__COUNT *
-			    sizeof(uint64_t));
-			st->connections = st->messages = st->recipients = 0;
-			st->deferred = st->rejected = 0;
+			sim_stats_reset(st);
 			ev_server_stats(m->srv, st);
 			fprintf(stderr, "mxsim: [sim %s] open %llu, connections "
 			    "%llu, accepted %llu, 4xx %llu, 5xx %llu, tracked "
@@ -351,6 +369,74 @@ monitor_main(void *arg)
 	}
 	sim_stats_free(st);
 	return NULL;
+}
+
+/* check_http_addrs - --control and --metrics must be loopback; 0 or -1 */
+static int
+check_http_addrs(const struct opts *o)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char err[256];
+
+	if (o->control != NULL && ctl_http_parse_addr(o->control, &ss, &len,
+	    err, sizeof(err)) != 0) {
+		fprintf(stderr, "mxsim: --control %s\n", err);
+		return -1;
+	}
+	if (o->metrics != NULL && ctl_http_parse_addr(o->metrics, &ss, &len,
+	    err, sizeof(err)) != 0) {
+		fprintf(stderr, "mxsim: --metrics %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* start_http - one daemon, or two when the addresses differ; 0 or -1 */
+static int
+start_http(const struct opts *o, struct ctl_api *api, struct ctl_http **ch,
+    struct ctl_http **mh)
+{
+	struct sockaddr_storage a, b;
+	struct ctl_http_conf hc;
+	socklen_t len;
+	char err[512];
+	bool same;
+
+	same = o->control != NULL && o->metrics != NULL &&
+	    ctl_http_parse_addr(o->control, &a, &len, err, sizeof(err)) == 0 &&
+	    ctl_http_parse_addr(o->metrics, &b, &len, err, sizeof(err)) == 0 &&
+	    ctl_http_same_addr(&a, &b);
+	memset(&hc, 0, sizeof(hc));
+	if (o->control != NULL) {
+		hc.addr = o->control;
+		hc.api = ctl_api_handle;
+		hc.api_ctx = api;
+		if (same) {
+			hc.metrics = ctl_api_metrics;
+			hc.metrics_ctx = api;
+		}
+		if ((*ch = ctl_http_start(&hc, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "mxsim: --control %s\n", err);
+			return -1;
+		}
+	}
+	if (o->metrics != NULL && !same) {
+		memset(&hc, 0, sizeof(hc));
+		hc.addr = o->metrics;
+		hc.metrics = ctl_api_metrics;
+		hc.metrics_ctx = api;
+		if ((*mh = ctl_http_start(&hc, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "mxsim: --metrics %s\n", err);
+			return -1;
+		}
+	}
+	if (!o->quiet && *ch != NULL)
+		fprintf(stderr, "  control API: http://%s/%s\n", o->control,
+		    same ? " (and /metrics)" : "");
+	if (!o->quiet && *mh != NULL)
+		fprintf(stderr, "  metrics: http://%s/metrics\n", o->metrics);
+	return 0;
 }
 
 /* print_banner - what is served where */
@@ -391,6 +477,9 @@ main(int argc, char **argv)
 	struct sim_evlog *evlog = NULL;
 	struct ev_server *srv = NULL;
 	struct ev_server_conf conf;
+	struct ctl_api_conf acf;
+	struct ctl_api *api = NULL;
+	struct ctl_http *ctl_h = NULL, *met_h = NULL;
 	struct sim_stats *total = NULL;
 	struct sim_clock clock;
 	struct monitor mon;
@@ -415,6 +504,8 @@ main(int argc, char **argv)
 		return rc > 0 ? 0 : 2;
 	if (o.check != NULL)
 		return do_check(o.check);
+	if (check_http_addrs(&o) != 0)
+		return 2;
 	if (o.config == NULL) {
 		snprintf(path, sizeof(path), "%s/default.yaml", datadir());
 		o.config = path;
@@ -471,6 +562,19 @@ main(int argc, char **argv)
 	}
 	if (!o.quiet)
 		print_banner(w, srv, &o, w->workers);
+	if (o.control != NULL || o.metrics != NULL) {
+		memset(&acf, 0, sizeof(acf));
+		acf.srv = srv;
+		acf.state = state;
+		acf.clock = &clock;
+		acf.evlog = evlog;
+		if ((api = ctl_api_new(&acf)) == NULL) {
+			fprintf(stderr, "mxsim: out of memory\n");
+			goto out;
+		}
+		if (start_http(&o, api, &ctl_h, &met_h) != 0)
+			goto out;
+	}
 
 	mon.srv = srv;
 	mon.state = state;
@@ -492,6 +596,9 @@ main(int argc, char **argv)
 	rc = ev_server_run(srv);
 	mon.done = true;
 	pthread_join(mon_thread, NULL);
+	ctl_http_stop(ctl_h);
+	ctl_http_stop(met_h);
+	ctl_h = met_h = NULL;
 	if (rc != 0) {
 		fprintf(stderr, "mxsim: workers: %s\n", strerror(-rc));
 		goto out;
@@ -504,6 +611,8 @@ main(int argc, char **argv)
 	}
 	status = 0;
 out:
+	ctl_http_stop(ctl_h);
+	ctl_http_stop(met_h);
 	ev_server_free(srv);
 	if (evlog != NULL) {
 		rc = sim_evlog_close(evlog, &written, &dropped);
@@ -518,6 +627,7 @@ out:
 			    (unsigned long long)dropped);
 	}
 	sim_stats_free(total);
+	ctl_api_free(api);
 	sim_state_free(state);
 	prof_world_free(w);
 	return status;

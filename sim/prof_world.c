@@ -17,12 +17,57 @@
 #include "prof_world.h"
 
 static uint32_t	prefix_mask(unsigned);
+static int	dup_str(char **, const char *);
+static int	dup_strv(char ***, size_t *, char *const *, size_t);
+static void	*dup_mem(const void *, size_t, size_t);
 
 /* prefix_mask - netmask of a prefix length (0..32) */
 static uint32_t
 prefix_mask(unsigned prefix)
 {
 	return prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+}
+
+/* dup_str - copy a string that may be NULL; 0 or -ENOMEM */
+static int
+dup_str(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src == NULL)
+		return 0;
+	return (*dst = strdup(src)) == NULL ? -ENOMEM : 0;
+}
+
+/* dup_strv - copy an array of n strings; *dstn counts what was copied so
+ * that a failure leaves something the owner's free function releases */
+static int
+dup_strv(char ***dst, size_t *dstn, char *const *src, size_t n)
+{
+	size_t i;
+
+	*dst = NULL;
+	*dstn = 0;
+	if (n == 0)
+		return 0;
+	if ((*dst = calloc(n, sizeof(**dst))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (dup_str(&(*dst)[i], src[i]) != 0)
+			return -ENOMEM;
+		(*dstn)++;
+	}
+	return 0;
+}
+
+/* dup_mem - copy an array of n elements of size sz; NULL when n is 0 */
+static void *
+dup_mem(const void *src, size_t n, size_t sz)
+{
+	void *d;
+
+	if (n == 0 || (d = calloc(n, sz)) == NULL)
+		return NULL;
+	return memcpy(d, src, n * sz);
 }
 
 /* prof_world_new - empty world with scenario defaults */
@@ -66,6 +111,99 @@ prof_world_free(struct prof_world *w)
 	free(w->event_log);
 	free(w->file);
 	free(w);
+}
+
+/* prof_world_clone - deep copy of a world */
+struct prof_world *
+prof_world_clone(const struct prof_world *w)
+{
+	struct prof_world *c;
+	size_t i;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->seed = w->seed;
+	c->time_scale = w->time_scale;
+	c->start_ms = w->start_ms;
+	c->port = w->port;
+	c->workers = w->workers;
+	c->idle_timeout_s = w->idle_timeout_s;
+	c->session_timeout_s = w->session_timeout_s;
+	c->max_errors = w->max_errors;
+	c->default_sender = w->default_sender;	/* its domain is never set */
+	if (dup_str(&c->file, w->file) != 0 ||
+	    dup_str(&c->event_log, w->event_log) != 0 ||
+	    dup_strv(&c->unknown_rcpts, &c->nunknown_rcpts, w->unknown_rcpts,
+	    w->nunknown_rcpts) != 0)
+		goto fail;
+	for (i = 0; i < w->nprofiles; i++) {
+		if ((c->profiles[i] = prof_profile_clone(w->profiles[i])) ==
+		    NULL)
+			goto fail;
+		c->nprofiles++;
+	}
+	c->blocks = dup_mem(w->blocks, w->nblocks, sizeof(*w->blocks));
+	c->blocklist = dup_mem(w->blocklist, w->nblocklist,
+	    sizeof(*w->blocklist));
+	if ((w->nblocks > 0 && c->blocks == NULL) ||
+	    (w->nblocklist > 0 && c->blocklist == NULL))
+		goto fail;
+	c->nblocks = w->nblocks;
+	c->nblocklist = w->nblocklist;
+	if (w->nsenders > 0 &&
+	    (c->senders = calloc(w->nsenders, sizeof(*c->senders))) == NULL)
+		goto fail;
+	for (i = 0; i < w->nsenders; i++) {
+		c->senders[i] = w->senders[i];
+		if (dup_str(&c->senders[i].domain, w->senders[i].domain) != 0)
+			goto fail;
+		c->nsenders++;
+	}
+	return c;
+fail:
+	prof_world_free(c);
+	return NULL;
+}
+
+/* prof_profile_clone - deep copy of a profile */
+struct prof_profile *
+prof_profile_clone(const struct prof_profile *p)
+{
+	struct prof_profile *c;
+	size_t i;
+
+	/* scalars by value; every pointer is filled one at a time, so a
+	 * failure leaves a profile prof_profile_free() releases */
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->wrap = p->wrap;
+	c->limits = p->limits;
+	c->rep = p->rep;
+	c->outage_until_ms = p->outage_until_ms;
+	if (dup_str(&c->name, p->name) != 0 ||
+	    dup_str(&c->file, p->file) != 0 ||
+	    dup_str(&c->trailer, p->trailer) != 0 ||
+	    dup_strv(&c->domains, &c->ndomains, p->domains, p->ndomains) != 0 ||
+	    dup_strv(&c->mx_hosts, &c->nmx_hosts, p->mx_hosts,
+	    p->nmx_hosts) != 0)
+		goto fail;
+	for (i = 0; i < p->next; i++) {
+		if (dup_str(&c->ext[i], p->ext[i]) != 0)
+			goto fail;
+		c->next++;
+	}
+	for (i = 0; i < SIM_RK__COUNT; i++) {
+		c->replies[i] = p->replies[i];
+		if (dup_str(&c->replies[i].enhanced, p->replies[i].enhanced) ||
+		    dup_str(&c->replies[i].text, p->replies[i].text)) {
+			c->replies[i].text = NULL;
+			goto fail;
+		}
+	}
+	return c;
+fail:
+	prof_profile_free(c);
+	return NULL;
 }
 
 /* prof_profile_new - profile with every default filled in */

@@ -3,7 +3,9 @@
  * The world: every provider profile, the scenario that maps profiles to MX
  * addresses, and the sender/recipient facts the scenario declares.  Built
  * once by prof_load_scenario() (or by hand in tests), then shared read-only
- * by every worker.  Nothing here changes after start.
+ * by every worker.  A world never changes once workers see it: the
+ * control API changes a deep copy (prof_world_clone()) and publishes the
+ * copy in its place.
  *
  * Ownership: a world owns all its strings and arrays; prof_world_free()
  * releases everything.  Addresses are IPv4 in host byte order.
@@ -161,6 +163,15 @@ struct prof_world *prof_world_new(void);
 void prof_world_free(struct prof_world *w);
 
 /**
+ * Deep copy of a world: every profile, string and array is copied, so the
+ * copy can be changed and freed without touching the original.  Profile
+ * indices and counts are the same in both.
+ * @return the copy (free it with prof_world_free()), or NULL when out of
+ * memory.
+ */
+struct prof_world *prof_world_clone(const struct prof_world *w);
+
+/**
  * Allocate a profile filled with defaults: no limits, the reputation model
  * off (initial = max = 100, no penalties), every reply kind at its
  * sim_kind_info() default, policy kinds disabled except "outage" (which
@@ -172,6 +183,13 @@ struct prof_profile *prof_profile_new(const char *name);
 
 /** Free a profile; NULL is accepted. */
 void prof_profile_free(struct prof_profile *p);
+
+/**
+ * Deep copy of a profile (limits, reputation, replies, texts, outage).
+ * @return the copy (free it with prof_profile_free()), or NULL when out of
+ * memory.
+ */
+struct prof_profile *prof_profile_clone(const struct prof_profile *p);
 
 /**
  * Set one reply of a profile (copies the strings) and enable it.

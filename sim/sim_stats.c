@@ -6,6 +6,7 @@
  *	None; allocation failure is returned as NULL.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "sim_stats.h"
 
@@ -22,8 +23,9 @@ sim_stats_new(size_t nprof)
 		return NULL;
 	s->nprof = nprof;
 	s->replies = calloc((nprof + 1) * SIM_RK__COUNT, sizeof(uint64_t));
-	if (s->replies == NULL) {
-		free(s);
+	s->rows = calloc(nprof + 1, sizeof(*s->rows));
+	if (s->replies == NULL || s->rows == NULL) {
+		sim_stats_free(s);
 		return NULL;
 	}
 	return s;
@@ -36,6 +38,7 @@ sim_stats_free(struct sim_stats *s)
 	if (s == NULL)
 		return;
 	free(s->replies);
+	free(s->rows);
 	free(s);
 }
 
@@ -45,15 +48,24 @@ sim_stats_event(struct sim_stats *s, const struct sim_event *ev)
 {
 	size_t row = ev->prof < s->nprof ? ev->prof : s->nprof;
 
+	struct sim_stats_row *r = &s->rows[row];
+
 	ADD(&s->replies[row * SIM_RK__COUNT + ev->rk], 1);
+	if (ev->stage == SIM_STAGE_CONNECT)
+		ADD(&r->connections, 1);
 	if (ev->rk == SIM_RK_DATA_OK) {
 		ADD(&s->messages, 1);
 		ADD(&s->recipients, ev->nrcpts);
+		ADD(&r->messages, 1);
+		ADD(&r->recipients, ev->nrcpts);
 	}
-	if (ev->code >= 400 && ev->code < 500)
+	if (ev->code >= 400 && ev->code < 500) {
 		ADD(&s->deferred, 1);
-	else if (ev->code >= 500)
+		ADD(&r->deferred, 1);
+	} else if (ev->code >= 500) {
 		ADD(&s->rejected, 1);
+		ADD(&r->rejected, 1);
+	}
 }
 
 /* sim_stats_connection - count a session start */
@@ -61,6 +73,17 @@ void
 sim_stats_connection(struct sim_stats *s)
 {
 	ADD(&s->connections, 1);
+}
+
+/* sim_stats_reset - zero every counter */
+void
+sim_stats_reset(struct sim_stats *s)
+{
+	memset(s->replies, 0, (s->nprof + 1) * SIM_RK__COUNT *
+	    sizeof(*s->replies));
+	memset(s->rows, 0, (s->nprof + 1) * sizeof(*s->rows));
+	s->connections = s->messages = s->recipients = 0;
+	s->deferred = s->rejected = 0;
 }
 
 /* sim_stats_merge - dst += src */
@@ -71,6 +94,13 @@ sim_stats_merge(struct sim_stats *dst, const struct sim_stats *src)
 
 	for (i = 0; i < n; i++)
 		dst->replies[i] += LOAD(&src->replies[i]);
+	for (i = 0; i <= src->nprof; i++) {
+		dst->rows[i].connections += LOAD(&src->rows[i].connections);
+		dst->rows[i].messages += LOAD(&src->rows[i].messages);
+		dst->rows[i].recipients += LOAD(&src->rows[i].recipients);
+		dst->rows[i].deferred += LOAD(&src->rows[i].deferred);
+		dst->rows[i].rejected += LOAD(&src->rows[i].rejected);
+	}
 	dst->connections += LOAD(&src->connections);
 	dst->messages += LOAD(&src->messages);
 	dst->recipients += LOAD(&src->recipients);

@@ -15,9 +15,19 @@
 #include "prof_world.h"
 #include "sim_event.h"
 
+/* Totals of one row (a profile, or the "no MX" row). */
+struct sim_stats_row {
+	uint64_t	 connections;	/* sessions: their one connect-stage reply */
+	uint64_t	 messages;	/* messages accepted (250 at EOD) */
+	uint64_t	 recipients;	/* recipients of accepted messages */
+	uint64_t	 deferred;	/* 4xx replies */
+	uint64_t	 rejected;	/* 5xx replies */
+};
+
 struct sim_stats {
 	size_t		 nprof;		/* rows: profiles, then one "no MX" row */
 	uint64_t	*replies;	/* [(nprof + 1) * SIM_RK__COUNT] */
+	struct sim_stats_row *rows;	/* [nprof + 1] */
 	uint64_t	 connections;	/* sessions started */
 	uint64_t	 messages;	/* messages accepted (250 at EOD) */
 	uint64_t	 recipients;	/* recipients of accepted messages */
@@ -37,7 +47,11 @@ void sim_stats_event(struct sim_stats *s, const struct sim_event *ev);
 /** Count one session start (owner thread only). */
 void sim_stats_connection(struct sim_stats *s);
 
-/** Add @p src into @p dst (any thread; reads @p src atomically). */
+/** Zero every counter (the owner's, or a private snapshot's). */
+void sim_stats_reset(struct sim_stats *s);
+
+/** Add @p src into @p dst (any thread; reads @p src atomically).  Both
+ *  must have the same number of profiles. */
 void sim_stats_merge(struct sim_stats *dst, const struct sim_stats *src);
 
 /** @return the count of (profile, kind); prof == nprof is the no-MX row. */

@@ -14,5 +14,7 @@ int test_sim_policy_register(void);
 int test_smtp_reply_register(void);
 int test_smtp_session_register(void);
 int test_hx_register(void);
+int test_ctl_api_register(void);
+int test_met_prom_register(void);
 
 #endif /* TEST_SUITES_H */

@@ -1,0 +1,1067 @@
+/*
+ * DESCRIPTION
+ *	Control API endpoints and the /metrics handler.  Requests are
+ *	matched against a route table (method, path pattern, handler); a
+ *	path that matches with another method answers 405 with the methods
+ *	it has.  JSON is read and written with jansson.  The limits block
+ *	maps to struct prof_limits through one key table, used both ways:
+ *	to apply a PATCH and to render limits.
+ *
+ *	World changes clone the current world, change the clone and publish
+ *	it (see ctl_api.h); the published worlds are kept in a list until
+ *	ctl_api_free().
+ *
+ * DIAGNOSTICS
+ *	Bad requests answer 4xx with a message naming the key path or the
+ *	argument.  Out of memory answers 503.  Nothing panics.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "ctl_api.h"
+#include "met_prom.h"
+#include "sim_policy.h"
+#include "sim_stats.h"
+
+#define API_MAX_SEGS	6		/* path segments of any route */
+#define API_PATH_MAX	512
+#define API_MAX_OUTAGE_S (366.0 * 86400.0) /* a simulated year */
+#define JSON_TYPE	"application/json"
+#define PROM_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+#define HOUR_MS		3600000.0
+
+struct ctl_api {
+	struct ctl_api_conf conf;
+	pthread_mutex_t	 lock;		/* serialises world changes */
+	struct prof_world **worlds;	/* published by this API */
+	size_t		 nworlds;
+};
+
+/* A request, as the handlers see it. */
+struct api_req {
+	struct ctl_api	*api;
+	const char	*args[API_MAX_SEGS];	/* the '*' segments, in order */
+	json_t		*body;		/* routes with a body: an object */
+	struct ctl_http_reply *out;
+};
+
+typedef void api_route_fn(struct api_req *);
+
+struct api_route {
+	const char	*method;
+	const char	*pattern;	/* '/'-separated; "*": any segment */
+	api_route_fn	*fn;
+	bool		 body;		/* wants a JSON object body */
+	const char	*allow;		/* every method of the pattern */
+};
+
+/* Limits block keys: how JSON maps to struct prof_limits. */
+enum lim_type {
+	LIM_U32,
+	LIM_U64,
+	LIM_GROWTH,			/* double >= 1 */
+	LIM_MAP				/* nested keys */
+};
+
+struct lim_key {
+	const char	*name;
+	enum lim_type	 type;
+	size_t		 off;		/* within the enclosing struct */
+	const struct lim_key *sub;	/* LIM_MAP */
+};
+
+/* A world change applied to a clone's profile; 0 or an HTTP status with
+ * a message in err. */
+typedef unsigned api_change_fn(struct prof_profile *, void *, char *,
+    size_t);
+
+static void	reply_json(struct ctl_http_reply *, unsigned, json_t *);
+static void	reply_error(struct ctl_http_reply *, unsigned, const char *,
+		    ...) __attribute__((format(printf, 3, 4)));
+static int	lim_apply(const struct lim_key *, void *, json_t *, char *,
+		    char *, size_t);
+static json_t	*lim_json(const struct lim_key *, const void *);
+static int	limits_patch(struct prof_limits *, json_t *, char *, size_t);
+static int	find_profile(const struct prof_world *, const char *);
+static int	req_profile(struct api_req *, const struct prof_world *,
+		    const char *);
+static json_t	*outage_json(const struct prof_profile *, uint64_t);
+static json_t	*provider_json(const struct prof_world *, size_t, uint64_t);
+static json_t	*row_json(const struct sim_stats *, const struct prof_world *,
+		    size_t);
+static void	change_world(struct api_req *, api_change_fn *, void *,
+		    api_route_fn *);
+static unsigned	apply_limits(struct prof_profile *, void *, char *, size_t);
+static unsigned	apply_outage(struct prof_profile *, void *, char *, size_t);
+static int	body_number(struct api_req *, const char *, double *);
+static int	rep_key(struct api_req *, enum sim_key_kind *, uint32_t *,
+		    char *, size_t);
+static void	rep_visit(void *, enum sim_key_kind, uint32_t,
+		    const struct sim_entry *);
+static bool	route_match(const char *, char *const *, size_t,
+		    const char **);
+
+static void	r_health(struct api_req *);
+static void	r_clock(struct api_req *);
+static void	r_counters(struct api_req *);
+static void	r_providers(struct api_req *);
+static void	r_provider(struct api_req *);
+static void	r_limits_get(struct api_req *);
+static void	r_limits_patch(struct api_req *);
+static void	r_outage_get(struct api_req *);
+static void	r_outage_put(struct api_req *);
+static void	r_outage_delete(struct api_req *);
+static void	r_rep_get(struct api_req *);
+static void	r_rep_put(struct api_req *);
+
+#define WIN_OFF(w)	offsetof(struct prof_windows, max[w])
+
+static const struct lim_key windows_keys[] = {
+	{ "second", LIM_U32, WIN_OFF(SIM_WIN_SECOND), NULL },
+	{ "minute", LIM_U32, WIN_OFF(SIM_WIN_MINUTE), NULL },
+	{ "hour", LIM_U32, WIN_OFF(SIM_WIN_HOUR), NULL },
+	{ "day", LIM_U32, WIN_OFF(SIM_WIN_DAY), NULL },
+	{ NULL, LIM_U32, 0, NULL }
+};
+
+static const struct lim_key rate_keys[] = {
+	{ "messages", LIM_MAP, offsetof(struct prof_rate, messages),
+	    windows_keys },
+	{ "recipients", LIM_MAP, offsetof(struct prof_rate, recipients),
+	    windows_keys },
+	{ NULL, LIM_U32, 0, NULL }
+};
+
+static const struct lim_key recipient_keys[] = {
+	{ "messages", LIM_MAP, 0, windows_keys },
+	{ NULL, LIM_U32, 0, NULL }
+};
+
+static const struct lim_key warmup_keys[] = {
+	{ "days", LIM_U32, offsetof(struct prof_warmup, days), NULL },
+	{ "first_day", LIM_U32, offsetof(struct prof_warmup, first_day),
+	    NULL },
+	{ "growth", LIM_GROWTH, offsetof(struct prof_warmup, growth), NULL },
+	{ NULL, LIM_U32, 0, NULL }
+};
+
+static const struct lim_key limits_keys[] = {
+	{ "connections_per_ip", LIM_U32,
+	    offsetof(struct prof_limits, conns_per_ip), NULL },
+	{ "connection_rate_per_ip", LIM_MAP,
+	    offsetof(struct prof_limits, conn_rate), windows_keys },
+	{ "messages_per_connection", LIM_U32,
+	    offsetof(struct prof_limits, msgs_per_conn), NULL },
+	{ "recipients_per_message", LIM_U32,
+	    offsetof(struct prof_limits, rcpts_per_msg), NULL },
+	{ "max_message_size", LIM_U64,
+	    offsetof(struct prof_limits, max_size), NULL },
+	{ "per_ip", LIM_MAP, offsetof(struct prof_limits, per_ip), rate_keys },
+	{ "per_domain", LIM_MAP, offsetof(struct prof_limits, per_domain),
+	    rate_keys },
+	{ "per_recipient", LIM_MAP,
+	    offsetof(struct prof_limits, per_recipient), recipient_keys },
+	{ "warmup", LIM_MAP, offsetof(struct prof_limits, warmup),
+	    warmup_keys },
+	{ NULL, LIM_U32, 0, NULL }
+};
+
+static const struct api_route routes[] = {
+	{ "GET", "/health", r_health, false, "GET" },
+	{ "GET", "/clock", r_clock, false, "GET" },
+	{ "GET", "/counters", r_counters, false, "GET" },
+	{ "GET", "/providers", r_providers, false, "GET" },
+	{ "GET", "/providers/*", r_provider, false, "GET" },
+	{ "GET", "/providers/*/limits", r_limits_get, false, "GET, PATCH" },
+	{ "PATCH", "/providers/*/limits", r_limits_patch, true, "GET, PATCH" },
+	{ "GET", "/providers/*/outage", r_outage_get, false,
+	    "GET, PUT, DELETE" },
+	{ "PUT", "/providers/*/outage", r_outage_put, true,
+	    "GET, PUT, DELETE" },
+	{ "DELETE", "/providers/*/outage", r_outage_delete, false,
+	    "GET, PUT, DELETE" },
+	{ "GET", "/reputation/*/*/*", r_rep_get, false, "GET, PUT" },
+	{ "PUT", "/reputation/*/*/*", r_rep_put, true, "GET, PUT" },
+};
+
+static const char *const rep_kind_names[] = { "ip", "domain" };
+
+/* reply_json - a JSON reply; takes the reference to @v */
+static void
+reply_json(struct ctl_http_reply *out, unsigned status, json_t *v)
+{
+	char *s;
+
+	out->content_type = JSON_TYPE;
+	if (v == NULL || (s = json_dumps(v, JSON_COMPACT)) == NULL) {
+		json_decref(v);
+		out->status = 503;
+		out->body = strdup("{\"error\":\"out of memory\"}\n");
+		out->len = out->body != NULL ? strlen(out->body) : 0;
+		return;
+	}
+	json_decref(v);
+	out->len = strlen(s);
+	/* jansson allocates with malloc (no custom allocator is set) */
+	if ((out->body = realloc(s, out->len + 2)) == NULL) {
+		free(s);
+		out->status = 503;
+		return;
+	}
+	out->body[out->len++] = '\n';
+	out->body[out->len] = '\0';
+	out->status = status;
+}
+
+/* reply_error - {"error": message} */
+static void
+reply_error(struct ctl_http_reply *out, unsigned status, const char *fmt,
+    ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	reply_json(out, status, json_pack("{s:s}", "error", msg));
+	out->allow = NULL;
+}
+
+/* lim_apply - apply a JSON object to a struct through a key table; path
+ * is the key path so far (a buffer of API_PATH_MAX bytes) */
+static int
+lim_apply(const struct lim_key *keys, void *base, json_t *obj, char *path,
+    char *err, size_t errlen)
+{
+	const struct lim_key *k;
+	const char *name;
+	json_t *v;
+	size_t plen = strlen(path), n;
+	json_int_t iv;
+	double dv;
+	char *field;
+	int rc;
+
+	if (!json_is_object(obj)) {
+		snprintf(err, errlen, "%s: expected an object", path);
+		return -EINVAL;
+	}
+	json_object_foreach(obj, name, v) {
+		for (k = keys; k->name != NULL; k++)
+			if (strcmp(k->name, name) == 0)
+				break;
+		snprintf(path + plen, API_PATH_MAX - plen, ".%s", name);
+		if (k->name == NULL) {
+			n = (size_t)snprintf(err, errlen, "%s: unknown key "
+			    "(expected", path);
+			for (k = keys; k->name != NULL && n < errlen; k++)
+				n += (size_t)snprintf(err + n, errlen - n,
+				    "%s %s", k == keys ? "" : ",", k->name);
+			if (n < errlen)
+				snprintf(err + n, errlen - n, ")");
+			return -EINVAL;
+		}
+		field = (char *)base + k->off;
+		switch (k->type) {
+		case LIM_U32:
+			iv = json_is_integer(v) ? json_integer_value(v) : -1;
+			if (iv < 0 || iv > UINT32_MAX) {
+				snprintf(err, errlen, "%s: expected an integer "
+				    "0..%" PRIu32, path, UINT32_MAX);
+				return -EINVAL;
+			}
+			*(uint32_t *)(void *)field = (uint32_t)iv;
+			break;
+		case LIM_U64:
+			iv = json_is_integer(v) ? json_integer_value(v) : -1;
+			if (iv < 0) {
+				snprintf(err, errlen, "%s: expected a "
+				    "non-negative integer", path);
+				return -EINVAL;
+			}
+			*(uint64_t *)(void *)field = (uint64_t)iv;
+			break;
+		case LIM_GROWTH:
+			/* 0 is what an unset warm-up shows; see below */
+			dv = json_is_number(v) ? json_number_value(v) : -1;
+			if (!(dv == 0 || (dv >= 1.0 && dv <= 1e6))) {
+				snprintf(err, errlen, "%s: expected 0 or a "
+				    "number 1..1000000", path);
+				return -EINVAL;
+			}
+			*(double *)(void *)field = dv;
+			break;
+		case LIM_MAP:
+			if ((rc = lim_apply(k->sub, field, v, path, err,
+			    errlen)) != 0)
+				return rc;
+			break;
+		default:
+			abort();
+		}
+		path[plen] = '\0';
+	}
+	return 0;
+}
+
+/* lim_json - a struct as JSON through a key table */
+static json_t *
+lim_json(const struct lim_key *keys, const void *base)
+{
+	const struct lim_key *k;
+	const char *field;
+	json_t *o, *v;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	for (k = keys; k->name != NULL; k++) {
+		field = (const char *)base + k->off;
+		switch (k->type) {
+		case LIM_U32:
+			v = json_integer(
+			    *(const uint32_t *)(const void *)field);
+			break;
+		case LIM_U64:
+			v = json_integer((json_int_t)
+			    *(const uint64_t *)(const void *)field);
+			break;
+		case LIM_GROWTH:
+			v = json_real(*(const double *)(const void *)field);
+			break;
+		case LIM_MAP:
+			v = lim_json(k->sub, field);
+			break;
+		default:
+			abort();
+		}
+		if (json_object_set_new(o, k->name, v) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+/* limits_patch - apply a parsed limits object, all or nothing */
+static int
+limits_patch(struct prof_limits *l, json_t *j, char *err, size_t errlen)
+{
+	struct prof_limits tmp = *l;
+	char path[API_PATH_MAX] = "limits";
+	int rc;
+
+	if ((rc = lim_apply(limits_keys, &tmp, j, path, err, errlen)) != 0)
+		return rc;
+	if (tmp.warmup.days > 0 && tmp.warmup.first_day == 0) {
+		snprintf(err, errlen, "limits.warmup.first_day: must be at "
+		    "least 1 when days > 0");
+		return -EINVAL;
+	}
+	if (tmp.warmup.days > 0 && tmp.warmup.growth < 1.0)
+		tmp.warmup.growth = 1.0;	/* as the YAML loader does */
+	*l = tmp;
+	return 0;
+}
+
+/* ctl_limits_patch - parse and apply a JSON limits object */
+int
+ctl_limits_patch(struct prof_limits *l, const char *json, size_t len,
+    char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *j;
+	int rc;
+
+	if ((j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL) {
+		snprintf(err, errlen, "invalid JSON at line %d, column %d: %s",
+		    jerr.line, jerr.column, jerr.text);
+		return -EINVAL;
+	}
+	rc = limits_patch(l, j, err, errlen);
+	json_decref(j);
+	return rc;
+}
+
+/* ctl_limits_dump - limits as JSON text */
+char *
+ctl_limits_dump(const struct prof_limits *l)
+{
+	json_t *j;
+	char *s;
+
+	if ((j = lim_json(limits_keys, l)) == NULL)
+		return NULL;
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+/* ctl_api_new - an API over a server */
+struct ctl_api *
+ctl_api_new(const struct ctl_api_conf *conf)
+{
+	struct ctl_api *api;
+
+	if ((api = calloc(1, sizeof(*api))) == NULL)
+		return NULL;
+	api->conf = *conf;
+	pthread_mutex_init(&api->lock, NULL);
+	return api;
+}
+
+/* ctl_api_free - free the API and the worlds it published */
+void
+ctl_api_free(struct ctl_api *api)
+{
+	size_t i;
+
+	if (api == NULL)
+		return;
+	for (i = 0; i < api->nworlds; i++)
+		prof_world_free(api->worlds[i]);
+	free(api->worlds);
+	pthread_mutex_destroy(&api->lock);
+	free(api);
+}
+
+/* find_profile - index of a provider by name, or -1 */
+static int
+find_profile(const struct prof_world *w, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < w->nprofiles; i++)
+		if (strcmp(w->profiles[i]->name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* req_profile - the provider named @name; -1 after a 404 reply */
+static int
+req_profile(struct api_req *rq, const struct prof_world *w, const char *name)
+{
+	int i;
+
+	if ((i = find_profile(w, name)) < 0)
+		reply_error(rq->out, 404, "no provider \"%s\"", name);
+	return i;
+}
+
+/* outage_json - a provider's outage state */
+static json_t *
+outage_json(const struct prof_profile *p, uint64_t now)
+{
+	char iso[32];
+	bool on = p->outage_until_ms > now;
+
+	if (!on)
+		return json_pack("{s:b,s:n,s:I,s:f}", "active", 0, "until",
+		    "until_ms", (json_int_t)0, "remaining_s", 0.0);
+	return json_pack("{s:b,s:s,s:I,s:f}", "active", 1, "until",
+	    sim_clock_iso(p->outage_until_ms, iso, sizeof(iso)), "until_ms",
+	    (json_int_t)p->outage_until_ms, "remaining_s",
+	    (double)(p->outage_until_ms - now) / 1000.0);
+}
+
+/* provider_json - name, domains, addresses, limits, outage */
+static json_t *
+provider_json(const struct prof_world *w, size_t idx, uint64_t now)
+{
+	const struct prof_profile *p = w->profiles[idx];
+	const struct prof_block *b;
+	json_t *o, *doms, *addrs;
+	char cidr[32];
+	size_t i;
+
+	doms = json_array();
+	addrs = json_array();
+	for (i = 0; doms != NULL && i < p->ndomains; i++)
+		json_array_append_new(doms, json_string(p->domains[i]));
+	for (i = 0; addrs != NULL && i < w->nblocks; i++) {
+		b = &w->blocks[i];
+		if (b->profile != idx)
+			continue;
+		snprintf(cidr, sizeof(cidr), "%u.%u.%u.%u/%d", b->addr >> 24,
+		    (b->addr >> 16) & 255, (b->addr >> 8) & 255, b->addr & 255,
+		    __builtin_popcount(b->mask));
+		json_array_append_new(addrs, json_string(cidr));
+	}
+	o = json_pack("{s:s,s:o*,s:o*,s:o*,s:o*}", "name", p->name,
+	    "domains", doms, "addresses", addrs,
+	    "limits", lim_json(limits_keys, &p->limits),
+	    "outage", outage_json(p, now));
+	return o;
+}
+
+/* row_json - one stats row: totals and non-zero replies */
+static json_t *
+row_json(const struct sim_stats *s, const struct prof_world *w, size_t row)
+{
+	const struct sim_stats_row *r = &s->rows[row];
+	const struct prof_reply *pr;
+	const struct sim_kind_info *ki;
+	json_t *o, *replies;
+	const char *enh;
+	uint64_t n;
+	int rk;
+
+	if ((replies = json_array()) == NULL)
+		return NULL;
+	for (rk = 0; rk < SIM_RK__COUNT; rk++) {
+		if ((n = sim_stats_get(s, row, rk)) == 0)
+			continue;
+		ki = sim_kind_info(rk);
+		pr = row < w->nprofiles ? &w->profiles[row]->replies[rk] : NULL;
+		enh = pr != NULL ? pr->enhanced : ki->enhanced;
+		/* as in the event log: null when the reply has none */
+		json_array_append_new(replies, json_pack("{s:s,s:i,s:s?,s:I}",
+		    "reason", ki->name,
+		    "code", pr != NULL ? pr->code : ki->code,
+		    "enhanced", enh[0] != '\0' ? enh : NULL,
+		    "count", (json_int_t)n));
+	}
+	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}",
+	    "connections", (json_int_t)r->connections,
+	    "messages", (json_int_t)r->messages,
+	    "recipients", (json_int_t)r->recipients,
+	    "4xx", (json_int_t)r->deferred, "5xx", (json_int_t)r->rejected,
+	    "replies", replies);
+	return o;
+}
+
+/* change_world - clone the current world, change the profile named by
+ * args[0] with fn, publish the clone, then answer with show (or the
+ * error: 404, fn's status, 503) */
+static void
+change_world(struct api_req *rq, api_change_fn *fn, void *arg,
+    api_route_fn *show)
+{
+	struct ctl_api *api = rq->api;
+	struct prof_world *c = NULL, **nw;
+	char err[512];
+	unsigned status;
+	int i;
+
+	pthread_mutex_lock(&api->lock);
+	if ((i = req_profile(rq, ev_server_world(api->conf.srv),
+	    rq->args[0])) < 0)
+		goto out;
+	nw = realloc(api->worlds, (api->nworlds + 1) * sizeof(*nw));
+	if (nw != NULL)
+		api->worlds = nw;
+	if (nw == NULL ||
+	    (c = prof_world_clone(ev_server_world(api->conf.srv))) == NULL) {
+		reply_error(rq->out, 503, "out of memory");
+		goto out;
+	}
+	if ((status = fn(c->profiles[i], arg, err, sizeof(err))) != 0) {
+		reply_error(rq->out, status, "%s", err);
+		prof_world_free(c);
+		goto out;
+	}
+	api->worlds[api->nworlds++] = c;
+	ev_server_publish_world(api->conf.srv, c);
+	show(rq);
+out:
+	pthread_mutex_unlock(&api->lock);
+}
+
+/* apply_limits - change: a limits patch (arg: the JSON object) */
+static unsigned
+apply_limits(struct prof_profile *p, void *arg, char *err, size_t errlen)
+{
+	return limits_patch(&p->limits, arg, err, errlen) == 0 ? 0 : 400;
+}
+
+/* apply_outage - change: outage until *(uint64_t *)arg (0 ends it) */
+static unsigned
+apply_outage(struct prof_profile *p, void *arg, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	p->outage_until_ms = *(const uint64_t *)arg;
+	return 0;
+}
+
+/* r_health - liveness */
+static void
+r_health(struct api_req *rq)
+{
+	reply_json(rq->out, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+/* r_clock - simulated and wall time */
+static void
+r_clock(struct api_req *rq)
+{
+	const struct sim_clock *c = rq->api->conf.clock;
+	uint64_t sim = sim_clock_now(c), wall = sim_clock_wall_ms();
+	char siso[32], wiso[32];
+
+	reply_json(rq->out, 200, json_pack("{s:I,s:s,s:I,s:s,s:f}",
+	    "sim_ms", (json_int_t)sim, "sim",
+	    sim_clock_iso(sim, siso, sizeof(siso)),
+	    "wall_ms", (json_int_t)wall, "wall",
+	    sim_clock_iso(wall, wiso, sizeof(wiso)), "time_scale", c->scale));
+}
+
+/* r_counters - replies per provider and totals */
+static void
+r_counters(struct api_req *rq)
+{
+	const struct ctl_api_conf *cf = &rq->api->conf;
+	const struct prof_world *w = ev_server_world(cf->srv);
+	struct sim_stats *s;
+	json_t *o, *provs, *totals, *evl;
+	size_t i;
+
+	if ((s = sim_stats_new(w->nprofiles)) == NULL) {
+		reply_error(rq->out, 503, "out of memory");
+		return;
+	}
+	ev_server_stats(cf->srv, s);
+	provs = json_object();
+	for (i = 0; provs != NULL && i < w->nprofiles; i++)
+		json_object_set_new(provs, w->profiles[i]->name,
+		    row_json(s, w, i));
+	evl = cf->evlog == NULL ? json_null() : json_pack("{s:I,s:I}",
+	    "written", (json_int_t)sim_evlog_written(cf->evlog),
+	    "dropped", (json_int_t)sim_evlog_dropped(cf->evlog));
+	totals = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o*}",
+	    "connections", (json_int_t)s->connections,
+	    "messages", (json_int_t)s->messages,
+	    "recipients", (json_int_t)s->recipients,
+	    "4xx", (json_int_t)s->deferred, "5xx", (json_int_t)s->rejected,
+	    "open_connections", (json_int_t)ev_server_open_conns(cf->srv),
+	    "tracked_identities", (json_int_t)sim_state_count(cf->state),
+	    "state_exhausted", (json_int_t)sim_state_exhausted(cf->state),
+	    "event_log", evl);
+	o = json_pack("{s:o*,s:o*,s:o*}", "providers", provs,
+	    "no_mx", row_json(s, w, w->nprofiles), "totals", totals);
+	sim_stats_free(s);
+	reply_json(rq->out, 200, o);
+}
+
+/* r_providers - every provider */
+static void
+r_providers(struct api_req *rq)
+{
+	const struct prof_world *w = ev_server_world(rq->api->conf.srv);
+	uint64_t now = sim_clock_now(rq->api->conf.clock);
+	json_t *a;
+	size_t i;
+
+	if ((a = json_array()) == NULL) {
+		reply_error(rq->out, 503, "out of memory");
+		return;
+	}
+	for (i = 0; i < w->nprofiles; i++)
+		json_array_append_new(a, provider_json(w, i, now));
+	reply_json(rq->out, 200, json_pack("{s:o}", "providers", a));
+}
+
+/* r_provider - one provider */
+static void
+r_provider(struct api_req *rq)
+{
+	const struct prof_world *w = ev_server_world(rq->api->conf.srv);
+	int i;
+
+	if ((i = req_profile(rq, w, rq->args[0])) < 0)
+		return;
+	reply_json(rq->out, 200, provider_json(w, (size_t)i,
+	    sim_clock_now(rq->api->conf.clock)));
+}
+
+/* r_limits_get - one provider's limits */
+static void
+r_limits_get(struct api_req *rq)
+{
+	const struct prof_world *w = ev_server_world(rq->api->conf.srv);
+	int i;
+
+	if ((i = req_profile(rq, w, rq->args[0])) < 0)
+		return;
+	reply_json(rq->out, 200, lim_json(limits_keys,
+	    &w->profiles[i]->limits));
+}
+
+/* r_limits_patch - change some limits of a provider */
+static void
+r_limits_patch(struct api_req *rq)
+{
+	change_world(rq, apply_limits, rq->body, r_limits_get);
+}
+
+/* r_outage_get - a provider's outage state */
+static void
+r_outage_get(struct api_req *rq)
+{
+	const struct prof_world *w = ev_server_world(rq->api->conf.srv);
+	int i;
+
+	if ((i = req_profile(rq, w, rq->args[0])) < 0)
+		return;
+	reply_json(rq->out, 200, outage_json(w->profiles[i],
+	    sim_clock_now(rq->api->conf.clock)));
+}
+
+/* body_number - the only key a body may have, as a number (-1 when it
+ * is absent or not a number); -1 after a 400 reply to another key */
+static int
+body_number(struct api_req *rq, const char *want, double *out)
+{
+	const char *key;
+	json_t *v;
+
+	*out = -1;
+	json_object_foreach(rq->body, key, v) {
+		if (strcmp(key, want) != 0) {
+			reply_error(rq->out, 400, "%s: unknown key (expected "
+			    "%s)", key, want);
+			return -1;
+		}
+		if (json_is_number(v))
+			*out = json_number_value(v);
+	}
+	return 0;
+}
+
+/* r_outage_put - start (or extend, or shorten) an outage */
+static void
+r_outage_put(struct api_req *rq)
+{
+	uint64_t until;
+	double d;
+
+	if (body_number(rq, "duration_s", &d) != 0)
+		return;
+	if (!(d > 0 && d <= API_MAX_OUTAGE_S)) {
+		reply_error(rq->out, 400, "duration_s: expected a number of "
+		    "simulated seconds, 0 < n <= %.0f", API_MAX_OUTAGE_S);
+		return;
+	}
+	until = sim_clock_now(rq->api->conf.clock) + (uint64_t)(d * 1000.0);
+	change_world(rq, apply_outage, &until, r_outage_get);
+}
+
+/* r_outage_delete - end an outage now */
+static void
+r_outage_delete(struct api_req *rq)
+{
+	uint64_t until = 0;
+
+	change_world(rq, apply_outage, &until, r_outage_get);
+}
+
+/* rep_key - provider, kind and identity of /reputation/{kind}/{provider}/
+ * {key}; -1 after an error reply.  A domain is lower-cased into buf. */
+static int
+rep_key(struct api_req *rq, enum sim_key_kind *kind, uint32_t *ip,
+    char *buf, size_t buflen)
+{
+	const char *key = rq->args[2];
+	struct in_addr in;
+	size_t i, n = strlen(key);
+
+	*ip = 0;
+	buf[0] = '\0';
+	if (strcmp(rq->args[0], "ip") == 0) {
+		*kind = SIM_KEY_IP;
+		if (inet_pton(AF_INET, key, &in) != 1) {
+			reply_error(rq->out, 400, "\"%s\": expected an IPv4 "
+			    "address", key);
+			return -1;
+		}
+		*ip = ntohl(in.s_addr);
+		return 0;
+	}
+	if (strcmp(rq->args[0], "domain") != 0) {
+		reply_error(rq->out, 404, "no reputation kind \"%s\" (expected "
+		    "ip or domain)", rq->args[0]);
+		return -1;
+	}
+	*kind = SIM_KEY_DOMAIN;
+	if (n == 0 || n > 253 || n >= buflen)
+		goto bad;
+	for (i = 0; i < n; i++) {
+		buf[i] = (char)tolower((unsigned char)key[i]);
+		if (!isalnum((unsigned char)buf[i]) && buf[i] != '.' &&
+		    buf[i] != '-' && buf[i] != '_')
+			goto bad;
+	}
+	buf[n] = '\0';
+	return 0;
+bad:
+	reply_error(rq->out, 400, "\"%s\": expected a domain name", key);
+	return -1;
+}
+
+/* r_rep_get - the score of an IP or a sender domain */
+static void
+r_rep_get(struct api_req *rq)
+{
+	const struct ctl_api_conf *cf = &rq->api->conf;
+	const struct prof_world *w = ev_server_world(cf->srv);
+	const struct prof_reputation *r;
+	enum sim_key_kind kind;
+	uint32_t ip;
+	char dom[256];
+	double score;
+	int i;
+
+	if (rep_key(rq, &kind, &ip, dom, sizeof(dom)) != 0 ||
+	    (i = req_profile(rq, w, rq->args[1])) < 0)
+		return;
+	r = &w->profiles[i]->rep;
+	score = sim_policy_reputation(w, cf->state, kind, (uint32_t)i, ip,
+	    kind == SIM_KEY_DOMAIN ? dom : NULL, sim_clock_now(cf->clock));
+	reply_json(rq->out, 200, json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f}",
+	    "provider", w->profiles[i]->name, "kind", rep_kind_names[kind],
+	    "key", kind == SIM_KEY_DOMAIN ? dom : rq->args[2], "score", score,
+	    "initial", r->initial, "max", r->max, "temp_below", r->temp_below,
+	    "block_below", r->block_below));
+}
+
+/* r_rep_put - set the score of an IP or a sender domain */
+static void
+r_rep_put(struct api_req *rq)
+{
+	const struct ctl_api_conf *cf = &rq->api->conf;
+	const struct prof_world *w = ev_server_world(cf->srv);
+	const struct prof_reputation *r;
+	enum sim_key_kind kind;
+	uint32_t ip;
+	char dom[256];
+	double score;
+	int i;
+
+	if (rep_key(rq, &kind, &ip, dom, sizeof(dom)) != 0 ||
+	    (i = req_profile(rq, w, rq->args[1])) < 0)
+		return;
+	r = &w->profiles[i]->rep;
+	if (body_number(rq, "score", &score) != 0)
+		return;
+	if (!(score >= 0 && score <= r->max)) {
+		reply_error(rq->out, 400, "score: expected a number 0..%g",
+		    r->max);
+		return;
+	}
+	if (r->temp_below <= 0 && r->block_below <= 0) {
+		reply_error(rq->out, 409, "provider \"%s\" has no reputation "
+		    "model (temp_below and block_below are 0)",
+		    w->profiles[i]->name);
+		return;
+	}
+	if (sim_policy_set_reputation(w, cf->state, kind, (uint32_t)i, ip,
+	    kind == SIM_KEY_DOMAIN ? dom : NULL, sim_clock_now(cf->clock),
+	    score) != 0) {
+		reply_error(rq->out, 503, "the state table is full");
+		return;
+	}
+	r_rep_get(rq);
+}
+
+/* route_match - does a path (split into segments) match a pattern;
+ * fills args with the segments matching '*' */
+static bool
+route_match(const char *pattern, char *const *segs, size_t nsegs,
+    const char **args)
+{
+	const char *p = pattern, *e;
+	size_t i = 0, na = 0, len;
+
+	while (*p == '/') {
+		p++;
+		e = strchr(p, '/');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (i >= nsegs)
+			return false;
+		if (len == 1 && *p == '*')
+			args[na++] = segs[i];
+		else if (strlen(segs[i]) != len || memcmp(p, segs[i], len) != 0)
+			return false;
+		i++;
+		p += len;
+	}
+	return i == nsegs;
+}
+
+/* ctl_api_handle - route a request */
+void
+ctl_api_handle(void *ctx, const char *method, const char *path,
+    const char *body, size_t len, struct ctl_http_reply *out)
+{
+	struct api_req rq;
+	const struct api_route *rt, *hit = NULL;
+	char buf[API_PATH_MAX], *segs[API_MAX_SEGS], *sp, *tok;
+	const char *allow = NULL;
+	json_error_t jerr;
+	size_t nsegs = 0, i;
+
+	memset(&rq, 0, sizeof(rq));
+	rq.api = ctx;
+	rq.out = out;
+	out->allow = NULL;
+	if (strlen(path) >= sizeof(buf) || path[0] != '/') {
+		reply_error(out, 404, "not found");
+		return;
+	}
+	strcpy(buf, path);
+	for (tok = strtok_r(buf, "/", &sp); tok != NULL;
+	    tok = strtok_r(NULL, "/", &sp)) {
+		if (nsegs == API_MAX_SEGS) {
+			reply_error(out, 404, "not found");
+			return;
+		}
+		segs[nsegs++] = tok;
+	}
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		rt = &routes[i];
+		if (!route_match(rt->pattern, segs, nsegs, rq.args))
+			continue;
+		if (allow == NULL)
+			allow = rt->allow;
+		if (strcmp(rt->method, method) == 0) {
+			hit = rt;
+			break;
+		}
+	}
+	if (hit == NULL && allow == NULL) {
+		reply_error(out, 404, "not found: %s", path);
+		return;
+	}
+	if (hit == NULL) {
+		reply_error(out, 405, "method %s not allowed on %s (allowed: "
+		    "%s)", method, path, allow);
+		out->allow = allow;
+		return;
+	}
+	if (hit->body) {
+		rq.body = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+		if (rq.body == NULL) {
+			reply_error(out, 400, "invalid JSON at line %d, "
+			    "column %d: %s", jerr.line, jerr.column, jerr.text);
+			return;
+		}
+		if (!json_is_object(rq.body)) {
+			json_decref(rq.body);
+			reply_error(out, 400, "expected a JSON object");
+			return;
+		}
+	}
+	hit->fn(&rq);
+	json_decref(rq.body);
+}
+
+/* A walk over the state table for /metrics. */
+struct rep_walk {
+	const struct prof_world *w;
+	uint64_t	 now;
+	uint64_t	 tracked[SIM_KEY__COUNT];
+	struct met_rep_hist *rep;	/* [nprofiles * MET_REP_KINDS] */
+};
+
+/* rep_visit - count an identity; its score into the histogram.  The
+ * score is brought forward as the policy does (sim_policy.c rep_now):
+ * initial when never set, plus linear recovery, capped at max. */
+static void
+rep_visit(void *ctx, enum sim_key_kind kind, uint32_t prof,
+    const struct sim_entry *e)
+{
+	struct rep_walk *rw = ctx;
+	const struct prof_reputation *r;
+	double score;
+
+	if ((unsigned)kind >= SIM_KEY__COUNT)
+		return;
+	rw->tracked[kind]++;
+	if (kind >= MET_REP_KINDS || prof >= rw->w->nprofiles)
+		return;
+	r = &rw->w->profiles[prof]->rep;
+	score = r->initial;
+	if (e->rep >= 0) {
+		score = e->rep;
+		if (rw->now > e->rep_ms)
+			score += r->recover_per_hour *
+			    (double)(rw->now - e->rep_ms) / HOUR_MS;
+		if (score > r->max)
+			score = r->max;
+	}
+	met_rep_add(&rw->rep[prof * MET_REP_KINDS + kind], score, r->max);
+}
+
+/* ctl_api_metrics - GET /metrics */
+void
+ctl_api_metrics(void *ctx, const char *method, const char *path,
+    const char *body, size_t len, struct ctl_http_reply *out)
+{
+	struct ctl_api *api = ctx;
+	const struct ctl_api_conf *cf = &api->conf;
+	struct met_snapshot m;
+	struct met_worker *wk = NULL;
+	struct rep_walk rw;
+	struct sim_stats *s = NULL;
+	unsigned i;
+
+	(void)path;
+	(void)body;
+	(void)len;
+	out->allow = NULL;
+	if (strcmp(method, "GET") != 0) {
+		reply_error(out, 405, "method %s not allowed on /metrics "
+		    "(allowed: GET)", method);
+		out->allow = "GET";
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	memset(&rw, 0, sizeof(rw));
+	m.world = rw.w = ev_server_world(cf->srv);
+	m.sim_ms = rw.now = sim_clock_now(cf->clock);
+	m.nworkers = ev_server_nworkers(cf->srv);
+	s = sim_stats_new(m.world->nprofiles);
+	wk = calloc(m.nworkers + 1, sizeof(*wk));
+	rw.rep = calloc(m.world->nprofiles * MET_REP_KINDS, sizeof(*rw.rep));
+	if (s == NULL || wk == NULL || rw.rep == NULL) {
+		reply_error(out, 503, "out of memory");
+		goto out;
+	}
+	ev_server_stats(cf->srv, s);
+	for (i = 0; i < m.nworkers; i++)
+		ev_server_worker_load(cf->srv, i, &wk[i].open,
+		    &wk[i].sessions);
+	sim_state_foreach(cf->state, rep_visit, &rw);
+	m.stats = s;
+	m.open_conns = ev_server_open_conns(cf->srv);
+	m.workers = wk;
+	memcpy(m.tracked, rw.tracked, sizeof(m.tracked));
+	m.state_exhausted = sim_state_exhausted(cf->state);
+	m.rep = rw.rep;
+	if (cf->evlog != NULL) {
+		m.have_evlog = true;
+		m.evlog_written = sim_evlog_written(cf->evlog);
+		m.evlog_dropped = sim_evlog_dropped(cf->evlog);
+	}
+	m.time_scale = cf->clock->scale;
+	if ((out->body = met_prom_render(&m, &out->len)) == NULL) {
+		reply_error(out, 503, "out of memory");
+		goto out;
+	}
+	out->status = 200;
+	out->content_type = PROM_TYPE;
+out:
+	sim_stats_free(s);
+	free(wk);
+	free(rw.rep);
+}

@@ -1,0 +1,91 @@
+/*
+ * @file ctl_api.h
+ * The control API: JSON endpoints that read mxsim's counters, clock and
+ * providers, and change a provider's limits, its outage and the
+ * reputation of a sending IP or sender domain while mxsim serves.  Also
+ * the /metrics handler (Prometheus text, rendered by met_prom).
+ *
+ * Changes to the world are copy-on-write: the current world is cloned
+ * (prof_world_clone()), the clone changed, then published with
+ * ev_server_publish_world(); workers switch at their next loop iteration.
+ * A change either applies entirely or not at all.  Every world this API
+ * published is kept until ctl_api_free(), since sessions and workers may
+ * still point into it.  Changes are serialised by a lock; reads take
+ * none (worlds never change once published; counters are atomic).
+ *
+ * Endpoints (every body JSON; errors {"error": "..."}):
+ *   GET    /health                          {"status":"ok"}
+ *   GET    /clock                           simulated and wall time
+ *   GET    /counters                        replies per provider, totals
+ *   GET    /providers, /providers/{name}    domains, limits, outage
+ *   GET    /providers/{name}/limits
+ *   PATCH  /providers/{name}/limits         any subset of the YAML
+ *                                           limits: block
+ *   GET|PUT|DELETE /providers/{name}/outage {"duration_s": N} (simulated)
+ *   GET|PUT /reputation/ip/{name}/{a.b.c.d} {"score": N}
+ *   GET|PUT /reputation/domain/{name}/{domain}
+ * Statuses: 200, 400 (bad JSON, unknown key, wrong type: the message names
+ * the key path), 404, 405 (with Allow), 409 (reputation set on a provider
+ * whose reputation model is off), 413 (ctl_http), 503 (out of memory or
+ * state table full).
+ */
+#ifndef CTL_API_H
+#define CTL_API_H
+
+#include <stddef.h>
+
+#include "ctl_http.h"
+#include "ev_server.h"
+#include "prof_world.h"
+#include "sim_clock.h"
+#include "sim_evlog.h"
+#include "sim_state.h"
+
+struct ctl_api_conf {
+	struct ev_server *srv;		/* current world, counters, load */
+	struct sim_state *state;	/* reputation, tracked identities */
+	const struct sim_clock *clock;
+	struct sim_evlog *evlog;	/* NULL = no event log */
+};
+
+struct ctl_api;
+
+/** @return an API over a server, or NULL when out of memory. */
+struct ctl_api *ctl_api_new(const struct ctl_api_conf *conf);
+
+/**
+ * Free the API and every world it published.  Only once nothing can use
+ * them: after ev_server_run() returned and the HTTP daemons stopped.
+ * NULL accepted.
+ */
+void ctl_api_free(struct ctl_api *api);
+
+/** The control API's request handler (a ctl_http_handler_fn; ctx is the
+ *  struct ctl_api). */
+void ctl_api_handle(void *ctx, const char *method, const char *path,
+    const char *body, size_t len, struct ctl_http_reply *out);
+
+/** GET /metrics (a ctl_http_handler_fn; ctx is the struct ctl_api). */
+void ctl_api_metrics(void *ctx, const char *method, const char *path,
+    const char *body, size_t len, struct ctl_http_reply *out);
+
+/**
+ * Apply a JSON object shaped like the YAML limits: block (any subset of
+ * its keys) to @p l.  All or nothing: on error @p l is unchanged.
+ * @param json  the text (need not be NUL-terminated), @p len bytes.
+ * @param err   on error: what is wrong, naming the key path
+ *              ("limits.per_ip.messages.minute: expected an integer
+ *              0..4294967295").
+ * @return 0, or -EINVAL.
+ */
+int ctl_limits_patch(struct prof_limits *l, const char *json, size_t len,
+    char *err, size_t errlen);
+
+/**
+ * Render limits as JSON with the YAML key names (every key, 0 for
+ * unlimited).
+ * @return a malloc()ed NUL-terminated text, or NULL when out of memory.
+ */
+char *ctl_limits_dump(const struct prof_limits *l);
+
+#endif /* CTL_API_H */

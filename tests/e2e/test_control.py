@@ -1,0 +1,394 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the control API and /metrics: a real mxsim on
+loopback with --control/--metrics, changed over HTTP (urllib) while SMTP
+clients (smtplib, raw sockets, mxload) see the effect.
+
+Usage: test_control.py --build BUILD_DIR [TEST_NAME ...]
+Prints one line per test and ends with "control: N passed, N failed".
+"""
+import argparse
+import collections
+import json
+import os
+import re
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+import traceback
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mxsim_proc import Mxsim, free_port  # noqa: E402
+
+GMAIL_MX = "127.1.0.5"
+MS_MX = "127.2.0.5"
+SINK_MX = "127.0.0.1"
+
+# urllib must not send loopback requests to a proxy from the environment
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def http(method, url, body=None):
+    """One request; returns (status, headers, body bytes)."""
+    if body is not None and not isinstance(body, (bytes, str)):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
+    req = urllib.request.Request(url, data=body, method=method)
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with OPENER.open(req, timeout=10) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def http_json(method, url, body=None):
+    status, _, data = http(method, url, body)
+    return status, json.loads(data)
+
+
+def free_ports(n):
+    """n distinct free ports: each found port is held while looking for the next."""
+    held, ports = [], []
+    try:
+        for _ in range(n):
+            ports.append(free_port())
+            s = socket.socket()
+            s.bind(("127.0.0.1", ports[-1]))
+            held.append(s)
+    finally:
+        for s in held:
+            s.close()
+    return ports
+
+
+def greeting(mx, port, source):
+    """The first reply line of a fresh connection (raw socket)."""
+    s = socket.create_connection((mx, port), timeout=10,
+                                 source_address=(source, 0))
+    try:
+        f = s.makefile("rb")
+        line = f.readline()
+        while line[3:4] == b"-":
+            line = f.readline()
+        return line
+    finally:
+        s.close()
+
+
+class Client:
+    """One SMTP connection from a chosen source address."""
+
+    def __init__(self, mx, port, source):
+        self.s = smtplib.SMTP(timeout=20)
+        self.greeting = self.s.connect(mx, port, source_address=(source, 0))
+        self.s.ehlo("client.test")
+
+    def message(self, sender, rcpt):
+        """MAIL, RCPT, DATA; returns (stage, code, text) of the deciding reply."""
+        for stage, line in (("mail", "MAIL FROM:<%s>" % sender),
+                            ("rcpt", "RCPT TO:<%s>" % rcpt)):
+            code, text = self.s.docmd(line)
+            if code != 250:
+                self.s.docmd("RSET")
+                return (stage, code, text)
+        code, text = self.s.docmd("DATA")
+        if code != 354:
+            return ("data", code, text)
+        self.s.send("Subject: t\r\n\r\nhello\r\n.\r\n")
+        code, text = self.s.getreply()
+        return ("eod", code, text)
+
+    def close(self):
+        try:
+            self.s.quit()
+        except (smtplib.SMTPException, OSError):
+            self.s.close()
+
+
+def enhanced(text):
+    m = re.match(rb"(\d\.\d{1,3}\.\d{1,3})", text)
+    return m.group(1).decode() if m else ""
+
+
+def read_events(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f]
+
+
+def parse_metrics(text):
+    """{(name, frozenset(labels)): value} of a Prometheus text page."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r'([a-z_]+)(?:\{(.*)\})? (\S+)$', line)
+        assert m, line
+        labels = frozenset(re.findall(r'([a-z_]+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+        out[(m.group(1), labels)] = float(m.group(3))
+    return out
+
+
+class Suite:
+    def __init__(self, build):
+        self.mxsim_bin = os.path.join(build, "sim", "mxsim")
+        self.mxload_bin = os.path.join(build, "harness", "mxload")
+
+    def start(self, *args, metrics=None, same=False):
+        """mxsim with --control on its own port (and --metrics if asked)."""
+        self.port, self.cport, mport = free_ports(3)
+        self.api = "http://127.0.0.1:%d" % self.cport
+        extra = ["--control", "127.0.0.1:%d" % self.cport]
+        if same:
+            extra += ["--metrics", "127.0.0.1:%d" % self.cport]
+            self.metrics = self.api + "/metrics"
+        elif metrics:
+            extra += ["--metrics", "127.0.0.1:%d" % mport]
+            self.metrics = "http://127.0.0.1:%d/metrics" % mport
+        return Mxsim(self.mxsim_bin, list(args) + extra, self.port)
+
+    # -- tests --------------------------------------------------------------
+
+    def test_patch_limits(self):
+        """PATCH gmail per_ip minute 3: the 4th message gets 421 4.7.28, before it got 250."""
+        m = self.start()
+        try:
+            c = Client(GMAIL_MX, self.port, "127.0.40.1")
+            before = [c.message("a@auth.example", "u%d@gmail.com" % i)[:2] for i in range(4)]
+            assert before == [("eod", 250)] * 4, before
+            held = Client(GMAIL_MX, self.port, "127.0.40.3")   # open across the change
+            st, body = http_json("PATCH", self.api + "/providers/gmail/limits",
+                                 {"per_ip": {"messages": {"minute": 3}}})
+            assert st == 200, body
+            assert body["per_ip"]["messages"]["minute"] == 3, body
+            assert body["per_ip"]["messages"]["hour"] == 3000, body   # untouched
+            st, prov = http_json("GET", self.api + "/providers/gmail")
+            assert prov["limits"]["per_ip"]["messages"]["minute"] == 3, prov
+            assert prov["domains"] == ["gmail.com", "googlemail.com"], prov
+            c2 = Client(GMAIL_MX, self.port, "127.0.40.2")
+            after = [c2.message("b@auth.example", "v%d@gmail.com" % i) for i in range(4)]
+            assert [r[:2] for r in after[:3]] == [("eod", 250)] * 3, after
+            stage, code, text = after[3]
+            assert (stage, code, enhanced(text)) == ("eod", 421, "4.7.28"), after[3]
+            assert b"127.0.40.2" in text, text
+            # a session opened before the change decides with the new limits
+            r = [held.message("h@auth.example", "w%d@gmail.com" % i)[:2] for i in range(4)]
+            assert r == [("eod", 250)] * 3 + [("eod", 421)], r
+            # other providers keep theirs
+            st, ms = http_json("GET", self.api + "/providers/microsoft/limits")
+            assert st == 200 and ms["per_ip"]["messages"]["minute"] != 3, ms
+        finally:
+            rc, out, err = m.stop()
+        assert rc == 0, err
+
+    def test_outage(self):
+        """PUT outage: 421 4.3.2 at greeting; DELETE: 220 again."""
+        m = self.start()
+        try:
+            assert greeting(GMAIL_MX, self.port, "127.0.41.1").startswith(b"220 "), "before"
+            st, body = http_json("PUT", self.api + "/providers/gmail/outage", {"duration_s": 300})
+            assert st == 200 and body["active"] is True, body
+            assert 299 <= body["remaining_s"] <= 300, body
+            line = greeting(GMAIL_MX, self.port, "127.0.41.1")
+            assert re.match(rb"421[ -]4\.3\.2 ", line), line
+            assert greeting(MS_MX, self.port, "127.0.41.1").startswith(b"220 ")
+            st, prov = http_json("GET", self.api + "/providers/gmail")
+            assert prov["outage"]["active"] is True, prov
+            st, body = http_json("DELETE", self.api + "/providers/gmail/outage")
+            assert st == 200 and body["active"] is False, body
+            assert greeting(GMAIL_MX, self.port, "127.0.41.1").startswith(b"220 ")
+        finally:
+            rc, out, err = m.stop()
+        assert rc == 0, err
+        ev = read_events(m.events)
+        out_ev = [e for e in ev if e["reason"] == "outage"]
+        assert len(out_ev) == 1 and out_ev[0]["stage"] == "connect", out_ev
+        assert (out_ev[0]["code"], out_ev[0]["enhanced"]) == (421, "4.3.2"), out_ev
+
+    def test_reputation(self):
+        """PUT reputation ip score 5: 550 5.7.1 at end of DATA; others still 250."""
+        m = self.start()
+        try:
+            st, body = http_json("GET", self.api + "/reputation/ip/gmail/127.0.42.1")
+            assert st == 200 and body["score"] == 80, body
+            st, body = http_json("PUT", self.api + "/reputation/ip/gmail/127.0.42.1", {"score": 5})
+            assert st == 200 and abs(body["score"] - 5) < 0.01, body
+            c = Client(GMAIL_MX, self.port, "127.0.42.1")
+            stage, code, text = c.message("a@auth.example", "x@gmail.com")
+            assert (stage, code, enhanced(text)) == ("eod", 550, "5.7.1"), (stage, code, text)
+            assert b"reputation" in text, text
+            c.close()
+            c = Client(GMAIL_MX, self.port, "127.0.42.2")
+            assert c.message("a@auth.example", "x@gmail.com")[:2] == ("eod", 250)
+            c.close()
+            st, body = http_json("PUT", self.api + "/reputation/domain/gmail/Auth.Example",
+                                 {"score": 30})
+            assert st == 200 and body["key"] == "auth.example", body
+            c = Client(GMAIL_MX, self.port, "127.0.42.3")
+            stage, code, text = c.message("a@auth.example", "x@gmail.com")
+            assert (stage, code, enhanced(text)) == ("eod", 421, "4.7.0"), (stage, code, text)
+            c.close()
+        finally:
+            rc, out, err = m.stop()
+        assert rc == 0, err
+
+    def _load_and_compare(self, same):
+        m = self.start("--workers", "2", metrics=True, same=same)
+        try:
+            st, _ = http_json("PATCH", self.api + "/providers/gmail/limits",
+                              {"per_ip": {"messages": {"minute": 5}}})
+            assert st == 200
+            p = subprocess.run([self.mxload_bin,
+                                "-t", "gmail=127.1.0.0/30:%d@gmail.com" % self.port,
+                                "-t", "sink=%s:%d" % (SINK_MX, self.port),
+                                "-s", "127.0.44.0/30", "-f", "auth.example,unauth.example",
+                                "-n", "120", "-c", "4", "-m", "3"],
+                               capture_output=True, text=True, timeout=120)
+            assert p.returncode == 0, p.stdout + p.stderr
+            # wait (bounded) until the event log has caught up with the counters
+            deadline = time.time() + 10
+            while True:
+                st, cnt = http_json("GET", self.api + "/counters")
+                total = sum(r["count"] for prov in cnt["providers"].values()
+                            for r in prov["replies"])
+                if cnt["totals"]["event_log"]["written"] == total or time.time() > deadline:
+                    break
+                time.sleep(0.2)
+            st, hdr, page = http("GET", self.metrics)
+            assert st == 200 and hdr["Content-Type"].startswith("text/plain; version=0.0.4"), hdr
+        finally:
+            rc, out, err = m.stop()
+        assert rc == 0, err
+        ev = read_events(m.events)
+        assert len(ev) > 200, len(ev)
+        want = collections.Counter((e["provider"], e["reason"], e["code"], e["enhanced"])
+                                   for e in ev)
+        got = collections.Counter()
+        for name, prov in cnt["providers"].items():
+            for r in prov["replies"]:
+                got[(name, r["reason"], r["code"], r["enhanced"])] += r["count"]
+        assert got == want, (got - want, want - got)
+        assert any(k[1] == "rate.ip" for k in want), want
+        for name, prov in cnt["providers"].items():
+            mine = [e for e in ev if e["provider"] == name]
+            assert prov["connections"] == sum(e["stage"] == "connect" for e in mine), name
+            assert prov["messages"] == sum(e["stage"] == "eod" and e["code"] == 250
+                                           for e in mine), name
+            assert prov["4xx"] == sum(400 <= e["code"] < 500 for e in mine), name
+            assert prov["5xx"] == sum(e["code"] >= 500 for e in mine), name
+        t = cnt["totals"]
+        assert t["connections"] == sum(e["stage"] == "connect" for e in ev), t
+        assert t["event_log"] == {"written": len(ev), "dropped": 0}, t
+        assert t["open_connections"] == 0, t
+        met = parse_metrics(page.decode())
+        mrep = collections.Counter()
+        for (name, labels), v in met.items():
+            if name == "mxsim_replies_total":
+                d = dict(labels)
+                mrep[(d["provider"], d["reason"], int(d["code"]), d["enhanced"] or None)] += int(v)
+        assert mrep == want, (mrep - want, want - mrep)
+        assert met[("mxsim_evlog_events_total", frozenset())] == len(ev)
+        assert met[("mxsim_evlog_dropped_total", frozenset())] == 0
+        for name in cnt["providers"]:
+            lab = frozenset({("provider", name)})
+            assert met[("mxsim_connections_total", lab)] == cnt["providers"][name]["connections"]
+            assert met[("mxsim_messages_accepted_total", lab)] == \
+                cnt["providers"][name]["messages"]
+        workers = [v for (n, lab), v in met.items() if n == "mxsim_worker_sessions_total"]
+        assert len(workers) == 2 and sum(workers) == t["connections"], workers
+        # every tracked IP is in one provider's reputation histogram
+        ips = met[("mxsim_tracked_identities", frozenset({("kind", "ip")}))]
+        counts = sum(v for (n, lab), v in met.items()
+                     if n == "mxsim_reputation_count" and ("kind", "ip") in lab)
+        assert ips >= 2 and counts == ips, (ips, counts)
+        hist = met[("mxsim_reputation_count", frozenset({("provider", "gmail"), ("kind", "ip")}))]
+        assert met[("mxsim_reputation_bucket", frozenset({("provider", "gmail"), ("kind", "ip"),
+                                                          ("le", "+Inf")}))] == hist
+
+    def test_counters_and_metrics_equal_evlog(self):
+        """After a mixed load: /counters and /metrics (own port) equal the event log."""
+        self._load_and_compare(same=False)
+
+    def test_metrics_on_control_port(self):
+        """--metrics on the --control address: one daemon serves both."""
+        self._load_and_compare(same=True)
+
+    def test_bad_requests(self):
+        """400 (bad JSON, unknown key path, wrong type), 404, 405, 413."""
+        m = self.start()
+        try:
+            url = self.api + "/providers/gmail/limits"
+            st, body = http_json("PATCH", url, '{"per_ip": ')
+            assert st == 400 and body["error"].startswith("invalid JSON at line 1"), body
+            st, body = http_json("PATCH", url, {"per_ip": {"mesages": {"minute": 1}}})
+            assert st == 400, body
+            assert body["error"] == ("limits.per_ip.mesages: unknown key "
+                                     "(expected messages, recipients)"), body
+            st, body = http_json("PATCH", url, {"connections_per_ip": "5"})
+            assert (st, body["error"]) == (400, "limits.connections_per_ip: expected "
+                                                "an integer 0..4294967295"), body
+            st, body = http_json("GET", self.api + "/providers/gmail/limits")
+            assert body["connections_per_ip"] == 20, body     # nothing applied
+            st, body = http_json("PUT", self.api + "/providers/gmail/outage", {"duration_s": -1})
+            assert st == 400, body
+            st, body = http_json("GET", self.api + "/providers/hotmail")
+            assert st == 404 and "hotmail" in body["error"], body
+            st, body = http_json("GET", self.api + "/metrics")
+            assert st == 404, body          # no --metrics here
+            st, hdr, data = http("POST", url, "{}")
+            assert st == 405 and hdr["Allow"] == "GET, PATCH", (st, hdr)
+            st, hdr, data = http("PATCH", url, "{" + " " * 70000 + "}")
+            assert st == 413, (st, data)
+            st, body = http_json("GET", self.api + "/health")
+            assert (st, body) == (200, {"status": "ok"})
+            st, body = http_json("GET", self.api + "/clock")
+            assert st == 200 and body["time_scale"] == 1 and body["sim"].endswith("Z"), body
+        finally:
+            rc, out, err = m.stop()
+        assert rc == 0, err
+
+    def test_refuse_non_loopback(self):
+        """A non-loopback --control or --metrics address: refused at start."""
+        for opt, addr in (("--control", "0.0.0.0:8025"), ("--control", "198.18.0.1:8025"),
+                          ("--metrics", "[::]:9100"), ("--control", "localhost:8025")):
+            p = subprocess.run([self.mxsim_bin, "--port", str(free_port()), opt, addr,
+                                "-d", "5"], capture_output=True, text=True, timeout=30)
+            assert p.returncode == 2, (addr, p.returncode, p.stderr)
+            assert p.stderr.startswith("mxsim: %s " % opt), p.stderr
+            if "localhost" in addr:
+                assert "expected IPv4:PORT or [IPv6]:PORT" in p.stderr, p.stderr
+            else:
+                assert "not a loopback address" in p.stderr, p.stderr
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("tests", nargs="*")
+    a = ap.parse_args()
+    suite = Suite(os.path.abspath(a.build))
+    names = [n for n in dir(suite) if n.startswith("test_")]
+    if a.tests:
+        names = [n for n in names if n in a.tests or n[5:] in a.tests]
+    passed = failed = 0
+    for n in names:
+        t0 = time.time()
+        try:
+            getattr(suite, n)()
+            passed += 1
+            print("  %-40s ok (%.1f s)" % (n, time.time() - t0), flush=True)
+        except Exception:
+            failed += 1
+            print("  %-40s FAIL" % n, flush=True)
+            traceback.print_exc()
+    print("control: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

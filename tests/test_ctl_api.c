@@ -1,0 +1,646 @@
+/*
+ * Tests of the control API: JSON -> limits (good and bad bodies, exact
+ * messages, all or nothing), limits -> JSON -> limits, the world clone
+ * (equal, then independent), and the endpoints driven through
+ * ctl_api_handle() over a real, bound but not running, ev_server (one MX
+ * address on 127.9.0.1, an ephemeral port), a manual clock and a real
+ * state table.  Also the loopback checks of ctl_http.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "ctl_api.h"
+#include "ctl_http.h"
+#include "prof_load.h"
+#include "sim_policy.h"
+#include "test_suites.h"
+
+#define T0	1795459403000ULL	/* manual clock start */
+
+struct api_fix {
+	struct prof_world *w;
+	struct sim_state *st;
+	struct sim_clock clock;
+	struct ev_server *srv;
+	struct ctl_api	*api;
+	struct ctl_http_reply out;
+};
+
+static int	fix_open(struct api_fix *);
+static void	fix_close(struct api_fix *);
+static unsigned	call(struct api_fix *, const char *, const char *,
+		    const char *);
+static void	world_equal(const struct prof_world *,
+		    const struct prof_world *);
+
+/* fix_open - one "gmail" profile on 127.9.0.1, server bound, API on top */
+static int
+fix_open(struct api_fix *f)
+{
+	struct ev_server_conf conf;
+	struct ctl_api_conf ac;
+	struct prof_profile *p;
+	char err[256];
+
+	memset(f, 0, sizeof(*f));
+	if ((f->w = prof_world_new()) == NULL ||
+	    (p = prof_profile_new("gmail")) == NULL)
+		return -1;
+	p->limits.per_ip.messages.max[SIM_WIN_MINUTE] = 100;
+	p->limits.conns_per_ip = 20;
+	p->rep.initial = 80;
+	p->rep.temp_below = 40;
+	p->rep.block_below = 15;
+	prof_set_reply(p, SIM_RK_RATE_IP, 421, "4.7.28", "slow", SIM_STAGE_EOD);
+	prof_world_add_profile(f->w, p);
+	prof_world_add_profile(f->w, prof_profile_new("sink"));
+	prof_world_add_block(f->w, 0x7f090001, 32, 0);
+	f->w->port = 0;
+	if ((f->st = sim_state_new(1024, 3600000)) == NULL)
+		return -1;
+	sim_clock_init_manual(&f->clock, T0);
+	memset(&conf, 0, sizeof(conf));
+	conf.world = f->w;
+	conf.state = f->st;
+	conf.clock = &f->clock;
+	conf.workers = 2;
+	conf.max_conns = 4;
+	if ((f->srv = ev_server_new(&conf, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "ev_server_new: %s\n", err);
+		return -1;
+	}
+	memset(&ac, 0, sizeof(ac));
+	ac.srv = f->srv;
+	ac.state = f->st;
+	ac.clock = &f->clock;
+	return (f->api = ctl_api_new(&ac)) == NULL ? -1 : 0;
+}
+
+/* fix_close - free everything (ASan checks the published worlds) */
+static void
+fix_close(struct api_fix *f)
+{
+	free(f->out.body);
+	ctl_api_free(f->api);
+	ev_server_free(f->srv);
+	sim_state_free(f->st);
+	prof_world_free(f->w);
+}
+
+/* call - one request; the reply stays in f->out until the next call */
+static unsigned
+call(struct api_fix *f, const char *method, const char *path,
+    const char *body)
+{
+	free(f->out.body);
+	memset(&f->out, 0, sizeof(f->out));
+	ctl_api_handle(f->api, method, path, body, strlen(body), &f->out);
+	CU_ASSERT_PTR_NOT_NULL(f->out.body);
+	if (f->out.body == NULL)
+		return 0;
+	CU_ASSERT_EQUAL(strlen(f->out.body), f->out.len);
+	return f->out.status;
+}
+
+/* world_equal - deep equality of two worlds, with distinct storage */
+static void
+world_equal(const struct prof_world *a, const struct prof_world *b)
+{
+	const struct prof_profile *p, *q;
+	size_t i, j;
+
+	CU_ASSERT_STRING_EQUAL(a->file, b->file);
+	CU_ASSERT_PTR_NOT_EQUAL(a->file, b->file);
+	CU_ASSERT_EQUAL(a->seed, b->seed);
+	CU_ASSERT_DOUBLE_EQUAL(a->time_scale, b->time_scale, 0);
+	CU_ASSERT_EQUAL(a->port, b->port);
+	CU_ASSERT_EQUAL(a->idle_timeout_s, b->idle_timeout_s);
+	CU_ASSERT_EQUAL(a->session_timeout_s, b->session_timeout_s);
+	CU_ASSERT_EQUAL(a->max_errors, b->max_errors);
+	CU_ASSERT_EQUAL_FATAL(a->nprofiles, b->nprofiles);
+	CU_ASSERT_EQUAL_FATAL(a->nblocks, b->nblocks);
+	CU_ASSERT(memcmp(a->blocks, b->blocks, a->nblocks *
+	    sizeof(*a->blocks)) == 0);
+	CU_ASSERT_EQUAL_FATAL(a->nblocklist, b->nblocklist);
+	CU_ASSERT(a->nblocklist == 0 || memcmp(a->blocklist, b->blocklist,
+	    a->nblocklist * sizeof(*a->blocklist)) == 0);
+	CU_ASSERT_EQUAL_FATAL(a->nsenders, b->nsenders);
+	for (i = 0; i < a->nsenders; i++) {
+		CU_ASSERT_STRING_EQUAL(a->senders[i].domain,
+		    b->senders[i].domain);
+		CU_ASSERT_EQUAL(a->senders[i].spf, b->senders[i].spf);
+		CU_ASSERT_EQUAL(a->senders[i].dkim, b->senders[i].dkim);
+	}
+	CU_ASSERT_EQUAL_FATAL(a->nunknown_rcpts, b->nunknown_rcpts);
+	for (i = 0; i < a->nunknown_rcpts; i++)
+		CU_ASSERT_STRING_EQUAL(a->unknown_rcpts[i],
+		    b->unknown_rcpts[i]);
+	for (i = 0; i < a->nprofiles; i++) {
+		p = a->profiles[i];
+		q = b->profiles[i];
+		CU_ASSERT_PTR_NOT_EQUAL(p, q);
+		CU_ASSERT_STRING_EQUAL(p->name, q->name);
+		CU_ASSERT_STRING_EQUAL(p->trailer, q->trailer);
+		CU_ASSERT_EQUAL(p->wrap, q->wrap);
+		CU_ASSERT(memcmp(&p->limits, &q->limits, sizeof(p->limits)) ==
+		    0);
+		CU_ASSERT(memcmp(&p->rep, &q->rep, sizeof(p->rep)) == 0);
+		CU_ASSERT_EQUAL(p->outage_until_ms, q->outage_until_ms);
+		CU_ASSERT_EQUAL_FATAL(p->ndomains, q->ndomains);
+		for (j = 0; j < p->ndomains; j++)
+			CU_ASSERT_STRING_EQUAL(p->domains[j], q->domains[j]);
+		CU_ASSERT_EQUAL_FATAL(p->nmx_hosts, q->nmx_hosts);
+		for (j = 0; j < p->nmx_hosts; j++)
+			CU_ASSERT_STRING_EQUAL(p->mx_hosts[j], q->mx_hosts[j]);
+		CU_ASSERT_EQUAL_FATAL(p->next, q->next);
+		for (j = 0; j < p->next; j++)
+			CU_ASSERT_STRING_EQUAL(p->ext[j], q->ext[j]);
+		for (j = 0; j < SIM_RK__COUNT; j++) {
+			CU_ASSERT_EQUAL(p->replies[j].code, q->replies[j].code);
+			CU_ASSERT_EQUAL(p->replies[j].stage,
+			    q->replies[j].stage);
+			CU_ASSERT_EQUAL(p->replies[j].enabled,
+			    q->replies[j].enabled);
+			CU_ASSERT_EQUAL(p->replies[j].close,
+			    q->replies[j].close);
+			CU_ASSERT_STRING_EQUAL(p->replies[j].enhanced,
+			    q->replies[j].enhanced);
+			CU_ASSERT_STRING_EQUAL(p->replies[j].text,
+			    q->replies[j].text);
+			CU_ASSERT_PTR_NOT_EQUAL(p->replies[j].text,
+			    q->replies[j].text);
+		}
+	}
+}
+
+/* good bodies change exactly the keys they name */
+static void
+test_limits_good(void)
+{
+	struct prof_limits l, want;
+	char err[512] = "";
+	const char *body = "{\"per_ip\":{\"messages\":{\"minute\":50}},"
+	    "\"connections_per_ip\":5,\"max_message_size\":1048576,"
+	    "\"warmup\":{\"days\":3,\"first_day\":10},"
+	    "\"per_recipient\":{\"messages\":{\"day\":7}},"
+	    "\"connection_rate_per_ip\":{\"second\":2}}";
+
+	memset(&l, 0, sizeof(l));
+	l.per_ip.messages.max[SIM_WIN_HOUR] = 3000;
+	l.per_domain.recipients.max[SIM_WIN_DAY] = 9;
+	want = l;
+	want.per_ip.messages.max[SIM_WIN_MINUTE] = 50;
+	want.conns_per_ip = 5;
+	want.max_size = 1048576;
+	want.warmup.days = 3;
+	want.warmup.first_day = 10;
+	want.warmup.growth = 1.0;	/* unset growth becomes 1 */
+	want.per_recipient.max[SIM_WIN_DAY] = 7;
+	want.conn_rate.max[SIM_WIN_SECOND] = 2;
+	CU_ASSERT_EQUAL(ctl_limits_patch(&l, body, strlen(body), err,
+	    sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(err, "");
+	CU_ASSERT(memcmp(&l, &want, sizeof(l)) == 0);
+	/* an empty object changes nothing; a length bounds the text */
+	CU_ASSERT_EQUAL(ctl_limits_patch(&l, "{}garbage", 2, err,
+	    sizeof(err)), 0);
+	CU_ASSERT(memcmp(&l, &want, sizeof(l)) == 0);
+	/* 0 means unlimited and is allowed everywhere */
+	body = "{\"per_ip\":{\"messages\":{\"minute\":0,\"hour\":4294967295}}}";
+	CU_ASSERT_EQUAL(ctl_limits_patch(&l, body, strlen(body), err,
+	    sizeof(err)), 0);
+	CU_ASSERT_EQUAL(l.per_ip.messages.max[SIM_WIN_MINUTE], 0);
+	CU_ASSERT_EQUAL(l.per_ip.messages.max[SIM_WIN_HOUR], 4294967295u);
+}
+
+/* bad bodies: the exact message, and the limits left as they were */
+static void
+test_limits_bad(void)
+{
+	static const struct {
+		const char	*body;
+		const char	*want;
+	} cases[] = {
+		{ "{\"per_ip\":{\"messages\":{\"minut\":3}}}",
+		    "limits.per_ip.messages.minut: unknown key (expected "
+		    "second, minute, hour, day)" },
+		{ "{\"per_ip\":{\"messages\":{\"minute\":3}},\"bogus\":1}",
+		    "limits.bogus: unknown key (expected connections_per_ip, "
+		    "connection_rate_per_ip, messages_per_connection, "
+		    "recipients_per_message, max_message_size, per_ip, "
+		    "per_domain, per_recipient, warmup)" },
+		{ "{\"per_recipient\":{\"recipients\":{}}}",
+		    "limits.per_recipient.recipients: unknown key (expected "
+		    "messages)" },
+		{ "{\"connections_per_ip\":\"5\"}",
+		    "limits.connections_per_ip: expected an integer "
+		    "0..4294967295" },
+		{ "{\"connections_per_ip\":-1}",
+		    "limits.connections_per_ip: expected an integer "
+		    "0..4294967295" },
+		{ "{\"connections_per_ip\":4294967296}",
+		    "limits.connections_per_ip: expected an integer "
+		    "0..4294967295" },
+		{ "{\"connections_per_ip\":5.0}",
+		    "limits.connections_per_ip: expected an integer "
+		    "0..4294967295" },
+		{ "{\"per_domain\":{\"recipients\":{\"day\":null}}}",
+		    "limits.per_domain.recipients.day: expected an integer "
+		    "0..4294967295" },
+		{ "{\"per_ip\":5}", "limits.per_ip: expected an object" },
+		{ "{\"per_ip\":{\"messages\":[1]}}",
+		    "limits.per_ip.messages: expected an object" },
+		{ "[1]", "limits: expected an object" },
+		{ "{\"max_message_size\":-3}",
+		    "limits.max_message_size: expected a non-negative "
+		    "integer" },
+		{ "{\"warmup\":{\"days\":3}}",
+		    "limits.warmup.first_day: must be at least 1 when "
+		    "days > 0" },
+		{ "{\"warmup\":{\"days\":3,\"first_day\":9,\"growth\":0.5}}",
+		    "limits.warmup.growth: expected 0 or a number 1..1000000" },
+		{ "{\"per_ip\":", "invalid JSON at line 1, column 10: "
+		    "unexpected token near end of file" },
+		{ "{\"connections_per_ip\":1,\"connections_per_ip\":2}",
+		    "invalid JSON at line 1, column 44: duplicate object key "
+		    "near '\"connections_per_ip\"'" },
+		{ "", "invalid JSON at line 1, column 0: '[' or '{' expected "
+		    "near end of file" },
+	};
+	struct prof_limits l, before;
+	char err[512];
+	size_t i;
+
+	memset(&l, 0, sizeof(l));
+	l.per_ip.messages.max[SIM_WIN_MINUTE] = 100;
+	l.conns_per_ip = 20;
+	before = l;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		CU_ASSERT_EQUAL(ctl_limits_patch(&l, cases[i].body,
+		    strlen(cases[i].body), err, sizeof(err)), -EINVAL);
+		CU_ASSERT_STRING_EQUAL(err, cases[i].want);
+		if (strcmp(err, cases[i].want) != 0)
+			fprintf(stderr, "\n  body %s\n  got  %s\n",
+			    cases[i].body, err);
+		CU_ASSERT(memcmp(&l, &before, sizeof(l)) == 0);
+	}
+}
+
+/* limits -> JSON -> limits gives the same limits (bundled gmail) */
+static void
+test_limits_roundtrip(void)
+{
+	struct prof_error perr;
+	struct prof_profile *p;
+	struct prof_limits l;
+	char err[512], *text, *again;
+
+	memset(&perr, 0, sizeof(perr));
+	p = prof_load_profile(MXSIM_PROFILES_DIR "/gmail.yaml", &perr);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	text = ctl_limits_dump(&p->limits);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"per_ip\":{\"messages\":"
+	    "{\"second\":0,\"minute\":100,\"hour\":3000,\"day\":20000}"));
+	/* every field set from garbage: the dumps must agree */
+	memset(&l, 0xa5, sizeof(l));
+	CU_ASSERT_EQUAL(ctl_limits_patch(&l, text, strlen(text), err,
+	    sizeof(err)), 0);
+	again = ctl_limits_dump(&l);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(again);
+	CU_ASSERT_STRING_EQUAL(again, text);
+	CU_ASSERT_EQUAL(l.max_size, p->limits.max_size);
+	CU_ASSERT_EQUAL(l.per_recipient.max[SIM_WIN_DAY], 86400);
+	free(again);
+	free(text);
+	prof_profile_free(p);
+}
+
+/* a clone of the bundled scenario equals it, then changes alone */
+static void
+test_world_clone(void)
+{
+	struct prof_error perr;
+	struct prof_world *w, *c;
+
+	memset(&perr, 0, sizeof(perr));
+	w = prof_load_scenario(MXSIM_PROFILES_DIR "/default.yaml",
+	    MXSIM_PROFILES_DIR, &perr);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	c = prof_world_clone(w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	world_equal(w, c);
+	CU_ASSERT(w->nsenders > 0 && w->nblocklist > 0 &&
+	    w->nunknown_rcpts > 0 && w->profiles[0]->next > 0);
+	/* change the clone; the original keeps its values */
+	c->profiles[0]->limits.per_ip.messages.max[SIM_WIN_MINUTE] = 3;
+	c->profiles[0]->outage_until_ms = 42;
+	c->profiles[0]->replies[SIM_RK_RATE_IP].text[0] = '#';
+	c->senders[0].domain[0] = '#';
+	CU_ASSERT_EQUAL(w->profiles[0]->limits.per_ip.messages.max[
+	    SIM_WIN_MINUTE], 100);
+	CU_ASSERT_EQUAL(w->profiles[0]->outage_until_ms, 0);
+	CU_ASSERT_NOT_EQUAL(w->profiles[0]->replies[SIM_RK_RATE_IP].text[0],
+	    '#');
+	CU_ASSERT_NOT_EQUAL(w->senders[0].domain[0], '#');
+	/* a clone of a clone of a hand-made world (no file, no lists) */
+	prof_world_free(c);
+	c = prof_world_new();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	prof_world_free(w);
+	w = prof_world_clone(c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL(w->nprofiles, 0);
+	CU_ASSERT_PTR_NULL(w->file);
+	prof_world_free(c);
+	prof_world_free(w);
+}
+
+/* GET endpoints, 404 and 405 */
+static void
+test_api_reads(void)
+{
+	struct api_fix f;
+
+	CU_ASSERT_EQUAL_FATAL(fix_open(&f), 0);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/health", ""), 200);
+	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"status\":\"ok\"}\n");
+	CU_ASSERT_STRING_EQUAL(f.out.content_type, "application/json");
+	CU_ASSERT_EQUAL(call(&f, "GET", "/clock", ""), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"sim_ms\":1795459403000,"
+	    "\"sim\":\"2026-11-23T18:43:23.000Z\""));
+	CU_ASSERT_EQUAL(call(&f, "GET", "/providers", ""), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "{\"providers\":[{\"name\":"
+	    "\"gmail\",\"domains\":[],\"addresses\":[\"127.9.0.1/32\"],"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "{\"name\":\"sink\""));
+	CU_ASSERT_EQUAL(call(&f, "GET", "/providers/gmail/", ""), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"outage\":{\"active\":"
+	    "false,\"until\":null,\"until_ms\":0,\"remaining_s\":0.0}"));
+	CU_ASSERT_EQUAL(call(&f, "GET", "/providers/gmail/limits", ""), 200);
+	CU_ASSERT_EQUAL(strncmp(f.out.body, "{\"connections_per_ip\":20,", 25),
+	    0);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/counters", ""), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"gmail\":{\"connections\""
+	    ":0,\"messages\":0,\"recipients\":0,\"4xx\":0,\"5xx\":0,"
+	    "\"replies\":[]}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"event_log\":null"));
+
+	CU_ASSERT_EQUAL(call(&f, "GET", "/providers/hotmail", ""), 404);
+	CU_ASSERT_STRING_EQUAL(f.out.body,
+	    "{\"error\":\"no provider \\\"hotmail\\\"\"}\n");
+	CU_ASSERT_EQUAL(call(&f, "GET", "/nothing/here", ""), 404);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/a/b/c/d/e/f/g", ""), 404);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/metrics", ""), 404);
+	CU_ASSERT_EQUAL(call(&f, "POST", "/providers/gmail/limits", "{}"),
+	    405);
+	CU_ASSERT_STRING_EQUAL(f.out.allow, "GET, PATCH");
+	CU_ASSERT_EQUAL(call(&f, "DELETE", "/health", ""), 405);
+	CU_ASSERT_STRING_EQUAL(f.out.allow, "GET");
+	fix_close(&f);
+}
+
+/* PATCH limits: a new world is published; a bad body publishes none */
+static void
+test_api_limits(void)
+{
+	const struct prof_world *w0, *w1;
+	struct api_fix f;
+
+	CU_ASSERT_EQUAL_FATAL(fix_open(&f), 0);
+	w0 = ev_server_world(f.srv);
+	CU_ASSERT_PTR_EQUAL(w0, f.w);
+	CU_ASSERT_EQUAL(call(&f, "PATCH", "/providers/gmail/limits",
+	    "{\"per_ip\":{\"messages\":{\"minute\":3}},"
+	    "\"connections_per_ip\":5}"), 200);
+	w1 = ev_server_world(f.srv);
+	CU_ASSERT_PTR_NOT_EQUAL(w1, w0);
+	CU_ASSERT_EQUAL(w1->profiles[0]->limits.per_ip.messages.max[
+	    SIM_WIN_MINUTE], 3);
+	CU_ASSERT_EQUAL(w1->profiles[0]->limits.conns_per_ip, 5);
+	CU_ASSERT_EQUAL(w0->profiles[0]->limits.per_ip.messages.max[
+	    SIM_WIN_MINUTE], 100);
+	CU_ASSERT_EQUAL(w1->nprofiles, w0->nprofiles);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"per_ip\":{\"messages\":"
+	    "{\"second\":0,\"minute\":3,"));
+
+	CU_ASSERT_EQUAL(call(&f, "PATCH", "/providers/gmail/limits",
+	    "{\"per_ip\":{\"messages\":{\"minute\":\"x\"}}}"), 400);
+	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"error\":\"limits.per_ip."
+	    "messages.minute: expected an integer 0..4294967295\"}\n");
+	CU_ASSERT_PTR_EQUAL(ev_server_world(f.srv), w1);
+	CU_ASSERT_EQUAL(call(&f, "PATCH", "/providers/gmail/limits",
+	    "{\"per_ip\":"), 400);
+	CU_ASSERT_EQUAL(strncmp(f.out.body, "{\"error\":\"invalid JSON at "
+	    "line 1, column 9: ", 38), 0);
+	CU_ASSERT_EQUAL(call(&f, "PATCH", "/providers/gmail/limits", "[7]"),
+	    400);
+	CU_ASSERT_STRING_EQUAL(f.out.body,
+	    "{\"error\":\"expected a JSON object\"}\n");
+	CU_ASSERT_EQUAL(call(&f, "PATCH", "/providers/gmail/limits", "7"),
+	    400);
+	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"error\":\"invalid JSON at "
+	    "line 1, column 1: '[' or '{' expected near '7'\"}\n");
+	CU_ASSERT_EQUAL(call(&f, "PATCH", "/providers/nope/limits", "{}"),
+	    404);
+	CU_ASSERT_PTR_EQUAL(ev_server_world(f.srv), w1);
+	fix_close(&f);
+}
+
+/* PUT and DELETE outage: simulated seconds from now, then over */
+static void
+test_api_outage(void)
+{
+	struct sim_facts fa;
+	struct sim_verdict v;
+	struct api_fix f;
+
+	CU_ASSERT_EQUAL_FATAL(fix_open(&f), 0);
+	CU_ASSERT_EQUAL(call(&f, "PUT", "/providers/gmail/outage",
+	    "{\"duration_s\":300}"), 200);
+	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"active\":true,\"until\":"
+	    "\"2026-11-23T18:48:23.000Z\",\"until_ms\":1795459703000,"
+	    "\"remaining_s\":300.0}\n");
+	CU_ASSERT_EQUAL(ev_server_world(f.srv)->profiles[0]->outage_until_ms,
+	    T0 + 300000);
+	CU_ASSERT_EQUAL(ev_server_world(f.srv)->profiles[1]->outage_until_ms,
+	    0);
+	/* the policy answers "outage" at connect with the new world */
+	memset(&fa, 0, sizeof(fa));
+	fa.client_ip = 0x7f000a01;
+	sim_policy_decide(ev_server_world(f.srv), f.st, SIM_STAGE_CONNECT, &fa,
+	    T0 + 1000, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_OUTAGE);
+	sim_policy_decide(f.w, f.st, SIM_STAGE_CONNECT, &fa, T0 + 1000, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_ACCEPT);
+	sim_policy_release(f.w, f.st, &fa, T0 + 1000);
+	sim_clock_set(&f.clock, T0 + 100000);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/providers/gmail/outage", ""), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"remaining_s\":200.0"));
+	CU_ASSERT_EQUAL(call(&f, "DELETE", "/providers/gmail/outage", ""), 200);
+	CU_ASSERT_EQUAL(strncmp(f.out.body, "{\"active\":false", 15), 0);
+	CU_ASSERT_EQUAL(ev_server_world(f.srv)->profiles[0]->outage_until_ms,
+	    0);
+	CU_ASSERT_EQUAL(call(&f, "PUT", "/providers/gmail/outage",
+	    "{\"duration_s\":0}"), 400);
+	CU_ASSERT_EQUAL(call(&f, "PUT", "/providers/gmail/outage",
+	    "{\"duration\":5}"), 400);
+	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"error\":\"duration: unknown key "
+	    "(expected duration_s)\"}\n");
+	fix_close(&f);
+}
+
+/* reputation: set, read back, through the policy's own read */
+static void
+test_api_reputation(void)
+{
+	struct api_fix f;
+
+	CU_ASSERT_EQUAL_FATAL(fix_open(&f), 0);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/reputation/ip/gmail/127.0.40.1", ""),
+	    200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"score\":80.0,"));
+	CU_ASSERT_EQUAL(call(&f, "PUT", "/reputation/ip/gmail/127.0.40.1",
+	    "{\"score\":5}"), 200);
+	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"provider\":\"gmail\",\"kind\":"
+	    "\"ip\",\"key\":\"127.0.40.1\",\"score\":5.0,\"initial\":80.0,"
+	    "\"max\":100.0,\"temp_below\":40.0,\"block_below\":15.0}\n");
+	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_IP, 0,
+	    0x7f002801, NULL, T0), 5.0, 1e-9);
+	CU_ASSERT_EQUAL(call(&f, "PUT", "/reputation/domain/gmail/Auth.Example",
+	    "{\"score\":12.5}"), 200);
+	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_DOMAIN,
+	    0, 0, "auth.example", T0), 12.5, 1e-9);
+	CU_ASSERT_EQUAL(call(&f, "PUT", "/reputation/ip/gmail/127.0.40.1",
+	    "{\"score\":101}"), 400);
+	CU_ASSERT_STRING_EQUAL(f.out.body,
+	    "{\"error\":\"score: expected a number 0..100\"}\n");
+	CU_ASSERT_EQUAL(call(&f, "PUT", "/reputation/ip/gmail/127.0.40",
+	    "{\"score\":1}"), 400);
+	CU_ASSERT_EQUAL(call(&f, "PUT", "/reputation/domain/gmail/a b",
+	    "{\"score\":1}"), 400);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/reputation/asn/gmail/1", ""), 404);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/reputation/ip/nope/127.0.0.1", ""),
+	    404);
+	CU_ASSERT_EQUAL(call(&f, "PUT", "/reputation/ip/sink/127.0.0.1",
+	    "{\"score\":1}"), 409);
+	/* /metrics sees the two identities and their scores */
+	free(f.out.body);
+	memset(&f.out, 0, sizeof(f.out));
+	ctl_api_metrics(f.api, "GET", "/metrics", "", 0, &f.out);
+	CU_ASSERT_EQUAL(f.out.status, 200);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f.out.body);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body,
+	    "\nmxsim_tracked_identities{kind=\"ip\"} 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body,
+	    "\nmxsim_reputation_bucket{provider=\"gmail\",kind=\"ip\","
+	    "le=\"10\"} 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body,
+	    "\nmxsim_reputation_bucket{provider=\"gmail\",kind=\"domain\","
+	    "le=\"10\"} 0\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body,
+	    "\nmxsim_reputation_sum{provider=\"gmail\",kind=\"domain\"} "
+	    "12.5\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body,
+	    "\nmxsim_worker_connections{worker=\"1\"} 0\n"));
+	free(f.out.body);
+	memset(&f.out, 0, sizeof(f.out));
+	ctl_api_metrics(f.api, "POST", "/metrics", "", 0, &f.out);
+	CU_ASSERT_EQUAL(f.out.status, 405);
+	fix_close(&f);
+}
+
+/* --control / --metrics addresses: loopback only, strict syntax */
+static void
+test_http_addr(void)
+{
+	static const struct {
+		const char	*addr;
+		int		 rc;
+	} cases[] = {
+		{ "127.0.0.1:8025", 0 }, { "127.3.4.5:1", 0 },
+		{ "[::1]:8025", 0 }, { "[::ffff:127.0.0.1]:8025", 0 },
+		{ "0.0.0.0:8025", -EPERM }, { "10.1.2.3:8025", -EPERM },
+		{ "[::]:8025", -EPERM }, { "[2001:db8::1]:80", -EPERM },
+		{ "127.0.0.1", -EINVAL }, { "127.0.0.1:", -EINVAL },
+		{ "127.0.0.1:0", -EINVAL }, { "127.0.0.1:65536", -EINVAL },
+		{ "localhost:8025", -EINVAL }, { "::1:8025", -EINVAL },
+		{ ":8025", -EINVAL }, { "127.0.0.1:80x", -EINVAL },
+	};
+	struct sockaddr_storage a, b;
+	socklen_t len;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CU_ASSERT_EQUAL(ctl_http_parse_addr(cases[i].addr, &a, &len,
+		    err, sizeof(err)), cases[i].rc);
+		if (ctl_http_parse_addr(cases[i].addr, &a, &len, err,
+		    sizeof(err)) != cases[i].rc)
+			fprintf(stderr, "\n  %s: %s\n", cases[i].addr, err);
+	}
+	ctl_http_parse_addr("0.0.0.0:8025", &a, &len, err, sizeof(err));
+	CU_ASSERT_STRING_EQUAL(err, "0.0.0.0: not a loopback address (the "
+	    "control API and metrics listen on 127.0.0.0/8 or [::1] only)");
+	ctl_http_parse_addr("127.0.0.1:8025", &a, &len, err, sizeof(err));
+	ctl_http_parse_addr("127.0.0.1:8025", &b, &len, err, sizeof(err));
+	CU_ASSERT(ctl_http_same_addr(&a, &b));
+	ctl_http_parse_addr("127.0.0.1:8026", &b, &len, err, sizeof(err));
+	CU_ASSERT_FALSE(ctl_http_same_addr(&a, &b));
+	ctl_http_parse_addr("[::1]:8025", &b, &len, err, sizeof(err));
+	CU_ASSERT_FALSE(ctl_http_same_addr(&a, &b));
+}
+
+/* a peer is loopback by its address, whatever the family */
+static void
+test_http_peer(void)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7f0a0b0c);
+	CU_ASSERT(ctl_http_is_loopback((struct sockaddr *)&sin));
+	sin.sin_addr.s_addr = htonl(0xc6120001);	/* 198.18.0.1 */
+	CU_ASSERT_FALSE(ctl_http_is_loopback((struct sockaddr *)&sin));
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	CU_ASSERT(ctl_http_is_loopback((struct sockaddr *)&sin6));
+	inet_pton(AF_INET6, "::ffff:198.18.0.1", &sin6.sin6_addr);
+	CU_ASSERT_FALSE(ctl_http_is_loopback((struct sockaddr *)&sin6));
+	inet_pton(AF_INET6, "::ffff:127.0.0.2", &sin6.sin6_addr);
+	CU_ASSERT(ctl_http_is_loopback((struct sockaddr *)&sin6));
+	inet_pton(AF_INET6, "fe80::1", &sin6.sin6_addr);
+	CU_ASSERT_FALSE(ctl_http_is_loopback((struct sockaddr *)&sin6));
+	CU_ASSERT_FALSE(ctl_http_is_loopback(NULL));
+}
+
+int
+test_ctl_api_register(void)
+{
+	CU_pSuite s = CU_add_suite("ctl_api", NULL, NULL);
+
+	if (s == NULL ||
+	    CU_add_test(s, "limits: good bodies", test_limits_good) == NULL ||
+	    CU_add_test(s, "limits: bad bodies", test_limits_bad) == NULL ||
+	    CU_add_test(s, "limits: round trip", test_limits_roundtrip) ==
+	    NULL ||
+	    CU_add_test(s, "world clone", test_world_clone) == NULL ||
+	    CU_add_test(s, "reads, 404, 405", test_api_reads) == NULL ||
+	    CU_add_test(s, "PATCH limits", test_api_limits) == NULL ||
+	    CU_add_test(s, "outage", test_api_outage) == NULL ||
+	    CU_add_test(s, "reputation and metrics", test_api_reputation) ==
+	    NULL ||
+	    CU_add_test(s, "http addresses", test_http_addr) == NULL ||
+	    CU_add_test(s, "http peers", test_http_peer) == NULL)
+		return -1;
+	return 0;
+}
