@@ -1,0 +1,159 @@
+"""Expectations: compare what mxsim saw and the MTA logged with the spec.
+
+Every run checks, whatever the spec says: the processes survived, the MTA's
+queue is empty, no message is lost (each recipient is delivered or bounced),
+none is delivered twice, every bounce produced a DSN that reached mxsim, and
+the MTA's log agrees with mxsim on deliveries.  The spec adds outcome per
+group, count bounds, reply counts, retry intervals, attempts, concurrency.
+"""
+import rn_evlog
+
+
+class Row:
+    def __init__(self, what, expected, observed, ok):
+        self.what, self.expected, self.observed, self.ok = what, expected, observed, ok
+
+
+def _within(x, b):
+    lo, hi = b
+    return (lo is None or x >= lo) and (hi is None or x <= hi)
+
+
+def _fmt(b, unit=""):
+    lo, hi = b
+    if lo is not None and hi is not None:
+        return "%g%s" % (lo, unit) if lo == hi else "%g..%g%s" % (lo, hi, unit)
+    if lo is not None:
+        return ">= %g%s" % (lo, unit)
+    return "<= %g%s" % (hi, unit)
+
+
+def _short(items, n=3):
+    items = sorted(items)
+    s = ", ".join(items[:n])
+    return s + (" +%d more" % (len(items) - n) if len(items) > n else "")
+
+
+def evaluate(spec, msgs, log, mta_out, run):
+    """Rows for one run.  MSGS: injected Messages; RUN: facts from the runner
+    (crash, queue, ended, t0_ms, time_scale, control errors)."""
+    rows = []
+    e = spec.expect
+    rows.append(Row("processes ran to the end", "no crash",
+                    run["crash"] or "no crash", not run["crash"]))
+    for err in run["control_errors"]:
+        rows.append(Row("timeline " + err[0], "HTTP 2xx", err[1], False))
+    rows.append(Row("MTA queue empty at end", "0", "%d (%s)" % (
+        run["queue"], run["ended"]), run["queue"] == 0))
+
+    by_rcpt = {}
+    for m in msgs:
+        for r in m.rcpts:
+            by_rcpt[r.lower()] = m
+    delivered, bounced, lost, dup, no_dsn, disagree = set(), set(), set(), set(), set(), set()
+    for rcpt, m in by_rcpt.items():
+        n = log.delivered.get(rcpt, 0)
+        st = mta_out.get(rcpt, {}).get("status")
+        if n > 1:
+            dup.add(rcpt)
+        if n >= 1:
+            delivered.add(rcpt)
+            if st != "sent":
+                disagree.add(rcpt)
+        elif st in ("bounced", "expired"):
+            bounced.add(rcpt)
+            if not log.dsn.get(m.sender.lower()):
+                no_dsn.add(m.sender.lower())
+        else:
+            lost.add(rcpt)
+            if st == "sent":
+                disagree.add(rcpt)
+    total = len(by_rcpt)
+    rows.append(Row("recipients lost (neither delivered nor bounced)", "0",
+                    "%d of %d%s" % (len(lost), total,
+                                    (": " + _short(lost)) if lost else ""),
+                    not lost))
+    rows.append(Row("recipients delivered twice", "0", "%d%s" % (
+        len(dup), (": " + _short(dup)) if dup else ""), not dup))
+    rows.append(Row("bounces with a DSN seen by mxsim", "%d" % len({
+        by_rcpt[r].sender for r in bounced}), "%d%s" % (
+        len({by_rcpt[r].sender for r in bounced}) - len(no_dsn),
+        ("; missing for " + _short(no_dsn)) if no_dsn else ""), not no_dsn))
+    rows.append(Row("MTA log agrees with mxsim", "0 disagreements",
+                    "%d%s" % (len(disagree), (": " + _short(disagree)) if disagree else ""),
+                    not disagree))
+    if log.nrcpt_mismatch:
+        rows.append(Row("event log: EOD nrcpts = accepted RCPTs", "0 mismatches",
+                        str(log.nrcpt_mismatch), False))
+
+    groups = {}
+    for rcpt, m in by_rcpt.items():
+        groups.setdefault(m.group, []).append(rcpt)
+    for g in sorted(groups):
+        rs = groups[g]
+        want = e["outcomes"].get(g, "delivered")
+        nd = sum(1 for r in rs if r in delivered)
+        nb = sum(1 for r in rs if r in bounced)
+        obs = "%d delivered, %d bounced" % (nd, nb)
+        if want == "delivered":
+            ok, exp = nd == len(rs), "%d delivered" % len(rs)
+        elif want == "bounced":
+            ok, exp = nb == len(rs), "%d bounced" % len(rs)
+        else:
+            ok, exp = nd + nb == len(rs), "%d delivered or bounced" % len(rs)
+        rows.append(Row("group %s outcome" % g, exp, obs, ok))
+    for k, s in (("delivered", delivered), ("bounced", bounced)):
+        if k in e:
+            rows.append(Row("recipients %s" % k, _fmt(e[k]), str(len(s)),
+                            _within(len(s), e[k])))
+
+    for key, parts, b in e.get("replies", []):
+        n = log.count(parts)
+        rows.append(Row("replies '%s'" % key, _fmt(b), str(n), _within(n, b)))
+
+    if "attempts" in e:
+        worst = max((len(log.attempts.get(r, [])) for r in by_rcpt), default=0)
+        rows.append(Row("RCPT attempts per recipient (max)", _fmt(e["attempts"]),
+                        str(worst), _within(worst, e["attempts"])))
+
+    ri = e.get("retry_interval")
+    if ri:
+        iv = []
+        for rcpt, m in by_rcpt.items():
+            if m.group in ri["groups"]:
+                iv += rn_evlog.intervals(log.attempts.get(rcpt, []), ri["unit"])
+        b = (ri["min"], ri["max"])
+        if iv:
+            obs = "%.1f..%.1fs (%d retries)" % (min(iv), max(iv), len(iv))
+            ok = _within(min(iv), b) and _within(max(iv), b)
+        else:
+            obs, ok = "no retries seen", False
+        rows.append(Row("retry interval (%s s, %s)" % (ri["unit"], ",".join(ri["groups"])),
+                        _fmt(b, "s"), obs, ok))
+
+    for c in e.get("concurrency", []):
+        scale, t0 = run["time_scale"], run["t0_ms"]
+        lo = t0 + c["from"] / scale * 1000.0
+        hi = t0 + c["to"] / scale * 1000.0
+        win = "%s %gs..%gs sim" % (c["provider"], c["from"], c["to"])
+        if "max_sessions" in c:
+            n = log.max_sessions(c["provider"], lo, hi)
+            rows.append(Row("concurrent sessions " + win, _fmt(c["max_sessions"]),
+                            str(n), _within(n, c["max_sessions"])))
+        if "connections" in c:
+            n = log.connections(c["provider"], lo, hi)
+            rows.append(Row("connections " + win, _fmt(c["connections"]),
+                            str(n), _within(n, c["connections"])))
+    return rows
+
+
+def table(rows, out):
+    """Print ROWS as an aligned table to OUT."""
+    head = ("expectation", "expected", "observed", "result")
+    cells = [head] + [(r.what, r.expected, r.observed, "PASS" if r.ok else "FAIL")
+                      for r in rows]
+    w = [min(60, max(len(c[i]) for c in cells)) for i in range(3)]
+    for i, c in enumerate(cells):
+        out.write("  %-*s  %-*s  %-*s  %s\n" % (w[0], c[0], w[1], c[1], w[2], c[2], c[3]))
+        if i == 0:
+            out.write("  " + "  ".join("-" * x for x in w) + "  ------\n")
