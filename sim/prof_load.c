@@ -248,7 +248,7 @@ ld_template(struct ld *ld, yaml_node_t *n, const char *s)
 			return ld_err(ld, n, "reply text must be one line "
 			    "(no CR or LF; long texts are wrapped by "
 			    "smtp.wrap)");
-		if ((unsigned char)*p < 0x20 && *p != '\t')
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f)
 			return ld_err(ld, n, "reply text contains a control "
 			    "character");
 		if (*p != '{')

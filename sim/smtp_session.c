@@ -32,6 +32,10 @@
  *	  (a timeout or shutdown while the peer does not read) the reply is
  *	  dropped, still reported as an event, and the session closes.
  *
+ *	Addresses in MAIL and RCPT must be printable ASCII (no SMTPUTF8):
+ *	NUL, control and 8-bit bytes there are answered protocol.syntax.
+ *	Elsewhere they are kept and sanitized when echoed (smtp_reply.c).
+ *
  *	DATA is recognised byte by byte by a resumable state machine whose
  *	state lives in the session, so input may be split anywhere.  Only
  *	CRLF "." CRLF ends the message; a bare LF neither ends it nor starts
@@ -694,8 +698,11 @@ smtp_parse_path(struct smtp_str arg, const char *kw, struct smtp_str *addr,
 		;			/* tolerated: "MAIL FROM: <a@b>" */
 	if (i == arg.len || arg.p[i] != '<')
 		return -1;
+	/* No SMTPUTF8: an address is printable ASCII without '<' or space;
+	 * NUL, controls and 8-bit bytes are syntax errors. */
 	for (close = ++i; close < arg.len && arg.p[close] != '>'; close++)
-		if (arg.p[close] == '<' || arg.p[close] == ' ')
+		if (arg.p[close] == '<' || (unsigned char)arg.p[close] <= ' ' ||
+		    (unsigned char)arg.p[close] >= 0x7f)
 			return -1;
 	if (close == arg.len)
 		return -1;

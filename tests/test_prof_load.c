@@ -140,6 +140,8 @@ static const struct bad_case bad_cases[] = {
 	    "temp_below (10) must be above block_below (20)" },
 	{ "prof_bad_placeholder.yaml", false, NULL, 4, 23,
 	    "unknown placeholder \"{hostname}\"" },
+	{ "prof_bad_del.yaml", false, NULL, 6, 23,
+	    "reply text contains a control character" },
 	{ "prof_no_such_file.yaml", false, NULL, 0, 0,
 	    "cannot open: No such file or directory" },
 	{ "prof_scn_unknown_profile.yaml", true, NULL, 2, 14,

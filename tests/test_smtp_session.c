@@ -651,6 +651,38 @@ test_recipient_bound(void)
 	smtp_fix_free(&fx);
 }
 
+/* test_address_bytes - NUL, control and 8-bit bytes in addresses are
+ * syntax errors (found by fuzz_smtp / test_hostile.py); elsewhere they
+ * are kept and never echoed raw */
+static void
+test_address_bytes(void)
+{
+	static const char in[] =
+	    "EH\0LO c\r\n"
+	    "EHLO c\001\377\r\n"
+	    "MAIL FROM:<a\0b@x.example>\r\n"
+	    "MAIL FROM:<\351t\351@x.example>\r\n"
+	    "MAIL FROM:<a@x\001.example>\r\n"
+	    "MAIL FROM:<a@x.example>\r\n"
+	    "RCPT TO:<b\0@test.example>\r\n"
+	    "RCPT TO:<b@test\177.example>\r\n"
+	    "RCPT TO:<b@test.example>\r\n";
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *s;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	s = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(s != NULL);
+	smtp_fix_feed(s, in, sizeof(in) - 1, 0, 0, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, GREET E500 EHLO_R E501 E501 E501
+	    MAIL_R("x.example") E501 E501 RCPT_R("b@test.example"));
+	CU_ASSERT_STRING_EQUAL(smtp_session_strstate(s), "RCPT");
+	smtp_session_free(s);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_fix_free(&fx);
+}
+
 /* test_smtp_session_register - the suite */
 int
 test_smtp_session_register(void)
@@ -671,7 +703,8 @@ test_smtp_session_register(void)
 	    CU_add_test(s, "user.unknown", test_user_unknown) == NULL ||
 	    CU_add_test(s, "rcpts.too_many", test_rcpts_too_many) == NULL ||
 	    CU_add_test(s, "conn.limit", test_conn_limit) == NULL ||
-	    CU_add_test(s, "recipient bound", test_recipient_bound) == NULL)
+	    CU_add_test(s, "recipient bound", test_recipient_bound) == NULL ||
+	    CU_add_test(s, "address bytes", test_address_bytes) == NULL)
 		return -1;
 	return 0;
 }

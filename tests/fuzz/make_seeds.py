@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Regenerate the seed corpora in tests/fuzz/corpus/ (committed).
+
+smtp: the client side of tests/data/smtp_dialogue.txt and of the string
+cases of tests/test_smtp_session.c, plus hostile inputs, each prefixed with
+the two control bytes of fuzz_smtp.c (MX/client/ending, chunking seed).
+profile, scenario: the bundled profiles and tests/data/*.yaml.
+"""
+import hashlib
+import os
+import re
+import shutil
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def put(target, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    name = hashlib.sha1(data).hexdigest()[:16]
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def c_strings(path):
+    """The input strings of the session test cases (adjacent literals joined)."""
+    src = open(path, encoding="utf-8").read()
+    macros = dict(re.findall(r'#define\s+(MAIL_A|RCPT_B|ENV)\s+(.*)', src))
+    out = []
+    for m in re.finditer(r'\{ "([^"]*)",\s*\n((?:\s*(?:"(?:[^"\\]|\\.)*"|[A-Z_]+(?:\(\w*\))?)\s*\n?)+?),', src):
+        lits = re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(2))
+        s = "".join(lits)
+        if "ENV" in m.group(2).split('"')[0]:
+            s = "EHLO client.example\r\nMAIL FROM:<Alice@Sender.Example>\r\n" \
+                "RCPT TO:<Bob@Test.Example>\r\nDATA\r\n" + s
+        out.append(s.encode("latin-1").decode("unicode_escape").encode("latin-1"))
+    return out
+
+
+def smtp_seeds():
+    dialogue = b""
+    for line in open(os.path.join(ROOT, "tests", "data", "smtp_dialogue.txt"), "rb"):
+        if line.startswith(b"C: "):
+            dialogue += line[3:].rstrip(b"\r\n") + b"\r\n"
+    body = b"Subject: x\r\n\r\n" + b"line\r\n" * 50 + b"..dot\r\n.\r\n"
+    txn = (b"EHLO c.example\r\nMAIL FROM:<a@auth.example> SIZE=100\r\n"
+           b"RCPT TO:<b@gmail.com>\r\nRCPT TO:<unknown1@x.example>\r\n"
+           b"RCPT TO:<c@y.example>\r\nRCPT TO:<d@y.example>\r\nDATA\r\n")
+    inputs = [dialogue] + c_strings(os.path.join(ROOT, "tests", "test_smtp_session.c")) + [
+        txn + body + txn[len(b"EHLO c.example\r\n"):] + body + b"QUIT\r\n",
+        b"EHLO c\r\nMAIL FROM:<x@unauth.example>\r\nRCPT TO:<a@b.example>\r\nDATA\r\nhi\r\n.\r\n" * 3,
+        b"EHLO c\r\nMAIL FROM:<x@y.example> SIZE=99999999\r\n",
+        b"EHLO " + b"A" * 9000 + b"\r\nNOOP\r\n",
+        b"EHL\x00O c\r\nMA\xffIL FROM:<\xe9@x.example>\r\n\x00\x00\r\n",
+        b"EHLO c\r\n" + b"NOOP\r\n" * 1500,
+        b"EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n"
+        + b"x" * 1500 + b"\r\n.\r\n",
+        b"EHLO c\rd\r\nHELO \x01\x7f\r\nMAIL FROM:<a\rb@c.example>\r\n",
+    ]
+    for i, data in enumerate(inputs):
+        for sel in (0x00, 0x05, 0x21, 0x45, 0x80 | (i % 8), 0x62):
+            put("smtp", bytes([sel, i & 0xff]) + data)
+
+
+def yaml_seeds():
+    data = os.path.join(ROOT, "tests", "data")
+    for d, files in ((os.path.join(ROOT, "profiles"), os.listdir(os.path.join(ROOT, "profiles"))),
+                     (data, os.listdir(data)), (HERE, os.listdir(HERE))):
+        for f in sorted(files):
+            if not f.endswith(".yaml"):
+                continue
+            text = open(os.path.join(d, f), "rb").read()
+            scenario = b"servers:" in text
+            put("scenario" if scenario else "profile", text)
+
+
+if __name__ == "__main__":
+    shutil.rmtree(os.path.join(HERE, "corpus"), ignore_errors=True)
+    smtp_seeds()
+    yaml_seeds()
+    for t in ("smtp", "profile", "scenario"):
+        print(t, len(os.listdir(os.path.join(HERE, "corpus", t))))
