@@ -12,6 +12,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +31,9 @@
 #include "sim_evlog.h"
 #include "sim_state.h"
 #include "sim_stats.h"
+#ifdef MXSIM_HAVE_DPDK
+#include "dp_backend.h"
+#endif
 
 #ifndef MXSIM_PROFILES_DIR
 #define MXSIM_PROFILES_DIR "profiles"
@@ -54,12 +59,25 @@ struct opts {
 	double		 status;	/* seconds between status lines */
 	long		 state_entries;
 	long		 max_conns;
+	const char	*backend;	/* "socket" or "dpdk" */
+	long		 idle_us;	/* dpdk: sleep after empty polls */
+	const char	*user;		/* run as this user after binding */
+	int		 eal_argc;	/* --backend dpdk: arguments after -- */
+	char		**eal_argv;
 	bool		 quiet;
 	bool		 seed_set;
 };
 
+/* The network backend in use: exactly one of the two is set. */
+struct backend {
+	struct ev_server *ev;		/* kernel sockets (epoll) */
+#ifdef MXSIM_HAVE_DPDK
+	struct dp_backend *dp;		/* DPDK poll-mode pipeline */
+#endif
+};
+
 struct monitor {
-	struct ev_server *srv;
+	struct backend	*be;
 	struct sim_state *state;
 	const struct sim_clock *clock;
 	const struct prof_world *world;
@@ -73,9 +91,13 @@ static int	parse_args(int, char **, struct opts *);
 static const char *datadir(void);
 static int	do_check(const char *);
 static void	*monitor_main(void *);
-static void	print_banner(const struct prof_world *, const struct ev_server *,
-		    const struct opts *, unsigned);
+static void	print_banner(const struct prof_world *, const struct backend *,
+		    unsigned);
 static void	raise_nofile(void);
+static void	backend_stop(struct backend *);
+static void	backend_stats(const struct backend *, struct sim_stats *);
+static uint64_t	backend_open_conns(const struct backend *);
+static int	drop_privileges(const struct prof_world *, const struct opts *);
 static int	check_http_addrs(const struct opts *);
 static int	start_http(const struct opts *, struct ctl_api *,
 		    struct ctl_http **, struct ctl_http **);
@@ -108,6 +130,12 @@ usage(FILE *fp, const char *prog)
 "                         a loopback IPv4:PORT or [::1]:PORT\n"
 "      --metrics ADDR     serve Prometheus metrics at ADDR/metrics (may be\n"
 "                         the --control address)\n"
+"      --backend NAME     socket (default) or dpdk: mxsim --backend dpdk\n"
+"                         [options] -- EAL arguments (see dpdk/README.md)\n"
+"      --idle-us N        dpdk: sleep N microseconds after 1024 empty\n"
+"                         polls (default 0: pure busy polling)\n"
+"      --user NAME        after binding, run as NAME (as root, the default\n"
+"                         is nobody when a port below 1024 is bound)\n"
 "  -q, --quiet            no banner and no first-reply notices\n"
 "  -V, --version          print the version\n"
 "  -h, --help             this text\n"
@@ -162,6 +190,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "ready-file", required_argument, NULL, 'r' },
 		{ "control", required_argument, NULL, 'A' },
 		{ "metrics", required_argument, NULL, 'P' },
+		{ "backend", required_argument, NULL, 'B' },
+		{ "user", required_argument, NULL, 'U' },
+		{ "idle-us", required_argument, NULL, 'I' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -238,6 +269,31 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'P':
 			o->metrics = optarg;
 			break;
+		case 'B':
+			if (strcmp(optarg, "socket") != 0 &&
+			    strcmp(optarg, "dpdk") != 0) {
+				fprintf(stderr, "mxsim: --backend: expected "
+				    "socket or dpdk, got \"%s\"\n", optarg);
+				return -1;
+			}
+#ifndef MXSIM_HAVE_DPDK
+			if (strcmp(optarg, "dpdk") == 0) {
+				fprintf(stderr, "mxsim: --backend dpdk: this "
+				    "mxsim was built without DPDK (install "
+				    "libdpdk-dev and rebuild)\n");
+				return -1;
+			}
+#endif
+			o->backend = optarg;
+			break;
+		case 'U':
+			o->user = optarg;
+			break;
+		case 'I':
+			if (parse_num("--idle-us", optarg, 0, 1e6, &v) != 0)
+				return -1;
+			o->idle_us = (long)v;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -252,11 +308,102 @@ parse_args(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
-	if (optind < argc) {
+	if (o->backend == NULL)
+		o->backend = "socket";
+	if (strcmp(o->backend, "dpdk") == 0) {
+		/* EAL arguments follow "--"; EAL wants a program name first */
+		o->eal_argc = argc - optind + 1;
+		o->eal_argv = argv + optind - 1;
+		o->eal_argv[0] = argv[0];
+		if (o->control != NULL || o->metrics != NULL) {
+			fprintf(stderr, "mxsim: --control and --metrics need "
+			    "the socket backend for now\n");
+			return -1;
+		}
+	} else if (optind < argc) {
 		fprintf(stderr, "mxsim: unexpected argument \"%s\"\n",
 		    argv[optind]);
 		return -1;
 	}
+	return 0;
+}
+
+/* backend_stop - ask the backend to stop (signal-safe) */
+static void
+backend_stop(struct backend *b)
+{
+	if (b->ev != NULL)
+		ev_server_stop(b->ev);
+#ifdef MXSIM_HAVE_DPDK
+	if (b->dp != NULL)
+		dp_backend_stop(b->dp);
+#endif
+}
+
+/* backend_stats - add the backend's reply counters into out */
+static void
+backend_stats(const struct backend *b, struct sim_stats *out)
+{
+	if (b->ev != NULL)
+		ev_server_stats(b->ev, out);
+#ifdef MXSIM_HAVE_DPDK
+	if (b->dp != NULL)
+		dp_backend_stats(b->dp, out);
+#endif
+}
+
+/* backend_open_conns - open sessions now */
+static uint64_t
+backend_open_conns(const struct backend *b)
+{
+	if (b->ev != NULL)
+		return ev_server_open_conns(b->ev);
+#ifdef MXSIM_HAVE_DPDK
+	if (b->dp != NULL)
+		return dp_backend_open_conns(b->dp);
+#endif
+	return 0;
+}
+
+/* drop_privileges - as root, become --user (or nobody when a port below
+ * 1024 is bound); 0, or -1 with a message */
+static int
+drop_privileges(const struct prof_world *w, const struct opts *o)
+{
+	const char *name = o->user;
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		if (name != NULL) {
+			fprintf(stderr, "mxsim: --user %s: only root can "
+			    "change user\n", name);
+			return -1;
+		}
+		return 0;
+	}
+	if (name == NULL && w->port < 1024 &&
+	    strcmp(o->backend, "socket") == 0)
+		name = "nobody";
+	if (name == NULL || strcmp(name, "root") == 0)
+		return 0;
+	if ((pw = getpwnam(name)) == NULL) {
+		fprintf(stderr, "mxsim: --user %s: no such user\n", name);
+		return -1;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		fprintf(stderr, "mxsim: cannot become %s: %s\n", name,
+		    strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		fprintf(stderr, "mxsim: still root after becoming %s\n",
+		    name);
+		return -1;
+	}
+	if (!o->quiet)
+		fprintf(stderr, "mxsim: running as %s (uid %u)\n", name,
+		    (unsigned)pw->pw_uid);
 	return 0;
 }
 
@@ -343,18 +490,18 @@ monitor_main(void *arg)
 			if (sig > 0 && !m->o->quiet)
 				fprintf(stderr, "mxsim: %s, stopping\n",
 				    strsignal(sig));
-			ev_server_stop(m->srv);
+			backend_stop(m->be);
 			stopping = true;
 		}
 		if (m->o->status > 0 && st != NULL &&
 		    now - last_status >= (uint64_t)(m->o->status * 1000)) {
 			sim_stats_reset(st);
-			ev_server_stats(m->srv, st);
+			backend_stats(m->be, st);
 			fprintf(stderr, "mxsim: [sim %s] open %llu, connections "
 			    "%llu, accepted %llu, 4xx %llu, 5xx %llu, tracked "
 			    "%zu\n", sim_clock_iso(sim_clock_now(m->clock), iso,
 			    sizeof(iso)),
-			    (unsigned long long)ev_server_open_conns(m->srv),
+			    (unsigned long long)backend_open_conns(m->be),
 			    (unsigned long long)st->connections,
 			    (unsigned long long)st->messages,
 			    (unsigned long long)st->deferred,
@@ -441,19 +588,28 @@ start_http(const struct opts *o, struct ctl_api *api, struct ctl_http **ch,
 
 /* print_banner - what is served where */
 static void
-print_banner(const struct prof_world *w, const struct ev_server *srv,
-    const struct opts *o, unsigned workers)
+print_banner(const struct prof_world *w, const struct backend *be,
+    unsigned workers)
 {
 	const struct prof_block *b;
 	const struct prof_profile *p;
 	unsigned prefix;
 	size_t i;
 
-	(void)o;
-	fprintf(stderr, "mxsim %s: %s, %zu MX addresses on port %u, %u "
-	    "workers, time scale %g, seed %llu\n", MXSIM_VERSION, w->file,
-	    ev_server_nlisteners(srv), w->port, workers, w->time_scale,
-	    (unsigned long long)w->seed);
+	if (be->ev != NULL)
+		fprintf(stderr, "mxsim %s: %s, %zu MX addresses on port %u, "
+		    "%u workers, time scale %g, seed %llu\n", MXSIM_VERSION,
+		    w->file, ev_server_nlisteners(be->ev), w->port, workers,
+		    w->time_scale, (unsigned long long)w->seed);
+#ifdef MXSIM_HAVE_DPDK
+	if (be->dp != NULL)
+		fprintf(stderr, "mxsim %s: %s, %llu MX addresses on port %u "
+		    "over DPDK (%s), time scale %g, seed %llu\n",
+		    MXSIM_VERSION, w->file,
+		    (unsigned long long)prof_world_naddrs(w), w->port,
+		    dp_backend_describe(be->dp), w->time_scale,
+		    (unsigned long long)w->seed);
+#endif
 	for (i = 0; i < w->nblocks; i++) {
 		b = &w->blocks[i];
 		p = w->profiles[b->profile];
@@ -475,8 +631,11 @@ main(int argc, char **argv)
 	struct prof_world *w;
 	struct sim_state *state = NULL;
 	struct sim_evlog *evlog = NULL;
-	struct ev_server *srv = NULL;
+	struct backend be;
 	struct ev_server_conf conf;
+#ifdef MXSIM_HAVE_DPDK
+	struct dp_backend_conf dconf;
+#endif
 	struct ctl_api_conf acf;
 	struct ctl_api *api = NULL;
 	struct ctl_http *ctl_h = NULL, *met_h = NULL;
@@ -493,6 +652,7 @@ main(int argc, char **argv)
 	/* signals go to the monitor thread only: block them before any
 	 * thread (event-log writer, workers) starts */
 	memset(&mon, 0, sizeof(mon));
+	memset(&be, 0, sizeof(be));
 	sigemptyset(&mon.sigs);
 	sigaddset(&mon.sigs, SIGINT);
 	sigaddset(&mon.sigs, SIGTERM);
@@ -546,25 +706,45 @@ main(int argc, char **argv)
 		    strerror(-rc));
 		goto out;
 	}
-	memset(&conf, 0, sizeof(conf));
-	conf.world = w;
-	conf.state = state;
-	conf.clock = &clock;
-	conf.evlog = evlog;
-	conf.workers = w->workers;
-	conf.max_conns = (unsigned)o.max_conns;
-	conf.grace_s = 10;
-	conf.notices = !o.quiet;
-	conf.notice_fp = stderr;
-	if ((srv = ev_server_new(&conf, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "mxsim: %s\n", err);
-		goto out;
+	if (strcmp(o.backend, "dpdk") == 0) {
+#ifdef MXSIM_HAVE_DPDK
+		memset(&dconf, 0, sizeof(dconf));
+		dconf.world = w;
+		dconf.state = state;
+		dconf.clock = &clock;
+		dconf.evlog = evlog;
+		dconf.max_conns = (unsigned)o.max_conns;
+		dconf.grace_s = 10;
+		dconf.idle_sleep_us = (unsigned)o.idle_us;
+		dconf.notices = !o.quiet;
+		dconf.notice_fp = stderr;
+		if ((be.dp = dp_backend_new(&dconf, o.eal_argc, o.eal_argv,
+		    err, sizeof(err))) == NULL) {
+			fprintf(stderr, "mxsim: %s\n", err);
+			goto out;
+		}
+#endif
+	} else {
+		memset(&conf, 0, sizeof(conf));
+		conf.world = w;
+		conf.state = state;
+		conf.clock = &clock;
+		conf.evlog = evlog;
+		conf.workers = w->workers;
+		conf.max_conns = (unsigned)o.max_conns;
+		conf.grace_s = 10;
+		conf.notices = !o.quiet;
+		conf.notice_fp = stderr;
+		if ((be.ev = ev_server_new(&conf, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "mxsim: %s\n", err);
+			goto out;
+		}
 	}
 	if (!o.quiet)
-		print_banner(w, srv, &o, w->workers);
+		print_banner(w, &be, w->workers);
 	if (o.control != NULL || o.metrics != NULL) {
 		memset(&acf, 0, sizeof(acf));
-		acf.srv = srv;
+		acf.srv = be.ev;
 		acf.state = state;
 		acf.clock = &clock;
 		acf.evlog = evlog;
@@ -575,16 +755,8 @@ main(int argc, char **argv)
 		if (start_http(&o, api, &ctl_h, &met_h) != 0)
 			goto out;
 	}
-
-	mon.srv = srv;
-	mon.state = state;
-	mon.clock = &clock;
-	mon.world = w;
-	mon.o = &o;
-	if (pthread_create(&mon_thread, NULL, monitor_main, &mon) != 0) {
-		fprintf(stderr, "mxsim: cannot start the monitor thread\n");
-		goto out;
-	}
+	/* everything is bound and open: tell whoever waits, then give up
+	 * root if asked (or if a privileged port was bound) */
 	if (o.ready_file != NULL) {
 		if ((fp = fopen(o.ready_file, "w")) != NULL) {
 			fprintf(fp, "ready\n");
@@ -593,7 +765,24 @@ main(int argc, char **argv)
 			fprintf(stderr, "mxsim: %s: %s\n", o.ready_file,
 			    strerror(errno));
 	}
-	rc = ev_server_run(srv);
+	if (drop_privileges(w, &o) != 0)
+		goto out;
+
+	mon.be = &be;
+	mon.state = state;
+	mon.clock = &clock;
+	mon.world = w;
+	mon.o = &o;
+	if (pthread_create(&mon_thread, NULL, monitor_main, &mon) != 0) {
+		fprintf(stderr, "mxsim: cannot start the monitor thread\n");
+		goto out;
+	}
+	if (be.ev != NULL)
+		rc = ev_server_run(be.ev);
+#ifdef MXSIM_HAVE_DPDK
+	else
+		rc = dp_backend_run(be.dp);
+#endif
 	mon.done = true;
 	pthread_join(mon_thread, NULL);
 	ctl_http_stop(ctl_h);
@@ -605,15 +794,22 @@ main(int argc, char **argv)
 	}
 
 	if ((total = sim_stats_new(w->nprofiles)) != NULL) {
-		ev_server_stats(srv, total);
+		backend_stats(&be, total);
 		printf("mxsim summary (%s):\n", w->file);
 		sim_stats_print(total, w, stdout);
 	}
+#ifdef MXSIM_HAVE_DPDK
+	if (be.dp != NULL)
+		dp_backend_print(be.dp, stderr);
+#endif
 	status = 0;
 out:
 	ctl_http_stop(ctl_h);
 	ctl_http_stop(met_h);
-	ev_server_free(srv);
+	ev_server_free(be.ev);
+#ifdef MXSIM_HAVE_DPDK
+	dp_backend_free(be.dp);
+#endif
 	if (evlog != NULL) {
 		rc = sim_evlog_close(evlog, &written, &dropped);
 		if (rc != 0) {

@@ -2,7 +2,7 @@
 """DPDK backend, tiers 2 and 3: real Linux TCP clients in a network namespace.
 
 Tier 2 (net_tap): smtplib dialogues, swaks and a small mxload run against
-mxsim-dpdk on a tap port, then the same clients against the socket backend
+mxsim --backend dpdk on a tap port, then the same clients against the socket backend
 (mxsim) in a second namespace where 198.18.0.0/16 is local; the replies and
 the event logs (reasons, codes, providers, addresses per reply) must match.
 
@@ -61,7 +61,7 @@ class Netns:
 
 
 class Server:
-    """mxsim or mxsim-dpdk inside a namespace; stop() returns (rc, out, err)."""
+    """mxsim or mxsim --backend dpdk inside a namespace; stop() returns (rc, out, err)."""
 
     def __init__(self, ns, cmd, workdir, name, iface=None):
         self.dir = workdir
@@ -216,12 +216,12 @@ def run_clients(ns, workdir, name, build):
 
 
 def tier2(args, res, workdir):
-    dp_bin = os.path.join(args.build, "dpdk", "mxsim-dpdk")
+    dp_bin = os.path.join(args.build, "sim", "mxsim")
     sock_bin = os.path.join(args.build, "sim", "mxsim")
     nsd = Netns("t")
     nss = None
     try:
-        srv = Server(nsd, [dp_bin, "-c", SCENARIO, "-q", "--idle-us", "200",
+        srv = Server(nsd, [dp_bin, "--backend", "dpdk", "-c", SCENARIO, "-q", "--idle-us", "200",
                            "--"] + EAL + ["--vdev=net_tap0,iface=dtap0"],
                      workdir, "dpdk", iface="dtap0")
         nsd.run("ip", "addr", "add", CLIENT + "/16", "dev", "dtap0")
@@ -233,7 +233,7 @@ def tier2(args, res, workdir):
                   ping.stdout + ping.stderr)
         dres = run_clients(nsd, workdir, "dpdk", args.build)
         rc, out, err = srv.stop()
-        res.check("tap: mxsim-dpdk stops cleanly", rc == 0, err[-1500:])
+        res.check("tap: mxsim --backend dpdk stops cleanly", rc == 0, err[-1500:])
         dev = srv.read_events()
 
         nss = Netns("s")
@@ -276,7 +276,7 @@ def tier2(args, res, workdir):
 
 
 def tier3(args, res, workdir):
-    dp_bin = os.path.join(args.build, "dpdk", "mxsim-dpdk")
+    dp_bin = os.path.join(args.build, "sim", "mxsim")
     ns = Netns("l")
     try:
         ns.run("ip", "link", "add", "veth0", "type", "veth", "peer", "name",
@@ -285,7 +285,7 @@ def tier3(args, res, workdir):
         ns.run("ip", "link", "set", "veth0", "up")
         ns.run("ip", "link", "set", "veth1", "up")
         ns.run("ip", "addr", "add", CLIENT + "/16", "dev", "veth0")
-        srv = Server(ns, [dp_bin, "-c", SCENARIO, "-q", "--max-conns",
+        srv = Server(ns, [dp_bin, "--backend", "dpdk", "-c", SCENARIO, "-q", "--max-conns",
                           "4096", "--"] + EAL +
                      ["--vdev=net_af_packet0,iface=veth1"], workdir, "load")
         j = os.path.join(workdir, "load.json")
@@ -299,7 +299,7 @@ def tier3(args, res, workdir):
         rc, out, err = srv.stop()
         res.check("af_packet: mxload ran", p.returncode == 0,
                   p.stdout[-1000:] + p.stderr[-1000:])
-        res.check("af_packet: mxsim-dpdk stops cleanly", rc == 0, err[-1500:])
+        res.check("af_packet: mxsim --backend dpdk stops cleanly", rc == 0, err[-1500:])
         with open(j) as f:
             m = json.load(f)
         ev = srv.read_events()
@@ -350,7 +350,7 @@ def main():
         return 77
     sh("ip", "netns", "del", "mxdpprobe%d" % os.getpid(), check=False)
     res = Result(args.tier)
-    workdir = tempfile.mkdtemp(prefix="mxsim-dpdk-t%d-" % args.tier)
+    workdir = tempfile.mkdtemp(prefix="mxsim --backend dpdk-t%d-" % args.tier)
     try:
         (tier2 if args.tier == 2 else tier3)(args, res, workdir)
     except Exception as e:      # setup trouble is a failure, not a skip
