@@ -19,6 +19,10 @@
  *	same pipelined group (503 after a refused MAIL) are consumed
  *	without counting.
  *
+ *	With conf->series set, message starts, outcomes and reply
+ *	latencies also go to the per-second CSV (hx_series.c), and the
+ *	loop never sleeps past the end of its open row.
+ *
  *	Reply timeouts use one TAILQ ordered by deadline: every deadline is
  *	now + the same timeout, so appending keeps it sorted and expiry is
  *	O(1).
@@ -91,6 +95,8 @@ struct hx_conn {
 	uint64_t	 seq;		/* current message number */
 	uint64_t	 user0;		/* first recipient's user number */
 	uint64_t	 eod_sent;	/* us when the final dot left */
+	uint64_t	 cmd_us;	/* us of the last command written
+					   (connect(): the greeting's) */
 	int		 fd;		/* -1 when idle */
 	uint32_t	 id;		/* slot index */
 	uint32_t	 gen;		/* per connection: drops stale events */
@@ -202,6 +208,7 @@ static void		end_after_failure(struct hx_load *, struct hx_conn *);
 /* loop */
 static void		handle_signal(struct hx_load *);
 static void		progress(struct hx_load *, int);
+static void		time_reply(struct hx_load *, struct hx_conn *);
 static int		wait_ms(const struct hx_load *);
 
 /* mono_us - monotonic clock in microseconds */
@@ -425,6 +432,8 @@ msg_reserve(struct hx_load *ld, struct hx_conn *c)
 {
 	c->seq = ld->started++;
 	c->flags |= HX_CF_INMSG;
+	if (ld->conf->series != NULL)
+		hx_series_sent(ld->conf->series, ld->now_us);
 }
 
 /* conn_open - open a new connection for the slot's reserved message */
@@ -489,6 +498,7 @@ conn_open(struct hx_load *ld, struct hx_conn *c)
 		return;
 	}
 	c->flags |= HX_CF_WANTOUT;
+	c->cmd_us = mono_us();
 	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	if (rc == 0) {
 		conn_established(ld, c);
@@ -696,6 +706,8 @@ msg_decide(struct hx_load *ld, struct hx_conn *c, enum hx_outcome o)
 		return;
 	c->flags &= ~HX_CF_INMSG;
 	hx_tally_outcome(ld->tally, c->target, o);
+	if (ld->conf->series != NULL)
+		hx_series_outcome(ld->conf->series, mono_us(), o);
 }
 
 /* end_after_failure - 421 closes at once; anything else says QUIT */
@@ -716,6 +728,7 @@ on_reply(struct hx_load *ld, struct hx_conn *c)
 	unsigned cls;
 
 	cls = hx_reply_class(&c->reply);
+	time_reply(ld, c);
 	if (ld->conf->verbose)
 		fprintf(stderr, "mxload: conn %u msg %llu: <- %u %s %s\n",
 		    c->id, (unsigned long long)c->seq, c->reply.code,
@@ -873,11 +886,17 @@ env_reply(struct hx_load *ld, struct hx_conn *c)
 static void
 eod_reply(struct hx_load *ld, struct hx_conn *c)
 {
+	uint64_t now;
 	int early;
 
 	early = !(c->flags & HX_CF_EODSENT);
-	if (!early)
-		hx_hist_add(&ld->tally->eod_lat, mono_us() - c->eod_sent);
+	if (!early) {
+		now = mono_us();
+		hx_hist_add(&ld->tally->eod_lat, now - c->eod_sent);
+		if (ld->conf->series != NULL)
+			hx_series_latency(ld->conf->series, now, HX_STAGE_EOD,
+			    now - c->eod_sent);
+	}
 	tally_reply(ld, c, HX_STAGE_EOD);
 	msg_decide(ld, c, outcome_of(c->reply.code));
 	if (c->reply.code == 421 || early)
@@ -967,6 +986,7 @@ conn_cmd(struct hx_load *ld, struct hx_conn *c, const char *fmt, ...)
 		return -1;
 	}
 	c->out_len += (size_t)n;
+	c->cmd_us = mono_us();
 	return conn_pump(ld, c);
 }
 
@@ -1021,6 +1041,7 @@ conn_fill(struct hx_load *ld, struct hx_conn *c)
 			if (n < 0 || (size_t)n >= room)
 				abort();	/* HX_CMD_MAX bounds it */
 			c->out_len += (size_t)n;
+			c->cmd_us = mono_us();
 		}
 	} else if (c->state == HX_CS_BODY && !c->msg.done)
 		c->out_len += hx_msg_fill(&c->msg, c->out + c->out_len,
@@ -1111,6 +1132,35 @@ handle_signal(struct hx_load *ld)
 	}
 }
 
+/*
+ * time_reply - per-stage latency of a reply for the CSV: from the last
+ * command written (connect() for the greeting) to the reply.  Pipelined
+ * MAIL/RCPT/DATA all count from the group's write.  End-of-DATA replies
+ * are timed in eod_reply() from the final dot.
+ */
+static void
+time_reply(struct hx_load *ld, struct hx_conn *c)
+{
+	uint64_t now;
+
+	if (ld->conf->series == NULL)
+		return;
+	switch (c->state) {
+	case HX_CS_GREETING:
+	case HX_CS_EHLO:
+	case HX_CS_HELO:
+	case HX_CS_ENVELOPE:
+	case HX_CS_RSET:
+	case HX_CS_QUIT:
+		now = mono_us();
+		hx_series_latency(ld->conf->series, now, conn_stage(ld, c),
+		    now - c->cmd_us);
+		break;
+	default:
+		break;
+	}
+}
+
 /* progress - one status line on stderr, overwritten in place */
 static void
 progress(struct hx_load *ld, int last)
@@ -1149,6 +1199,9 @@ wait_ms(const struct hx_load *ld)
 		until = c->deadline;
 	if (!ld->stopping && ld->end_us != 0 && ld->end_us < until)
 		until = ld->end_us;
+	if (ld->conf->series != NULL &&
+	    hx_series_next(ld->conf->series) < until)
+		until = hx_series_next(ld->conf->series);
 	if (!ld->stopping && ld->qlen > 0 && ld->conf->rate > 0) {
 		t = ld->start_us + (uint64_t)((double)ld->started /
 		    ld->conf->rate * 1e6);
@@ -1183,6 +1236,7 @@ hx_load_run(const struct hx_load_conf *conf, struct hx_tally *tally,
 	struct hx_load ld;
 	struct hx_conn *c;
 	sigset_t set;
+	struct timespec ts;
 	struct tm tm;
 	time_t wall;
 	size_t i;
@@ -1236,6 +1290,12 @@ hx_load_run(const struct hx_load_conf *conf, struct hx_tally *tally,
 	if (conf->duration > 0)
 		ld.end_us = ld.start_us + (uint64_t)(conf->duration * 1e6);
 	ld.next_progress = ld.start_us + HX_TICK_MS * 1000u;
+	if (conf->series != NULL) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		(void)hx_series_start(conf->series, ld.start_us,
+		    (uint64_t)ts.tv_sec * 1000u +
+		    (uint64_t)ts.tv_nsec / 1000000u);
+	}
 	for (i = 0; i < conf->concurrency; i++) {
 		ld.conns[i].id = (uint32_t)i;
 		ld.conns[i].fd = -1;
@@ -1247,6 +1307,8 @@ hx_load_run(const struct hx_load_conf *conf, struct hx_tally *tally,
 		conn_timeouts(&ld);
 		start_work(&ld);
 		progress(&ld, 0);
+		if (conf->series != NULL)
+			(void)hx_series_tick(conf->series, ld.now_us);
 		if (ld.aborting || (ld.stopping && ld.open == 0))
 			break;
 		n = epoll_wait(ld.epfd, evs, HX_EVENTS, wait_ms(&ld));
@@ -1274,6 +1336,8 @@ hx_load_run(const struct hx_load_conf *conf, struct hx_tally *tally,
 			conn_close(&ld, &ld.conns[i]);
 	ld.now_us = mono_us();
 	progress(&ld, 1);
+	if (conf->series != NULL)
+		(void)hx_series_finish(conf->series, ld.now_us);
 	sum->elapsed = (double)(ld.now_us - ld.start_us) / 1e6;
 out:
 	if (ld.sigfd >= 0)

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "hx_opt.h"
+#include "hx_series.h"
 #include "hx_tally.h"
 
 /** Everything that shapes one run; read-only to the engine. */
@@ -44,6 +45,9 @@ struct hx_load_conf {
 	int			 pipelining;	/* use PIPELINING if offered */
 	int			 progress;	/* progress line on stderr */
 	int			 verbose;	/* trace state changes */
+	struct hx_series	*series;	/* per-second CSV or NULL;
+						   started and finished by
+						   the engine */
 };
 
 /**

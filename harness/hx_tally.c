@@ -1,6 +1,6 @@
 /*
  * DESCRIPTION
- *	Counting table, outcome counters, latency histogram and the two
+ *	Counting table, outcome counters and the two
  *	report printers of mxload.  The table is a fixed open-addressing
  *	hash (linear probing, load factor <= 3/4) allocated once; adding a
  *	row copies at most HX_TALLY_TEXT_MAX bytes of text and never
@@ -20,7 +20,6 @@
 static uint64_t		row_hash(uint32_t, unsigned, unsigned, const char *);
 static int		row_cmp(const void *, const void *);
 static struct hx_row	*rows_sorted(const struct hx_tally *, size_t *);
-static size_t		hist_index(uint64_t);
 static void		copy_trunc(char *, size_t, const char *);
 static void		json_str(FILE *, const char *);
 static double		per_sec(uint64_t, double);
@@ -179,65 +178,6 @@ hx_tally_messages(const struct hx_tally *t)
 	for (i = 0; i < HX_OUT_COUNT; i++)
 		n += t->total[i];
 	return n;
-}
-
-/* hist_index - bucket of a value */
-static size_t
-hist_index(uint64_t v)
-{
-	unsigned e;
-
-	if (v < HX_HIST_SUB)
-		return (size_t)v;
-	e = 63u - (unsigned)__builtin_clzll(v);
-	return (size_t)(e - HX_HIST_SUB_BITS + 1) * HX_HIST_SUB +
-	    (size_t)((v >> (e - HX_HIST_SUB_BITS)) & (HX_HIST_SUB - 1));
-}
-
-/* hx_hist_add - count one value */
-void
-hx_hist_add(struct hx_hist *h, uint64_t v)
-{
-	h->bucket[hist_index(v)]++;
-	h->count++;
-	if (v > h->max)
-		h->max = v;
-}
-
-/* hx_hist_quantile - approximate q-quantile */
-uint64_t
-hx_hist_quantile(const struct hx_hist *h, double q)
-{
-	uint64_t want, seen, lo, width;
-	size_t i;
-	unsigned e, sub;
-
-	if (h->count == 0)
-		return 0;
-	if (q < 0)
-		q = 0;
-	if (q > 1)
-		q = 1;
-	want = (uint64_t)(q * (double)h->count + 0.999999);
-	if (want == 0)
-		want = 1;
-	if (want >= h->count)
-		return h->max;
-	seen = 0;
-	for (i = 0; i < HX_HIST_BUCKETS; i++) {
-		seen += h->bucket[i];
-		if (seen >= want)
-			break;
-	}
-	if (i < HX_HIST_SUB)
-		return i;
-	e = (unsigned)(i / HX_HIST_SUB) + HX_HIST_SUB_BITS - 1;
-	sub = (unsigned)(i % HX_HIST_SUB);
-	lo = (uint64_t)(HX_HIST_SUB + sub) << (e - HX_HIST_SUB_BITS);
-	width = (uint64_t)1 << (e - HX_HIST_SUB_BITS);
-	if (lo + width / 2 > h->max)
-		return h->max;
-	return lo + width / 2;
 }
 
 /* row_cmp - print order: target, stage, code, enhanced code */

@@ -3,7 +3,7 @@
  * Result bookkeeping for mxload, kept apart from any I/O so it can be
  * unit-tested: a bounded table of reply counts keyed by (target, stage,
  * code, enhanced code) that remembers the first text seen for each key,
- * per-target message outcomes, a fixed-bucket log histogram of latencies,
+ * per-target message outcomes, the end-of-DATA latency histogram (hx_hist.h),
  * and the printers for the final text table and the JSON file.
  *
  * The table is an open-addressing hash of fixed capacity chosen at
@@ -17,13 +17,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "hx_hist.h"
+
 #define HX_TALLY_TEXT_MAX	64	/* text kept per row, incl. NUL */
 #define HX_TALLY_ENH_MAX	12	/* enhanced code, incl. NUL */
 #define HX_TALLY_SHOW_TEXT	60	/* text column width when printed */
 
-#define HX_HIST_SUB_BITS	4	/* 16 buckets per power of two */
-#define HX_HIST_SUB		(1u << HX_HIST_SUB_BITS)
-#define HX_HIST_BUCKETS		((64 - HX_HIST_SUB_BITS + 1) * HX_HIST_SUB)
 
 /** SMTP stages, in the order rows are printed. */
 enum hx_stage {
@@ -56,13 +55,6 @@ struct hx_row {
 	uint8_t		 used;			/* slot holds a row */
 	char		 enh[HX_TALLY_ENH_MAX];	/* "" when none */
 	char		 text[HX_TALLY_TEXT_MAX]; /* first text seen */
-};
-
-/** Log histogram: exact below 16, then 16 buckets per octave (<= 6%). */
-struct hx_hist {
-	uint64_t	 count;
-	uint64_t	 max;
-	uint64_t	 bucket[HX_HIST_BUCKETS];
 };
 
 /** Everything counted during one run. */
@@ -131,21 +123,6 @@ void hx_tally_outcome(struct hx_tally *t, uint32_t target,
  * @return number of message outcomes counted
  */
 uint64_t hx_tally_messages(const struct hx_tally *t);
-
-/**
- * Add one value to a histogram.
- * @param h histogram
- * @param v value (microseconds for latencies)
- */
-void hx_hist_add(struct hx_hist *h, uint64_t v);
-
-/**
- * @param h histogram
- * @param q quantile in [0, 1]
- * @return the middle of the bucket holding the q-quantile (exact below
- *         16), 0 when the histogram is empty
- */
-uint64_t hx_hist_quantile(const struct hx_hist *h, double q);
 
 /**
  * @param s stage

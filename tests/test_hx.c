@@ -2,7 +2,9 @@
  * DESCRIPTION
  *	CUnit tests of the I/O-free harness modules: the reply parser
  *	(multi-line, split and pipelined input, garbage), the tally table
- *	and its printer, the latency histogram, the message generator
+ *	and its printer, the latency histogram (known distributions against
+ *	exact quantiles, bucket bounds, merge), the per-second CSV series,
+ *	the message generator
  *	(exact size, line length, dot-stuffing) and the option parsers.
  *	Run as "hx_tests"; exits non-zero when a test fails.
  *
@@ -18,10 +20,17 @@
 
 #include "test_suites.h"
 
+#include <math.h>
+
+#include "hx_hist.h"
 #include "hx_msg.h"
 #include "hx_opt.h"
 #include "hx_reply.h"
+#include "hx_series.h"
 #include "hx_tally.h"
+#include "sim_rng.h"
+
+#define HIST_N		200000	/* values per known distribution */
 
 /* One whole-buffer parser case. */
 struct reply_case {
@@ -254,17 +263,233 @@ test_hist(void)
 	for (v = 1; v <= 10000; v++)
 		hx_hist_add(h, v);
 	CU_ASSERT_EQUAL(h->count, 10000);
+	CU_ASSERT_EQUAL(h->min, 1);
 	q = hx_hist_quantile(h, 0.5);
-	CU_ASSERT_TRUE(q >= 5000 * 94 / 100 && q <= 5000 * 106 / 100);
+	CU_ASSERT_TRUE(q >= 5000 * 98 / 100 && q <= 5000 * 102 / 100);
 	q = hx_hist_quantile(h, 0.99);
-	CU_ASSERT_TRUE(q >= 9900 * 94 / 100 && q <= 10000);
+	CU_ASSERT_TRUE(q >= 9900 * 98 / 100 && q <= 10000);
 	CU_ASSERT_EQUAL(hx_hist_quantile(h, 1.0), 10000);
-	memset(h, 0, sizeof(*h));
+	CU_ASSERT_EQUAL(hx_hist_quantile(h, 0.0), 1);
+	hx_hist_reset(h);
+	CU_ASSERT_EQUAL(h->count, 0);
 	hx_hist_add(h, 7);
 	CU_ASSERT_EQUAL(hx_hist_quantile(h, 0.9), 7);
 	hx_hist_add(h, UINT64_MAX);
 	CU_ASSERT_EQUAL(hx_hist_quantile(h, 1.0), UINT64_MAX);
+	CU_ASSERT_EQUAL(hx_hist_index(UINT64_MAX), HX_HIST_BUCKETS - 1);
 	free(h);
+}
+
+/* test_hist_bounds - buckets tile the uint64_t range, values inside */
+static void
+test_hist_bounds(void)
+{
+	struct sim_rng rng;
+	uint64_t lo, hi, plo, phi, v;
+	unsigned i, bits;
+	int bad;
+
+	bad = 0;
+	hx_hist_bounds(0, &plo, &phi);
+	CU_ASSERT_EQUAL(plo, 0);
+	for (i = 1; i < HX_HIST_BUCKETS; i++) {
+		hx_hist_bounds(i, &lo, &hi);
+		if (lo != phi + 1 || hi < lo || hx_hist_index(lo) != i ||
+		    hx_hist_index(hi) != i)
+			bad++;
+		/* width <= lo / SUB: the relative error bound */
+		if (i >= HX_HIST_SUB && (hi - lo + 1) > lo / HX_HIST_SUB)
+			bad++;
+		phi = hi;
+	}
+	CU_ASSERT_EQUAL(phi, UINT64_MAX);
+	sim_rng_seed(&rng, 7, 1);
+	for (i = 0; i < 100000; i++) {
+		bits = (unsigned)sim_rng_below(&rng, 64) + 1;
+		v = sim_rng_next(&rng) >> (64 - bits);
+		hx_hist_bounds(hx_hist_index(v), &lo, &hi);
+		if (v < lo || v > hi)
+			bad++;
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* u64_cmp - qsort order of uint64_t */
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * hist_check - fill a histogram with @p v (n values), compare every
+ * quantile with the exact one from the sorted values: the estimate must
+ * lie in the exact value's bucket widened by half a bucket (<= 1/64
+ * relative), and the count of failures is returned.
+ */
+static int
+hist_check(uint64_t *v, size_t n)
+{
+	static const double qs[] = { 0.001, 0.25, 0.5, 0.9, 0.99, 0.999,
+	    0.9999 };
+	struct hx_hist *h;
+	uint64_t exact, est, lo, hi;
+	size_t i, k;
+	int bad;
+
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		hx_hist_add(h, v[i]);
+	qsort(v, n, sizeof(*v), u64_cmp);
+	bad = 0;
+	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		k = (size_t)ceil(qs[i] * (double)n);
+		exact = v[k - 1];
+		est = hx_hist_quantile(h, qs[i]);
+		hx_hist_bounds(hx_hist_index(exact), &lo, &hi);
+		if (est < lo || est > hi)
+			bad++;
+		if (fabs((double)est - (double)exact) >
+		    (double)exact / (2.0 * HX_HIST_SUB) + 1)
+			bad++;
+	}
+	if (hx_hist_quantile(h, 1.0) != v[n - 1] ||
+	    hx_hist_quantile(h, 0.0) != v[0])
+		bad++;
+	free(h);
+	return bad;
+}
+
+/* test_hist_known - uniform, exponential, log-normal and bimodal data */
+static void
+test_hist_known(void)
+{
+	struct sim_rng rng;
+	uint64_t *v;
+	double u, g;
+	size_t i;
+
+	v = calloc(HIST_N, sizeof(*v));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+	sim_rng_seed(&rng, 42, 3);
+	for (i = 0; i < HIST_N; i++)		/* uniform 0..1e6 us */
+		v[i] = sim_rng_below(&rng, 1000001);
+	CU_ASSERT_EQUAL(hist_check(v, HIST_N), 0);
+	for (i = 0; i < HIST_N; i++) {		/* exponential, mean 2 ms */
+		u = sim_rng_double(&rng);
+		v[i] = (uint64_t)(-2000.0 * log(1.0 - u));
+	}
+	CU_ASSERT_EQUAL(hist_check(v, HIST_N), 0);
+	for (i = 0; i < HIST_N; i++) {		/* log-normal, heavy tail */
+		u = sim_rng_double(&rng);
+		g = sqrt(-2.0 * log(1.0 - u)) *
+		    cos(2.0 * M_PI * sim_rng_double(&rng));
+		v[i] = (uint64_t)exp(7.0 + 1.5 * g);
+	}
+	CU_ASSERT_EQUAL(hist_check(v, HIST_N), 0);
+	for (i = 0; i < HIST_N; i++)		/* 99% ~100 us, 1% ~1 s */
+		v[i] = i % 100 == 0 ? 1000000 + sim_rng_below(&rng, 1000) :
+		    100 + sim_rng_below(&rng, 10);
+	CU_ASSERT_EQUAL(hist_check(v, HIST_N), 0);
+	free(v);
+}
+
+/* test_hist_merge - merging halves equals adding everything to one */
+static void
+test_hist_merge(void)
+{
+	struct hx_hist *a, *b, *all;
+	struct sim_rng rng;
+	uint64_t v;
+	unsigned i;
+
+	a = calloc(1, sizeof(*a));
+	b = calloc(1, sizeof(*b));
+	all = calloc(1, sizeof(*all));
+	CU_ASSERT_FATAL(a != NULL && b != NULL && all != NULL);
+	sim_rng_seed(&rng, 9, 9);
+	for (i = 0; i < 50000; i++) {
+		v = sim_rng_below(&rng, i % 2 ? 5000 : 5000000);
+		hx_hist_add(i % 3 ? a : b, v);
+		hx_hist_add(all, v);
+	}
+	hx_hist_merge(a, b);
+	CU_ASSERT_EQUAL(a->count, all->count);
+	CU_ASSERT_EQUAL(a->min, all->min);
+	CU_ASSERT_EQUAL(a->max, all->max);
+	CU_ASSERT_EQUAL(memcmp(a->bucket, all->bucket, sizeof(a->bucket)), 0);
+	CU_ASSERT_EQUAL(hx_hist_quantile(a, 0.999),
+	    hx_hist_quantile(all, 0.999));
+	hx_hist_reset(b);
+	hx_hist_merge(b, all);			/* into an empty one */
+	CU_ASSERT_EQUAL(b->min, all->min);
+	free(a);
+	free(b);
+	free(all);
+}
+
+/* starts - does s begin with prefix */
+static int
+starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* test_series - rows per second, empty rows, percentiles, header */
+static void
+test_series(void)
+{
+	struct hx_series *s;
+	char *out, *line, *save, *rows[8];
+	size_t len, n;
+	FILE *fp;
+	int cols;
+	const char *p;
+
+	out = NULL;
+	fp = open_memstream(&out, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	CU_ASSERT_PTR_NULL(hx_series_create(fp, 10));
+	s = hx_series_create(fp, 1000000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(hx_series_start(s, 5000000, 1700000000123ULL), 0);
+	CU_ASSERT_EQUAL(hx_series_next(s), 6000000);
+	hx_series_sent(s, 5100000);
+	hx_series_sent(s, 5150000);
+	hx_series_latency(s, 5200000, HX_STAGE_CONNECT, 250);
+	hx_series_latency(s, 5250000, HX_STAGE_EOD, 1500);
+	hx_series_outcome(s, 5300000, HX_OUT_ACCEPTED);
+	hx_series_outcome(s, 5400000, HX_OUT_DEFERRED);
+	hx_series_latency(s, 5400000, HX_STAGE_RSET, 99);  /* not a column */
+	CU_ASSERT_EQUAL(hx_series_tick(s, 5999999), 0);
+	hx_series_outcome(s, 7500000, HX_OUT_REJECTED);   /* row 1 empty */
+	hx_series_outcome(s, 7600000, HX_OUT_ERROR);
+	CU_ASSERT_EQUAL(hx_series_finish(s, 7700000), 0);
+	hx_series_free(s);
+	fclose(fp);
+	n = 0;
+	for (line = strtok_r(out, "\n", &save); line != NULL && n < 8;
+	    line = strtok_r(NULL, "\n", &save))
+		rows[n++] = line;
+	CU_ASSERT_EQUAL_FATAL(n, 4);
+	cols = 1;
+	for (p = rows[0]; *p != '\0'; p++)
+		cols += *p == ',';
+	CU_ASSERT_EQUAL(cols, 7 + 5 * HX_SERIES_STAGES);
+	CU_ASSERT_PTR_NOT_NULL(strstr(rows[0], "time,elapsed,sent,accepted,"
+	    "deferred,rejected,errors,connect_n,connect_p50_ms,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(rows[0], ",eod_p999_ms"));
+	CU_ASSERT_TRUE(starts(rows[1], "1700000000.123,0.000,2,1,1,0,0,"
+	    "1,0.250,0.250,0.250,0.250,0,,,,,0,"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(rows[1], ",1,1.500,1.500,1.500,1.500"));
+	CU_ASSERT_TRUE(starts(rows[2], "1700000001.123,1.000,0,0,0,0,0,"
+	    "0,,,,,"));
+	CU_ASSERT_TRUE(starts(rows[3], "1700000002.123,2.000,0,0,0,1,1,"));
+	free(out);
 }
 
 /* msg_check - generate a message and check size, lines and stuffing */
@@ -423,6 +648,10 @@ static const struct hx_test tests[] = {
 	{ "tally rows and order", test_tally_rows },
 	{ "tally full", test_tally_full },
 	{ "histogram quantiles", test_hist },
+	{ "histogram bucket bounds", test_hist_bounds },
+	{ "histogram known distributions", test_hist_known },
+	{ "histogram merge", test_hist_merge },
+	{ "csv series rows", test_series },
 	{ "message sizes and stuffing", test_msg_sizes },
 	{ "target and source specs", test_opt_target },
 	{ "numbers and domain lists", test_opt_numbers },
