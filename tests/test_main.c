@@ -24,6 +24,9 @@ static const struct suite_reg suites[] = {
 	{ "smtp_reply", test_smtp_reply_register },
 	{ "smtp_session", test_smtp_session_register },
 	{ "hx", test_hx_register },
+	{ "msg_scan", test_msg_scan_register },
+	{ "auth", test_auth_register },
+	{ "dns_server", test_dns_server_register },
 	{ "ctl_api", test_ctl_api_register },
 	{ "met_prom", test_met_prom_register },
 };

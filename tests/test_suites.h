@@ -17,4 +17,8 @@ int test_hx_register(void);
 int test_ctl_api_register(void);
 int test_met_prom_register(void);
 
+int test_msg_scan_register(void);
+int test_auth_register(void);
+int test_dns_server_register(void);
+
 #endif /* TEST_SUITES_H */
