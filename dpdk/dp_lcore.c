@@ -58,30 +58,13 @@ static void
 on_event(void *ctx, const struct sim_event *ev)
 {
 	struct dp_lcore *lc = ctx;
-	const struct prof_world *w = lc->conf.world;
-	const struct prof_profile *p;
-	size_t row;
-	char iso[32];
 
 	sim_stats_event(lc->stats, ev);
 	if (lc->evl != NULL)
 		sim_evlog_write(lc->evl, ev);
-	if (lc->conf.seen == NULL || ev->code < 400)
-		return;
-	row = ev->prof < w->nprofiles ? ev->prof : w->nprofiles;
-	if (__atomic_exchange_n(&lc->conf.seen[row * SIM_RK__COUNT + ev->rk],
-	    1, __ATOMIC_RELAXED))
-		return;
-	p = ev->prof < w->nprofiles ? w->profiles[ev->prof] : NULL;
-	fprintf(lc->conf.notice_fp, "mxsim: [sim %s] %s: first %u%s%s %s "
-	    "(stage %s, client %u.%u.%u.%u)\n",
-	    sim_clock_iso(ev->sim_ms, iso, sizeof(iso)),
-	    p != NULL ? p->name : "(no MX)", ev->code,
-	    ev->enhanced[0] ? " " : "", ev->enhanced,
-	    sim_kind_info(ev->rk)->name, sim_stage_name(ev->stage),
-	    ev->client_ip >> 24, (ev->client_ip >> 16) & 255,
-	    (ev->client_ip >> 8) & 255, ev->client_ip & 255);
-	fflush(lc->conf.notice_fp);
+	if (lc->conf.seen != NULL)
+		sim_stats_notice(lc->conf.seen, lc->conf.world, ev,
+		    lc->conf.notice_fp);
 }
 
 /* next_sid - session ids as the socket backend makes them */

@@ -35,6 +35,10 @@
 #define EV_MAX_EVENTS	256
 #define EV_ACCEPT_BURST	64
 #define EV_RUN_ROUNDS	64
+#define EV_FULL_REPLY	"421 4.3.2 Too many connections, try again later\r\n"
+#define EV_LINGER_MS	2000	/* drain a closed session's input */
+#define EV_SNDBUF	32768	/* kernel send buffer per connection
+				 * (the kernel doubles it) */
 #define EV_MAX_LISTENERS (1u << 20)
 
 enum ev_tag_kind {
@@ -60,9 +64,12 @@ struct ev_conn {
 	TAILQ_ENTRY(ev_conn) age_link;	/* by start time */
 	int		 fd;		/* -1 when the slot is free */
 	uint32_t	 events;	/* epoll interest now */
-	struct smtp_session *s;
+	struct smtp_session *s;		/* NULL while lingering */
 	uint64_t	 last_ms;	/* monotonic */
 	uint64_t	 start_ms;
+	bool		 lingering;	/* session over, FIN sent, draining
+					 * input until EOF (on the linger list,
+					 * through idle_link) */
 	struct ev_conn	*next_free;
 };
 
@@ -77,6 +84,7 @@ struct ev_worker {
 	struct ev_conn	*free;
 	struct ev_conn_list idle;
 	struct ev_conn_list age;
+	struct ev_conn_list linger;	/* by linger start */
 	uint64_t	 nconns;	/* open now (read by others) */
 	uint64_t	 refused;	/* pool full */
 	struct sim_stats *stats;
@@ -104,6 +112,8 @@ static void	*worker_main(void *);
 static void	do_accept(struct ev_worker *, struct ev_listener *);
 static void	conn_run(struct ev_worker *, struct ev_conn *, bool);
 static void	conn_close(struct ev_worker *, struct ev_conn *);
+static void	conn_linger(struct ev_worker *, struct ev_conn *);
+static void	linger_read(struct ev_worker *, struct ev_conn *);
 static void	conn_interest(struct ev_worker *, struct ev_conn *);
 static void	check_timers(struct ev_worker *, uint64_t);
 static void	start_drain(struct ev_worker *);
@@ -199,30 +209,13 @@ on_event(void *ctx, const struct sim_event *ev)
 {
 	struct ev_worker *wk = ctx;
 	struct ev_server *srv = wk->srv;
-	const struct prof_world *w = srv->conf.world;
-	const struct prof_profile *p;
-	size_t row;
-	char iso[32];
 
 	sim_stats_event(wk->stats, ev);
 	if (wk->evl != NULL)
 		sim_evlog_write(wk->evl, ev);
-	if (!srv->conf.notices || ev->code < 400)
-		return;
-	row = ev->prof < w->nprofiles ? ev->prof : w->nprofiles;
-	if (__atomic_exchange_n(&srv->seen[row * SIM_RK__COUNT + ev->rk], 1,
-	    __ATOMIC_RELAXED))
-		return;
-	p = ev->prof < w->nprofiles ? w->profiles[ev->prof] : NULL;
-	fprintf(srv->conf.notice_fp, "mxsim: [sim %s] %s: first %u%s%s %s "
-	    "(stage %s, client %u.%u.%u.%u)\n",
-	    sim_clock_iso(ev->sim_ms, iso, sizeof(iso)),
-	    p != NULL ? p->name : "(no MX)", ev->code,
-	    ev->enhanced[0] ? " " : "", ev->enhanced,
-	    sim_kind_info(ev->rk)->name, sim_stage_name(ev->stage),
-	    ev->client_ip >> 24, (ev->client_ip >> 16) & 255,
-	    (ev->client_ip >> 8) & 255, ev->client_ip & 255);
-	fflush(srv->conf.notice_fp);
+	if (srv->conf.notices)
+		sim_stats_notice(srv->seen, srv->conf.world, ev,
+		    srv->conf.notice_fp);
 }
 
 /* conn_interest - set epoll interest from the session's wishes */
@@ -254,13 +247,69 @@ conn_close(struct ev_worker *wk, struct ev_conn *c)
 {
 	close(c->fd);
 	c->fd = -1;
+	if (c->lingering) {
+		TAILQ_REMOVE(&wk->linger, c, idle_link);
+		c->lingering = false;
+	} else {
+		TAILQ_REMOVE(&wk->idle, c, idle_link);
+		TAILQ_REMOVE(&wk->age, c, age_link);
+		smtp_session_free(c->s);
+		c->s = NULL;
+		__atomic_fetch_sub(&wk->nconns, 1, __ATOMIC_RELAXED);
+	}
+	c->next_free = wk->free;
+	wk->free = c;
+}
+
+/* conn_linger - the session ended and its last reply is queued in the
+ * kernel: send FIN, then read and discard until the peer closes (at most
+ * EV_LINGER_MS), so that unread input does not turn close() into an RST
+ * that could destroy the last reply */
+static void
+conn_linger(struct ev_worker *wk, struct ev_conn *c)
+{
+	struct epoll_event ee;
+
 	TAILQ_REMOVE(&wk->idle, c, idle_link);
 	TAILQ_REMOVE(&wk->age, c, age_link);
 	smtp_session_free(c->s);
 	c->s = NULL;
-	c->next_free = wk->free;
-	wk->free = c;
 	__atomic_fetch_sub(&wk->nconns, 1, __ATOMIC_RELAXED);
+	if (shutdown(c->fd, SHUT_WR) != 0) {
+		close(c->fd);
+		c->fd = -1;
+		c->next_free = wk->free;
+		wk->free = c;
+		return;
+	}
+	c->lingering = true;
+	c->last_ms = sim_clock_mono_ms();
+	TAILQ_INSERT_TAIL(&wk->linger, c, idle_link);
+	ee.events = EPOLLIN | EPOLLRDHUP;
+	ee.data.ptr = c;
+	epoll_ctl(wk->epfd, EPOLL_CTL_MOD, c->fd, &ee);
+	c->events = ee.events;
+	linger_read(wk, c);
+}
+
+/* linger_read - discard input of a lingering connection; close at EOF */
+static void
+linger_read(struct ev_worker *wk, struct ev_conn *c)
+{
+	char sink[4096];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < EV_RUN_ROUNDS; i++) {
+		n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n > 0)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR))
+			return;
+		conn_close(wk, c);	/* EOF or error */
+		return;
+	}
 }
 
 /* conn_run - move bytes between socket and session until stuck */
@@ -292,7 +341,7 @@ conn_run(struct ev_worker *wk, struct ev_conn *c, bool readable)
 			}
 		}
 		if (smtp_session_done(c->s)) {
-			conn_close(wk, c);
+			conn_linger(wk, c);
 			return;
 		}
 		if (readable && smtp_session_wants_input(c->s)) {
@@ -330,7 +379,8 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 	struct epoll_event ee;
 	struct ev_conn *c;
 	socklen_t plen;
-	int i, fd, one = 1;
+	ssize_t n;
+	int i, fd, one = 1, sndbuf = EV_SNDBUF;
 
 	for (i = 0; i < EV_ACCEPT_BURST; i++) {
 		plen = sizeof(peer);
@@ -340,10 +390,14 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 			return;
 		if ((c = wk->free) == NULL) {
 			wk->refused++;
+			n = send(fd, EV_FULL_REPLY, sizeof(EV_FULL_REPLY) - 1,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+			(void)n;
 			close(fd);
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 		memset(&ci, 0, sizeof(ci));
 		ci.mx_ip = l->addr;
 		ci.mx_port = l->port;
@@ -383,18 +437,21 @@ check_timers(struct ev_worker *wk, uint64_t now)
 	uint64_t sess_ms = (uint64_t)w->session_timeout_s * 1000;
 	struct ev_conn *c;
 
+	while ((c = TAILQ_FIRST(&wk->linger)) != NULL &&
+	    c->last_ms + EV_LINGER_MS <= now)
+		conn_close(wk, c);
 	while ((c = TAILQ_FIRST(&wk->idle)) != NULL && idle_ms != 0 &&
 	    c->last_ms + idle_ms <= now) {
 		smtp_session_timeout(c->s);
 		conn_run(wk, c, false);
-		if (c->fd >= 0)
+		if (c->fd >= 0 && !c->lingering)
 			conn_close(wk, c);	/* peer does not read */
 	}
 	while ((c = TAILQ_FIRST(&wk->age)) != NULL && sess_ms != 0 &&
 	    c->start_ms + sess_ms <= now) {
 		smtp_session_timeout(c->s);
 		conn_run(wk, c, false);
-		if (c->fd >= 0)
+		if (c->fd >= 0 && !c->lingering)
 			conn_close(wk, c);
 	}
 }
@@ -444,6 +501,10 @@ worker_main(void *arg)
 				c = (struct ev_conn *)tag;
 				if (c->fd < 0)
 					break;	/* closed earlier in this batch */
+				if (c->lingering) {
+					linger_read(wk, c);
+					break;
+				}
 				conn_run(wk, c, (evs[i].events & (EPOLLIN |
 				    EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
 				break;
@@ -472,6 +533,8 @@ worker_main(void *arg)
 		smtp_session_eof(c->s);
 		conn_close(wk, c);
 	}
+	while ((c = TAILQ_FIRST(&wk->linger)) != NULL)
+		conn_close(wk, c);
 	if (wk->evl != NULL)
 		sim_evlog_flush(wk->evl, 0);
 	return NULL;
@@ -500,6 +563,7 @@ ev_server_run(struct ev_server *srv)
 		wk->idx = i;
 		TAILQ_INIT(&wk->idle);
 		TAILQ_INIT(&wk->age);
+		TAILQ_INIT(&wk->linger);
 		wk->conns = calloc(cf->max_conns, sizeof(*wk->conns));
 		wk->stats = sim_stats_new(cf->world->nprofiles);
 		wk->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_clock.h"
 #include "sim_stats.h"
 
 #define ADD(p, n)	__atomic_fetch_add((p), (n), __ATOMIC_RELAXED)
@@ -155,4 +156,30 @@ sim_stats_print(const struct sim_stats *s, const struct prof_world *w,
 	    (unsigned long long)s->messages,
 	    (unsigned long long)s->recipients,
 	    (unsigned long long)s->deferred, (unsigned long long)s->rejected);
+}
+
+/* sim_stats_notice - the first 4xx/5xx of each (profile, kind), once */
+void
+sim_stats_notice(unsigned char *seen, const struct prof_world *w,
+    const struct sim_event *ev, FILE *fp)
+{
+	const struct prof_profile *p;
+	size_t row;
+	char iso[32];
+
+	if (ev->code < 400)
+		return;
+	row = ev->prof < w->nprofiles ? ev->prof : w->nprofiles;
+	if (__atomic_exchange_n(&seen[row * SIM_RK__COUNT + ev->rk], 1,
+	    __ATOMIC_RELAXED))
+		return;
+	p = ev->prof < w->nprofiles ? w->profiles[ev->prof] : NULL;
+	fprintf(fp, "mxsim: [sim %s] %s: first %u%s%s %s (stage %s, client "
+	    "%u.%u.%u.%u)\n", sim_clock_iso(ev->sim_ms, iso, sizeof(iso)),
+	    p != NULL ? p->name : "(no MX)", ev->code,
+	    ev->enhanced[0] ? " " : "", ev->enhanced,
+	    sim_kind_info(ev->rk)->name, sim_stage_name(ev->stage),
+	    ev->client_ip >> 24, (ev->client_ip >> 16) & 255,
+	    (ev->client_ip >> 8) & 255, ev->client_ip & 255);
+	fflush(fp);
 }

@@ -64,4 +64,14 @@ uint64_t sim_stats_get(const struct sim_stats *s, size_t prof, enum sim_rk rk);
 void sim_stats_print(const struct sim_stats *s, const struct prof_world *w,
     FILE *fp);
 
+/**
+ * Print a one-line notice the first time a (profile, reply kind) answers
+ * with a 4xx or 5xx ("mxsim: [sim ...] gmail: first 421 4.7.28 rate.ip
+ * (stage eod, client ...)").  Any thread may call it.
+ * @param seen  one byte per (profile + 1) x SIM_RK__COUNT, zeroed at start;
+ *              set atomically so each notice prints once.
+ */
+void sim_stats_notice(unsigned char *seen, const struct prof_world *w,
+    const struct sim_event *ev, FILE *fp);
+
 #endif /* SIM_STATS_H */
