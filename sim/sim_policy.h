@@ -24,6 +24,43 @@
  * reply for the stage. */
 #define SIM_RK_ACCEPT	SIM_RK__COUNT
 
+struct msg_info;
+
+/* Outcome of an authentication check (SPF, DKIM, DMARC). */
+enum sim_auth_res {
+	SIM_AUTH_NONE = 0,	/* no record / no signature / not checked */
+	SIM_AUTH_PASS,
+	SIM_AUTH_FAIL,
+	SIM_AUTH_SOFTFAIL,	/* SPF ~all */
+	SIM_AUTH_NEUTRAL,	/* SPF ?all */
+	SIM_AUTH_TEMPERROR,
+	SIM_AUTH_PERMERROR
+};
+
+/* DMARC policy of the header-From domain. */
+enum sim_dmarc_policy {
+	SIM_DMARC_ABSENT = 0,	/* no record, or no p= */
+	SIM_DMARC_NONE,
+	SIM_DMARC_QUARANTINE,
+	SIM_DMARC_REJECT
+};
+
+/*
+ * Authentication computed for the message (SPF at MAIL, DKIM and DMARC at
+ * end of DATA).  When a session cannot compute it (no DNS zone in the
+ * scenario), it passes NULL and the policy uses the facts the scenario
+ * declares for the sender domain (prof_world_sender()).
+ */
+struct sim_auth {
+	enum sim_auth_res spf;		/* for the MAIL FROM domain */
+	bool		 spf_hardfail;	/* the record ends in -all */
+	enum sim_auth_res dkim;		/* PASS if any signature passed */
+	const char	*dkim_domain;	/* d= of a passing signature */
+	enum sim_auth_res dmarc;	/* EOD: PASS/FAIL, NONE = no record */
+	enum sim_dmarc_policy dmarc_policy;
+	bool		 aligned;	/* From aligned with SPF or DKIM pass */
+};
+
 /* What the session knows at a stage. */
 struct sim_facts {
 	uint32_t	 prof;		/* profile index */
@@ -39,6 +76,11 @@ struct sim_facts {
 	uint32_t	 msgs_in_conn;	/* messages accepted earlier on this
 					 * connection */
 	uint32_t	 rcpts_in_txn;	/* recipients accepted so far */
+	const struct sim_auth *auth;	/* MAIL..EOD: computed results, or
+					 * NULL (use the scenario's facts) */
+	const struct msg_info *msg;	/* EOD: headers and content scanned
+					 * from the message, or NULL */
+	bool		 tls;		/* the session runs over TLS */
 };
 
 struct sim_verdict {
