@@ -1,10 +1,13 @@
-"""Start and stop a real mxsim process for end-to-end tests."""
+"""Start and stop a real mxsim process for end-to-end tests, and run a
+suite of test methods with one summary line."""
+import argparse
 import os
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+import traceback
 
 
 class Mxsim:
@@ -53,3 +56,44 @@ def free_port():
         finally:
             s.close()
     raise RuntimeError("no free port in 26000..26499")
+
+
+class Skip(Exception):
+    """A test that cannot run here; the message says why. Not a failure."""
+
+
+def run_suite(label, make_suite, width=34):
+    """Run the test_* methods of make_suite(build_dir): all, or those named
+    on the command line (--build DIR [NAME ...]). Prints one line per test
+    and "LABEL: N passed, N failed[, N skipped]"; returns the exit status.
+    The suite's close() method, if any, runs at the end."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("tests", nargs="*")
+    a = ap.parse_args()
+    suite = make_suite(os.path.abspath(a.build))
+    names = sorted(n for n in dir(suite) if n.startswith("test_"))
+    if a.tests:
+        names = [n for n in names if n in a.tests or n[5:] in a.tests]
+    passed = failed = skipped = 0
+    try:
+        for n in names:
+            t0 = time.time()
+            try:
+                getattr(suite, n)()
+                passed += 1
+                print("  %-*s ok (%.1f s)" % (width, n, time.time() - t0), flush=True)
+            except Skip as e:
+                skipped += 1
+                print("  %-*s SKIPPED: %s" % (width, n, e), flush=True)
+            except Exception:
+                failed += 1
+                print("  %-*s FAIL" % (width, n), flush=True)
+                traceback.print_exc()
+    finally:
+        close = getattr(suite, "close", None)
+        if close is not None:
+            close()
+    print("%s: %d passed, %d failed%s" % (
+        label, passed, failed, (", %d skipped" % skipped) if skipped else ""))
+    return 1 if failed else 0

@@ -6,7 +6,6 @@ clients (smtplib, raw sockets, mxload) see the effect.
 Usage: test_control.py --build BUILD_DIR [TEST_NAME ...]
 Prints one line per test and ends with "control: N passed, N failed".
 """
-import argparse
 import collections
 import json
 import os
@@ -16,12 +15,11 @@ import socket
 import subprocess
 import sys
 import time
-import traceback
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mxsim_proc import Mxsim, free_port  # noqa: E402
+from mxsim_proc import Mxsim, free_port, run_suite  # noqa: E402
 
 GMAIL_MX = "127.1.0.5"
 MS_MX = "127.2.0.5"
@@ -366,29 +364,5 @@ class Suite:
                 assert "not a loopback address" in p.stderr, p.stderr
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", required=True)
-    ap.add_argument("tests", nargs="*")
-    a = ap.parse_args()
-    suite = Suite(os.path.abspath(a.build))
-    names = [n for n in dir(suite) if n.startswith("test_")]
-    if a.tests:
-        names = [n for n in names if n in a.tests or n[5:] in a.tests]
-    passed = failed = 0
-    for n in names:
-        t0 = time.time()
-        try:
-            getattr(suite, n)()
-            passed += 1
-            print("  %-40s ok (%.1f s)" % (n, time.time() - t0), flush=True)
-        except Exception:
-            failed += 1
-            print("  %-40s FAIL" % n, flush=True)
-            traceback.print_exc()
-    print("control: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_suite("control", Suite, width=40))

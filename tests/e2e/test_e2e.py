@@ -5,7 +5,6 @@ and mxload from several source addresses, asserting exact replies.
 Usage: test_e2e.py --build BUILD_DIR [TEST_NAME ...]
 Prints one line per test and ends with "e2e: N passed, N failed".
 """
-import argparse
 import json
 import os
 import re
@@ -14,12 +13,11 @@ import smtplib
 import subprocess
 import sys
 import time
-import traceback
 
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mxsim_proc import Mxsim, free_port  # noqa: E402
+from mxsim_proc import Mxsim, free_port, run_suite  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROFILES = os.path.join(ROOT, "profiles")
@@ -382,29 +380,5 @@ class Suite:
             e["reason"] == "protocol.shutdown" for e in ev), ev[-3:]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", required=True)
-    ap.add_argument("tests", nargs="*")
-    a = ap.parse_args()
-    suite = Suite(os.path.abspath(a.build))
-    names = [n for n in dir(suite) if n.startswith("test_")]
-    if a.tests:
-        names = [n for n in names if n in a.tests or n[5:] in a.tests]
-    passed = failed = 0
-    for n in names:
-        t0 = time.time()
-        try:
-            getattr(suite, n)()
-            passed += 1
-            print("  %-34s ok (%.1f s)" % (n, time.time() - t0), flush=True)
-        except Exception:
-            failed += 1
-            print("  %-34s FAIL" % n, flush=True)
-            traceback.print_exc()
-    print("e2e: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_suite("e2e", Suite, width=34))

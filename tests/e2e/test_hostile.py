@@ -12,7 +12,6 @@ bundled scenario (idle timeout 300 s) to measure memory per idle session.
 Usage: test_hostile.py --build BUILD_DIR [TEST_NAME ...]
 Prints one line per test and ends with "hostile: N passed, N failed".
 """
-import argparse
 import json
 import os
 import re
@@ -23,10 +22,9 @@ import struct
 import sys
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mxsim_proc import Mxsim  # noqa: E402
+from mxsim_proc import Mxsim, run_suite  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCENARIO = os.path.join(ROOT, "tests", "data", "hostile.yaml")
@@ -107,6 +105,11 @@ def lines_done(n):
 
 
 class Suite:
+    def close(self):
+        """Stop the shared mxsim, if a test left it running."""
+        if self.m is not None:
+            self.m.stop()
+
     def __init__(self, build):
         self.build = build
         self.bin = os.path.join(build, "sim", "mxsim")
@@ -509,31 +512,5 @@ class Suite:
         assert rc == 0, err[-2000:]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", required=True)
-    ap.add_argument("tests", nargs="*")
-    a = ap.parse_args()
-    suite = Suite(os.path.abspath(a.build))
-    names = sorted(n for n in dir(suite) if n.startswith("test_"))
-    if a.tests:
-        names = [n for n in names if n in a.tests or n[5:] in a.tests]
-    passed = failed = 0
-    for n in names:
-        t0 = time.time()
-        try:
-            getattr(suite, n)()
-            passed += 1
-            print("  %-30s ok (%.1f s)" % (n, time.time() - t0), flush=True)
-        except Exception:
-            failed += 1
-            print("  %-30s FAIL" % n, flush=True)
-            traceback.print_exc()
-    if suite.m is not None:
-        suite.m.stop()
-    print("hostile: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_suite("hostile", Suite, width=30))

@@ -11,7 +11,6 @@ Prints one line per test and ends with "runner: N passed, N failed".
 Needs Postfix (see harness/runner/README.md); scenarios with a timeline
 need an mxsim built with --control and are skipped (and said so) without.
 """
-import argparse
 import glob
 import os
 import re
@@ -20,15 +19,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MXRUN = os.path.join(ROOT, "harness", "runner", "mxrun")
 SCEN = os.path.join(ROOT, "harness", "scenarios")
 
-
-class Skip(Exception):
-    """The test cannot run here; reported, not counted as passed."""
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mxsim_proc import Skip, run_suite  # noqa: E402
 
 
 def mxrun(build, *args, timeout=400):
@@ -182,33 +179,5 @@ def procs_with(text):
     return found
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", required=True)
-    ap.add_argument("tests", nargs="*")
-    a = ap.parse_args()
-    suite = Suite(os.path.abspath(a.build))
-    names = [n for n in dir(suite) if n.startswith("test_")]
-    if a.tests:
-        names = [n for n in names if n in a.tests or n[5:] in a.tests]
-    passed = failed = skipped = 0
-    for n in names:
-        t0 = time.time()
-        try:
-            getattr(suite, n)()
-            passed += 1
-            print("  %-34s ok (%.1f s)" % (n, time.time() - t0), flush=True)
-        except Skip as e:
-            skipped += 1
-            print("  %-34s SKIPPED: %s" % (n, e), flush=True)
-        except Exception:
-            failed += 1
-            print("  %-34s FAIL" % n, flush=True)
-            traceback.print_exc()
-    print("runner: %d passed, %d failed%s" % (
-        passed, failed, (", %d skipped" % skipped) if skipped else ""))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_suite("runner", Suite, width=34))
