@@ -47,15 +47,18 @@ struct sim_evlog_local {
 	struct evbuf	*cur;
 	uint64_t	 first_ms;	/* monotonic ms of the oldest event */
 	uint64_t	 wall_sec;	/* cached second of wall_iso */
-	char		 wall_iso[24];
+	char		 wall_iso[32];
 	uint64_t	 sim_sec;
-	char		 sim_iso[24];
+	char		 sim_iso[32];
 };
 
 static void	*writer_main(void *);
 static struct evbuf *buf_get(struct sim_evlog *);
 static void	buf_submit(struct sim_evlog *, struct evbuf *);
 static size_t	put_str(char *, size_t, const char *);
+static size_t	put_lit(char *, const char *);
+static size_t	put_u64(char *, uint64_t);
+static size_t	put_hex16(char *, uint64_t);
 static size_t	put_ip(char *, uint32_t);
 static void	iso_cached(uint64_t, uint64_t *, char *);
 
@@ -215,12 +218,59 @@ put_str(char *o, size_t cap, const char *s)
 	return n;
 }
 
-/* put_ip - dotted quad; returns length */
+/* put_lit - a literal; returns length */
+static size_t
+put_lit(char *o, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	memcpy(o, lit, n);
+	return n;
+}
+
+/* put_u64 - decimal; returns length */
+static size_t
+put_u64(char *o, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		o[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* put_hex16 - 16 lower-case hex digits; returns 16 */
+static size_t
+put_hex16(char *o, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 15; i >= 0; i--) {
+		o[i] = hex[v & 15];
+		v >>= 4;
+	}
+	return 16;
+}
+
+/* put_ip - dotted quad in quotes; returns length */
 static size_t
 put_ip(char *o, uint32_t ip)
 {
-	return (size_t)sprintf(o, "\"%u.%u.%u.%u\"", ip >> 24,
-	    (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+	size_t n = 0;
+	int shift;
+
+	o[n++] = '"';
+	for (shift = 24; shift >= 0; shift -= 8) {
+		n += put_u64(o + n, (ip >> shift) & 255);
+		o[n++] = shift != 0 ? '.' : '"';
+	}
+	return n;
 }
 
 /* iso_cached - ISO time, reformatting the date part once a second */
@@ -229,7 +279,7 @@ iso_cached(uint64_t ms, uint64_t *sec, char *iso)
 {
 	if (ms / 1000 != *sec) {
 		*sec = ms / 1000;
-		sim_clock_iso(ms, iso, 24);
+		sim_clock_iso(ms, iso, 32);	/* 24 characters and the NUL */
 	}
 	iso[20] = (char)('0' + ms % 1000 / 100);
 	iso[21] = (char)('0' + ms % 100 / 10);
@@ -248,25 +298,38 @@ sim_evlog_write(struct sim_evlog_local *l, const struct sim_event *ev)
 	    l->world->profiles[ev->prof]->name : NULL;
 	iso_cached(ev->wall_ms, &l->wall_sec, l->wall_iso);
 	iso_cached(ev->sim_ms, &l->sim_sec, l->sim_iso);
-	n += (size_t)sprintf(line, "{\"wall\":\"%s\",\"sim\":\"%s\","
-	    "\"wall_ms\":%llu,\"sim_ms\":%llu,\"session\":\"%016llx\","
-	    "\"provider\":", l->wall_iso, l->sim_iso,
-	    (unsigned long long)ev->wall_ms, (unsigned long long)ev->sim_ms,
-	    (unsigned long long)ev->session_id);
+	/* hand-formatted: this runs once per reply on the fast path */
+	n += put_lit(line + n, "{\"wall\":\"");
+	n += put_lit(line + n, l->wall_iso);
+	n += put_lit(line + n, "\",\"sim\":\"");
+	n += put_lit(line + n, l->sim_iso);
+	n += put_lit(line + n, "\",\"wall_ms\":");
+	n += put_u64(line + n, ev->wall_ms);
+	n += put_lit(line + n, ",\"sim_ms\":");
+	n += put_u64(line + n, ev->sim_ms);
+	n += put_lit(line + n, ",\"session\":\"");
+	n += put_hex16(line + n, ev->session_id);
+	n += put_lit(line + n, "\",\"provider\":");
 	n += put_str(line + n, 64, prov);
-	n += (size_t)sprintf(line + n, ",\"mx\":");
+	n += put_lit(line + n, ",\"mx\":");
 	n += put_ip(line + n, ev->mx_ip);
-	n += (size_t)sprintf(line + n, ",\"client\":");
+	n += put_lit(line + n, ",\"client\":");
 	n += put_ip(line + n, ev->client_ip);
-	n += (size_t)sprintf(line + n, ",\"sender_domain\":");
+	n += put_lit(line + n, ",\"sender_domain\":");
 	n += put_str(line + n, 700, ev->sender_domain);
-	n += (size_t)sprintf(line + n, ",\"rcpt\":");
+	n += put_lit(line + n, ",\"rcpt\":");
 	n += put_str(line + n, 700, ev->rcpt);
-	n += (size_t)sprintf(line + n, ",\"stage\":\"%s\",\"code\":%u,"
-	    "\"enhanced\":", sim_stage_name(ev->stage), ev->code);
+	n += put_lit(line + n, ",\"stage\":\"");
+	n += put_lit(line + n, sim_stage_name(ev->stage));
+	n += put_lit(line + n, "\",\"code\":");
+	n += put_u64(line + n, ev->code);
+	n += put_lit(line + n, ",\"enhanced\":");
 	n += put_str(line + n, 32, ev->enhanced[0] ? ev->enhanced : NULL);
-	n += (size_t)sprintf(line + n, ",\"reason\":\"%s\",\"nrcpts\":%u}\n",
-	    sim_kind_info(ev->rk)->name, ev->nrcpts);
+	n += put_lit(line + n, ",\"reason\":\"");
+	n += put_lit(line + n, sim_kind_info(ev->rk)->name);
+	n += put_lit(line + n, "\",\"nrcpts\":");
+	n += put_u64(line + n, ev->nrcpts);
+	n += put_lit(line + n, "}\n");
 
 	if (l->cur != NULL && l->cur->len + n > SIM_EVLOG_BUF_SIZE) {
 		buf_submit(l->log, l->cur);
