@@ -37,6 +37,15 @@ struct ld_reply {
 	yaml_node_t	*text;
 	yaml_node_t	*stage;
 	yaml_node_t	*close;
+	yaml_node_t	*escalate;
+};
+
+/* Value nodes of one escalate entry. */
+struct ld_esc {
+	yaml_node_t	*to;
+	yaml_node_t	*after;
+	yaml_node_t	*below;
+	yaml_node_t	*days;
 };
 
 /* Stages at which a policy kind may answer. */
@@ -64,6 +73,12 @@ static int	 set_warmup(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_reputation(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
+static int	 set_complaints(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 ld_escalate(struct ld *, enum sim_rk, yaml_node_t *,
+		    struct prof_escalate *);
+static int	 ld_escalate_check(struct ld *, const struct prof_profile *,
+		    yaml_node_t *const *);
 static int	 set_replies(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 ld_reply_apply(struct ld *, struct prof_profile *,
@@ -107,6 +122,12 @@ static const struct ld_key warmup_keys[] = {
 	{ NULL }
 };
 
+static const struct ld_key content_keys[] = {
+	{ "spam_score", ld_set_u32, offsetof(struct prof_content, spam_score) },
+	{ "max_links", ld_set_u32, offsetof(struct prof_content, max_links) },
+	{ NULL }
+};
+
 static const struct ld_key limits_keys[] = {
 	{ "connections_per_ip", ld_set_u32,
 	    offsetof(struct prof_limits, conns_per_ip) },
@@ -124,6 +145,27 @@ static const struct ld_key limits_keys[] = {
 	    per_recipient_keys },
 	{ "warmup", set_warmup, offsetof(struct prof_limits, warmup),
 	    warmup_keys },
+	{ "warmup_domain", set_warmup,
+	    offsetof(struct prof_limits, warmup_domain), warmup_keys },
+	{ "bulk_threshold", ld_set_u32,
+	    offsetof(struct prof_limits, bulk_threshold) },
+	{ "recipient_domains_per_transaction", ld_set_u32,
+	    offsetof(struct prof_limits, rcpt_domains) },
+	{ "max_hops", ld_set_u32, offsetof(struct prof_limits, max_hops) },
+	{ "max_header_bytes", ld_set_u32,
+	    offsetof(struct prof_limits, max_header_bytes) },
+	{ "content", ld_set_map, offsetof(struct prof_limits, content),
+	    content_keys },
+	{ "per_netblock", ld_set_map, offsetof(struct prof_limits, per_netblock),
+	    rate_keys },
+	{ "per_helo", ld_set_map, offsetof(struct prof_limits, per_helo),
+	    rate_keys },
+	{ "per_dkim_domain", ld_set_map, offsetof(struct prof_limits, per_dkim),
+	    rate_keys },
+	{ "per_url_domain", ld_set_map, offsetof(struct prof_limits, per_url),
+	    per_recipient_keys },
+	{ "per_message_id", ld_set_map, offsetof(struct prof_limits, per_msgid),
+	    per_recipient_keys },
 	{ NULL }
 };
 
@@ -135,6 +177,20 @@ static const struct ld_key penalties_keys[] = {
 	{ "spike", ld_set_nonneg, offsetof(struct prof_reputation, pen_spike) },
 	{ "rate_limited", ld_set_nonneg,
 	    offsetof(struct prof_reputation, pen_rate) },
+	{ "spam_trap", ld_set_nonneg,
+	    offsetof(struct prof_reputation, pen_spam_trap) },
+	{ NULL }
+};
+
+static const struct ld_key complaints_keys[] = {
+	{ "warn_rate", ld_set_fraction,
+	    offsetof(struct prof_complaints, warn_rate) },
+	{ "block_rate", ld_set_fraction,
+	    offsetof(struct prof_complaints, block_rate) },
+	{ "recovery_days", ld_set_u32,
+	    offsetof(struct prof_complaints, recovery_days) },
+	{ "min_messages", ld_set_u32,
+	    offsetof(struct prof_complaints, min_messages) },
 	{ NULL }
 };
 
@@ -157,6 +213,8 @@ static const struct ld_key reputation_keys[] = {
 	    offsetof(struct prof_reputation, block_below) },
 	{ "penalties", ld_set_map, 0, penalties_keys },
 	{ "spike", ld_set_map, 0, spike_keys },
+	{ "complaints", set_complaints,
+	    offsetof(struct prof_reputation, complaints), complaints_keys },
 	{ NULL }
 };
 
@@ -186,6 +244,15 @@ static const struct ld_key reply_keys[] = {
 	{ "text", ld_set_node, offsetof(struct ld_reply, text) },
 	{ "stage", ld_set_node, offsetof(struct ld_reply, stage) },
 	{ "close", ld_set_node, offsetof(struct ld_reply, close) },
+	{ "escalate", ld_set_node, offsetof(struct ld_reply, escalate) },
+	{ NULL }
+};
+
+static const struct ld_key escalate_keys[] = {
+	{ "to", ld_set_node, offsetof(struct ld_esc, to), NULL, LD_REQUIRED },
+	{ "after", ld_set_node, offsetof(struct ld_esc, after) },
+	{ "below", ld_set_node, offsetof(struct ld_esc, below) },
+	{ "days", ld_set_node, offsetof(struct ld_esc, days) },
 	{ NULL }
 };
 
@@ -193,6 +260,8 @@ static const struct ld_key reply_keys[] = {
 #define ST_ANY		(ST(CONNECT) | ST(EHLO) | ST(MAIL) | ST(RCPT) | \
 			    ST(DATA) | ST(EOD))
 #define ST_FROM_MAIL	(ST(MAIL) | ST(RCPT) | ST(DATA) | ST(EOD))
+#define ST_FROM_EHLO	(ST(EHLO) | ST_FROM_MAIL)
+#define FACT_EOD	"headers, body and DKIM are known at eod"
 #define FACT_IP		"the client IP is known from connect"
 #define FACT_DOMAIN	"the sender domain is known from mail"
 #define FACT_RCPT	"the recipient is known from rcpt"
@@ -221,6 +290,38 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	    "recipients are counted from rcpt" },
 	[SIM_RK_SIZE] = { ST(MAIL) | ST(EOD),
 	    "the size is known from mail (SIZE=) or eod" },
+	[SIM_RK_AUTH_SPF_FAIL] = { ST_FROM_MAIL, "SPF is known from mail" },
+	[SIM_RK_AUTH_DMARC_REJECT] = { ST(EOD), FACT_EOD },
+	[SIM_RK_AUTH_DMARC_TEMP] = { ST(EOD), FACT_EOD },
+	[SIM_RK_AUTH_HIGH_VOLUME] = { ST(EOD), FACT_EOD },
+	[SIM_RK_BULK_SPF] = { ST_FROM_MAIL, "SPF is known from mail" },
+	[SIM_RK_BULK_SPF_BLOCK] = { ST_FROM_MAIL, "SPF is known from mail" },
+	[SIM_RK_BULK_DKIM] = { ST(EOD), FACT_EOD },
+	[SIM_RK_BULK_DKIM_BLOCK] = { ST(EOD), FACT_EOD },
+	[SIM_RK_BULK_DMARC] = { ST(EOD), FACT_EOD },
+	[SIM_RK_BULK_DMARC_BLOCK] = { ST(EOD), FACT_EOD },
+	[SIM_RK_BULK_ALIGN] = { ST(EOD), FACT_EOD },
+	[SIM_RK_BULK_ALIGN_BLOCK] = { ST(EOD), FACT_EOD },
+	[SIM_RK_BULK_TLS] = { ST_FROM_MAIL, FACT_DOMAIN },
+	[SIM_RK_BULK_TLS_BLOCK] = { ST_FROM_MAIL, FACT_DOMAIN },
+	[SIM_RK_BULK_UNSUB] = { ST(EOD), FACT_EOD },
+	[SIM_RK_MSGID_MISSING] = { ST(EOD), FACT_EOD },
+	[SIM_RK_FROM_MISSING] = { ST(EOD), FACT_EOD },
+	[SIM_RK_HOPS] = { ST(EOD), FACT_EOD },
+	[SIM_RK_HEADER_SIZE] = { ST(EOD), FACT_EOD },
+	[SIM_RK_CONTENT_SPAM] = { ST(EOD), FACT_EOD },
+	[SIM_RK_CONTENT_LINKS] = { ST(EOD), FACT_EOD },
+	[SIM_RK_COMPLAINT_TEMP] = { ST_FROM_MAIL, FACT_DOMAIN },
+	[SIM_RK_COMPLAINT_BLOCK] = { ST_FROM_MAIL, FACT_DOMAIN },
+	[SIM_RK_RATE_NETBLOCK] = { ST_ANY, FACT_IP },
+	[SIM_RK_RATE_HELO] = { ST_FROM_EHLO, "the EHLO name is known from "
+	    "ehlo" },
+	[SIM_RK_RATE_DKIM] = { ST(EOD), FACT_EOD },
+	[SIM_RK_RATE_URL] = { ST(EOD), FACT_EOD },
+	[SIM_RK_MSGID_RATE] = { ST(EOD), FACT_EOD },
+	[SIM_RK_RATE_BLOCK] = { ST_ANY, FACT_IP },
+	[SIM_RK_RATE_RCPT_BLOCK] = { ST(RCPT), FACT_RCPT },
+	[SIM_RK_RCPT_DOMAINS] = { ST(RCPT) | ST(EOD), FACT_RCPT },
 };
 
 /* EHLO extensions mxsim implements (SIZE comes from max_message_size). */
@@ -461,12 +562,97 @@ set_reputation(struct ld *ld, yaml_node_t *n, void *field,
 	    "(%g)", path, r->temp_below, r->block_below);
 }
 
+/* set_complaints - complaint model; warn_rate <= block_rate */
+static int
+set_complaints(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_complaints *c = field;
+	int rc;
+
+	if ((rc = ld_map(ld, n, path, k->sub, field)) != 0)
+		return rc;
+	if (c->warn_rate > 0 && c->block_rate > 0 &&
+	    c->warn_rate > c->block_rate)
+		return ld_err(ld, n, "%s.warn_rate (%g) must not be above "
+		    "block_rate (%g)", path, c->warn_rate, c->block_rate);
+	return 0;
+}
+
+/* ld_escalate - {to, after, below}: the ladder of one reply */
+static int
+ld_escalate(struct ld *ld, enum sim_rk rk, yaml_node_t *n,
+    struct prof_escalate *out)
+{
+	struct ld_esc en;
+	const char *s;
+	uint64_t after = 0, days = 0;
+	double below = 0;
+	int rc, to;
+
+	memset(&en, 0, sizeof(en));
+	if ((rc = ld_map(ld, n, "escalate", escalate_keys, &en)) != 0)
+		return rc;
+	if ((rc = ld_string(ld, en.to, &s)) != 0)
+		return rc;
+	to = sim_kind_by_name(s);
+	if (to < SIM_RK__POLICY_FIRST || to > SIM_RK__POLICY_LAST ||
+	    to == SIM_RK_OUTAGE)
+		return ld_err(ld, en.to, "escalate.to must name a policy reply "
+		    "kind other than outage, got %s", ld_got(ld, en.to));
+	if ((enum sim_rk)to == rk)
+		return ld_err(ld, en.to, "a reply cannot escalate to itself");
+	if (en.after != NULL &&
+	    (rc = ld_uint(ld, en.after, 1, UINT32_MAX, &after)) != 0)
+		return rc;
+	if (en.below != NULL &&
+	    (rc = ld_set_nonneg(ld, en.below, &below, NULL, "below")) != 0)
+		return rc;
+	if (en.days != NULL &&
+	    (rc = ld_uint(ld, en.days, 1, 365, &days)) != 0)
+		return rc;
+	if (en.after == NULL && en.below == NULL)
+		return ld_err(ld, n, "escalate needs \"after\" (refusals a "
+		    "day) or \"below\" (reputation score), or both");
+	out->to = (enum sim_rk)to;
+	out->after = (uint32_t)after;
+	out->below = below;
+	out->days = (uint32_t)days;
+	return 0;
+}
+
+/* ld_escalate_check - every ladder names a reply the profile enables */
+static int
+ld_escalate_check(struct ld *ld, const struct prof_profile *p,
+    yaml_node_t *const *at)
+{
+	const struct prof_reply *r;
+	int rk;
+
+	for (rk = SIM_RK__POLICY_FIRST; rk <= SIM_RK__POLICY_LAST; rk++) {
+		r = &p->replies[rk];
+		if (at[rk] == NULL || r->esc.to == 0)
+			continue;
+		if (!p->replies[r->esc.to].enabled)
+			return ld_err(ld, at[rk], "escalate.to %s is not a "
+			    "reply of this profile (add replies.%s)",
+			    sim_kind_info(r->esc.to)->name,
+			    sim_kind_info(r->esc.to)->name);
+		if (p->replies[r->esc.to].esc.to != 0)
+			return ld_err(ld, at[rk], "escalate.to %s escalates "
+			    "itself; ladders have one step",
+			    sim_kind_info(r->esc.to)->name);
+	}
+	return 0;
+}
+
 /* set_replies - reply kind name -> reply entry */
 static int
 set_replies(struct ld *ld, yaml_node_t *n, void *field,
     const struct ld_key *k, const char *path)
 {
 	struct prof_profile *p = field;
+	yaml_node_t *esc_at[SIM_RK__COUNT] = { NULL };
 	struct ld_reply rn;
 	yaml_node_pair_t *pr;
 	yaml_node_t *vn;
@@ -487,12 +673,15 @@ set_replies(struct ld *ld, yaml_node_t *n, void *field,
 			/* all names do not fit: policy kinds, then families */
 			len = 0;
 			list[0] = '\0';
-			for (i = SIM_RK__POLICY_FIRST; i <= SIM_RK__POLICY_LAST;
-			    i++)
+			for (i = SIM_RK__POLICY_FIRST; i <= SIM_RK__POLICY_LAST &&
+			    len < sizeof(list) - 40; i++)
 				len += (size_t)snprintf(list + len,
-				    len < sizeof(list) ? sizeof(list) - len : 0,
-				    "%s%s", len == 0 ? "" : ", ",
+				    sizeof(list) - len, "%s%s",
+				    len == 0 ? "" : ", ",
 				    sim_kind_info(i)->name);
+			if (i <= SIM_RK__POLICY_LAST)
+				snprintf(list + len, sizeof(list) - len,
+				    ", ...");
 			return ld_err(ld, ld_node(ld, pr->key),
 			    "unknown reply kind \"%.60s\" (expected one of: "
 			    "%s; or an ok.* or protocol.* kind, see "
@@ -505,8 +694,9 @@ set_replies(struct ld *ld, yaml_node_t *n, void *field,
 			return rc;
 		if ((rc = ld_reply_apply(ld, p, rk, vn, &rn, name)) != 0)
 			return rc;
+		esc_at[rk] = rn.escalate;
 	}
-	return 0;
+	return ld_escalate_check(ld, p, esc_at);
 }
 
 /* ld_enhanced - "" or N.N.N, each N 1..3 digits */
@@ -644,6 +834,13 @@ ld_reply_apply(struct ld *ld, struct prof_profile *p, enum sim_rk rk,
 	if (rn->stage != NULL &&
 	    (rc = ld_reply_stage(ld, rk, rn->stage, &stage)) != 0)
 		return rc;
+	if (rn->escalate != NULL) {
+		if (!policy)
+			return ld_err(ld, rn->escalate, "only policy replies "
+			    "escalate");
+		if ((rc = ld_escalate(ld, rk, rn->escalate, &r->esc)) != 0)
+			return rc;
+	}
 	close = code == 421;
 	if (rn->close != NULL) {
 		if ((rc = ld_bool(ld, rn->close, &close)) != 0)

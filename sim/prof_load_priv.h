@@ -96,6 +96,8 @@ int		 ld_set_positive(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 int		 ld_set_atleast1(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
+int		 ld_set_fraction(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
 
 /* shared value checks */
 bool		 ld_name_ok(const char *);

@@ -2,8 +2,10 @@
  * DESCRIPTION
  *	Loads a scenario from YAML into a prof_world: run settings, the
  *	servers (each a profile and the address blocks it serves), senders'
- *	authentication results, the client blocklist and unknown
- *	recipients.  A servers[].profile is resolved beside the scenario or
+ *	authentication results, complaint rates and DNS records (SPF, DMARC,
+ *	DKIM keys from PEM files or generated at start, extra records), the
+ *	client blocklist, unknown recipients and spam traps, and where the
+ *	scenario's DNS server listens.  A servers[].profile is resolved beside the scenario or
  *	in the bundled profiles directory and loaded once with
  *	prof_load_profile(); address blocks must not overlap.
  *
@@ -58,6 +60,24 @@ static int	 set_auth(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_sender_domains(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
+static int	 set_bool(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_dmarc_policy(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_spf_record(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_dmarc_record(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_dkim_keys(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_records(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_traps(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_dns_listen(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 ld_txt(struct ld *, yaml_node_t *, const char *, char **);
+static char	*ld_read_pem(struct ld *, yaml_node_t *, const char *);
 static int	 set_blocklist(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_unknown(struct ld *, yaml_node_t *, void *,
@@ -80,22 +100,85 @@ static const struct ld_key timeouts_keys[] = {
 	{ NULL }
 };
 
+#define SENDER_FACT_KEYS \
+	{ "spf", set_auth, offsetof(struct prof_sender, spf) }, \
+	{ "dkim", set_auth, offsetof(struct prof_sender, dkim) }, \
+	{ "dmarc", set_auth, offsetof(struct prof_sender, dmarc) }, \
+	{ "dmarc_policy", set_dmarc_policy, \
+	    offsetof(struct prof_sender, dmarc_policy) }, \
+	{ "spf_hardfail", set_bool, \
+	    offsetof(struct prof_sender, spf_hardfail) }, \
+	{ "complaint_rate", ld_set_fraction, \
+	    offsetof(struct prof_sender, complaint_rate) }
+
+/* Value nodes of one dkim entry. */
+struct ld_dkim {
+	yaml_node_t	*selector;
+	yaml_node_t	*key;
+	yaml_node_t	*generate;
+};
+
+/* Value nodes of one records entry. */
+struct ld_rec {
+	yaml_node_t	*name;
+	yaml_node_t	*type;
+	yaml_node_t	*data;
+	yaml_node_t	*pref;
+};
+
 static const struct ld_key sender_keys[] = {
-	{ "spf", set_auth, offsetof(struct prof_sender, spf) },
-	{ "dkim", set_auth, offsetof(struct prof_sender, dkim) },
-	{ "dmarc", set_auth, offsetof(struct prof_sender, dmarc) },
+	SENDER_FACT_KEYS,
+	{ NULL }
+};
+
+static const struct ld_key sender_dns_keys[] = {
+	{ "spf", set_spf_record, 0 },
+	{ "dmarc", set_dmarc_record, 0 },
+	{ "dkim", set_dkim_keys, 0 },
+	{ "records", set_records, 0 },
+	{ NULL }
+};
+
+static const struct ld_key sender_domain_keys[] = {
+	SENDER_FACT_KEYS,
+	{ "dns", ld_set_map, 0, sender_dns_keys },
+	{ NULL }
+};
+
+static const struct ld_key dkim_keys[] = {
+	{ "selector", ld_set_node, offsetof(struct ld_dkim, selector), NULL,
+	    LD_REQUIRED },
+	{ "key", ld_set_node, offsetof(struct ld_dkim, key) },
+	{ "generate", ld_set_node, offsetof(struct ld_dkim, generate) },
+	{ NULL }
+};
+
+static const struct ld_key rec_keys[] = {
+	{ "name", ld_set_node, offsetof(struct ld_rec, name), NULL,
+	    LD_REQUIRED },
+	{ "type", ld_set_node, offsetof(struct ld_rec, type), NULL,
+	    LD_REQUIRED },
+	{ "data", ld_set_node, offsetof(struct ld_rec, data), NULL,
+	    LD_REQUIRED },
+	{ "pref", ld_set_node, offsetof(struct ld_rec, pref) },
+	{ NULL }
+};
+
+static const struct ld_key dns_keys[] = {
+	{ "listen", set_dns_listen, 0 },
 	{ NULL }
 };
 
 static const struct ld_key senders_keys[] = {
 	{ "default", ld_set_map, offsetof(struct prof_world, default_sender),
 	    sender_keys },
-	{ "domains", set_sender_domains, 0, sender_keys },
+	{ "domains", set_sender_domains, 0, sender_domain_keys },
 	{ NULL }
 };
 
 static const struct ld_key recipients_keys[] = {
 	{ "unknown", set_unknown, 0 },
+	{ "spam_traps", set_traps, 0 },
 	{ NULL }
 };
 
@@ -121,6 +204,7 @@ static const struct ld_key scenario_keys[] = {
 	{ "senders", ld_set_map, 0, senders_keys },
 	{ "blocklist", set_blocklist, 0 },
 	{ "recipients", ld_set_map, 0, recipients_keys },
+	{ "dns", ld_set_map, 0, dns_keys },
 	{ NULL }
 };
 
@@ -348,6 +432,7 @@ set_sender_domains(struct ld *ld, yaml_node_t *n, void *field,
 		w->senders = ld_xrealloc(w->senders,
 		    (w->nsenders + 1) * sizeof(*w->senders));
 		sd = &w->senders[w->nsenders++];
+		memset(sd, 0, sizeof(*sd));
 		sd->domain = ld_xstrdup(name);
 		for (c = sd->domain; *c != '\0'; c++)
 			*c = (char)tolower((unsigned char)*c);
@@ -358,8 +443,318 @@ set_sender_domains(struct ld *ld, yaml_node_t *n, void *field,
 		if ((rc = ld_map(ld, ld_node(ld, pr->value), sub, k->sub,
 		    sd)) != 0)
 			return rc;
+		/* record texts, when given, decide -all and p= */
+		if (sd->spf_record != NULL)
+			sd->spf_hardfail = strstr(sd->spf_record, " -all") !=
+			    NULL;
+		if (sd->dmarc_record != NULL)
+			sd->dmarc_policy = strstr(sd->dmarc_record, "p=reject") !=
+			    NULL ? PROF_DMARC_REJECT : strstr(sd->dmarc_record,
+			    "p=quarantine") != NULL ? PROF_DMARC_QUARANTINE :
+			    PROF_DMARC_NONE;
 	}
 	return 0;
+}
+
+/* set_bool - true | false */
+static int
+set_bool(struct ld *ld, yaml_node_t *n, void *field, const struct ld_key *k,
+    const char *path)
+{
+	(void)k;
+	(void)path;
+	return ld_bool(ld, n, field);
+}
+
+/* set_dmarc_policy - none | quarantine | reject */
+static int
+set_dmarc_policy(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	const char *s = "";
+
+	(void)k;
+	(void)path;
+	if (n->type == YAML_SCALAR_NODE && !ld_is_null(n))
+		s = (const char *)n->data.scalar.value;
+	if (strcmp(s, "none") == 0)
+		*(enum prof_dmarc_policy *)field = PROF_DMARC_NONE;
+	else if (strcmp(s, "quarantine") == 0)
+		*(enum prof_dmarc_policy *)field = PROF_DMARC_QUARANTINE;
+	else if (strcmp(s, "reject") == 0)
+		*(enum prof_dmarc_policy *)field = PROF_DMARC_REJECT;
+	else
+		return ld_err(ld, n, "expected none, quarantine or reject, "
+		    "got %s", ld_got(ld, n));
+	return 0;
+}
+
+/* ld_txt - a TXT record text: one line, printable, "prefix..." */
+static int
+ld_txt(struct ld *ld, yaml_node_t *n, const char *prefix, char **out)
+{
+	const char *s, *p;
+	int rc;
+
+	if ((rc = ld_string(ld, n, &s)) != 0)
+		return rc;
+	if (strncasecmp(s, prefix, strlen(prefix)) != 0)
+		return ld_err(ld, n, "expected a record starting with \"%s\", "
+		    "got %s", prefix, ld_got(ld, n));
+	if (strlen(s) > 2000)
+		return ld_err(ld, n, "record is longer than 2000 characters");
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return ld_err(ld, n, "record contains a control "
+			    "character");
+	free(*out);
+	*out = ld_xstrdup(s);
+	return 0;
+}
+
+/* set_spf_record - "v=spf1 ..." */
+static int
+set_spf_record(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_sender *sd = field;
+
+	(void)k;
+	(void)path;
+	return ld_txt(ld, n, "v=spf1", &sd->spf_record);
+}
+
+/* set_dmarc_record - "v=DMARC1; ..." */
+static int
+set_dmarc_record(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_sender *sd = field;
+
+	(void)k;
+	(void)path;
+	return ld_txt(ld, n, "v=DMARC1", &sd->dmarc_record);
+}
+
+/* ld_read_pem - a private key file (relative to the scenario), read whole */
+static char *
+ld_read_pem(struct ld *ld, yaml_node_t *n, const char *name)
+{
+	char *path, *buf;
+	size_t len;
+	FILE *fp;
+
+	path = ld_path(ld->dir, name, "");
+	if ((fp = fopen(path, "r")) == NULL) {
+		ld_err(ld, n, "cannot open DKIM key %s: %s", path,
+		    strerror(errno));
+		free(path);
+		return NULL;
+	}
+	buf = ld_xrealloc(NULL, 8192);
+	len = fread(buf, 1, 8191, fp);
+	buf[len] = '\0';
+	if (len == 8191 && fgetc(fp) != EOF) {
+		ld_err(ld, n, "DKIM key %s is larger than 8 KiB", path);
+		len = 0;
+	} else if (strstr(buf, "-----BEGIN ") == NULL ||
+	    strstr(buf, "PRIVATE KEY-----") == NULL) {
+		ld_err(ld, n, "DKIM key %s is not a PEM private key", path);
+		len = 0;
+	}
+	fclose(fp);
+	free(path);
+	if (len == 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* set_dkim_keys - [{selector, key: PEM path | generate: bits}] */
+static int
+set_dkim_keys(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_sender *sd = field;
+	struct prof_dkim_key *dk;
+	yaml_node_item_t *it;
+	struct ld_dkim dn;
+	const char *sel, *key;
+	char sub[64];
+	uint64_t bits;
+	size_t i, j;
+	int rc;
+
+	(void)k;
+	if ((rc = ld_seq(ld, n, path, 1)) != 0)
+		return rc;
+	for (i = 0, it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++, i++) {
+		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+		memset(&dn, 0, sizeof(dn));
+		if ((rc = ld_map(ld, ld_node(ld, *it), sub, dkim_keys,
+		    &dn)) != 0)
+			return rc;
+		if ((rc = ld_string(ld, dn.selector, &sel)) != 0)
+			return rc;
+		if (!ld_domain_ok(sel) || strlen(sel) > 63)
+			return ld_err(ld, dn.selector, "expected a DKIM "
+			    "selector (DNS labels), got %s",
+			    ld_got(ld, dn.selector));
+		for (j = 0; j < sd->ndkim_keys; j++)
+			if (strcasecmp(sd->dkim_keys[j].selector, sel) == 0)
+				return ld_err(ld, dn.selector, "selector \"%s\" "
+				    "is listed twice", sel);
+		if ((dn.key == NULL) == (dn.generate == NULL))
+			return ld_err(ld, ld_node(ld, *it), "%s needs exactly "
+			    "one of \"key\" (a PEM file) or \"generate\" "
+			    "(RSA bits)", sub);
+		bits = 0;
+		if (dn.generate != NULL &&
+		    (rc = ld_uint(ld, dn.generate, 1024, 4096, &bits)) != 0)
+			return rc;
+		key = NULL;
+		if (dn.key != NULL && (rc = ld_string(ld, dn.key, &key)) != 0)
+			return rc;
+		sd->dkim_keys = ld_xrealloc(sd->dkim_keys,
+		    (sd->ndkim_keys + 1) * sizeof(*sd->dkim_keys));
+		dk = &sd->dkim_keys[sd->ndkim_keys++];
+		memset(dk, 0, sizeof(*dk));
+		dk->selector = ld_xstrdup(sel);
+		dk->generate = (unsigned)bits;
+		if (key != NULL) {
+			dk->key_path = ld_xstrdup(key);
+			if ((dk->key_pem = ld_read_pem(ld, dn.key, key)) ==
+			    NULL)
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* set_records - extra records [{name, type: A|MX|TXT, data, pref}] */
+static int
+set_records(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_sender *sd = field;
+	struct prof_record *r;
+	yaml_node_item_t *it;
+	struct ld_rec rn;
+	const char *name, *type, *data;
+	char sub[64];
+	uint32_t a;
+	unsigned pfx, rtype;
+	uint64_t pref = 0;
+	size_t i;
+	int rc;
+
+	(void)k;
+	if ((rc = ld_seq(ld, n, path, 1)) != 0)
+		return rc;
+	for (i = 0, it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++, i++) {
+		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+		memset(&rn, 0, sizeof(rn));
+		if ((rc = ld_map(ld, ld_node(ld, *it), sub, rec_keys,
+		    &rn)) != 0)
+			return rc;
+		if ((rc = ld_string(ld, rn.name, &name)) != 0 ||
+		    (rc = ld_string(ld, rn.type, &type)) != 0 ||
+		    (rc = ld_string(ld, rn.data, &data)) != 0)
+			return rc;
+		if (!ld_domain_ok(name))
+			return ld_err(ld, rn.name, "expected a domain name, "
+			    "got %s", ld_got(ld, rn.name));
+		if (strcasecmp(type, "A") == 0) {
+			rtype = 1;
+			if (strchr(data, '/') != NULL ||
+			    prof_parse_cidr(data, &a, &pfx) != 0)
+				return ld_err(ld, rn.data, "expected an IPv4 "
+				    "address, got %s", ld_got(ld, rn.data));
+		} else if (strcasecmp(type, "MX") == 0) {
+			rtype = 15;
+			if (!ld_domain_ok(data))
+				return ld_err(ld, rn.data, "expected a host "
+				    "name, got %s", ld_got(ld, rn.data));
+		} else if (strcasecmp(type, "TXT") == 0) {
+			rtype = 16;
+			if (*data == '\0' || strlen(data) > 2000)
+				return ld_err(ld, rn.data, "expected a TXT "
+				    "text of 1..2000 characters");
+		} else
+			return ld_err(ld, rn.type, "expected a record type A, "
+			    "MX or TXT, got %s", ld_got(ld, rn.type));
+		pref = 10;
+		if (rn.pref != NULL) {
+			if (rtype != 15)
+				return ld_err(ld, rn.pref, "pref is for MX "
+				    "records only");
+			if ((rc = ld_uint(ld, rn.pref, 0, 65535, &pref)) != 0)
+				return rc;
+		}
+		sd->records = ld_xrealloc(sd->records,
+		    (sd->nrecords + 1) * sizeof(*sd->records));
+		r = &sd->records[sd->nrecords++];
+		r->name = ld_xstrdup(name);
+		r->type = rtype;
+		r->data = ld_xstrdup(data);
+		r->pref = (unsigned)pref;
+	}
+	return 0;
+}
+
+/* set_traps - fnmatch patterns of spam-trap recipients, lower case */
+static int
+set_traps(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_world *w = field;
+
+	(void)k;
+	return ld_strlist(ld, n, path, 0, LD_LIST_LOWER, &w->spam_traps,
+	    &w->nspam_traps);
+}
+
+/* set_dns_listen - "ADDR:PORT" of the scenario's DNS server, or null */
+static int
+set_dns_listen(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_world *w = field;
+	char buf[32], *colon, *end;
+	const char *s;
+	unsigned long port;
+	unsigned pfx;
+	uint32_t a;
+	int rc;
+
+	(void)k;
+	(void)path;
+	free(w->dns_listen);
+	w->dns_listen = NULL;
+	if (ld_is_null(n))
+		return 0;
+	if ((rc = ld_string(ld, n, &s)) != 0)
+		return rc;
+	if (strlen(s) >= sizeof(buf) || (colon = strrchr(strcpy(buf, s),
+	    ':')) == NULL)
+		goto bad;
+	*colon++ = '\0';
+	if (*colon < '0' || *colon > '9')
+		goto bad;
+	port = strtoul(colon, &end, 10);
+	if (*end != '\0' || port == 0 || port > 65535 ||
+	    strchr(buf, '/') != NULL || prof_parse_cidr(buf, &a, &pfx) != 0)
+		goto bad;
+	w->dns_listen = ld_xstrdup(s);
+	w->dns_addr = a;
+	w->dns_port = (uint16_t)port;
+	return 0;
+bad:
+	return ld_err(ld, n, "expected ADDR:PORT like \"127.0.0.53:5353\", "
+	    "got %s", ld_got(ld, n));
 }
 
 /* set_blocklist - client CIDRs */

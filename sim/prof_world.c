@@ -1,7 +1,9 @@
 /*
  * DESCRIPTION
  *	Construction, lookup and destruction of the world: profiles, MX
- *	address blocks, sender facts, blocklist and unknown recipients.
+ *	address blocks, sender facts and DNS records, blocklist, unknown
+ *	recipients and spam traps; prof_world_build_zone() turns the
+ *	scenario's DNS world into an auth_zone.
  *	The loader (prof_load.c) and tests build worlds with these calls.
  *
  * DIAGNOSTICS
@@ -14,12 +16,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth_zone.h"
 #include "prof_world.h"
+
+#define KEY_PEM_MAX	8192	/* a 4096-bit RSA private key, PEM */
+#define KEY_PUB_MAX	1024	/* its base64 DER public key */
 
 static uint32_t	prefix_mask(unsigned);
 static int	dup_str(char **, const char *);
 static int	dup_strv(char ***, size_t *, char *const *, size_t);
 static void	*dup_mem(const void *, size_t, size_t);
+static void	sender_free(struct prof_sender *);
+static int	sender_copy(struct prof_sender *, const struct prof_sender *);
+static int	zone_sender(struct prof_sender *, struct auth_zone *,
+		    prof_keygen_fn *, prof_pubkey_fn *, char *, size_t);
+static int	zone_provider(const struct prof_world *, size_t,
+		    struct auth_zone *, char *, size_t);
 
 /* prefix_mask - netmask of a prefix length (0..32) */
 static uint32_t
@@ -70,6 +82,73 @@ dup_mem(const void *src, size_t n, size_t sz)
 	return memcpy(d, src, n * sz);
 }
 
+/* sender_free - free what a sender entry owns */
+static void
+sender_free(struct prof_sender *sd)
+{
+	size_t i;
+
+	for (i = 0; i < sd->ndkim_keys; i++) {
+		free(sd->dkim_keys[i].selector);
+		free(sd->dkim_keys[i].key_path);
+		free(sd->dkim_keys[i].key_pem);
+	}
+	for (i = 0; i < sd->nrecords; i++) {
+		free(sd->records[i].name);
+		free(sd->records[i].data);
+	}
+	free(sd->dkim_keys);
+	free(sd->records);
+	free(sd->spf_record);
+	free(sd->dmarc_record);
+	free(sd->domain);
+}
+
+/* sender_copy - deep copy of a sender entry; on failure *dst holds what
+ * was copied (counts included) so that sender_free() releases it */
+static int
+sender_copy(struct prof_sender *dst, const struct prof_sender *src)
+{
+	const struct prof_dkim_key *k;
+	const struct prof_record *r;
+	size_t i;
+
+	*dst = *src;
+	dst->domain = dst->spf_record = dst->dmarc_record = NULL;
+	dst->dkim_keys = NULL;
+	dst->records = NULL;
+	dst->ndkim_keys = dst->nrecords = 0;
+	if (dup_str(&dst->domain, src->domain) != 0 ||
+	    dup_str(&dst->spf_record, src->spf_record) != 0 ||
+	    dup_str(&dst->dmarc_record, src->dmarc_record) != 0)
+		return -ENOMEM;
+	if (src->ndkim_keys > 0 && (dst->dkim_keys = calloc(src->ndkim_keys,
+	    sizeof(*dst->dkim_keys))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < src->ndkim_keys; i++) {
+		k = &src->dkim_keys[i];
+		dst->ndkim_keys++;
+		dst->dkim_keys[i].generate = k->generate;
+		if (dup_str(&dst->dkim_keys[i].selector, k->selector) != 0 ||
+		    dup_str(&dst->dkim_keys[i].key_path, k->key_path) != 0 ||
+		    dup_str(&dst->dkim_keys[i].key_pem, k->key_pem) != 0)
+			return -ENOMEM;
+	}
+	if (src->nrecords > 0 && (dst->records = calloc(src->nrecords,
+	    sizeof(*dst->records))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < src->nrecords; i++) {
+		r = &src->records[i];
+		dst->nrecords++;
+		dst->records[i].type = r->type;
+		dst->records[i].pref = r->pref;
+		if (dup_str(&dst->records[i].name, r->name) != 0 ||
+		    dup_str(&dst->records[i].data, r->data) != 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* prof_world_new - empty world with scenario defaults */
 struct prof_world *
 prof_world_new(void)
@@ -101,10 +180,14 @@ prof_world_free(struct prof_world *w)
 	for (i = 0; i < w->nprofiles; i++)
 		prof_profile_free(w->profiles[i]);
 	for (i = 0; i < w->nsenders; i++)
-		free(w->senders[i].domain);
+		sender_free(&w->senders[i]);
 	for (i = 0; i < w->nunknown_rcpts; i++)
 		free(w->unknown_rcpts[i]);
+	for (i = 0; i < w->nspam_traps; i++)
+		free(w->spam_traps[i]);
 	free(w->unknown_rcpts);
+	free(w->spam_traps);
+	free(w->dns_listen);
 	free(w->senders);
 	free(w->blocks);
 	free(w->blocklist);
@@ -130,11 +213,16 @@ prof_world_clone(const struct prof_world *w)
 	c->idle_timeout_s = w->idle_timeout_s;
 	c->session_timeout_s = w->session_timeout_s;
 	c->max_errors = w->max_errors;
-	c->default_sender = w->default_sender;	/* its domain is never set */
+	c->default_sender = w->default_sender;	/* it owns no strings */
+	c->dns_addr = w->dns_addr;
+	c->dns_port = w->dns_port;
 	if (dup_str(&c->file, w->file) != 0 ||
 	    dup_str(&c->event_log, w->event_log) != 0 ||
+	    dup_str(&c->dns_listen, w->dns_listen) != 0 ||
 	    dup_strv(&c->unknown_rcpts, &c->nunknown_rcpts, w->unknown_rcpts,
-	    w->nunknown_rcpts) != 0)
+	    w->nunknown_rcpts) != 0 ||
+	    dup_strv(&c->spam_traps, &c->nspam_traps, w->spam_traps,
+	    w->nspam_traps) != 0)
 		goto fail;
 	for (i = 0; i < w->nprofiles; i++) {
 		if ((c->profiles[i] = prof_profile_clone(w->profiles[i])) ==
@@ -154,10 +242,9 @@ prof_world_clone(const struct prof_world *w)
 	    (c->senders = calloc(w->nsenders, sizeof(*c->senders))) == NULL)
 		goto fail;
 	for (i = 0; i < w->nsenders; i++) {
-		c->senders[i] = w->senders[i];
-		if (dup_str(&c->senders[i].domain, w->senders[i].domain) != 0)
-			goto fail;
 		c->nsenders++;
+		if (sender_copy(&c->senders[i], &w->senders[i]) != 0)
+			goto fail;
 	}
 	return c;
 fail:
@@ -375,6 +462,138 @@ prof_world_rcpt_unknown(const struct prof_world *w, const char *addr)
 		if (fnmatch(w->unknown_rcpts[i], addr, 0) == 0)
 			return true;
 	return false;
+}
+
+/* prof_world_spam_trap - does a recipient match a spam-trap pattern */
+bool
+prof_world_spam_trap(const struct prof_world *w, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < w->nspam_traps; i++)
+		if (fnmatch(w->spam_traps[i], addr, 0) == 0)
+			return true;
+	return false;
+}
+
+/* zone_sender - the DNS records of one sender domain */
+static int
+zone_sender(struct prof_sender *sd, struct auth_zone *z,
+    prof_keygen_fn *keygen, prof_pubkey_fn *pubkey, char *why, size_t whylen)
+{
+	struct prof_dkim_key *k;
+	struct prof_record *r;
+	char *priv, pub[KEY_PUB_MAX];
+	size_t i;
+	int rc;
+
+	if (sd->spf_record != NULL &&
+	    (rc = auth_zone_add_spf(z, sd->domain, sd->spf_record)) != 0) {
+		snprintf(why, whylen, "SPF record of %s", sd->domain);
+		return rc;
+	}
+	if (sd->dmarc_record != NULL &&
+	    (rc = auth_zone_add_dmarc(z, sd->domain, sd->dmarc_record)) != 0) {
+		snprintf(why, whylen, "DMARC record of %s", sd->domain);
+		return rc;
+	}
+	for (i = 0; i < sd->ndkim_keys; i++) {
+		k = &sd->dkim_keys[i];
+		snprintf(why, whylen, "DKIM key %s._domainkey.%s", k->selector,
+		    sd->domain);
+		if (keygen == NULL || pubkey == NULL)
+			return -ENOTSUP;
+		if (k->key_pem == NULL) {
+			if ((priv = malloc(KEY_PEM_MAX)) == NULL)
+				return -ENOMEM;
+			if ((rc = keygen(k->generate, priv, KEY_PEM_MAX, pub,
+			    sizeof(pub))) != 0) {
+				free(priv);
+				return rc;
+			}
+			k->key_pem = priv;
+		} else if ((rc = pubkey(k->key_pem, pub, sizeof(pub))) != 0)
+			return rc;
+		if ((rc = auth_zone_add_dkim(z, sd->domain, k->selector,
+		    pub)) != 0)
+			return rc;
+	}
+	for (i = 0; i < sd->nrecords; i++) {
+		r = &sd->records[i];
+		if ((rc = auth_zone_add(z, r->name, (enum auth_rr_type)r->type,
+		    r->data, r->pref)) != 0) {
+			snprintf(why, whylen, "record %s of %s", r->name,
+			    sd->domain);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* zone_provider - MX records of a profile's domains, A records of its MX
+ * hosts inside the first block it serves */
+static int
+zone_provider(const struct prof_world *w, size_t pi, struct auth_zone *z,
+    char *why, size_t whylen)
+{
+	const struct prof_profile *p = w->profiles[pi];
+	const struct prof_block *b = NULL;
+	char a[INET_ADDRSTRLEN];
+	struct in_addr in;
+	uint32_t addr;
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < w->nblocks && b == NULL; i++)
+		if (w->blocks[i].profile == pi)
+			b = &w->blocks[i];
+	if (b == NULL)
+		return 0;	/* a profile serving nothing has no MX */
+	for (i = 0; i < p->ndomains; i++)
+		for (j = 0; j < p->nmx_hosts; j++)
+			if ((rc = auth_zone_add_mx(z, p->domains[i],
+			    (unsigned)(j + 1) * 5, p->mx_hosts[j])) != 0) {
+				snprintf(why, whylen, "MX of %s", p->domains[i]);
+				return rc;
+			}
+	for (j = 0; j < p->nmx_hosts; j++) {
+		/* host j answers on the (j+1)-th address of the block, or
+		 * on the block's only address */
+		addr = b->mask == 0xffffffffu ? b->addr :
+		    b->addr + (uint32_t)((j + 1) & ~b->mask);
+		in.s_addr = htonl(addr);
+		inet_ntop(AF_INET, &in, a, sizeof(a));
+		if ((rc = auth_zone_add_a(z, p->mx_hosts[j], a)) != 0) {
+			snprintf(why, whylen, "A of %s", p->mx_hosts[j]);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* prof_world_build_zone - the scenario's DNS world into a zone */
+int
+prof_world_build_zone(struct prof_world *w, struct auth_zone *z,
+    prof_keygen_fn *keygen, prof_pubkey_fn *pubkey, char *why, size_t whylen)
+{
+	char scratch[8];
+	size_t i;
+	int rc;
+
+	if (why == NULL || whylen == 0) {
+		why = scratch;
+		whylen = sizeof(scratch);
+	}
+	*why = '\0';
+	for (i = 0; i < w->nsenders; i++)
+		if ((rc = zone_sender(&w->senders[i], z, keygen, pubkey, why,
+		    whylen)) != 0)
+			return rc;
+	for (i = 0; i < w->nprofiles; i++)
+		if ((rc = zone_provider(w, i, z, why, whylen)) != 0)
+			return rc;
+	*why = '\0';
+	return 0;
 }
 
 /* prof_world_naddrs - addresses covered by all blocks */

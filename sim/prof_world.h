@@ -22,6 +22,22 @@
 #define PROF_MAX_PROFILES	64	/* profiles per scenario */
 #define PROF_MAX_EXT		16	/* EHLO extensions per profile */
 
+/*
+ * Escalation ladder of one reply: once the identity the reply is about
+ * has been refused `after` times in the simulated day, or its reputation
+ * score has fallen below `below`, the policy answers kind `to` instead
+ * (a deferral becomes a block), for `days` days when set.  `to` 0
+ * (ok.greeting, never a target)
+ * means no ladder; `after` 0 and `below` 0 disable that trigger.
+ */
+struct prof_escalate {
+	enum sim_rk	 to;
+	uint32_t	 after;		/* refusals of the identity that day */
+	double		 below;		/* reputation score */
+	uint32_t	 days;		/* once reached, `to` holds this many
+					 * days (0 = while the trigger lasts) */
+};
+
 /* One reply of a profile: what to answer for one reply kind. */
 struct prof_reply {
 	uint16_t	 code;		/* 200..599 */
@@ -30,6 +46,7 @@ struct prof_reply {
 	enum sim_stage	 stage;		/* where a policy kind is answered */
 	bool		 enabled;	/* policy kinds: false = never fires */
 	bool		 close;		/* close after sending (421 always does) */
+	struct prof_escalate esc;	/* ladder to a harder reply */
 };
 
 /* Limits over the four windows; 0 means unlimited. */
@@ -50,6 +67,24 @@ struct prof_warmup {
 	double		 growth;	/* factor per day (>= 1.0) */
 };
 
+/* Complaint-rate model (computed once per simulated day per header-From
+ * organizational domain; rates are fractions: 0.001 = 0.1 %). */
+struct prof_complaints {
+	double		 warn_rate;	/* at or above: complaints.temp */
+	double		 block_rate;	/* at or above: complaints.block */
+	uint32_t	 recovery_days;	/* clean days (below block_rate) in a
+					 * row before a block lifts */
+	uint32_t	 min_messages;	/* a day with fewer messages is not
+					 * rated (but counts as clean) */
+};
+
+/* Content thresholds at end of DATA; 0 = off. */
+struct prof_content {
+	uint32_t	 spam_score;	/* msg_info.spam_score at or above:
+					 * content.spam */
+	uint32_t	 max_links;	/* more links than this: content.links */
+};
+
 /* Reputation model: one score per (provider, IP) and (provider, domain). */
 struct prof_reputation {
 	double		 initial;	/* score of a new sender (0..max) */
@@ -61,9 +96,11 @@ struct prof_reputation {
 	double		 pen_auth_fail;	/* per message failing SPF and DKIM */
 	double		 pen_spike;	/* per message beyond the spike line */
 	double		 pen_rate;	/* per reply of a rate limit */
+	double		 pen_spam_trap;	/* per message delivered to a trap */
 	double		 spike_factor;	/* minute volume above factor x hourly
 					 * average per minute is a spike */
 	uint32_t	 spike_min;	/* ... and above this many per minute */
+	struct prof_complaints complaints;
 };
 
 struct prof_limits {
@@ -76,6 +113,22 @@ struct prof_limits {
 	struct prof_rate per_domain;	/* per (provider, sender domain) */
 	struct prof_windows per_recipient; /* messages per recipient */
 	struct prof_warmup warmup;
+	/* provider fidelity (issue 5) */
+	struct prof_warmup warmup_domain; /* the same ramp for a new header-From
+					 * organizational domain */
+	uint32_t	 bulk_threshold; /* messages per rolling day from one
+					 * organizational domain that make it
+					 * a bulk sender for good; 0 = never */
+	uint32_t	 rcpt_domains;	/* distinct recipient domains per
+					 * transaction -> rcpts.domains */
+	uint32_t	 max_hops;	/* Received headers -> hops */
+	uint32_t	 max_header_bytes; /* -> header.size */
+	struct prof_content content;
+	struct prof_rate per_netblock;	/* per client /24 */
+	struct prof_rate per_helo;	/* per EHLO name */
+	struct prof_rate per_dkim;	/* per DKIM d= domain */
+	struct prof_windows per_url;	/* messages per URL domain */
+	struct prof_windows per_msgid;	/* copies per Message-ID */
 };
 
 struct prof_profile {
@@ -106,11 +159,45 @@ enum prof_auth {
 	PROF_AUTH_FAIL
 };
 
+/* DMARC policy a scenario declares (when it gives no record text). */
+enum prof_dmarc_policy {
+	PROF_DMARC_NONE = 0,
+	PROF_DMARC_QUARANTINE,
+	PROF_DMARC_REJECT
+};
+
+/* One DKIM selector of a sender domain: a key from a PEM file or one
+ * generated at start (prof_world_build_zone()). */
+struct prof_dkim_key {
+	char		*selector;
+	char		*key_path;	/* PEM file as named, or NULL */
+	char		*key_pem;	/* the private key, once read/made */
+	unsigned	 generate;	/* RSA bits to generate, 0 = key_path */
+};
+
+/* An extra DNS record of the scenario. */
+struct prof_record {
+	char		*name;
+	unsigned	 type;		/* enum auth_rr_type: 1 A, 15 MX, 16 TXT */
+	char		*data;
+	unsigned	 pref;		/* MX preference */
+};
+
 struct prof_sender {
 	char		*domain;	/* lower case */
 	enum prof_auth	 spf;
 	enum prof_auth	 dkim;
 	enum prof_auth	 dmarc;
+	enum prof_dmarc_policy dmarc_policy; /* when dmarc is pass or fail */
+	bool		 spf_hardfail;	/* the declared SPF record ends -all */
+	double		 complaint_rate; /* chance a recipient complains */
+	/* the DNS world of the domain (all optional) */
+	char		*spf_record;	/* "v=spf1 ..." */
+	char		*dmarc_record;	/* "v=DMARC1; p=..." */
+	struct prof_dkim_key *dkim_keys;
+	size_t		 ndkim_keys;
+	struct prof_record *records;	/* extra records */
+	size_t		 nrecords;
 };
 
 /* An address block served by one profile. */
@@ -149,6 +236,12 @@ struct prof_world {
 	size_t		 nblocklist;
 	char		**unknown_rcpts; /* fnmatch(3) patterns, lower case */
 	size_t		 nunknown_rcpts;
+	char		**spam_traps;	/* fnmatch(3) patterns, lower case */
+	size_t		 nspam_traps;
+	char		*dns_listen;	/* "ADDR:PORT" of the scenario's DNS
+					 * server, NULL = none */
+	uint32_t	 dns_addr;	/* ... parsed, host order */
+	uint16_t	 dns_port;
 };
 
 /**
@@ -223,6 +316,32 @@ bool prof_world_blocklisted(const struct prof_world *w, uint32_t addr);
 
 /** @return true when recipient @p addr (lower case) is declared unknown. */
 bool prof_world_rcpt_unknown(const struct prof_world *w, const char *addr);
+
+/** @return true when recipient @p addr (lower case) is a spam trap. */
+bool prof_world_spam_trap(const struct prof_world *w, const char *addr);
+
+/** Key operations prof_world_build_zone() needs for DKIM (auth_dkim.h's
+ *  auth_dkim_keygen() and auth_dkim_pubkey() fit). */
+typedef int prof_keygen_fn(unsigned bits, char *priv, size_t privmax,
+    char *pub, size_t pubmax);
+typedef int prof_pubkey_fn(const char *priv, char *pub, size_t pubmax);
+
+struct auth_zone;
+
+/**
+ * Fill @p z with the scenario's DNS world: for every sender domain its
+ * SPF, DMARC and DKIM TXT records and extra records; for every provider
+ * domain MX records naming its mx_hosts, and for each MX host an A record
+ * inside the first address block the profile serves.  DKIM keys with
+ * `generate` get a new key (stored in the world's key_pem so a signer can
+ * use it); keys read from PEM files get their public key derived.
+ * @param keygen, pubkey  may be NULL when no sender has DKIM keys.
+ * @return 0; -EINVAL for a bad key or record (@p why, when not NULL,
+ * names the record); -ENOTSUP when a DKIM key exists and @p keygen or
+ * @p pubkey is NULL; -ENOMEM.
+ */
+int prof_world_build_zone(struct prof_world *w, struct auth_zone *z,
+    prof_keygen_fn *keygen, prof_pubkey_fn *pubkey, char *why, size_t whylen);
 
 /** @return number of addresses all blocks cover (overlaps counted twice). */
 uint64_t prof_world_naddrs(const struct prof_world *w);

@@ -469,6 +469,23 @@ ld_set_positive(struct ld *ld, yaml_node_t *n, void *field,
 	return ld_double(ld, n, 0.0, true, field);
 }
 
+/* ld_set_fraction - number 0..1 (rates and probabilities) */
+int
+ld_set_fraction(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	int rc;
+
+	(void)k;
+	(void)path;
+	if ((rc = ld_double(ld, n, 0.0, false, field)) != 0)
+		return rc;
+	if (*(double *)field > 1.0)
+		return ld_err(ld, n, "expected a fraction from 0 to 1 (0.003 "
+		    "is 0.3 %%), got %s", ld_got(ld, n));
+	return 0;
+}
+
 /* ld_set_atleast1 - number >= 1 (growth and spike factors) */
 int
 ld_set_atleast1(struct ld *ld, yaml_node_t *n, void *field,

@@ -84,11 +84,50 @@ enum sim_rk {
 	SIM_RK_RCPTS_TOO_MANY,	/* "rcpts.too_many": recipients per message */
 	SIM_RK_SIZE,		/* "size": message larger than the limit */
 	SIM_RK_USER_UNKNOWN,	/* "user.unknown": recipient does not exist */
+
+	/* provider fidelity (issue 5): authentication */
+	SIM_RK_AUTH_SPF_FAIL,	/* "auth.spf_fail": SPF -all fail */
+	SIM_RK_AUTH_DMARC_REJECT, /* "auth.dmarc_reject": DMARC p=reject fail */
+	SIM_RK_AUTH_DMARC_TEMP,	/* "auth.dmarc_temp": p=reject, DNS temperror */
+	SIM_RK_AUTH_HIGH_VOLUME, /* "auth.high_volume": bulk domain not fully
+				 * authenticated (Microsoft 5.7.515) */
+	/* bulk senders (an org domain over limits.bulk_threshold a day) */
+	SIM_RK_BULK_SPF,	/* "bulk.spf": SPF did not pass */
+	SIM_RK_BULK_SPF_BLOCK,	/* "bulk.spf_block" */
+	SIM_RK_BULK_DKIM,	/* "bulk.dkim": DKIM did not pass */
+	SIM_RK_BULK_DKIM_BLOCK,	/* "bulk.dkim_block" */
+	SIM_RK_BULK_DMARC,	/* "bulk.dmarc": no DMARC record / policy */
+	SIM_RK_BULK_DMARC_BLOCK, /* "bulk.dmarc_block" */
+	SIM_RK_BULK_ALIGN,	/* "bulk.alignment": From not aligned */
+	SIM_RK_BULK_ALIGN_BLOCK, /* "bulk.alignment_block" */
+	SIM_RK_BULK_TLS,	/* "bulk.tls": not over TLS */
+	SIM_RK_BULK_TLS_BLOCK,	/* "bulk.tls_block" */
+	SIM_RK_BULK_UNSUB,	/* "bulk.unsubscribe": no one-click unsubscribe */
+	/* content and format, at end of DATA */
+	SIM_RK_MSGID_MISSING,	/* "msgid.missing": no valid Message-ID */
+	SIM_RK_FROM_MISSING,	/* "from.missing": no valid From address */
+	SIM_RK_HOPS,		/* "hops": too many Received headers */
+	SIM_RK_HEADER_SIZE,	/* "header.size": header section too large */
+	SIM_RK_CONTENT_SPAM,	/* "content.spam": spam-word score */
+	SIM_RK_CONTENT_LINKS,	/* "content.links": link density */
+	/* engagement */
+	SIM_RK_COMPLAINT_TEMP,	/* "complaints.temp": complaint rate >= warn */
+	SIM_RK_COMPLAINT_BLOCK,	/* "complaints.block": >= block, or in hold */
+	/* more identities */
+	SIM_RK_RATE_NETBLOCK,	/* "rate.netblock": per client /24 */
+	SIM_RK_RATE_HELO,	/* "rate.helo": per EHLO name */
+	SIM_RK_RATE_DKIM,	/* "rate.dkim_domain": per DKIM d= */
+	SIM_RK_RATE_URL,	/* "rate.url_domain": per URL domain */
+	SIM_RK_MSGID_RATE,	/* "msgid.rate": copies of one Message-ID */
+	SIM_RK_RATE_BLOCK,	/* "rate.block": escalated rate limit */
+	SIM_RK_RATE_RCPT_BLOCK,	/* "rate.recipient_block": escalated 4.2.1 */
+	SIM_RK_RCPT_DOMAINS,	/* "rcpts.domains": recipient domains per
+				 * transaction */
 	SIM_RK__COUNT
 };
 
 #define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
-#define SIM_RK__POLICY_LAST	SIM_RK_USER_UNKNOWN
+#define SIM_RK__POLICY_LAST	SIM_RK_RCPT_DOMAINS
 
 /* Static description of a reply kind: its name and built-in default. */
 struct sim_kind_info {

@@ -16,9 +16,25 @@
  *	  4. the (provider, recipient) entries: rate.recipient at RCPT, and
  *	     the per-recipient count of an accepted message.
  *
+ *	Provider fidelity (issue 5) adds, between groups 1 and 2, format
+ *	checks on the scanned message (msgid/from.missing, hops, header.size,
+ *	rcpts.domains) and the (provider, organizational domain) entry:
+ *	complaint status, DMARC reject, SPF -all, the bulk-sender rules
+ *	(status set for good once the domain crosses limits.bulk_threshold in
+ *	a rolling day), content scores and the domain warm-up; after group 3
+ *	the /24, EHLO, DKIM d=, URL-domain and Message-ID windows.  An
+ *	accepted message is then counted for those identities, simulated
+ *	complaints are drawn per recipient, and spam traps cost reputation.
+ *	Authentication comes from facts->auth, or the scenario's declared
+ *	facts when it is NULL.  Every refusal counts on its identity's day
+ *	tally and may climb the reply's escalation ladder (prof_escalate).
+ *
  *	Reputation is a score per IP and per domain that falls by the
  *	profile's penalties (unknown users, failed authentication, rate
- *	limits hit, volume spikes) and recovers linearly with simulated time.
+ *	limits hit, volume spikes, spam traps) and recovers linearly with
+ *	simulated time.  Complaint rates and warm-up history are computed per
+ *	simulated day (sim_tally), rolled over at an entry's first use in a
+ *	new day.
  *
  * DIAGNOSTICS
  *	An out-of-range profile index aborts (broken invariant).  A full
@@ -28,11 +44,35 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "msg_scan.h"
 #include "sim_policy.h"
+#include "sim_rng.h"
 
 #define HOUR_MS		3600000.0
 #define DAY_MS		86400000ULL
+
+#define TALLY_BULK	0x1u	/* org entry: a bulk sender for good */
+
+/* Complaint status of an organizational domain (sim_tally.status). */
+enum comp_status {
+	COMP_OK = 0,
+	COMP_WARN,		/* yesterday at or above warn_rate */
+	COMP_BLOCK		/* at or above block_rate, not yet recovered */
+};
+
+/* Authentication as the rules see it: computed, or declared. */
+struct auth_view {
+	enum sim_auth_res spf;
+	enum sim_auth_res dkim;
+	enum sim_auth_res dmarc;
+	enum sim_dmarc_policy policy;
+	bool		 spf_hardfail;
+	bool		 dmarc_record;	/* a DMARC record with a policy */
+	bool		 aligned;
+	const char	*dkim_domain;	/* NULL when unknown */
+};
 
 /* A rate group: which reply kinds answer for windows of one identity. */
 struct rate_group {
@@ -73,6 +113,52 @@ static bool	spike(const struct prof_reputation *, const struct sim_entry *,
 		    const struct sim_wnow *);
 static bool	needs_entry(const struct prof_profile *, const enum sim_rk *,
 		    size_t, enum sim_stage);
+static void	tally_roll(const struct prof_reputation *, struct sim_tally *,
+		    uint32_t);
+static enum sim_rk escalate(const struct prof_profile *, enum sim_rk,
+		    struct sim_entry *, double);
+static void	refuse(const struct prof_profile *, struct sim_entry *, double,
+		    const struct sim_wnow *, struct sim_verdict *);
+static bool	held(const struct prof_profile *, const struct sim_entry *,
+		    enum sim_stage, const struct sim_wnow *,
+		    struct sim_verdict *);
+static bool	check_warmup(const struct prof_warmup *,
+		    const struct sim_entry *, struct sim_verdict *);
+static void	auth_view(const struct prof_world *, const struct sim_facts *,
+		    struct auth_view *);
+static const char *org_of(const struct sim_facts *);
+static bool	has_ext(const struct prof_profile *, const char *);
+static bool	check_message(const struct prof_profile *, enum sim_stage,
+		    const struct sim_facts *, struct sim_verdict *);
+static bool	org_rules(const struct prof_world *, const struct prof_profile *,
+		    enum sim_stage, const struct sim_facts *,
+		    const struct sim_entry *, struct sim_verdict *);
+static bool	check_org(const struct prof_world *, const struct prof_profile *,
+		    struct sim_state *, enum sim_stage, const struct sim_facts *,
+		    const struct sim_wnow *, struct sim_verdict *);
+static bool	ident_check(const struct prof_profile *, struct sim_state *,
+		    enum sim_key_kind, uint32_t, const char *, enum sim_rk,
+		    const struct prof_rate *, enum sim_stage,
+		    const struct sim_facts *, const struct sim_wnow *,
+		    struct sim_verdict *);
+static bool	check_idents(const struct prof_profile *, struct sim_state *,
+		    enum sim_stage, const struct sim_facts *,
+		    const struct sim_wnow *, struct sim_verdict *);
+static void	ident_count(const struct prof_profile *, struct sim_state *,
+		    enum sim_key_kind, uint32_t, const char *,
+		    const struct sim_facts *, const struct sim_wnow *);
+static void	count_accepted(const struct prof_world *,
+		    const struct prof_profile *, struct sim_state *,
+		    const struct sim_facts *, const struct sim_wnow *);
+static uint32_t	complaints_of(const struct prof_world *,
+		    const struct sim_facts *, uint64_t);
+static bool	windows_hit(const struct prof_windows *, const struct sim_win *,
+		    const struct sim_wnow *, uint32_t, uint32_t *);
+static const char *dkim_of(const struct sim_facts *);
+static uint64_t	str_hash(const char *);
+static void	roll_back(struct sim_state *, enum sim_stage,
+		    const struct sim_facts *, const struct sim_wnow *, bool,
+		    bool);
 
 /* Kinds answered from the (provider, IP) and (provider, domain) entries. */
 static const enum sim_rk ip_kinds[] = {
@@ -216,6 +302,8 @@ count_message(struct sim_entry *e, const struct sim_facts *f, const struct sim_w
 		sim_win_add_at(&e->msgs[wi], wi, wn, sign);
 		sim_win_add_at(&e->rcpts[wi], wi, wn, sign * (int32_t)f->nrcpts);
 	}
+	if (sign > 0 || e->tally.msgs > 0)
+		e->tally.msgs += (uint32_t)sign;
 }
 
 /* spike - did this message push the minute volume over the spike line
@@ -247,8 +335,6 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 	const struct prof_limits *l = &p->limits;
 	struct rate_group g = { SIM_RK_RATE_IP, &l->per_ip };
 	struct sim_entry *e;
-	uint64_t age_days;
-	double allowed;
 	bool hit = false;
 	int wi;
 
@@ -257,6 +343,7 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 	if ((e = sim_state_get(st, SIM_KEY_IP, f->prof, f->client_ip, NULL,
 	    wn->ms)) == NULL)
 		return false;
+	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
 	if (stage == SIM_STAGE_CONNECT) {
 		for (wi = 0; wi < SIM_WIN__COUNT; wi++)
 			sim_win_add_at(&e->conn_rate[wi], wi, wn, 1);
@@ -275,20 +362,12 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 					goto out;
 				}
 	}
-	if ((hit = check_rep(p, stage, rep_now(&p->rep, e, wn), v)))
+	if ((hit = held(p, e, stage, wn, v)) ||
+	    (hit = check_rep(p, stage, rep_now(&p->rep, e, wn), v)))
 		goto out;
-	if (at(p, SIM_RK_WARMUP, stage) && l->warmup.days != 0) {
-		age_days = (wn->ms - e->first_ms) / DAY_MS;
-		if (age_days < l->warmup.days) {
-			allowed = l->warmup.first_day *
-			    pow(l->warmup.growth, (double)age_days);
-			if (sim_win_count_at(&e->msgs[SIM_WIN_DAY],
-			    SIM_WIN_DAY, wn) >= allowed) {
-				hit = fire(v, SIM_RK_WARMUP, (uint64_t)allowed);
-				goto out;
-			}
-		}
-	}
+	if (at(p, SIM_RK_WARMUP, stage) &&
+	    (hit = check_warmup(&l->warmup, e, v)))
+		goto out;
 	if ((hit = check_rates(p, stage, e, &g, f, wn, v)))
 		goto out;
 	/* accepted: count it */
@@ -305,6 +384,8 @@ out:
 	if (hit && v->rk != SIM_RK_CONN_LIMIT && v->rk != SIM_RK_CONN_RATE &&
 	    v->rk != SIM_RK_REP_BLOCK && v->rk != SIM_RK_REP_TEMP)
 		rep_penalize(&p->rep, e, wn, p->rep.pen_rate);
+	if (hit)
+		refuse(p, e, rep_now(&p->rep, e, wn), wn, v);
 	sim_state_put(st, e);
 	return hit;
 }
@@ -316,7 +397,7 @@ check_domain(const struct prof_world *w, const struct prof_profile *p,
     const struct sim_wnow *wn, struct sim_verdict *v, bool *counted)
 {
 	struct rate_group g = { SIM_RK_RATE_DOMAIN, &p->limits.per_domain };
-	const struct prof_sender *s;
+	struct auth_view a;
 	struct sim_entry *e;
 	double score;
 	bool unauth, hit = false;
@@ -327,9 +408,12 @@ check_domain(const struct prof_world *w, const struct prof_profile *p,
 	if ((e = sim_state_get(st, SIM_KEY_DOMAIN, f->prof, 0,
 	    f->sender_domain, wn->ms)) == NULL)
 		return false;
+	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
 	score = rep_now(&p->rep, e, wn);
-	s = prof_world_sender(w, f->sender_domain);
-	unauth = s->spf != PROF_AUTH_PASS && s->dkim != PROF_AUTH_PASS;
+	auth_view(w, f, &a);
+	unauth = a.spf != SIM_AUTH_PASS && a.dkim != SIM_AUTH_PASS;
+	if ((hit = held(p, e, stage, wn, v)))
+		goto out;
 	if (unauth && at(p, SIM_RK_AUTH_BLOCK, stage) &&
 	    score < p->rep.block_below) {
 		hit = fire(v, SIM_RK_AUTH_BLOCK, 0);
@@ -354,6 +438,8 @@ check_domain(const struct prof_world *w, const struct prof_profile *p,
 		*counted = true;
 	}
 out:
+	if (hit)
+		refuse(p, e, rep_now(&p->rep, e, wn), wn, v);
 	sim_state_put(st, e);
 	return hit;
 }
@@ -375,12 +461,14 @@ check_rcpt(const struct prof_profile *p, struct sim_state *st,
 		if ((e = sim_state_find(st, SIM_KEY_RCPT, f->prof, 0, f->rcpt,
 		    wn->ms)) == NULL)
 			return false;
+		tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
 		for (wi = 0; wi < SIM_WIN__COUNT; wi++)
 			if (lim->max[wi] != 0 && sim_win_count_at(&e->msgs[wi],
 			    wi, wn) >= lim->max[wi]) {
+				fire(v, SIM_RK_RATE_RECIPIENT, lim->max[wi]);
+				refuse(p, e, rep_now(&p->rep, e, wn), wn, v);
 				sim_state_put(st, e);
-				return fire(v, SIM_RK_RATE_RECIPIENT,
-				    lim->max[wi]);
+				return true;
 			}
 		sim_state_put(st, e);
 	} else if (stage == SIM_STAGE_EOD) {
@@ -436,6 +524,537 @@ needs_entry(const struct prof_profile *p, const enum sim_rk *kinds, size_t n,
 	return false;
 }
 
+/* tally_roll - close the day tallies of an entry when the day changed:
+ * a day with mail and no refusal is a good warm-up day; the finished
+ * day's complaint rate sets the complaint status, and a block lifts only
+ * after recovery_days clean days in a row (days without mail are clean) */
+static void
+tally_roll(const struct prof_reputation *r, struct sim_tally *t, uint32_t day)
+{
+	const struct prof_complaints *c = &r->complaints;
+	uint32_t clean, min;
+	double rate = 0;
+
+	if (t->day >= day)
+		return;
+	if (t->msgs > 0 && t->refused == 0 && t->good_days < UINT16_MAX)
+		t->good_days++;
+	min = c->min_messages > 0 ? c->min_messages : 1;
+	if (t->msgs >= min)
+		rate = (double)t->complaints / t->msgs;
+	if (c->block_rate > 0 && rate >= c->block_rate) {
+		t->status = COMP_BLOCK;
+		t->streak = 0;
+		clean = day - t->day - 1;	/* idle days since */
+	} else
+		clean = day - t->day;
+	t->streak = t->streak + clean > UINT8_MAX ? UINT8_MAX :
+	    (uint8_t)(t->streak + clean);
+	if (t->status == COMP_BLOCK && t->streak >= c->recovery_days)
+		t->status = COMP_OK;
+	if (t->status != COMP_BLOCK)
+		t->status = c->warn_rate > 0 && rate >= c->warn_rate &&
+		    clean == 1 ? COMP_WARN : COMP_OK;
+	t->day = day;
+	t->msgs = t->complaints = t->refused = 0;
+}
+
+/* escalate - the reply's ladder: its harder form once the identity was
+ * refused `after` times today or its score fell below `below` */
+static enum sim_rk
+escalate(const struct prof_profile *p, enum sim_rk rk, struct sim_entry *e,
+    double score)
+{
+	const struct prof_escalate *x = &p->replies[rk].esc;
+
+	if (x->to == 0)
+		return rk;
+	if ((x->after != 0 && e->tally.refused >= x->after) ||
+	    (x->below > 0 && score < x->below))
+		return x->to;
+	return rk;
+}
+
+/* refuse - a check of entry e fired: climb its ladder (holding the top
+ * for the ladder's days), count the refusal */
+static void
+refuse(const struct prof_profile *p, struct sim_entry *e, double score,
+    const struct sim_wnow *wn, struct sim_verdict *v)
+{
+	const struct prof_escalate *x = &p->replies[v->rk].esc;
+	enum sim_rk to = escalate(p, v->rk, e, score);
+
+	if (to != v->rk && x->days != 0) {
+		e->tally.hold_day = (uint32_t)(wn->ms / DAY_MS) + x->days;
+		e->tally.hold_rk = (uint16_t)to;
+	}
+	v->rk = to;
+	if (e->tally.refused < UINT32_MAX)
+		e->tally.refused++;
+}
+
+/* held - a block an escalation put on the entry still holds */
+static bool
+held(const struct prof_profile *p, const struct sim_entry *e,
+    enum sim_stage stage, const struct sim_wnow *wn, struct sim_verdict *v)
+{
+	if (e->tally.hold_rk == 0 || e->tally.hold_day <= wn->ms / DAY_MS ||
+	    !at(p, (enum sim_rk)e->tally.hold_rk, stage))
+		return false;
+	return fire(v, (enum sim_rk)e->tally.hold_rk, 0);
+}
+
+/* check_warmup - a new identity may send first_day x growth^good_days
+ * messages a day until it has `days` good days of history */
+static bool
+check_warmup(const struct prof_warmup *wu, const struct sim_entry *e,
+    struct sim_verdict *v)
+{
+	double allowed;
+
+	if (wu->days == 0 || e->tally.good_days >= wu->days)
+		return false;
+	allowed = wu->first_day * pow(wu->growth, (double)e->tally.good_days);
+	if (e->tally.msgs >= allowed)
+		return fire(v, SIM_RK_WARMUP, (uint64_t)allowed);
+	return false;
+}
+
+/* auth_view - authentication from facts->auth, or the scenario's facts */
+static void
+auth_view(const struct prof_world *w, const struct sim_facts *f,
+    struct auth_view *a)
+{
+	static const enum sim_auth_res res[] = {
+		[PROF_AUTH_NONE] = SIM_AUTH_NONE,
+		[PROF_AUTH_PASS] = SIM_AUTH_PASS,
+		[PROF_AUTH_FAIL] = SIM_AUTH_FAIL
+	};
+	static const enum sim_dmarc_policy pol[] = {
+		[PROF_DMARC_NONE] = SIM_DMARC_NONE,
+		[PROF_DMARC_QUARANTINE] = SIM_DMARC_QUARANTINE,
+		[PROF_DMARC_REJECT] = SIM_DMARC_REJECT
+	};
+	const struct prof_sender *s;
+
+	if (f->auth != NULL) {
+		a->spf = f->auth->spf;
+		a->dkim = f->auth->dkim;
+		a->dmarc = f->auth->dmarc;
+		a->policy = f->auth->dmarc_policy;
+		a->spf_hardfail = f->auth->spf_hardfail;
+		a->dmarc_record = f->auth->dmarc_policy != SIM_DMARC_ABSENT;
+		a->aligned = f->auth->aligned;
+		a->dkim_domain = f->auth->dkim_domain;
+		return;
+	}
+	s = prof_world_sender(w, f->sender_domain);
+	a->spf = res[s->spf];
+	a->dkim = res[s->dkim];
+	a->dmarc = res[s->dmarc];
+	a->dmarc_record = s->dmarc != PROF_AUTH_NONE;
+	a->policy = a->dmarc_record ? pol[s->dmarc_policy] : SIM_DMARC_ABSENT;
+	a->spf_hardfail = s->spf_hardfail;
+	/* declared facts speak of one domain: aligned when it authenticates */
+	a->aligned = s->dmarc == PROF_AUTH_PASS || (s->dmarc == PROF_AUTH_NONE &&
+	    (s->spf == PROF_AUTH_PASS || s->dkim == PROF_AUTH_PASS));
+	a->dkim_domain = s->dkim == PROF_AUTH_PASS ? f->sender_domain : NULL;
+}
+
+/* org_of - the header-From organizational domain, or before the headers
+ * (and without them) the MAIL FROM domain's */
+static const char *
+org_of(const struct sim_facts *f)
+{
+	if (f->msg != NULL && f->msg->from_org[0] != '\0')
+		return f->msg->from_org;
+	if (f->sender_domain == NULL)
+		return NULL;
+	return msg_org_domain(f->sender_domain);
+}
+
+/* has_ext - does the profile advertise an EHLO extension */
+static bool
+has_ext(const struct prof_profile *p, const char *ext)
+{
+	size_t i;
+
+	for (i = 0; i < p->next; i++)
+		if (strcmp(p->ext[i], ext) == 0)
+			return true;
+	return false;
+}
+
+/* check_message - format checks on the scanned message (end of DATA) and
+ * the recipient domains of a transaction; no state */
+static bool
+check_message(const struct prof_profile *p, enum sim_stage stage,
+    const struct sim_facts *f, struct sim_verdict *v)
+{
+	const struct prof_limits *l = &p->limits;
+	const struct msg_info *m = f->msg;
+	const char *d, *e;
+	uint32_t ndom;
+	size_t i, j;
+
+	if (at(p, SIM_RK_RCPT_DOMAINS, stage) && l->rcpt_domains != 0) {
+		ndom = 0;
+		for (i = 0; i <= f->nrcpts; i++) {
+			d = i < f->nrcpts ? f->rcpts[i] :
+			    stage == SIM_STAGE_RCPT ? f->rcpt : NULL;
+			if (d == NULL || (d = strrchr(d, '@')) == NULL)
+				continue;
+			for (j = 0; j < i; j++)
+				if ((e = strrchr(f->rcpts[j], '@')) != NULL &&
+				    strcmp(d, e) == 0)
+					break;
+			if (j == i && ++ndom > l->rcpt_domains)
+				return fire(v, SIM_RK_RCPT_DOMAINS,
+				    l->rcpt_domains);
+		}
+	}
+	if (stage != SIM_STAGE_EOD || m == NULL)
+		return false;
+	if (at(p, SIM_RK_HOPS, stage) && l->max_hops != 0 &&
+	    m->received > l->max_hops)
+		return fire(v, SIM_RK_HOPS, l->max_hops);
+	if (at(p, SIM_RK_MSGID_MISSING, stage) &&
+	    ((m->flags & MSG_F_MSGID) == 0 || m->message_id[0] == '\0' ||
+	    (m->dup & MSG_DUP_MSGID)))
+		return fire(v, SIM_RK_MSGID_MISSING, 0);
+	if (at(p, SIM_RK_FROM_MISSING, stage) &&
+	    ((m->flags & MSG_F_FROM) == 0 || (m->flags & MSG_F_FROM_NOADDR) ||
+	    (m->dup & MSG_DUP_FROM)))
+		return fire(v, SIM_RK_FROM_MISSING, 0);
+	if (at(p, SIM_RK_HEADER_SIZE, stage) && l->max_header_bytes != 0 &&
+	    m->header_bytes > l->max_header_bytes)
+		return fire(v, SIM_RK_HEADER_SIZE, l->max_header_bytes);
+	return false;
+}
+
+/* org_rules - the rules of the organizational domain, in the order a
+ * provider applies them: complaints, DMARC reject, SPF -all, then for a
+ * bulk sender the stricter requirements, then content */
+static bool
+org_rules(const struct prof_world *w, const struct prof_profile *p,
+    enum sim_stage stage, const struct sim_facts *f,
+    const struct sim_entry *e, struct sim_verdict *v)
+{
+	const struct prof_content *c = &p->limits.content;
+	const struct msg_info *m = f->msg;
+	struct auth_view a;
+	bool bulk = (e->tally.flags & TALLY_BULK) != 0;
+
+	if (e->tally.status == COMP_BLOCK && at(p, SIM_RK_COMPLAINT_BLOCK, stage))
+		return fire(v, SIM_RK_COMPLAINT_BLOCK, 0);
+	if (e->tally.status != COMP_OK && at(p, SIM_RK_COMPLAINT_TEMP, stage))
+		return fire(v, SIM_RK_COMPLAINT_TEMP, 0);
+	auth_view(w, f, &a);
+	if (a.policy == SIM_DMARC_REJECT && a.dmarc == SIM_AUTH_FAIL &&
+	    at(p, SIM_RK_AUTH_DMARC_REJECT, stage))
+		return fire(v, SIM_RK_AUTH_DMARC_REJECT, 0);
+	if (a.policy == SIM_DMARC_REJECT && a.dmarc == SIM_AUTH_TEMPERROR &&
+	    at(p, SIM_RK_AUTH_DMARC_TEMP, stage))
+		return fire(v, SIM_RK_AUTH_DMARC_TEMP, 0);
+	if (a.spf == SIM_AUTH_FAIL && a.spf_hardfail && a.dkim != SIM_AUTH_PASS &&
+	    at(p, SIM_RK_AUTH_SPF_FAIL, stage))
+		return fire(v, SIM_RK_AUTH_SPF_FAIL, 0);
+	if (bulk) {
+		if (at(p, SIM_RK_AUTH_HIGH_VOLUME, stage) &&
+		    (a.spf != SIM_AUTH_PASS || a.dkim != SIM_AUTH_PASS ||
+		    !a.dmarc_record || !a.aligned))
+			return fire(v, SIM_RK_AUTH_HIGH_VOLUME, 0);
+		if (a.spf != SIM_AUTH_PASS && at(p, SIM_RK_BULK_SPF, stage))
+			return fire(v, SIM_RK_BULK_SPF, 0);
+		if (a.dkim != SIM_AUTH_PASS && at(p, SIM_RK_BULK_DKIM, stage))
+			return fire(v, SIM_RK_BULK_DKIM, 0);
+		if (!a.dmarc_record && at(p, SIM_RK_BULK_DMARC, stage))
+			return fire(v, SIM_RK_BULK_DMARC, 0);
+		if (!a.aligned && at(p, SIM_RK_BULK_ALIGN, stage))
+			return fire(v, SIM_RK_BULK_ALIGN, 0);
+		if (!f->tls && has_ext(p, "STARTTLS") &&
+		    at(p, SIM_RK_BULK_TLS, stage))
+			return fire(v, SIM_RK_BULK_TLS, 0);
+		if (m != NULL && (m->flags & MSG_F_ONECLICK) == 0 &&
+		    at(p, SIM_RK_BULK_UNSUB, stage))
+			return fire(v, SIM_RK_BULK_UNSUB, 0);
+	}
+	if (m == NULL)
+		return false;
+	if (c->spam_score != 0 && m->spam_score >= c->spam_score &&
+	    at(p, SIM_RK_CONTENT_SPAM, stage))
+		return fire(v, SIM_RK_CONTENT_SPAM, c->spam_score);
+	if (c->max_links != 0 && m->links > c->max_links &&
+	    at(p, SIM_RK_CONTENT_LINKS, stage))
+		return fire(v, SIM_RK_CONTENT_LINKS, c->max_links);
+	return false;
+}
+
+/* Kinds answered from the (provider, organizational domain) entry. */
+static const enum sim_rk org_kinds[] = {
+	SIM_RK_COMPLAINT_BLOCK, SIM_RK_COMPLAINT_TEMP, SIM_RK_AUTH_DMARC_REJECT,
+	SIM_RK_AUTH_DMARC_TEMP, SIM_RK_AUTH_SPF_FAIL, SIM_RK_AUTH_HIGH_VOLUME,
+	SIM_RK_BULK_SPF, SIM_RK_BULK_DKIM, SIM_RK_BULK_DMARC, SIM_RK_BULK_ALIGN,
+	SIM_RK_BULK_TLS, SIM_RK_BULK_UNSUB, SIM_RK_CONTENT_SPAM,
+	SIM_RK_CONTENT_LINKS
+};
+
+/* check_org - rules of the organizational domain, and its warm-up */
+static bool
+check_org(const struct prof_world *w, const struct prof_profile *p,
+    struct sim_state *st, enum sim_stage stage, const struct sim_facts *f,
+    const struct sim_wnow *wn, struct sim_verdict *v)
+{
+	const char *org;
+	struct sim_entry *e;
+	bool hit, wu;
+	size_t i;
+
+	wu = p->limits.warmup_domain.days != 0 && at(p, SIM_RK_WARMUP, stage);
+	for (i = 0; !wu && i < sizeof(org_kinds) / sizeof(org_kinds[0]); i++)
+		if (at(p, org_kinds[i], stage))
+			break;
+	if ((!wu && i == sizeof(org_kinds) / sizeof(org_kinds[0])) ||
+	    (org = org_of(f)) == NULL)
+		return false;
+	if ((e = sim_state_get(st, SIM_KEY_ORG, f->prof, 0, org, wn->ms)) ==
+	    NULL)
+		return false;
+	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
+	hit = held(p, e, stage, wn, v) || org_rules(w, p, stage, f, e, v) ||
+	    (wu && check_warmup(&p->limits.warmup_domain, e, v));
+	if (hit) {
+		if (v->rk != SIM_RK_WARMUP && v->rk != SIM_RK_CONTENT_SPAM &&
+		    v->rk != SIM_RK_CONTENT_LINKS)
+			rep_penalize(&p->rep, e, wn, p->rep.pen_auth_fail);
+		refuse(p, e, rep_now(&p->rep, e, wn), wn, v);
+	}
+	sim_state_put(st, e);
+	return hit;
+}
+
+/* windows_hit - would `extra` more exceed a window's limit */
+static bool
+windows_hit(const struct prof_windows *lim, const struct sim_win *wins,
+    const struct sim_wnow *wn, uint32_t extra, uint32_t *max)
+{
+	int wi;
+
+	for (wi = 0; wi < SIM_WIN__COUNT; wi++)
+		if (lim->max[wi] != 0 && sim_win_count_at(&wins[wi], wi, wn) +
+		    extra > lim->max[wi]) {
+			*max = lim->max[wi];
+			return true;
+		}
+	return false;
+}
+
+/* ident_check - message and recipient windows of one more identity
+ * (netblock, EHLO name, DKIM domain, URL domain, Message-ID) */
+static bool
+ident_check(const struct prof_profile *p, struct sim_state *st,
+    enum sim_key_kind kind, uint32_t ip, const char *str, enum sim_rk rk,
+    const struct prof_rate *lim, enum sim_stage stage,
+    const struct sim_facts *f, const struct sim_wnow *wn,
+    struct sim_verdict *v)
+{
+	struct sim_entry *e;
+	uint32_t max, extra;
+	bool hit;
+
+	if (!at(p, rk, stage) || (e = sim_state_find(st, kind, f->prof, ip,
+	    str, wn->ms)) == NULL)
+		return false;	/* never seen: nothing counted yet */
+	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
+	extra = stage == SIM_STAGE_RCPT ? f->rcpts_in_txn + 1 :
+	    stage == SIM_STAGE_EOD ? (uint32_t)f->nrcpts : 1;
+	hit = windows_hit(&lim->messages, e->msgs, wn, 1, &max) ||
+	    windows_hit(&lim->recipients, e->rcpts, wn, extra, &max);
+	if (hit) {
+		fire(v, rk, max);
+		rep_penalize(&p->rep, e, wn, p->rep.pen_rate);
+		refuse(p, e, rep_now(&p->rep, e, wn), wn, v);
+	}
+	sim_state_put(st, e);
+	return hit;
+}
+
+/* dkim_of - the DKIM d= domain: computed, else the first signature seen */
+static const char *
+dkim_of(const struct sim_facts *f)
+{
+	if (f->auth != NULL && f->auth->dkim_domain != NULL)
+		return f->auth->dkim_domain;
+	if (f->msg != NULL && f->msg->ndkim > 0)
+		return f->msg->dkim[0].d;
+	return NULL;
+}
+
+/* check_idents - windows of the netblock, EHLO name, DKIM domain, URL
+ * domains and Message-ID */
+static bool
+check_idents(const struct prof_profile *p, struct sim_state *st,
+    enum sim_stage stage, const struct sim_facts *f,
+    const struct sim_wnow *wn, struct sim_verdict *v)
+{
+	const struct prof_limits *l = &p->limits;
+	struct prof_rate url = { l->per_url, { { 0 } } };
+	struct prof_rate mid = { l->per_msgid, { { 0 } } };
+	const char *d;
+	unsigned i;
+
+	if (ident_check(p, st, SIM_KEY_NETBLOCK, f->client_ip & 0xffffff00u,
+	    NULL, SIM_RK_RATE_NETBLOCK, &l->per_netblock, stage, f, wn, v))
+		return true;
+	if (f->helo != NULL && ident_check(p, st, SIM_KEY_HELO, 0, f->helo,
+	    SIM_RK_RATE_HELO, &l->per_helo, stage, f, wn, v))
+		return true;
+	if ((d = dkim_of(f)) != NULL && ident_check(p, st, SIM_KEY_DKIM, 0, d,
+	    SIM_RK_RATE_DKIM, &l->per_dkim, stage, f, wn, v))
+		return true;
+	if (f->msg == NULL)
+		return false;
+	for (i = 0; i < f->msg->nurl_domains; i++)
+		if (ident_check(p, st, SIM_KEY_URL, 0, f->msg->url_domains[i],
+		    SIM_RK_RATE_URL, &url, stage, f, wn, v))
+			return true;
+	return f->msg->message_id[0] != '\0' && ident_check(p, st,
+	    SIM_KEY_MSGID, 0, f->msg->message_id, SIM_RK_MSGID_RATE, &mid,
+	    stage, f, wn, v);
+}
+
+/* ident_count - count an accepted message for one more identity */
+static void
+ident_count(const struct prof_profile *p, struct sim_state *st,
+    enum sim_key_kind kind, uint32_t ip, const char *str,
+    const struct sim_facts *f, const struct sim_wnow *wn)
+{
+	struct sim_entry *e;
+
+	if ((e = sim_state_get(st, kind, f->prof, ip, str, wn->ms)) == NULL)
+		return;
+	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
+	count_message(e, f, wn, 1);
+	sim_state_put(st, e);
+}
+
+/* str_hash - FNV-1a of a string, for PRNG streams */
+static uint64_t
+str_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; s != NULL && *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+/* complaints_of - simulated recipients who mark the message as spam: one
+ * draw per recipient with the sender's complaint_rate, from a PRNG stream
+ * derived from the scenario seed and the message (Message-ID or sender,
+ * client, time) and the recipient, so a run replays */
+static uint32_t
+complaints_of(const struct prof_world *w, const struct sim_facts *f,
+    uint64_t now)
+{
+	const struct prof_sender *s;
+	struct sim_rng rng;
+	uint64_t msg;
+	uint32_t n = 0;
+	size_t i;
+
+	s = prof_world_sender(w, f->sender_domain);
+	if (s->complaint_rate <= 0)
+		return 0;
+	msg = f->msg != NULL && f->msg->message_id[0] != '\0' ?
+	    str_hash(f->msg->message_id) : str_hash(f->sender_domain) ^
+	    sim_mix64(now ^ ((uint64_t)f->client_ip << 32));
+	for (i = 0; i < f->nrcpts; i++) {
+		sim_rng_seed(&rng, w->seed, msg ^ sim_mix64(str_hash(f->rcpts[i])
+		    + i));
+		if (sim_rng_double(&rng) < s->complaint_rate)
+			n++;
+	}
+	return n;
+}
+
+/* count_accepted - an accepted message counts for the organizational
+ * domain (bulk status, complaints, warm-up) and the other identities
+ * whose limits are on; deliveries to spam traps cost reputation */
+static void
+count_accepted(const struct prof_world *w, const struct prof_profile *p,
+    struct sim_state *st, const struct sim_facts *f, const struct sim_wnow *wn)
+{
+	const struct prof_limits *l = &p->limits;
+	const struct prof_complaints *c = &p->rep.complaints;
+	const char *org, *d;
+	struct sim_entry *e;
+	size_t i, traps = 0;
+	unsigned u;
+
+	if (p->replies[SIM_RK_RATE_NETBLOCK].enabled)
+		ident_count(p, st, SIM_KEY_NETBLOCK, f->client_ip & 0xffffff00u,
+		    NULL, f, wn);
+	if (p->replies[SIM_RK_RATE_HELO].enabled && f->helo != NULL)
+		ident_count(p, st, SIM_KEY_HELO, 0, f->helo, f, wn);
+	if (p->replies[SIM_RK_RATE_DKIM].enabled && (d = dkim_of(f)) != NULL)
+		ident_count(p, st, SIM_KEY_DKIM, 0, d, f, wn);
+	if (p->replies[SIM_RK_RATE_URL].enabled && f->msg != NULL)
+		for (u = 0; u < f->msg->nurl_domains; u++)
+			ident_count(p, st, SIM_KEY_URL, 0,
+			    f->msg->url_domains[u], f, wn);
+	if (p->replies[SIM_RK_MSGID_RATE].enabled && f->msg != NULL &&
+	    f->msg->message_id[0] != '\0')
+		ident_count(p, st, SIM_KEY_MSGID, 0, f->msg->message_id, f, wn);
+	for (i = 0; i < f->nrcpts && w->nspam_traps > 0; i++)
+		traps += prof_world_spam_trap(w, f->rcpts[i]);
+	if (traps > 0) {
+		penalize(p, st, SIM_KEY_IP, f, wn, p->rep.pen_spam_trap *
+		    (double)traps);
+		penalize(p, st, SIM_KEY_DOMAIN, f, wn, p->rep.pen_spam_trap *
+		    (double)traps);
+	}
+	if ((org = org_of(f)) == NULL || (l->bulk_threshold == 0 &&
+	    c->block_rate <= 0 && c->warn_rate <= 0 &&
+	    l->warmup_domain.days == 0))
+		return;
+	if ((e = sim_state_get(st, SIM_KEY_ORG, f->prof, 0, org, wn->ms)) ==
+	    NULL)
+		return;
+	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
+	count_message(e, f, wn, 1);
+	if (l->bulk_threshold != 0 && sim_win_count_at(&e->msgs[SIM_WIN_DAY],
+	    SIM_WIN_DAY, wn) >= l->bulk_threshold)
+		e->tally.flags |= TALLY_BULK;	/* for good */
+	e->tally.complaints += complaints_of(w, f, wn->ms);
+	if (traps > 0)
+		rep_penalize(&p->rep, e, wn, p->rep.pen_spam_trap *
+		    (double)traps);
+	sim_state_put(st, e);
+}
+
+/* roll_back - a later check refused a message the IP and sender-domain
+ * entries already counted at end of DATA */
+static void
+roll_back(struct sim_state *st, enum sim_stage stage,
+    const struct sim_facts *f, const struct sim_wnow *wn, bool ip, bool dom)
+{
+	struct sim_entry *e;
+
+	if (stage != SIM_STAGE_EOD)
+		return;
+	if (ip && (e = sim_state_get(st, SIM_KEY_IP, f->prof, f->client_ip,
+	    NULL, wn->ms)) != NULL) {
+		count_message(e, f, wn, -1);
+		sim_state_put(st, e);
+	}
+	if (dom && (e = sim_state_get(st, SIM_KEY_DOMAIN, f->prof, 0,
+	    f->sender_domain, wn->ms)) != NULL) {
+		count_message(e, f, wn, -1);
+		sim_state_put(st, e);
+	}
+}
+
 /* sim_policy_decide - the reply kind for a stage */
 void
 sim_policy_decide(const struct prof_world *w, struct sim_state *st,
@@ -463,6 +1082,9 @@ sim_policy_decide(const struct prof_world *w, struct sim_state *st,
 		}
 		return;
 	}
+	if (check_message(p, stage, f, v) ||
+	    check_org(w, p, st, stage, f, &wn, v))
+		return;
 	need_ip = needs_entry(p, ip_kinds, sizeof(ip_kinds) /
 	    sizeof(ip_kinds[0]), stage) || (stage == SIM_STAGE_CONNECT &&
 	    (p->replies[SIM_RK_CONN_LIMIT].enabled ||
@@ -482,10 +1104,16 @@ sim_policy_decide(const struct prof_world *w, struct sim_state *st,
 			sim_policy_release(w, st, f, now);
 		return;
 	}
-	if (check_rcpt(p, st, stage, f, &wn, v)) {
-		penalize(p, st, SIM_KEY_IP, f, &wn, p->rep.pen_rate);
+	if (check_idents(p, st, stage, f, &wn, v) ||
+	    check_rcpt(p, st, stage, f, &wn, v)) {
+		if (v->rk == SIM_RK_RATE_RECIPIENT ||
+		    v->rk == SIM_RK_RATE_RCPT_BLOCK)
+			penalize(p, st, SIM_KEY_IP, f, &wn, p->rep.pen_rate);
+		roll_back(st, stage, f, &wn, ip_counted, dom_counted);
 		return;
 	}
+	if (stage == SIM_STAGE_EOD)
+		count_accepted(w, p, st, f, &wn);
 }
 
 /* sim_policy_release - an accepted connection closed */

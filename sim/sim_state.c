@@ -82,7 +82,7 @@ key_hash(enum sim_key_kind kind, uint32_t prof, uint32_t ip, const char *str,
 	a = 0xcbf29ce484222325ULL ^ ((uint64_t)kind << 48) ^
 	    ((uint64_t)prof << 32);
 	b = 0x84222325cbf29ce4ULL ^ ((uint64_t)kind << 40) ^ prof;
-	if (kind == SIM_KEY_IP) {
+	if (kind == SIM_KEY_IP || kind == SIM_KEY_NETBLOCK) {
 		a ^= ip;
 		b ^= (uint64_t)ip << 17;
 	} else if (str != NULL) {

@@ -31,7 +31,33 @@ enum sim_key_kind {
 	SIM_KEY_IP = 0,		/* sending IP */
 	SIM_KEY_DOMAIN,		/* sender (MAIL FROM) domain */
 	SIM_KEY_RCPT,		/* recipient address */
+	SIM_KEY_NETBLOCK,	/* sending IP's /24 (ip = network address) */
+	SIM_KEY_HELO,		/* EHLO/HELO name */
+	SIM_KEY_DKIM,		/* DKIM d= domain */
+	SIM_KEY_ORG,		/* header-From organizational domain */
+	SIM_KEY_URL,		/* a URL domain in the body */
+	SIM_KEY_MSGID,		/* Message-ID */
 	SIM_KEY__COUNT
+};
+
+/*
+ * Day tallies of one identity, kept by the policy (sim_policy.c owns the
+ * meaning): counts for the simulated day `day`, rolled over to the next
+ * day by the policy, a clean-history count for warm-up, a complaint
+ * status with its clean-day streak, flags such as bulk-sender status, and
+ * a block that holds for some days once an escalation ladder reached it.
+ */
+struct sim_tally {
+	uint32_t	 day;		/* day index (simulated ms / 86400000) */
+	uint32_t	 msgs;		/* messages accepted that day */
+	uint32_t	 complaints;	/* complaints that day */
+	uint32_t	 refused;	/* policy refusals that day */
+	uint16_t	 good_days;	/* days with mail and no refusal */
+	uint8_t		 streak;	/* days in a row under the block rate */
+	uint8_t		 status;	/* complaint status (policy's enum) */
+	uint32_t	 flags;		/* policy flags, e.g. bulk sender */
+	uint32_t	 hold_day;	/* a block holds before this day */
+	uint16_t	 hold_rk;	/* ... answering this reply kind */
 };
 
 struct sim_win {
@@ -56,6 +82,7 @@ struct sim_entry {
 	struct sim_win	 msgs[SIM_WIN__COUNT];
 	struct sim_win	 rcpts[SIM_WIN__COUNT];
 	struct sim_win	 conn_rate[SIM_WIN__COUNT];
+	struct sim_tally tally;		/* the policy's day tallies */
 };
 
 struct sim_state;
@@ -76,7 +103,7 @@ void sim_state_free(struct sim_state *st);
  * A new entry is zeroed, with first_ms = last_ms = @p now and rep < 0
  * (meaning "not set": the policy puts the profile's initial score in).
  * @param prof  profile index.
- * @param ip    the IP for SIM_KEY_IP, else ignored.
+ * @param ip    the IP for SIM_KEY_IP and SIM_KEY_NETBLOCK, else ignored.
  * @param str   the domain or recipient (lower case), else ignored.
  * @return a locked entry, or NULL when the pool is exhausted (counted).
  */

@@ -22,6 +22,7 @@ static const struct suite_reg suites[] = {
 	{ "sim_state", test_sim_state_register },
 	{ "sim_policy", test_sim_policy_register },
 	{ "sim_evlog", test_sim_evlog_register },
+	{ "fidelity", test_fidelity_register },
 	{ "smtp_reply", test_smtp_reply_register },
 	{ "smtp_session", test_smtp_session_register },
 	{ "hx", test_hx_register },

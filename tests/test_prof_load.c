@@ -394,7 +394,8 @@ test_default_scenario(void)
 		{ 0x7f0400c8, "generic" },
 		{ 0x7f000001, "sink" },
 		{ 0x7f000002, NULL },
-		{ 0x7f050001, NULL },
+		{ 0x7f050001, "icloud" },
+		{ 0x7f060001, NULL },
 	};
 	struct prof_error err;
 	struct prof_world *w;
@@ -409,8 +410,8 @@ test_default_scenario(void)
 		    sizeof(buf)));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	CU_ASSERT_STRING_EQUAL(w->file, PDIR "/default.yaml");
-	CU_ASSERT_EQUAL(w->nprofiles, 5);
-	CU_ASSERT_EQUAL(w->nblocks, 5);
+	CU_ASSERT_EQUAL(w->nprofiles, 6);
+	CU_ASSERT_EQUAL(w->nblocks, 6);
 	CU_ASSERT_EQUAL(w->port, 2525);
 	CU_ASSERT_EQUAL(w->seed, 42);
 	CU_ASSERT_DOUBLE_EQUAL(w->time_scale, 1.0, 1e-12);

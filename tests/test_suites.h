@@ -12,6 +12,7 @@ int test_sim_clock_register(void);
 int test_sim_state_register(void);
 int test_sim_policy_register(void);
 int test_sim_evlog_register(void);
+int test_fidelity_register(void);
 int test_smtp_reply_register(void);
 int test_smtp_session_register(void);
 int test_hx_register(void);

@@ -1,0 +1,1207 @@
+/*
+ * Tests of provider fidelity (issue 5): each bundled provider's reply
+ * table against the reference rows (code, enhanced code, stage, a key
+ * phrase), rendering with the provider's trailer and multi-line form,
+ * and each escalation ladder driven through the policy with a manual
+ * clock: bulk-sender status and the bulk rules, authentication rules from
+ * computed and declared facts, content and format checks, complaints with
+ * the 7-day recovery, spam traps, the extra identities, and the warm-up
+ * demo scenario where a patient sender passes and a blaster is throttled
+ * then blocked.  Also the scenario YAML for the DNS world and
+ * prof_world_build_zone().
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/CUnit.h>
+
+#include "auth_zone.h"
+#ifdef MXSIM_HAVE_AUTH
+#include "auth_dkim.h"
+#endif
+#include "msg_scan.h"
+#include "prof_load.h"
+#include "sim_policy.h"
+#include "smtp_reply.h"
+#include "test_suites.h"
+
+#define PDIR	MXSIM_PROFILES_DIR
+#define MIN	60000ULL
+#define HOUR	3600000ULL
+#define DAY	86400000ULL
+#define T0	(20454ULL * DAY)	/* 2026-01-01, a day boundary */
+
+/* One reference row: the reply a profile must give for a kind. */
+struct row {
+	const char	*prof;
+	const char	*kind;
+	uint16_t	 code;
+	const char	*enh;
+	const char	*stage;
+	const char	*phrase;	/* substring of the text template */
+};
+
+static const struct row rows[] = {
+	/* Gmail [G-SMTP] */
+	{ "gmail", "rate.ip", 421, "4.7.28", "eod", "from your IP address {ip}" },
+	{ "gmail", "rate.block", 550, "5.7.28", "eod",
+	    "email sent from your IP address has been blocked" },
+	{ "gmail", "rate.netblock", 421, "4.7.28", "eod",
+	    "from your IP Netblock {netblock}" },
+	{ "gmail", "rate.dkim_domain", 421, "4.7.28", "eod",
+	    "from your DKIM domain {domain}" },
+	{ "gmail", "rate.domain", 421, "4.7.28", "eod",
+	    "from your SPF domain {domain}" },
+	{ "gmail", "rate.url_domain", 421, "4.7.28", "eod",
+	    "containing one of your URL domains" },
+	{ "gmail", "daily_cap", 421, "4.7.28", "eod", "unusual rate of email." },
+	{ "gmail", "msgid.rate", 421, "4.7.28", "eod",
+	    "the same Message-ID:" },
+	{ "gmail", "reputation.temp", 421, "4.7.0", "eod",
+	    "very low reputation of the sending IP" },
+	{ "gmail", "content.links", 421, "4.7.0", "eod",
+	    "nature of the content or the links within" },
+	{ "gmail", "reputation.block", 550, "5.7.1", "eod",
+	    "likely suspicious due to the very low reputation" },
+	{ "gmail", "content.spam", 550, "5.7.1", "eod",
+	    "This message is likely unsolicited email" },
+	{ "gmail", "complaints.block", 550, "5.7.1", "eod",
+	    "likely unsolicited email" },
+	{ "gmail", "complaints.temp", 421, "4.7.28", "eod",
+	    "unusual rate of unsolicited email" },
+	{ "gmail", "auth.missing", 421, "4.7.26", "eod",
+	    "Gmail requires all senders to authenticate with either SPF or DKIM" },
+	{ "gmail", "auth.block", 550, "5.7.26", "eod",
+	    "has been blocked because the sender is unauthenticated" },
+	{ "gmail", "auth.spf_fail", 550, "5.7.26", "eod",
+	    "hard fail policy (-all)" },
+	{ "gmail", "auth.dmarc_reject", 550, "5.7.26", "eod",
+	    "not accepted due to domain's DMARC policy. Contact" },
+	{ "gmail", "auth.dmarc_temp", 451, "4.7.26", "eod",
+	    "temporary DNS failures prevent authentication" },
+	{ "gmail", "bulk.spf", 421, "4.7.27", "eod",
+	    "SPF authentication didn't pass" },
+	{ "gmail", "bulk.spf_block", 550, "5.7.27", "eod",
+	    "blocked because it didn't pass SPF" },
+	{ "gmail", "bulk.dkim", 421, "4.7.30", "eod",
+	    "DKIM authentication didn't pass" },
+	{ "gmail", "bulk.dkim_block", 550, "5.7.30", "eod",
+	    "didn't pass DKIM authentication" },
+	{ "gmail", "bulk.dmarc", 421, "4.7.40", "eod",
+	    "doesn't have a DMARC record" },
+	{ "gmail", "bulk.dmarc_block", 550, "5.7.40", "eod",
+	    "doesn't have a DMARC record" },
+	{ "gmail", "bulk.alignment", 421, "4.7.32", "eod",
+	    "isn't aligned with either the authenticated SPF or DKIM" },
+	{ "gmail", "bulk.alignment_block", 550, "5.7.32", "eod",
+	    "Your email was blocked because the From: header" },
+	{ "gmail", "bulk.tls", 421, "4.7.29", "eod",
+	    "you're not using a TLS connection" },
+	{ "gmail", "bulk.tls_block", 550, "5.7.29", "eod",
+	    "wasn't sent over a TLS connection" },
+	{ "gmail", "rate.recipient", 450, "4.2.1", "rcpt",
+	    "receiving email too quickly" },
+	{ "gmail", "rate.recipient_block", 550, "5.2.1", "rcpt",
+	    "at a rate that prevents additional messages" },
+	{ "gmail", "rcpts.too_many", 452, "4.5.3", "rcpt",
+	    "too many recipients" },
+	{ "gmail", "rcpts.domains", 451, "4.3.0", "rcpt",
+	    "Multiple destination domains per transaction is unsupported" },
+	{ "gmail", "user.unknown", 550, "5.1.1", "rcpt",
+	    "does not exist" },
+	{ "gmail", "size", 552, "5.3.4", "eod", "({size} bytes)" },
+	{ "gmail", "header.size", 552, "5.3.4", "eod", "header size limits" },
+	{ "gmail", "msgid.missing", 550, "5.7.1", "eod",
+	    "missing a valid Message-ID header" },
+	{ "gmail", "from.missing", 550, "5.7.1", "eod",
+	    "missing a valid address in the From: header" },
+	{ "gmail", "hops", 554, "5.4.6", "eod", "exceeded {limit} hops" },
+	{ "gmail", "conn.limit", 421, "4.7.0", "connect",
+	    "Try again later, closing connection." },
+	/* Microsoft [SISIMAI-MS] [SFM] [MS-451] [MS-515] */
+	{ "microsoft", "auth.high_volume", 550, "5.7.515", "eod",
+	    "does not meet the required authentication level" },
+	{ "microsoft", "reputation.temp", 451, "4.7.650", "mail", "(S775)" },
+	{ "microsoft", "warmup", 451, "4.7.500", "mail", "(AS77712344)" },
+	{ "microsoft", "rate.block", 550, "5.7.511", "mail",
+	    "Access denied, banned sender" },
+	{ "microsoft", "reputation.block", 550, "5.7.606", "rcpt",
+	    "banned sending IP [{ip}]" },
+	{ "microsoft", "auth.dmarc_reject", 550, "5.7.509", "eod",
+	    "does not pass DMARC verification" },
+	{ "microsoft", "auth.spf_fail", 550, "5.7.23", "eod",
+	    "Sender Policy Framework violation" },
+	{ "microsoft", "from.missing", 550, "5.7.512", "eod",
+	    "RFC 5322 section 3.6.2" },
+	{ "microsoft", "complaints.block", 550, "", "mail", "SC-004" },
+	{ "microsoft", "conn.limit", 421, "4.3.2", "connect", "PRX8" },
+	{ "microsoft", "user.unknown", 550, "5.4.1", "rcpt", "Access denied" },
+	{ "microsoft", "daily_cap", 421, "", "mail", "RP-001" },
+	/* Yahoo [SISIMAI-Y] [Y-ERR] */
+	{ "yahoo", "rate.ip", 421, "4.7.0", "mail",
+	    "[TSS04] Messages from {ip} temporarily deferred" },
+	{ "yahoo", "reputation.block", 553, "5.7.2", "mail", "[TSS09]" },
+	{ "yahoo", "rate.netblock", 421, "", "mail", "4.16.50" },
+	{ "yahoo", "complaints.temp", 421, "4.7.0", "mail",
+	    "[TS02] Messages from {ip} temporarily deferred due to user "
+	    "complaints - 4.16.56.1" },
+	{ "yahoo", "complaints.block", 421, "4.7.1", "mail",
+	    "[TS03] All messages from {ip} will be permanently deferred" },
+	{ "yahoo", "auth.missing", 550, "5.7.9", "eod",
+	    "Yahoo requires all senders to authenticate" },
+	{ "yahoo", "auth.dmarc_reject", 554, "5.7.9", "eod",
+	    "Message not accepted for policy reasons" },
+	{ "yahoo", "bulk.spf", 421, "4.7.0", "eod", "[TSS04]" },
+	{ "yahoo", "bulk.spf_block", 554, "5.7.9", "eod", "policy reasons" },
+	{ "yahoo", "bulk.dmarc", 421, "4.7.0", "eod", "[TSS04]" },
+	{ "yahoo", "content.spam", 554, "", "eod", "[PH01]" },
+	{ "yahoo", "blocklist", 553, "5.7.1", "connect", "[BL21]" },
+	{ "yahoo", "conn.messages", 421, "", "mail",
+	    "Max message per connection reached" },
+	{ "yahoo", "rate.recipient", 450, "", "rcpt",
+	    "User is receiving mail too quickly" },
+	{ "yahoo", "user.unknown", 554, "", "rcpt", "dd This user doesn't have" },
+	/* iCloud [SISIMAI-A] [SFM] [APPLE] */
+	{ "icloud", "auth.missing", 554, "5.7.1", "eod",
+	    "[HME1] This message was blocked for failing both SPF and DKIM" },
+	{ "icloud", "auth.block", 554, "5.7.1", "eod", "[HME1]" },
+	{ "icloud", "auth.dmarc_reject", 550, "5.7.1", "eod",
+	    "rejected due to {domain}'s DMARC policy" },
+	{ "icloud", "rate.recipient", 421, "4.7.1", "rcpt",
+	    "Messages to {addr} deferred due to excessive volume" },
+	{ "icloud", "rate.ip", 451, "4.7.1", "mail",
+	    "Service unavailable - try again later" },
+	{ "icloud", "reputation.block", 554, "", "connect",
+	    "ESMTP not accepting connections" },
+	{ "icloud", "blocklist", 550, "5.7.0", "mail",
+	    "support.proofpoint.com/dnsbl-lookup.cgi?ip={ip}" },
+	{ "icloud", "content.spam", 550, "5.7.1", "eod",
+	    "[CS01] Message rejected due to local policy" },
+	{ "icloud", "bulk.dmarc", 550, "5.7.1", "eod", "[CS01]" },
+	{ "icloud", "bulk.unsubscribe", 550, "5.7.1", "eod", "[CS01]" },
+	{ "icloud", "complaints.block", 550, "5.7.1", "eod", "[CS01]" },
+	{ "icloud", "user.unknown", 550, "5.1.1", "rcpt",
+	    "{addr}: user does not exist" },
+	{ "icloud", "protocol.too_many_errors", 421, "4.7.0", "other",
+	    "Error: too many errors" },
+};
+
+/* A world of the bundled provider profiles for driving the policy. */
+struct fx {
+	struct prof_world *w;
+	struct sim_state *st;
+	int		 prof;
+};
+
+static struct prof_profile *load(const char *);
+static void	fx_init(struct fx *, const char *);
+static void	fx_free(struct fx *);
+static void	add_sender(struct prof_world *, const char *, enum prof_auth,
+		    enum prof_auth, enum prof_auth);
+static enum sim_rk decide(struct fx *, enum sim_stage, uint32_t,
+		    const char *, const char *, const struct sim_auth *,
+		    const struct msg_info *, uint64_t);
+static enum sim_rk send_msg(struct fx *, uint32_t, const char *,
+		    const char *, const struct sim_auth *,
+		    const struct msg_info *, uint64_t);
+static void	msg_ok(struct msg_info *, const char *, const char *);
+static int	rk(const char *);
+static char	*write_tmp(const char *, const char *);
+
+/* load - a bundled profile */
+static struct prof_profile *
+load(const char *name)
+{
+	struct prof_error err;
+	struct prof_profile *p;
+	char path[512], buf[1200];
+
+	snprintf(path, sizeof(path), "%s/%s.yaml", PDIR, name);
+	if ((p = prof_load_profile(path, &err)) == NULL)
+		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
+		    sizeof(buf)));
+	return p;
+}
+
+/* fx_init - one bundled profile on 127.1.0.0/24 */
+static void
+fx_init(struct fx *f, const char *name)
+{
+	struct prof_profile *p;
+
+	f->w = prof_world_new();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f->w);
+	p = load(name);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	f->prof = prof_world_add_profile(f->w, p);
+	CU_ASSERT_FATAL(f->prof == 0);
+	CU_ASSERT_FATAL(prof_world_add_block(f->w, 0x7f010000, 24, 0) == 0);
+	f->st = sim_state_new(1 << 16, 30 * DAY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f->st);
+}
+
+/* fx_free - free a fixture */
+static void
+fx_free(struct fx *f)
+{
+	sim_state_free(f->st);
+	prof_world_free(f->w);
+}
+
+/* add_sender - declare a sender domain's authentication facts */
+static void
+add_sender(struct prof_world *w, const char *dom, enum prof_auth spf,
+    enum prof_auth dkim, enum prof_auth dmarc)
+{
+	struct prof_sender *s;
+
+	w->senders = realloc(w->senders, (w->nsenders + 1) *
+	    sizeof(*w->senders));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->senders);
+	s = &w->senders[w->nsenders++];
+	memset(s, 0, sizeof(*s));
+	s->domain = strdup(dom);
+	s->spf = spf;
+	s->dkim = dkim;
+	s->dmarc = dmarc;
+}
+
+/* decide - one decision */
+static enum sim_rk
+decide(struct fx *f, enum sim_stage stage, uint32_t ip, const char *domain,
+    const char *rcpt, const struct sim_auth *auth, const struct msg_info *m,
+    uint64_t now)
+{
+	struct sim_facts fa;
+	struct sim_verdict v;
+	const char *rcpts[1] = { rcpt };
+
+	memset(&fa, 0, sizeof(fa));
+	fa.prof = (uint32_t)f->prof;
+	fa.mx_ip = 0x7f010001;
+	fa.client_ip = ip;
+	fa.helo = "client.example";
+	fa.sender_domain = domain;
+	fa.rcpt = stage == SIM_STAGE_RCPT ? rcpt : NULL;
+	fa.auth = auth;
+	if (stage == SIM_STAGE_EOD) {
+		fa.rcpts = rcpts;
+		fa.nrcpts = 1;
+		fa.msg = m;
+	}
+	sim_policy_decide(f->w, f->st, stage, &fa, now, &v);
+	return v.rk;
+}
+
+/* send_msg - MAIL, RCPT, EOD: the first refusal, or ACCEPT */
+static enum sim_rk
+send_msg(struct fx *f, uint32_t ip, const char *domain, const char *rcpt,
+    const struct sim_auth *auth, const struct msg_info *m, uint64_t now)
+{
+	enum sim_rk r;
+
+	if ((r = decide(f, SIM_STAGE_MAIL, ip, domain, NULL, auth, m, now)) !=
+	    SIM_RK_ACCEPT)
+		return r;
+	if ((r = decide(f, SIM_STAGE_RCPT, ip, domain, rcpt, auth, m, now)) !=
+	    SIM_RK_ACCEPT)
+		return r;
+	return decide(f, SIM_STAGE_EOD, ip, domain, rcpt, auth, m, now);
+}
+
+/* msg_ok - scanned facts of a well-formed message */
+static void
+msg_ok(struct msg_info *m, const char *from_dom, const char *msgid)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->from_addr, sizeof(m->from_addr), "news@%s", from_dom);
+	snprintf(m->from_domain, sizeof(m->from_domain), "%s", from_dom);
+	snprintf(m->from_org, sizeof(m->from_org), "%s",
+	    msg_org_domain(from_dom));
+	snprintf(m->message_id, sizeof(m->message_id), "%s", msgid);
+	m->flags = MSG_F_FROM | MSG_F_MSGID | MSG_F_DATE | MSG_F_EOH |
+	    MSG_F_LISTUNSUB | MSG_F_LISTUNSUB_HTTPS | MSG_F_LISTUNSUB_POST |
+	    MSG_F_ONECLICK;
+	m->received = 2;
+	m->header_bytes = 800;
+}
+
+/* rk - kind by name (asserting it exists) */
+static int
+rk(const char *name)
+{
+	int k = sim_kind_by_name(name);
+
+	CU_ASSERT_FATAL(k >= 0);
+	return k;
+}
+
+/* write_tmp - a file with @p text under /tmp; @return its path (free) */
+static char *
+write_tmp(const char *name, const char *text)
+{
+	char dir[] = "/tmp/mxsim-fid-XXXXXX", *path;
+	FILE *fp;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	path = malloc(strlen(dir) + strlen(name) + 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	sprintf(path, "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	fputs(text, fp);
+	fclose(fp);
+	return path;
+}
+
+/* rm_tmp - remove a write_tmp() file (and any sibling) and its dir */
+static void
+rm_tmp(char *path, const char *sibling)
+{
+	char *slash = strrchr(path, '/'), other[600];
+
+	if (sibling != NULL) {
+		snprintf(other, sizeof(other), "%.*s/%s",
+		    (int)(slash - path), path, sibling);
+		unlink(other);
+	}
+	unlink(path);
+	*slash = '\0';
+	rmdir(path);
+	free(path);
+}
+
+/* every reference row of every provider, as loaded */
+static void
+test_reply_tables(void)
+{
+	static const char *const names[] = {
+		"gmail", "microsoft", "yahoo", "icloud"
+	};
+	struct prof_profile *p[4];
+	const struct prof_reply *r;
+	const struct row *w;
+	size_t i, j, bad = 0;
+	int k;
+
+	for (i = 0; i < 4; i++) {
+		p[i] = load(names[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p[i]);
+	}
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		w = &rows[i];
+		for (j = 0; strcmp(names[j], w->prof) != 0; j++)
+			;
+		k = rk(w->kind);
+		r = &p[j]->replies[k];
+		if (!r->enabled || r->code != w->code ||
+		    strcmp(r->enhanced, w->enh) != 0 ||
+		    strcmp(sim_stage_name(r->stage), w->stage) != 0 ||
+		    strstr(r->text, w->phrase) == NULL) {
+			fprintf(stderr, "\n  %s %s: got %s %u %s %s \"%s\"",
+			    w->prof, w->kind, r->enabled ? "on" : "off",
+			    r->code, r->enhanced, sim_stage_name(r->stage),
+			    r->text);
+			bad++;
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	for (i = 0; i < 4; i++)
+		prof_profile_free(p[i]);
+}
+
+/* trailers and tags as the session renders them */
+static void
+test_rendering(void)
+{
+	struct smtp_reply_vars v;
+	struct prof_profile *p;
+	char out[2048];
+	size_t n;
+
+	memset(&v, 0, sizeof(v));
+	v.client_ip = 0x7f000a01;
+	v.session_id = 0x1234abcd5678ef90ULL;
+	v.domain = "bulk.example";
+	p = load("gmail");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	n = smtp_reply_render(p, SIM_RK_BULK_SPF, &v, out, sizeof(out));
+	CU_ASSERT(n > 0);
+	/* multi-line: 421-4.7.27 ... then the last line 421 4.7.27 ... with
+	 * the session id and "- gsmtp" */
+	CU_ASSERT_NSTRING_EQUAL(out, "421-4.7.27 ", 11);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\r\n421 4.7.27 "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "1234abcd5678ef90 - gsmtp\r\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "SPF bulk.example with IP"));
+	prof_profile_free(p);
+
+	p = load("microsoft");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	n = smtp_reply_render(p, SIM_RK_REP_TEMP, &v, out, sizeof(out));
+	CU_ASSERT(n > 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "451 4.7.650 The mail server "
+	    "[127.0.10.1]"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "(S775) [BL2NAM06FT004.eop-nam06."
+	    "prod.protection.outlook.com]\r\n"));
+	prof_profile_free(p);
+
+	p = load("yahoo");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	n = smtp_reply_render(p, SIM_RK_COMPLAINT_TEMP, &v, out, sizeof(out));
+	CU_ASSERT(n > 0);
+	CU_ASSERT_NSTRING_EQUAL(out, "421 4.7.0 [TS02] Messages from "
+	    "127.0.10.1 temporarily deferred", 55);
+	n = smtp_reply_render(p, SIM_RK_RATE_IP, &v, out, sizeof(out));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "[TSS04]"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "- 4.16.55.1; see "));
+	prof_profile_free(p);
+
+	p = load("icloud");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	n = smtp_reply_render(p, SIM_RK_AUTH_MISSING, &v, out, sizeof(out));
+	CU_ASSERT_NSTRING_EQUAL(out, "554 5.7.1 [HME1] ", 17);
+	prof_profile_free(p);
+}
+
+/* Gmail: 5,000 a day from one organizational domain (across its
+ * subdomains) makes it bulk for good; then SPF, DKIM, DMARC and
+ * alignment are required, each 4.7.x ladder climbing to 5.7.x */
+static void
+test_gmail_bulk(void)
+{
+	struct sim_auth a;
+	struct msg_info m;
+	struct fx f;
+	char dom[64], rcpt[64];
+	uint64_t now = T0;
+	int i, k, accepted = 0;
+
+	fx_init(&f, "gmail");
+	/* spf fails, DKIM passes: fine for a non-bulk sender */
+	memset(&a, 0, sizeof(a));
+	a.spf = SIM_AUTH_FAIL;
+	a.dkim = SIM_AUTH_PASS;
+	a.dkim_domain = "bulk.example";
+	a.dmarc = SIM_AUTH_PASS;
+	a.dmarc_policy = SIM_DMARC_NONE;
+	a.aligned = true;
+	msg_ok(&m, "news.bulk.example", "<x@bulk.example>");
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "news.bulk.example",
+	    "r@gmail.com", &a, &m, now), SIM_RK_ACCEPT);
+	/* 4,999 more over 14 hours from three subdomains and 60 IPs (each
+	 * under Gmail's per-IP, per-domain and per-recipient limits); the
+	 * declared facts pass SPF, DKIM and DMARC */
+	f.w->default_sender.dmarc = PROF_AUTH_PASS;
+	for (i = 0; i < 4999; i++) {
+		snprintf(dom, sizeof(dom), "%c.bulk.example", 'a' + i % 3);
+		snprintf(rcpt, sizeof(rcpt), "u%d@gmail.com", i);
+		now = T0 + HOUR + (uint64_t)i * 10000;
+		accepted += send_msg(&f, 0x7f000b00 + (uint32_t)(i % 60), dom,
+		    rcpt, NULL, NULL, now) == SIM_RK_ACCEPT;
+	}
+	CU_ASSERT_EQUAL(accepted, 4999);
+	/* now bulk: SPF is required, 10 deferrals then the block */
+	now += MIN;
+	for (i = 0; i < 10; i++)
+		CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "news.bulk.example",
+		    "r@gmail.com", &a, &m, now + (uint64_t)i * MIN),
+		    SIM_RK_BULK_SPF);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "news.bulk.example",
+	    "r@gmail.com", &a, &m, now + 11 * MIN), SIM_RK_BULK_SPF_BLOCK);
+	/* a new day: the ladder starts over; status stays (for good) */
+	now = T0 + 3 * DAY;
+	a.spf = SIM_AUTH_PASS;
+	a.dkim = SIM_AUTH_FAIL;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "news.bulk.example",
+	    "r@gmail.com", &a, &m, now), SIM_RK_BULK_DKIM);
+	now += DAY;
+	a.dkim = SIM_AUTH_PASS;
+	a.dmarc = SIM_AUTH_NONE;
+	a.dmarc_policy = SIM_DMARC_ABSENT;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "news.bulk.example",
+	    "r@gmail.com", &a, &m, now), SIM_RK_BULK_DMARC);
+	now += DAY;
+	a.dmarc = SIM_AUTH_FAIL;
+	a.dmarc_policy = SIM_DMARC_NONE;
+	a.aligned = false;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "news.bulk.example",
+	    "r@gmail.com", &a, &m, now), SIM_RK_BULK_ALIGN);
+	/* one-click unsubscribe is required of bulk mail */
+	a.aligned = true;
+	m.flags &= ~(unsigned)MSG_F_ONECLICK;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "news.bulk.example",
+	    "r@gmail.com", &a, &m, now + MIN), SIM_RK_BULK_UNSUB);
+	m.flags |= MSG_F_ONECLICK;
+	/* TLS: only required where STARTTLS is offered (not yet) */
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "news.bulk.example",
+	    "r@gmail.com", &a, &m, now + 2 * MIN), SIM_RK_ACCEPT);
+	/* another organization is not bulk */
+	a.spf = SIM_AUTH_FAIL;
+	msg_ok(&m, "other.example", "<y@other.example>");
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "other.example",
+	    "r@gmail.com", &a, &m, now + 3 * MIN), SIM_RK_ACCEPT);
+	k = rk("bulk.spf");
+	CU_ASSERT_EQUAL(f.w->profiles[0]->replies[k].esc.to,
+	    SIM_RK_BULK_SPF_BLOCK);
+	fx_free(&f);
+}
+
+/* Authentication rules for all senders, computed and declared */
+static void
+test_auth_rules(void)
+{
+	struct sim_auth a;
+	struct fx f;
+	uint64_t now = T0;
+
+	fx_init(&f, "gmail");
+	add_sender(f.w, "unauth.example", PROF_AUTH_FAIL, PROF_AUTH_NONE,
+	    PROF_AUTH_NONE);
+	add_sender(f.w, "strict.example", PROF_AUTH_FAIL, PROF_AUTH_FAIL,
+	    PROF_AUTH_FAIL);
+	f.w->senders[1].dmarc_policy = PROF_DMARC_REJECT;
+	/* declared: neither passes -> 4.7.26 */
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "unauth.example",
+	    "r@gmail.com", NULL, NULL, now), SIM_RK_AUTH_MISSING);
+	/* declared DMARC p=reject failing -> 5.7.26 DMARC row */
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "strict.example",
+	    "r@gmail.com", NULL, NULL, now), SIM_RK_AUTH_DMARC_REJECT);
+	/* computed: SPF -all fail without DKIM -> the -all row */
+	memset(&a, 0, sizeof(a));
+	a.spf = SIM_AUTH_FAIL;
+	a.spf_hardfail = true;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a02, "fine.example",
+	    "r@gmail.com", &a, NULL, now), SIM_RK_AUTH_SPF_FAIL);
+	/* computed overrides the declared facts: unauth.example passes */
+	a.spf = SIM_AUTH_PASS;
+	a.spf_hardfail = false;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a03, "unauth.example",
+	    "r@gmail.com", &a, NULL, now), SIM_RK_ACCEPT);
+	/* DMARC reject with a DNS temperror -> 451 4.7.26 */
+	a.spf = SIM_AUTH_TEMPERROR;
+	a.dmarc = SIM_AUTH_TEMPERROR;
+	a.dmarc_policy = SIM_DMARC_REJECT;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a04, "temp.example",
+	    "r@gmail.com", &a, NULL, now), SIM_RK_AUTH_DMARC_TEMP);
+	fx_free(&f);
+
+	/* Yahoo and iCloud: no deferral step */
+	fx_init(&f, "icloud");
+	add_sender(f.w, "unauth.example", PROF_AUTH_FAIL, PROF_AUTH_NONE,
+	    PROF_AUTH_NONE);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "unauth.example",
+	    "r@icloud.com", NULL, NULL, now), SIM_RK_AUTH_MISSING);
+	fx_free(&f);
+}
+
+/* Microsoft: a From domain over 5,000 a day must pass SPF, DKIM and
+ * aligned DMARC, or 550 5.7.515 */
+static void
+test_ms_high_volume(void)
+{
+	struct sim_auth a;
+	struct msg_info m;
+	struct fx f;
+	char rcpt[64];
+	uint64_t now = T0;
+	int i, accepted = 0;
+
+	fx_init(&f, "microsoft");
+	/* the 5,000 come from 11 IPs, each under its 1,000 warm-up day */
+	memset(&a, 0, sizeof(a));
+	a.spf = SIM_AUTH_PASS;
+	a.dkim = SIM_AUTH_PASS;
+	msg_ok(&m, "promo.example", "<m@promo.example>");
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000c01, "promo.example",
+	    "r@outlook.com", &a, &m, now), SIM_RK_ACCEPT);
+	for (i = 0; i < 4999; i++) {
+		snprintf(rcpt, sizeof(rcpt), "u%d@outlook.com", i);
+		accepted += send_msg(&f, 0x7f000d00 + (uint32_t)(i % 10),
+		    "promo.example", rcpt, &a, &m, now + HOUR +
+		    (uint64_t)i * 10000) == SIM_RK_ACCEPT;
+	}
+	CU_ASSERT_EQUAL(accepted, 4999);
+	/* no DMARC record: 5.7.515 at end of DATA */
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000c01, "promo.example",
+	    "r@outlook.com", &a, &m, now + 16 * HOUR), SIM_RK_AUTH_HIGH_VOLUME);
+	a.dmarc = SIM_AUTH_PASS;
+	a.dmarc_policy = SIM_DMARC_NONE;
+	a.aligned = true;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000c01, "promo.example",
+	    "r@outlook.com", &a, &m, now + 17 * HOUR), SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
+/* Content and format checks at end of DATA */
+static void
+test_content(void)
+{
+	struct msg_info m;
+	struct fx f;
+	uint64_t now = T0;
+
+	fx_init(&f, "gmail");
+	msg_ok(&m, "shop.example", "<1@shop.example>");
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "r@gmail.com", NULL, &m, now), SIM_RK_ACCEPT);
+	m.flags &= ~(unsigned)MSG_F_MSGID;
+	m.message_id[0] = '\0';
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "r@gmail.com", NULL, &m, now + 1), SIM_RK_MSGID_MISSING);
+	msg_ok(&m, "shop.example", "<2@shop.example>");
+	m.flags |= MSG_F_FROM_NOADDR;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "r@gmail.com", NULL, &m, now + 2), SIM_RK_FROM_MISSING);
+	msg_ok(&m, "shop.example", "<3@shop.example>");
+	m.received = 51;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "r@gmail.com", NULL, &m, now + 3), SIM_RK_HOPS);
+	m.received = 50;
+	m.spam_score = 8;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "r@gmail.com", NULL, &m, now + 4), SIM_RK_CONTENT_SPAM);
+	m.spam_score = 7;
+	m.links = 41;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "r@gmail.com", NULL, &m, now + 5), SIM_RK_CONTENT_LINKS);
+	m.links = 40;
+	m.header_bytes = 300000;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "r@gmail.com", NULL, &m, now + 6), SIM_RK_HEADER_SIZE);
+	m.header_bytes = 900;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "r@gmail.com", NULL, &m, now + 7), SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
+/* More identities: Message-ID copies, URL domain, DKIM domain, /24,
+ * recipient domains per transaction */
+static void
+test_identities(void)
+{
+	struct prof_profile *p;
+	struct sim_facts fa;
+	struct sim_verdict v;
+	struct msg_info m;
+	struct fx f;
+	const char *two[2] = { "a@gmail.com", "b@googlemail.com" };
+	char id[64];
+	uint64_t now = T0;
+	int i;
+
+	fx_init(&f, "gmail");
+	p = f.w->profiles[0];
+	/* the same Message-ID: 50 an hour, then 4.7.28 */
+	msg_ok(&m, "shop.example", "<same@shop.example>");
+	for (i = 0; i < 50; i++)
+		CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01 + (uint32_t)(i % 4),
+		    "shop.example", "r@gmail.com", NULL, &m,
+		    now + (uint64_t)i * 1000), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a09, "shop.example",
+	    "r@gmail.com", NULL, &m, now + 60000), SIM_RK_MSGID_RATE);
+	/* a URL domain and a /24 with small limits */
+	p->limits.per_url.max[SIM_WIN_HOUR] = 3;
+	p->limits.per_netblock.messages.max[SIM_WIN_HOUR] = 200;
+	p->limits.per_dkim.messages.max[SIM_WIN_HOUR] = 5;
+	for (i = 0; i < 3; i++) {
+		snprintf(id, sizeof(id), "<u%d@shop.example>", i);
+		msg_ok(&m, "shop.example", id);
+		m.nurl_domains = 1;
+		snprintf(m.url_domains[0], sizeof(m.url_domains[0]),
+		    "track.example");
+		CU_ASSERT_EQUAL(send_msg(&f, 0x7f002001, "shop.example",
+		    "r@gmail.com", NULL, &m, now + 2 * HOUR + (uint64_t)i),
+		    SIM_RK_ACCEPT);
+	}
+	snprintf(id, sizeof(id), "<u9@shop.example>");
+	snprintf(m.message_id, sizeof(m.message_id), "%s", id);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f002001, "shop.example",
+	    "r@gmail.com", NULL, &m, now + 2 * HOUR + 10), SIM_RK_RATE_URL);
+	/* DKIM d= from the message's signature: 5 an hour */
+	for (i = 0; i < 6; i++) {
+		snprintf(id, sizeof(id), "<d%d@shop.example>", i);
+		msg_ok(&m, "shop.example", id);
+		m.ndkim = 1;
+		snprintf(m.dkim[0].d, sizeof(m.dkim[0].d), "esp.example");
+		CU_ASSERT_EQUAL(send_msg(&f, 0x7f003001, "shop.example",
+		    "r@gmail.com", NULL, &m, now + 4 * HOUR + (uint64_t)i),
+		    i < 5 ? SIM_RK_ACCEPT : SIM_RK_RATE_DKIM);
+	}
+	/* recipient domains per transaction: the second domain at RCPT */
+	memset(&fa, 0, sizeof(fa));
+	fa.client_ip = 0x7f004001;
+	fa.sender_domain = "shop.example";
+	fa.rcpts = two;
+	fa.nrcpts = 1;
+	fa.rcpts_in_txn = 1;
+	fa.rcpt = two[1];
+	sim_policy_decide(f.w, f.st, SIM_STAGE_RCPT, &fa, now, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_RCPT_DOMAINS);
+	CU_ASSERT_EQUAL(v.limit, 1);
+	fa.rcpt = "c@gmail.com";
+	sim_policy_decide(f.w, f.st, SIM_STAGE_RCPT, &fa, now, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_ACCEPT);
+	fx_free(&f);
+
+	/* the /24 counts every address in it (Yahoo, at MAIL) */
+	fx_init(&f, "yahoo");
+	p = f.w->profiles[0];
+	p->limits.per_netblock.messages.max[SIM_WIN_HOUR] = 30;
+	for (i = 0; i < 30; i++)
+		CU_ASSERT_EQUAL(send_msg(&f, 0x7f005000 + (uint32_t)i,
+		    "shop.example", "r@yahoo.com", NULL, NULL,
+		    now + (uint64_t)i * 1000), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f0050fe, "shop.example",
+	    "r@yahoo.com", NULL, NULL, now + 40000), SIM_RK_RATE_NETBLOCK);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f005101, "shop.example",
+	    "r@yahoo.com", NULL, NULL, now + 40000), SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
+/* Complaints: a day at or above 0.3 % blocks the organizational domain
+ * from the next day until 7 clean days have passed; 0.1 % defers */
+static void
+test_complaints(void)
+{
+	struct sim_entry *e;
+	struct fx f;
+	char rcpt[64];
+	uint64_t now;
+	int i, day, blocked[12] = { 0 };
+	enum sim_rk r;
+
+	fx_init(&f, "yahoo");
+	add_sender(f.w, "spammy.example", PROF_AUTH_PASS, PROF_AUTH_PASS,
+	    PROF_AUTH_PASS);
+	f.w->senders[0].complaint_rate = 0.02;	/* 2 % of recipients */
+	/* day 0: 500 messages, about 10 complaints */
+	for (i = 0; i < 500; i++) {
+		snprintf(rcpt, sizeof(rcpt), "u%d@yahoo.com", i);
+		CU_ASSERT_EQUAL(send_msg(&f, 0x7f006001 + (uint32_t)(i % 20),
+		    "spammy.example", rcpt, NULL, NULL, T0 + (uint64_t)i *
+		    60000), SIM_RK_ACCEPT);
+	}
+	/* the sender stops complaining-worthy mail; one message a day */
+	f.w->senders[0].complaint_rate = 0;
+	for (day = 1; day < 12; day++) {
+		now = T0 + (uint64_t)day * DAY + HOUR;
+		r = send_msg(&f, 0x7f006001, "spammy.example", "x@yahoo.com",
+		    NULL, NULL, now);
+		blocked[day] = r == SIM_RK_COMPLAINT_BLOCK;
+		CU_ASSERT(r == SIM_RK_COMPLAINT_BLOCK || r == SIM_RK_ACCEPT);
+	}
+	/* blocked on days 1..7 (7 clean days needed), free on day 8 */
+	for (day = 1; day <= 7; day++)
+		CU_ASSERT_EQUAL(blocked[day], 1);
+	for (day = 8; day < 12; day++)
+		CU_ASSERT_EQUAL(blocked[day], 0);
+	fx_free(&f);
+
+	/* 0.1 % <= rate < 0.3 % (about 20 complaints in 10,000): the
+	 * deferral, the next day only */
+	fx_init(&f, "yahoo");
+	add_sender(f.w, "meh.example", PROF_AUTH_PASS, PROF_AUTH_PASS,
+	    PROF_AUTH_PASS);
+	f.w->senders[0].complaint_rate = 0.002;
+	for (i = 0; i < 10000; i++) {
+		snprintf(rcpt, sizeof(rcpt), "u%d@yahoo.com", i);
+		CU_ASSERT_EQUAL(send_msg(&f, 0x7f007001 + (uint32_t)(i % 40),
+		    "meh.example", rcpt, NULL, NULL, T0 + (uint64_t)i * 8000),
+		    SIM_RK_ACCEPT);
+	}
+	f.w->senders[0].complaint_rate = 0;
+	/* the day's tally, before it is rated at the next day's first use */
+	e = sim_state_find(f.st, SIM_KEY_ORG, 0, 0, "meh.example", T0 + DAY -
+	    1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL(e->tally.msgs, 10000);
+	CU_ASSERT(e->tally.complaints >= 10 && e->tally.complaints < 30);
+	sim_state_put(f.st, e);
+	r = send_msg(&f, 0x7f007001, "meh.example", "x@yahoo.com", NULL,
+	    NULL, T0 + DAY + HOUR);
+	CU_ASSERT(r == SIM_RK_COMPLAINT_TEMP);
+	r = send_msg(&f, 0x7f007001, "meh.example", "x@yahoo.com", NULL,
+	    NULL, T0 + 2 * DAY + HOUR);
+	CU_ASSERT_EQUAL(r, SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
+/* Spam traps accept the message and cost reputation */
+static void
+test_spam_traps(void)
+{
+	struct fx f;
+	double before, after;
+
+	fx_init(&f, "gmail");
+	f.w->spam_traps = calloc(1, sizeof(char *));
+	f.w->spam_traps[0] = strdup("trap*@*");
+	f.w->nspam_traps = 1;
+	before = sim_policy_reputation(f.w, f.st, SIM_KEY_IP, 0, 0x7f000a01,
+	    NULL, T0);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "trap1@gmail.com", NULL, NULL, T0), SIM_RK_ACCEPT);
+	after = sim_policy_reputation(f.w, f.st, SIM_KEY_IP, 0, 0x7f000a01,
+	    NULL, T0);
+	CU_ASSERT_DOUBLE_EQUAL(before - after, 10.0, 1e-9);
+	after = sim_policy_reputation(f.w, f.st, SIM_KEY_DOMAIN, 0, 0,
+	    "shop.example", T0);
+	CU_ASSERT_DOUBLE_EQUAL(after, 70.0, 1e-9);
+	fx_free(&f);
+}
+
+/* Ladders by count: Gmail 4.2.1 -> 5.2.1 and 4.7.28 -> 5.7.28 */
+static void
+test_gmail_ladders(void)
+{
+	struct fx f;
+	char rcpt[64];
+	int i, deferred = 0;
+	enum sim_rk r;
+
+	fx_init(&f, "gmail");
+	/* 60 a minute to one mailbox, then 50 deferrals, then 5.2.1 */
+	for (i = 0; i < 60; i++)
+		CU_ASSERT_EQUAL(send_msg(&f, 0x7f008000 + (uint32_t)(i % 30),
+		    "shop.example", "hot@gmail.com", NULL, NULL,
+		    T0 + (uint64_t)i * 100), SIM_RK_ACCEPT);
+	for (i = 0; i < 50; i++)
+		deferred += send_msg(&f, 0x7f008100 + (uint32_t)i,
+		    "shop.example", "hot@gmail.com", NULL, NULL,
+		    T0 + 10000 + (uint64_t)i) == SIM_RK_RATE_RECIPIENT;
+	CU_ASSERT_EQUAL(deferred, 50);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f008200, "shop.example",
+	    "hot@gmail.com", NULL, NULL, T0 + 20000), SIM_RK_RATE_RCPT_BLOCK);
+	fx_free(&f);
+
+	/* 100 a minute from one IP, 100 deferrals, then 5.7.28 */
+	fx_init(&f, "gmail");
+	for (i = 0; i < 100; i++) {
+		snprintf(rcpt, sizeof(rcpt), "u%d@gmail.com", i);
+		CU_ASSERT_EQUAL(send_msg(&f, 0x7f009001, "shop.example", rcpt,
+		    NULL, NULL, T0 + (uint64_t)i * 100), SIM_RK_ACCEPT);
+	}
+	deferred = 0;
+	for (i = 0; i < 100; i++) {
+		snprintf(rcpt, sizeof(rcpt), "v%d@gmail.com", i);
+		deferred += send_msg(&f, 0x7f009001, "shop.example", rcpt,
+		    NULL, NULL, T0 + 20000 + (uint64_t)i * 100) ==
+		    SIM_RK_RATE_IP;
+	}
+	CU_ASSERT_EQUAL(deferred, 100);
+	r = send_msg(&f, 0x7f009001, "shop.example", "w@gmail.com", NULL,
+	    NULL, T0 + 40000);
+	CU_ASSERT_EQUAL(r, SIM_RK_RATE_BLOCK);
+	fx_free(&f);
+}
+
+/* Per-day results of one sender in the warm-up demo. */
+struct wu_day {
+	int		 sent, accepted, deferred, blocked;
+};
+
+/* The warm-up demo scenario: the patient sender passes every day, the
+ * blaster is deferred with 4.7.500, then blocked, and never grows */
+static void
+test_warmup_demo(void)
+{
+	struct wu_day steady[14], blast[14];
+	struct prof_error err;
+	struct fx f;
+	char rcpt[64], buf[1200];
+	uint64_t now;
+	int d, i, n, first_block = -1, defers_before_block = 0;
+	enum sim_rk r;
+	const struct prof_reply *rp;
+
+	memset(&f, 0, sizeof(f));
+	f.w = prof_load_scenario(PDIR "/warmup-demo.yaml", PDIR, &err);
+	if (f.w == NULL)
+		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
+		    sizeof(buf)));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f.w);
+	f.prof = 0;
+	f.st = sim_state_new(1 << 16, 30 * DAY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f.st);
+	memset(steady, 0, sizeof(steady));
+	memset(blast, 0, sizeof(blast));
+	for (d = 0; d < 14; d++) {
+		/* steady: 100 x 1.25^d, spread over the day */
+		n = (int)(100.0 * pow(1.25, d));
+		for (i = 0; i < n; i++) {
+			now = f.w->start_ms + (uint64_t)d * DAY +
+			    (uint64_t)i * (DAY / (uint64_t)n);
+			snprintf(rcpt, sizeof(rcpt), "s%d.%d@outlook.com", d,
+			    i);
+			r = send_msg(&f, 0x7f004601, "steady.example", rcpt,
+			    NULL, NULL, now);
+			steady[d].sent++;
+			steady[d].accepted += r == SIM_RK_ACCEPT;
+		}
+		/* blast: 3,000 a day from day one */
+		for (i = 0; i < 3000; i++) {
+			now = f.w->start_ms + (uint64_t)d * DAY +
+			    (uint64_t)i * (DAY / 3000);
+			snprintf(rcpt, sizeof(rcpt), "b%d.%d@outlook.com", d,
+			    i);
+			r = send_msg(&f, 0x7f004701, "blast.example", rcpt,
+			    NULL, NULL, now);
+			blast[d].sent++;
+			rp = &f.w->profiles[0]->replies[r == SIM_RK_ACCEPT ?
+			    SIM_RK_DATA_OK : r];
+			if (r == SIM_RK_ACCEPT)
+				blast[d].accepted++;
+			else if (rp->code / 100 == 4)
+				blast[d].deferred++;
+			else
+				blast[d].blocked++;
+			if (d == 0 && r == SIM_RK_WARMUP && first_block < 0)
+				defers_before_block++;
+			if (d == 0 && first_block < 0 && rp->code / 100 == 5)
+				first_block = (int)r;
+		}
+	}
+	if (getenv("MXSIM_FIDELITY_VERBOSE") != NULL) {
+		fprintf(stderr, "\n  day  steady sent/ok   blast sent/ok/"
+		    "deferred/blocked\n");
+		for (d = 0; d < 14; d++)
+			fprintf(stderr, "  %3d  %6d/%-6d  %5d/%d/%d/%d\n", d,
+			    steady[d].sent, steady[d].accepted, blast[d].sent,
+			    blast[d].accepted, blast[d].deferred,
+			    blast[d].blocked);
+	}
+	for (d = 0; d < 14; d++) {
+		CU_ASSERT_EQUAL(steady[d].accepted, steady[d].sent);
+		CU_ASSERT(blast[d].accepted <= 1000);
+	}
+	CU_ASSERT_EQUAL(blast[0].accepted, 1000);
+	CU_ASSERT_EQUAL(defers_before_block, 100);
+	CU_ASSERT_EQUAL(first_block, SIM_RK_RATE_BLOCK);
+	CU_ASSERT(blast[0].blocked > 0);
+	/* by the last day the blaster is refused (almost) everything, while
+	 * the patient sender delivers more than it could on day one */
+	CU_ASSERT(blast[13].blocked + blast[13].deferred >= 2900);
+	CU_ASSERT(steady[13].accepted > blast[13].accepted);
+	CU_ASSERT(steady[13].accepted > 1000);
+	fx_free(&f);
+}
+
+/* The scenario YAML for the DNS world, and the zone built from it */
+static void
+test_dns_world(void)
+{
+	static const char scn[] =
+	    "servers:\n"
+	    "  - profile: gmail\n"
+	    "    addresses: [127.1.0.0/24]\n"
+	    "dns: {listen: \"127.0.0.53:5353\"}\n"
+	    "recipients:\n"
+	    "  spam_traps: [\"Trap*@*\"]\n"
+	    "senders:\n"
+	    "  domains:\n"
+	    "    shop.example:\n"
+	    "      complaint_rate: 0.001\n"
+	    "      dns:\n"
+	    "        spf: \"v=spf1 ip4:127.0.0.0/8 -all\"\n"
+	    "        dmarc: \"v=DMARC1; p=reject; rua=mailto:d@shop.example\"\n"
+	    "        dkim:\n"
+	    "          - {selector: s1, generate: 1024}\n"
+	    "        records:\n"
+	    "          - {name: mail.shop.example, type: A, data: 127.0.9.1}\n"
+	    "          - {name: shop.example, type: MX, data: mail.shop.example,"
+	    " pref: 5}\n";
+	struct prof_error err;
+	struct prof_world *w, *c;
+	const struct prof_sender *s;
+	struct auth_zone *z;
+	const struct auth_rr *rr[4];
+	char *path, buf[1200], why[128];
+	int rc;
+
+	path = write_tmp("scn.yaml", scn);
+	w = prof_load_scenario(path, PDIR, &err);
+	if (w == NULL)
+		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
+		    sizeof(buf)));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_STRING_EQUAL(w->dns_listen, "127.0.0.53:5353");
+	CU_ASSERT_EQUAL(w->dns_addr, 0x7f000035);
+	CU_ASSERT_EQUAL(w->dns_port, 5353);
+	CU_ASSERT_EQUAL(w->nspam_traps, 1);
+	CU_ASSERT(prof_world_spam_trap(w, "trap7@gmail.com"));
+	s = prof_world_sender(w, "shop.example");
+	CU_ASSERT_STRING_EQUAL(s->domain, "shop.example");
+	CU_ASSERT(s->spf_hardfail);
+	CU_ASSERT_EQUAL(s->dmarc_policy, PROF_DMARC_REJECT);
+	CU_ASSERT_DOUBLE_EQUAL(s->complaint_rate, 0.001, 1e-12);
+	CU_ASSERT_EQUAL(s->ndkim_keys, 1);
+	CU_ASSERT_EQUAL(s->dkim_keys[0].generate, 1024);
+	CU_ASSERT_EQUAL(s->nrecords, 2);
+	/* clones copy the DNS world */
+	c = prof_world_clone(w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_STRING_EQUAL(prof_world_sender(c, "shop.example")->
+	    spf_record, "v=spf1 ip4:127.0.0.0/8 -all");
+	CU_ASSERT_STRING_EQUAL(c->senders[0].records[1].data,
+	    "mail.shop.example");
+	prof_world_free(c);
+
+	z = auth_zone_create(300);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(z);
+	/* without key operations the DKIM key cannot be made */
+	rc = prof_world_build_zone(w, z, NULL, NULL, why, sizeof(why));
+	CU_ASSERT_EQUAL(rc, -ENOTSUP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "s1._domainkey.shop.example"));
+	auth_zone_free(z);
+#ifdef MXSIM_HAVE_AUTH
+	z = auth_zone_create(300);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(z);
+	rc = prof_world_build_zone(w, z, auth_dkim_keygen, auth_dkim_pubkey,
+	    why, sizeof(why));
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_PTR_NOT_NULL(w->senders[0].dkim_keys[0].key_pem);
+	CU_ASSERT_PTR_NOT_NULL(auth_zone_txt(z, "shop.example", "v=spf1"));
+	CU_ASSERT_PTR_NOT_NULL(auth_zone_txt(z, "_dmarc.shop.example",
+	    "v=DMARC1"));
+	CU_ASSERT_PTR_NOT_NULL(auth_zone_txt(z, "s1._domainkey.shop.example",
+	    "v=DKIM1"));
+	CU_ASSERT_EQUAL(auth_zone_lookup(z, "mail.shop.example", AUTH_RR_A,
+	    rr, 4), 1);
+	/* providers: MX of gmail.com -> its MX hosts, A inside 127.1.0.0/24 */
+	CU_ASSERT_EQUAL(auth_zone_lookup(z, "gmail.com", AUTH_RR_MX, rr, 4),
+	    3);
+	CU_ASSERT_STRING_EQUAL(rr[0]->data, "gmail-smtp-in.l.google.com");
+	CU_ASSERT_EQUAL(auth_zone_lookup(z, "gmail-smtp-in.l.google.com",
+	    AUTH_RR_A, rr, 4), 1);
+	CU_ASSERT_STRING_EQUAL(rr[0]->data, "127.1.0.1");
+	auth_zone_free(z);
+#endif
+	prof_world_free(w);
+	rm_tmp(path, NULL);
+}
+
+/* Strict validation of the new keys, with line and column */
+static void
+test_bad_yaml(void)
+{
+	static const struct {
+		const char *name;
+		bool scenario;
+		const char *text;
+		unsigned line, column;
+		const char *phrase;
+	} cases[] = {
+		{ "p.yaml", false,
+		    "provider: x\nmx_hosts: [a.example]\nreplies:\n"
+		    "  rate.ip:\n    code: 421\n    enhanced: \"4.7.28\"\n"
+		    "    text: t\n    escalate: {after: 3, to: rate.block}\n",
+		    8, 15, "escalate.to rate.block is not a reply of this "
+		    "profile" },
+		{ "p.yaml", false,
+		    "provider: x\nmx_hosts: [a.example]\nreplies:\n"
+		    "  rate.ip:\n    code: 421\n    enhanced: \"4.7.28\"\n"
+		    "    text: t\n    escalate: {to: rate.ip, after: 1}\n",
+		    8, 20, "a reply cannot escalate to itself" },
+		{ "p.yaml", false,
+		    "provider: x\nmx_hosts: [a.example]\nreplies:\n"
+		    "  bulk.dkim:\n    code: 421\n    enhanced: \"4.7.30\"\n"
+		    "    text: t\n    stage: mail\n",
+		    8, 12, "stage \"mail\" is too early for bulk.dkim (headers, "
+		    "body and DKIM are known at eod)" },
+		{ "p.yaml", false,
+		    "provider: x\nmx_hosts: [a.example]\nreputation:\n"
+		    "  complaints: {warn_rate: 0.5, block_rate: 1.5}\n",
+		    4, 44, "expected a fraction from 0 to 1" },
+		{ "p.yaml", false,
+		    "provider: x\nmx_hosts: [a.example]\nreputation:\n"
+		    "  complaints: {warn_rate: 0.005, block_rate: 0.003}\n",
+		    4, 15, "warn_rate (0.005) must not be above block_rate" },
+		{ "s.yaml", true,
+		    "servers: [{profile: sink, addresses: [127.0.0.1]}]\n"
+		    "senders:\n  domains:\n    a.example:\n      dns:\n"
+		    "        spf: \"v=spf2 -all\"\n",
+		    6, 14, "expected a record starting with \"v=spf1\"" },
+		{ "s.yaml", true,
+		    "servers: [{profile: sink, addresses: [127.0.0.1]}]\n"
+		    "senders:\n  domains:\n    a.example:\n      dns:\n"
+		    "        dkim: [{selector: s1}]\n",
+		    6, 16, "needs exactly one of \"key\" (a PEM file) or "
+		    "\"generate\"" },
+		{ "s.yaml", true,
+		    "servers: [{profile: sink, addresses: [127.0.0.1]}]\n"
+		    "senders:\n  domains:\n    a.example:\n      dns:\n"
+		    "        dkim: [{selector: s1, key: nokey.pem}]\n",
+		    6, 36, "cannot open DKIM key" },
+		{ "s.yaml", true,
+		    "servers: [{profile: sink, addresses: [127.0.0.1]}]\n"
+		    "senders:\n  domains:\n    a.example:\n      dns:\n"
+		    "        records: [{name: a.example, type: AAAA, data: x}]\n",
+		    6, 43, "expected a record type A, MX or TXT" },
+		{ "s.yaml", true,
+		    "servers: [{profile: sink, addresses: [127.0.0.1]}]\n"
+		    "dns: {listen: 127.0.0.1}\n",
+		    2, 15, "expected ADDR:PORT" },
+		{ "s.yaml", true,
+		    "servers: [{profile: sink, addresses: [127.0.0.1]}]\n"
+		    "senders:\n  domains:\n    a.example: {dmarc_policy: "
+		    "strict}\n",
+		    4, 31, "expected none, quarantine or reject" },
+	};
+	struct prof_error err;
+	struct prof_profile *p;
+	struct prof_world *w;
+	char *path, buf[1200];
+	size_t i;
+	bool ok;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		path = write_tmp(cases[i].name, cases[i].text);
+		memset(&err, 0, sizeof(err));
+		if (cases[i].scenario) {
+			w = prof_load_scenario(path, PDIR, &err);
+			ok = w == NULL;
+			prof_world_free(w);
+		} else {
+			p = prof_load_profile(path, &err);
+			ok = p == NULL;
+			prof_profile_free(p);
+		}
+		ok = ok && err.line == cases[i].line &&
+		    err.column == cases[i].column &&
+		    strstr(err.msg, cases[i].phrase) != NULL;
+		if (!ok)
+			fprintf(stderr, "\n  case %zu: got %s\n", i,
+			    prof_error_str(&err, buf, sizeof(buf)));
+		CU_ASSERT(ok);
+		rm_tmp(path, NULL);
+	}
+}
+
+int
+test_fidelity_register(void)
+{
+	CU_pSuite s;
+
+	s = CU_add_suite("fidelity", NULL, NULL);
+	if (s == NULL ||
+	    CU_add_test(s, "reply tables", test_reply_tables) == NULL ||
+	    CU_add_test(s, "rendering", test_rendering) == NULL ||
+	    CU_add_test(s, "gmail bulk", test_gmail_bulk) == NULL ||
+	    CU_add_test(s, "auth rules", test_auth_rules) == NULL ||
+	    CU_add_test(s, "ms high volume", test_ms_high_volume) == NULL ||
+	    CU_add_test(s, "content", test_content) == NULL ||
+	    CU_add_test(s, "identities", test_identities) == NULL ||
+	    CU_add_test(s, "complaints", test_complaints) == NULL ||
+	    CU_add_test(s, "spam traps", test_spam_traps) == NULL ||
+	    CU_add_test(s, "gmail ladders", test_gmail_ladders) == NULL ||
+	    CU_add_test(s, "warm-up demo", test_warmup_demo) == NULL ||
+	    CU_add_test(s, "dns world", test_dns_world) == NULL ||
+	    CU_add_test(s, "bad yaml", test_bad_yaml) == NULL)
+		return -1;
+	return 0;
+}
