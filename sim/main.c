@@ -42,7 +42,9 @@
 #define MXSIM_VERSION "dev"
 #endif
 
-#define STATE_IDLE_MS	(2ULL * 86400000ULL)	/* two simulated days */
+#define STATE_IDLE_MS	(30ULL * 86400000ULL)	/* 30 simulated days: bulk status
+						 * and week-long holds outlive
+						 * quiet spells */
 
 struct opts {
 	const char	*config;

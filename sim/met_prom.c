@@ -24,8 +24,17 @@ static void	put_state(FILE *, const struct met_snapshot *);
 static void	put_rep(FILE *, const struct met_snapshot *);
 
 static const char *const key_kind_names[SIM_KEY__COUNT] = {
-	"ip", "domain", "rcpt"
+	[SIM_KEY_IP] = "ip",
+	[SIM_KEY_DOMAIN] = "domain",
+	[SIM_KEY_RCPT] = "rcpt",
+	[SIM_KEY_NETBLOCK] = "netblock",
+	[SIM_KEY_HELO] = "helo",
+	[SIM_KEY_DKIM] = "dkim",
+	[SIM_KEY_ORG] = "org",
+	[SIM_KEY_URL] = "url",
+	[SIM_KEY_MSGID] = "msgid",
 };
+
 
 /* family - the HELP and TYPE lines of one metric family */
 static void
