@@ -23,6 +23,16 @@
  *	latencies also go to the per-second CSV (hx_series.c), and the
  *	loop never sleeps past the end of its open row.
  *
+ *	With conf->abort_prob, each message may carry an abort plan
+ *	(hx_abort_plan()): the engine then drops the connection, by RST or
+ *	by close, at the planned point -- before MAIL, after writing MAIL
+ *	and the first RCPT (MAIL's reply read first, never pipelined),
+ *	halfway through the message text, or right
+ *	after the final dot -- and gives the message the outcome "error"
+ *	with a code 0 row "client abort ...".  Only an abort after the dot
+ *	leaves the server's decision unknown; conf->msg_log says which
+ *	message that was.
+ *
  *	Reply timeouts use one TAILQ ordered by deadline: every deadline is
  *	now + the same timeout, so appending keeps it sorted and expiry is
  *	O(1).
@@ -40,6 +50,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <inttypes.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -62,6 +73,8 @@
 #define HX_EVENTS	256	/* epoll_wait batch */
 #define HX_TICK_MS	1000	/* longest sleep; progress period */
 #define HX_SIG_TAG	UINT64_MAX /* epoll tag of the signalfd */
+#define HX_AB_STREAM	UINT64_C(0xab0f7ab0f7ab0f7a) /* abort PRNG stream */
+#define HX_LOG_LINE	256	/* one --msg-log line */
 
 #define HX_CF_PIPE	0x01	/* pipelining in use on this connection */
 #define HX_CF_SIZE	0x02	/* server offered SIZE */
@@ -97,6 +110,8 @@ struct hx_conn {
 	uint64_t	 eod_sent;	/* us when the final dot left */
 	uint64_t	 cmd_us;	/* us of the last command written
 					   (connect(): the greeting's) */
+	uint64_t	 body_sent;	/* message bytes written (BODY) */
+	struct hx_abort_plan ab;	/* this message's abort plan */
 	int		 fd;		/* -1 when idle */
 	uint32_t	 id;		/* slot index */
 	uint32_t	 gen;		/* per connection: drops stale events */
@@ -117,6 +132,7 @@ struct hx_conn {
 	char		 in[HX_IBUF];
 	char		 out[HX_OBUF];
 	char		 hdr[HX_HDR_MAX];
+	char		 rcpt[HX_LOCAL_MAX];	/* --tag-rcpt: "m<seq>" */
 };
 
 TAILQ_HEAD(hx_conn_tq, hx_conn);
@@ -197,7 +213,10 @@ static void		conn_want_out(struct hx_load *, struct hx_conn *, int);
 static void		msg_reserve(struct hx_load *, struct hx_conn *);
 static void		msg_begin(struct hx_load *, struct hx_conn *);
 static void		msg_decide(struct hx_load *, struct hx_conn *,
-			    enum hx_outcome);
+			    enum hx_outcome, enum hx_stage, unsigned);
+static void		msg_log(struct hx_load *, struct hx_conn *,
+			    const char *, enum hx_stage, unsigned, int);
+static void		msg_abort(struct hx_load *, struct hx_conn *);
 static void		msg_next(struct hx_load *, struct hx_conn *);
 static void		tally_reply(struct hx_load *, struct hx_conn *,
 			    enum hx_stage);
@@ -527,6 +546,8 @@ conn_close(struct hx_load *ld, struct hx_conn *c)
 {
 	if (c->flags & HX_CF_INMSG) {
 		ld->sum->aborted++;	/* only when abandoning the run */
+		msg_log(ld, c, "abandoned", conn_stage(ld, c), 0,
+		    (c->flags & HX_CF_EODSENT) != 0);
 		c->flags &= ~HX_CF_INMSG;
 	}
 	if (c->fd >= 0) {
@@ -549,7 +570,7 @@ conn_fail(struct hx_load *ld, struct hx_conn *c, enum hx_stage stage,
 		fprintf(stderr, "mxload: conn %u msg %llu: %s: %s\n", c->id,
 		    (unsigned long long)c->seq, hx_stage_name(stage), why);
 	(void)hx_tally_add(ld->tally, c->target, stage, 0, NULL, why);
-	msg_decide(ld, c, HX_OUT_ERROR);
+	msg_decide(ld, c, HX_OUT_ERROR, stage, 0);
 	conn_close(ld, c);
 }
 
@@ -698,16 +719,90 @@ tally_reply(struct hx_load *ld, struct hx_conn *c, enum hx_stage stage)
 	    c->reply.enh, c->reply.text);
 }
 
-/* msg_decide - give the reserved message its outcome, once */
+/* msg_decide - give the reserved message its outcome, once; stage and
+ * code of the deciding reply (code 0: none) go to the message log */
 static void
-msg_decide(struct hx_load *ld, struct hx_conn *c, enum hx_outcome o)
+msg_decide(struct hx_load *ld, struct hx_conn *c, enum hx_outcome o,
+    enum hx_stage stage, unsigned code)
 {
+	static const char *const names[HX_OUT_COUNT] = {
+		"accepted", "deferred", "rejected", "error"
+	};
+
 	if (!(c->flags & HX_CF_INMSG))
 		return;
 	c->flags &= ~HX_CF_INMSG;
+	msg_log(ld, c, names[o], stage, code, 0);
 	hx_tally_outcome(ld->tally, c->target, o);
 	if (ld->conf->series != NULL)
 		hx_series_outcome(ld->conf->series, mono_us(), o);
+}
+
+/* msg_log - one --msg-log line for the slot's message */
+static void
+msg_log(struct hx_load *ld, struct hx_conn *c, const char *outcome,
+    enum hx_stage stage, unsigned code, int abort)
+{
+	const struct hx_load_conf *cf = ld->conf;
+	static const struct hx_abort_plan none = { HX_AB_NONE, HX_AB_RST };
+	char line[HX_LOG_LINE], user[32];
+	const char *rcpt;
+	int n;
+
+	if (cf->msg_log == NULL)
+		return;
+	rcpt = cf->tag_rcpt ? c->rcpt : cf->rcpt_local;
+	if (rcpt == NULL) {
+		snprintf(user, sizeof(user), "user%" PRIu64, c->user0);
+		rcpt = user;
+	}
+	n = hx_msg_log_line(line, sizeof(line), c->seq,
+	    cf->targets[c->target].name, outcome, stage, code,
+	    abort ? &c->ab : &none, (c->flags & HX_CF_EODSENT) != 0, rcpt);
+	if (n > 0)
+		(void)fwrite(line, 1, (size_t)n, cf->msg_log);
+}
+
+/*
+ * msg_abort - carry out the message's abort plan: count it, give the
+ * message its outcome (error; "unknown" in the log after the dot), drop
+ * the connection by RST or close
+ */
+static void
+msg_abort(struct hx_load *ld, struct hx_conn *c)
+{
+	static const enum hx_stage stage_of[HX_AB__COUNT] = {
+		HX_STAGE_MAIL, HX_STAGE_MAIL, HX_STAGE_RCPT, HX_STAGE_DATA,
+		HX_STAGE_EOD
+	};
+	struct linger lg;
+	char why[HX_TALLY_TEXT_MAX];
+	enum hx_stage st = stage_of[c->ab.stage];
+
+	if (ld->conf->aborts != NULL)
+		hx_aborts_add(ld->conf->aborts, &c->ab);
+	/* one row per stage (rows keep their first text): modes are in
+	 * the abort table */
+	snprintf(why, sizeof(why), "client abort %s%s",
+	    hx_abort_stage_name(c->ab.stage),
+	    c->ab.stage == HX_AB_AFTER_DOT ? " (outcome unknown)" : "");
+	if (ld->conf->verbose)
+		fprintf(stderr, "mxload: conn %u msg %llu: %s\n", c->id,
+		    (unsigned long long)c->seq, why);
+	(void)hx_tally_add(ld->tally, c->target, st, 0, NULL, why);
+	msg_log(ld, c, c->ab.stage == HX_AB_AFTER_DOT ? "unknown" : "abort",
+	    st, 0, 1);
+	c->flags &= ~HX_CF_INMSG;
+	hx_tally_outcome(ld->tally, c->target, HX_OUT_ERROR);
+	if (ld->conf->series != NULL)
+		hx_series_outcome(ld->conf->series, mono_us(), HX_OUT_ERROR);
+	if (c->ab.mode == HX_AB_RST && c->fd >= 0) {
+		lg.l_onoff = 1;
+		lg.l_linger = 0;
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg,
+		    sizeof(lg));
+	}
+	conn_close(ld, c);
 }
 
 /* end_after_failure - 421 closes at once; anything else says QUIT */
@@ -741,7 +836,8 @@ on_reply(struct hx_load *ld, struct hx_conn *c)
 			return;
 		}
 		tally_reply(ld, c, HX_STAGE_CONNECT);
-		msg_decide(ld, c, outcome_of(c->reply.code));
+		msg_decide(ld, c, outcome_of(c->reply.code), HX_STAGE_CONNECT,
+		    c->reply.code);
 		end_after_failure(ld, c);
 		break;
 	case HX_CS_EHLO:
@@ -760,7 +856,8 @@ on_reply(struct hx_load *ld, struct hx_conn *c)
 				conn_state(ld, c, HX_CS_HELO);
 			return;
 		}
-		msg_decide(ld, c, outcome_of(c->reply.code));
+		msg_decide(ld, c, outcome_of(c->reply.code), HX_STAGE_EHLO,
+		    c->reply.code);
 		end_after_failure(ld, c);
 		break;
 	case HX_CS_HELO:
@@ -769,7 +866,8 @@ on_reply(struct hx_load *ld, struct hx_conn *c)
 			return;
 		}
 		tally_reply(ld, c, HX_STAGE_EHLO);
-		msg_decide(ld, c, outcome_of(c->reply.code));
+		msg_decide(ld, c, outcome_of(c->reply.code), HX_STAGE_EHLO,
+		    c->reply.code);
 		end_after_failure(ld, c);
 		break;
 	case HX_CS_ENVELOPE:
@@ -821,14 +919,16 @@ env_reply(struct hx_load *ld, struct hx_conn *c)
 	int pipe;
 
 	r = ld->conf->rcpts;
-	pipe = (c->flags & HX_CF_PIPE) != 0;
+	/* a mid-RCPT abort reads the MAIL reply first (see msg_begin) */
+	pipe = (c->flags & HX_CF_PIPE) != 0 &&
+	    c->ab.stage != HX_AB_MID_RCPT;
 	code = c->reply.code;
 	cls = code / 100;
 	i = c->env_replied;
 	if (code == 421) {
 		if (c->flags & HX_CF_INMSG)
 			tally_reply(ld, c, conn_stage(ld, c));
-		msg_decide(ld, c, HX_OUT_DEFERRED);
+		msg_decide(ld, c, HX_OUT_DEFERRED, conn_stage(ld, c), code);
 		conn_close(ld, c);
 		return;
 	}
@@ -837,7 +937,8 @@ env_reply(struct hx_load *ld, struct hx_conn *c)
 	if (i == 0) {				/* MAIL */
 		if (cls != 2) {
 			tally_reply(ld, c, HX_STAGE_MAIL);
-			msg_decide(ld, c, outcome_of(code));
+			msg_decide(ld, c, outcome_of(code), HX_STAGE_MAIL,
+			    code);
 			if (!pipe)
 				send_rset(ld, c);
 		} else if (!pipe) {
@@ -855,7 +956,8 @@ env_reply(struct hx_load *ld, struct hx_conn *c)
 				c->rcpt_fail = code;
 		}
 		if (i == r && c->rcpt_ok == 0)
-			msg_decide(ld, c, outcome_of(c->rcpt_fail));
+			msg_decide(ld, c, outcome_of(c->rcpt_fail),
+			    HX_STAGE_RCPT, c->rcpt_fail);
 		if (pipe)
 			return;
 		if (i == r && c->rcpt_ok == 0) {
@@ -877,7 +979,7 @@ env_reply(struct hx_load *ld, struct hx_conn *c)
 	}
 	if (c->flags & HX_CF_INMSG) {
 		tally_reply(ld, c, HX_STAGE_DATA);
-		msg_decide(ld, c, outcome_of(code));
+		msg_decide(ld, c, outcome_of(code), HX_STAGE_DATA, code);
 	}
 	send_rset(ld, c);
 }
@@ -898,7 +1000,8 @@ eod_reply(struct hx_load *ld, struct hx_conn *c)
 			    now - c->eod_sent);
 	}
 	tally_reply(ld, c, HX_STAGE_EOD);
-	msg_decide(ld, c, outcome_of(c->reply.code));
+	msg_decide(ld, c, outcome_of(c->reply.code), HX_STAGE_EOD,
+	    c->reply.code);
 	if (c->reply.code == 421 || early)
 		conn_close(ld, c);	/* early: stream state unknown */
 	else
@@ -945,10 +1048,21 @@ msg_begin(struct hx_load *ld, struct hx_conn *c)
 		c->msgs++;
 	sim_rng_seed(&rng, cf->seed, c->seq);
 	c->user0 = sim_rng_below(&rng, cf->users);
+	hx_abort_plan(cf->seed, c->seq, cf->abort_prob, &c->ab);
+	if (c->ab.stage != HX_AB_NONE && cf->aborts != NULL)
+		cf->aborts->planned++;
+	c->body_sent = 0;
+	c->rcpt[0] = '\0';
+	if (cf->tag_rcpt)
+		snprintf(c->rcpt, sizeof(c->rcpt), "m%" PRIu64, c->seq);
+	if (c->ab.stage == HX_AB_PRE_MAIL) {
+		msg_abort(ld, c);
+		return;
+	}
 	h.seq = c->seq;
 	h.seed = cf->seed;
 	h.from_domain = cf->from[c->seq % cf->nfrom];
-	h.rcpt_local = cf->rcpt_local;
+	h.rcpt_local = cf->tag_rcpt ? c->rcpt : cf->rcpt_local;
 	h.rcpt_user = c->user0;
 	h.rcpt_domain = cf->targets[c->target].rcpt_domain;
 	h.helo = cf->helo;
@@ -958,7 +1072,10 @@ msg_begin(struct hx_load *ld, struct hx_conn *c)
 		abort();	/* bounded inputs always fit */
 	hx_msg_start(&c->msg, c->hdr, (size_t)n, cf->size);
 	c->env_sent = c->env_replied = 0;
-	c->env_allowed = (c->flags & HX_CF_PIPE) ? cf->rcpts + 2 : 1;
+	/* A mid-RCPT abort sends MAIL alone and reads its reply, so that
+	 * every MAIL reply mxsim sends is read: then the first RCPT */
+	c->env_allowed = (c->flags & HX_CF_PIPE) &&
+	    c->ab.stage != HX_AB_MID_RCPT ? cf->rcpts + 2 : 1;
 	c->rcpt_ok = c->rcpt_fail = 0;
 	c->flags &= ~HX_CF_EODSENT;
 	conn_state(ld, c, HX_CS_ENVELOPE);
@@ -995,7 +1112,7 @@ static void
 conn_fill(struct hx_load *ld, struct hx_conn *c)
 {
 	const struct hx_load_conf *cf = ld->conf;
-	char *p, local[32];
+	char *p, local[HX_LOCAL_MAX + 16];
 	const char *lp;
 	size_t room;
 	unsigned i;
@@ -1011,6 +1128,7 @@ conn_fill(struct hx_load *ld, struct hx_conn *c)
 	}
 	if (c->state == HX_CS_ENVELOPE) {
 		while (c->env_sent < c->env_allowed &&
+		    !(c->ab.stage == HX_AB_MID_RCPT && c->env_sent >= 2) &&
 		    sizeof(c->out) - c->out_len >= HX_CMD_MAX) {
 			p = c->out + c->out_len;
 			room = sizeof(c->out) - c->out_len;
@@ -1028,7 +1146,13 @@ conn_fill(struct hx_load *ld, struct hx_conn *c)
 				    cf->from[c->seq % cf->nfrom]);
 			else if (i <= cf->rcpts) {
 				lp = cf->rcpt_local;
-				if (lp == NULL) {
+				if (cf->tag_rcpt && cf->rcpts > 1) {
+					snprintf(local, sizeof(local),
+					    "%s.%u", c->rcpt, i);
+					lp = local;
+				} else if (cf->tag_rcpt) {
+					lp = c->rcpt;
+				} else if (lp == NULL) {
 					snprintf(local, sizeof(local),
 					    "user%llu", (unsigned long long)
 					    ((c->user0 + i - 1) % cf->users));
@@ -1053,17 +1177,30 @@ static int
 conn_pump(struct hx_load *ld, struct hx_conn *c)
 {
 	ssize_t n;
-	int progressed;
+	size_t len;
+	uint64_t cap;
+	int progressed, cut;
 
 	progressed = 0;
+	cut = c->state == HX_CS_BODY && (c->flags & HX_CF_INMSG) &&
+	    c->ab.stage == HX_AB_MID_DATA;
+	cap = c->msg.size / 2 > 0 ? c->msg.size / 2 : 1;
 	for (;;) {
+		if (cut && c->body_sent >= cap) {
+			msg_abort(ld, c);	/* half the text, no dot */
+			return -1;
+		}
 		conn_fill(ld, c);
 		if (c->out_off == c->out_len)
 			break;
-		n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-		    MSG_NOSIGNAL);
+		len = c->out_len - c->out_off;
+		if (cut && len > cap - c->body_sent)
+			len = (size_t)(cap - c->body_sent);
+		n = send(c->fd, c->out + c->out_off, len, MSG_NOSIGNAL);
 		if (n > 0) {
 			c->out_off += (size_t)n;
+			if (c->state == HX_CS_BODY)
+				c->body_sent += (uint64_t)n;
 			progressed = 1;
 			continue;
 		}
@@ -1079,11 +1216,21 @@ conn_pump(struct hx_load *ld, struct hx_conn *c)
 		return -1;
 	}
 	conn_want_out(ld, c, 0);
+	if (c->state == HX_CS_ENVELOPE && (c->flags & HX_CF_INMSG) &&
+	    c->ab.stage == HX_AB_MID_RCPT && c->env_sent >= 2) {
+		msg_abort(ld, c);	/* MAIL and RCPT out, reply unread */
+		return -1;
+	}
 	if (c->state == HX_CS_BODY && c->msg.done &&
 	    !(c->flags & HX_CF_EODSENT)) {
 		c->flags |= HX_CF_EODSENT;
 		c->eod_sent = mono_us();
 		conn_arm(ld, c);
+		if ((c->flags & HX_CF_INMSG) &&
+		    c->ab.stage == HX_AB_AFTER_DOT) {
+			msg_abort(ld, c);	/* dot out, reply unread */
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -1348,4 +1495,119 @@ out:
 	free(ld.queue);
 	free(ld.tcursor);
 	return rc;
+}
+
+/* hx_abort_plan - a message's abort plan from its own PRNG stream */
+void
+hx_abort_plan(uint64_t seed, uint64_t seq, double prob,
+    struct hx_abort_plan *p)
+{
+	struct sim_rng rng;
+
+	p->stage = HX_AB_NONE;
+	p->mode = HX_AB_RST;
+	if (!(prob > 0))
+		return;
+	sim_rng_seed(&rng, seed ^ HX_AB_STREAM, seq);
+	if (sim_rng_double(&rng) >= prob)
+		return;
+	p->stage = (enum hx_abort_stage)(HX_AB_PRE_MAIL +
+	    sim_rng_below(&rng, HX_AB__COUNT - 1));
+	p->mode = (enum hx_abort_mode)sim_rng_below(&rng, HX_AB__MODES);
+}
+
+/* hx_aborts_add - count one abort carried out */
+void
+hx_aborts_add(struct hx_aborts *a, const struct hx_abort_plan *p)
+{
+	if (p->stage <= HX_AB_NONE || p->stage >= HX_AB__COUNT ||
+	    p->mode >= HX_AB__MODES)
+		return;
+	a->n[p->stage][p->mode]++;
+}
+
+/* hx_aborts_total - aborts at one stage, or at every stage */
+uint64_t
+hx_aborts_total(const struct hx_aborts *a, enum hx_abort_stage stage)
+{
+	uint64_t n = 0;
+	int s, m;
+
+	for (s = HX_AB_PRE_MAIL; s < HX_AB__COUNT; s++)
+		if (stage == HX_AB_NONE || stage == (enum hx_abort_stage)s)
+			for (m = 0; m < HX_AB__MODES; m++)
+				n += a->n[s][m];
+	return n;
+}
+
+/* hx_abort_stage_name - stage name for tables and logs */
+const char *
+hx_abort_stage_name(enum hx_abort_stage s)
+{
+	static const char *const names[HX_AB__COUNT] = {
+		"none", "pre_mail", "mid_rcpt", "mid_data", "after_dot"
+	};
+
+	return (unsigned)s < HX_AB__COUNT ? names[s] : "?";
+}
+
+/* hx_abort_mode_name - mode name */
+const char *
+hx_abort_mode_name(enum hx_abort_mode m)
+{
+	return m == HX_AB_RST ? "rst" : m == HX_AB_CLOSE ? "close" : "?";
+}
+
+/* hx_msg_log_line - one tab-separated --msg-log line */
+int
+hx_msg_log_line(char *buf, size_t cap, uint64_t seq, const char *target,
+    const char *outcome, enum hx_stage stage, unsigned code,
+    const struct hx_abort_plan *ab, int dot, const char *rcpt)
+{
+	char abuf[32];
+	int n;
+
+	if (ab->stage == HX_AB_NONE)
+		snprintf(abuf, sizeof(abuf), "-");
+	else
+		snprintf(abuf, sizeof(abuf), "%s/%s",
+		    hx_abort_stage_name(ab->stage),
+		    hx_abort_mode_name(ab->mode));
+	n = snprintf(buf, cap, "%" PRIu64 "\t%s\t%s\t%s\t%u\t%s\t%d\t%s\n",
+	    seq, target, outcome, hx_stage_name(stage), code, abuf, dot != 0,
+	    rcpt);
+	if (n < 0 || (size_t)n >= cap)
+		return -ENOSPC;
+	return n;
+}
+
+/* hx_aborts_print - the abort table */
+void
+hx_aborts_print(const struct hx_aborts *a, uint64_t messages, FILE *fp)
+{
+	uint64_t total = hx_aborts_total(a, HX_AB_NONE);
+	int s;
+
+	fprintf(fp, "client aborts: %" PRIu64 " of %" PRIu64 " messages "
+	    "(%" PRIu64 " planned)\n", total, messages, a->planned);
+	for (s = HX_AB_PRE_MAIL; s < HX_AB__COUNT; s++)
+		fprintf(fp, "  %-10s rst %8" PRIu64 "  close %8" PRIu64 "%s\n",
+		    hx_abort_stage_name((enum hx_abort_stage)s),
+		    a->n[s][HX_AB_RST], a->n[s][HX_AB_CLOSE],
+		    s == HX_AB_AFTER_DOT ? "  (outcome unknown)" : "");
+}
+
+/* hx_aborts_json - the abort counts as one JSON object */
+void
+hx_aborts_json(const struct hx_aborts *a, FILE *fp)
+{
+	int s;
+
+	fprintf(fp, "{\"planned\":%" PRIu64, a->planned);
+	for (s = HX_AB_PRE_MAIL; s < HX_AB__COUNT; s++)
+		fprintf(fp, ",\"%s\":{\"rst\":%" PRIu64 ",\"close\":%" PRIu64
+		    "}", hx_abort_stage_name((enum hx_abort_stage)s),
+		    a->n[s][HX_AB_RST], a->n[s][HX_AB_CLOSE]);
+	fprintf(fp, ",\"unknown\":%" PRIu64 "}",
+	    hx_aborts_total(a, HX_AB_AFTER_DOT));
 }

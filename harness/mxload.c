@@ -7,6 +7,11 @@
  *	retries: every deciding reply is counted by target, stage, code and
  *	enhanced code.
  *
+ *	With --abort-prob it also drops connections on purpose (see
+ *	hx_load.h) and prints what it dropped; --msg-log and --tag-rcpt let
+ *	a script match every message with mxsim's event log
+ *	(harness/bench/mxsoak).
+ *
  *	Exit status: 0 when the run took place (whatever the replies), 1
  *	when no connection could be established at all or the run could
  *	not be set up, 2 on a usage error.
@@ -42,6 +47,8 @@ struct mx_opts {
 	char			*from_buf;	/* -f text, split in place */
 	const char		*json;		/* --json FILE or NULL */
 	const char		*csv;		/* --csv FILE or NULL */
+	const char		*msg_log;	/* --msg-log FILE or NULL */
+	struct hx_aborts	 aborts;	/* --abort-prob counts */
 	int			 quiet;
 	int			 messages_set;	/* -n given */
 };
@@ -52,7 +59,10 @@ enum {
 	OPT_TIMEOUT,
 	OPT_SEED,
 	OPT_JSON,
-	OPT_CSV
+	OPT_CSV,
+	OPT_ABORT,
+	OPT_TAG_RCPT,
+	OPT_MSG_LOG
 };
 
 static const struct option long_opts[] = {
@@ -74,6 +84,9 @@ static const struct option long_opts[] = {
 	{ "seed",		required_argument, NULL, OPT_SEED },
 	{ "json",		required_argument, NULL, OPT_JSON },
 	{ "csv",		required_argument, NULL, OPT_CSV },
+	{ "abort-prob",		required_argument, NULL, OPT_ABORT },
+	{ "tag-rcpt",		no_argument,	   NULL, OPT_TAG_RCPT },
+	{ "msg-log",		required_argument, NULL, OPT_MSG_LOG },
 	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "verbose",		no_argument,	   NULL, 'v' },
 	{ "help",		no_argument,	   NULL, 'h' },
@@ -87,6 +100,8 @@ static uint64_t	opt_u64(const char *, const char *, uint64_t, uint64_t);
 static double	opt_double(const char *, const char *, double, double);
 static void	parse_args(int, char **, struct mx_opts *);
 static int	raise_nofile(unsigned);
+static int	write_json(const struct hx_tally *, const struct hx_summary *,
+		    const char *const *, const struct mx_opts *, FILE *);
 
 /* usage - the complete option summary */
 static void
@@ -142,6 +157,20 @@ usage(FILE *fp)
 "                        rcpt, data, eod) replies timed and latency\n"
 "                        p50/p90/p99/p99.9 in ms (log-linear histogram,\n"
 "                        within 1.6%%); rows are flushed as they end\n"
+"      --abort-prob P    drop the connection on purpose for a fraction P\n"
+"                        (0..1) of the messages, chosen by the seeded PRNG:\n"
+"                        before MAIL, after MAIL and the first RCPT (reply\n"
+"                        unread), halfway through the message text, or\n"
+"                        right after the final dot (reply unread: outcome\n"
+"                        unknown), by RST (SO_LINGER 0) or close, each\n"
+"                        equally likely; counted as errors (\"client\n"
+"                        abort\") and listed by stage and mode\n"
+"      --tag-rcpt        recipients m<N> (m<N>.<i> with -R > 1), N the\n"
+"                        message number, to find messages in mxsim's log\n"
+"      --msg-log FILE    one tab-separated line per message: number,\n"
+"                        target, outcome (accepted deferred rejected error\n"
+"                        abort unknown), stage, code, abort, dot written,\n"
+"                        recipient"
 "  -q, --quiet           print only the final tables (no progress line,\n"
 "                        no start line)\n"
 "  -v, --verbose         trace every state change and reply on stderr\n"
@@ -330,6 +359,16 @@ parse_args(int argc, char **argv, struct mx_opts *o)
 		case OPT_CSV:
 			o->csv = optarg;
 			break;
+		case OPT_ABORT:
+			lc->abort_prob = opt_double("--abort-prob", optarg, 0,
+			    1);
+			break;
+		case OPT_TAG_RCPT:
+			lc->tag_rcpt = 1;
+			break;
+		case OPT_MSG_LOG:
+			o->msg_log = optarg;
+			break;
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -392,6 +431,37 @@ raise_nofile(unsigned conns)
 	return 0;
 }
 
+/* write_json - the tally's JSON, with "aborts" added when aborting */
+static int
+write_json(const struct hx_tally *t, const struct hx_summary *sum,
+    const char *const *names, const struct mx_opts *o, FILE *fp)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *ms;
+	int rc;
+
+	if (o->lc.abort_prob <= 0)
+		return hx_tally_json(t, sum, names, fp);
+	if ((ms = open_memstream(&buf, &len)) == NULL)
+		return -ENOMEM;
+	rc = hx_tally_json(t, sum, names, ms);
+	if (fclose(ms) != 0 && rc == 0)
+		rc = -ENOMEM;
+	/* the object ends in "\n}\n": add one member before it */
+	if (rc == 0 && (len < 3 || memcmp(buf + len - 3, "\n}\n", 3) != 0))
+		rc = -EIO;
+	if (rc == 0) {
+		fwrite(buf, 1, len - 3, fp);
+		fputs(",\n  \"aborts\": ", fp);
+		hx_aborts_json(&o->aborts, fp);
+		fputs("\n}\n", fp);
+		rc = ferror(fp) ? -EIO : 0;
+	}
+	free(buf);
+	return rc;
+}
+
 /* main - parse, run, report */
 int
 main(int argc, char **argv)
@@ -401,7 +471,7 @@ main(int argc, char **argv)
 	struct hx_summary sum;
 	const char *names[MX_TARGETS_MAX];
 	char lim[48];
-	FILE *jf, *cf;
+	FILE *jf, *cf, *lf;
 	size_t i;
 	int rc, status;
 
@@ -432,6 +502,15 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
+	lf = NULL;
+	if (o->msg_log != NULL) {
+		lf = fopen(o->msg_log, "w");
+		if (lf == NULL)
+			usage_error("--msg-log %s: %s", o->msg_log,
+			    strerror(errno));
+		o->lc.msg_log = lf;
+	}
+	o->lc.aborts = &o->aborts;
 	o->lc.progress = !o->quiet && !o->lc.verbose && isatty(STDERR_FILENO);
 	for (i = 0; i < o->lc.ntargets; i++)
 		names[i] = o->targets[i].name;
@@ -462,8 +541,16 @@ main(int argc, char **argv)
 	status = 0;
 	if (hx_tally_print(t, &sum, names, stdout) != 0)
 		status = 1;
+	if (o->lc.abort_prob > 0)
+		hx_aborts_print(&o->aborts, hx_tally_messages(t), stdout);
+	if (lf != NULL && (ferror(lf) || fclose(lf) != 0)) {
+		fprintf(stderr, "mxload: --msg-log %s: write failed\n",
+		    o->msg_log);
+		status = 1;
+	}
 	if (jf != NULL) {
-		if (hx_tally_json(t, &sum, names, jf) != 0 || fclose(jf) != 0) {
+		if (write_json(t, &sum, names, o, jf) != 0 ||
+		    fclose(jf) != 0) {
 			fprintf(stderr, "mxload: --json %s: write failed\n",
 			    o->json);
 			status = 1;

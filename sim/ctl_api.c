@@ -229,11 +229,23 @@ reply_error(struct ctl_http_reply *out, unsigned status, const char *fmt,
 {
 	char msg[1024];
 	va_list ap;
+	json_t *v;
+	size_t i;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	reply_json(out, status, json_pack("{s:s}", "error", msg));
+	/* The message may quote the request (method, path): jansson refuses
+	 * a string that is not UTF-8, so such bytes are shown as '?'
+	 * rather than turning a 4xx into a 503. */
+	if ((v = json_string(msg)) == NULL) {
+		for (i = 0; msg[i] != '\0'; i++)
+			if ((unsigned char)msg[i] >= 0x80)
+				msg[i] = '?';
+		v = json_string(msg);
+	}
+	reply_json(out, status, v == NULL ? NULL :
+	    json_pack("{s:o}", "error", v));
 	out->allow = NULL;
 }
 
@@ -945,7 +957,8 @@ ctl_api_handle(void *ctx, const char *method, const char *path,
 	if (hit == NULL) {
 		reply_error(out, 405, "method %s not allowed on %s (allowed: "
 		    "%s)", method, path, allow);
-		out->allow = allow;
+		if (out->status == 405)		/* not the 503 of no memory */
+			out->allow = allow;
 		return;
 	}
 	if (hit->body) {
@@ -1022,7 +1035,8 @@ ctl_api_metrics(void *ctx, const char *method, const char *path,
 	if (strcmp(method, "GET") != 0) {
 		reply_error(out, 405, "method %s not allowed on /metrics "
 		    "(allowed: GET)", method);
-		out->allow = "GET";
+		if (out->status == 405)
+			out->allow = "GET";
 		return;
 	}
 	memset(&m, 0, sizeof(m));

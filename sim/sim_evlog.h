@@ -1,6 +1,9 @@
 /*
  * @file sim_evlog.h
- * The event log: one JSON object per line per reply (JSON Lines).  Workers
+ * The event log: one JSON object per line (JSON Lines) for each reply the
+ * session reports: every reply at connect, EHLO, MAIL, RCPT and end of
+ * DATA, and every 4xx/5xx reply anywhere; not 354 nor the 2xx replies to
+ * RSET, NOOP, VRFY, HELP and QUIT.  Workers
  * format events into their own buffer (struct sim_evlog_local) and hand
  * full buffers to one writer thread; a worker never waits for the disk.
  * When every buffer of the fixed pool is in flight, the event is dropped

@@ -5,7 +5,10 @@
  *	and its printer, the latency histogram (known distributions against
  *	exact quantiles, bucket bounds, merge), the per-second CSV series,
  *	the message generator
- *	(exact size, line length, dot-stuffing) and the option parsers.
+ *	(exact size, line length, dot-stuffing), the option parsers, and
+ *	the client aborts of --abort-prob: plans, counts, message log, and
+ *	the engine carrying them out against a real mxsim server on
+ *	127.9.1.1 (sink profile, a free port).
  *	Run as "hx_tests"; exits non-zero when a test fails.
  *
  * DIAGNOSTICS
@@ -22,12 +25,21 @@
 
 #include <math.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ev_server.h"
 #include "hx_hist.h"
+#include "hx_load.h"
 #include "hx_msg.h"
 #include "hx_opt.h"
 #include "hx_reply.h"
 #include "hx_series.h"
 #include "hx_tally.h"
+#include "prof_load.h"
 #include "sim_rng.h"
 
 #define HIST_N		200000	/* values per known distribution */
@@ -640,6 +652,265 @@ struct hx_test {
 	void		(*fn)(void);
 };
 
+/* abort plans: none at 0, always at 1, deterministic, evenly spread */
+static void
+test_abort_plan(void)
+{
+	struct hx_abort_plan p, q;
+	uint64_t st[HX_AB__COUNT] = { 0 }, md[HX_AB__MODES] = { 0 };
+	uint64_t seq, n = 40000, diff = 0;
+	int s;
+
+	for (seq = 0; seq < 1000; seq++) {
+		hx_abort_plan(7, seq, 0, &p);
+		CU_ASSERT_EQUAL(p.stage, HX_AB_NONE);
+		hx_abort_plan(7, seq, 1, &p);
+		CU_ASSERT(p.stage > HX_AB_NONE && p.stage < HX_AB__COUNT);
+		CU_ASSERT(p.mode == HX_AB_RST || p.mode == HX_AB_CLOSE);
+		hx_abort_plan(7, seq, 1, &q);
+		CU_ASSERT(p.stage == q.stage && p.mode == q.mode);
+		hx_abort_plan(8, seq, 1, &q);
+		diff += p.stage != q.stage || p.mode != q.mode;
+	}
+	CU_ASSERT(diff > 500);		/* another seed, other plans */
+	for (seq = 0; seq < n; seq++) {
+		hx_abort_plan(1, seq, 0.25, &p);
+		st[p.stage]++;
+		if (p.stage != HX_AB_NONE)
+			md[p.mode]++;
+	}
+	/* 25 % abort (+-1 %), each stage and mode evenly (+-5 % of it) */
+	CU_ASSERT(st[HX_AB_NONE] > n * 74 / 100 && st[HX_AB_NONE] < n * 76 / 100);
+	for (s = HX_AB_PRE_MAIL; s < HX_AB__COUNT; s++)
+		CU_ASSERT(fabs((double)st[s] / (double)(n - st[HX_AB_NONE]) -
+		    0.25) < 0.0125);
+	CU_ASSERT(fabs((double)md[HX_AB_RST] / (double)(md[0] + md[1]) - 0.5) <
+	    0.025);
+	CU_ASSERT_STRING_EQUAL(hx_abort_stage_name(HX_AB_AFTER_DOT),
+	    "after_dot");
+	CU_ASSERT_STRING_EQUAL(hx_abort_stage_name(HX_AB__COUNT), "?");
+	CU_ASSERT_STRING_EQUAL(hx_abort_mode_name(HX_AB_CLOSE), "close");
+}
+
+/* abort counts, the message log line and the JSON object */
+static void
+test_abort_counts(void)
+{
+	struct hx_aborts a;
+	struct hx_abort_plan p = { HX_AB_MID_DATA, HX_AB_CLOSE };
+	struct hx_abort_plan none = { HX_AB_NONE, HX_AB_RST };
+	char line[128], *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	memset(&a, 0, sizeof(a));
+	hx_aborts_add(&a, &p);
+	hx_aborts_add(&a, &p);
+	hx_aborts_add(&a, &none);		/* ignored */
+	p.stage = HX_AB_AFTER_DOT;
+	p.mode = HX_AB_RST;
+	hx_aborts_add(&a, &p);
+	CU_ASSERT_EQUAL(a.n[HX_AB_MID_DATA][HX_AB_CLOSE], 2);
+	CU_ASSERT_EQUAL(a.n[HX_AB_NONE][HX_AB_RST], 0);
+	CU_ASSERT_EQUAL(hx_aborts_total(&a, HX_AB_NONE), 3);
+	CU_ASSERT_EQUAL(hx_aborts_total(&a, HX_AB_AFTER_DOT), 1);
+	CU_ASSERT_EQUAL(hx_aborts_total(&a, HX_AB_PRE_MAIL), 0);
+
+	CU_ASSERT_EQUAL(hx_msg_log_line(line, sizeof(line), 42, "gmail",
+	    "unknown", HX_STAGE_EOD, 0, &p, 1, "m42"), (int)strlen(line));
+	CU_ASSERT_STRING_EQUAL(line,
+	    "42\tgmail\tunknown\teod\t0\tafter_dot/rst\t1\tm42\n");
+	CU_ASSERT(hx_msg_log_line(line, sizeof(line), 7, "sink", "accepted",
+	    HX_STAGE_EOD, 250, &none, 1, "user3") > 0);
+	CU_ASSERT_STRING_EQUAL(line, "7\tsink\taccepted\teod\t250\t-\t1\tuser3\n");
+	CU_ASSERT_EQUAL(hx_msg_log_line(line, 20, 42, "gmail", "unknown",
+	    HX_STAGE_EOD, 0, &p, 1, "m42"), -ENOSPC);
+
+	a.planned = 5;
+	fp = open_memstream(&buf, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	hx_aborts_json(&a, fp);
+	fclose(fp);
+	CU_ASSERT_STRING_EQUAL(buf, "{\"planned\":5,\"pre_mail\":{\"rst\":0,"
+	    "\"close\":0},\"mid_rcpt\":{\"rst\":0,\"close\":0},\"mid_data\":"
+	    "{\"rst\":0,\"close\":2},\"after_dot\":{\"rst\":1,\"close\":0},"
+	    "\"unknown\":1}");
+	free(buf);
+}
+
+/* ld_serve - run a server until stopped (thread body) */
+static void *
+ld_serve(void *arg)
+{
+	(void)ev_server_run(arg);
+	return NULL;
+}
+
+/* ld_free_port - a TCP port free on 127.0.0.1 just now */
+static uint16_t
+ld_free_port(void)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	uint16_t port = 0;
+	int fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	close(fd);
+	return port;
+}
+
+/*
+ * The engine against a real mxsim server (sink profile, 127.9.1.1): every
+ * planned abort is carried out at its stage and mode, counted once, gives
+ * its message the outcome "error" and a log line; the server accepted
+ * every message mxload saw accepted, and of the unknown ones at most all.
+ */
+static void
+test_abort_engine(void)
+{
+	static const double probs[] = { 1.0, 0.5 };
+	struct prof_world *w;
+	struct prof_profile *p;
+	struct prof_error perr;
+	struct sim_state *st;
+	struct sim_clock clock;
+	struct ev_server_conf sc;
+	struct ev_server *srv;
+	struct sim_stats *stats;
+	struct hx_load_conf lc;
+	struct hx_target tgt;
+	struct hx_cidr src;
+	struct hx_tally *t;
+	struct hx_summary sum;
+	struct hx_aborts ab, want;
+	struct hx_abort_plan plan;
+	const char *from[] = { "example.com" };
+	char err[256], spec[64], *log = NULL, *l, *e;
+	char oc[16], stg[8], abs[32];
+	uint64_t seq, n = 400, lines, unknown, accepted;
+	uint64_t tot_acc = 0, tot_unk = 0;
+	unsigned code;
+	int dot;
+	size_t loglen = 0;
+	pthread_t th;
+	uint16_t port;
+	FILE *lf;
+	size_t k;
+
+	memset(&perr, 0, sizeof(perr));
+	w = prof_world_new();
+	p = prof_load_profile(MXSIM_PROFILES_DIR "/sink.yaml", &perr);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL_FATAL(prof_world_add_profile(w, p), 0);
+	CU_ASSERT_EQUAL_FATAL(prof_world_add_block(w, 0x7f090101, 32, 0), 0);
+	CU_ASSERT_FATAL((port = ld_free_port()) != 0);
+	w->port = port;
+	st = sim_state_new(4096, 3600000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	sim_clock_init_manual(&clock, 1767225600000ULL);
+	memset(&sc, 0, sizeof(sc));
+	sc.world = w;
+	sc.state = st;
+	sc.clock = &clock;
+	sc.workers = 1;
+	sc.max_conns = 64;
+	sc.grace_s = 1;
+	srv = ev_server_new(&sc, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, ld_serve, srv), 0);
+
+	snprintf(spec, sizeof(spec), "sink=127.9.1.1:%u", port);
+	CU_ASSERT_EQUAL_FATAL(hx_target_parse(spec, &tgt, err, sizeof(err)),
+	    0);
+	CU_ASSERT_EQUAL_FATAL(hx_cidr_parse("127.0.0.1", &src, err,
+	    sizeof(err)), 0);
+	for (k = 0; k < sizeof(probs) / sizeof(probs[0]); k++) {
+		memset(&lc, 0, sizeof(lc));
+		lc.targets = &tgt;
+		lc.ntargets = 1;
+		lc.sources = &src;
+		lc.nsources = 1;
+		lc.from = from;
+		lc.nfrom = 1;
+		lc.helo = "mxload.test";
+		lc.messages = n;
+		lc.users = 10;
+		lc.size = 3000;
+		lc.seed = 5 + k;
+		lc.timeout = 10;
+		lc.concurrency = 8;
+		lc.per_conn = 3;
+		lc.rcpts = 1;
+		lc.pipelining = 1;
+		lc.abort_prob = probs[k];
+		lc.tag_rcpt = 1;
+		memset(&ab, 0, sizeof(ab));
+		lc.aborts = &ab;
+		lf = open_memstream(&log, &loglen);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(lf);
+		lc.msg_log = lf;
+		t = hx_tally_create(1, 64);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+		CU_ASSERT_EQUAL(hx_load_run(&lc, t, &sum), 0);
+		fclose(lf);
+
+		/* what the plans say, message by message */
+		memset(&want, 0, sizeof(want));
+		for (seq = 0; seq < n; seq++) {
+			hx_abort_plan(lc.seed, seq, lc.abort_prob, &plan);
+			want.planned += plan.stage != HX_AB_NONE;
+			hx_aborts_add(&want, &plan);
+		}
+		CU_ASSERT(memcmp(&ab, &want, sizeof(ab)) == 0);
+		CU_ASSERT_EQUAL(hx_tally_messages(t), n);
+		CU_ASSERT_EQUAL(t->total[HX_OUT_ERROR],
+		    hx_aborts_total(&ab, HX_AB_NONE));
+		CU_ASSERT_EQUAL(t->total[HX_OUT_ACCEPTED] +
+		    t->total[HX_OUT_ERROR], n);
+		CU_ASSERT_EQUAL(sum.aborted, 0);
+		for (lines = unknown = accepted = 0, l = log;
+		    (e = strchr(l, '\n')) != NULL; l = e + 1) {
+			lines++;
+			CU_ASSERT_EQUAL(sscanf(l, "%*u\t%*s\t%15s\t%7s\t%u\t"
+			    "%31s\t%d\t", oc, stg, &code, abs, &dot), 5);
+			unknown += strcmp(oc, "unknown") == 0 &&
+			    strncmp(abs, "after_dot/", 10) == 0 && dot == 1;
+			accepted += strcmp(oc, "accepted") == 0 &&
+			    code == 250 && strcmp(abs, "-") == 0;
+		}
+		CU_ASSERT_EQUAL(lines, n);
+		CU_ASSERT_EQUAL(unknown, hx_aborts_total(&ab, HX_AB_AFTER_DOT));
+		CU_ASSERT_EQUAL(accepted, t->total[HX_OUT_ACCEPTED]);
+		tot_acc += accepted;
+		tot_unk += unknown;
+		free(log);
+		log = NULL;
+		hx_tally_free(t);
+	}
+	ev_server_stop(srv);
+	pthread_join(th, NULL);
+	stats = sim_stats_new(1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(stats);
+	ev_server_stats(srv, stats);
+	/* the sink accepts what reaches its end of DATA: at least what
+	 * mxload saw, at most that and the unknown ones */
+	CU_ASSERT(stats->messages >= tot_acc);
+	CU_ASSERT(stats->messages <= tot_acc + tot_unk);
+	sim_stats_free(stats);
+	ev_server_free(srv);
+	sim_state_free(st);
+	prof_world_free(w);
+}
+
 static const struct hx_test tests[] = {
 	{ "reply cases", test_reply_cases },
 	{ "reply split at every byte", test_reply_split },
@@ -655,6 +926,9 @@ static const struct hx_test tests[] = {
 	{ "message sizes and stuffing", test_msg_sizes },
 	{ "target and source specs", test_opt_target },
 	{ "numbers and domain lists", test_opt_numbers },
+	{ "abort plans", test_abort_plan },
+	{ "abort counts, log line, JSON", test_abort_counts },
+	{ "aborts against a real server", test_abort_engine },
 };
 
 int

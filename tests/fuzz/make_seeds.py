@@ -76,7 +76,9 @@ def yaml_seeds():
 
 
 if __name__ == "__main__":
-    shutil.rmtree(os.path.join(HERE, "corpus"), ignore_errors=True)
+    # only the corpora made here (corpus/ctl is written by hand)
+    for t in ("smtp", "profile", "scenario"):
+        shutil.rmtree(os.path.join(HERE, "corpus", t), ignore_errors=True)
     smtp_seeds()
     yaml_seeds()
     for t in ("smtp", "profile", "scenario"):

@@ -2,7 +2,8 @@
 # Run every libFuzzer target of a fuzz build for a bounded time.
 # Usage: tests/fuzz/run.sh BUILD_DIR SECONDS [TARGET...]
 # Starts from the committed seeds in tests/fuzz/corpus/<target>/ (never
-# written to: new inputs go to a scratch directory), prints the executions
+# written to: new inputs go to a scratch directory) with the dictionary
+# tests/fuzz/<target>.dict when there is one, prints the executions
 # of each target and ends with "fuzz: N passed, N failed".  A crash input
 # is kept as BUILD_DIR/fuzz-artifacts/<target>-crash-*.
 set -u
@@ -15,7 +16,7 @@ secs=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_smtp fuzz_profile fuzz_scenario)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_smtp fuzz_profile fuzz_scenario fuzz_ctl)
 art="$build/fuzz-artifacts"
 mkdir -p "$art"
 scratch=$(mktemp -d /tmp/mxsim-fuzz-run.XXXXXX)
@@ -29,6 +30,8 @@ for t in "${targets[@]}"; do
   seeds="$here/corpus/${t#fuzz_}"
   log="$scratch/$t.log"
   mkdir -p "$scratch/$t"
+  dict=()
+  [ -f "$here/$t.dict" ] && dict=(-dict="$here/$t.dict")
   if [ ! -x "$bin" ]; then
     echo "$t: FAIL (no $bin)"
     fail=$((fail + 1))
@@ -37,7 +40,7 @@ for t in "${targets[@]}"; do
   # -timeout: one input taking over 10 s is a hang; the outer timeout
   # bounds the whole run even if libFuzzer does not stop by itself.
   timeout $((secs + 60)) "$bin" -max_total_time="$secs" -timeout=10 \
-    -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
+    -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 "${dict[@]}" \
     -artifact_prefix="$art/$t-" "$scratch/$t" "$seeds" >"$log" 2>&1
   rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
