@@ -4,7 +4,12 @@
  *	worker thread, level-triggered, non-blocking.  Every listener is in
  *	every worker's epoll set with EPOLLEXCLUSIVE, so an incoming
  *	connection wakes one worker, which then owns it until it closes.
- *	Connections come from a fixed per-worker pool; idle and total
+ *	Connections come from a fixed per-worker pool, and so do their
+ *	sessions' structs, buffers and transaction arenas (struct smtp_pool:
+ *	max_conns sessions, 2 x max_conns buffers and max_conns arenas, each
+ *	capped at EV_POOL_BYTES; resident only as far as ever used at once).
+ *	An empty input buffer goes back to the pool after every read, so an
+ *	idle connection holds no buffer.  Idle and total
  *	session timeouts are kept with two lists ordered by last activity and
  *	by start time, checked once a second.  At every loop iteration a
  *	worker loads the current world (ev_server_publish_world()) into its
@@ -13,7 +18,9 @@
  * DIAGNOSTICS
  *	Setup errors are returned with a message.  At run time, accept
  *	errors other than EAGAIN are counted and retried at the next event;
- *	a full connection pool closes the new connection at once.
+ *	a full connection pool closes the new connection at once.  A session
+ *	whose pool has no buffer or arena left answers "421 4.3.2" and
+ *	closes (ev_server_pool_stats() counts them).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,6 +47,9 @@
 #define EV_SNDBUF	32768	/* kernel send buffer per connection
 				 * (the kernel doubles it) */
 #define EV_MAX_LISTENERS (1u << 20)
+#define EV_POOL_BYTES	(256u << 20)	/* cap per worker per buffer kind */
+#define EV_POOL_BUF	4096u		/* SMTP_INBUF_SIZE, for the cap */
+#define EV_POOL_TXN	8192u		/* a transaction arena, for the cap */
 
 enum ev_tag_kind {
 	EV_TAG_LISTEN = 1,
@@ -88,6 +98,7 @@ struct ev_worker {
 	uint64_t	 nconns;	/* open now (read by others) */
 	uint64_t	 refused;	/* pool full */
 	struct sim_stats *stats;
+	struct smtp_pool *pool;		/* sessions, buffers, arenas */
 	struct sim_evlog_local *evl;
 	struct smtp_env	 env;
 	bool		 draining;
@@ -346,6 +357,14 @@ conn_run(struct ev_worker *wk, struct ev_conn *c, bool readable)
 		}
 		if (readable && smtp_session_wants_input(c->s)) {
 			smtp_session_inbuf(c->s, &ip, &room);
+			if (room == 0) {
+				/* no buffer: the session queued its 421 */
+				progress = smtp_session_closing(c->s);
+				readable = false;
+				if (!progress)
+					break;
+				continue;
+			}
 			n = recv(c->fd, ip, room, MSG_DONTWAIT);
 			if (n > 0) {
 				smtp_session_input(c->s, (size_t)n);
@@ -355,8 +374,10 @@ conn_run(struct ev_worker *wk, struct ev_conn *c, bool readable)
 				smtp_session_eof(c->s);
 				conn_close(wk, c);
 				return;
-			} else
+			} else {
 				readable = false;
+				smtp_session_input(c->s, 0);	/* buffer back */
+			}
 		}
 		if (!progress)
 			break;
@@ -406,7 +427,8 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 		ci.session_id = sim_mix64(srv->conf.world->seed ^
 		    __atomic_fetch_add(&srv->next_session, 1,
 		    __ATOMIC_RELAXED));
-		if ((c->s = smtp_session_new(&wk->env, &ci)) == NULL) {
+		if ((c->s = smtp_session_new_pool(&wk->env, wk->pool, &ci)) ==
+		    NULL) {
 			close(fd);
 			continue;
 		}
@@ -548,6 +570,7 @@ ev_server_run(struct ev_server *srv)
 	struct ev_worker *workers, *wk;
 	struct epoll_event ee;
 	unsigned i, j, started = 0;
+	uint64_t nbufs, ntxns;
 	size_t k;
 	int rc = 0;
 
@@ -567,7 +590,16 @@ ev_server_run(struct ev_server *srv)
 		wk->conns = calloc(cf->max_conns, sizeof(*wk->conns));
 		wk->stats = sim_stats_new(cf->world->nprofiles);
 		wk->epfd = epoll_create1(EPOLL_CLOEXEC);
-		if (wk->conns == NULL || wk->stats == NULL || wk->epfd < 0) {
+		nbufs = 2 * (uint64_t)cf->max_conns;
+		if (nbufs > EV_POOL_BYTES / EV_POOL_BUF)
+			nbufs = EV_POOL_BYTES / EV_POOL_BUF;
+		ntxns = cf->max_conns;
+		if (ntxns > EV_POOL_BYTES / EV_POOL_TXN)
+			ntxns = EV_POOL_BYTES / EV_POOL_TXN;
+		wk->pool = smtp_pool_new(cf->max_conns, (uint32_t)nbufs,
+		    (uint32_t)ntxns);
+		if (wk->conns == NULL || wk->stats == NULL || wk->epfd < 0 ||
+		    wk->pool == NULL) {
 			rc = -ENOMEM;
 			goto out;
 		}
@@ -643,6 +675,31 @@ ev_server_stats(const struct ev_server *srv, struct sim_stats *out)
 			sim_stats_merge(out, wks[i].stats);
 }
 
+/* ev_server_pool_stats - sum of the workers' session pool counters */
+void
+ev_server_pool_stats(const struct ev_server *srv, struct smtp_pool_stats *out)
+{
+	const struct ev_worker *wks;
+	struct smtp_pool_stats one;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	if ((wks = __atomic_load_n(&srv->workers, __ATOMIC_ACQUIRE)) == NULL)
+		return;
+	for (i = 0; i < srv->conf.workers; i++) {
+		if (wks[i].pool == NULL)
+			continue;
+		smtp_pool_stats(wks[i].pool, &one);
+		out->sessions += one.sessions;
+		out->sessions_peak += one.sessions_peak;
+		out->bufs += one.bufs;
+		out->bufs_peak += one.bufs_peak;
+		out->txns += one.txns;
+		out->txns_peak += one.txns_peak;
+		out->exhausted += one.exhausted;
+	}
+}
+
 /* ev_server_open_conns - open connections now */
 uint64_t
 ev_server_open_conns(const struct ev_server *srv)
@@ -711,6 +768,7 @@ ev_server_free(struct ev_server *srv)
 		for (i = 0; i < srv->conf.workers; i++) {
 			free(srv->workers[i].conns);
 			sim_stats_free(srv->workers[i].stats);
+			smtp_pool_free(srv->workers[i].pool);
 			sim_evlog_local_free(srv->workers[i].evl);
 			if (srv->workers[i].epfd >= 0)
 				close(srv->workers[i].epfd);

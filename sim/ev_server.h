@@ -24,6 +24,7 @@
 #include "sim_evlog.h"
 #include "sim_state.h"
 #include "sim_stats.h"
+#include "smtp_session.h"
 
 struct ev_server_conf {
 	const struct prof_world *world;	/* the first world; names, blocks and
@@ -64,6 +65,11 @@ void ev_server_stop(struct ev_server *srv);
 
 /** Add every worker's counters into @p out (any time; exact after run). */
 void ev_server_stats(const struct ev_server *srv, struct sim_stats *out);
+
+/** Sum of the workers' session pools (struct smtp_pool_stats); exact
+ *  after ev_server_run() returned, approximate while it runs. */
+void ev_server_pool_stats(const struct ev_server *srv,
+    struct smtp_pool_stats *out);
 
 /** @return open connections now, over all workers. */
 uint64_t ev_server_open_conns(const struct ev_server *srv);

@@ -18,8 +18,8 @@
  *	- text line > SMTP_TEXT_LINE_MAX octets: remembered, and the message
  *	  is answered protocol.text_line_too_long instead of being accepted;
  *	- recipients: at most SMTP_MAX_RCPTS, and their lower-cased copies
- *	  must fit in the session arena (SMTP_ARENA_SIZE bytes, shared with
- *	  the HELO name and the sender domain); beyond either bound RCPT is
+ *	  must fit in the transaction arena (SMTP_ARENA_SIZE bytes, shared
+ *	  with the sender domain); beyond either bound RCPT is
  *	  answered with the profile's rcpts.too_many reply (452 4.5.3 by
  *	  default) whether or not that policy kind is enabled;
  *	- world->max_errors protocol errors (kinds protocol.*): the error
@@ -36,8 +36,11 @@
  *	NUL, control and 8-bit bytes there are answered protocol.syntax.
  *	Elsewhere they are kept and sanitized when echoed (smtp_reply.c).
  *
- *	DATA is recognised byte by byte by a resumable state machine whose
- *	state lives in the session, so input may be split anywhere.  Only
+ *	DATA is recognised by a resumable state machine whose state lives in
+ *	the session, so input may be split anywhere.  Only the bytes after a
+ *	line start take single steps ("." and ".\r"); the rest of a line is
+ *	one memchr() for its LF.  Every run of message text (dot-unstuffed)
+ *	passes through smtp_data_feed(), the DATA sink hook.  Only
  *	CRLF "." CRLF ends the message; a bare LF neither ends it nor starts
  *	a line for dot-unstuffing (no SMTP smuggling).  A bare LF does end a
  *	text line for the line-length limit.  The size counted is the
@@ -49,13 +52,28 @@
  *	RSET, NOOP, VRFY, HELP, QUIT, unknown commands, overlong lines,
  *	timeouts and shutdowns are SIM_STAGE_OTHER.
  *
- *	No allocation after smtp_session_new().
+ *	Memory.  smtp_session_new() allocates the struct with private
+ *	buffers in one block (tests, fuzzers, the DPDK backend).  A session
+ *	from smtp_session_new_pool() borrows from the worker's pool: an
+ *	input buffer from smtp_session_inbuf() until its input is used up,
+ *	an output buffer from the first queued reply until it is all sent, a
+ *	transaction arena from MAIL to the end of the transaction.  The HELO
+ *	name lives in the struct.  A pool that runs dry ends the session:
+ *	"421 4.3.2" (SIM_RK_SHUTDOWN's text, or SMTP_BUSY_TEXT when no output
+ *	buffer is at hand), reported as a SIM_RK_SHUTDOWN event and counted
+ *	in the pool.  Pools are fixed at creation: a free list over objects
+ *	already used plus a bump pointer over address space reserved with
+ *	mmap, so memory is resident only for the most objects ever in use.
+ *	No allocation after smtp_session_new() / smtp_session_new_pool().
  *
  * DIAGNOSTICS
  *	Panics (abort) on an impossible state or recogniser state, on input
  *	counts larger than the room given by smtp_session_inbuf(), and on
  *	consuming more output than is pending.
  */
+#include <sys/mman.h>
+
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,11 +83,16 @@
 #include "smtp_reply.h"
 #include "smtp_session.h"
 
-#define SMTP_ARENA_SIZE		8192	/* helo, sender domain, recipients */
+#define SMTP_ARENA_SIZE		8192	/* sender domain, recipients */
+#define SMTP_HELO_SIZE		SMTP_CMD_LINE_MAX /* any HELO name + NUL */
 #define SMTP_REPLY_ROOM		1024	/* output room needed to read input */
+#define SMTP_BUF_SIZE		SMTP_INBUF_SIZE	/* one pooled buffer */
+#define SMTP_BUSY_TEXT		"421 4.3.2 Server busy, try again later\r\n"
 
 _Static_assert(SMTP_ARENA_SIZE >= 2 * SMTP_CMD_LINE_MAX,
-    "the arena must hold a HELO name and a sender domain");
+    "the arena must hold a sender domain and a recipient");
+_Static_assert(SMTP_INBUF_SIZE == SMTP_OUTBUF_SIZE,
+    "input and output buffers come from one pool");
 _Static_assert(SMTP_OUTBUF_SIZE >= 2 * SMTP_REPLY_ROOM,
     "the output buffer must hold two replies");
 
@@ -96,6 +119,8 @@ enum smtp_dstate {
 #define SMTP_F_SHUTDOWN		0x04	/* shut down after this message */
 #define SMTP_F_SKIPPING		0x08	/* discarding an overlong command */
 #define SMTP_F_LONGLINE		0x10	/* DATA: a text line was too long */
+#define SMTP_F_HELO		0x20	/* helo[] holds the EHLO/HELO name */
+#define SMTP_F_BUSYOUT		0x40	/* output is SMTP_BUSY_TEXT */
 
 /* A slice of the input buffer, valid until the buffer is compacted at the
  * end of smtp_process(). */
@@ -104,39 +129,63 @@ struct smtp_str {
 	size_t		 len;
 };
 
+/* A fixed set of same-sized objects: a free list through objects already
+ * used, then a bump pointer over reserved, not yet touched memory. */
+struct smtp_slab {
+	uint8_t		*base;
+	size_t		 objsz;
+	size_t		 mapsz;
+	uint32_t	 cap;
+	uint32_t	 bump;		/* objects ever handed out */
+	uint32_t	 used;
+	uint32_t	 peak;
+	void		*free;		/* next pointer in the object */
+};
+
+struct smtp_pool {
+	struct smtp_slab sess;
+	struct smtp_slab bufs;		/* input and output buffers */
+	struct smtp_slab txns;		/* transaction arenas */
+	uint64_t	 exhausted;
+};
+
 struct smtp_session {
 	const struct smtp_env *env;
 	const struct prof_profile *p;	/* NULL: no MX at this address */
+	struct smtp_pool *pool;		/* NULL: private buffers follow */
+	uint8_t		*in;		/* input buffer, or NULL (pooled) */
+	uint8_t		*out;		/* output buffer, or NULL (pooled) */
+	char		*arena;		/* transaction arena, or NULL */
+	/* DATA sink: the per-transaction consumer of message text (a
+	 * scanner taken from a pool at DATA, returned at the end of the
+	 * transaction); NULL while none is attached. */
+	void		*dsink;
+
+	/* Envelope; strings live in the arena. */
+	const char	*sender_domain;	/* lower case; NULL for <> or none */
+	const char	*cur_rcpt;	/* recipient being answered */
+	uint64_t	 size;		/* MAIL SIZE=, then bytes at EOD */
+	uint64_t	 dsize;		/* DATA: message bytes after unstuffing */
 	struct smtp_conn_info ci;
 	uint32_t	 prof;		/* profile index or UINT32_MAX */
 	enum smtp_state	 state;
 	unsigned	 flags;		/* SMTP_F_* */
 	uint32_t	 nerrors;	/* protocol errors so far */
 	uint32_t	 msgs_in_conn;	/* messages accepted */
-
-	/* Envelope; strings live in the arena. */
-	const char	*helo;		/* EHLO/HELO argument */
-	const char	*sender_domain;	/* lower case; NULL for <> or none */
-	const char	*cur_rcpt;	/* recipient being answered */
-	uint64_t	 size;		/* MAIL SIZE=, then bytes at EOD */
 	uint32_t	 nrcpts;	/* accepted recipients */
-	size_t		 arena_used;
-	size_t		 arena_txn;	/* transaction data starts here */
+	uint32_t	 arena_used;
+	uint32_t	 rcpt_off;	/* accepted recipients start here */
 
 	/* DATA recogniser, resumable at any byte. */
 	enum smtp_dstate dstate;
 	uint32_t	 dline;		/* octets in the current text line */
-	uint64_t	 dsize;		/* message bytes after unstuffing */
 
-	size_t		 inpos;		/* first unprocessed input byte */
-	size_t		 inlen;		/* input bytes buffered */
-	size_t		 outpos;	/* first unsent output byte */
-	size_t		 outlen;	/* output bytes pending */
+	uint32_t	 inpos;		/* first unprocessed input byte */
+	uint32_t	 inlen;		/* input bytes buffered */
+	uint32_t	 outpos;	/* first unsent output byte */
+	uint32_t	 outlen;	/* output bytes pending */
 
-	const char	*rcpts[SMTP_MAX_RCPTS];
-	char		 arena[SMTP_ARENA_SIZE];
-	uint8_t		 inbuf[SMTP_INBUF_SIZE];
-	uint8_t		 outbuf[SMTP_OUTBUF_SIZE];
+	char		 helo[SMTP_HELO_SIZE];	/* last, not cleared at new */
 };
 
 typedef void smtp_cmd_fn(struct smtp_session *, struct smtp_str);
@@ -159,6 +208,18 @@ static void	smtp_close(struct smtp_session *);
 static void	smtp_txn_reset(struct smtp_session *);
 static const char *smtp_arena_copy(struct smtp_session *, const char *,
 		    size_t, int);
+static uint32_t	smtp_rcpt_list(const struct smtp_session *, const char **);
+
+/* pools and buffers */
+static int	smtp_slab_init(struct smtp_slab *, size_t, uint32_t);
+static void	*smtp_slab_get(struct smtp_slab *);
+static void	smtp_slab_put(struct smtp_slab *, void *);
+static void	smtp_slab_fini(struct smtp_slab *);
+static int	smtp_buf_get(struct smtp_session *, uint8_t **);
+static void	smtp_bufs_trim(struct smtp_session *);
+static void	smtp_busy(struct smtp_session *);
+static void	smtp_data_feed(struct smtp_session *, const uint8_t *,
+		    size_t);
 
 /* replies, events, policy */
 static size_t	smtp_outroom(struct smtp_session *);
@@ -269,8 +330,13 @@ smtp_txn_reset(struct smtp_session *s)
 	s->cur_rcpt = NULL;
 	s->size = 0;
 	s->nrcpts = 0;
-	s->arena_used = s->arena_txn;
+	s->arena_used = 0;
+	s->rcpt_off = 0;
 	s->flags &= ~SMTP_F_LONGLINE;
+	if (s->pool != NULL && s->arena != NULL) {
+		smtp_slab_put(&s->pool->txns, s->arena);
+		s->arena = NULL;
+	}
 }
 
 /* smtp_arena_copy - NUL-terminated (optionally lower-cased) copy, or NULL
@@ -281,23 +347,155 @@ smtp_arena_copy(struct smtp_session *s, const char *p, size_t len, int lower)
 	char *d;
 	size_t i;
 
-	if (len + 1 > SMTP_ARENA_SIZE - s->arena_used)
+	if (s->arena == NULL || len + 1 > SMTP_ARENA_SIZE - s->arena_used)
 		return NULL;
 	d = s->arena + s->arena_used;
 	for (i = 0; i < len; i++)
 		d[i] = lower && p[i] >= 'A' && p[i] <= 'Z' ?
 		    (char)(p[i] - 'A' + 'a') : p[i];
 	d[len] = '\0';
-	s->arena_used += len + 1;
+	s->arena_used += (uint32_t)len + 1;
 	return d;
+}
+
+/* smtp_rcpt_list - pointers to the accepted recipients (in the arena, one
+ * after the other from rcpt_off); @return how many */
+static uint32_t
+smtp_rcpt_list(const struct smtp_session *s, const char **v)
+{
+	const char *q;
+	uint32_t i;
+
+	if (s->arena == NULL)
+		return 0;
+	q = s->arena + s->rcpt_off;
+	for (i = 0; i < s->nrcpts; i++) {
+		v[i] = q;
+		q += strlen(q) + 1;
+	}
+	return s->nrcpts;
+}
+
+/* smtp_slab_init - reserve @cap objects of @objsz bytes (untouched) */
+static int
+smtp_slab_init(struct smtp_slab *sl, size_t objsz, uint32_t cap)
+{
+	void *m;
+
+	memset(sl, 0, sizeof(*sl));
+	if (cap == 0)
+		return 0;
+	sl->objsz = (objsz + 63) & ~(size_t)63;
+	sl->mapsz = sl->objsz * cap;
+	m = mmap(NULL, sl->mapsz, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	sl->base = m;
+	sl->cap = cap;
+	return 0;
+}
+
+/* smtp_slab_get - an object, or NULL when all are in use */
+static void *
+smtp_slab_get(struct smtp_slab *sl)
+{
+	void *o;
+
+	if ((o = sl->free) != NULL)
+		memcpy(&sl->free, o, sizeof(void *));
+	else if (sl->bump < sl->cap)
+		o = sl->base + (size_t)sl->bump++ * sl->objsz;
+	else
+		return NULL;
+	if (++sl->used > sl->peak)
+		sl->peak = sl->used;
+	return o;
+}
+
+/* smtp_slab_put - give an object back */
+static void
+smtp_slab_put(struct smtp_slab *sl, void *o)
+{
+	memcpy(o, &sl->free, sizeof(void *));
+	sl->free = o;
+	sl->used--;
+}
+
+/* smtp_slab_fini - unmap */
+static void
+smtp_slab_fini(struct smtp_slab *sl)
+{
+	if (sl->base != NULL)
+		munmap(sl->base, sl->mapsz);
+	sl->base = NULL;
+}
+
+/* smtp_buf_get - attach a pooled buffer at @bp; @return 0, or -1 when
+ * the pool has none left */
+static int
+smtp_buf_get(struct smtp_session *s, uint8_t **bp)
+{
+	if (*bp != NULL)
+		return 0;
+	if (s->pool == NULL || (*bp = smtp_slab_get(&s->pool->bufs)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* smtp_bufs_trim - return empty pooled buffers */
+static void
+smtp_bufs_trim(struct smtp_session *s)
+{
+	if (s->pool == NULL)
+		return;
+	if (s->in != NULL && s->inlen == 0) {
+		smtp_slab_put(&s->pool->bufs, s->in);
+		s->in = NULL;
+		s->inpos = 0;
+	}
+	if (s->out != NULL && s->outlen == 0) {
+		smtp_slab_put(&s->pool->bufs, s->out);
+		s->out = NULL;
+		s->outpos = 0;
+	}
+}
+
+/*
+ * smtp_busy - the pool ran dry: answer "421 4.3.2" and close.  With an
+ * output buffer at hand this is the profile's shutdown reply; without,
+ * the fixed SMTP_BUSY_TEXT.
+ */
+static void
+smtp_busy(struct smtp_session *s)
+{
+	if (s->flags & SMTP_F_CLOSING)
+		return;
+	s->pool->exhausted++;
+	if (s->out != NULL) {
+		if (smtp_outroom(s) >= SMTP_REPLY_ROOM)
+			smtp_reply(s, SIM_RK_SHUTDOWN, SIM_STAGE_OTHER, 0);
+		else
+			smtp_close(s);
+		return;
+	}
+	s->flags |= SMTP_F_BUSYOUT;
+	s->outpos = 0;
+	s->outlen = sizeof(SMTP_BUSY_TEXT) - 1;
+	smtp_event(s, SIM_STAGE_OTHER, SIM_RK_SHUTDOWN, 421, "4.3.2");
+	smtp_close(s);
 }
 
 /* smtp_outroom - free output bytes, after moving pending output forward */
 static size_t
 smtp_outroom(struct smtp_session *s)
 {
+	if (s->flags & SMTP_F_BUSYOUT)
+		return 0;
+	if (s->out == NULL)
+		return SMTP_OUTBUF_SIZE;
 	if (s->outpos > 0) {
-		memmove(s->outbuf, s->outbuf + s->outpos, s->outlen);
+		memmove(s->out, s->out + s->outpos, s->outlen);
 		s->outpos = 0;
 	}
 	return SMTP_OUTBUF_SIZE - s->outlen;
@@ -396,17 +594,23 @@ smtp_reply(struct smtp_session *s, enum sim_rk rk, enum sim_stage stage,
 		break;
 	}
 
+	if (s->flags & SMTP_F_BUSYOUT)
+		return;			/* closing; the busy text is queued */
+	if (smtp_buf_get(s, &s->out) != 0) {
+		smtp_busy(s);
+		return;
+	}
 	v.client_ip = s->ci.client_ip;
 	v.mx_ip = s->ci.mx_ip;
 	v.session_id = s->ci.session_id;
-	v.helo = s->helo;
+	v.helo = s->flags & SMTP_F_HELO ? s->helo : NULL;
 	v.domain = s->sender_domain;
 	v.addr = s->cur_rcpt;
 	v.size = s->size;
 	v.limit = limit;
 
 	cap = smtp_outroom(s);
-	out = (char *)s->outbuf + s->outlen;
+	out = (char *)s->out + s->outlen;
 	n = smtp_reply_render(s->p, rk, &v, out, cap);
 	if (n == 0) {
 		/* Text too long for the room left: code and kind name only. */
@@ -416,7 +620,7 @@ smtp_reply(struct smtp_session *s, enum sim_rk rk, enum sim_stage stage,
 	}
 	if (n > 0 && rk == SIM_RK_EHLO && s->p != NULL)
 		n = smtp_reply_ehlo_ext(s, out, n, cap);
-	s->outlen += n;
+	s->outlen += (uint32_t)n;
 
 	if (code >= 400 || (stage != SIM_STAGE_OTHER && rk != SIM_RK_DATA_GO))
 		smtp_event(s, stage, rk, code, enh);
@@ -472,7 +676,7 @@ smtp_facts(const struct smtp_session *s, struct sim_facts *f)
 	f->prof = s->prof;
 	f->mx_ip = s->ci.mx_ip;
 	f->client_ip = s->ci.client_ip;
-	f->helo = s->helo;
+	f->helo = s->flags & SMTP_F_HELO ? s->helo : NULL;
 	f->sender_domain = s->sender_domain;
 	f->msgs_in_conn = s->msgs_in_conn;
 	f->rcpts_in_txn = s->nrcpts;
@@ -498,15 +702,15 @@ smtp_process(struct smtp_session *s)
 		else if (smtp_line(s) == 0)
 			break;
 	}
-	if (s->flags & SMTP_F_CLOSING) {
+	if (s->flags & SMTP_F_CLOSING)
 		s->inpos = s->inlen = 0;	/* nothing more is read */
-		return;
-	}
 	if (s->inpos > 0) {
-		memmove(s->inbuf, s->inbuf + s->inpos, s->inlen - s->inpos);
+		if (s->inpos < s->inlen)
+			memmove(s->in, s->in + s->inpos, s->inlen - s->inpos);
 		s->inlen -= s->inpos;
 		s->inpos = 0;
 	}
+	smtp_bufs_trim(s);
 }
 
 /* smtp_line - take one command line; @return 0 when more input is needed */
@@ -516,7 +720,7 @@ smtp_line(struct smtp_session *s)
 	const char *start, *lf, *end;
 	size_t avail, len;
 
-	start = (const char *)s->inbuf + s->inpos;
+	start = (const char *)s->in + s->inpos;
 	avail = s->inlen - s->inpos;
 	lf = memchr(start, '\n', avail);
 	if (s->flags & SMTP_F_SKIPPING) {
@@ -524,7 +728,7 @@ smtp_line(struct smtp_session *s)
 			s->inpos = s->inlen;
 			return 0;
 		}
-		s->inpos += (size_t)(lf - start) + 1;
+		s->inpos += (uint32_t)(lf - start) + 1;
 		s->flags &= ~SMTP_F_SKIPPING;
 		smtp_error(s, SIM_RK_LINE_TOO_LONG, SIM_STAGE_OTHER);
 		return 1;
@@ -538,7 +742,7 @@ smtp_line(struct smtp_session *s)
 		return 0;
 	}
 	len = (size_t)(lf - start) + 1;
-	s->inpos += len;
+	s->inpos += (uint32_t)len;
 	if (len > SMTP_CMD_LINE_MAX) {
 		smtp_error(s, SIM_RK_LINE_TOO_LONG, SIM_STAGE_OTHER);
 		return 1;
@@ -586,43 +790,60 @@ smtp_command(struct smtp_session *s, const char *line, size_t len)
 	c->fn(s, arg);
 }
 
+/* smtp_data_feed - DATA sink hook: @n bytes of message text at @p, after
+ * dot-unstuffing, in order, cut anywhere.  A per-transaction consumer
+ * (the message scanner, through s->dsink) is fed here. */
+static inline void
+smtp_data_feed(struct smtp_session *s, const uint8_t *p, size_t n)
+{
+	(void)s;
+	(void)p;
+	(void)n;
+}
+
 /*
  * smtp_data - run the DATA recogniser over buffered input; stops after the
- * final CRLF.CRLF (and answers it) or when the input is used up
+ * final CRLF.CRLF (and answers it) or when the input is used up.  At a
+ * line start it steps over "." and ".\r" one byte at a time; from the
+ * first text byte it takes the line up to its LF (or the end of the
+ * input) in one memchr() step.
  */
 static void
 smtp_data(struct smtp_session *s)
 {
+	const uint8_t *buf = s->in, *p, *lf;
 	enum smtp_dstate d = s->dstate;
 	uint64_t size = s->dsize;
 	uint32_t line = s->dline;
-	size_t i;
-	uint8_t c;
+	size_t i = s->inpos, n = s->inlen, run;
 	int end = 0;
 
-	for (i = s->inpos; i < s->inlen && !end; i++) {
-		c = s->inbuf[i];
+	while (i < n && !end) {
 		switch (d) {
 		case SMTP_D_BOL:
-			if (c == '.') {
+			if (buf[i] == '.') {
 				d = SMTP_D_DOT;		/* not counted: */
 				line++;			/* stuffing or end */
+				i++;
 				continue;
 			}
 			break;
 		case SMTP_D_DOT:
-			if (c == '\r') {
+			if (buf[i] == '\r') {
 				d = SMTP_D_DOT_CR;
 				line++;
+				i++;
 				continue;
 			}
 			break;			/* the dot was stuffing */
 		case SMTP_D_DOT_CR:
-			if (c == '\n') {
+			if (buf[i] == '\n') {
 				end = 1;
+				i++;
 				continue;
 			}
 			size++;			/* ".\r" + other: CR is text */
+			smtp_data_feed(s, (const uint8_t *)"\r", 1);
 			d = SMTP_D_CR;
 			break;
 		case SMTP_D_TEXT:
@@ -631,21 +852,32 @@ smtp_data(struct smtp_session *s)
 		default:
 			abort();
 		}
-		/* @c is message text. */
-		size++;
-		if (++line > SMTP_TEXT_LINE_MAX) {
+		/* Message text from buf[i] to its LF or the end of input. */
+		p = buf + i;
+		lf = memchr(p, '\n', n - i);
+		if (lf == NULL) {
+			run = n - i;
+			d = buf[n - 1] == '\r' ? SMTP_D_CR : SMTP_D_TEXT;
+		} else {
+			run = (size_t)(lf - p) + 1;
+			/* CRLF starts a line; a bare LF does not */
+			if (run > 1 ? lf[-1] == '\r' : d == SMTP_D_CR)
+				d = SMTP_D_BOL;
+			else
+				d = SMTP_D_TEXT;
+		}
+		size += run;
+		line += (uint32_t)run;
+		if (line > SMTP_TEXT_LINE_MAX) {
 			s->flags |= SMTP_F_LONGLINE;
 			line = SMTP_TEXT_LINE_MAX + 1;
 		}
-		if (c == '\n') {
-			d = d == SMTP_D_CR ? SMTP_D_BOL : SMTP_D_TEXT;
+		if (lf != NULL)
 			line = 0;
-		} else if (c == '\r')
-			d = SMTP_D_CR;
-		else
-			d = SMTP_D_TEXT;
+		smtp_data_feed(s, p, run);
+		i += run;
 	}
-	s->inpos = i;
+	s->inpos = (uint32_t)i;
 	s->dstate = d;
 	s->dsize = size;
 	s->dline = line;
@@ -657,6 +889,7 @@ smtp_data(struct smtp_session *s)
 static void
 smtp_eod(struct smtp_session *s)
 {
+	const char *rv[SMTP_MAX_RCPTS];
 	struct sim_facts f;
 	struct sim_verdict v;
 
@@ -666,8 +899,8 @@ smtp_eod(struct smtp_session *s)
 		smtp_error(s, SIM_RK_DATA_LINE_TOO_LONG, SIM_STAGE_EOD);
 	} else {
 		smtp_facts(s, &f);
-		f.rcpts = (const char *const *)s->rcpts;
-		f.nrcpts = s->nrcpts;
+		f.rcpts = rv;
+		f.nrcpts = smtp_rcpt_list(s, rv);
 		f.size = s->dsize;
 		smtp_decide(s, SIM_STAGE_EOD, &f, &v);
 		if (v.rk == SIM_RK_ACCEPT) {
@@ -788,10 +1021,12 @@ smtp_hello(struct smtp_session *s, struct smtp_str arg, enum sim_rk ok)
 	struct sim_facts f;
 	struct sim_verdict v;
 
-	s->arena_txn = 0;
 	smtp_txn_reset(s);
-	s->helo = smtp_arena_copy(s, arg.p, arg.len, 0);
-	s->arena_txn = s->arena_used;
+	if (arg.len >= SMTP_HELO_SIZE)
+		arg.len = SMTP_HELO_SIZE - 1;	/* cannot happen: line max */
+	memcpy(s->helo, arg.p, arg.len);
+	s->helo[arg.len] = '\0';
+	s->flags |= SMTP_F_HELO;
 
 	smtp_facts(s, &f);
 	smtp_decide(s, SIM_STAGE_EHLO, &f, &v);
@@ -850,9 +1085,16 @@ smtp_cmd_mail(struct smtp_session *s, struct smtp_str arg)
 		}
 	}
 
-	/* Fits: the arena holds the HELO name plus one command line. */
+	/* The transaction's arena; it holds one command line at least. */
+	if (s->arena == NULL && (s->pool == NULL ||
+	    (s->arena = smtp_slab_get(&s->pool->txns)) == NULL)) {
+		smtp_busy(s);
+		return;
+	}
+	s->arena_used = 0;
 	s->sender_domain = addr.len == 0 ? NULL :
 	    smtp_arena_copy(s, addr.p + dom, addr.len - dom, 1);
+	s->rcpt_off = s->arena_used;
 	s->size = size;
 	smtp_facts(s, &f);
 	f.size = size;
@@ -890,7 +1132,7 @@ smtp_cmd_rcpt(struct smtp_session *s, struct smtp_str arg)
 		smtp_error(s, SIM_RK_BAD_PARAM, SIM_STAGE_RCPT);
 		return;
 	}
-	mark = s->arena_used;
+	mark = s->arena_used;	/* recipients stay contiguous */
 	if (s->nrcpts == SMTP_MAX_RCPTS ||
 	    (rcpt = smtp_arena_copy(s, addr.p, addr.len, 1)) == NULL) {
 		smtp_reply(s, SIM_RK_RCPTS_TOO_MANY, SIM_STAGE_RCPT,
@@ -902,12 +1144,12 @@ smtp_cmd_rcpt(struct smtp_session *s, struct smtp_str arg)
 	f.rcpt = rcpt;
 	smtp_decide(s, SIM_STAGE_RCPT, &f, &v);
 	if (v.rk == SIM_RK_ACCEPT) {
-		s->rcpts[s->nrcpts++] = rcpt;
+		s->nrcpts++;
 		smtp_enter_state(s, SMTP_STATE_RCPT);
 		smtp_reply(s, SIM_RK_RCPT_OK, SIM_STAGE_RCPT, 0);
 	} else {
 		smtp_reply(s, v.rk, SIM_STAGE_RCPT, v.limit);
-		s->arena_used = mark;
+		s->arena_used = (uint32_t)mark;
 	}
 	s->cur_rcpt = NULL;
 }
@@ -916,6 +1158,7 @@ smtp_cmd_rcpt(struct smtp_session *s, struct smtp_str arg)
 static void
 smtp_cmd_data(struct smtp_session *s, struct smtp_str arg)
 {
+	const char *rv[SMTP_MAX_RCPTS];
 	struct sim_facts f;
 	struct sim_verdict v;
 
@@ -934,8 +1177,8 @@ smtp_cmd_data(struct smtp_session *s, struct smtp_str arg)
 		abort();
 	}
 	smtp_facts(s, &f);
-	f.rcpts = (const char *const *)s->rcpts;
-	f.nrcpts = s->nrcpts;
+	f.rcpts = rv;
+	f.nrcpts = smtp_rcpt_list(s, rv);
 	smtp_decide(s, SIM_STAGE_DATA, &f, &v);
 	if (v.rk != SIM_RK_ACCEPT) {
 		smtp_reply(s, v.rk, SIM_STAGE_DATA, v.limit);
@@ -1000,15 +1243,68 @@ smtp_cmd_unimpl(struct smtp_session *s, struct smtp_str arg)
 	smtp_error(s, SIM_RK_UNIMPL_CMD, SIM_STAGE_OTHER);
 }
 
-/* smtp_session_new - allocate a session and find its profile */
-struct smtp_session *
-smtp_session_new(const struct smtp_env *env, const struct smtp_conn_info *ci)
+/* smtp_pool_new - fixed pools for one worker */
+struct smtp_pool *
+smtp_pool_new(uint32_t nsessions, uint32_t nbufs, uint32_t ntxns)
 {
-	struct smtp_session *s;
+	struct smtp_pool *pool;
+
+	if (nsessions == 0 || nbufs == 0 || ntxns == 0)
+		return NULL;
+	if ((pool = calloc(1, sizeof(*pool))) == NULL)
+		return NULL;
+	if (smtp_slab_init(&pool->sess, sizeof(struct smtp_session),
+	    nsessions) != 0 ||
+	    smtp_slab_init(&pool->bufs, SMTP_BUF_SIZE, nbufs) != 0 ||
+	    smtp_slab_init(&pool->txns, SMTP_ARENA_SIZE, ntxns) != 0) {
+		smtp_pool_free(pool);
+		return NULL;
+	}
+	return pool;
+}
+
+/* smtp_pool_free - unmap a worker's pools */
+void
+smtp_pool_free(struct smtp_pool *pool)
+{
+	if (pool == NULL)
+		return;
+	smtp_slab_fini(&pool->sess);
+	smtp_slab_fini(&pool->bufs);
+	smtp_slab_fini(&pool->txns);
+	free(pool);
+}
+
+/* smtp_pool_stats - counters of a pool */
+void
+smtp_pool_stats(const struct smtp_pool *pool, struct smtp_pool_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->sessions = pool->sess.used;
+	out->sessions_peak = pool->sess.peak;
+	out->bufs = pool->bufs.used;
+	out->bufs_peak = pool->bufs.peak;
+	out->txns = pool->txns.used;
+	out->txns_peak = pool->txns.peak;
+	out->exhausted = pool->exhausted;
+}
+
+/* smtp_session_size - bytes of a pooled session struct */
+size_t
+smtp_session_size(void)
+{
+	return sizeof(struct smtp_session);
+}
+
+/* smtp_session_init - fill a fresh struct (the HELO buffer is left as
+ * it is: it is read only once SMTP_F_HELO says it was written) */
+static void
+smtp_session_init(struct smtp_session *s, const struct smtp_env *env,
+    const struct smtp_conn_info *ci)
+{
 	int prof;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return NULL;
+	memset(s, 0, offsetof(struct smtp_session, helo));
 	s->env = env;
 	s->ci = *ci;
 	prof = prof_world_lookup(env->world, ci->mx_ip);
@@ -1020,6 +1316,39 @@ smtp_session_new(const struct smtp_env *env, const struct smtp_conn_info *ci)
 		s->p = env->world->profiles[prof];
 	}
 	s->state = SMTP_STATE_GREETING;
+	s->dstate = SMTP_D_BOL;
+}
+
+/* smtp_session_new - a session with private buffers, in one block */
+struct smtp_session *
+smtp_session_new(const struct smtp_env *env, const struct smtp_conn_info *ci)
+{
+	struct smtp_session *s;
+	uint8_t *m;
+
+	m = malloc(sizeof(*s) + SMTP_INBUF_SIZE + SMTP_OUTBUF_SIZE +
+	    SMTP_ARENA_SIZE);
+	if (m == NULL)
+		return NULL;
+	s = (struct smtp_session *)m;
+	smtp_session_init(s, env, ci);
+	s->in = m + sizeof(*s);
+	s->out = s->in + SMTP_INBUF_SIZE;
+	s->arena = (char *)s->out + SMTP_OUTBUF_SIZE;
+	return s;
+}
+
+/* smtp_session_new_pool - a small session borrowing from @pool */
+struct smtp_session *
+smtp_session_new_pool(const struct smtp_env *env, struct smtp_pool *pool,
+    const struct smtp_conn_info *ci)
+{
+	struct smtp_session *s;
+
+	if ((s = smtp_slab_get(&pool->sess)) == NULL)
+		return NULL;
+	smtp_session_init(s, env, ci);
+	s->pool = pool;
 	return s;
 }
 
@@ -1047,7 +1376,13 @@ smtp_session_start(struct smtp_session *s)
 void
 smtp_session_inbuf(struct smtp_session *s, uint8_t **p, size_t *room)
 {
-	*p = s->inbuf + s->inlen;
+	if (s->in == NULL && smtp_buf_get(s, &s->in) != 0) {
+		smtp_busy(s);
+		*p = NULL;
+		*room = 0;
+		return;
+	}
+	*p = s->in + s->inlen;
 	*room = SMTP_INBUF_SIZE - s->inlen;
 }
 
@@ -1055,9 +1390,9 @@ smtp_session_inbuf(struct smtp_session *s, uint8_t **p, size_t *room)
 void
 smtp_session_input(struct smtp_session *s, size_t n)
 {
-	if (n > SMTP_INBUF_SIZE - s->inlen)
+	if (n > 0 && (s->in == NULL || n > SMTP_INBUF_SIZE - s->inlen))
 		abort();
-	s->inlen += n;
+	s->inlen += (uint32_t)n;
 	smtp_process(s);
 }
 
@@ -1066,7 +1401,12 @@ void
 smtp_session_outbuf(const struct smtp_session *s, const uint8_t **p,
     size_t *len)
 {
-	*p = s->outbuf + s->outpos;
+	if (s->flags & SMTP_F_BUSYOUT)
+		*p = (const uint8_t *)SMTP_BUSY_TEXT + s->outpos;
+	else if (s->out != NULL)
+		*p = s->out + s->outpos;
+	else
+		*p = (const uint8_t *)"";
 	*len = s->outlen;
 }
 
@@ -1076,10 +1416,12 @@ smtp_session_consume(struct smtp_session *s, size_t n)
 {
 	if (n > s->outlen)
 		abort();
-	s->outpos += n;
-	s->outlen -= n;
-	if (s->outlen == 0)
+	s->outpos += (uint32_t)n;
+	s->outlen -= (uint32_t)n;
+	if (s->outlen == 0) {
 		s->outpos = 0;
+		smtp_bufs_trim(s);
+	}
 }
 
 /* smtp_session_timeout - idle or session time limit: 421 4.4.2, close */
@@ -1109,6 +1451,8 @@ smtp_session_eof(struct smtp_session *s)
 	smtp_close(s);
 	s->outpos = s->outlen = 0;
 	s->inpos = s->inlen = 0;
+	s->flags &= ~SMTP_F_BUSYOUT;
+	smtp_bufs_trim(s);
 }
 
 /* smtp_session_closing - has the session decided to close */
@@ -1131,7 +1475,7 @@ smtp_session_wants_input(const struct smtp_session *s)
 {
 	return (s->flags & SMTP_F_CLOSING) == 0 &&
 	    s->inlen < SMTP_INBUF_SIZE &&
-	    SMTP_OUTBUF_SIZE - s->outlen >= SMTP_REPLY_ROOM;
+	    (s->out == NULL || SMTP_OUTBUF_SIZE - s->outlen >= SMTP_REPLY_ROOM);
 }
 
 /* smtp_session_profile - profile index, UINT32_MAX when no MX */
@@ -1161,5 +1505,13 @@ smtp_session_free(struct smtp_session *s)
 		sim_policy_release(s->env->world, s->env->state, &f,
 		    sim_clock_now(s->env->clock));
 	}
-	free(s);
+	if (s->pool == NULL) {
+		free(s);
+		return;
+	}
+	smtp_txn_reset(s);
+	s->inlen = s->outlen = 0;
+	s->flags &= ~SMTP_F_BUSYOUT;
+	smtp_bufs_trim(s);
+	smtp_slab_put(&s->pool->sess, s);
 }

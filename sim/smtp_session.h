@@ -8,6 +8,7 @@
  *
  * Driving it:
  *   s = smtp_session_new(env, ci);  smtp_session_start(s);
+ *   (or smtp_session_new_pool(env, pool, ci) with a per-worker pool)
  *   loop: smtp_session_inbuf(s, &p, &room); n = read(..., p, room);
  *         smtp_session_input(s, n);   (n == 0 resumes after output drained)
  *         smtp_session_outbuf(s, &q, &len); sent = write(..., q, len);
@@ -19,6 +20,17 @@
  * reply, so a client that pipelines without reading replies is held back
  * by the transport (bounded buffering).  Limits: command line 512 octets,
  * text line 1000 octets, both counting CRLF (RFC 5321 4.5.3.1).
+ *
+ * Memory: a session from smtp_session_new() carries its own input and
+ * output buffers and transaction arena (one allocation).  A session from
+ * smtp_session_new_pool() is a small struct (see smtp_session_size())
+ * that borrows an input buffer while input is buffered, an output buffer
+ * while output is pending and a transaction arena from MAIL to the end
+ * of the transaction, all from the worker's struct smtp_pool, and gives
+ * them back when empty: an idle session holds no buffer.  When a pool
+ * runs dry the session answers "421 4.3.2" (the profile's shutdown text
+ * if an output buffer is at hand, a fixed text otherwise) and closes;
+ * smtp_pool_stats() counts these.
  */
 #ifndef SMTP_SESSION_H
 #define SMTP_SESSION_H
@@ -57,6 +69,39 @@ struct smtp_conn_info {
 };
 
 struct smtp_session;
+struct smtp_pool;
+
+/** Pool counters (objects in use now, the most ever in use, refusals). */
+struct smtp_pool_stats {
+	uint32_t	 sessions;	/* sessions in use */
+	uint32_t	 sessions_peak;
+	uint32_t	 bufs;		/* input + output buffers in use */
+	uint32_t	 bufs_peak;
+	uint32_t	 txns;		/* transaction arenas in use */
+	uint32_t	 txns_peak;
+	uint64_t	 exhausted;	/* sessions ended "421 4.3.2" for want
+					 * of a buffer or an arena */
+};
+
+/**
+ * Fixed pools for one worker (not thread-safe): @p nsessions session
+ * structs, @p nbufs buffers of SMTP_INBUF_SIZE bytes (input and output
+ * alike) and @p ntxns transaction arenas.  Address space is reserved at
+ * once; pages become resident only when first used.
+ * @return the pool, or NULL (bad sizes, out of memory).
+ */
+struct smtp_pool *smtp_pool_new(uint32_t nsessions, uint32_t nbufs,
+    uint32_t ntxns);
+
+/** Free a pool (after every session taken from it was freed). */
+void smtp_pool_free(struct smtp_pool *pool);
+
+/** Copy the pool's counters into @p out. */
+void smtp_pool_stats(const struct smtp_pool *pool,
+    struct smtp_pool_stats *out);
+
+/** @return bytes of one pooled session struct (without buffers). */
+size_t smtp_session_size(void);
 
 /**
  * Create a session.  The profile is looked up from ci->mx_ip; a connection
@@ -66,14 +111,25 @@ struct smtp_session;
 struct smtp_session *smtp_session_new(const struct smtp_env *env,
     const struct smtp_conn_info *ci);
 
+/**
+ * Create a session whose struct, buffers and arena come from @p pool.
+ * @return the session, or NULL when the pool has no session left.
+ */
+struct smtp_session *smtp_session_new_pool(const struct smtp_env *env,
+    struct smtp_pool *pool, const struct smtp_conn_info *ci);
+
 /** Ask the policy at connect and queue the greeting (or the refusal). */
 void smtp_session_start(struct smtp_session *s);
 
-/** Where the backend may write up to @p room input bytes (room may be 0). */
+/** Where the backend may write up to @p room input bytes (room may be 0:
+ *  input held back, or, for a pooled session, no buffer left, in which
+ *  case the session now closes with "421 4.3.2" pending). */
 void smtp_session_inbuf(struct smtp_session *s, uint8_t **p, size_t *room);
 
 /** @p n bytes were written at the inbuf pointer; process what can be
- *  processed.  Call with 0 to resume after output was drained. */
+ *  processed.  Call with 0 to resume after output was drained, or after
+ *  a read that found nothing (a pooled session then returns its empty
+ *  input buffer). */
 void smtp_session_input(struct smtp_session *s, size_t n);
 
 /** Pending output: @p len bytes at @p p (len may be 0). */

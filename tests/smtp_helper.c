@@ -148,7 +148,9 @@ smtp_fix_session(struct smtp_fix *fx, uint32_t mx_ip)
 	ci.client_ip = SMTP_FIX_CLIENT;
 	ci.client_port = 40000;
 	ci.session_id = SMTP_FIX_SESSION;
-	if ((s = smtp_session_new(&fx->env, &ci)) != NULL)
+	s = fx->pool != NULL ? smtp_session_new_pool(&fx->env, fx->pool, &ci) :
+	    smtp_session_new(&fx->env, &ci);
+	if (s != NULL)
 		smtp_session_start(s);
 	return s;
 }

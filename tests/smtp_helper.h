@@ -46,6 +46,7 @@ struct smtp_fix {
 	struct sim_clock clock;
 	struct sim_state *st;
 	struct smtp_env	 env;
+	struct smtp_pool *pool;		/* set: sessions come from it */
 	struct smtp_fix_event ev[SMTP_FIX_MAX_EVENTS];
 	size_t		 nev;		/* events seen (may exceed the array) */
 };
@@ -59,7 +60,8 @@ void smtp_fix_free(struct smtp_fix *fx);
 /** @return open connections the state holds for SMTP_FIX_CLIENT. */
 uint32_t smtp_fix_conns(struct smtp_fix *fx);
 
-/** New session to @p mx_ip from SMTP_FIX_CLIENT, started. */
+/** New session to @p mx_ip from SMTP_FIX_CLIENT, started (from fx->pool
+ *  when the test set one). */
 struct smtp_session *smtp_fix_session(struct smtp_fix *fx, uint32_t mx_ip);
 
 /**

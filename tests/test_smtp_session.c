@@ -6,7 +6,11 @@
  *	text lines), bad sequences, DATA recognition (dot-stuffing, bare LF
  *	not ending DATA), timeouts, shutdown, flow control, events, and
  *	policy-driven replies.  Every session is freed and the policy state
- *	must hold no open connection afterwards.
+ *	must hold no open connection afterwards.  Transcripts run twice: with
+ *	private buffers and from a pool (which must hold no buffer once a
+ *	session is idle); pool exhaustion answers 421 4.3.2; the bulk DATA
+ *	recogniser is checked against a byte-at-a-time reference model on
+ *	random messages cut at random.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +19,7 @@
 #include <CUnit/CUnit.h>
 
 #include "sim_policy.h"
+#include "sim_rng.h"
 #include "smtp_helper.h"
 #include "test_suites.h"
 
@@ -154,6 +159,8 @@ static struct session_case gen[6];
 
 static void	gen_cases(void);
 static void	run_case(const struct session_case *);
+static void	run_case_mode(const struct session_case *, int);
+static size_t	ref_data(const char *, size_t, uint64_t *, int *);
 static void	check_out(const char *, const char *, const char *, size_t,
 		    size_t);
 
@@ -214,17 +221,31 @@ check_out(const char *name, const char *got, const char *want, size_t cut,
 	CU_ASSERT_STRING_EQUAL(got, want);
 }
 
-/* run_case - one transcript, at once, byte by byte, cut everywhere */
+/* run_case - one transcript with private buffers, then pooled */
 static void
 run_case(const struct session_case *c)
 {
+	run_case_mode(c, 0);
+	run_case_mode(c, 1);
+}
+
+/* run_case_mode - one transcript, at once, byte by byte, cut everywhere;
+ * @pooled: sessions from a pool, which must hold no buffer afterwards */
+static void
+run_case_mode(const struct session_case *c, int pooled)
+{
 	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_pool_stats ps;
 	struct smtp_fix fx;
 	struct smtp_session *s;
 	size_t n = strlen(c->input), cut;
 	int bad = 0;
 
 	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	if (pooled) {
+		fx.pool = smtp_pool_new(1, 2, 1);
+		CU_ASSERT_FATAL(fx.pool != NULL);
+	}
 	for (cut = 0; cut <= n; cut++) {
 		s = smtp_fix_session(&fx, SMTP_FIX_MX);
 		CU_ASSERT_FATAL(s != NULL);
@@ -239,10 +260,23 @@ run_case(const struct session_case *c)
 				    smtp_session_strstate(s), c->want_state);
 			}
 		}
+		if (pooled) {
+			/* all output drained, all input taken */
+			smtp_pool_stats(fx.pool, &ps);
+			if (ps.bufs != 0 && bad++ == 0)
+				fprintf(stderr, "\n[%s] cut %zu: %u buffers "
+				    "held\n", c->name, cut, ps.bufs);
+		}
 		smtp_session_free(s);
 	}
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	if (pooled) {
+		smtp_pool_stats(fx.pool, &ps);
+		CU_ASSERT_EQUAL(ps.sessions + ps.bufs + ps.txns, 0);
+		CU_ASSERT_EQUAL(ps.exhausted, 0);
+		smtp_pool_free(fx.pool);
+	}
 	smtp_fix_free(&fx);
 }
 
@@ -683,6 +717,253 @@ test_address_bytes(void)
 	smtp_fix_free(&fx);
 }
 
+/* test_pool_idle - a pooled session holds a buffer only while bytes wait
+ * and an arena only during a transaction */
+static void
+test_pool_idle(void)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_pool_stats ps;
+	struct smtp_fix fx;
+	struct smtp_session *s;
+
+	CU_ASSERT(smtp_session_size() <= 1024);
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	fx.pool = smtp_pool_new(4, 8, 4);
+	CU_ASSERT_FATAL(fx.pool != NULL);
+	s = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(s != NULL);
+	smtp_pool_stats(fx.pool, &ps);
+	CU_ASSERT_EQUAL(ps.sessions, 1);
+	CU_ASSERT_EQUAL(ps.bufs, 1);		/* the greeting, unsent */
+	smtp_fix_feed(s, "EHLO c\r\n", 8, 0, 0, out, sizeof(out));
+	smtp_pool_stats(fx.pool, &ps);
+	CU_ASSERT_EQUAL(ps.bufs, 0);
+	CU_ASSERT_EQUAL(ps.txns, 0);
+	smtp_fix_feed(s, MAIL_A RCPT_B, strlen(MAIL_A RCPT_B), 0, 0, out,
+	    sizeof(out));
+	smtp_pool_stats(fx.pool, &ps);
+	CU_ASSERT_EQUAL(ps.bufs, 0);
+	CU_ASSERT_EQUAL(ps.txns, 1);
+	CU_ASSERT_STRING_EQUAL(out, MAIL_R("sender.example")
+	    RCPT_R("bob@test.example"));
+	/* half a command waits in an input buffer */
+	smtp_fix_feed(s, "DATA\r\nhello\r\n.", 14, 0, 0, out, sizeof(out));
+	smtp_pool_stats(fx.pool, &ps);
+	CU_ASSERT_EQUAL(ps.bufs, 0);		/* DATA text is consumed */
+	smtp_fix_feed(s, "\r\nRS", 4, 0, 0, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, QUEUED(7));
+	smtp_pool_stats(fx.pool, &ps);
+	CU_ASSERT_EQUAL(ps.bufs, 1);		/* "RS" */
+	CU_ASSERT_EQUAL(ps.txns, 0);
+	smtp_fix_feed(s, "ET\r\n", 4, 0, 0, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, OK_R);
+	smtp_pool_stats(fx.pool, &ps);
+	CU_ASSERT_EQUAL(ps.bufs + ps.txns, 0);
+	CU_ASSERT_EQUAL(ps.bufs_peak, 2);
+	smtp_session_free(s);
+	smtp_pool_stats(fx.pool, &ps);
+	CU_ASSERT_EQUAL(ps.sessions, 0);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_pool_free(fx.pool);
+	smtp_fix_free(&fx);
+}
+
+/* test_pool_exhausted - no buffer or arena left: 421 4.3.2, close,
+ * counted and reported; no session left: NULL */
+static void
+test_pool_exhausted(void)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_pool_stats ps;
+	struct smtp_fix fx;
+	struct smtp_session *a, *b, *c;
+	const uint8_t *p;
+	size_t len = 0, n;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	fx.pool = smtp_pool_new(2, 1, 1);
+	CU_ASSERT_FATAL(fx.pool != NULL);
+	/* a holds the only buffer with its unsent greeting */
+	a = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(a != NULL);
+	b = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(b != NULL);
+	CU_ASSERT(smtp_fix_session(&fx, SMTP_FIX_MX) == NULL);
+	CU_ASSERT(smtp_session_closing(b));
+	smtp_session_outbuf(b, &p, &n);
+	CU_ASSERT_EQUAL(n, strlen("421 4.3.2 Server busy, try again "
+	    "later\r\n"));
+	CU_ASSERT(n > 0 && memcmp(p, "421 4.3.2 ", 10) == 0);
+	CU_ASSERT_EQUAL(fx.nev, 2);
+	CU_ASSERT_EQUAL(fx.ev[1].rk, SIM_RK_SHUTDOWN);
+	CU_ASSERT_EQUAL(fx.ev[1].code, 421);
+	smtp_fix_drain(b, out, &len, sizeof(out));
+	CU_ASSERT(smtp_session_done(b));
+	smtp_session_free(b);
+	smtp_session_free(a);
+	smtp_pool_stats(fx.pool, &ps);
+	CU_ASSERT_EQUAL(ps.exhausted, 1);
+	CU_ASSERT_EQUAL(ps.sessions + ps.bufs + ps.txns, 0);
+	smtp_pool_free(fx.pool);
+
+	/* a takes the only arena; c's MAIL finds none */
+	fx.pool = smtp_pool_new(2, 4, 1);
+	CU_ASSERT_FATAL(fx.pool != NULL);
+	a = smtp_fix_session(&fx, SMTP_FIX_MX);
+	c = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(a != NULL && c != NULL);
+	smtp_fix_feed(a, "EHLO c\r\n" MAIL_A, strlen("EHLO c\r\n" MAIL_A),
+	    0, 0, out, sizeof(out));
+	smtp_fix_feed(c, "EHLO c\r\n" MAIL_A, strlen("EHLO c\r\n" MAIL_A),
+	    0, 0, out, sizeof(out));
+	CU_ASSERT(strncmp(out, GREET EHLO_R "421 4.3.2 ",
+	    strlen(GREET EHLO_R "421 4.3.2 ")) == 0);
+	CU_ASSERT(smtp_session_done(c));
+	smtp_pool_stats(fx.pool, &ps);
+	CU_ASSERT_EQUAL(ps.exhausted, 1);
+	CU_ASSERT_EQUAL(ps.txns, 1);
+	smtp_session_free(c);
+	smtp_session_free(a);
+	smtp_pool_stats(fx.pool, &ps);
+	CU_ASSERT_EQUAL(ps.sessions + ps.bufs + ps.txns, 0);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_pool_free(fx.pool);
+	smtp_fix_free(&fx);
+}
+
+/*
+ * ref_data - reference DATA recogniser, one byte at a time (the model
+ * the bulk recogniser must match): @return the offset just after the
+ * final CRLF.CRLF (0 when none), with the unstuffed size and whether a
+ * line exceeded SMTP_TEXT_LINE_MAX octets
+ */
+static size_t
+ref_data(const char *in, size_t n, uint64_t *size, int *longline)
+{
+	uint32_t line = 0;
+	size_t i;
+	int bol = 1, cr = 0, dot = 0, dotcr = 0;
+	char c;
+
+	*size = 0;
+	*longline = 0;
+	for (i = 0; i < n; i++) {
+		c = in[i];
+		if (dotcr) {
+			dotcr = 0;
+			if (c == '\n')
+				return i + 1;
+			(*size)++;		/* the CR after "." */
+			cr = 1;
+		} else if (dot) {
+			dot = 0;
+			if (c == '\r') {
+				dotcr = 1;
+				line++;
+				continue;
+			}
+		} else if (bol && c == '.') {
+			bol = 0;
+			dot = 1;
+			line++;
+			continue;
+		}
+		bol = 0;
+		(*size)++;
+		if (++line > SMTP_TEXT_LINE_MAX)
+			*longline = 1;
+		if (c == '\n') {
+			bol = cr;
+			line = 0;
+		}
+		cr = c == '\r';
+	}
+	return 0;
+}
+
+/* test_data_model - random messages, cut at random, pooled and not:
+ * sizes and line-length verdicts equal the reference model's */
+static void
+test_data_model(void)
+{
+	static const char *const tok[] = {
+		".", "\r", "\n", "\r\n", "\r\n.", "..", "a", "text ", "\r\r",
+		"\n.", ".\r"
+	};
+	static char in[40000], body[20000], out[SMTP_FIX_OUT_MAX];
+	static char want[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *s;
+	struct sim_rng rng;
+	uint64_t size;
+	size_t blen, end, n, k, off, piece;
+	int iter, longline, bad = 0, t;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	fx.pool = smtp_pool_new(1, 2, 1);
+	CU_ASSERT_FATAL(fx.pool != NULL);
+	sim_rng_seed(&rng, 7, 0);
+	for (iter = 0; iter < 400; iter++) {
+		blen = 0;
+		while (blen < sizeof(body) - 1200 &&
+		    sim_rng_below(&rng, 60) != 0) {
+			if (sim_rng_below(&rng, 8) == 0) {
+				/* a line near the 1000-octet limit */
+				k = 990 + sim_rng_below(&rng, 20);
+				memset(body + blen, 'x', k);
+				blen += k;
+				continue;
+			}
+			t = (int)sim_rng_below(&rng, sizeof(tok) /
+			    sizeof(tok[0]));
+			memcpy(body + blen, tok[t], strlen(tok[t]));
+			blen += strlen(tok[t]);
+		}
+		memcpy(body + blen, "\r\n.\r\n", 5);
+		blen += 5;
+		end = ref_data(body, blen, &size, &longline);
+		CU_ASSERT_FATAL(end > 0);
+		n = (size_t)snprintf(in, sizeof(in), "%s", ENV);
+		memcpy(in + n, body, end);
+		n += end;
+		memcpy(in + n, "NOOP\r\n", 6);
+		n += 6;
+		if (longline)
+			snprintf(want, sizeof(want), ENV_R TLONG_R OK_R);
+		else
+			snprintf(want, sizeof(want), ENV_R
+			    "250 2.0.0 OK %llu bytes queued" T OK_R,
+			    (unsigned long long)size);
+		s = iter % 2 ? smtp_fix_session(&fx, SMTP_FIX_MX) :
+		    NULL;
+		if (s == NULL) {
+			struct smtp_pool *keep = fx.pool;
+
+			fx.pool = NULL;
+			s = smtp_fix_session(&fx, SMTP_FIX_MX);
+			fx.pool = keep;
+		}
+		CU_ASSERT_FATAL(s != NULL);
+		/* random pieces of 1..64 bytes */
+		for (off = 0, k = 0; off < n; off += piece) {
+			piece = 1 + sim_rng_below(&rng, 64);
+			if (piece > n - off)
+				piece = n - off;
+			k += smtp_fix_feed(s, in + off, piece, 0, 0,
+			    out + k, sizeof(out) - k);
+		}
+		if (strcmp(out, want) != 0 && bad++ == 0)
+			check_out("data model", out, want, 0, 0);
+		smtp_session_free(s);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	smtp_pool_free(fx.pool);
+	fx.pool = NULL;
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_fix_free(&fx);
+}
+
 /* test_smtp_session_register - the suite */
 int
 test_smtp_session_register(void)
@@ -704,7 +985,10 @@ test_smtp_session_register(void)
 	    CU_add_test(s, "rcpts.too_many", test_rcpts_too_many) == NULL ||
 	    CU_add_test(s, "conn.limit", test_conn_limit) == NULL ||
 	    CU_add_test(s, "recipient bound", test_recipient_bound) == NULL ||
-	    CU_add_test(s, "address bytes", test_address_bytes) == NULL)
+	    CU_add_test(s, "address bytes", test_address_bytes) == NULL ||
+	    CU_add_test(s, "pool idle", test_pool_idle) == NULL ||
+	    CU_add_test(s, "pool exhausted", test_pool_exhausted) == NULL ||
+	    CU_add_test(s, "DATA model", test_data_model) == NULL)
 		return -1;
 	return 0;
 }
