@@ -42,6 +42,7 @@
 #define EV_MAX_EVENTS	256
 #define EV_ACCEPT_BURST	64
 #define EV_RUN_ROUNDS	64
+#define EV_BIND_EACH_MAX 4096	/* above: one wildcard listener on lo */
 #define EV_FULL_REPLY	"421 4.3.2 Too many connections, try again later\r\n"
 #define EV_LINGER_MS	2000	/* drain a closed session's input */
 #define EV_SNDBUF	32768	/* kernel send buffer per connection
@@ -66,6 +67,8 @@ struct ev_listener {
 	int		 fd;
 	uint32_t	 addr;
 	uint16_t	 port;
+	bool		 any;		/* 0.0.0.0 on lo: the MX is the
+					 * connection's local address */
 };
 
 struct ev_conn {
@@ -97,6 +100,7 @@ struct ev_worker {
 	struct ev_conn_list linger;	/* by linger start */
 	uint64_t	 nconns;	/* open now (read by others) */
 	uint64_t	 refused;	/* pool full */
+	uint64_t	 stray;		/* wildcard listener: address not served */
 	struct sim_stats *stats;
 	struct smtp_pool *pool;		/* sessions, buffers, arenas */
 	struct sim_evlog_local *evl;
@@ -116,7 +120,7 @@ struct ev_server {
 	unsigned char	*seen;		/* [nprof + 1][SIM_RK__COUNT] notices */
 };
 
-static int	listen_one(struct ev_server *, uint32_t, uint16_t, char *,
+static int	listen_one(struct ev_server *, uint32_t, uint16_t, bool, char *,
 		    size_t);
 static void	on_event(void *, const struct sim_event *);
 static void	*worker_main(void *);
@@ -131,8 +135,8 @@ static void	start_drain(struct ev_worker *);
 
 /* listen_one - bind and listen on one address */
 static int
-listen_one(struct ev_server *srv, uint32_t addr, uint16_t port, char *err,
-    size_t errlen)
+listen_one(struct ev_server *srv, uint32_t addr, uint16_t port, bool any,
+    char *err, size_t errlen)
 {
 	struct ev_listener *l = &srv->listeners[srv->nlisteners];
 	struct sockaddr_in sin;
@@ -142,6 +146,9 @@ listen_one(struct ev_server *srv, uint32_t addr, uint16_t port, char *err,
 	if (fd < 0)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* the wildcard listener hears only the loopback interface */
+	if (any && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3) != 0)
+		goto fail;
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
@@ -153,6 +160,7 @@ listen_one(struct ev_server *srv, uint32_t addr, uint16_t port, char *err,
 	l->fd = fd;
 	l->addr = addr;
 	l->port = port;
+	l->any = any;
 	srv->nlisteners++;
 	return 0;
 fail:
@@ -189,11 +197,27 @@ ev_server_new(const struct ev_server_conf *conf, char *err, size_t errlen)
 	srv->seen = calloc((w->nprofiles + 1) * SIM_RK__COUNT, 1);
 	if (srv->listeners == NULL || srv->seen == NULL)
 		goto nomem;
-	for (i = 0; i < w->nblocks; i++)
-		for (a = 0; a <= (uint64_t)(~w->blocks[i].mask); a++)
-			if (listen_one(srv, w->blocks[i].addr + (uint32_t)a,
-			    w->port, err, errlen) != 0)
+	if (n > EV_BIND_EACH_MAX) {
+		/* too many addresses for a socket each (descriptor limits):
+		 * one listener on 0.0.0.0 bound to the loopback device; the
+		 * accept path drops connections to addresses not served */
+		for (i = 0; i < w->nblocks; i++)
+			if ((w->blocks[i].addr & 0xff000000u) != 0x7f000000u) {
+				snprintf(err, errlen, "the scenario serves %llu "
+				    "addresses: more than %u are served only "
+				    "inside 127.0.0.0/8, through one listener",
+				    (unsigned long long)n, EV_BIND_EACH_MAX);
 				goto fail;
+			}
+		if (listen_one(srv, 0, w->port, true, err, errlen) != 0)
+			goto fail;
+	} else
+		for (i = 0; i < w->nblocks; i++)
+			for (a = 0; a <= (uint64_t)(~w->blocks[i].mask); a++)
+				if (listen_one(srv, w->blocks[i].addr +
+				    (uint32_t)a, w->port, false, err,
+				    errlen) != 0)
+					goto fail;
 	if ((srv->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		goto fail;
@@ -396,10 +420,11 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 {
 	struct ev_server *srv = wk->srv;
 	struct smtp_conn_info ci;
-	struct sockaddr_in peer;
+	struct sockaddr_in peer, local;
 	struct epoll_event ee;
 	struct ev_conn *c;
-	socklen_t plen;
+	socklen_t plen, llen;
+	uint32_t mx;
 	ssize_t n;
 	int i, fd, one = 1, sndbuf = EV_SNDBUF;
 
@@ -409,6 +434,18 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
+		mx = l->addr;
+		if (l->any) {
+			/* which fake MX was called: served, or dropped */
+			llen = sizeof(local);
+			if (getsockname(fd, (struct sockaddr *)&local,
+			    &llen) != 0 || (mx = ntohl(local.sin_addr.s_addr),
+			    prof_world_lookup(srv->conf.world, mx) < 0)) {
+				wk->stray++;
+				close(fd);
+				continue;
+			}
+		}
 		if ((c = wk->free) == NULL) {
 			wk->refused++;
 			n = send(fd, EV_FULL_REPLY, sizeof(EV_FULL_REPLY) - 1,
@@ -420,7 +457,7 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 		memset(&ci, 0, sizeof(ci));
-		ci.mx_ip = l->addr;
+		ci.mx_ip = mx;
 		ci.mx_port = l->port;
 		ci.client_ip = ntohl(peer.sin_addr.s_addr);
 		ci.client_port = ntohs(peer.sin_port);

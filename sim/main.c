@@ -599,9 +599,11 @@ print_banner(const struct prof_world *w, const struct backend *be,
 	size_t i;
 
 	if (be->ev != NULL)
-		fprintf(stderr, "mxsim %s: %s, %zu MX addresses on port %u, "
-		    "%u workers, time scale %g, seed %llu\n", MXSIM_VERSION,
-		    w->file, ev_server_nlisteners(be->ev), w->port, workers,
+		fprintf(stderr, "mxsim %s: %s, %llu MX addresses (%zu "
+		    "listening sockets) on port %u, %u workers, time scale "
+		    "%g, seed %llu\n", MXSIM_VERSION, w->file,
+		    (unsigned long long)prof_world_naddrs(w),
+		    ev_server_nlisteners(be->ev), w->port, workers,
 		    w->time_scale, (unsigned long long)w->seed);
 #ifdef MXSIM_HAVE_DPDK
 	if (be->dp != NULL)

@@ -332,6 +332,34 @@ class Suite:
         ev = read_events(m.events)
         assert ev[-1]["reason"] == "protocol.timeout" and ev[-1]["code"] == 421, ev[-1]
 
+    def test_wide_range(self):
+        """65,536 MX addresses in one process: one wildcard listener on lo;
+        any served address greets, an address outside the scenario is
+        dropped without a greeting."""
+        import socket
+        import tempfile
+        scn = os.path.join(tempfile.mkdtemp(prefix="mxsim-wide-"), "wide.yaml")
+        with open(scn, "w") as f:
+            f.write("seed: 1\nport: 2525\nservers:\n"
+                    "  - profile: sink\n    addresses: [127.64.0.0/16]\n")
+        m = self.start("-c", scn)
+        try:
+            for mx in ("127.64.0.0", "127.64.3.7", "127.64.255.255"):
+                c = Client(mx, self.port, "127.0.32.1")
+                assert c.greeting[0] == 220, (mx, c.greeting)
+                assert c.message("a@auth.example", ["u@sink.example"])[:2] == ("eod", 250)
+                c.close()
+            s = socket.create_connection(("127.65.0.1", self.port), timeout=10,
+                                         source_address=("127.0.32.2", 0))
+            assert s.recv(100) == b"", "an address outside the scenario was served"
+            s.close()
+        finally:
+            rc, out, err = m.stop()
+        assert "65536 MX addresses (1 listening sockets)" in err, err[:400]
+        ev = read_events(m.events)
+        mxs = {e["mx"] for e in ev if e["stage"] == "eod" and e["code"] == 250}
+        assert mxs == {"127.64.0.0", "127.64.3.7", "127.64.255.255"}, mxs
+
     def test_seed_replays(self):
         """The same seed gives the same session ids; another seed does not."""
         greetings = []
