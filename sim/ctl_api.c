@@ -37,7 +37,6 @@
 #define API_MAX_OUTAGE_S (366.0 * 86400.0) /* a simulated year */
 #define JSON_TYPE	"application/json"
 #define PROM_TYPE	"text/plain; version=0.0.4; charset=utf-8"
-#define HOUR_MS		3600000.0
 
 struct ctl_api {
 	struct ctl_api_conf conf;
@@ -1003,15 +1002,7 @@ rep_visit(void *ctx, enum sim_key_kind kind, uint32_t prof,
 	if (kind >= MET_REP_KINDS || prof >= rw->w->nprofiles)
 		return;
 	r = &rw->w->profiles[prof]->rep;
-	score = r->initial;
-	if (e->rep >= 0) {
-		score = e->rep;
-		if (rw->now > e->rep_ms)
-			score += r->recover_per_hour *
-			    (double)(rw->now - e->rep_ms) / HOUR_MS;
-		if (score > r->max)
-			score = r->max;
-	}
+	score = sim_policy_score(r, e, rw->now);
 	met_rep_add(&rw->rep[prof * MET_REP_KINDS + kind], score, r->max);
 }
 

@@ -464,6 +464,9 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 		ci.session_id = sim_mix64(srv->conf.world->seed ^
 		    __atomic_fetch_add(&srv->next_session, 1,
 		    __ATOMIC_RELAXED));
+		/* a burst may run past a control change published after
+		 * the epoll_wait: a new session starts in the newest world */
+		wk->env.world = __atomic_load_n(&srv->world, __ATOMIC_ACQUIRE);
 		if ((c->s = smtp_session_new_pool(&wk->env, wk->pool, &ci)) ==
 		    NULL) {
 			close(fd);

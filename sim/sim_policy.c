@@ -177,20 +177,28 @@ at(const struct prof_profile *p, enum sim_rk rk, enum sim_stage stage)
 	return p->replies[rk].enabled && p->replies[rk].stage == stage;
 }
 
-/* rep_now - reputation score brought forward to now */
-static double
-rep_now(const struct prof_reputation *r, const struct sim_entry *e,
-    const struct sim_wnow *wn)
+/* sim_policy_score - an entry's reputation score brought forward to now */
+double
+sim_policy_score(const struct prof_reputation *r, const struct sim_entry *e,
+    uint64_t now)
 {
 	double score;
 
 	if (e == NULL || e->rep < 0)
 		return r->initial;
 	score = e->rep;
-	if (wn->ms > e->rep_ms)
-		score += r->recover_per_hour * (double)(wn->ms - e->rep_ms) /
+	if (now > e->rep_ms)
+		score += r->recover_per_hour * (double)(now - e->rep_ms) /
 		    HOUR_MS;
 	return score > r->max ? r->max : score;
+}
+
+/* rep_now - reputation score brought forward to the decision's now */
+static double
+rep_now(const struct prof_reputation *r, const struct sim_entry *e,
+    const struct sim_wnow *wn)
+{
+	return sim_policy_score(r, e, wn->ms);
 }
 
 /* rep_penalize - lower a score by amount (not below 0) */

@@ -113,6 +113,15 @@ double sim_policy_reputation(const struct prof_world *w, struct sim_state *st,
     uint64_t now);
 
 /**
+ * @return the score of entry @p e (locked by the caller, or visited by
+ * sim_state_foreach()) brought forward to @p now under model @p r: linear
+ * recovery per simulated hour up to the maximum; r->initial when the
+ * entry has no score yet or @p e is NULL.
+ */
+double sim_policy_score(const struct prof_reputation *r,
+    const struct sim_entry *e, uint64_t now);
+
+/**
  * Set the reputation score of an identity (control API, tests).
  * @return 0, or -ENOMEM when the state is full.
  */
