@@ -45,11 +45,15 @@ class Mxsim:
 
 
 def free_port():
-    """A TCP port free on 127.0.0.1 now (bounded search)."""
-    for port in range(26000, 26500):
+    """A TCP port no address of this host listens on now (bounded search,
+    starting at a place that depends on the process id, so that concurrent
+    test runs rarely meet). Binding 0.0.0.0 fails if any address holds it."""
+    base = 26000 + (os.getpid() % 50) * 10
+    for i in range(500):
+        port = 26000 + (base - 26000 + i) % 500
         s = socket.socket()
         try:
-            s.bind(("127.0.0.1", port))
+            s.bind(("0.0.0.0", port))
             return port
         except OSError:
             continue
