@@ -68,7 +68,8 @@
 
 #define HX_IBUF		4096	/* receive buffer; longest reply line */
 #define HX_OBUF		4096	/* send buffer */
-#define HX_HDR_MAX	1024	/* message header block */
+#define HX_HDR_MAX	2048	/* message header block (with a DKIM
+				   signature) */
 #define HX_CMD_MAX	(16 + HX_LOCAL_MAX + HX_DOMAIN_MAX + 32) /* 1 cmd */
 #define HX_EVENTS	256	/* epoll_wait batch */
 #define HX_TICK_MS	1000	/* longest sleep; progress period */
@@ -1042,7 +1043,8 @@ msg_begin(struct hx_load *ld, struct hx_conn *c)
 	const struct hx_load_conf *cf = ld->conf;
 	struct hx_msg_hdr h;
 	struct sim_rng rng;
-	int n;
+	uint64_t size;
+	int n, sn;
 
 	if (c->state == HX_CS_READY)
 		c->msgs++;
@@ -1067,10 +1069,26 @@ msg_begin(struct hx_load *ld, struct hx_conn *c)
 	h.rcpt_domain = cf->targets[c->target].rcpt_domain;
 	h.helo = cf->helo;
 	h.date = ld->date;
+	h.from_header = cf->from_header;
+	h.list_unsub = cf->list_unsub;
 	n = hx_msg_header(c->hdr, sizeof(c->hdr), &h);
 	if (n < 0)
 		abort();	/* bounded inputs always fit */
-	hx_msg_start(&c->msg, c->hdr, (size_t)n, cf->size);
+	size = cf->size;
+	if (cf->dkim != NULL) {
+		/* d= is the header From domain; the body stays the same */
+		sn = hx_msg_sign(cf->dkim, cf->dkim_key, cf->from_header != NULL ?
+		    cf->from_header : h.from_domain, cf->dkim_selector, c->hdr,
+		    sizeof(c->hdr), (size_t)n, cf->size);
+		if (sn < 0) {
+			fprintf(stderr, "mxload: DKIM signing: %s\n",
+			    strerror(-sn));
+			exit(1);
+		}
+		size += (uint64_t)(sn - n);
+		n = sn;
+	}
+	hx_msg_start(&c->msg, c->hdr, (size_t)n, size);
 	c->env_sent = c->env_replied = 0;
 	/* A mid-RCPT abort sends MAIL alone and reads its reply, so that
 	 * every MAIL reply mxsim sends is read: then the first RCPT */

@@ -91,7 +91,15 @@ struct hx_load_conf {
 	int			 tag_rcpt;	/* recipients m<seq>[.<i>] */
 	FILE			*msg_log;	/* one line per message, or
 						   NULL (hx_msg_log_line()) */
+	const char		*from_header;	/* header From domain, NULL:
+						   the envelope's */
+	int			 list_unsub;	/* List-Unsubscribe headers */
+	struct auth_dkim	*dkim;		/* sign with it, or NULL */
+	const char		*dkim_key;	/* private key, PEM */
+	const char		*dkim_selector;	/* s=; d= is the From domain */
 };
+
+struct auth_dkim;
 
 /**
  * The abort plan of message @p seq: with probability @p prob (seeded

@@ -8,14 +8,26 @@
  *	hold a CRLF.  The one unreachable size (one body byte) is rounded up
  *	to two.
  *
+ *	DKIM signing (hx_msg_sign()) renders the whole message once, without
+ *	dot-stuffing, into a temporary buffer and signs it with libopendkim
+ *	(auth_dkim_sign()): a per-message cost (about 2 ms with a 2048-bit
+ *	key) paid only when asked.
+ *
  * DIAGNOSTICS
- *	hx_msg_header() returns -ENOSPC when the header does not fit.
+ *	hx_msg_header() and hx_msg_sign() return -ENOSPC when the header does
+ *	not fit.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#ifdef MXSIM_HAVE_AUTH
+#include "auth_dkim.h"
+#endif
 #include "hx_msg.h"
+
+#define HX_SIG_MAX	4096	/* a DKIM-Signature header */
 
 /* 64 + HX_MSG_LINE_MAX characters of printable ASCII, no leading dot. */
 static const char body_pattern[] =
@@ -27,8 +39,8 @@ static const char body_pattern[] =
 int
 hx_msg_header(char *buf, size_t cap, const struct hx_msg_hdr *h)
 {
-	char local[32];
-	const char *lp;
+	char local[32], unsub[512];
+	const char *lp, *fd;
 	int n;
 
 	lp = h->rcpt_local;
@@ -37,21 +49,91 @@ hx_msg_header(char *buf, size_t cap, const struct hx_msg_hdr *h)
 		    (unsigned long long)h->rcpt_user);
 		lp = local;
 	}
+	fd = h->from_header != NULL ? h->from_header : h->from_domain;
+	unsub[0] = '\0';
+	if (h->list_unsub)
+		snprintf(unsub, sizeof(unsub),
+		    "List-Unsubscribe: <https://unsubscribe.%s/u/%llu>, "
+		    "<mailto:unsubscribe@%s?subject=%llu>\r\n"
+		    "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
+		    fd, (unsigned long long)h->seq, fd,
+		    (unsigned long long)h->seq);
 	n = snprintf(buf, cap,
 	    "From: <sender%llu@%s>\r\n"
 	    "To: <%s@%s>\r\n"
 	    "Subject: mxload test message %llu\r\n"
 	    "Date: %s\r\n"
 	    "Message-ID: <%llu.%llx@%s>\r\n"
+	    "%s"
 	    "MIME-Version: 1.0\r\n"
 	    "Content-Type: text/plain; charset=us-ascii\r\n"
 	    "\r\n",
-	    (unsigned long long)h->seq, h->from_domain, lp, h->rcpt_domain,
+	    (unsigned long long)h->seq, fd, lp, h->rcpt_domain,
 	    (unsigned long long)h->seq, h->date, (unsigned long long)h->seq,
-	    (unsigned long long)h->seed, h->helo);
+	    (unsigned long long)h->seed, h->helo, unsub);
 	if (n < 0 || (size_t)n >= cap)
 		return -ENOSPC;
 	return n;
+}
+
+/* hx_msg_sign - prepend a DKIM-Signature for the message to come */
+int
+hx_msg_sign(struct auth_dkim *adk, const char *key_pem, const char *domain,
+    const char *selector, char *hdr, size_t cap, size_t hdrlen,
+    uint64_t size)
+{
+#ifdef MXSIM_HAVE_AUTH
+	struct hx_msg m;
+	char *buf, *sig;
+	size_t bcap, len, n, i, o, siglen;
+	int bol, rc;
+
+	hx_msg_start(&m, hdr, hdrlen, size);
+	bcap = 2 * (size_t)m.size + 4 * HX_MSG_FILL_MIN;
+	if ((buf = malloc(bcap + HX_SIG_MAX)) == NULL)
+		return -ENOMEM;
+	sig = buf + bcap;
+	len = 0;
+	while (!m.done && (n = hx_msg_fill(&m, buf + len, bcap - len)) > 0)
+		len += n;
+	/* undo the stuffing and drop the final "." line */
+	for (i = o = 0, bol = 0; i < len; i++) {
+		if (i == hdrlen)
+			bol = 1;
+		if (bol && buf[i] == '.') {
+			bol = 0;
+			if (i + 3 == len)
+				break;		/* ".\r\n": the end */
+			continue;		/* stuffing */
+		}
+		bol = i >= hdrlen && buf[i] == '\n';
+		buf[o++] = buf[i];
+	}
+	rc = auth_dkim_sign(adk, key_pem, domain, selector, buf, o, sig,
+	    HX_SIG_MAX);
+	if (rc == 0) {
+		siglen = strlen(sig);
+		if (siglen + hdrlen > cap)
+			rc = -ENOSPC;
+		else {
+			memmove(hdr + siglen, hdr, hdrlen);
+			memcpy(hdr, sig, siglen);
+			rc = (int)(siglen + hdrlen);
+		}
+	}
+	free(buf);
+	return rc;
+#else
+	(void)adk;
+	(void)key_pem;
+	(void)domain;
+	(void)selector;
+	(void)hdr;
+	(void)cap;
+	(void)hdrlen;
+	(void)size;
+	return -ENOTSUP;
+#endif
 }
 
 /* hx_msg_start - begin streaming a message */

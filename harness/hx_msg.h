@@ -8,6 +8,12 @@
  * that dot-stuffing is exercised.  The message (headers + body, counted
  * before stuffing, with CRLFs) has exactly the requested size whenever
  * the size exceeds the headers; otherwise it is the headers alone.
+ *
+ * Headers: From (sender<N>@domain), To, Subject, Date, Message-ID (unique
+ * per message and run seed), MIME headers and, on request, RFC 8058
+ * one-click List-Unsubscribe / List-Unsubscribe-Post.  hx_msg_sign()
+ * prepends a DKIM-Signature over the header block and the body the
+ * generator will produce.
  */
 #ifndef HX_MSG_H
 #define HX_MSG_H
@@ -28,7 +34,11 @@ struct hx_msg_hdr {
 	const char	*rcpt_domain;
 	const char	*helo;		/* Message-ID right-hand side */
 	const char	*date;		/* RFC 5322 date text */
+	const char	*from_header;	/* header From domain; NULL: from_domain */
+	int		 list_unsub;	/* add List-Unsubscribe(-Post) */
 };
+
+struct auth_dkim;
 
 /** Resumable body generator state; valid until hx_msg_start() again. */
 struct hx_msg {
@@ -49,6 +59,24 @@ struct hx_msg {
  * @return the length; -ENOSPC when it does not fit in @p cap
  */
 int hx_msg_header(char *buf, size_t cap, const struct hx_msg_hdr *h);
+
+/**
+ * Sign the message that hx_msg_start(@p hdr, @p hdrlen, @p size) would
+ * produce and prepend the DKIM-Signature header to @p hdr.  Start the
+ * generator with the new length and @p size plus the growth, so that the
+ * body stays the one that was signed.
+ * @param adk       a DKIM context (auth_dkim_create(NULL) is enough)
+ * @param key_pem   private key, PEM
+ * @param domain    d=
+ * @param selector  s=
+ * @param hdr       header block, rewritten in place
+ * @param cap       size of @p hdr
+ * @return the new header length; -ENOSPC when it does not fit; -EINVAL
+ *	for a bad key; -ENOMEM; -ENOTSUP when built without libopendkim
+ */
+int hx_msg_sign(struct auth_dkim *adk, const char *key_pem,
+    const char *domain, const char *selector, char *hdr, size_t cap,
+    size_t hdrlen, uint64_t size);
 
 /**
  * Start generating a message.

@@ -29,6 +29,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef MXSIM_HAVE_AUTH
+#include "auth_dkim.h"
+#endif
 #include "hx_load.h"
 #include "hx_opt.h"
 #include "hx_tally.h"
@@ -48,6 +51,8 @@ struct mx_opts {
 	const char		*json;		/* --json FILE or NULL */
 	const char		*csv;		/* --csv FILE or NULL */
 	const char		*msg_log;	/* --msg-log FILE or NULL */
+	const char		*dkim_key;	/* --dkim-key FILE or NULL */
+	char			*dkim_pem;	/* its contents */
 	struct hx_aborts	 aborts;	/* --abort-prob counts */
 	int			 quiet;
 	int			 messages_set;	/* -n given */
@@ -62,7 +67,11 @@ enum {
 	OPT_CSV,
 	OPT_ABORT,
 	OPT_TAG_RCPT,
-	OPT_MSG_LOG
+	OPT_MSG_LOG,
+	OPT_DKIM_KEY,
+	OPT_DKIM_SEL,
+	OPT_FROM_HEADER,
+	OPT_LIST_UNSUB
 };
 
 static const struct option long_opts[] = {
@@ -87,6 +96,10 @@ static const struct option long_opts[] = {
 	{ "abort-prob",		required_argument, NULL, OPT_ABORT },
 	{ "tag-rcpt",		no_argument,	   NULL, OPT_TAG_RCPT },
 	{ "msg-log",		required_argument, NULL, OPT_MSG_LOG },
+	{ "dkim-key",		required_argument, NULL, OPT_DKIM_KEY },
+	{ "dkim-selector",	required_argument, NULL, OPT_DKIM_SEL },
+	{ "from-header",	required_argument, NULL, OPT_FROM_HEADER },
+	{ "list-unsubscribe",	no_argument,	   NULL, OPT_LIST_UNSUB },
 	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "verbose",		no_argument,	   NULL, 'v' },
 	{ "help",		no_argument,	   NULL, 'h' },
@@ -170,7 +183,17 @@ usage(FILE *fp)
 "      --msg-log FILE    one tab-separated line per message: number,\n"
 "                        target, outcome (accepted deferred rejected error\n"
 "                        abort unknown), stage, code, abort, dot written,\n"
-"                        recipient"
+"                        recipient\n"
+"      --from-header DOMAIN  header From domain (sender<N>@DOMAIN) instead\n"
+"                        of the envelope's -f domain\n"
+"      --list-unsubscribe  add RFC 8058 one-click List-Unsubscribe and\n"
+"                        List-Unsubscribe-Post headers\n"
+"      --dkim-key FILE   sign every message with this RSA private key (PEM,\n"
+"                        e.g. from mxsim --dkim-keys-dir); d= is the header\n"
+"                        From domain (libopendkim, relaxed/relaxed,\n"
+"                        rsa-sha256; about 2 ms per message at 2048 bits)\n"
+"      --dkim-selector S  the s= of the signature (required with\n"
+"                        --dkim-key)\n"
 "  -q, --quiet           print only the final tables (no progress line,\n"
 "                        no start line)\n"
 "  -v, --verbose         trace every state change and reply on stderr\n"
@@ -369,6 +392,18 @@ parse_args(int argc, char **argv, struct mx_opts *o)
 		case OPT_MSG_LOG:
 			o->msg_log = optarg;
 			break;
+		case OPT_DKIM_KEY:
+			o->dkim_key = optarg;
+			break;
+		case OPT_DKIM_SEL:
+			lc->dkim_selector = optarg;
+			break;
+		case OPT_FROM_HEADER:
+			lc->from_header = optarg;
+			break;
+		case OPT_LIST_UNSUB:
+			lc->list_unsub = 1;
+			break;
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -403,6 +438,17 @@ parse_args(int argc, char **argv, struct mx_opts *o)
 		lc->from = o->from;
 		lc->nfrom = 1;
 	}
+	if ((o->dkim_key != NULL) != (lc->dkim_selector != NULL))
+		usage_error("--dkim-key and --dkim-selector go together");
+	if (lc->dkim_selector != NULL && (lc->dkim_selector[0] == '\0' ||
+	    strpbrk(lc->dkim_selector, " ;\t\r\n") != NULL))
+		usage_error("--dkim-selector \"%s\": want a DNS label",
+		    lc->dkim_selector);
+	if (lc->from_header != NULL && (lc->from_header[0] == '\0' ||
+	    strpbrk(lc->from_header, " <>@;\t\r\n") != NULL ||
+	    strlen(lc->from_header) > 200))
+		usage_error("--from-header \"%s\": want a domain",
+		    lc->from_header);
 	if (lc->duration > 0 && !o->messages_set)
 		lc->messages = 0;
 	lc->targets = o->targets;
@@ -462,6 +508,37 @@ write_json(const struct hx_tally *t, const struct hx_summary *sum,
 	return rc;
 }
 
+/* load_key - read the --dkim-key file and make a signing context; exits
+ * on failure */
+static void
+load_key(struct mx_opts *o)
+{
+#ifdef MXSIM_HAVE_AUTH
+	char *pem;
+	FILE *fp;
+	size_t n;
+
+	if ((fp = fopen(o->dkim_key, "r")) == NULL)
+		usage_error("--dkim-key %s: %s", o->dkim_key, strerror(errno));
+	if ((pem = calloc(1, 16384)) == NULL) {
+		fprintf(stderr, "mxload: out of memory\n");
+		exit(1);
+	}
+	n = fread(pem, 1, 16383, fp);
+	fclose(fp);
+	if (n == 0 || n == 16383 || strstr(pem, "PRIVATE KEY") == NULL)
+		usage_error("--dkim-key %s: not a PEM private key", o->dkim_key);
+	if ((o->lc.dkim = auth_dkim_create(NULL)) == NULL) {
+		fprintf(stderr, "mxload: libopendkim failed to initialise\n");
+		exit(1);
+	}
+	o->dkim_pem = pem;
+	o->lc.dkim_key = pem;
+#else
+	usage_error("--dkim-key: built without libopendkim");
+#endif
+}
+
 /* main - parse, run, report */
 int
 main(int argc, char **argv)
@@ -481,6 +558,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	parse_args(argc, argv, o);
+	if (o->dkim_key != NULL)
+		load_key(o);
 	if (raise_nofile(o->lc.concurrency) != 0)
 		usage_error("--concurrency %u: exceeds the open-file limit "
 		    "(ulimit -n)", o->lc.concurrency);
@@ -570,6 +649,10 @@ main(int argc, char **argv)
 		status = 1;
 	}
 	hx_tally_free(t);
+#ifdef MXSIM_HAVE_AUTH
+	auth_dkim_free(o->lc.dkim);
+#endif
+	free(o->dkim_pem);
 	free(o->from_buf);
 	free(o);
 	return status;

@@ -37,6 +37,7 @@
 
 #include "ev_server.h"
 #include "sim_rng.h"
+#include "smtp_auth.h"
 #include "smtp_session.h"
 
 #define EV_MAX_EVENTS	256
@@ -103,6 +104,7 @@ struct ev_worker {
 	uint64_t	 stray;		/* wildcard listener: address not served */
 	struct sim_stats *stats;
 	struct smtp_pool *pool;		/* sessions, buffers, arenas */
+	struct smtp_auth *auth;		/* SPF/DKIM/DMARC, or NULL */
 	struct sim_evlog_local *evl;
 	struct smtp_env	 env;
 	bool		 draining;
@@ -643,6 +645,11 @@ ev_server_run(struct ev_server *srv)
 			rc = -ENOMEM;
 			goto out;
 		}
+		if (cf->auth_world != NULL &&
+		    (wk->auth = smtp_auth_new(cf->auth_world)) == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
 		if (cf->evlog != NULL &&
 		    (wk->evl = sim_evlog_local_new(cf->evlog, cf->world)) ==
 		    NULL) {
@@ -660,6 +667,9 @@ ev_server_run(struct ev_server *srv)
 		wk->env.clock = cf->clock;
 		wk->env.on_event = on_event;
 		wk->env.event_ctx = wk;
+		wk->env.scan = cf->scan;
+		wk->env.words = cf->words;
+		wk->env.auth = wk->auth;
 		for (k = 0; k < srv->nlisteners; k++) {
 			ee.events = EPOLLIN | EPOLLEXCLUSIVE;
 			ee.data.ptr = &srv->listeners[k];
@@ -809,6 +819,7 @@ ev_server_free(struct ev_server *srv)
 			free(srv->workers[i].conns);
 			sim_stats_free(srv->workers[i].stats);
 			smtp_pool_free(srv->workers[i].pool);
+			smtp_auth_free(srv->workers[i].auth);
 			sim_evlog_local_free(srv->workers[i].evl);
 			if (srv->workers[i].epfd >= 0)
 				close(srv->workers[i].epfd);

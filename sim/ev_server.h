@@ -37,9 +37,16 @@ struct ev_server_conf {
 	unsigned	 grace_s;	/* at stop: seconds for sessions to end */
 	bool		 notices;	/* print the first of each reply kind */
 	FILE		*notice_fp;	/* where notices go (stderr) */
+	/* issue 5 (see smtp_env) */
+	bool		 scan;		/* scan messages: facts->msg */
+	const struct msg_wordlist *words; /* spam words, or NULL */
+	struct smtp_auth_world *auth_world; /* each worker makes its own
+					 * smtp_auth from it; NULL = the
+					 * scenario's declared facts */
 };
 
 struct ev_server;
+struct smtp_auth_world;
 
 /**
  * Bind every MX address of the world on its port.

@@ -6,6 +6,16 @@
  *	--control and --metrics start an HTTP daemon (one when both name the
  *	same address) for the control API and the Prometheus metrics.
  *
+ *	Authentication and content (issue 5): every message is scanned
+ *	(msg_scan) for the policy's header and content rules.  When the
+ *	scenario declares DNS records (a sender's dns.spf, dns.dmarc,
+ *	dns.dkim, dns.records, or dns.listen), one auth_zone is built from
+ *	them at start (DKIM keys generated or read), every worker gets its
+ *	own SPF/DKIM/DMARC context, and --dkim-keys-dir receives the private
+ *	keys as DOMAIN.SELECTOR.pem; dns.listen starts the authoritative DNS
+ *	server over the same zone.  Without records the policy keeps using
+ *	the scenario's declared facts.
+ *
  * DIAGNOSTICS
  *	Exit 0 on success, 1 on a bad scenario or a setup failure, 2 on a
  *	usage error.  Every message names its cause.
@@ -23,14 +33,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+
+#include "auth_zone.h"
 #include "ctl_api.h"
 #include "ctl_http.h"
 #include "ev_server.h"
+#include "msg_scan.h"
 #include "prof_load.h"
 #include "sim_clock.h"
 #include "sim_evlog.h"
 #include "sim_state.h"
 #include "sim_stats.h"
+#include "smtp_auth.h"
+#ifdef MXSIM_HAVE_AUTH
+#include "auth_dkim.h"
+#include "auth_dmarc.h"
+#include "dns_server.h"
+#endif
 #ifdef MXSIM_HAVE_DPDK
 #include "dp_backend.h"
 #endif
@@ -62,6 +83,7 @@ struct opts {
 	long		 state_entries;
 	long		 max_conns;
 	const char	*backend;	/* "socket" or "dpdk" */
+	const char	*dkim_keys_dir;	/* write DKIM private keys here */
 	long		 idle_us;	/* dpdk: sleep after empty polls */
 	const char	*user;		/* run as this user after binding */
 	int		 eal_argc;	/* --backend dpdk: arguments after -- */
@@ -75,6 +97,16 @@ struct backend {
 	struct ev_server *ev;		/* kernel sockets (epoll) */
 #ifdef MXSIM_HAVE_DPDK
 	struct dp_backend *dp;		/* DPDK poll-mode pipeline */
+#endif
+};
+
+/* The scenario's DNS world and what serves from it. */
+struct authset {
+	struct auth_zone *zone;		/* NULL: no records declared */
+	struct smtp_auth_world *aw;
+	struct msg_wordlist *words;	/* spam words for the scanner */
+#ifdef MXSIM_HAVE_AUTH
+	struct dns_server *dns;
 #endif
 };
 
@@ -103,6 +135,11 @@ static int	drop_privileges(const struct prof_world *, const struct opts *);
 static int	check_http_addrs(const struct opts *);
 static int	start_http(const struct opts *, struct ctl_api *,
 		    struct ctl_http **, struct ctl_http **);
+static bool	has_records(const struct prof_world *);
+static int	auth_setup(struct prof_world *, const struct opts *,
+		    struct authset *);
+static int	write_keys(const struct prof_world *, const char *);
+static void	auth_teardown(struct authset *);
 
 /* usage - the truth about the options */
 static void
@@ -136,6 +173,8 @@ usage(FILE *fp, const char *prog)
 "                         [options] -- EAL arguments (see dpdk/README.md)\n"
 "      --idle-us N        dpdk: sleep N microseconds after 1024 empty\n"
 "                         polls (default 0: pure busy polling)\n"
+"      --dkim-keys-dir DIR  write the scenario's DKIM private keys (generated\n"
+"                         or read) to DIR/DOMAIN.SELECTOR.pem, for signers\n"
 "      --user NAME        after binding, run as NAME (as root, the default\n"
 "                         is nobody when a port below 1024 is bound)\n"
 "  -q, --quiet            no banner and no first-reply notices\n"
@@ -195,6 +234,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "backend", required_argument, NULL, 'B' },
 		{ "user", required_argument, NULL, 'U' },
 		{ "idle-us", required_argument, NULL, 'I' },
+		{ "dkim-keys-dir", required_argument, NULL, 'K' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -295,6 +335,9 @@ parse_args(int argc, char **argv, struct opts *o)
 			if (parse_num("--idle-us", optarg, 0, 1e6, &v) != 0)
 				return -1;
 			o->idle_us = (long)v;
+			break;
+		case 'K':
+			o->dkim_keys_dir = optarg;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -588,6 +631,154 @@ start_http(const struct opts *o, struct ctl_api *api, struct ctl_http **ch,
 	return 0;
 }
 
+/* has_records - does the scenario declare a DNS world */
+static bool
+has_records(const struct prof_world *w)
+{
+	const struct prof_sender *sd;
+	size_t i;
+
+	if (w->dns_listen != NULL)
+		return true;
+	for (i = 0; i <= w->nsenders; i++) {
+		sd = i < w->nsenders ? &w->senders[i] : &w->default_sender;
+		if (sd->spf_record != NULL || sd->dmarc_record != NULL ||
+		    sd->ndkim_keys > 0 || sd->nrecords > 0)
+			return true;
+	}
+	return false;
+}
+
+/* write_keys - every DKIM private key to DIR/DOMAIN.SELECTOR.pem (0600);
+ * 0 or -1 */
+static int
+write_keys(const struct prof_world *w, const char *dir)
+{
+	const struct prof_sender *sd;
+	const struct prof_dkim_key *k;
+	char path[4096];
+	size_t i, j, len;
+	ssize_t n;
+	int fd;
+
+	for (i = 0; i < w->nsenders; i++) {
+		sd = &w->senders[i];
+		for (j = 0; j < sd->ndkim_keys; j++) {
+			k = &sd->dkim_keys[j];
+			if (k->key_pem == NULL)
+				continue;
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s.%s.pem",
+			    dir, sd->domain, k->selector) >= sizeof(path)) {
+				fprintf(stderr, "mxsim: --dkim-keys-dir: path "
+				    "too long\n");
+				return -1;
+			}
+			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+			    O_CLOEXEC, 0600);
+			if (fd < 0) {
+				fprintf(stderr, "mxsim: %s: %s\n", path,
+				    strerror(errno));
+				return -1;
+			}
+			len = strlen(k->key_pem);
+			n = write(fd, k->key_pem, len);
+			if (close(fd) != 0 || n != (ssize_t)len) {
+				fprintf(stderr, "mxsim: %s: short write\n",
+				    path);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* auth_setup - scanner word list; with declared records the zone, the
+ * authentication contexts, the key files and the DNS server; 0 or -1 */
+static int
+auth_setup(struct prof_world *w, const struct opts *o, struct authset *as)
+{
+#ifdef MXSIM_HAVE_AUTH
+	struct in_addr ia;
+	char why[256], err[300], addr[INET_ADDRSTRLEN];
+	const char *psl;
+	int rc;
+#endif
+
+	if ((as->words = malloc(sizeof(*as->words))) == NULL) {
+		fprintf(stderr, "mxsim: out of memory\n");
+		return -1;
+	}
+	msg_wordlist_init(as->words);
+	(void)msg_wordlist_add_defaults(as->words);
+	if (!has_records(w)) {
+		if (o->dkim_keys_dir != NULL)
+			fprintf(stderr, "mxsim: --dkim-keys-dir: the scenario "
+			    "declares no DKIM keys\n");
+		return 0;
+	}
+#ifdef MXSIM_HAVE_AUTH
+	if ((as->zone = auth_zone_create(300)) == NULL) {
+		fprintf(stderr, "mxsim: out of memory\n");
+		return -1;
+	}
+	why[0] = '\0';
+	if ((rc = prof_world_build_zone(w, as->zone, auth_dkim_keygen,
+	    auth_dkim_pubkey, why, sizeof(why))) != 0) {
+		fprintf(stderr, "mxsim: %s: DNS records: %s%s%s\n", w->file,
+		    strerror(-rc), why[0] != '\0' ? ": " : "", why);
+		return -1;
+	}
+	if (o->dkim_keys_dir != NULL && write_keys(w, o->dkim_keys_dir) != 0)
+		return -1;
+	psl = access(AUTH_DMARC_PSL_DEFAULT, R_OK) == 0 ?
+	    AUTH_DMARC_PSL_DEFAULT : NULL;
+	if (smtp_auth_world_new(&as->aw, as->zone, psl, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "mxsim: authentication: %s\n", err);
+		return -1;
+	}
+	if (w->dns_listen != NULL) {
+		ia.s_addr = htonl(w->dns_addr);
+		inet_ntop(AF_INET, &ia, addr, sizeof(addr));
+		if ((rc = dns_server_open(&as->dns, as->zone, addr,
+		    w->dns_port)) != 0 || (rc = dns_server_start(as->dns)) !=
+		    0) {
+			fprintf(stderr, "mxsim: DNS server %s: %s\n",
+			    w->dns_listen, strerror(-rc));
+			return -1;
+		}
+	}
+	if (!o->quiet)
+		fprintf(stderr, "mxsim: %zu DNS records; SPF, DKIM and DMARC "
+		    "computed%s%s%s\n", auth_zone_count(as->zone),
+		    w->dns_listen != NULL ? "; DNS server on " : "",
+		    w->dns_listen != NULL ? w->dns_listen : "",
+		    psl == NULL ? " (no Public Suffix List)" : "");
+	return 0;
+#else
+	fprintf(stderr, "mxsim: %s declares DNS records but mxsim was built "
+	    "without libspf2/libopendkim/libopendmarc/ldns\n", w->file);
+	return -1;
+#endif
+}
+
+/* auth_teardown - stop the DNS server, free the contexts (after the
+ * workers that used them) */
+static void
+auth_teardown(struct authset *as)
+{
+#ifdef MXSIM_HAVE_AUTH
+	dns_server_close(as->dns);
+	as->dns = NULL;
+#endif
+	smtp_auth_world_free(as->aw);
+	as->aw = NULL;
+	auth_zone_free(as->zone);
+	as->zone = NULL;
+	free(as->words);
+	as->words = NULL;
+}
+
 /* print_banner - what is served where */
 static void
 print_banner(const struct prof_world *w, const struct backend *be,
@@ -636,6 +827,7 @@ main(int argc, char **argv)
 	struct sim_state *state = NULL;
 	struct sim_evlog *evlog = NULL;
 	struct backend be;
+	struct authset as;
 	struct ev_server_conf conf;
 #ifdef MXSIM_HAVE_DPDK
 	struct dp_backend_conf dconf;
@@ -657,6 +849,7 @@ main(int argc, char **argv)
 	 * thread (event-log writer, workers) starts */
 	memset(&mon, 0, sizeof(mon));
 	memset(&be, 0, sizeof(be));
+	memset(&as, 0, sizeof(as));
 	sigemptyset(&mon.sigs);
 	sigaddset(&mon.sigs, SIGINT);
 	sigaddset(&mon.sigs, SIGTERM);
@@ -697,6 +890,8 @@ main(int argc, char **argv)
 		w->event_log = strdup(o.event_log);
 	}
 	raise_nofile();
+	if (auth_setup(w, &o, &as) != 0)
+		goto out;
 
 	sim_clock_init(&clock, w->start_ms, w->time_scale);
 	if ((state = sim_state_new((size_t)o.state_entries, STATE_IDLE_MS)) ==
@@ -739,6 +934,9 @@ main(int argc, char **argv)
 		conf.grace_s = 10;
 		conf.notices = !o.quiet;
 		conf.notice_fp = stderr;
+		conf.scan = true;
+		conf.words = as.words;
+		conf.auth_world = as.aw;
 		if ((be.ev = ev_server_new(&conf, err, sizeof(err))) == NULL) {
 			fprintf(stderr, "mxsim: %s\n", err);
 			goto out;
@@ -814,6 +1012,7 @@ out:
 #ifdef MXSIM_HAVE_DPDK
 	dp_backend_free(be.dp);
 #endif
+	auth_teardown(&as);
 	if (evlog != NULL) {
 		rc = sim_evlog_close(evlog, &written, &dropped);
 		if (rc != 0) {

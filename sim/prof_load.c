@@ -332,7 +332,7 @@ static const char *const known_ext[] = {
 /* Placeholders smtp_reply_expand() knows. */
 static const char *const known_vars[] = {
 	"ip", "netblock", "host", "mx", "session", "domain", "addr",
-	"rcpt_domain", "size", "limit", "helo"
+	"rcpt_domain", "size", "limit", "helo", "from_domain", "dkim_domain"
 };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -367,7 +367,8 @@ ld_template(struct ld *ld, yaml_node_t *n, const char *s)
 			return ld_err(ld, n, "unknown placeholder \"%.*s\" "
 			    "(expected one of: {ip}, {netblock}, {host}, {mx}, "
 			    "{session}, {domain}, {addr}, {rcpt_domain}, "
-			    "{size}, {limit}, {helo})", (int)(len + 2), p);
+			    "{size}, {limit}, {helo}, {from_domain}, "
+			    "{dkim_domain})", (int)(len + 2), p);
 	}
 	return 0;
 }

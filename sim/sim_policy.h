@@ -69,8 +69,9 @@ struct sim_facts {
 	const char	*helo;		/* EHLO/HELO argument, NULL before */
 	const char	*sender_domain;	/* lower case; NULL before MAIL or <> */
 	const char	*rcpt;		/* RCPT: the recipient, lower case */
-	const char *const *rcpts;	/* EOD: accepted recipients */
-	size_t		 nrcpts;	/* EOD: their number */
+	const char *const *rcpts;	/* RCPT, DATA, EOD: recipients accepted
+					 * so far in the transaction */
+	size_t		 nrcpts;	/* their number */
 	uint64_t	 size;		/* MAIL: declared SIZE (0 = none);
 					 * EOD: bytes received */
 	uint32_t	 msgs_in_conn;	/* messages accepted earlier on this

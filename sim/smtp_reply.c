@@ -8,7 +8,8 @@
  *	A NULL profile renders the built-in defaults of sim_kind_info(),
  *	with no trailer and no wrap (used for addresses no profile serves).
  *
- *	Values that come from the peer ({helo}, {addr}, {domain}) are
+ *	Values that come from the peer ({helo}, {addr}, {domain},
+ *	{from_domain}, {dkim_domain}) are
  *	sanitized: control characters become '?', so a client can never
  *	inject a reply line.  CR and LF in templates become spaces.
  *
@@ -38,7 +39,9 @@ enum smtp_ph_id {
 	SMTP_PH_RCPT_DOMAIN,
 	SMTP_PH_SIZE,
 	SMTP_PH_LIMIT,
-	SMTP_PH_HELO
+	SMTP_PH_HELO,
+	SMTP_PH_FROM_DOMAIN,
+	SMTP_PH_DKIM_DOMAIN
 };
 
 struct smtp_ph {
@@ -61,6 +64,8 @@ static const struct smtp_ph smtp_phs[] = {
 	PH("size", SMTP_PH_SIZE),
 	PH("limit", SMTP_PH_LIMIT),
 	PH("helo", SMTP_PH_HELO),
+	PH("from_domain", SMTP_PH_FROM_DOMAIN),
+	PH("dkim_domain", SMTP_PH_DKIM_DOMAIN),
 };
 
 #define SMTP_PH_NAME_MAX	16	/* longest name we look for + 1 */
@@ -213,6 +218,12 @@ smtp_ph_put(struct smtp_wbuf *wb, const struct prof_profile *p,
 		break;
 	case SMTP_PH_HELO:
 		smtp_wb_str(wb, v->helo, true);
+		break;
+	case SMTP_PH_FROM_DOMAIN:
+		smtp_wb_str(wb, v->from_domain, true);
+		break;
+	case SMTP_PH_DKIM_DOMAIN:
+		smtp_wb_str(wb, v->dkim_domain, true);
 		break;
 	default:
 		abort();

@@ -6,7 +6,9 @@
  *   profile's first MX host name, {mx} the MX address, {session} the
  *   session id (16 hex digits), {domain} sender domain, {addr} recipient,
  *   {rcpt_domain} recipient domain, {size} message size, {limit} the limit
- *   that fired, {helo} the EHLO name.
+ *   that fired, {helo} the EHLO name, {from_domain} the header From
+ *   domain and {dkim_domain} the d= of a passing DKIM signature (else of
+ *   the first signature), both at end of DATA only.
  * An unknown placeholder is kept literally.  The profile's trailer is
  * appended to the text (not to EHLO).  Text longer than the profile's wrap
  * width is split at spaces into "421-4.7.28 ..." / "421 4.7.28 ..." lines.
@@ -29,6 +31,8 @@ struct smtp_reply_vars {
 	const char	*addr;
 	uint64_t	 size;
 	uint64_t	 limit;
+	const char	*from_domain;	/* header From domain (end of DATA) */
+	const char	*dkim_domain;	/* DKIM d= (end of DATA) */
 };
 
 /**

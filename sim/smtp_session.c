@@ -40,7 +40,12 @@
  *	the session, so input may be split anywhere.  Only the bytes after a
  *	line start take single steps ("." and ".\r"); the rest of a line is
  *	one memchr() for its LF.  Every run of message text (dot-unstuffed)
- *	passes through smtp_data_feed(), the DATA sink hook.  Only
+ *	passes through smtp_data_feed(), the DATA sink hook: the DATA
+ *	context (struct smtp_dctx: message scanner and DKIM verifier)
+ *	attached after the 354 when env->scan or env->auth asks for it.
+ *	SPF runs at MAIL when env->auth is set; its result is kept in the
+ *	session (two bytes) and given to the policy as facts->auth from MAIL
+ *	to end of DATA, where DKIM and DMARC complete it.  Only
  *	CRLF "." CRLF ends the message; a bare LF neither ends it nor starts
  *	a line for dot-unstuffing (no SMTP smuggling).  A bare LF does end a
  *	text line for the line-length limit.  The size counted is the
@@ -64,7 +69,10 @@
  *	in the pool.  Pools are fixed at creation: a free list over objects
  *	already used plus a bump pointer over address space reserved with
  *	mmap, so memory is resident only for the most objects ever in use.
- *	No allocation after smtp_session_new() / smtp_session_new_pool().
+ *	DATA contexts come from the pool too (as many as arenas), from the
+ *	354 to the end of the transaction.  No allocation after
+ *	smtp_session_new() / smtp_session_new_pool(), except inside
+ *	libspf2 and libopendkim when env->auth is set (per message).
  *
  * DIAGNOSTICS
  *	Panics (abort) on an impossible state or recogniser state, on input
@@ -79,7 +87,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "msg_scan.h"
 #include "sim_policy.h"
+#include "smtp_auth.h"
 #include "smtp_reply.h"
 #include "smtp_session.h"
 
@@ -121,6 +131,8 @@ enum smtp_dstate {
 #define SMTP_F_LONGLINE		0x10	/* DATA: a text line was too long */
 #define SMTP_F_HELO		0x20	/* helo[] holds the EHLO/HELO name */
 #define SMTP_F_BUSYOUT		0x40	/* output is SMTP_BUSY_TEXT */
+#define SMTP_F_SPF		0x80	/* spf/spf_hard hold this transaction's
+					 * computed SPF result */
 
 /* A slice of the input buffer, valid until the buffer is compacted at the
  * end of smtp_process(). */
@@ -146,6 +158,7 @@ struct smtp_pool {
 	struct smtp_slab sess;
 	struct smtp_slab bufs;		/* input and output buffers */
 	struct smtp_slab txns;		/* transaction arenas */
+	struct smtp_slab dctxs;		/* DATA contexts */
 	uint64_t	 exhausted;
 };
 
@@ -157,9 +170,10 @@ struct smtp_session {
 	uint8_t		*out;		/* output buffer, or NULL (pooled) */
 	char		*arena;		/* transaction arena, or NULL */
 	/* DATA sink: the per-transaction consumer of message text (a
-	 * scanner taken from a pool at DATA, returned at the end of the
-	 * transaction); NULL while none is attached. */
-	void		*dsink;
+	 * scanner and DKIM verifier taken from a pool at DATA, returned at
+	 * the end of the transaction); NULL while none is attached. */
+	struct smtp_dctx *dsink;
+	struct smtp_dctx *dprivate;	/* unpooled session's own, or NULL */
 
 	/* Envelope; strings live in the arena. */
 	const char	*sender_domain;	/* lower case; NULL for <> or none */
@@ -175,6 +189,8 @@ struct smtp_session {
 	uint32_t	 nrcpts;	/* accepted recipients */
 	uint32_t	 arena_used;
 	uint32_t	 rcpt_off;	/* accepted recipients start here */
+	uint8_t		 spf;		/* enum sim_auth_res, at MAIL */
+	uint8_t		 spf_hard;	/* ... from a hard fail (-all) */
 
 	/* DATA recogniser, resumable at any byte. */
 	enum smtp_dstate dstate;
@@ -186,6 +202,14 @@ struct smtp_session {
 	uint32_t	 outlen;	/* output bytes pending */
 
 	char		 helo[SMTP_HELO_SIZE];	/* last, not cleared at new */
+};
+
+/* What a message needs while it is received (DATA to end of DATA). */
+struct smtp_dctx {
+	struct msg_scan	 scan;		/* valid with env->scan */
+	struct smtp_auth_msg am;	/* valid with env->auth */
+	struct sim_auth	 res;		/* end of DATA: computed results */
+	bool		 have_res;
 };
 
 typedef void smtp_cmd_fn(struct smtp_session *, struct smtp_str);
@@ -230,7 +254,9 @@ static size_t	smtp_reply_ehlo_ext(const struct smtp_session *, char *,
 static void	smtp_error(struct smtp_session *, enum sim_rk, enum sim_stage);
 static void	smtp_event(const struct smtp_session *, enum sim_stage,
 		    enum sim_rk, uint16_t, const char *);
-static void	smtp_facts(const struct smtp_session *, struct sim_facts *);
+static void	smtp_facts(const struct smtp_session *, struct sim_facts *,
+		    struct sim_auth *);
+static void	smtp_dctx_put(struct smtp_session *);
 static void	smtp_decide(struct smtp_session *, enum sim_stage,
 		    struct sim_facts *, struct sim_verdict *);
 
@@ -252,8 +278,10 @@ static void	smtp_cmd_helo(struct smtp_session *, struct smtp_str);
 static void	smtp_hello(struct smtp_session *, struct smtp_str,
 		    enum sim_rk);
 static void	smtp_cmd_mail(struct smtp_session *, struct smtp_str);
+static void	smtp_mail_spf(struct smtp_session *, struct smtp_str);
 static void	smtp_cmd_rcpt(struct smtp_session *, struct smtp_str);
 static void	smtp_cmd_data(struct smtp_session *, struct smtp_str);
+static int	smtp_dctx_get(struct smtp_session *);
 static void	smtp_cmd_rset(struct smtp_session *, struct smtp_str);
 static void	smtp_cmd_noop(struct smtp_session *, struct smtp_str);
 static void	smtp_cmd_quit(struct smtp_session *, struct smtp_str);
@@ -332,11 +360,27 @@ smtp_txn_reset(struct smtp_session *s)
 	s->nrcpts = 0;
 	s->arena_used = 0;
 	s->rcpt_off = 0;
-	s->flags &= ~SMTP_F_LONGLINE;
+	s->spf = SIM_AUTH_NONE;
+	s->spf_hard = 0;
+	s->flags &= ~(SMTP_F_LONGLINE | SMTP_F_SPF);
+	smtp_dctx_put(s);
 	if (s->pool != NULL && s->arena != NULL) {
 		smtp_slab_put(&s->pool->txns, s->arena);
 		s->arena = NULL;
 	}
+}
+
+/* smtp_dctx_put - detach the DATA context (DKIM state freed; a pooled
+ * one goes back to the pool) */
+static void
+smtp_dctx_put(struct smtp_session *s)
+{
+	if (s->dsink == NULL)
+		return;
+	smtp_auth_msg_free(&s->dsink->am);
+	if (s->pool != NULL)
+		smtp_slab_put(&s->pool->dctxs, s->dsink);
+	s->dsink = NULL;
 }
 
 /* smtp_arena_copy - NUL-terminated (optionally lower-cased) copy, or NULL
@@ -608,6 +652,16 @@ smtp_reply(struct smtp_session *s, enum sim_rk rk, enum sim_stage stage,
 	v.addr = s->cur_rcpt;
 	v.size = s->size;
 	v.limit = limit;
+	v.from_domain = NULL;
+	v.dkim_domain = NULL;
+	if (s->dsink != NULL && stage == SIM_STAGE_EOD) {
+		if (s->env->scan && s->dsink->scan.info.from_domain[0] != '\0')
+			v.from_domain = s->dsink->scan.info.from_domain;
+		if (s->dsink->have_res && s->dsink->res.dkim_domain != NULL)
+			v.dkim_domain = s->dsink->res.dkim_domain;
+		else if (s->env->scan && s->dsink->scan.info.ndkim > 0)
+			v.dkim_domain = s->dsink->scan.info.dkim[0].d;
+	}
 
 	cap = smtp_outroom(s);
 	out = (char *)s->out + s->outlen;
@@ -668,11 +722,19 @@ smtp_event(const struct smtp_session *s, enum sim_stage stage,
 	s->env->on_event(s->env->event_ctx, &ev);
 }
 
-/* smtp_facts - what the session knows, for the policy */
+/* smtp_facts - what the session knows, for the policy; @a receives the
+ * computed SPF result of the transaction when there is one */
 static void
-smtp_facts(const struct smtp_session *s, struct sim_facts *f)
+smtp_facts(const struct smtp_session *s, struct sim_facts *f,
+    struct sim_auth *a)
 {
 	memset(f, 0, sizeof(*f));
+	if (a != NULL && (s->flags & SMTP_F_SPF)) {
+		memset(a, 0, sizeof(*a));
+		a->spf = (enum sim_auth_res)s->spf;
+		a->spf_hardfail = s->spf_hard != 0;
+		f->auth = a;
+	}
 	f->prof = s->prof;
 	f->mx_ip = s->ci.mx_ip;
 	f->client_ip = s->ci.client_ip;
@@ -796,9 +858,14 @@ smtp_command(struct smtp_session *s, const char *line, size_t len)
 static inline void
 smtp_data_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 {
-	(void)s;
-	(void)p;
-	(void)n;
+	struct smtp_dctx *d = s->dsink;
+
+	if (d == NULL)
+		return;
+	if (s->env->scan)
+		msg_scan_feed(&d->scan, p, n);
+	if (d->am.dv != NULL)
+		smtp_auth_msg_feed(&d->am, p, n);
 }
 
 /*
@@ -890,15 +957,32 @@ static void
 smtp_eod(struct smtp_session *s)
 {
 	const char *rv[SMTP_MAX_RCPTS];
+	struct smtp_dctx *d = s->dsink;
 	struct sim_facts f;
 	struct sim_verdict v;
+	struct sim_auth a;
 
 	s->size = s->dsize;
 	smtp_enter_state(s, SMTP_STATE_READY);
 	if (s->flags & SMTP_F_LONGLINE) {
 		smtp_error(s, SIM_RK_DATA_LINE_TOO_LONG, SIM_STAGE_EOD);
 	} else {
-		smtp_facts(s, &f);
+		smtp_facts(s, &f, &a);
+		if (d != NULL && s->env->scan) {
+			msg_scan_end(&d->scan);
+			f.msg = &d->scan.info;
+		}
+		if (d != NULL && s->env->auth != NULL &&
+		    (s->flags & SMTP_F_SPF)) {
+			d->res = a;
+			smtp_auth_msg_end(s->env->auth, &d->am, s->ci.client_ip,
+			    s->sender_domain != NULL ? s->sender_domain :
+			    (s->flags & SMTP_F_HELO ? s->helo : NULL),
+			    s->sender_domain == NULL, s->env->scan ?
+			    &d->scan.info : NULL, &d->res);
+			d->have_res = true;
+			f.auth = &d->res;
+		}
 		f.rcpts = rv;
 		f.nrcpts = smtp_rcpt_list(s, rv);
 		f.size = s->dsize;
@@ -1028,7 +1112,7 @@ smtp_hello(struct smtp_session *s, struct smtp_str arg, enum sim_rk ok)
 	s->helo[arg.len] = '\0';
 	s->flags |= SMTP_F_HELO;
 
-	smtp_facts(s, &f);
+	smtp_facts(s, &f, NULL);
 	smtp_decide(s, SIM_STAGE_EHLO, &f, &v);
 	if (v.rk == SIM_RK_ACCEPT) {
 		smtp_enter_state(s, SMTP_STATE_READY);
@@ -1039,6 +1123,24 @@ smtp_hello(struct smtp_session *s, struct smtp_str arg, enum sim_rk ok)
 	}
 }
 
+/* smtp_mail_spf - SPF of the transaction (client IP, HELO, MAIL FROM) */
+static void
+smtp_mail_spf(struct smtp_session *s, struct smtp_str addr)
+{
+	char from[SMTP_CMD_LINE_MAX];
+	struct sim_auth a;
+	size_t n = addr.len < sizeof(from) ? addr.len : sizeof(from) - 1;
+
+	memcpy(from, addr.p, n);
+	from[n] = '\0';
+	memset(&a, 0, sizeof(a));
+	smtp_auth_spf(s->env->auth, s->ci.client_ip,
+	    s->flags & SMTP_F_HELO ? s->helo : NULL, from, &a);
+	s->spf = (uint8_t)a.spf;
+	s->spf_hard = a.spf_hardfail;
+	s->flags |= SMTP_F_SPF;
+}
+
 /* smtp_cmd_mail - MAIL FROM:<addr> [SIZE=n] [BODY=7BIT|8BITMIME] */
 static void
 smtp_cmd_mail(struct smtp_session *s, struct smtp_str arg)
@@ -1046,6 +1148,7 @@ smtp_cmd_mail(struct smtp_session *s, struct smtp_str arg)
 	struct smtp_str addr, rest, key, val;
 	struct sim_facts f;
 	struct sim_verdict v;
+	struct sim_auth a;
 	uint64_t size = 0;
 	size_t i, dom = 0;
 
@@ -1096,7 +1199,9 @@ smtp_cmd_mail(struct smtp_session *s, struct smtp_str arg)
 	    smtp_arena_copy(s, addr.p + dom, addr.len - dom, 1);
 	s->rcpt_off = s->arena_used;
 	s->size = size;
-	smtp_facts(s, &f);
+	if (s->env->auth != NULL)
+		smtp_mail_spf(s, addr);
+	smtp_facts(s, &f, &a);
 	f.size = size;
 	smtp_decide(s, SIM_STAGE_MAIL, &f, &v);
 	if (v.rk == SIM_RK_ACCEPT) {
@@ -1112,9 +1217,11 @@ smtp_cmd_mail(struct smtp_session *s, struct smtp_str arg)
 static void
 smtp_cmd_rcpt(struct smtp_session *s, struct smtp_str arg)
 {
+	const char *rv[SMTP_MAX_RCPTS];
 	struct smtp_str addr, rest, key, val;
 	struct sim_facts f;
 	struct sim_verdict v;
+	struct sim_auth a;
 	const char *rcpt;
 	size_t mark;
 
@@ -1140,8 +1247,10 @@ smtp_cmd_rcpt(struct smtp_session *s, struct smtp_str arg)
 		return;
 	}
 	s->cur_rcpt = rcpt;
-	smtp_facts(s, &f);
+	smtp_facts(s, &f, &a);
 	f.rcpt = rcpt;
+	f.rcpts = rv;
+	f.nrcpts = smtp_rcpt_list(s, rv);
 	smtp_decide(s, SIM_STAGE_RCPT, &f, &v);
 	if (v.rk == SIM_RK_ACCEPT) {
 		s->nrcpts++;
@@ -1161,6 +1270,7 @@ smtp_cmd_data(struct smtp_session *s, struct smtp_str arg)
 	const char *rv[SMTP_MAX_RCPTS];
 	struct sim_facts f;
 	struct sim_verdict v;
+	struct sim_auth a;
 
 	(void)arg;
 	switch (s->state) {
@@ -1176,12 +1286,16 @@ smtp_cmd_data(struct smtp_session *s, struct smtp_str arg)
 	default:
 		abort();
 	}
-	smtp_facts(s, &f);
+	smtp_facts(s, &f, &a);
 	f.rcpts = rv;
 	f.nrcpts = smtp_rcpt_list(s, rv);
 	smtp_decide(s, SIM_STAGE_DATA, &f, &v);
 	if (v.rk != SIM_RK_ACCEPT) {
 		smtp_reply(s, v.rk, SIM_STAGE_DATA, v.limit);
+		return;
+	}
+	if (smtp_dctx_get(s) != 0) {
+		smtp_busy(s);
 		return;
 	}
 	s->dstate = SMTP_D_BOL;
@@ -1190,6 +1304,32 @@ smtp_cmd_data(struct smtp_session *s, struct smtp_str arg)
 	s->flags &= ~SMTP_F_LONGLINE;
 	smtp_enter_state(s, SMTP_STATE_DATA);
 	smtp_reply(s, SIM_RK_DATA_GO, SIM_STAGE_DATA, 0);
+}
+
+/* smtp_dctx_get - attach a DATA context when the message is to be
+ * scanned or authenticated; @return 0, or -1 when the pool has none */
+static int
+smtp_dctx_get(struct smtp_session *s)
+{
+	struct smtp_dctx *d;
+
+	if (!s->env->scan && s->env->auth == NULL)
+		return 0;
+	smtp_dctx_put(s);
+	if (s->pool == NULL)
+		d = s->dprivate;
+	else
+		d = smtp_slab_get(&s->pool->dctxs);
+	if (d == NULL)
+		return s->pool == NULL ? 0 : -1;
+	d->have_res = false;
+	if (s->env->scan)
+		msg_scan_init(&d->scan, s->env->words);
+	memset(&d->am, 0, sizeof(d->am));
+	if (s->env->auth != NULL)
+		smtp_auth_msg_begin(s->env->auth, &d->am, s->ci.session_id);
+	s->dsink = d;
+	return 0;
 }
 
 /* smtp_cmd_rset - RSET: drop the transaction */
@@ -1256,7 +1396,9 @@ smtp_pool_new(uint32_t nsessions, uint32_t nbufs, uint32_t ntxns)
 	if (smtp_slab_init(&pool->sess, sizeof(struct smtp_session),
 	    nsessions) != 0 ||
 	    smtp_slab_init(&pool->bufs, SMTP_BUF_SIZE, nbufs) != 0 ||
-	    smtp_slab_init(&pool->txns, SMTP_ARENA_SIZE, ntxns) != 0) {
+	    smtp_slab_init(&pool->txns, SMTP_ARENA_SIZE, ntxns) != 0 ||
+	    smtp_slab_init(&pool->dctxs, sizeof(struct smtp_dctx), ntxns) !=
+	    0) {
 		smtp_pool_free(pool);
 		return NULL;
 	}
@@ -1272,6 +1414,7 @@ smtp_pool_free(struct smtp_pool *pool)
 	smtp_slab_fini(&pool->sess);
 	smtp_slab_fini(&pool->bufs);
 	smtp_slab_fini(&pool->txns);
+	smtp_slab_fini(&pool->dctxs);
 	free(pool);
 }
 
@@ -1286,6 +1429,8 @@ smtp_pool_stats(const struct smtp_pool *pool, struct smtp_pool_stats *out)
 	out->bufs_peak = pool->bufs.peak;
 	out->txns = pool->txns.used;
 	out->txns_peak = pool->txns.peak;
+	out->dctxs = pool->dctxs.used;
+	out->dctxs_peak = pool->dctxs.peak;
 	out->exhausted = pool->exhausted;
 }
 
@@ -1325,14 +1470,20 @@ smtp_session_new(const struct smtp_env *env, const struct smtp_conn_info *ci)
 {
 	struct smtp_session *s;
 	uint8_t *m;
+	size_t head, dsz;
 
-	m = malloc(sizeof(*s) + SMTP_INBUF_SIZE + SMTP_OUTBUF_SIZE +
+	/* the DATA context first (aligned), then the byte buffers */
+	head = (sizeof(*s) + 15) & ~(size_t)15;
+	dsz = env->scan || env->auth != NULL ?
+	    (sizeof(struct smtp_dctx) + 15) & ~(size_t)15 : 0;
+	m = malloc(head + dsz + SMTP_INBUF_SIZE + SMTP_OUTBUF_SIZE +
 	    SMTP_ARENA_SIZE);
 	if (m == NULL)
 		return NULL;
 	s = (struct smtp_session *)m;
 	smtp_session_init(s, env, ci);
-	s->in = m + sizeof(*s);
+	s->dprivate = dsz > 0 ? (struct smtp_dctx *)(m + head) : NULL;
+	s->in = m + head + dsz;
 	s->out = s->in + SMTP_INBUF_SIZE;
 	s->arena = (char *)s->out + SMTP_OUTBUF_SIZE;
 	return s;
@@ -1363,7 +1514,7 @@ smtp_session_start(struct smtp_session *s)
 		smtp_reply(s, SIM_RK_NO_MX, SIM_STAGE_CONNECT, 0);
 		return;
 	}
-	smtp_facts(s, &f);
+	smtp_facts(s, &f, NULL);
 	smtp_decide(s, SIM_STAGE_CONNECT, &f, &v);
 	if (v.rk == SIM_RK_ACCEPT) {
 		s->flags |= SMTP_F_CONNECTED;
@@ -1501,11 +1652,12 @@ smtp_session_free(struct smtp_session *s)
 	if (s == NULL)
 		return;
 	if (s->flags & SMTP_F_CONNECTED) {
-		smtp_facts(s, &f);
+		smtp_facts(s, &f, NULL);
 		sim_policy_release(s->env->world, s->env->state, &f,
 		    sim_clock_now(s->env->clock));
 	}
 	if (s->pool == NULL) {
+		smtp_dctx_put(s);
 		free(s);
 		return;
 	}

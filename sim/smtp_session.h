@@ -21,12 +21,19 @@
  * by the transport (bounded buffering).  Limits: command line 512 octets,
  * text line 1000 octets, both counting CRLF (RFC 5321 4.5.3.1).
  *
+ * Content and authentication: with env->scan the message text goes
+ * through a msg_scan and the policy sees facts->msg at end of DATA; with
+ * env->auth SPF is checked at MAIL (facts->auth from MAIL on) and DKIM
+ * and DMARC at end of DATA.  Both live in a DATA context (about 5.6 KB)
+ * attached from the 354 to the end of the message.
+ *
  * Memory: a session from smtp_session_new() carries its own input and
- * output buffers and transaction arena (one allocation).  A session from
+ * output buffers, transaction arena and, when env->scan or env->auth is
+ * set, DATA context (one allocation).  A session from
  * smtp_session_new_pool() is a small struct (see smtp_session_size())
  * that borrows an input buffer while input is buffered, an output buffer
- * while output is pending and a transaction arena from MAIL to the end
- * of the transaction, all from the worker's struct smtp_pool, and gives
+ * while output is pending, a transaction arena from MAIL to the end
+ * of the transaction and a DATA context during DATA, all from the worker's struct smtp_pool, and gives
  * them back when empty: an idle session holds no buffer.  When a pool
  * runs dry the session answers "421 4.3.2" (the profile's shutdown text
  * if an output buffer is at hand, a fixed text otherwise) and closes;
@@ -50,13 +57,24 @@
 #define SMTP_TEXT_LINE_MAX	1000	/* RFC 5321 4.5.3.1.6, with CRLF */
 #define SMTP_MAX_RCPTS		1000	/* hard cap on recipients kept */
 
-/* Everything a session needs from its backend; shared, read-only. */
+struct smtp_auth;
+struct msg_wordlist;
+
+/* Everything a session needs from its backend; shared, read-only (but
+ * for auth, which belongs to the backend's worker thread). */
 struct smtp_env {
 	const struct prof_world *world;
 	struct sim_state *state;
 	const struct sim_clock *clock;
 	smtp_event_fn	*on_event;	/* called once per logged reply; may be NULL */
 	void		*event_ctx;
+	/* issue 5: message content and authentication */
+	bool		 scan;		/* scan each message (msg_scan) and
+					 * give the policy facts->msg */
+	const struct msg_wordlist *words; /* spam words for the scan, or NULL */
+	struct smtp_auth *auth;		/* this worker's SPF/DKIM/DMARC
+					 * (smtp_auth.h), or NULL: the policy
+					 * uses the scenario's declared facts */
 };
 
 /* The connection as the backend sees it.  Addresses in host order. */
@@ -79,6 +97,8 @@ struct smtp_pool_stats {
 	uint32_t	 bufs_peak;
 	uint32_t	 txns;		/* transaction arenas in use */
 	uint32_t	 txns_peak;
+	uint32_t	 dctxs;		/* DATA contexts (scanner, DKIM) */
+	uint32_t	 dctxs_peak;
 	uint64_t	 exhausted;	/* sessions ended "421 4.3.2" for want
 					 * of a buffer or an arena */
 };
@@ -86,7 +106,7 @@ struct smtp_pool_stats {
 /**
  * Fixed pools for one worker (not thread-safe): @p nsessions session
  * structs, @p nbufs buffers of SMTP_INBUF_SIZE bytes (input and output
- * alike) and @p ntxns transaction arenas.  Address space is reserved at
+ * alike), @p ntxns transaction arenas and as many DATA contexts.  Address space is reserved at
  * once; pages become resident only when first used.
  * @return the pool, or NULL (bad sizes, out of memory).
  */

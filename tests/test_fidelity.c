@@ -171,7 +171,7 @@ static const struct row rows[] = {
 	    "[HME1] This message was blocked for failing both SPF and DKIM" },
 	{ "icloud", "auth.block", 554, "5.7.1", "eod", "[HME1]" },
 	{ "icloud", "auth.dmarc_reject", 550, "5.7.1", "eod",
-	    "rejected due to {domain}'s DMARC policy" },
+	    "rejected due to {from_domain}'s DMARC policy" },
 	{ "icloud", "rate.recipient", 421, "4.7.1", "rcpt",
 	    "Messages to {addr} deferred due to excessive volume" },
 	{ "icloud", "rate.ip", 451, "4.7.1", "mail",

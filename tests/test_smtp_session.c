@@ -10,7 +10,12 @@
  *	private buffers and from a pool (which must hold no buffer once a
  *	session is idle); pool exhaustion answers 421 4.3.2; the bulk DATA
  *	recogniser is checked against a byte-at-a-time reference model on
- *	random messages cut at random.
+ *	random messages cut at random.  Transcripts run again with the
+ *	message scanner on (replies must not change).  Issue 5: the scanned
+ *	message reaches the policy (msgid.missing, {from_domain}), RCPT sees
+ *	the recipients accepted so far (rcpts.domains), and with a real
+ *	auth_zone SPF, DKIM (signed, tampered, unsigned) and DMARC decide
+ *	the end-of-DATA reply.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +23,16 @@
 
 #include <CUnit/CUnit.h>
 
+#include "auth_zone.h"
+#include "msg_scan.h"
 #include "sim_policy.h"
 #include "sim_rng.h"
+#include "smtp_auth.h"
 #include "smtp_helper.h"
 #include "test_suites.h"
+#ifdef MXSIM_HAVE_AUTH
+#include "auth_dkim.h"
+#endif
 
 #define T		" - sim\r\n"
 #define GREET		"220 mx.test.example ESMTP ready" T
@@ -158,8 +169,15 @@ static char gen_want[6][2048];
 static struct session_case gen[6];
 
 static void	gen_cases(void);
+/* run_case_mode() flags */
+#define CASE_POOL	0x1	/* sessions from a pool */
+#define CASE_SCAN	0x2	/* env.scan: the message scanner on */
+
+typedef void case_setup_fn(struct smtp_fix *, void *);
+
 static void	run_case(const struct session_case *);
-static void	run_case_mode(const struct session_case *, int);
+static void	run_case_mode(const struct session_case *, unsigned,
+		    case_setup_fn *, void *);
 static size_t	ref_data(const char *, size_t, uint64_t *, int *);
 static void	check_out(const char *, const char *, const char *, size_t,
 		    size_t);
@@ -221,19 +239,25 @@ check_out(const char *name, const char *got, const char *want, size_t cut,
 	CU_ASSERT_STRING_EQUAL(got, want);
 }
 
-/* run_case - one transcript with private buffers, then pooled */
+/* run_case - one transcript with private buffers, then pooled, each
+ * with and without the scanner */
 static void
 run_case(const struct session_case *c)
 {
-	run_case_mode(c, 0);
-	run_case_mode(c, 1);
+	run_case_mode(c, 0, NULL, NULL);
+	run_case_mode(c, CASE_POOL, NULL, NULL);
+	run_case_mode(c, CASE_SCAN, NULL, NULL);
+	run_case_mode(c, CASE_POOL | CASE_SCAN, NULL, NULL);
 }
 
 /* run_case_mode - one transcript, at once, byte by byte, cut everywhere;
- * @pooled: sessions from a pool, which must hold no buffer afterwards */
+ * CASE_POOL: sessions from a pool, which must hold no buffer afterwards;
+ * @setup (may be NULL) adjusts the fixture first */
 static void
-run_case_mode(const struct session_case *c, int pooled)
+run_case_mode(const struct session_case *c, unsigned flags,
+    case_setup_fn *setup, void *arg)
 {
+	int pooled = (flags & CASE_POOL) != 0;
 	static char out[SMTP_FIX_OUT_MAX];
 	struct smtp_pool_stats ps;
 	struct smtp_fix fx;
@@ -242,6 +266,9 @@ run_case_mode(const struct session_case *c, int pooled)
 	int bad = 0;
 
 	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	fx.env.scan = (flags & CASE_SCAN) != 0;
+	if (setup != NULL)
+		setup(&fx, arg);
 	if (pooled) {
 		fx.pool = smtp_pool_new(1, 2, 1);
 		CU_ASSERT_FATAL(fx.pool != NULL);
@@ -273,7 +300,10 @@ run_case_mode(const struct session_case *c, int pooled)
 	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
 	if (pooled) {
 		smtp_pool_stats(fx.pool, &ps);
-		CU_ASSERT_EQUAL(ps.sessions + ps.bufs + ps.txns, 0);
+		CU_ASSERT_EQUAL(ps.sessions + ps.bufs + ps.txns + ps.dctxs, 0);
+		CU_ASSERT_EQUAL(ps.dctxs_peak, (flags & CASE_SCAN) ||
+		    fx.env.auth != NULL ? (strstr(c->want, "354 ") != NULL) :
+		    0);
 		CU_ASSERT_EQUAL(ps.exhausted, 0);
 		smtp_pool_free(fx.pool);
 	}
@@ -964,6 +994,225 @@ test_data_model(void)
 	smtp_fix_free(&fx);
 }
 
+/* scan_setup - msgid.missing at end of DATA, naming the From domain */
+static void
+scan_setup(struct smtp_fix *fx, void *arg)
+{
+	(void)arg;
+	CU_ASSERT_FATAL(prof_set_reply(fx->p, SIM_RK_MSGID_MISSING, 550,
+	    "5.7.1", "No Message-ID from {from_domain} ({domain})",
+	    SIM_STAGE_EOD) == 0);
+}
+
+/* test_scan_msgid - the scanned message reaches the policy: a message
+ * without Message-ID is refused, one with it accepted; the scanner is fed
+ * in every split of the input */
+static void
+test_scan_msgid(void)
+{
+	static const struct session_case c = {
+	    "scanned message",
+	    ENV "From: Al <al@Mail.Sender.Example>\r\nSubject: x\r\n\r\n"
+	    "body\r\n.\r\n"
+	    MAIL_A RCPT_B "DATA\r\n"
+	    "From: <al@sender.example>\r\nMessage-ID: <1@x>\r\n\r\n"
+	    "..b\r\n.\r\n",
+	    ENV_R "550 5.7.1 No Message-ID from mail.sender.example "
+	    "(sender.example)" T MAIL_R("sender.example")
+	    RCPT_R("bob@test.example") DATA_R QUEUED(52), "READY" };
+	static const struct session_case off = {
+	    "scanner off",
+	    ENV "Subject: x\r\n\r\nbody\r\n.\r\n",
+	    ENV_R QUEUED(20), "READY" };
+
+	run_case_mode(&c, CASE_SCAN, scan_setup, NULL);
+	run_case_mode(&c, CASE_SCAN | CASE_POOL, scan_setup, NULL);
+	/* without the scanner the policy has no message: no refusal */
+	run_case_mode(&off, 0, scan_setup, NULL);
+	run_case_mode(&off, CASE_POOL, scan_setup, NULL);
+}
+
+/* rcptdom_setup - one recipient domain per transaction, at RCPT */
+static void
+rcptdom_setup(struct smtp_fix *fx, void *arg)
+{
+	(void)arg;
+	fx->p->limits.rcpt_domains = 1;
+	CU_ASSERT_FATAL(prof_set_reply(fx->p, SIM_RK_RCPT_DOMAINS, 451,
+	    "4.3.0", "Multiple destination domains per transaction is "
+	    "unsupported", SIM_STAGE_RCPT) == 0);
+}
+
+/* test_rcpt_domains - RCPT sees the recipients accepted so far */
+static void
+test_rcpt_domains(void)
+{
+	static const struct session_case c = {
+	    "recipient domains",
+	    "EHLO c\r\n" MAIL_A "RCPT TO:<a@one.example>\r\n"
+	    "RCPT TO:<b@One.example>\r\nRCPT TO:<c@two.example>\r\n"
+	    "RSET\r\n" MAIL_A "RCPT TO:<c@two.example>\r\n",
+	    GREET EHLO_R MAIL_R("sender.example") RCPT_R("a@one.example")
+	    RCPT_R("b@one.example") "451 4.3.0 Multiple destination domains "
+	    "per transaction is unsupported" T OK_R MAIL_R("sender.example")
+	    RCPT_R("c@two.example"), "RCPT" };
+
+	run_case_mode(&c, 0, rcptdom_setup, NULL);
+	run_case_mode(&c, CASE_POOL | CASE_SCAN, rcptdom_setup, NULL);
+}
+
+#ifdef MXSIM_HAVE_AUTH
+/* What the authentication cases share. */
+struct auth_fx {
+	struct auth_zone *z;
+	struct smtp_auth_world *aw;
+	struct smtp_auth *a;
+};
+
+/* auth_setup - computed authentication and the replies that use it */
+static void
+auth_setup(struct smtp_fix *fx, void *arg)
+{
+	struct auth_fx *af = arg;
+
+	fx->env.auth = af->a;
+	CU_ASSERT_FATAL(prof_set_reply(fx->p, SIM_RK_AUTH_SPF_FAIL, 550,
+	    "5.7.26", "SPF -all {domain} dkim [{dkim_domain}]",
+	    SIM_STAGE_EOD) == 0);
+	CU_ASSERT_FATAL(prof_set_reply(fx->p, SIM_RK_AUTH_DMARC_REJECT, 550,
+	    "5.7.26", "DMARC {from_domain}", SIM_STAGE_EOD) == 0);
+	CU_ASSERT_FATAL(prof_set_reply(fx->p, SIM_RK_DATA_OK, 250, "2.0.0",
+	    "OK {size} dkim [{dkim_domain}]", SIM_STAGE_EOD) == 0);
+}
+
+/* run_case_auth - @c at once and byte by byte, private and pooled (the
+ * pool must get its DATA context back) */
+static void
+run_case_auth(const struct session_case *c, struct auth_fx *af)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_pool_stats ps;
+	struct smtp_fix fx;
+	struct smtp_session *s;
+	size_t n = strlen(c->input);
+	int mode;
+
+	for (mode = 0; mode < 4; mode++) {
+		CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+		fx.env.scan = true;
+		auth_setup(&fx, af);
+		if (mode & 1) {
+			fx.pool = smtp_pool_new(1, 2, 1);
+			CU_ASSERT_FATAL(fx.pool != NULL);
+		}
+		s = smtp_fix_session(&fx, SMTP_FIX_MX);
+		CU_ASSERT_FATAL(s != NULL);
+		smtp_fix_feed(s, c->input, n, 0, mode & 2 ? 1 : 0, out,
+		    sizeof(out));
+		check_out(c->name, out, c->want, 0, mode & 2 ? 1 : 0);
+		CU_ASSERT_STRING_EQUAL(smtp_session_strstate(s),
+		    c->want_state);
+		smtp_session_free(s);
+		if (fx.pool != NULL) {
+			smtp_pool_stats(fx.pool, &ps);
+			CU_ASSERT_EQUAL(ps.dctxs, 0);
+			CU_ASSERT_EQUAL(ps.dctxs_peak, 1);
+			smtp_pool_free(fx.pool);
+		}
+		CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+		smtp_fix_free(&fx);
+	}
+}
+
+/* auth_msg - one transaction carrying @msg, wanting @eod; appended */
+static void
+auth_msg(char *in, size_t incap, char *want, size_t wantcap,
+    const char *mail_dom, const char *msg, const char *eod)
+{
+	size_t i = strlen(in), w = strlen(want);
+
+	snprintf(in + i, incap - i, "MAIL FROM:<x@%s>\r\n" RCPT_B "DATA\r\n"
+	    "%s.\r\n", mail_dom, msg);
+	snprintf(want + w, wantcap - w, "250 2.1.0 Sender OK (%s)" T
+	    RCPT_R("bob@test.example") DATA_R "%s" T, mail_dom, eod);
+}
+
+/* test_auth_computed - SPF, DKIM and DMARC from a real zone decide the
+ * end-of-DATA reply: SPF -all fails without a signature, a valid
+ * signature passes, a tampered body fails, an unaligned From meets
+ * p=reject */
+static void
+test_auth_computed(void)
+{
+	static char key[4096], pub[1024], sig[4096], in[32768], want[16384],
+	    signed_msg[8192], tampered[8192], eod[128];
+	static const char plain[] =
+	    "From: <al@sender.example>\r\nTo: <bob@test.example>\r\n"
+	    "Subject: hi\r\nMessage-ID: <1@sender.example>\r\n\r\n"
+	    "Hello.\r\n";
+	static const char unaligned[] =
+	    "From: <al@dmarc.example>\r\nSubject: hi\r\n\r\nHello.\r\n";
+	struct session_case c;
+	struct auth_dkim *adk;
+	struct auth_fx af;
+	char *t;
+	char err[128];
+
+	memset(&af, 0, sizeof(af));
+	CU_ASSERT_FATAL((af.z = auth_zone_create(300)) != NULL);
+	CU_ASSERT_FATAL(auth_dkim_keygen(1024, key, sizeof(key), pub,
+	    sizeof(pub)) == 0);
+	/* the client, 192.0.2.10, is outside both SPF records */
+	CU_ASSERT_FATAL(auth_zone_add_spf(af.z, "sender.example",
+	    "v=spf1 ip4:198.51.100.0/24 -all") == 0);
+	CU_ASSERT_FATAL(auth_zone_add_dkim(af.z, "sender.example", "s1",
+	    pub) == 0);
+	CU_ASSERT_FATAL(auth_zone_add_spf(af.z, "pass.example",
+	    "v=spf1 ip4:192.0.2.0/24 -all") == 0);
+	CU_ASSERT_FATAL(auth_zone_add_dmarc(af.z, "dmarc.example",
+	    "v=DMARC1; p=reject") == 0);
+	CU_ASSERT_FATAL(smtp_auth_world_new(&af.aw, af.z, NULL, err,
+	    sizeof(err)) == 0);
+	CU_ASSERT_FATAL((af.a = smtp_auth_new(af.aw)) != NULL);
+
+	CU_ASSERT_FATAL((adk = auth_dkim_create(NULL)) != NULL);
+	CU_ASSERT_FATAL(auth_dkim_sign(adk, key, "sender.example", "s1",
+	    plain, strlen(plain), sig, sizeof(sig)) == 0);
+	auth_dkim_free(adk);
+	snprintf(signed_msg, sizeof(signed_msg), "%s%s", sig, plain);
+	snprintf(tampered, sizeof(tampered), "%s", signed_msg);
+	CU_ASSERT_FATAL((t = strstr(tampered, "Hello.")) != NULL);
+	t[0] = 'J';
+
+	snprintf(in, sizeof(in), "EHLO client.example\r\n");
+	snprintf(want, sizeof(want), GREET EHLO_R);
+	auth_msg(in, sizeof(in), want, sizeof(want), "sender.example", plain,
+	    "550 5.7.26 SPF -all sender.example dkim []");
+	snprintf(eod, sizeof(eod), "250 2.0.0 OK %zu dkim [sender.example]",
+	    strlen(signed_msg));
+	auth_msg(in, sizeof(in), want, sizeof(want), "sender.example",
+	    signed_msg, eod);
+	auth_msg(in, sizeof(in), want, sizeof(want), "sender.example",
+	    tampered, "550 5.7.26 SPF -all sender.example dkim "
+	    "[sender.example]");
+	snprintf(eod, sizeof(eod), "250 2.0.0 OK %zu dkim []", strlen(plain));
+	auth_msg(in, sizeof(in), want, sizeof(want), "pass.example", plain,
+	    eod);
+	auth_msg(in, sizeof(in), want, sizeof(want), "pass.example",
+	    unaligned, "550 5.7.26 DMARC dmarc.example");
+	c.name = "computed authentication";
+	c.input = in;
+	c.want = want;
+	c.want_state = "READY";
+	/* at once and byte by byte is enough here: DKIM costs per message */
+	run_case_auth(&c, &af);
+
+	smtp_auth_free(af.a);
+	smtp_auth_world_free(af.aw);
+	auth_zone_free(af.z);
+}
+#endif /* MXSIM_HAVE_AUTH */
+
 /* test_smtp_session_register - the suite */
 int
 test_smtp_session_register(void)
@@ -988,7 +1237,15 @@ test_smtp_session_register(void)
 	    CU_add_test(s, "address bytes", test_address_bytes) == NULL ||
 	    CU_add_test(s, "pool idle", test_pool_idle) == NULL ||
 	    CU_add_test(s, "pool exhausted", test_pool_exhausted) == NULL ||
-	    CU_add_test(s, "DATA model", test_data_model) == NULL)
+	    CU_add_test(s, "DATA model", test_data_model) == NULL ||
+	    CU_add_test(s, "scan: msgid", test_scan_msgid) == NULL ||
+	    CU_add_test(s, "RCPT: recipient domains", test_rcpt_domains) ==
+	    NULL)
 		return -1;
+#ifdef MXSIM_HAVE_AUTH
+	if (CU_add_test(s, "computed authentication", test_auth_computed) ==
+	    NULL)
+		return -1;
+#endif
 	return 0;
 }

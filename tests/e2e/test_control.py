@@ -7,6 +7,7 @@ Usage: test_control.py --build BUILD_DIR [TEST_NAME ...]
 Prints one line per test and ends with "control: N passed, N failed".
 """
 import collections
+import itertools
 import json
 import os
 import re
@@ -79,6 +80,9 @@ def greeting(mx, port, source):
         s.close()
 
 
+MSGNO = itertools.count(1)
+
+
 class Client:
     """One SMTP connection from a chosen source address."""
 
@@ -98,7 +102,8 @@ class Client:
         code, text = self.s.docmd("DATA")
         if code != 354:
             return ("data", code, text)
-        self.s.send("Subject: t\r\n\r\nhello\r\n.\r\n")
+        self.s.send("From: <%s>\r\nMessage-ID: <%d.%d@control.test>\r\n"
+                    "Subject: t\r\n\r\nhello\r\n.\r\n" % (sender, os.getpid(), next(MSGNO)))
         code, text = self.s.getreply()
         return ("eod", code, text)
 

@@ -45,8 +45,17 @@ class Client:
     def cmd(self, line):
         return self.s.docmd(line)
 
-    def message(self, sender, rcpts, body="Subject: t\r\n\r\nhello\r\n"):
-        """MAIL, RCPT..., DATA, body; returns the first refusal or the EOD reply."""
+    nmsg = 0
+
+    def message(self, sender, rcpts, body=None):
+        """MAIL, RCPT..., DATA, body; returns the first refusal or the EOD reply.
+        The default body has From (the sender) and a unique Message-ID:
+        mxsim scans every message and Gmail refuses mail without them."""
+        if body is None:
+            Client.nmsg += 1
+            body = ("From: <%s>\r\nMessage-ID: <%d.%d@e2e.test>\r\n"
+                    "Subject: t\r\n\r\nhello\r\n" % (
+                        sender, os.getpid(), Client.nmsg))
         code, text = self.cmd("MAIL FROM:<%s>" % sender)
         if code != 250:
             return ("mail", code, text)
