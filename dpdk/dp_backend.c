@@ -4,8 +4,10 @@
  *	arguments; one mbuf pool and one queue pair per lcore (main lcore
  *	included); each lcore polls its queue, runs its TCP timers, flushes
  *	its event-log buffer, and sleeps briefly when idle if asked to.  The
- *	stop flag is read once per loop; then every lcore drains its
- *	sessions for at most grace_s seconds and resets the rest.
+ *	stop flag and the current world (published by the control API) are
+ *	read once per loop, one atomic load each, no lock; at stop every
+ *	lcore drains its sessions for at most grace_s seconds and resets the
+ *	rest.
  *
  * DIAGNOSTICS
  *	Setup failures are returned with a message.  An lcore without a
@@ -41,6 +43,7 @@ struct dp_backend {
 	struct dp_lcore	*lc[RTE_MAX_LCORE];	/* by queue */
 	int		 qof[RTE_MAX_LCORE];	/* lcore id -> queue, -1 */
 	struct rte_mempool *pools[RTE_MAX_LCORE];
+	const struct prof_world *world;	/* current; atomic (publish/acquire) */
 	uint64_t	 next_session;
 	unsigned char	*seen;
 	int		 stop;
@@ -65,6 +68,7 @@ dp_backend_new(const struct dp_backend_conf *conf, int eal_argc,
 		return NULL;
 	}
 	be->conf = *conf;
+	be->world = conf->world;
 	for (lid = 0; lid < RTE_MAX_LCORE; lid++)
 		be->qof[lid] = -1;
 	if (conf->max_conns == 0 || w == NULL || prof_world_naddrs(w) == 0) {
@@ -129,6 +133,8 @@ dp_backend_new(const struct dp_backend_conf *conf, int eal_argc,
 		lcf.clock = conf->clock;
 		lcf.evlog = conf->evlog;
 		lcf.max_conns = conf->max_conns;
+		lcf.scan = conf->scan;
+		lcf.words = conf->words;
 		lcf.time_wait_ms = conf->time_wait_ms;
 		lcf.next_session = &be->next_session;
 		lcf.seen = conf->notices ? be->seen : NULL;
@@ -168,6 +174,7 @@ static int
 lcore_main(void *arg)
 {
 	struct dp_backend *be = arg;
+	const struct prof_world *w, *cur;
 	struct dp_lcore *lc;
 	uint64_t now, deadline, last_flush = 0;
 	unsigned idle = 0;
@@ -179,7 +186,14 @@ lcore_main(void *arg)
 		return 0;
 	}
 	lc = be->lc[q];
+	cur = be->conf.world;
 	while (!__atomic_load_n(&be->stop, __ATOMIC_RELAXED)) {
+		/* a world published by the control API: one load a turn */
+		w = __atomic_load_n(&be->world, __ATOMIC_ACQUIRE);
+		if (w != cur) {
+			dp_lcore_set_world(lc, w);
+			cur = w;
+		}
 		now = sim_clock_mono_ms();
 		if (dp_lcore_poll(lc, now) > 0)
 			idle = 0;
@@ -248,6 +262,43 @@ dp_backend_open_conns(const struct dp_backend *be)
 		if (be->lc[i] != NULL)
 			n += utcp_nsessions(dp_lcore_tcp(be->lc[i]));
 	return n;
+}
+
+/* dp_backend_publish_world - make a new world current */
+void
+dp_backend_publish_world(struct dp_backend *be, const struct prof_world *w)
+{
+	__atomic_store_n(&be->world, w, __ATOMIC_RELEASE);
+}
+
+/* dp_backend_world - the current world */
+const struct prof_world *
+dp_backend_world(const struct dp_backend *be)
+{
+	return __atomic_load_n(&be->world, __ATOMIC_ACQUIRE);
+}
+
+/* dp_backend_nlcores - lcores that poll a queue */
+unsigned
+dp_backend_nlcores(const struct dp_backend *be)
+{
+	return be->nlc;
+}
+
+/* dp_backend_lcore_load - one lcore's open and started sessions */
+void
+dp_backend_lcore_load(const struct dp_backend *be, unsigned idx,
+    uint64_t *open, uint64_t *sessions)
+{
+	const struct utcp_stack *st;
+
+	*open = *sessions = 0;
+	if (idx >= be->nlc || be->lc[idx] == NULL)
+		return;
+	st = dp_lcore_tcp(be->lc[idx]);
+	*open = utcp_nsessions(st);
+	*sessions = __atomic_load_n(&utcp_counters(st)->established,
+	    __ATOMIC_RELAXED);
 }
 
 /* dp_backend_print - pipeline and TCP counters, summed */

@@ -14,7 +14,10 @@
  *   dp_backend_print(be, stderr);  pipeline counters (packets, drops)
  *   dp_backend_free(be);
  *
- * dp_backend_stop() may be called from any thread or a signal handler.
+ * dp_backend_stop() may be called from any thread or a signal handler;
+ * dp_backend_publish_world(), dp_backend_stats(), dp_backend_open_conns()
+ * and dp_backend_lcore_load() from any thread while it runs (the control
+ * API does).
  *
  * EAL: dp_backend_new() calls rte_eal_init() with the caller's EAL
  * arguments (argv[0] is the program name), so it may be called once per
@@ -49,11 +52,15 @@ struct dp_backend_conf {
 	unsigned	 grace_s;	/* at stop: seconds for sessions to end */
 	unsigned	 idle_sleep_us;	/* sleep this long after 1024 empty
 					 * polls; 0 = pure busy polling */
+	bool		 scan;		/* scan each message (msg_scan), as
+					 * the socket backend does */
+	const struct msg_wordlist *words; /* spam words for the scan, or NULL */
 	bool		 notices;	/* print the first of each reply kind */
 	FILE		*notice_fp;	/* where notices go (stderr) */
 };
 
 struct dp_backend;
+struct msg_wordlist;
 
 /**
  * Start EAL, configure and start the port, set up every lcore.
@@ -85,6 +92,32 @@ void dp_backend_stats(const struct dp_backend *be, struct sim_stats *out);
 
 /** @return open SMTP sessions now, over all lcores (approximate). */
 uint64_t dp_backend_open_conns(const struct dp_backend *be);
+
+/**
+ * Publish a new world; every lcore switches to it at its next poll-loop
+ * iteration (one atomic load per iteration, no lock), for the sessions it
+ * has and the ones it starts.  It must have the same profiles, in the
+ * same order, and the same MX ranges as conf->world (ARP and IPv4 lookups
+ * keep using conf->world).  The backend does not take ownership: the
+ * caller keeps every published world alive until dp_backend_run() has
+ * returned.  Any thread.
+ */
+void dp_backend_publish_world(struct dp_backend *be,
+    const struct prof_world *w);
+
+/** @return the world published last (conf->world until then). */
+const struct prof_world *dp_backend_world(const struct dp_backend *be);
+
+/** @return packet lcores (lcores with a queue pair). */
+unsigned dp_backend_nlcores(const struct dp_backend *be);
+
+/**
+ * Load of one packet lcore, read live (approximate while it runs).
+ * @param open      SMTP sessions open now.
+ * @param sessions  TCP handshakes completed so far (one session each).
+ */
+void dp_backend_lcore_load(const struct dp_backend *be, unsigned idx,
+    uint64_t *open, uint64_t *sessions);
 
 /** Print the pipeline and TCP counters summed over the lcores. */
 void dp_backend_print(const struct dp_backend *be, FILE *fp);

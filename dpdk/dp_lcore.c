@@ -95,6 +95,8 @@ dp_lcore_new(const struct dp_lcore_conf *conf)
 	lc->env.clock = conf->clock;
 	lc->env.on_event = on_event;
 	lc->env.event_ctx = lc;
+	lc->env.scan = conf->scan;
+	lc->env.words = conf->words;
 	if ((lc->stats = sim_stats_new(conf->world->nprofiles)) == NULL)
 		goto fail;
 	if (conf->evlog != NULL && (lc->evl = sim_evlog_local_new(conf->evlog,
@@ -365,6 +367,13 @@ dp_lcore_poll(struct dp_lcore *lc, uint64_t now)
 	if (lc->ntx > 0)
 		dp_lcore_flush(lc);
 	return n;
+}
+
+/* dp_lcore_set_world - sessions use another world from now on */
+void
+dp_lcore_set_world(struct dp_lcore *lc, const struct prof_world *w)
+{
+	lc->env.world = w;
 }
 
 /* dp_lcore_drain - stop accepting, end sessions */

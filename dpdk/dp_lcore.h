@@ -3,7 +3,7 @@
  * One packet lcore of the DPDK backend: it owns one RX/TX queue pair of
  * the port, an mbuf pool, a utcp stack (connections, timers), its reply
  * counters and its event-log buffer.  Nothing in it is shared with other
- * lcores except read-only data (world) and what the engine locks itself
+ * lcores except read-only data (worlds) and what the engine locks itself
  * (sim_state).  dp_lcore_poll() is one turn of the loop: a burst of up to
  * DP_BURST frames (ARP, ICMP echo, IPv4 checks, TCP into utcp), the due
  * timers, then the TX flush.  Tests call it directly with their own clock.
@@ -61,6 +61,8 @@ struct dp_lcore_conf {
 	uint32_t	 max_conns;	/* TCP control blocks */
 	uint32_t	 max_half_open;	/* 0 = max_conns / 4 */
 	uint32_t	 time_wait_ms;	/* 0 = default */
+	bool		 scan;		/* scan messages (smtp_env.scan) */
+	const struct msg_wordlist *words; /* read-only, shared, or NULL */
 	uint64_t	*next_session;	/* shared counter (atomic) */
 	unsigned char	*seen;		/* shared first-notice flags, or NULL */
 	FILE		*notice_fp;	/* notices go here when seen != NULL */
@@ -86,6 +88,13 @@ unsigned dp_lcore_poll(struct dp_lcore *lc, uint64_t now);
 
 /** Handle one received frame (the lcore owns @p m afterwards). */
 void dp_lcore_input(struct dp_lcore *lc, struct rte_mbuf *m, uint64_t now);
+
+/**
+ * Serve sessions from @p w from now on (every session of the lcore reads
+ * the world at its next command).  Same profiles and MX ranges as
+ * conf->world; the caller keeps @p w alive.  The lcore's thread only.
+ */
+void dp_lcore_set_world(struct dp_lcore *lc, const struct prof_world *w);
 
 /** Send what is buffered. */
 void dp_lcore_flush(struct dp_lcore *lc);

@@ -418,6 +418,64 @@ ctl_limits_dump(const struct prof_limits *l)
 	return s;
 }
 
+/* cur_world - the world the backend serves now */
+static const struct prof_world *
+cur_world(const struct ctl_api_conf *cf)
+{
+	return cf->be.world(cf->be.ctx);
+}
+
+/* ev_publish, ev_world, ev_stats, ev_open, ev_nworkers, ev_load - the
+ * socket backend behind struct ctl_backend */
+static void
+ev_publish(void *ctx, const struct prof_world *w)
+{
+	ev_server_publish_world(ctx, w);
+}
+
+static const struct prof_world *
+ev_world(void *ctx)
+{
+	return ev_server_world(ctx);
+}
+
+static void
+ev_stats(void *ctx, struct sim_stats *out)
+{
+	ev_server_stats(ctx, out);
+}
+
+static uint64_t
+ev_open(void *ctx)
+{
+	return ev_server_open_conns(ctx);
+}
+
+static unsigned
+ev_nworkers(void *ctx)
+{
+	return ev_server_nworkers(ctx);
+}
+
+static void
+ev_load(void *ctx, unsigned worker, uint64_t *open, uint64_t *sessions)
+{
+	ev_server_worker_load(ctx, worker, open, sessions);
+}
+
+/* ctl_backend_ev_server - struct ctl_backend over an ev_server */
+void
+ctl_backend_ev_server(struct ctl_backend *b, struct ev_server *srv)
+{
+	b->ctx = srv;
+	b->publish = ev_publish;
+	b->world = ev_world;
+	b->stats = ev_stats;
+	b->open_conns = ev_open;
+	b->nworkers = ev_nworkers;
+	b->worker_load = ev_load;
+}
+
 /* ctl_api_new - an API over a server */
 struct ctl_api *
 ctl_api_new(const struct ctl_api_conf *conf)
@@ -565,14 +623,14 @@ change_world(struct api_req *rq, api_change_fn *fn, void *arg,
 	int i;
 
 	pthread_mutex_lock(&api->lock);
-	if ((i = req_profile(rq, ev_server_world(api->conf.srv),
+	if ((i = req_profile(rq, cur_world(&api->conf),
 	    rq->args[0])) < 0)
 		goto out;
 	nw = realloc(api->worlds, (api->nworlds + 1) * sizeof(*nw));
 	if (nw != NULL)
 		api->worlds = nw;
 	if (nw == NULL ||
-	    (c = prof_world_clone(ev_server_world(api->conf.srv))) == NULL) {
+	    (c = prof_world_clone(cur_world(&api->conf))) == NULL) {
 		reply_error(rq->out, 503, "out of memory");
 		goto out;
 	}
@@ -582,7 +640,7 @@ change_world(struct api_req *rq, api_change_fn *fn, void *arg,
 		goto out;
 	}
 	api->worlds[api->nworlds++] = c;
-	ev_server_publish_world(api->conf.srv, c);
+	api->conf.be.publish(api->conf.be.ctx, c);
 	show(rq);
 out:
 	pthread_mutex_unlock(&api->lock);
@@ -632,7 +690,7 @@ static void
 r_counters(struct api_req *rq)
 {
 	const struct ctl_api_conf *cf = &rq->api->conf;
-	const struct prof_world *w = ev_server_world(cf->srv);
+	const struct prof_world *w = cur_world(cf);
 	struct sim_stats *s;
 	json_t *o, *provs, *totals, *evl;
 	size_t i;
@@ -641,7 +699,7 @@ r_counters(struct api_req *rq)
 		reply_error(rq->out, 503, "out of memory");
 		return;
 	}
-	ev_server_stats(cf->srv, s);
+	cf->be.stats(cf->be.ctx, s);
 	provs = json_object();
 	for (i = 0; provs != NULL && i < w->nprofiles; i++)
 		json_object_set_new(provs, w->profiles[i]->name,
@@ -654,7 +712,7 @@ r_counters(struct api_req *rq)
 	    "messages", (json_int_t)s->messages,
 	    "recipients", (json_int_t)s->recipients,
 	    "4xx", (json_int_t)s->deferred, "5xx", (json_int_t)s->rejected,
-	    "open_connections", (json_int_t)ev_server_open_conns(cf->srv),
+	    "open_connections", (json_int_t)cf->be.open_conns(cf->be.ctx),
 	    "tracked_identities", (json_int_t)sim_state_count(cf->state),
 	    "state_exhausted", (json_int_t)sim_state_exhausted(cf->state),
 	    "event_log", evl);
@@ -668,7 +726,7 @@ r_counters(struct api_req *rq)
 static void
 r_providers(struct api_req *rq)
 {
-	const struct prof_world *w = ev_server_world(rq->api->conf.srv);
+	const struct prof_world *w = cur_world(&rq->api->conf);
 	uint64_t now = sim_clock_now(rq->api->conf.clock);
 	json_t *a;
 	size_t i;
@@ -686,7 +744,7 @@ r_providers(struct api_req *rq)
 static void
 r_provider(struct api_req *rq)
 {
-	const struct prof_world *w = ev_server_world(rq->api->conf.srv);
+	const struct prof_world *w = cur_world(&rq->api->conf);
 	int i;
 
 	if ((i = req_profile(rq, w, rq->args[0])) < 0)
@@ -699,7 +757,7 @@ r_provider(struct api_req *rq)
 static void
 r_limits_get(struct api_req *rq)
 {
-	const struct prof_world *w = ev_server_world(rq->api->conf.srv);
+	const struct prof_world *w = cur_world(&rq->api->conf);
 	int i;
 
 	if ((i = req_profile(rq, w, rq->args[0])) < 0)
@@ -719,7 +777,7 @@ r_limits_patch(struct api_req *rq)
 static void
 r_outage_get(struct api_req *rq)
 {
-	const struct prof_world *w = ev_server_world(rq->api->conf.srv);
+	const struct prof_world *w = cur_world(&rq->api->conf);
 	int i;
 
 	if ((i = req_profile(rq, w, rq->args[0])) < 0)
@@ -824,7 +882,7 @@ static void
 r_rep_get(struct api_req *rq)
 {
 	const struct ctl_api_conf *cf = &rq->api->conf;
-	const struct prof_world *w = ev_server_world(cf->srv);
+	const struct prof_world *w = cur_world(cf);
 	const struct prof_reputation *r;
 	enum sim_key_kind kind;
 	uint32_t ip;
@@ -850,7 +908,7 @@ static void
 r_rep_put(struct api_req *rq)
 {
 	const struct ctl_api_conf *cf = &rq->api->conf;
-	const struct prof_world *w = ev_server_world(cf->srv);
+	const struct prof_world *w = cur_world(cf);
 	const struct prof_reputation *r;
 	enum sim_key_kind kind;
 	uint32_t ip;
@@ -1032,9 +1090,10 @@ ctl_api_metrics(void *ctx, const char *method, const char *path,
 	}
 	memset(&m, 0, sizeof(m));
 	memset(&rw, 0, sizeof(rw));
-	m.world = rw.w = ev_server_world(cf->srv);
+	m.world = rw.w = cur_world(cf);
 	m.sim_ms = rw.now = sim_clock_now(cf->clock);
-	m.nworkers = ev_server_nworkers(cf->srv);
+	m.nworkers = cf->be.nworkers != NULL ? cf->be.nworkers(cf->be.ctx) :
+	    0;
 	s = sim_stats_new(m.world->nprofiles);
 	wk = calloc(m.nworkers + 1, sizeof(*wk));
 	rw.rep = calloc(m.world->nprofiles * MET_REP_KINDS, sizeof(*rw.rep));
@@ -1042,13 +1101,13 @@ ctl_api_metrics(void *ctx, const char *method, const char *path,
 		reply_error(out, 503, "out of memory");
 		goto out;
 	}
-	ev_server_stats(cf->srv, s);
+	cf->be.stats(cf->be.ctx, s);
 	for (i = 0; i < m.nworkers; i++)
-		ev_server_worker_load(cf->srv, i, &wk[i].open,
+		cf->be.worker_load(cf->be.ctx, i, &wk[i].open,
 		    &wk[i].sessions);
 	sim_state_foreach(cf->state, rep_visit, &rw);
 	m.stats = s;
-	m.open_conns = ev_server_open_conns(cf->srv);
+	m.open_conns = cf->be.open_conns(cf->be.ctx);
 	m.workers = wk;
 	memcpy(m.tracked, rw.tracked, sizeof(m.tracked));
 	m.state_exhausted = sim_state_exhausted(cf->state);

@@ -6,8 +6,10 @@
  * the /metrics handler (Prometheus text, rendered by met_prom).
  *
  * Changes to the world are copy-on-write: the current world is cloned
- * (prof_world_clone()), the clone changed, then published with
- * ev_server_publish_world(); workers switch at their next loop iteration.
+ * (prof_world_clone()), the clone changed, then published through the
+ * backend (struct ctl_backend: ev_server_publish_world() for the socket
+ * backend, dp_backend_publish_world() for DPDK); workers or lcores
+ * switch at their next loop iteration, without a lock.
  * A change either applies entirely or not at all.  Every world this API
  * published is kept until ctl_api_free(), since sessions and workers may
  * still point into it.  Changes are serialised by a lock; reads take
@@ -33,6 +35,7 @@
 #define CTL_API_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ctl_http.h"
 #include "ev_server.h"
@@ -40,9 +43,37 @@
 #include "sim_clock.h"
 #include "sim_evlog.h"
 #include "sim_state.h"
+#include "sim_stats.h"
+
+/*
+ * What the API needs from the network backend.  Every function may be
+ * called from the HTTP threads while the backend serves, so none may take
+ * a lock the data path takes.  ctx is passed back to each.
+ */
+struct ctl_backend {
+	void	*ctx;
+	/* make @p w current (same profiles, same order as the first) */
+	void	(*publish)(void *ctx, const struct prof_world *w);
+	/* the world published last (the first world until then) */
+	const struct prof_world *(*world)(void *ctx);
+	/* add the merged reply counters into @p out */
+	void	(*stats)(void *ctx, struct sim_stats *out);
+	/* connections (sessions) open now */
+	uint64_t (*open_conns)(void *ctx);
+	/* workers shown by /metrics (0: no per-worker lines) */
+	unsigned (*nworkers)(void *ctx);
+	/* one worker's load: open now, sessions started so far */
+	void	(*worker_load)(void *ctx, unsigned worker, uint64_t *open,
+		    uint64_t *sessions);
+};
+
+/**
+ * Fill @p b with the socket backend's functions over @p srv.
+ */
+void ctl_backend_ev_server(struct ctl_backend *b, struct ev_server *srv);
 
 struct ctl_api_conf {
-	struct ev_server *srv;		/* current world, counters, load */
+	struct ctl_backend be;		/* current world, counters, load */
 	struct sim_state *state;	/* reputation, tracked identities */
 	const struct sim_clock *clock;
 	struct sim_evlog *evlog;	/* NULL = no event log */

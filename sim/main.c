@@ -131,6 +131,7 @@ static void	raise_nofile(void);
 static void	backend_stop(struct backend *);
 static void	backend_stats(const struct backend *, struct sim_stats *);
 static uint64_t	backend_open_conns(const struct backend *);
+static void	api_backend(struct backend *, struct ctl_backend *);
 static int	drop_privileges(const struct prof_world *, const struct opts *);
 static int	check_http_addrs(const struct opts *);
 static int	start_http(const struct opts *, struct ctl_api *,
@@ -360,11 +361,6 @@ parse_args(int argc, char **argv, struct opts *o)
 		o->eal_argc = argc - optind + 1;
 		o->eal_argv = argv + optind - 1;
 		o->eal_argv[0] = argv[0];
-		if (o->control != NULL || o->metrics != NULL) {
-			fprintf(stderr, "mxsim: --control and --metrics need "
-			    "the socket backend for now\n");
-			return -1;
-		}
 	} else if (optind < argc) {
 		fprintf(stderr, "mxsim: unexpected argument \"%s\"\n",
 		    argv[optind]);
@@ -408,6 +404,66 @@ backend_open_conns(const struct backend *b)
 		return dp_backend_open_conns(b->dp);
 #endif
 	return 0;
+}
+
+#ifdef MXSIM_HAVE_DPDK
+/* dp_publish, dp_world, dp_stats, dp_open, dp_nlcores, dp_load - the DPDK
+ * backend behind struct ctl_backend (per-lcore metrics lines) */
+static void
+dp_publish(void *ctx, const struct prof_world *w)
+{
+	dp_backend_publish_world(ctx, w);
+}
+
+static const struct prof_world *
+dp_world(void *ctx)
+{
+	return dp_backend_world(ctx);
+}
+
+static void
+dp_stats(void *ctx, struct sim_stats *out)
+{
+	dp_backend_stats(ctx, out);
+}
+
+static uint64_t
+dp_open(void *ctx)
+{
+	return dp_backend_open_conns(ctx);
+}
+
+static unsigned
+dp_nlcores(void *ctx)
+{
+	return dp_backend_nlcores(ctx);
+}
+
+static void
+dp_load(void *ctx, unsigned idx, uint64_t *open, uint64_t *sessions)
+{
+	dp_backend_lcore_load(ctx, idx, open, sessions);
+}
+#endif
+
+/* api_backend - the control API's view of the backend in use */
+static void
+api_backend(struct backend *b, struct ctl_backend *cb)
+{
+	memset(cb, 0, sizeof(*cb));
+	if (b->ev != NULL)
+		ctl_backend_ev_server(cb, b->ev);
+#ifdef MXSIM_HAVE_DPDK
+	if (b->dp != NULL) {
+		cb->ctx = b->dp;
+		cb->publish = dp_publish;
+		cb->world = dp_world;
+		cb->stats = dp_stats;
+		cb->open_conns = dp_open;
+		cb->nworkers = dp_nlcores;
+		cb->worker_load = dp_load;
+	}
+#endif
 }
 
 /* drop_privileges - as root, become --user (or nobody when a port below
@@ -915,6 +971,8 @@ main(int argc, char **argv)
 		dconf.max_conns = (unsigned)o.max_conns;
 		dconf.grace_s = 10;
 		dconf.idle_sleep_us = (unsigned)o.idle_us;
+		dconf.scan = true;
+		dconf.words = as.words;
 		dconf.notices = !o.quiet;
 		dconf.notice_fp = stderr;
 		if ((be.dp = dp_backend_new(&dconf, o.eal_argc, o.eal_argv,
@@ -946,7 +1004,7 @@ main(int argc, char **argv)
 		print_banner(w, &be, w->workers);
 	if (o.control != NULL || o.metrics != NULL) {
 		memset(&acf, 0, sizeof(acf));
-		acf.srv = be.ev;
+		api_backend(&be, &acf.be);
 		acf.state = state;
 		acf.clock = &clock;
 		acf.evlog = evlog;

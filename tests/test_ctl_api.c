@@ -76,7 +76,7 @@ fix_open(struct api_fix *f)
 		return -1;
 	}
 	memset(&ac, 0, sizeof(ac));
-	ac.srv = f->srv;
+	ctl_backend_ev_server(&ac.be, f->srv);
 	ac.state = f->st;
 	ac.clock = &f->clock;
 	return (f->api = ctl_api_new(&ac)) == NULL ? -1 : 0;
@@ -556,6 +556,57 @@ test_api_reputation(void)
 	fix_close(&f);
 }
 
+/* test_api_backend - the API reaches the server through struct ctl_backend;
+ * a backend without per-worker load shows no worker lines */
+static void
+test_api_backend(void)
+{
+	struct api_fix f;
+	struct ctl_api_conf ac;
+	struct ctl_http_reply out;
+	struct ctl_api *api2;
+	const struct prof_world *w0, *w1;
+
+	CU_ASSERT_EQUAL_FATAL(fix_open(&f), 0);
+	memset(&ac, 0, sizeof(ac));
+	ctl_backend_ev_server(&ac.be, f.srv);
+	CU_ASSERT_PTR_EQUAL(ac.be.ctx, f.srv);
+	CU_ASSERT(ac.be.publish != NULL && ac.be.world != NULL &&
+	    ac.be.stats != NULL && ac.be.open_conns != NULL &&
+	    ac.be.nworkers != NULL && ac.be.worker_load != NULL);
+	CU_ASSERT_EQUAL(ac.be.nworkers(ac.be.ctx), 2);
+	ac.be.nworkers = NULL;
+	ac.be.worker_load = NULL;
+	ac.state = f.st;
+	ac.clock = &f.clock;
+	api2 = ctl_api_new(&ac);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(api2);
+	w0 = ev_server_world(f.srv);
+	memset(&out, 0, sizeof(out));
+	ctl_api_handle(api2, "PATCH", "/providers/gmail/limits",
+	    "{\"connections_per_ip\": 3}", 25, &out);
+	CU_ASSERT_EQUAL(out.status, 200);
+	free(out.body);
+	w1 = ev_server_world(f.srv);
+	CU_ASSERT_PTR_NOT_EQUAL(w1, w0);
+	CU_ASSERT_EQUAL(w1->profiles[0]->limits.conns_per_ip, 3);
+	/* the first API reads the world the second one published */
+	CU_ASSERT_EQUAL(call(&f, "GET", "/providers/gmail/limits", ""), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body,
+	    "\"connections_per_ip\":3"));
+	memset(&out, 0, sizeof(out));
+	ctl_api_metrics(api2, "GET", "/metrics", "", 0, &out);
+	CU_ASSERT_EQUAL(out.status, 200);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out.body);
+	CU_ASSERT_PTR_NULL(strstr(out.body, "mxsim_worker_connections{"));
+	CU_ASSERT_PTR_NULL(strstr(out.body, "mxsim_worker_sessions_total{"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.body,
+	    "\nmxsim_open_connections 0\n"));
+	free(out.body);
+	fix_close(&f);
+	ctl_api_free(api2);
+}
+
 /* --control / --metrics addresses: loopback only, strict syntax */
 static void
 test_http_addr(void)
@@ -639,6 +690,7 @@ test_ctl_api_register(void)
 	    CU_add_test(s, "outage", test_api_outage) == NULL ||
 	    CU_add_test(s, "reputation and metrics", test_api_reputation) ==
 	    NULL ||
+	    CU_add_test(s, "backend interface", test_api_backend) == NULL ||
 	    CU_add_test(s, "http addresses", test_http_addr) == NULL ||
 	    CU_add_test(s, "http peers", test_http_peer) == NULL)
 		return -1;

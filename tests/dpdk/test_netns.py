@@ -6,6 +6,11 @@ mxsim --backend dpdk on a tap port, then the same clients against the socket bac
 (mxsim) in a second namespace where 198.18.0.0/16 is local; the replies and
 the event logs (reasons, codes, providers, addresses per reply) must match.
 
+Tier 2 also runs mxsim --backend dpdk with --control and --metrics on a
+loopback address inside the namespace: PATCH gmail per_ip minute to 1 and
+the 2nd message from one client gets 421 4.7.28 over DPDK; GET /counters
+equals the event log; /metrics has one worker line per lcore.
+
 Tier 3 (veth + net_af_packet, kernel side "ethtool -K veth0 tx off"): a
 bounded mxload run with thousands of connections; nothing lost: every
 message mxload counts is in the event log, every connection was served.
@@ -181,6 +186,61 @@ def client_main(out, build):
         json.dump(res, f)
 
 
+CTL_MX = "198.18.1.20"
+CTL_PORT = 8025
+
+
+def ctl_http(method, path, body=None):
+    """One request to the control API (inside the namespace)."""
+    import urllib.error
+    import urllib.request
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request("http://127.0.0.1:%d%s" % (CTL_PORT, path),
+                                 data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def ctl_body(n):
+    """A message with the headers a content scan asks for."""
+    return ("From: <a@auth.example>\r\nTo: <b@gmail.com>\r\n"
+            "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n"
+            "Message-ID: <ctl%d@auth.example>\r\nSubject: %d\r\n\r\n"
+            "message %d" % (n, n, n))
+
+
+def ctl_client_main(out):
+    """PATCH the limits, send two messages, read counters and metrics."""
+    res = {"before": ctl_http("GET", "/providers/gmail/limits")}
+    res["patch"] = ctl_http("PATCH", "/providers/gmail/limits",
+                            {"per_ip": {"messages": {"minute": 1}}})
+    res["dialogue"] = dialogue(CTL_MX, CLIENT, [
+        "EHLO client.test", "MAIL FROM:<a@auth.example>",
+        "RCPT TO:<b@gmail.com>", "DATA", "BODY:" + ctl_body(1),
+        "MAIL FROM:<a@auth.example>", "RCPT TO:<c@gmail.com>", "DATA",
+        "BODY:" + ctl_body(2), "QUIT"])
+    deadline = time.time() + 10         # the event log catches up
+    while True:
+        st, text = ctl_http("GET", "/counters")
+        cnt = json.loads(text)
+        total = sum(r["count"] for prov in cnt["providers"].values()
+                    for r in prov["replies"])
+        if (cnt["totals"]["event_log"]["written"] == total and
+                cnt["totals"]["open_connections"] == 0) or \
+                time.time() > deadline:
+            break
+        time.sleep(0.2)
+    res["counters"] = [st, cnt]
+    res["metrics"] = ctl_http("GET", "/metrics")
+    with open(out, "w") as f:
+        json.dump(res, f)
+
+
 # -- checks -------------------------------------------------------------------
 
 class Result:
@@ -275,6 +335,70 @@ def tier2(args, res, workdir):
             nss.delete()
 
 
+def tier2_control(args, res, workdir):
+    """--control over DPDK: a PATCH reaches the lcore; counters = log."""
+    dp_bin = os.path.join(args.build, "sim", "mxsim")
+    ctl = "127.0.0.1:%d" % CTL_PORT
+    ns = Netns("c")
+    try:
+        srv = Server(ns, [dp_bin, "--backend", "dpdk", "-c", SCENARIO, "-q",
+                          "--idle-us", "200", "--control", ctl,
+                          "--metrics", ctl, "--"] + EAL +
+                     ["--vdev=net_tap0,iface=dtap0"],
+                     workdir, "dpdk-ctl", iface="dtap0")
+        ns.run("ip", "addr", "add", CLIENT + "/16", "dev", "dtap0")
+        ns.run("ip", "link", "set", "dtap0", "up")
+        out = os.path.join(workdir, "dpdk-ctl.client.json")
+        p = ns.run(sys.executable, os.path.abspath(__file__), "--ctl-client",
+                   out, "--build", args.build, check=False, timeout=120)
+        rc, _, err = srv.stop()
+        if p.returncode != 0:
+            raise RuntimeError("control client failed: %s" % p.stderr[-2000:])
+        with open(out) as f:
+            c = json.load(f)
+        ev = srv.read_events()
+        res.check("control: mxsim --backend dpdk --control stops cleanly",
+                  rc == 0, err[-1500:])
+        before = json.loads(c["before"][1])
+        patch = json.loads(c["patch"][1])
+        res.check("control: PATCH gmail per_ip minute 1 over DPDK",
+                  c["patch"][0] == 200 and
+                  patch["per_ip"]["messages"]["minute"] == 1 and
+                  before["per_ip"]["messages"]["minute"] != 1,
+                  repr(c["before"]) + repr(c["patch"]))
+        d = c["dialogue"]
+        eods = [r for r in d if r[0] == "BODY"]
+        res.check("control: 1st message 250, 2nd 421 4.7.28",
+                  len(eods) == 2 and eods[0][1] == 250 and
+                  eods[1][1] == 421 and eods[1][2].startswith("4.7.28"),
+                  repr(d))
+        st, cnt = c["counters"]
+        want = collections.Counter((e["provider"], e["reason"], e["code"],
+                                    e["enhanced"]) for e in ev)
+        got = collections.Counter()
+        for name, prov in cnt["providers"].items():
+            for r in prov["replies"]:
+                got[(name, r["reason"], r["code"], r["enhanced"])] += \
+                    r["count"]
+        res.check("control: GET /counters equals the event log (%d events)"
+                  % len(ev), st == 200 and got == want and
+                  ("gmail", "rate.ip", 421, "4.7.28") in want and
+                  cnt["totals"]["connections"] ==
+                  sum(e["stage"] == "connect" for e in ev) and
+                  cnt["totals"]["event_log"] == {"written": len(ev),
+                                                 "dropped": 0},
+                  "counters %r\nlog %r" % (got, want))
+        mst, page = c["metrics"]
+        lines = [l for l in page.splitlines()
+                 if l.startswith("mxsim_worker_sessions_total{")]
+        res.check("control: /metrics over DPDK, one line per lcore",
+                  mst == 200 and len(lines) == 1 and
+                  int(float(lines[0].split()[-1])) ==
+                  cnt["totals"]["connections"], page[-1500:])
+    finally:
+        ns.delete()
+
+
 def tier3(args, res, workdir):
     dp_bin = os.path.join(args.build, "sim", "mxsim")
     ns = Netns("l")
@@ -333,11 +457,15 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--tier", type=int, choices=(2, 3))
     ap.add_argument("--client")
+    ap.add_argument("--ctl-client")
     ap.add_argument("--messages", type=int, default=3000)
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
     if args.client:
         client_main(args.client, args.build)
+        return 0
+    if args.ctl_client:
+        ctl_client_main(args.ctl_client)
         return 0
     if os.geteuid() != 0:
         print("SKIP tier%d: needs root (network namespaces, tap, af_packet)"
@@ -353,6 +481,12 @@ def main():
     workdir = tempfile.mkdtemp(prefix="mxsim --backend dpdk-t%d-" % args.tier)
     try:
         (tier2 if args.tier == 2 else tier3)(args, res, workdir)
+    except Exception as e:      # setup trouble is a failure, not a skip
+        res.check("tier%d setup" % args.tier, False, "%s: %s"
+                  % (type(e).__name__, e))
+    try:
+        if args.tier == 2:
+            tier2_control(args, res, workdir)
     except Exception as e:      # setup trouble is a failure, not a skip
         res.check("tier%d setup" % args.tier, False, "%s: %s"
                   % (type(e).__name__, e))

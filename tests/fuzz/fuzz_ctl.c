@@ -361,7 +361,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((st = sim_state_new(1024, 3600000)) == NULL)
 		abort();
 	memset(&ac, 0, sizeof(ac));
-	ac.srv = fc_srv;
+	ctl_backend_ev_server(&ac.be, fc_srv);
 	ac.state = st;
 	ac.clock = &fc_clock;
 	if ((api = ctl_api_new(&ac)) == NULL)
