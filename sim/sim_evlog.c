@@ -19,6 +19,7 @@
 
 #include "sim_clock.h"
 #include "sim_evlog.h"
+#include "sim_fmt.h"
 
 struct evbuf {
 	struct evbuf	*next;
@@ -57,8 +58,6 @@ static struct evbuf *buf_get(struct sim_evlog *);
 static void	buf_submit(struct sim_evlog *, struct evbuf *);
 static size_t	put_str(char *, size_t, const char *);
 static size_t	put_lit(char *, const char *);
-static size_t	put_u64(char *, uint64_t);
-static size_t	put_hex16(char *, uint64_t);
 static size_t	put_ip(char *, uint32_t);
 static void	iso_cached(uint64_t, uint64_t *, char *);
 
@@ -228,48 +227,15 @@ put_lit(char *o, const char *lit)
 	return n;
 }
 
-/* put_u64 - decimal; returns length */
-static size_t
-put_u64(char *o, uint64_t v)
-{
-	char tmp[20];
-	size_t n = 0, i;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	for (i = 0; i < n; i++)
-		o[i] = tmp[n - 1 - i];
-	return n;
-}
-
-/* put_hex16 - 16 lower-case hex digits; returns 16 */
-static size_t
-put_hex16(char *o, uint64_t v)
-{
-	static const char hex[] = "0123456789abcdef";
-	int i;
-
-	for (i = 15; i >= 0; i--) {
-		o[i] = hex[v & 15];
-		v >>= 4;
-	}
-	return 16;
-}
-
 /* put_ip - dotted quad in quotes; returns length */
 static size_t
 put_ip(char *o, uint32_t ip)
 {
-	size_t n = 0;
-	int shift;
+	size_t n = 1;
 
+	o[0] = '"';
+	n += sim_fmt_ipv4(o + 1, ip);
 	o[n++] = '"';
-	for (shift = 24; shift >= 0; shift -= 8) {
-		n += put_u64(o + n, (ip >> shift) & 255);
-		o[n++] = shift != 0 ? '.' : '"';
-	}
 	return n;
 }
 
@@ -304,11 +270,11 @@ sim_evlog_write(struct sim_evlog_local *l, const struct sim_event *ev)
 	n += put_lit(line + n, "\",\"sim\":\"");
 	n += put_lit(line + n, l->sim_iso);
 	n += put_lit(line + n, "\",\"wall_ms\":");
-	n += put_u64(line + n, ev->wall_ms);
+	n += sim_fmt_u64(line + n, ev->wall_ms);
 	n += put_lit(line + n, ",\"sim_ms\":");
-	n += put_u64(line + n, ev->sim_ms);
+	n += sim_fmt_u64(line + n, ev->sim_ms);
 	n += put_lit(line + n, ",\"session\":\"");
-	n += put_hex16(line + n, ev->session_id);
+	n += sim_fmt_hex16(line + n, ev->session_id);
 	n += put_lit(line + n, "\",\"provider\":");
 	n += put_str(line + n, 64, prov);
 	n += put_lit(line + n, ",\"mx\":");
@@ -322,13 +288,13 @@ sim_evlog_write(struct sim_evlog_local *l, const struct sim_event *ev)
 	n += put_lit(line + n, ",\"stage\":\"");
 	n += put_lit(line + n, sim_stage_name(ev->stage));
 	n += put_lit(line + n, "\",\"code\":");
-	n += put_u64(line + n, ev->code);
+	n += sim_fmt_u64(line + n, ev->code);
 	n += put_lit(line + n, ",\"enhanced\":");
 	n += put_str(line + n, 32, ev->enhanced[0] ? ev->enhanced : NULL);
 	n += put_lit(line + n, ",\"reason\":\"");
 	n += put_lit(line + n, sim_kind_info(ev->rk)->name);
 	n += put_lit(line + n, "\",\"nrcpts\":");
-	n += put_u64(line + n, ev->nrcpts);
+	n += sim_fmt_u64(line + n, ev->nrcpts);
 	n += put_lit(line + n, "}\n");
 
 	if (l->cur != NULL && l->cur->len + n > SIM_EVLOG_BUF_SIZE) {

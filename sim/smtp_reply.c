@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_fmt.h"
 #include "smtp_reply.h"
 
 #define SMTP_REPLY_TEXT_MAX	2048	/* expanded text + trailer */
@@ -80,9 +81,7 @@ struct smtp_wbuf {
 /* writing */
 static void	smtp_wb_put(struct smtp_wbuf *, const char *, size_t, bool);
 static void	smtp_wb_str(struct smtp_wbuf *, const char *, bool);
-static size_t	smtp_fmt_u64(char *, uint64_t);
 static size_t	smtp_fmt_ip(char *, uint32_t, bool);
-static size_t	smtp_fmt_hex16(char *, uint64_t);
 static void	smtp_ph_put(struct smtp_wbuf *, const struct prof_profile *,
 		    enum smtp_ph_id, const struct smtp_reply_vars *);
 
@@ -120,56 +119,17 @@ smtp_wb_str(struct smtp_wbuf *wb, const char *s, bool sanitize)
 		smtp_wb_put(wb, s, strlen(s), sanitize);
 }
 
-/* smtp_fmt_u64 - decimal digits of @v into @buf (>= 21 bytes) */
-static size_t
-smtp_fmt_u64(char *buf, uint64_t v)
-{
-	char tmp[20];
-	size_t n = 0, i;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	for (i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
-	return n;
-}
-
 /* smtp_fmt_ip - dotted quad (or "a.b.c.0/24" for @net) into @buf (>= 19) */
 static size_t
 smtp_fmt_ip(char *buf, uint32_t ip, bool net)
 {
-	size_t n = 0;
-	int shift;
+	size_t n;
 
-	for (shift = 24; shift >= 0; shift -= 8) {
-		if (net && shift == 0)
-			buf[n++] = '0';
-		else
-			n += smtp_fmt_u64(buf + n, (ip >> shift) & 0xff);
-		if (shift != 0)
-			buf[n++] = '.';
-	}
-	if (net) {
-		memcpy(buf + n, "/24", 3);
-		n += 3;
-	}
-	return n;
-}
-
-/* smtp_fmt_hex16 - 16 lower-case hex digits into @buf */
-static size_t
-smtp_fmt_hex16(char *buf, uint64_t v)
-{
-	static const char hex[] = "0123456789abcdef";
-	int i;
-
-	for (i = 15; i >= 0; i--) {
-		buf[i] = hex[v & 0xf];
-		v >>= 4;
-	}
-	return 16;
+	if (!net)
+		return sim_fmt_ipv4(buf, ip);
+	n = sim_fmt_ipv4(buf, ip & 0xffffff00u);
+	memcpy(buf + n, "/24", 3);
+	return n + 3;
 }
 
 /* smtp_ph_put - append the value of one placeholder */
@@ -197,7 +157,7 @@ smtp_ph_put(struct smtp_wbuf *wb, const struct prof_profile *p,
 		smtp_wb_put(wb, num, smtp_fmt_ip(num, v->mx_ip, false), false);
 		break;
 	case SMTP_PH_SESSION:
-		smtp_wb_put(wb, num, smtp_fmt_hex16(num, v->session_id),
+		smtp_wb_put(wb, num, sim_fmt_hex16(num, v->session_id),
 		    false);
 		break;
 	case SMTP_PH_DOMAIN:
@@ -211,10 +171,10 @@ smtp_ph_put(struct smtp_wbuf *wb, const struct prof_profile *p,
 			smtp_wb_str(wb, at + 1, true);
 		break;
 	case SMTP_PH_SIZE:
-		smtp_wb_put(wb, num, smtp_fmt_u64(num, v->size), false);
+		smtp_wb_put(wb, num, sim_fmt_u64(num, v->size), false);
 		break;
 	case SMTP_PH_LIMIT:
-		smtp_wb_put(wb, num, smtp_fmt_u64(num, v->limit), false);
+		smtp_wb_put(wb, num, sim_fmt_u64(num, v->limit), false);
 		break;
 	case SMTP_PH_HELO:
 		smtp_wb_str(wb, v->helo, true);
