@@ -1,7 +1,10 @@
 """Start and stop a real mxsim process for end-to-end tests, and run a
 suite of test methods with one summary line."""
 import argparse
+import json
 import os
+import re
+import smtplib
 import signal
 import socket
 import subprocess
@@ -101,3 +104,66 @@ def run_suite(label, make_suite, width=34):
     print("%s: %d passed, %d failed%s" % (
         label, passed, failed, (", %d skipped" % skipped) if skipped else ""))
     return 1 if failed else 0
+
+
+class Client:
+    """One SMTP connection from a chosen source address, command by command."""
+
+    def __init__(self, mx, port, source, helo="client.test"):
+        self.s = smtplib.SMTP(timeout=20)
+        self.greeting = self.s.connect(mx, port, source_address=(source, 0))
+        self.ehlo = self.s.ehlo(helo)
+
+    def cmd(self, line):
+        return self.s.docmd(line)
+
+    nmsg = 0
+
+    def message(self, sender, rcpts, body=None):
+        """MAIL, RCPT... (a list, or one address), DATA, body; returns
+        (stage, code, text) of the first refusal or of the EOD reply.
+        The default body has From (the sender) and a unique Message-ID:
+        mxsim scans every message and Gmail refuses mail without them."""
+        if isinstance(rcpts, str):
+            rcpts = [rcpts]
+        if body is None:
+            Client.nmsg += 1
+            body = ("From: <%s>\r\nMessage-ID: <%d.%d@e2e.test>\r\n"
+                    "Subject: t\r\n\r\nhello\r\n" % (
+                        sender, os.getpid(), Client.nmsg))
+        code, text = self.cmd("MAIL FROM:<%s>" % sender)
+        if code != 250:
+            return ("mail", code, text)
+        ok = 0
+        last = None
+        for r in rcpts:
+            code, text = self.cmd("RCPT TO:<%s>" % r)
+            last = ("rcpt", code, text)
+            ok += code == 250
+        if ok == 0:
+            self.cmd("RSET")
+            return last
+        code, text = self.cmd("DATA")
+        if code != 354:
+            return ("data", code, text)
+        self.s.send(body.replace("\r\n.", "\r\n..") + "\r\n.\r\n")
+        code, text = self.s.getreply()
+        return ("eod", code, text)
+
+    def close(self):
+        try:
+            self.s.quit()
+        except (smtplib.SMTPException, OSError):
+            self.s.close()
+
+
+def enhanced(text):
+    """The enhanced status code at the start of a reply text, or ""."""
+    m = re.match(rb"(\d\.\d{1,3}\.\d{1,3})", text)
+    return m.group(1).decode() if m else ""
+
+
+def read_events(path):
+    """Every event of an mxsim event log (JSON Lines)."""
+    with open(path) as f:
+        return [json.loads(line) for line in f]

@@ -7,11 +7,9 @@ Usage: test_control.py --build BUILD_DIR [TEST_NAME ...]
 Prints one line per test and ends with "control: N passed, N failed".
 """
 import collections
-import itertools
 import json
 import os
 import re
-import smtplib
 import socket
 import subprocess
 import sys
@@ -20,7 +18,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mxsim_proc import Mxsim, free_port, run_suite  # noqa: E402
+from mxsim_proc import Client, Mxsim, enhanced, free_port, read_events, run_suite  # noqa: E402
 
 GMAIL_MX = "127.1.0.5"
 MS_MX = "127.2.0.5"
@@ -78,50 +76,6 @@ def greeting(mx, port, source):
         return line
     finally:
         s.close()
-
-
-MSGNO = itertools.count(1)
-
-
-class Client:
-    """One SMTP connection from a chosen source address."""
-
-    def __init__(self, mx, port, source):
-        self.s = smtplib.SMTP(timeout=20)
-        self.greeting = self.s.connect(mx, port, source_address=(source, 0))
-        self.s.ehlo("client.test")
-
-    def message(self, sender, rcpt):
-        """MAIL, RCPT, DATA; returns (stage, code, text) of the deciding reply."""
-        for stage, line in (("mail", "MAIL FROM:<%s>" % sender),
-                            ("rcpt", "RCPT TO:<%s>" % rcpt)):
-            code, text = self.s.docmd(line)
-            if code != 250:
-                self.s.docmd("RSET")
-                return (stage, code, text)
-        code, text = self.s.docmd("DATA")
-        if code != 354:
-            return ("data", code, text)
-        self.s.send("From: <%s>\r\nMessage-ID: <%d.%d@control.test>\r\n"
-                    "Subject: t\r\n\r\nhello\r\n.\r\n" % (sender, os.getpid(), next(MSGNO)))
-        code, text = self.s.getreply()
-        return ("eod", code, text)
-
-    def close(self):
-        try:
-            self.s.quit()
-        except (smtplib.SMTPException, OSError):
-            self.s.close()
-
-
-def enhanced(text):
-    m = re.match(rb"(\d\.\d{1,3}\.\d{1,3})", text)
-    return m.group(1).decode() if m else ""
-
-
-def read_events(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f]
 
 
 def parse_metrics(text):

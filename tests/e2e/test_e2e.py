@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import smtplib
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import time
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mxsim_proc import Mxsim, free_port, run_suite  # noqa: E402
+from mxsim_proc import Client, Mxsim, enhanced, free_port, read_events, run_suite  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROFILES = os.path.join(ROOT, "profiles")
@@ -32,64 +31,6 @@ SINK_MX = "127.0.0.1"
 def profile(name):
     with open(os.path.join(PROFILES, name + ".yaml")) as f:
         return yaml.safe_load(f)
-
-
-class Client:
-    """One SMTP connection from a chosen source address, command by command."""
-
-    def __init__(self, mx, port, source, helo="client.test"):
-        self.s = smtplib.SMTP(timeout=20)
-        self.greeting = self.s.connect(mx, port, source_address=(source, 0))
-        self.ehlo = self.s.ehlo(helo)
-
-    def cmd(self, line):
-        return self.s.docmd(line)
-
-    nmsg = 0
-
-    def message(self, sender, rcpts, body=None):
-        """MAIL, RCPT..., DATA, body; returns the first refusal or the EOD reply.
-        The default body has From (the sender) and a unique Message-ID:
-        mxsim scans every message and Gmail refuses mail without them."""
-        if body is None:
-            Client.nmsg += 1
-            body = ("From: <%s>\r\nMessage-ID: <%d.%d@e2e.test>\r\n"
-                    "Subject: t\r\n\r\nhello\r\n" % (
-                        sender, os.getpid(), Client.nmsg))
-        code, text = self.cmd("MAIL FROM:<%s>" % sender)
-        if code != 250:
-            return ("mail", code, text)
-        ok = 0
-        last = None
-        for r in rcpts:
-            code, text = self.cmd("RCPT TO:<%s>" % r)
-            last = ("rcpt", code, text)
-            ok += code == 250
-        if ok == 0:
-            self.cmd("RSET")
-            return last
-        code, text = self.cmd("DATA")
-        if code != 354:
-            return ("data", code, text)
-        self.s.send(body.replace("\r\n.", "\r\n..") + "\r\n.\r\n")
-        code, text = self.s.getreply()
-        return ("eod", code, text)
-
-    def close(self):
-        try:
-            self.s.quit()
-        except (smtplib.SMTPException, OSError):
-            self.s.close()
-
-
-def enhanced(text):
-    m = re.match(rb"(\d\.\d{1,3}\.\d{1,3})", text)
-    return m.group(1).decode() if m else ""
-
-
-def read_events(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f]
 
 
 class Suite:
