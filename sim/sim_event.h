@@ -7,6 +7,7 @@
 #ifndef SIM_EVENT_H
 #define SIM_EVENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sim_kinds.h"
@@ -25,6 +26,27 @@ struct sim_event {
 	uint16_t	 code;
 	const char	*enhanced;	/* "" when the reply has none */
 	uint32_t	 nrcpts;	/* EOD: recipients of the message */
+	/* What the provider learnt about the sender (issue 9, Postmaster
+	 * view and placement).  Zero when unknown or not at this stage. */
+	bool		 tls;		/* the session runs over TLS (every
+					 * stage) */
+	uint8_t		 spf;		/* MAIL, RCPT, EOD: enum sim_auth_res */
+	uint8_t		 dkim;		/* EOD: enum sim_auth_res */
+	uint8_t		 dmarc;		/* EOD: enum sim_auth_res */
+	uint8_t		 placement;	/* EOD, accepted: enum sim_place
+					 * (sim_place.h); 0 = none */
+	uint8_t		 category;	/* EOD, accepted: 1 + index into the
+					 * profile's placement categories;
+					 * 0 = none */
+	uint32_t	 place_rules;	/* EOD, accepted: bit i set when the
+					 * profile's placement rule i matched */
+	uint32_t	 complaints;	/* EOD, accepted: recipients who
+					 * marked the message as spam */
+	double		 ip_rep;	/* EOD: reputation of the client IP
+					 * after the decision (0..100) */
+	double		 domain_rep;	/* EOD: reputation of the sender
+					 * domain after the decision; -1 when
+					 * there is no sender domain */
 };
 
 /* Called once per reply the session sends (see smtp_session.h). */
