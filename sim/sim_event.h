@@ -42,6 +42,8 @@ struct sim_event {
 					 * profile's placement rule i matched */
 	uint32_t	 complaints;	/* EOD, accepted: recipients who
 					 * marked the message as spam */
+	uint32_t	 nseeds;	/* EOD, accepted: recipients the
+					 * scenario marks as seed addresses */
 	double		 ip_rep;	/* EOD: reputation of the client IP
 					 * after the decision (0..100) */
 	double		 domain_rep;	/* EOD: reputation of the sender

@@ -1077,8 +1077,9 @@ sim_policy_decide(const struct prof_world *w, struct sim_state *st,
 	if (f->prof >= w->nprofiles)
 		abort();
 	p = w->profiles[f->prof];
+	memset(v, 0, sizeof(*v));
 	v->rk = SIM_RK_ACCEPT;
-	v->limit = 0;
+	v->domain_rep = -1;
 	sim_wnow_init(&wn, now);
 
 	if (check_stateless(w, p, stage, f, &wn, v)) {

@@ -87,6 +87,15 @@ struct sim_facts {
 struct sim_verdict {
 	enum sim_rk	 rk;		/* SIM_RK_ACCEPT or a policy kind */
 	uint64_t	 limit;		/* the limit that fired, for {limit} */
+	/* End of DATA (zero elsewhere): what became of the message, for the
+	 * event log and the Postmaster view, never for the reply. */
+	uint8_t		 placement;	/* accepted: enum sim_place */
+	uint8_t		 category;	/* accepted: 1 + category index, 0 none */
+	uint32_t	 place_rules;	/* accepted: placement rules matched */
+	uint32_t	 complaints;	/* accepted: recipients who complained */
+	uint32_t	 nseeds;	/* accepted: seed-list recipients */
+	double		 ip_rep;	/* client IP score after the decision */
+	double		 domain_rep;	/* sender domain score, -1 for none */
 };
 
 /**

@@ -133,6 +133,7 @@ enum smtp_dstate {
 #define SMTP_F_BUSYOUT		0x40	/* output is SMTP_BUSY_TEXT */
 #define SMTP_F_SPF		0x80	/* spf/spf_hard hold this transaction's
 					 * computed SPF result */
+#define SMTP_F_TLS		0x100	/* the session runs over TLS */
 
 /* A slice of the input buffer, valid until the buffer is compacted at the
  * end of smtp_process(). */
@@ -174,6 +175,8 @@ struct smtp_session {
 	 * the end of the transaction); NULL while none is attached. */
 	struct smtp_dctx *dsink;
 	struct smtp_dctx *dprivate;	/* unpooled session's own, or NULL */
+	const struct sim_verdict *eodv;	/* end of DATA: the verdict being
+					 * answered (for the event), or NULL */
 
 	/* Envelope; strings live in the arena. */
 	const char	*sender_domain;	/* lower case; NULL for <> or none */
@@ -719,6 +722,24 @@ smtp_event(const struct smtp_session *s, enum sim_stage stage,
 	ev.code = code;
 	ev.enhanced = enh;
 	ev.nrcpts = stage == SIM_STAGE_EOD ? s->nrcpts : 0;
+	ev.tls = (s->flags & SMTP_F_TLS) != 0;
+	if (s->flags & SMTP_F_SPF)
+		ev.spf = s->spf;
+	if (stage == SIM_STAGE_EOD && s->dsink != NULL && s->dsink->have_res) {
+		ev.spf = (uint8_t)s->dsink->res.spf;
+		ev.dkim = (uint8_t)s->dsink->res.dkim;
+		ev.dmarc = (uint8_t)s->dsink->res.dmarc;
+	}
+	ev.domain_rep = -1;
+	if (stage == SIM_STAGE_EOD && s->eodv != NULL) {
+		ev.placement = s->eodv->placement;
+		ev.category = s->eodv->category;
+		ev.place_rules = s->eodv->place_rules;
+		ev.complaints = s->eodv->complaints;
+		ev.nseeds = s->eodv->nseeds;
+		ev.ip_rep = s->eodv->ip_rep;
+		ev.domain_rep = s->eodv->domain_rep;
+	}
 	s->env->on_event(s->env->event_ctx, &ev);
 }
 
@@ -742,6 +763,7 @@ smtp_facts(const struct smtp_session *s, struct sim_facts *f,
 	f->sender_domain = s->sender_domain;
 	f->msgs_in_conn = s->msgs_in_conn;
 	f->rcpts_in_txn = s->nrcpts;
+	f->tls = (s->flags & SMTP_F_TLS) != 0;
 }
 
 /* smtp_decide - ask the policy at a stage */
@@ -987,11 +1009,13 @@ smtp_eod(struct smtp_session *s)
 		f.nrcpts = smtp_rcpt_list(s, rv);
 		f.size = s->dsize;
 		smtp_decide(s, SIM_STAGE_EOD, &f, &v);
+		s->eodv = &v;
 		if (v.rk == SIM_RK_ACCEPT) {
 			s->msgs_in_conn++;
 			smtp_reply(s, SIM_RK_DATA_OK, SIM_STAGE_EOD, 0);
 		} else
 			smtp_reply(s, v.rk, SIM_STAGE_EOD, v.limit);
+		s->eodv = NULL;
 	}
 	smtp_txn_reset(s);
 	if ((s->flags & (SMTP_F_SHUTDOWN | SMTP_F_CLOSING)) == SMTP_F_SHUTDOWN)
