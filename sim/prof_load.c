@@ -326,7 +326,7 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 
 /* EHLO extensions mxsim implements (SIZE comes from max_message_size). */
 static const char *const known_ext[] = {
-	"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES"
+	"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "STARTTLS"
 };
 
 /* Placeholders smtp_reply_expand() knows. */
