@@ -132,9 +132,11 @@ dp_backend_new(const struct dp_backend_conf *conf, int eal_argc,
 		lcf.state = conf->state;
 		lcf.clock = conf->clock;
 		lcf.evlog = conf->evlog;
+		lcf.pm = conf->pm;
 		lcf.max_conns = conf->max_conns;
 		lcf.scan = conf->scan;
 		lcf.words = conf->words;
+		lcf.auth_world = conf->auth_world;
 		lcf.time_wait_ms = conf->time_wait_ms;
 		lcf.next_session = &be->next_session;
 		lcf.seen = conf->notices ? be->seen : NULL;

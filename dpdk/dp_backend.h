@@ -45,6 +45,7 @@ struct dp_backend_conf {
 	struct sim_state *state;
 	const struct sim_clock *clock;
 	struct sim_evlog *evlog;	/* NULL = no event log */
+	struct sim_pm	*pm;		/* Postmaster view (sim_pm.h), or NULL */
 	uint16_t	 port;		/* ethdev port id (0 = first) */
 	unsigned	 max_conns;	/* TCP connections per lcore (>= 1) */
 	unsigned	 mbufs;		/* mbufs per lcore; 0 = 8191 */
@@ -55,12 +56,17 @@ struct dp_backend_conf {
 	bool		 scan;		/* scan each message (msg_scan), as
 					 * the socket backend does */
 	const struct msg_wordlist *words; /* spam words for the scan, or NULL */
+	struct smtp_auth_world *auth_world; /* SPF/DKIM/DMARC over the
+					 * scenario's records, or NULL (the
+					 * declared facts): each lcore gets
+					 * its own struct smtp_auth */
 	bool		 notices;	/* print the first of each reply kind */
 	FILE		*notice_fp;	/* where notices go (stderr) */
 };
 
 struct dp_backend;
 struct msg_wordlist;
+struct smtp_auth_world;
 
 /**
  * Start EAL, configure and start the port, set up every lcore.

@@ -28,7 +28,9 @@
 #include <rte_tcp.h>
 
 #include "dp_lcore.h"
+#include "sim_pm.h"
 #include "sim_rng.h"
+#include "smtp_auth.h"
 
 #define DP_TX_TRIES	4	/* tx_burst calls before dropping */
 
@@ -38,6 +40,7 @@ struct dp_lcore {
 	struct smtp_env	 env;
 	struct sim_stats *stats;
 	struct sim_evlog_local *evl;
+	struct smtp_auth *auth;		/* this lcore's SPF/DKIM/DMARC, or NULL */
 	struct dp_counters cnt;
 	unsigned	 ntx;
 	struct rte_mbuf	*tx[DP_TX_MAX];
@@ -62,6 +65,8 @@ on_event(void *ctx, const struct sim_event *ev)
 	sim_stats_event(lc->stats, ev);
 	if (lc->evl != NULL)
 		sim_evlog_write(lc->evl, ev);
+	if (lc->conf.pm != NULL)
+		sim_pm_event(lc->conf.pm, ev);
 	if (lc->conf.seen != NULL)
 		sim_stats_notice(lc->conf.seen, lc->conf.world, ev,
 		    lc->conf.notice_fp);
@@ -99,6 +104,12 @@ dp_lcore_new(const struct dp_lcore_conf *conf)
 	lc->env.words = conf->words;
 	if ((lc->stats = sim_stats_new(conf->world->nprofiles)) == NULL)
 		goto fail;
+	/* libspf2's server is not thread-safe: one per lcore, as the socket
+	 * backend has one per worker */
+	if (conf->auth_world != NULL &&
+	    (lc->auth = smtp_auth_new(conf->auth_world)) == NULL)
+		goto fail;
+	lc->env.auth = lc->auth;
 	if (conf->evlog != NULL && (lc->evl = sim_evlog_local_new(conf->evlog,
 	    conf->world)) == NULL)
 		goto fail;
@@ -137,6 +148,7 @@ dp_lcore_free(struct dp_lcore *lc)
 	if (lc == NULL)
 		return;
 	utcp_free(lc->tcp);
+	smtp_auth_free(lc->auth);	/* after the sessions that used it */
 	for (i = 0; i < lc->ntx; i++)
 		rte_pktmbuf_free(lc->tx[i]);
 	sim_evlog_local_free(lc->evl);

@@ -58,17 +58,20 @@ struct dp_lcore_conf {
 	struct sim_state *state;
 	const struct sim_clock *clock;
 	struct sim_evlog *evlog;	/* NULL = no event log */
+	struct sim_pm	*pm;		/* Postmaster view, or NULL */
 	uint32_t	 max_conns;	/* TCP control blocks */
 	uint32_t	 max_half_open;	/* 0 = max_conns / 4 */
 	uint32_t	 time_wait_ms;	/* 0 = default */
 	bool		 scan;		/* scan messages (smtp_env.scan) */
 	const struct msg_wordlist *words; /* read-only, shared, or NULL */
+	struct smtp_auth_world *auth_world; /* NULL: no computed auth */
 	uint64_t	*next_session;	/* shared counter (atomic) */
 	unsigned char	*seen;		/* shared first-notice flags, or NULL */
 	FILE		*notice_fp;	/* notices go here when seen != NULL */
 };
 
 struct dp_lcore;
+struct smtp_auth_world;
 
 /**
  * Set up an lcore context (no packet is touched).

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# run.sh - the warm-up demo of issue 5, end to end.
+#
+# DESCRIPTION
+#   Starts mxsim with profiles/warmup-demo.yaml (Microsoft profile, new-IP
+#   warm-up) on a fast simulated clock, and drives its two senders with
+#   mxload, one simulated day at a time:
+#     steady.example from 127.0.70.1   100 x 1.25^d messages on day d
+#     blast.example  from 127.0.71.1   3,000 messages every day
+#   Each day's messages are paced evenly (mxload -r) from 5 % to 93 % of
+#   that simulated day.  Then mxsim is stopped and mxreport writes the
+#   report, whose "daily" chart shows accepted and refused messages per
+#   simulated day for each sender domain.  A per-day table (from the event
+#   log) ends the output.
+#
+#   usage: harness/warmup/run.sh [-b BUILD] [-o OUT] [-n DAYS] [-s SECONDS]
+#                                [-p PORT]
+#     -b  build directory with sim/mxsim and harness/mxload (default build)
+#     -o  output directory (default out/warmup): events.jsonl, mxsim.txt,
+#         mxload-DAY-SENDER.json, report/
+#     -n  simulated days (default 14)
+#     -s  real seconds per simulated day (default 8: 14 days in about two
+#         minutes; the time scale is 86400 / SECONDS)
+#     -p  TCP port of the fake MX hosts (default 2525)
+#
+# DIAGNOSTICS
+#   "run.sh: ..." on stderr and exit 1 when a binary is missing, mxsim does
+#   not start within 30 s, an mxload run fails, or mxreport fails; exit 2
+#   for a bad command line.  mxsim and every mxload are stopped on any exit
+#   (each is also bounded by its own duration and by timeout(1)).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=build OUT=out/warmup DAYS=14 DAY_S=8 PORT=2525
+
+# die MSG - print MSG and exit 1
+die() {
+	echo "run.sh: $*" >&2
+	exit 1
+}
+
+while getopts "b:o:n:s:p:h" opt; do
+	case $opt in
+	b) BUILD=$OPTARG ;;
+	o) OUT=$OPTARG ;;
+	n) DAYS=$OPTARG ;;
+	s) DAY_S=$OPTARG ;;
+	p) PORT=$OPTARG ;;
+	*) sed -n '2,26p' "$0" >&2; exit 2 ;;
+	esac
+done
+[[ $DAYS =~ ^[0-9]+$ ]] && [ "$DAYS" -ge 1 ] && [ "$DAYS" -le 60 ] ||
+	{ echo "run.sh: -n: want 1..60 days" >&2; exit 2; }
+[[ $DAY_S =~ ^[0-9]+(\.[0-9]+)?$ ]] &&
+	awk -v s="$DAY_S" 'BEGIN { exit !(s >= 1 && s <= 600) }' ||
+	{ echo "run.sh: -s: want 1..600 seconds" >&2; exit 2; }
+[[ $PORT =~ ^[0-9]+$ ]] || { echo "run.sh: -p: want a port" >&2; exit 2; }
+
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+case $OUT in /*) ;; *) OUT=$ROOT/$OUT ;; esac
+MXSIM=$BUILD/sim/mxsim
+MXLOAD=$BUILD/harness/mxload
+SCENARIO=$ROOT/profiles/warmup-demo.yaml
+[ -x "$MXSIM" ] || die "$MXSIM not built"
+[ -x "$MXLOAD" ] || die "$MXLOAD not built"
+SCALE=$(awk -v s="$DAY_S" 'BEGIN { printf "%.6f", 86400 / s }')
+
+mkdir -p "$OUT"
+rm -rf "$OUT/report" "$OUT"/mxload-*.json
+rm -f "$OUT/events.jsonl" "$OUT/ready" "$OUT/mxsim.txt"
+
+MXSIM_PID=
+LOAD_PIDS=()
+# cleanup - stop what this script started, by process id
+cleanup() {
+	local p
+	for p in "${LOAD_PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	if [ -n "$MXSIM_PID" ] && kill -0 "$MXSIM_PID" 2>/dev/null; then
+		kill "$MXSIM_PID" 2>/dev/null || true
+		wait "$MXSIM_PID" 2>/dev/null || true
+	fi
+}
+trap cleanup EXIT
+
+# mxsim stops by itself a little after the last day at the latest
+LIMIT=$(awk -v d="$DAYS" -v s="$DAY_S" 'BEGIN { printf "%d", d * s + 60 }')
+"$MXSIM" -c "$SCENARIO" -t "$SCALE" -p "$PORT" -w 1 -d "$LIMIT" \
+	-e "$OUT/events.jsonl" --ready-file "$OUT/ready" -q \
+	>"$OUT/mxsim.txt" 2>&1 &
+MXSIM_PID=$!
+for _ in $(seq 300); do
+	[ -e "$OUT/ready" ] && break
+	kill -0 "$MXSIM_PID" 2>/dev/null || die "mxsim exited: $(cat "$OUT/mxsim.txt")"
+	sleep 0.1
+done
+[ -e "$OUT/ready" ] || die "mxsim not ready after 30 s"
+# the simulated clock started (at the scenario's midnight) just before the
+# ready file was written; day d begins DAY_S * d real seconds later
+T0=$(date +%s.%N -r "$OUT/ready")
+echo "run.sh: mxsim pid $MXSIM_PID, time scale $SCALE ($DAY_S s per simulated day), $DAYS days, port $PORT"
+
+# load DAY NAME SOURCE DOMAIN COUNT - one sender's messages of one day
+load() {
+	local rate
+	# paced to end at 88 % of the day: -n, not -d (90 %), ends the run
+	rate=$(awk -v n="$5" -v s="$DAY_S" 'BEGIN { printf "%.3f", n / (0.88 * s) }')
+	timeout $((${DAY_S%.*} * 3 + 10)) "$MXLOAD" \
+		-t "127.2.0.1:$PORT@outlook.com" -s "$3/32" -f "$4" -n "$5" \
+		-r "$rate" -d "$(awk -v s="$DAY_S" 'BEGIN { print 0.9 * s }')" \
+		-c 4 -m 20 -P --seed "$((1000 + $1))" -q \
+		--json "$OUT/mxload-$1-$2.json" >/dev/null
+}
+
+for ((d = 0; d < DAYS; d++)); do
+	wait_s=$(awk -v t0="$T0" -v d="$d" -v s="$DAY_S" -v now="$(date +%s.%N)" \
+		'BEGIN { w = t0 + (d + 0.05) * s - now; printf "%.3f", (w > 0 ? w : 0) }')
+	sleep "$wait_s"
+	n_steady=$(awk -v d="$d" 'BEGIN { printf "%d", 100 * 1.25 ^ d }')
+	LOAD_PIDS=()
+	load "$d" steady 127.0.70.1 steady.example "$n_steady" &
+	LOAD_PIDS+=($!)
+	load "$d" blast 127.0.71.1 blast.example 3000 &
+	LOAD_PIDS+=($!)
+	for p in "${LOAD_PIDS[@]}"; do
+		wait "$p" || die "mxload failed on day $d (exit $?)"
+	done
+	LOAD_PIDS=()
+	echo "run.sh: day $d: steady.example $n_steady messages, blast.example 3000"
+done
+
+kill "$MXSIM_PID"
+wait "$MXSIM_PID" || die "mxsim exit $?: $(tail -5 "$OUT/mxsim.txt")"
+MXSIM_PID=
+python3 "$ROOT/reports/mxreport" "$OUT/events.jsonl" -o "$OUT/report" \
+	--scenario "$SCENARIO" || die "mxreport failed"
+python3 "$ROOT/reports/rpt_daily.py" "$OUT/events.jsonl"
