@@ -33,6 +33,15 @@
  *	leaves the server's decision unknown; conf->msg_log says which
  *	message that was.
  *
+ *	With conf->starttls, a connection whose EHLO reply lists STARTTLS
+ *	sends STARTTLS, runs a non-blocking OpenSSL client handshake (no
+ *	certificate verification: the peer is a test sink) and sends EHLO
+ *	again; SSL_read and SSL_write then replace recv and send.  Each
+ *	handshake allocates one SSL object; the plain path allocates
+ *	nothing and only tests c->ssl.  A refused STARTTLS goes on in clear
+ *	text; a failed handshake is an error "TLS handshake failed" at the
+ *	ehlo stage.  conf->tls receives the counts.
+ *
  *	Reply timeouts use one TAILQ ordered by deadline: every deadline is
  *	now + the same timeout, so appending keeps it sorted and expiry is
  *	O(1).
@@ -61,6 +70,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "hx_load.h"
 #include "hx_msg.h"
 #include "hx_reply.h"
@@ -84,6 +96,7 @@
 #define HX_CF_WANTOUT	0x10	/* EPOLLOUT registered */
 #define HX_CF_INMSG	0x20	/* a message is reserved, no outcome yet */
 #define HX_CF_EODSENT	0x40	/* the final dot has been sent */
+#define HX_CF_TLS	0x80	/* STARTTLS done: the session is under TLS */
 
 #define CASE(x)		case x: return #x
 
@@ -94,6 +107,8 @@ enum hx_cstate {
 	HX_CS_GREETING,		/* waiting for the banner */
 	HX_CS_EHLO,
 	HX_CS_HELO,
+	HX_CS_STARTTLS,		/* STARTTLS sent, waiting for its 220 */
+	HX_CS_TLSHS,		/* TLS handshake under way */
 	HX_CS_READY,		/* between messages, waiting to start one */
 	HX_CS_ENVELOPE,		/* MAIL/RCPT/DATA replies outstanding */
 	HX_CS_BODY,		/* sending the body, then the eod reply */
@@ -114,6 +129,7 @@ struct hx_conn {
 	uint64_t	 body_sent;	/* message bytes written (BODY) */
 	struct hx_abort_plan ab;	/* this message's abort plan */
 	int		 fd;		/* -1 when idle */
+	SSL		*ssl;		/* after STARTTLS's 220, or NULL */
 	uint32_t	 id;		/* slot index */
 	uint32_t	 gen;		/* per connection: drops stale events */
 	uint32_t	 target;	/* target index */
@@ -163,6 +179,8 @@ struct hx_load {
 	int		 sigfd;
 	int		 stopping;	/* start nothing new */
 	int		 aborting;	/* second signal: give up now */
+	SSL_CTX		*tls_ctx;	/* with conf->starttls, else NULL */
+	struct hx_tls_stats tls;	/* STARTTLS counts */
 	char		 date[64];	/* Date: header text */
 };
 
@@ -209,6 +227,11 @@ static int		conn_cmd(struct hx_load *, struct hx_conn *,
 static void		conn_fill(struct hx_load *, struct hx_conn *);
 static int		conn_pump(struct hx_load *, struct hx_conn *);
 static void		conn_want_out(struct hx_load *, struct hx_conn *, int);
+static void		tls_start(struct hx_load *, struct hx_conn *);
+static void		tls_step(struct hx_load *, struct hx_conn *);
+static ssize_t		conn_recv(struct hx_conn *, char *, size_t);
+static ssize_t		conn_send(struct hx_conn *, const char *, size_t);
+static ssize_t		tls_result(struct hx_conn *, int);
 
 /* messages */
 static void		msg_reserve(struct hx_load *, struct hx_conn *);
@@ -251,6 +274,8 @@ conn_strstate(enum hx_cstate s)
 	CASE(HX_CS_GREETING);
 	CASE(HX_CS_EHLO);
 	CASE(HX_CS_HELO);
+	CASE(HX_CS_STARTTLS);
+	CASE(HX_CS_TLSHS);
 	CASE(HX_CS_READY);
 	CASE(HX_CS_ENVELOPE);
 	CASE(HX_CS_BODY);
@@ -280,6 +305,8 @@ conn_state(struct hx_load *ld, struct hx_conn *c, enum hx_cstate s)
 	case HX_CS_GREETING:
 	case HX_CS_EHLO:
 	case HX_CS_HELO:
+	case HX_CS_STARTTLS:
+	case HX_CS_TLSHS:
 	case HX_CS_ENVELOPE:
 	case HX_CS_BODY:
 	case HX_CS_DISCARD:
@@ -324,6 +351,8 @@ conn_stage(const struct hx_load *ld, const struct hx_conn *c)
 		return HX_STAGE_CONNECT;
 	case HX_CS_EHLO:
 	case HX_CS_HELO:
+	case HX_CS_STARTTLS:
+	case HX_CS_TLSHS:
 		return HX_STAGE_EHLO;
 	case HX_CS_READY:
 		return HX_STAGE_MAIL;
@@ -551,12 +580,19 @@ conn_close(struct hx_load *ld, struct hx_conn *c)
 		    (c->flags & HX_CF_EODSENT) != 0);
 		c->flags &= ~HX_CF_INMSG;
 	}
+	if (c->ssl != NULL) {
+		if (c->state == HX_CS_QUIT)
+			(void)SSL_shutdown(c->ssl);	/* close_notify */
+		SSL_free(c->ssl);
+		ERR_clear_error();
+		c->ssl = NULL;
+	}
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
 		ld->open--;
 	}
-	c->flags &= ~(HX_CF_WANTOUT | HX_CF_PIPE | HX_CF_SIZE);
+	c->flags &= ~(HX_CF_WANTOUT | HX_CF_PIPE | HX_CF_SIZE | HX_CF_TLS);
 	conn_state(ld, c, HX_CS_IDLE);
 	if (!ld->stopping)
 		queue_push(ld, c);
@@ -639,6 +675,10 @@ conn_event(struct hx_load *ld, struct hx_conn *c, uint32_t events)
 			conn_established(ld, c);
 		return;
 	}
+	if (c->state == HX_CS_TLSHS) {
+		tls_step(ld, c);
+		return;
+	}
 	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
 		conn_read(ld, c);
 		if (c->state == HX_CS_IDLE)
@@ -659,12 +699,15 @@ conn_read(struct hx_load *ld, struct hx_conn *c)
 			conn_fail(ld, c, conn_stage(ld, c), "reply too long");
 			return;
 		}
-		n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
-		    0);
+		n = conn_recv(c, c->in + c->in_len, sizeof(c->in) - c->in_len);
 		if (n > 0) {
 			c->in_len += (size_t)n;
 			if (conn_parse(ld, c) != 0)
 				return;
+			if (c->state == HX_CS_TLSHS) {
+				tls_step(ld, c);	/* after the 220 */
+				return;
+			}
 			continue;
 		}
 		if (n == 0) {
@@ -706,6 +749,10 @@ conn_parse(struct hx_load *ld, struct hx_conn *c)
 		hx_reply_reset(&c->reply);
 		if (c->state == HX_CS_IDLE || c->gen != gen)
 			return -1;
+		if (c->state == HX_CS_TLSHS) {
+			off = c->in_len;	/* clear text after the 220 */
+			break;
+		}
 	}
 	memmove(c->in, c->in + off, c->in_len - off);
 	c->in_len -= off;
@@ -842,6 +889,14 @@ on_reply(struct hx_load *ld, struct hx_conn *c)
 		end_after_failure(ld, c);
 		break;
 	case HX_CS_EHLO:
+		if (cls == 2 && cf->starttls && !(c->flags & HX_CF_TLS)) {
+			if (c->reply.flags & HX_REPLY_F_STARTTLS) {
+				if (conn_cmd(ld, c, "STARTTLS\r\n") == 0)
+					conn_state(ld, c, HX_CS_STARTTLS);
+				return;
+			}
+			ld->tls.not_offered++;
+		}
 		if (cls == 2) {
 			if (cf->pipelining &&
 			    (c->reply.flags & HX_REPLY_F_PIPELINING))
@@ -870,6 +925,22 @@ on_reply(struct hx_load *ld, struct hx_conn *c)
 		msg_decide(ld, c, outcome_of(c->reply.code), HX_STAGE_EHLO,
 		    c->reply.code);
 		end_after_failure(ld, c);
+		break;
+	case HX_CS_STARTTLS:
+		if (c->reply.code == 220) {
+			tls_start(ld, c);
+			return;
+		}
+		ld->tls.refused++;
+		tally_reply(ld, c, HX_STAGE_EHLO);
+		if (c->reply.code == 421) {
+			msg_decide(ld, c, HX_OUT_DEFERRED, HX_STAGE_EHLO, 421);
+			end_after_failure(ld, c);
+			return;
+		}
+		c->flags |= HX_CF_TLS;		/* do not ask again */
+		if (conn_cmd(ld, c, "EHLO %s\r\n", cf->helo) == 0)
+			conn_state(ld, c, HX_CS_EHLO);
 		break;
 	case HX_CS_ENVELOPE:
 		env_reply(ld, c);
@@ -905,11 +976,109 @@ on_reply(struct hx_load *ld, struct hx_conn *c)
 			    0, NULL, "unexpected reply");
 		conn_close(ld, c);
 		break;
+	case HX_CS_TLSHS:
 	case HX_CS_IDLE:
 	case HX_CS_CONNECTING:
 	default:
 		abort();
 	}
+}
+
+/* tls_start - STARTTLS was answered 220: begin the client handshake */
+static void
+tls_start(struct hx_load *ld, struct hx_conn *c)
+{
+	if ((c->ssl = SSL_new(ld->tls_ctx)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1) {
+		ld->tls.failed++;
+		ERR_clear_error();
+		conn_fail(ld, c, HX_STAGE_EHLO, "TLS: out of memory");
+		return;
+	}
+	SSL_set_connect_state(c->ssl);
+	c->out_off = c->out_len = 0;
+	c->cmd_us = mono_us();
+	conn_state(ld, c, HX_CS_TLSHS);
+}
+
+/* tls_step - continue the handshake; when done, EHLO again under TLS */
+static void
+tls_step(struct hx_load *ld, struct hx_conn *c)
+{
+	int rc;
+
+	ERR_clear_error();
+	if ((rc = SSL_connect(c->ssl)) == 1) {
+		ld->tls.done++;
+		c->flags |= HX_CF_TLS;
+		conn_want_out(ld, c, 0);
+		if (conn_cmd(ld, c, "EHLO %s\r\n", ld->conf->helo) == 0)
+			conn_state(ld, c, HX_CS_EHLO);
+		return;
+	}
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		conn_want_out(ld, c, 0);
+		return;
+	case SSL_ERROR_WANT_WRITE:
+		conn_want_out(ld, c, 1);
+		return;
+	default:
+		ld->tls.failed++;
+		ERR_clear_error();
+		conn_fail(ld, c, HX_STAGE_EHLO, "TLS handshake failed");
+		return;
+	}
+}
+
+/* conn_recv - recv() or SSL_read(); <0 with errno as recv() would set
+ * it (EAGAIN: nothing now; 0 returned: closed) */
+static ssize_t
+conn_recv(struct hx_conn *c, char *p, size_t room)
+{
+	int rc;
+
+	if (c->ssl == NULL)
+		return recv(c->fd, p, room, 0);
+	ERR_clear_error();
+	rc = SSL_read(c->ssl, p, room > INT32_MAX ? INT32_MAX : (int)room);
+	return rc > 0 ? rc : tls_result(c, rc);
+}
+
+/* tls_result - a failed SSL_read/SSL_write as a socket call's result: -1
+ * with errno EAGAIN (try later) or ECONNRESET, or 0 (closed) */
+static ssize_t
+tls_result(struct hx_conn *c, int rc)
+{
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		if (errno == 0 || errno == EAGAIN)
+			return 0;	/* EOF without close_notify */
+		return -1;
+	default:
+		errno = ECONNRESET;	/* a bad record */
+		return -1;
+	}
+}
+
+/* conn_send - send() or SSL_write(), errno as send() would set it (0:
+ * the peer closed the TLS session) */
+static ssize_t
+conn_send(struct hx_conn *c, const char *p, size_t len)
+{
+	int rc;
+
+	if (c->ssl == NULL)
+		return send(c->fd, p, len, MSG_NOSIGNAL);
+	ERR_clear_error();
+	rc = SSL_write(c->ssl, p, len > INT32_MAX ? INT32_MAX : (int)len);
+	return rc > 0 ? rc : tls_result(c, rc);
 }
 
 /* env_reply - a reply to MAIL, RCPT or DATA (in command order) */
@@ -1214,7 +1383,7 @@ conn_pump(struct hx_load *ld, struct hx_conn *c)
 		len = c->out_len - c->out_off;
 		if (cut && len > cap - c->body_sent)
 			len = (size_t)(cap - c->body_sent);
-		n = send(c->fd, c->out + c->out_off, len, MSG_NOSIGNAL);
+		n = conn_send(c, c->out + c->out_off, len);
 		if (n > 0) {
 			c->out_off += (size_t)n;
 			if (c->state == HX_CS_BODY)
@@ -1314,6 +1483,7 @@ time_reply(struct hx_load *ld, struct hx_conn *c)
 	case HX_CS_GREETING:
 	case HX_CS_EHLO:
 	case HX_CS_HELO:
+	case HX_CS_STARTTLS:
 	case HX_CS_ENVELOPE:
 	case HX_CS_RSET:
 	case HX_CS_QUIT:
@@ -1423,6 +1593,18 @@ hx_load_run(const struct hx_load_conf *conf, struct hx_tally *tally,
 		rc = -ENOMEM;
 		goto out;
 	}
+	if (conf->starttls) {
+		/* a test sink: no verification, no session reuse */
+		if ((ld.tls_ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		SSL_CTX_set_min_proto_version(ld.tls_ctx, TLS1_2_VERSION);
+		SSL_CTX_set_verify(ld.tls_ctx, SSL_VERIFY_NONE, NULL);
+		SSL_CTX_set_session_cache_mode(ld.tls_ctx, SSL_SESS_CACHE_OFF);
+		SSL_CTX_set_mode(ld.tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+		    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	}
 	for (i = 0; i < conf->nsources; i++)
 		ld.nsrcaddr += conf->sources[i].naddr;
 	ld.epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1504,7 +1686,10 @@ hx_load_run(const struct hx_load_conf *conf, struct hx_tally *tally,
 	if (conf->series != NULL)
 		(void)hx_series_finish(conf->series, ld.now_us);
 	sum->elapsed = (double)(ld.now_us - ld.start_us) / 1e6;
+	if (conf->tls != NULL)
+		*conf->tls = ld.tls;
 out:
+	SSL_CTX_free(ld.tls_ctx);
 	if (ld.sigfd >= 0)
 		close(ld.sigfd);
 	if (ld.epfd >= 0)

@@ -60,6 +60,14 @@ struct hx_aborts {
 	uint64_t	 n[HX_AB__COUNT][HX_AB__MODES];	/* carried out */
 };
 
+/** STARTTLS counts of a run (conf->starttls). */
+struct hx_tls_stats {
+	uint64_t	 done;		/* handshakes completed */
+	uint64_t	 failed;	/* handshakes failed (errors) */
+	uint64_t	 refused;	/* STARTTLS not answered 220 */
+	uint64_t	 not_offered;	/* EHLO replies without STARTTLS */
+};
+
 /** Everything that shapes one run; read-only to the engine. */
 struct hx_load_conf {
 	const struct hx_target	*targets;	/* ntargets >= 1 */
@@ -97,6 +105,9 @@ struct hx_load_conf {
 	struct auth_dkim	*dkim;		/* sign with it, or NULL */
 	const char		*dkim_key;	/* private key, PEM */
 	const char		*dkim_selector;	/* s=; d= is the From domain */
+	int			 starttls;	/* STARTTLS when offered */
+	struct hx_tls_stats	*tls;		/* out: STARTTLS counts, or
+						   NULL */
 };
 
 struct auth_dkim;

@@ -162,5 +162,7 @@ keyword_flags(const char *t, size_t tl)
 		return HX_REPLY_F_PIPELINING;
 	if (kl == 4 && strncasecmp(t, "SIZE", 4) == 0)
 		return HX_REPLY_F_SIZE;
+	if (kl == 8 && strncasecmp(t, "STARTTLS", 8) == 0)
+		return HX_REPLY_F_STARTTLS;
 	return 0;
 }

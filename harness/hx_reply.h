@@ -18,6 +18,7 @@
 
 #define HX_REPLY_F_PIPELINING	0x01	/* a line's keyword is PIPELINING */
 #define HX_REPLY_F_SIZE		0x02	/* a line's keyword is SIZE */
+#define HX_REPLY_F_STARTTLS	0x04	/* a line's keyword is STARTTLS */
 
 /** Result of hx_reply_parse(). */
 enum hx_reply_rc {

@@ -54,6 +54,7 @@ struct mx_opts {
 	const char		*dkim_key;	/* --dkim-key FILE or NULL */
 	char			*dkim_pem;	/* its contents */
 	struct hx_aborts	 aborts;	/* --abort-prob counts */
+	struct hx_tls_stats	 tls;		/* --starttls counts */
 	int			 quiet;
 	int			 messages_set;	/* -n given */
 };
@@ -71,7 +72,8 @@ enum {
 	OPT_DKIM_KEY,
 	OPT_DKIM_SEL,
 	OPT_FROM_HEADER,
-	OPT_LIST_UNSUB
+	OPT_LIST_UNSUB,
+	OPT_STARTTLS
 };
 
 static const struct option long_opts[] = {
@@ -100,6 +102,7 @@ static const struct option long_opts[] = {
 	{ "dkim-selector",	required_argument, NULL, OPT_DKIM_SEL },
 	{ "from-header",	required_argument, NULL, OPT_FROM_HEADER },
 	{ "list-unsubscribe",	no_argument,	   NULL, OPT_LIST_UNSUB },
+	{ "starttls",		no_argument,	   NULL, OPT_STARTTLS },
 	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "verbose",		no_argument,	   NULL, 'v' },
 	{ "help",		no_argument,	   NULL, 'h' },
@@ -188,6 +191,10 @@ usage(FILE *fp)
 "                        of the envelope's -f domain\n"
 "      --list-unsubscribe  add RFC 8058 one-click List-Unsubscribe and\n"
 "                        List-Unsubscribe-Post headers\n"
+"      --starttls        after EHLO, STARTTLS when the server offers it\n"
+"                        (OpenSSL, TLS 1.2 or later, no certificate\n"
+"                        verification), then EHLO again; handshakes are\n"
+"                        counted in the summary\n"
 "      --dkim-key FILE   sign every message with this RSA private key (PEM,\n"
 "                        e.g. from mxsim --dkim-keys-dir); d= is the header\n"
 "                        From domain (libopendkim, relaxed/relaxed,\n"
@@ -404,6 +411,9 @@ parse_args(int argc, char **argv, struct mx_opts *o)
 		case OPT_LIST_UNSUB:
 			lc->list_unsub = 1;
 			break;
+		case OPT_STARTTLS:
+			lc->starttls = 1;
+			break;
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -590,6 +600,7 @@ main(int argc, char **argv)
 		o->lc.msg_log = lf;
 	}
 	o->lc.aborts = &o->aborts;
+	o->lc.tls = &o->tls;
 	o->lc.progress = !o->quiet && !o->lc.verbose && isatty(STDERR_FILENO);
 	for (i = 0; i < o->lc.ntargets; i++)
 		names[i] = o->targets[i].name;
@@ -606,10 +617,11 @@ main(int argc, char **argv)
 			snprintf(lim, sizeof(lim), "%llu messages",
 			    (unsigned long long)o->lc.messages);
 		fprintf(stderr, "mxload: %zu target(s), %u connections, %s, "
-		    "%u per connection, %u rcpt, %llu bytes, pipelining %s\n",
+		    "%u per connection, %u rcpt, %llu bytes, pipelining %s%s\n",
 		    o->lc.ntargets, o->lc.concurrency, lim, o->lc.per_conn,
 		    o->lc.rcpts, (unsigned long long)o->lc.size,
-		    o->lc.pipelining ? "if offered" : "off");
+		    o->lc.pipelining ? "if offered" : "off",
+		    o->lc.starttls ? ", STARTTLS if offered" : "");
 	}
 	if (rc == 0)
 		rc = hx_load_run(&o->lc, t, &sum);
@@ -622,6 +634,14 @@ main(int argc, char **argv)
 		status = 1;
 	if (o->lc.abort_prob > 0)
 		hx_aborts_print(&o->aborts, hx_tally_messages(t), stdout);
+	if (o->lc.starttls)
+		printf("STARTTLS: %llu handshakes (%.1f/s), %llu failed, "
+		    "%llu refused, %llu sessions not offered it\n",
+		    (unsigned long long)o->tls.done, sum.elapsed > 0 ?
+		    (double)o->tls.done / sum.elapsed : 0.0,
+		    (unsigned long long)o->tls.failed,
+		    (unsigned long long)o->tls.refused,
+		    (unsigned long long)o->tls.not_offered);
 	if (lf != NULL && (ferror(lf) || fclose(lf) != 0)) {
 		fprintf(stderr, "mxload: --msg-log %s: write failed\n",
 		    o->msg_log);

@@ -172,6 +172,7 @@ class Aggregator:
         self.series = {'def': set(), 'rej': set()}
         self.csv_rows = 0
         self.csv_files = []
+        self.taps = []          # more folds: fn(ev) per valid event
 
     # -- the event log --
 
@@ -206,6 +207,8 @@ class Aggregator:
                     break
             else:
                 self.event(ev)
+                for tap in self.taps:
+                    tap(ev)
         self.lines += n
 
     def event(self, ev):

@@ -102,6 +102,7 @@ class Report:
         self.errors = []
         self.charts = []        # (title, base name, caption)
         self.files = []         # data files written
+        self.sections = []      # extra HTML before the charts (rpt_pm)
         self.tmpl = {}
         for n in ('head', 'panel', 'multiplot'):
             with open(os.path.join(tmpl_dir, n + '.gp'),
@@ -560,6 +561,7 @@ class Report:
                            '</tr>' % (e(st), c, e(en), e(r), n,
                                       100.0 * n / tot))
             out.append('</table>')
+        out.extend(self.sections)
         out.append('<h2>Charts</h2>')
         for title, base, caption, _, _, _ in self.charts:
             out.append('<h3>%s</h3><p>%s</p>' % (e(title), caption))

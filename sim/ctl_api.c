@@ -11,6 +11,10 @@
  *	it (see ctl_api.h); the published worlds are kept in a list until
  *	ctl_api_free().
  *
+ *	GET /postmaster copies the Postmaster view's rows (sim_pm_rows(),
+ *	filtered by the query) and groups them per provider, then per
+ *	sender domain or client IP, one object per simulated day.
+ *
  * DIAGNOSTICS
  *	Bad requests answer 4xx with a message naming the key path or the
  *	argument.  Out of memory answers 503.  Nothing panics.
@@ -24,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -50,6 +55,7 @@ struct api_req {
 	struct ctl_api	*api;
 	const char	*args[API_MAX_SEGS];	/* the '*' segments, in order */
 	json_t		*body;		/* routes with a body: an object */
+	const char	*query;		/* after '?', or "" */
 	struct ctl_http_reply *out;
 };
 
@@ -121,6 +127,13 @@ static void	r_outage_put(struct api_req *);
 static void	r_outage_delete(struct api_req *);
 static void	r_rep_get(struct api_req *);
 static void	r_rep_put(struct api_req *);
+static void	r_postmaster(struct api_req *);
+static int	pm_query(struct api_req *, const struct prof_world *,
+		    struct sim_pm_filter *, char *, size_t);
+static json_t	*pm_day_json(const struct sim_pm_row *,
+		    const struct prof_reputation *);
+static json_t	*pm_rate(uint64_t, uint64_t);
+static json_t	*pm_prov(json_t *, const struct prof_world *, size_t);
 
 #define WIN_OFF(w)	offsetof(struct prof_windows, max[w])
 
@@ -190,6 +203,7 @@ static const struct api_route routes[] = {
 	    "GET, PUT, DELETE" },
 	{ "GET", "/reputation/*/*/*", r_rep_get, false, "GET, PUT" },
 	{ "PUT", "/reputation/*/*/*", r_rep_put, true, "GET, PUT" },
+	{ "GET", "/postmaster", r_postmaster, false, "GET" },
 };
 
 static const char *const rep_kind_names[] = { "ip", "domain" };
@@ -942,6 +956,240 @@ r_rep_put(struct api_req *rq)
 	r_rep_get(rq);
 }
 
+/* pm_rate - n / d as a JSON real, null when d is 0 */
+static json_t *
+pm_rate(uint64_t n, uint64_t d)
+{
+	return d == 0 ? json_null() : json_real((double)n / (double)d);
+}
+
+/* pm_day_json - one row of the Postmaster view (one key, one day) */
+static json_t *
+pm_day_json(const struct sim_pm_row *r, const struct prof_reputation *rep)
+{
+	json_t *o, *errs, *e;
+	char iso[32];
+	double score;
+	unsigned i;
+
+	sim_clock_iso(r->day * SIM_PM_DAY_MS, iso, sizeof(iso));
+	iso[10] = '\0';
+	if ((errs = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < r->nerrors; i++) {
+		e = json_pack("{s:i,s:s,s:I}", "code", (int)r->errors[i].code,
+		    "enhanced", r->errors[i].enhanced, "count",
+		    (json_int_t)r->errors[i].count);
+		if (json_array_append_new(errs, e) != 0) {
+			json_decref(errs);
+			return NULL;
+		}
+	}
+	score = (double)r->rep / 100.0;
+	o = json_pack("{s:s,s:I,s:I,s:I,s:o*,s:I,s:I,s:I,s:I,s:o*,s:o*,s:o*,"
+	    "s:I,s:o*,s:o*,s:o*,s:{s:I,s:I,s:I},s:{s:I,s:I,s:I},s:o,s:I}",
+	    "day", iso,
+	    "messages", (json_int_t)r->messages,
+	    "recipients", (json_int_t)r->recipients,
+	    "complaints", (json_int_t)r->complaints,
+	    "spam_rate", pm_rate(r->complaints, r->recipients),
+	    "eod", (json_int_t)r->eod,
+	    "spf_pass", (json_int_t)r->spf_pass,
+	    "dkim_pass", (json_int_t)r->dkim_pass,
+	    "dmarc_pass", (json_int_t)r->dmarc_pass,
+	    "spf_rate", pm_rate(r->spf_pass, r->eod),
+	    "dkim_rate", pm_rate(r->dkim_pass, r->eod),
+	    "dmarc_rate", pm_rate(r->dmarc_pass, r->eod),
+	    "tls", (json_int_t)r->tls,
+	    "tls_share", pm_rate(r->tls, r->eod),
+	    "reputation", r->rep == SIM_PM_NO_REP ? json_null() :
+	    json_real(score),
+	    "band", r->rep == SIM_PM_NO_REP ? json_null() :
+	    json_string(sim_pm_band_name(sim_pm_band(rep, score))),
+	    "placement",
+	    "inbox", (json_int_t)r->placement[SIM_PLACE_INBOX],
+	    "spam", (json_int_t)r->placement[SIM_PLACE_SPAM],
+	    "promotions", (json_int_t)r->placement[SIM_PLACE_PROMOTIONS],
+	    "seeds",
+	    "inbox", (json_int_t)r->seeds[SIM_PLACE_INBOX],
+	    "spam", (json_int_t)r->seeds[SIM_PLACE_SPAM],
+	    "promotions", (json_int_t)r->seeds[SIM_PLACE_PROMOTIONS],
+	    "errors", errs,
+	    "errors_other", (json_int_t)r->errors_other);
+	return o;
+}
+
+/* pm_query - the filter from the query string; 0, or -EINVAL with a
+ * message (an unknown key or a bad value), or -ENOENT (no such provider) */
+static int
+pm_query(struct api_req *rq, const struct prof_world *w,
+    struct sim_pm_filter *f, char *dom, size_t domlen)
+{
+	char buf[API_PATH_MAX], *sp, *tok, *v, *o, *end;
+	struct in_addr a;
+	struct tm tm;
+	time_t t;
+	int i;
+
+	memset(f, 0, sizeof(f[0]));
+	if (strlen(rq->query) >= sizeof(buf)) {
+		reply_error(rq->out, 400, "query too long");
+		return -EINVAL;
+	}
+	strcpy(buf, rq->query);
+	for (tok = strtok_r(buf, "&", &sp); tok != NULL;
+	    tok = strtok_r(NULL, "&", &sp)) {
+		if ((v = strchr(tok, '=')) == NULL) {
+			reply_error(rq->out, 400, "query: %s: expected "
+			    "name=value", tok);
+			return -EINVAL;
+		}
+		*v++ = '\0';
+		/* percent-decode in place */
+		for (o = v, end = v; *end != '\0'; end++) {
+			if (*end == '%' && isxdigit((unsigned char)end[1]) &&
+			    isxdigit((unsigned char)end[2])) {
+				*o++ = (char)strtol((char[]){ end[1], end[2],
+				    '\0' }, NULL, 16);
+				end += 2;
+			} else
+				*o++ = *end == '+' ? ' ' : *end;
+		}
+		*o = '\0';
+		if (strcmp(tok, "provider") == 0) {
+			if ((i = find_profile(w, v)) < 0) {
+				reply_error(rq->out, 404, "no provider \"%s\"", v);
+				return -ENOENT;
+			}
+			f->by_prof = true;
+			f->prof = (uint32_t)i;
+		} else if (strcmp(tok, "domain") == 0) {
+			if (strlen(v) >= domlen || *v == '\0') {
+				reply_error(rq->out, 400, "domain: expected a "
+				    "domain name");
+				return -EINVAL;
+			}
+			strcpy(dom, v);
+			f->domain = dom;
+		} else if (strcmp(tok, "ip") == 0) {
+			if (inet_pton(AF_INET, v, &a) != 1) {
+				reply_error(rq->out, 400, "ip: expected an IPv4 "
+				    "address, not %s", v);
+				return -EINVAL;
+			}
+			f->by_ip = true;
+			f->ip = ntohl(a.s_addr);
+		} else if (strcmp(tok, "day") == 0) {
+			memset(&tm, 0, sizeof(tm));
+			end = strptime(v, "%Y-%m-%d", &tm);
+			if (end == NULL || *end != '\0' || tm.tm_year < 70 ||
+			    (t = timegm(&tm)) < 0) {
+				reply_error(rq->out, 400, "day: expected "
+				    "YYYY-MM-DD (1970 or later), not %s", v);
+				return -EINVAL;
+			}
+			f->by_day = true;
+			f->day = (uint64_t)t / 86400;
+		} else {
+			reply_error(rq->out, 400, "query: unknown key %s "
+			    "(expected provider, domain, ip, day)", tok);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* pm_prov - a provider's object in @p provs, made on first use; NULL
+ * when out of memory */
+static json_t *
+pm_prov(json_t *provs, const struct prof_world *w, size_t idx)
+{
+	const struct prof_reputation *rep = &w->profiles[idx]->rep;
+	json_t *prov;
+
+	if ((prov = json_object_get(provs, w->profiles[idx]->name)) != NULL)
+		return prov;
+	prov = json_pack("{s:{s:f,s:f,s:f},s:{},s:{}}", "bands", "bad_below",
+	    rep->block_below, "low_below", rep->temp_below, "medium_below",
+	    sim_pm_high_from(rep), "domains", "ips");
+	if (prov == NULL || json_object_set_new(provs, w->profiles[idx]->name,
+	    prov) != 0)
+		return NULL;
+	return prov;
+}
+
+/* r_postmaster - the Postmaster view: per provider, per sender domain
+ * and per client IP, one object per simulated day */
+static void
+r_postmaster(struct api_req *rq)
+{
+	const struct ctl_api_conf *cf = &rq->api->conf;
+	const struct prof_world *w = cur_world(cf);
+	const struct sim_pm_row *r;
+	struct sim_pm_filter f;
+	struct sim_pm_row *rows = NULL;
+	json_t *o = NULL, *provs, *prov, *keyo, *days;
+	char dom[SIM_PM_DOMAIN_MAX], ip[INET_ADDRSTRLEN];
+	struct in_addr a;
+	const char *key;
+	long n, i;
+
+	if (cf->pm == NULL) {
+		reply_error(rq->out, 404, "no Postmaster view");
+		return;
+	}
+	if (pm_query(rq, w, &f, dom, sizeof(dom)) != 0)
+		return;
+	if ((n = sim_pm_rows(cf->pm, &f, &rows)) < 0 ||
+	    (provs = json_object()) == NULL) {
+		free(rows);
+		reply_error(rq->out, 503, "out of memory");
+		return;
+	}
+	/* the provider asked for shows even without rows */
+	if (f.by_prof && pm_prov(provs, w, f.prof) == NULL)
+		goto oom;
+	for (i = 0; i < n; i++) {
+		r = &rows[i];
+		if (r->prof >= w->nprofiles)
+			continue;
+		if ((prov = pm_prov(provs, w, r->prof)) == NULL)
+			goto oom;
+		if (r->kind == SIM_PM_DOMAIN) {
+			keyo = json_object_get(prov, "domains");
+			key = r->domain;
+		} else {
+			keyo = json_object_get(prov, "ips");
+			a.s_addr = htonl(r->ip);
+			inet_ntop(AF_INET, &a, ip, sizeof(ip));
+			key = ip;
+		}
+		if (!json_is_object(keyo) || (days = json_object_get(keyo,
+		    key)) == NULL) {
+			if ((days = json_array()) == NULL)
+				goto oom;
+			/* on failure (not UTF-8) jansson frees days */
+			if (json_object_set_new(keyo, key, days) != 0)
+				continue;	/* left out */
+		}
+		if (json_array_append_new(days, pm_day_json(r,
+		    &w->profiles[r->prof]->rep)) != 0)
+			goto oom;
+	}
+	free(rows);
+	rows = NULL;
+	o = json_pack("{s:I,s:I,s:I,s:I,s:o}", "day_ms",
+	    (json_int_t)SIM_PM_DAY_MS, "rows", (json_int_t)n, "max_rows",
+	    (json_int_t)sim_pm_max_rows(cf->pm), "overflow",
+	    (json_int_t)sim_pm_overflow(cf->pm), "providers", provs);
+	reply_json(rq->out, 200, o);
+	return;
+oom:
+	free(rows);
+	json_decref(provs);
+	reply_error(rq->out, 503, "out of memory");
+}
+
 /* route_match - does a path (split into segments) match a pattern;
  * fills args with the segments matching '*' */
 static bool
@@ -988,6 +1236,11 @@ ctl_api_handle(void *ctx, const char *method, const char *path,
 		return;
 	}
 	strcpy(buf, path);
+	rq.query = "";
+	if ((tok = strchr(buf, '?')) != NULL) {
+		*tok = '\0';
+		rq.query = path + (tok - buf) + 1;
+	}
 	for (tok = strtok_r(buf, "/", &sp); tok != NULL;
 	    tok = strtok_r(NULL, "/", &sp)) {
 		if (nsegs == API_MAX_SEGS) {

@@ -26,6 +26,11 @@
  *   GET|PUT|DELETE /providers/{name}/outage {"duration_s": N} (simulated)
  *   GET|PUT /reputation/ip/{name}/{a.b.c.d} {"score": N}
  *   GET|PUT /reputation/domain/{name}/{domain}
+ *   GET    /postmaster[?provider=&domain=&ip=&day=]
+ *                                           the Postmaster view (sim_pm.h):
+ *                                           per provider, per sender
+ *                                           domain and per client IP, one
+ *                                           object per simulated day
  * Statuses: 200, 400 (bad JSON, unknown key, wrong type: the message names
  * the key path), 404, 405 (with Allow), 409 (reputation set on a provider
  * whose reputation model is off), 413 (ctl_http), 503 (out of memory or
@@ -42,6 +47,7 @@
 #include "prof_world.h"
 #include "sim_clock.h"
 #include "sim_evlog.h"
+#include "sim_pm.h"
 #include "sim_state.h"
 #include "sim_stats.h"
 
@@ -77,6 +83,8 @@ struct ctl_api_conf {
 	struct sim_state *state;	/* reputation, tracked identities */
 	const struct sim_clock *clock;
 	struct sim_evlog *evlog;	/* NULL = no event log */
+	struct sim_pm	*pm;		/* Postmaster view; NULL: GET
+					 * /postmaster answers 404 */
 };
 
 struct ctl_api;
@@ -92,7 +100,9 @@ struct ctl_api *ctl_api_new(const struct ctl_api_conf *conf);
 void ctl_api_free(struct ctl_api *api);
 
 /** The control API's request handler (a ctl_http_handler_fn; ctx is the
- *  struct ctl_api). */
+ *  struct ctl_api).  @p path may end in "?" and a query
+ *  (name=value&..., values percent-encoded), read by GET /postmaster and
+ *  ignored by every other route. */
 void ctl_api_handle(void *ctx, const char *method, const char *path,
     const char *body, size_t len, struct ctl_http_reply *out);
 

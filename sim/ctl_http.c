@@ -30,10 +30,19 @@
 #define HTTP_CONN_LIMIT		32	/* concurrent HTTP connections */
 #define HTTP_CONN_TIMEOUT_S	10	/* idle HTTP connection */
 #define JSON_TYPE		"application/json"
+#define HTTP_URL_MAX		1024	/* path plus re-encoded query */
 
 struct ctl_http {
 	struct MHD_Daemon *d;
 	struct ctl_http_conf conf;
+};
+
+/* The path with the query libmicrohttpd took apart, put back together
+ * for the handler (percent-encoded again). */
+struct url_buf {
+	char		 s[HTTP_URL_MAX];
+	size_t		 len;
+	bool		 too_long;
 };
 
 /* One request being received. */
@@ -53,6 +62,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *,
 static enum MHD_Result send_fixed(struct MHD_Connection *, unsigned,
 		    const char *, const char *);
 static int	req_append(struct http_req *, const char *, size_t);
+static enum MHD_Result add_arg(void *, enum MHD_ValueKind, const char *,
+		    const char *);
+static void	url_put(struct url_buf *, const char *);
 static int	bind_listen(const struct sockaddr_storage *, socklen_t, char *,
 		    size_t, const char *);
 
@@ -223,6 +235,58 @@ req_append(struct http_req *rq, const char *data, size_t n)
 	return 0;
 }
 
+/* url_put - append @p v to the URL, percent-encoding all but unreserved
+ * characters */
+static void
+url_put(struct url_buf *u, const char *v)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+
+	for (; v != NULL && *v != '\0'; v++) {
+		if (u->len + 4 > sizeof(u->s)) {
+			u->too_long = true;
+			return;
+		}
+		c = (unsigned char)*v;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			u->s[u->len++] = (char)c;
+		else {
+			u->s[u->len++] = '%';
+			u->s[u->len++] = hex[c >> 4];
+			u->s[u->len++] = hex[c & 15];
+		}
+	}
+	u->s[u->len] = '\0';
+}
+
+/* add_arg - one query argument ("name=value", '&' between) */
+static enum MHD_Result
+add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct url_buf *u = cls;
+
+	(void)kind;
+	if (u->len + 2 > sizeof(u->s)) {
+		u->too_long = true;
+		return MHD_NO;
+	}
+	u->s[u->len++] = strchr(u->s, '?') == NULL ? '?' : '&';
+	u->s[u->len] = '\0';
+	url_put(u, key);
+	if (u->len + 2 > sizeof(u->s)) {
+		u->too_long = true;
+		return MHD_NO;
+	}
+	u->s[u->len++] = '=';
+	u->s[u->len] = '\0';
+	url_put(u, value);
+	return u->too_long ? MHD_NO : MHD_YES;
+}
+
 /* on_request - libmicrohttpd access handler: check, gather, dispatch */
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -233,6 +297,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct http_req *rq = *con_cls;
 	const union MHD_ConnectionInfo *ci;
 	struct ctl_http_reply out;
+	struct url_buf u;
 	const char *cl;
 	char *end;
 
@@ -267,10 +332,21 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (strcmp(url, "/metrics") == 0 && h->conf.metrics != NULL)
 		h->conf.metrics(h->conf.metrics_ctx, method, url,
 		    rq->body != NULL ? rq->body : "", rq->len, &out);
-	else if (h->conf.api != NULL)
-		h->conf.api(h->conf.api_ctx, method, url,
+	else if (h->conf.api != NULL) {
+		/* the API sees "path?query" (GET /postmaster filters) */
+		u.len = strlen(url);
+		u.too_long = u.len >= sizeof(u.s);
+		if (!u.too_long) {
+			memcpy(u.s, url, u.len + 1);
+			MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND,
+			    add_arg, &u);
+		}
+		if (u.too_long)
+			return send_fixed(conn, 414, JSON_TYPE, "{\"error\":"
+			    "\"URL longer than 1024 bytes\"}\n");
+		h->conf.api(h->conf.api_ctx, method, u.s,
 		    rq->body != NULL ? rq->body : "", rq->len, &out);
-	else
+	} else
 		return send_fixed(conn, 404, JSON_TYPE,
 		    "{\"error\":\"not found\"}\n");
 	return send_reply(conn, &out);

@@ -28,7 +28,9 @@ struct ctl_http_reply {
 };
 
 /*
- * A request handler.  @p path is the decoded URL path, @p body the
+ * A request handler.  @p path is the decoded URL path, followed, when the
+ * request has a query, by '?' and its arguments percent-encoded again
+ * ("/postmaster?domain=a.example&day=2026-01-01"); @p body the
  * request body (NUL-terminated, @p len bytes; "" when none).  It must fill
  * @p out (status and body); a NULL body after return answers 500.
  */

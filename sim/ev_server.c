@@ -20,7 +20,27 @@
  *	errors other than EAGAIN are counted and retried at the next event;
  *	a full connection pool closes the new connection at once.  A session
  *	whose pool has no buffer or arena left answers "421 4.3.2" and
- *	closes (ev_server_pool_stats() counts them).
+ *	closes (ev_server_pool_stats() counts them).  A failed TLS handshake
+ *	(garbage instead of a ClientHello, a TLS 1.1 client, no common
+ *	cipher) or a TLS error later closes the connection; handshakes
+ *	completed and failed are counted (ev_server_tls_stats()).
+ *
+ * STARTTLS
+ *	With conf.tls the sessions' env has tls_ok, so profiles that list
+ *	STARTTLS advertise it.  When a session answered STARTTLS (its 220 is
+ *	sent and smtp_session_tls_wanted() holds) the connection gets an SSL
+ *	object and runs a non-blocking SSL_accept, polling for read or write
+ *	as OpenSSL asks; bytes sent after the STARTTLS line and before the
+ *	handshake are read by OpenSSL as the handshake (garbage fails it).
+ *	From then on SSL_read and SSL_write replace recv and send.  A write
+ *	that would block is repeated with the same length (the session only
+ *	appends to its output).  Records already read from the socket but
+ *	not yet given to the session (SSL_has_pending()) wake no epoll
+ *	event, so such a connection goes on the worker's "again" list and is
+ *	run once more after the next epoll_wait, which then does not sleep.
+ *	Closing a TLS connection sends close_notify (SSL_shutdown, once,
+ *	non-blocking) before the FIN.  The idle and session timeouts apply
+ *	during the handshake too.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,10 +55,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "ev_server.h"
+#include "sim_pm.h"
 #include "sim_rng.h"
 #include "smtp_auth.h"
 #include "smtp_session.h"
+#include "tls_srv.h"
 
 #define EV_MAX_EVENTS	256
 #define EV_ACCEPT_BURST	64
@@ -84,6 +109,13 @@ struct ev_conn {
 	bool		 lingering;	/* session over, FIN sent, draining
 					 * input until EOF (on the linger list,
 					 * through idle_link) */
+	/* STARTTLS; all zero on the plain path */
+	SSL		*ssl;		/* after STARTTLS, or NULL */
+	bool		 tls_hs;	/* handshake under way */
+	bool		 again;		/* on the worker's again list */
+	uint32_t	 tls_want;	/* epoll events OpenSSL waits for */
+	size_t		 tls_wpend;	/* a blocked SSL_write's length */
+	TAILQ_ENTRY(ev_conn) again_link; /* TLS input buffered in OpenSSL */
 	struct ev_conn	*next_free;
 };
 
@@ -99,6 +131,9 @@ struct ev_worker {
 	struct ev_conn_list idle;
 	struct ev_conn_list age;
 	struct ev_conn_list linger;	/* by linger start */
+	struct ev_conn_list again;	/* to run again without an event */
+	uint64_t	 tls_done;	/* TLS handshakes completed */
+	uint64_t	 tls_failed;	/* ... failed (connection closed) */
 	uint64_t	 nconns;	/* open now (read by others) */
 	uint64_t	 refused;	/* pool full */
 	uint64_t	 stray;		/* wildcard listener: address not served */
@@ -134,6 +169,11 @@ static void	linger_read(struct ev_worker *, struct ev_conn *);
 static void	conn_interest(struct ev_worker *, struct ev_conn *);
 static void	check_timers(struct ev_worker *, uint64_t);
 static void	start_drain(struct ev_worker *);
+static ssize_t	conn_send(struct ev_conn *, const uint8_t *, size_t);
+static ssize_t	conn_recv(struct ev_conn *, uint8_t *, size_t);
+static int	conn_tls_step(struct ev_worker *, struct ev_conn *);
+static void	conn_tls_end(struct ev_worker *, struct ev_conn *, bool);
+static void	run_again(struct ev_worker *);
 
 /* listen_one - bind and listen on one address */
 static int
@@ -250,6 +290,8 @@ on_event(void *ctx, const struct sim_event *ev)
 	sim_stats_event(wk->stats, ev);
 	if (wk->evl != NULL)
 		sim_evlog_write(wk->evl, ev);
+	if (srv->conf.pm != NULL)
+		sim_pm_event(srv->conf.pm, ev);
 	if (srv->conf.notices)
 		sim_stats_notice(srv->seen, srv->conf.world, ev,
 		    srv->conf.notice_fp);
@@ -269,7 +311,7 @@ conn_interest(struct ev_worker *wk, struct ev_conn *c)
 		want |= EPOLLOUT;
 	if (smtp_session_wants_input(c->s))
 		want |= EPOLLIN;
-	want |= EPOLLRDHUP;
+	want |= EPOLLRDHUP | c->tls_want;
 	if (want == c->events)
 		return;
 	ee.events = want;
@@ -282,6 +324,7 @@ conn_interest(struct ev_worker *wk, struct ev_conn *c)
 static void
 conn_close(struct ev_worker *wk, struct ev_conn *c)
 {
+	conn_tls_end(wk, c, false);
 	close(c->fd);
 	c->fd = -1;
 	if (c->lingering) {
@@ -307,6 +350,7 @@ conn_linger(struct ev_worker *wk, struct ev_conn *c)
 {
 	struct epoll_event ee;
 
+	conn_tls_end(wk, c, true);
 	TAILQ_REMOVE(&wk->idle, c, idle_link);
 	TAILQ_REMOVE(&wk->age, c, age_link);
 	smtp_session_free(c->s);
@@ -364,14 +408,15 @@ conn_run(struct ev_worker *wk, struct ev_conn *c, bool readable)
 		progress = false;
 		smtp_session_outbuf(c->s, &op, &olen);
 		if (olen > 0) {
-			n = send(c->fd, op, olen, MSG_NOSIGNAL | MSG_DONTWAIT);
+			n = conn_send(c, op, olen);
 			if (n > 0) {
 				smtp_session_consume(c->s, (size_t)n);
 				progress = true;
-				if ((size_t)n == olen)
+				if ((size_t)n == olen) {
+					olen = 0;
 					smtp_session_input(c->s, 0);
-			} else if (n < 0 && errno != EAGAIN &&
-			    errno != EWOULDBLOCK && errno != EINTR) {
+				}
+			} else if (n < 0) {
 				smtp_session_eof(c->s);
 				conn_close(wk, c);
 				return;
@@ -381,6 +426,24 @@ conn_run(struct ev_worker *wk, struct ev_conn *c, bool readable)
 			conn_linger(wk, c);
 			return;
 		}
+		if (olen == 0 && (c->tls_hs ||
+		    smtp_session_tls_wanted(c->s))) {
+			switch (conn_tls_step(wk, c)) {
+			case 1:
+				progress = active = readable = true;
+				continue;	/* under TLS: greet anew */
+			case 0:
+				readable = false;
+				active = true;
+				break;
+			default:
+				smtp_session_eof(c->s);
+				conn_linger(wk, c);	/* let the alert out */
+				return;
+			}
+		}
+		if (c->ssl != NULL && !c->tls_hs && SSL_has_pending(c->ssl))
+			readable = true;
 		if (readable && smtp_session_wants_input(c->s)) {
 			smtp_session_inbuf(c->s, &ip, &room);
 			if (room == 0) {
@@ -391,12 +454,11 @@ conn_run(struct ev_worker *wk, struct ev_conn *c, bool readable)
 					break;
 				continue;
 			}
-			n = recv(c->fd, ip, room, MSG_DONTWAIT);
+			n = conn_recv(c, ip, room);
 			if (n > 0) {
 				smtp_session_input(c->s, (size_t)n);
 				progress = active = true;
-			} else if (n == 0 || (errno != EAGAIN &&
-			    errno != EWOULDBLOCK && errno != EINTR)) {
+			} else if (n < 0) {
 				smtp_session_eof(c->s);
 				conn_close(wk, c);
 				return;
@@ -413,7 +475,158 @@ conn_run(struct ev_worker *wk, struct ev_conn *c, bool readable)
 		TAILQ_REMOVE(&wk->idle, c, idle_link);
 		TAILQ_INSERT_TAIL(&wk->idle, c, idle_link);
 	}
+	if (c->ssl != NULL && !c->tls_hs && !c->again &&
+	    SSL_has_pending(c->ssl) && smtp_session_wants_input(c->s)) {
+		c->again = true;
+		TAILQ_INSERT_TAIL(&wk->again, c, again_link);
+	}
 	conn_interest(wk, c);
+}
+
+/* conn_send - write output; @return bytes, 0 when it would block, -1 when
+ * the connection is dead */
+static ssize_t
+conn_send(struct ev_conn *c, const uint8_t *p, size_t len)
+{
+	ssize_t n;
+	int rc;
+
+	if (c->ssl == NULL) {
+		n = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n >= 0)
+			return n;
+		return errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR ? 0 : -1;
+	}
+	if (c->tls_wpend != 0 && len > c->tls_wpend)
+		len = c->tls_wpend;	/* repeat the blocked write */
+	if (len > INT32_MAX)
+		len = INT32_MAX;
+	ERR_clear_error();
+	c->tls_want = 0;
+	if ((rc = SSL_write(c->ssl, p, (int)len)) > 0) {
+		c->tls_wpend = 0;
+		return rc;
+	}
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_WRITE:
+		c->tls_wpend = len;
+		c->tls_want = EPOLLOUT;
+		return 0;
+	case SSL_ERROR_WANT_READ:
+		c->tls_wpend = len;
+		c->tls_want = EPOLLIN;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* conn_recv - read input; @return bytes, 0 when nothing is there now, -1
+ * at EOF or on an error */
+static ssize_t
+conn_recv(struct ev_conn *c, uint8_t *p, size_t room)
+{
+	ssize_t n;
+	int rc;
+
+	if (c->ssl == NULL) {
+		n = recv(c->fd, p, room, MSG_DONTWAIT);
+		if (n > 0)
+			return n;
+		return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR) ? 0 : -1;
+	}
+	if (room > INT32_MAX)
+		room = INT32_MAX;
+	ERR_clear_error();
+	c->tls_want = 0;
+	if ((rc = SSL_read(c->ssl, p, (int)room)) > 0)
+		return rc;
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		c->tls_want = EPOLLOUT;
+		return 0;
+	default:
+		return -1;	/* close_notify, EOF, a bad record */
+	}
+}
+
+/* conn_tls_step - start or continue the server handshake; @return 1 when
+ * it completed, 0 when it waits for the socket, -1 when it failed */
+static int
+conn_tls_step(struct ev_worker *wk, struct ev_conn *c)
+{
+	int rc;
+
+	if (c->ssl == NULL) {
+		if ((c->ssl = tls_srv_conn_new(wk->srv->conf.tls, c->fd)) ==
+		    NULL) {
+			__atomic_fetch_add(&wk->tls_failed, 1, __ATOMIC_RELAXED);
+			return -1;
+		}
+		c->tls_hs = true;
+	}
+	ERR_clear_error();
+	if ((rc = SSL_accept(c->ssl)) == 1) {
+		c->tls_hs = false;
+		c->tls_want = 0;
+		__atomic_fetch_add(&wk->tls_done, 1, __ATOMIC_RELAXED);
+		smtp_session_tls_started(c->s);
+		return 1;
+	}
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		c->tls_want = EPOLLIN;
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		c->tls_want = EPOLLOUT;
+		return 0;
+	default:
+		__atomic_fetch_add(&wk->tls_failed, 1, __ATOMIC_RELAXED);
+		ERR_clear_error();
+		return -1;
+	}
+}
+
+/* conn_tls_end - free the connection's SSL object, first sending
+ * close_notify when @notify and the handshake had completed */
+static void
+conn_tls_end(struct ev_worker *wk, struct ev_conn *c, bool notify)
+{
+	if (c->again) {
+		TAILQ_REMOVE(&wk->again, c, again_link);
+		c->again = false;
+	}
+	if (c->ssl == NULL)
+		return;
+	if (notify && !c->tls_hs)
+		(void)SSL_shutdown(c->ssl);	/* non-blocking, once */
+	SSL_free(c->ssl);
+	ERR_clear_error();
+	c->ssl = NULL;
+	c->tls_hs = false;
+	c->tls_want = 0;
+	c->tls_wpend = 0;
+}
+
+/* run_again - connections whose input waits inside OpenSSL */
+static void
+run_again(struct ev_worker *wk)
+{
+	struct ev_conn_list list;
+	struct ev_conn *c;
+
+	TAILQ_INIT(&list);
+	TAILQ_CONCAT(&list, &wk->again, again_link);
+	while ((c = TAILQ_FIRST(&list)) != NULL) {
+		TAILQ_REMOVE(&list, c, again_link);
+		c->again = false;
+		if (c->fd >= 0 && !c->lingering)
+			conn_run(wk, c, true);
+	}
 }
 
 /* do_accept - accept a burst of connections from one listener */
@@ -552,7 +765,8 @@ worker_main(void *arg)
 	int i, n;
 
 	for (;;) {
-		n = epoll_wait(wk->epfd, evs, EV_MAX_EVENTS, 200);
+		n = epoll_wait(wk->epfd, evs, EV_MAX_EVENTS,
+		    TAILQ_EMPTY(&wk->again) ? 200 : 0);
 		/* the worker owns its env: a plain store, no race */
 		wk->env.world = __atomic_load_n(&srv->world, __ATOMIC_ACQUIRE);
 		for (i = 0; i < n; i++) {
@@ -583,6 +797,8 @@ worker_main(void *arg)
 				abort();
 			}
 		}
+		if (!TAILQ_EMPTY(&wk->again))
+			run_again(wk);
 		now = sim_clock_mono_ms();
 		if (now - last_timer >= 1000) {
 			check_timers(wk, now);
@@ -629,6 +845,7 @@ ev_server_run(struct ev_server *srv)
 		TAILQ_INIT(&wk->idle);
 		TAILQ_INIT(&wk->age);
 		TAILQ_INIT(&wk->linger);
+		TAILQ_INIT(&wk->again);
 		wk->conns = calloc(cf->max_conns, sizeof(*wk->conns));
 		wk->stats = sim_stats_new(cf->world->nprofiles);
 		wk->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -670,6 +887,7 @@ ev_server_run(struct ev_server *srv)
 		wk->env.scan = cf->scan;
 		wk->env.words = cf->words;
 		wk->env.auth = wk->auth;
+		wk->env.tls_ok = cf->tls != NULL;
 		for (k = 0; k < srv->nlisteners; k++) {
 			ee.events = EPOLLIN | EPOLLEXCLUSIVE;
 			ee.data.ptr = &srv->listeners[k];
@@ -747,6 +965,24 @@ ev_server_pool_stats(const struct ev_server *srv, struct smtp_pool_stats *out)
 		out->txns += one.txns;
 		out->txns_peak += one.txns_peak;
 		out->exhausted += one.exhausted;
+	}
+}
+
+/* ev_server_tls_stats - TLS handshakes completed and failed */
+void
+ev_server_tls_stats(const struct ev_server *srv, uint64_t *done,
+    uint64_t *failed)
+{
+	const struct ev_worker *wks;
+	unsigned i;
+
+	*done = *failed = 0;
+	if ((wks = __atomic_load_n(&srv->workers, __ATOMIC_ACQUIRE)) == NULL)
+		return;
+	for (i = 0; i < srv->conf.workers; i++) {
+		*done += __atomic_load_n(&wks[i].tls_done, __ATOMIC_RELAXED);
+		*failed += __atomic_load_n(&wks[i].tls_failed,
+		    __ATOMIC_RELAXED);
 	}
 }
 

@@ -26,6 +26,8 @@
 #include "sim_stats.h"
 #include "smtp_session.h"
 
+struct sim_pm;
+
 struct ev_server_conf {
 	const struct prof_world *world;	/* the first world; names, blocks and
 					 * timeouts are read from it */
@@ -43,10 +45,14 @@ struct ev_server_conf {
 	struct smtp_auth_world *auth_world; /* each worker makes its own
 					 * smtp_auth from it; NULL = the
 					 * scenario's declared facts */
+	struct tls_srv	*tls;		/* STARTTLS context (tls_srv.h), or
+					 * NULL: STARTTLS is never advertised */
+	struct sim_pm	*pm;		/* Postmaster view (sim_pm.h), or NULL */
 };
 
 struct ev_server;
 struct smtp_auth_world;
+struct tls_srv;
 
 /**
  * Bind every MX address of the world on its port.
@@ -77,6 +83,14 @@ void ev_server_stats(const struct ev_server *srv, struct sim_stats *out);
  *  after ev_server_run() returned, approximate while it runs. */
 void ev_server_pool_stats(const struct ev_server *srv,
     struct smtp_pool_stats *out);
+
+/**
+ * TLS handshakes over all workers (any time; exact after run).
+ * @param done    handshakes completed (sessions now under TLS).
+ * @param failed  handshakes that failed; each closed its connection.
+ */
+void ev_server_tls_stats(const struct ev_server *srv, uint64_t *done,
+    uint64_t *failed);
 
 /** @return open connections now, over all workers. */
 uint64_t ev_server_open_conns(const struct ev_server *srv);

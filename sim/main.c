@@ -16,6 +16,10 @@
  *	server over the same zone.  Without records the policy keeps using
  *	the scenario's declared facts.
  *
+ *	STARTTLS: the socket backend gets a TLS context (tls_srv.h) from
+ *	--tls-cert/--tls-key or a certificate generated at start for this
+ *	host's name; --no-tls (and the DPDK backend) offer none.
+ *
  * DIAGNOSTICS
  *	Exit 0 on success, 1 on a bad scenario or a setup failure, 2 on a
  *	usage error.  Every message names its cause.
@@ -44,9 +48,11 @@
 #include "prof_load.h"
 #include "sim_clock.h"
 #include "sim_evlog.h"
+#include "sim_pm.h"
 #include "sim_state.h"
 #include "sim_stats.h"
 #include "smtp_auth.h"
+#include "tls_srv.h"
 #ifdef MXSIM_HAVE_AUTH
 #include "auth_dkim.h"
 #include "auth_dmarc.h"
@@ -90,11 +96,15 @@ struct opts {
 	char		**eal_argv;
 	bool		 quiet;
 	bool		 seed_set;
+	const char	*tls_cert;	/* STARTTLS certificate PEM, or NULL */
+	const char	*tls_key;	/* ... its key; both or neither */
+	bool		 no_tls;	/* never advertise STARTTLS */
 };
 
 /* The network backend in use: exactly one of the two is set. */
 struct backend {
 	struct ev_server *ev;		/* kernel sockets (epoll) */
+	struct tls_srv	*tls;		/* its STARTTLS context, or NULL */
 #ifdef MXSIM_HAVE_DPDK
 	struct dp_backend *dp;		/* DPDK poll-mode pipeline */
 #endif
@@ -141,6 +151,7 @@ static int	auth_setup(struct prof_world *, const struct opts *,
 		    struct authset *);
 static int	write_keys(const struct prof_world *, const char *);
 static void	auth_teardown(struct authset *);
+static struct tls_srv *tls_setup(const struct opts *);
 
 /* usage - the truth about the options */
 static void
@@ -178,6 +189,10 @@ usage(FILE *fp, const char *prog)
 "                         or read) to DIR/DOMAIN.SELECTOR.pem, for signers\n"
 "      --user NAME        after binding, run as NAME (as root, the default\n"
 "                         is nobody when a port below 1024 is bound)\n"
+"      --tls-cert FILE    STARTTLS certificate (chain) in PEM; with --tls-key\n"
+"      --tls-key FILE     its private key in PEM (default for both: a\n"
+"                         self-signed certificate generated at start)\n"
+"      --no-tls           no STARTTLS, even where a profile lists it\n"
 "  -q, --quiet            no banner and no first-reply notices\n"
 "  -V, --version          print the version\n"
 "  -h, --help             this text\n"
@@ -236,6 +251,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "user", required_argument, NULL, 'U' },
 		{ "idle-us", required_argument, NULL, 'I' },
 		{ "dkim-keys-dir", required_argument, NULL, 'K' },
+		{ "tls-cert", required_argument, NULL, 'T' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "no-tls", no_argument, NULL, 'N' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -340,6 +358,15 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'K':
 			o->dkim_keys_dir = optarg;
 			break;
+		case 'T':
+			o->tls_cert = optarg;
+			break;
+		case 'k':
+			o->tls_key = optarg;
+			break;
+		case 'N':
+			o->no_tls = true;
+			break;
 		case 'q':
 			o->quiet = true;
 			break;
@@ -353,6 +380,15 @@ parse_args(int argc, char **argv, struct opts *o)
 			usage(stderr, argv[0]);
 			return -1;
 		}
+	}
+	if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+		fprintf(stderr, "mxsim: --tls-cert and --tls-key go "
+		    "together\n");
+		return -1;
+	}
+	if (o->no_tls && o->tls_cert != NULL) {
+		fprintf(stderr, "mxsim: --no-tls contradicts --tls-cert\n");
+		return -1;
 	}
 	if (o->backend == NULL)
 		o->backend = "socket";
@@ -835,6 +871,23 @@ auth_teardown(struct authset *as)
 	as->words = NULL;
 }
 
+/* tls_setup - the STARTTLS context: from --tls-cert/--tls-key, or a
+ * self-signed certificate for this host's name; NULL on failure (said) */
+static struct tls_srv *
+tls_setup(const struct opts *o)
+{
+	struct tls_srv *t;
+	char host[256], err[1200];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	if ((t = tls_srv_new(o->tls_cert, o->tls_key, host, err,
+	    sizeof(err))) == NULL)
+		fprintf(stderr, "mxsim: STARTTLS: %s\n", err);
+	return t;
+}
+
 /* print_banner - what is served where */
 static void
 print_banner(const struct prof_world *w, const struct backend *be,
@@ -872,6 +925,12 @@ print_banner(const struct prof_world *w, const struct backend *be,
 	}
 	if (w->event_log != NULL)
 		fprintf(stderr, "  event log: %s\n", w->event_log);
+	if (be->ev != NULL && be->tls != NULL)
+		fprintf(stderr, "  STARTTLS: %s\n",
+		    tls_srv_generated(be->tls) ? "self-signed certificate "
+		    "generated at start" : "certificate from --tls-cert");
+	else
+		fprintf(stderr, "  STARTTLS: off\n");
 }
 
 int
@@ -882,6 +941,7 @@ main(int argc, char **argv)
 	struct prof_world *w;
 	struct sim_state *state = NULL;
 	struct sim_evlog *evlog = NULL;
+	struct sim_pm *pm = NULL;	/* Postmaster view (issue 9) */
 	struct backend be;
 	struct authset as;
 	struct ev_server_conf conf;
@@ -895,7 +955,7 @@ main(int argc, char **argv)
 	struct sim_clock clock;
 	struct monitor mon;
 	pthread_t mon_thread;
-	uint64_t written = 0, dropped = 0;
+	uint64_t written = 0, dropped = 0, tls_done, tls_failed;
 	char path[4096], err[1200];
 	long ncpu;
 	int rc, status = 1;
@@ -955,6 +1015,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "mxsim: cannot allocate the state table\n");
 		goto out;
 	}
+	if ((pm = sim_pm_new(0)) == NULL) {
+		fprintf(stderr, "mxsim: cannot allocate the Postmaster view\n");
+		goto out;
+	}
 	if (w->event_log != NULL &&
 	    (evlog = sim_evlog_open(w->event_log, &rc)) == NULL) {
 		fprintf(stderr, "mxsim: event log %s: %s\n", w->event_log,
@@ -968,11 +1032,13 @@ main(int argc, char **argv)
 		dconf.state = state;
 		dconf.clock = &clock;
 		dconf.evlog = evlog;
+		dconf.pm = pm;
 		dconf.max_conns = (unsigned)o.max_conns;
 		dconf.grace_s = 10;
 		dconf.idle_sleep_us = (unsigned)o.idle_us;
 		dconf.scan = true;
 		dconf.words = as.words;
+		dconf.auth_world = as.aw;
 		dconf.notices = !o.quiet;
 		dconf.notice_fp = stderr;
 		if ((be.dp = dp_backend_new(&dconf, o.eal_argc, o.eal_argv,
@@ -983,10 +1049,14 @@ main(int argc, char **argv)
 #endif
 	} else {
 		memset(&conf, 0, sizeof(conf));
+		if (!o.no_tls && (be.tls = tls_setup(&o)) == NULL)
+			goto out;
+		conf.tls = be.tls;
 		conf.world = w;
 		conf.state = state;
 		conf.clock = &clock;
 		conf.evlog = evlog;
+		conf.pm = pm;
 		conf.workers = w->workers;
 		conf.max_conns = (unsigned)o.max_conns;
 		conf.grace_s = 10;
@@ -1008,6 +1078,7 @@ main(int argc, char **argv)
 		acf.state = state;
 		acf.clock = &clock;
 		acf.evlog = evlog;
+		acf.pm = pm;
 		if ((api = ctl_api_new(&acf)) == NULL) {
 			fprintf(stderr, "mxsim: out of memory\n");
 			goto out;
@@ -1058,6 +1129,14 @@ main(int argc, char **argv)
 		printf("mxsim summary (%s):\n", w->file);
 		sim_stats_print(total, w, stdout);
 	}
+	if (w->nseeds > 0)
+		sim_pm_print_seeds(pm, w, stdout);
+	if (be.tls != NULL) {
+		ev_server_tls_stats(be.ev, &tls_done, &tls_failed);
+		printf("STARTTLS: %llu handshakes, %llu failed\n",
+		    (unsigned long long)tls_done,
+		    (unsigned long long)tls_failed);
+	}
 #ifdef MXSIM_HAVE_DPDK
 	if (be.dp != NULL)
 		dp_backend_print(be.dp, stderr);
@@ -1067,6 +1146,7 @@ out:
 	ctl_http_stop(ctl_h);
 	ctl_http_stop(met_h);
 	ev_server_free(be.ev);
+	tls_srv_free(be.tls);
 #ifdef MXSIM_HAVE_DPDK
 	dp_backend_free(be.dp);
 #endif
@@ -1085,6 +1165,7 @@ out:
 	}
 	sim_stats_free(total);
 	ctl_api_free(api);
+	sim_pm_free(pm);
 	sim_state_free(state);
 	prof_world_free(w);
 	return status;

@@ -48,6 +48,42 @@ struct ld_esc {
 	yaml_node_t	*days;
 };
 
+/* Value nodes of one placement rule. */
+struct ld_prule {
+	yaml_node_t	*name;
+	yaml_node_t	*when;
+	yaml_node_t	*place;
+	yaml_node_t	*category;
+	yaml_node_t	*chance;
+};
+
+/* Value nodes of a placement section. */
+struct ld_placement {
+	yaml_node_t	*categories;
+	yaml_node_t	*dflt;
+	yaml_node_t	*dflt_category;
+	yaml_node_t	*rules;
+};
+
+/* A rule while its conditions are read: flag keys store their node in
+ * `flag` (ld_place_when() reads them back from the mapping). */
+struct ld_when {
+	struct sim_place_rule r;
+	yaml_node_t	*flag;
+};
+
+/* Placement conditions written `key: true` (bulk also takes false). */
+#define LD_PLACE_FLAGS	(SIM_PLACE_C_SPF | SIM_PLACE_C_DKIM | \
+			    SIM_PLACE_C_DMARC | SIM_PLACE_C_UNALIGNED | \
+			    SIM_PLACE_C_BULK | SIM_PLACE_C_NO_ONECLICK | \
+			    SIM_PLACE_C_LISTUNSUB | SIM_PLACE_C_NO_TLS)
+
+/* A placement condition key and its bit. */
+struct ld_flag_cond {
+	const char	*name;
+	uint32_t	 bit;
+};
+
 /* Stages at which a policy kind may answer. */
 struct ld_stage_rule {
 	unsigned	 mask;		/* 1 << enum sim_stage */
@@ -87,6 +123,16 @@ static int	 ld_reply_apply(struct ld *, struct prof_profile *,
 static int	 ld_reply_stage(struct ld *, enum sim_rk, yaml_node_t *,
 		    enum sim_stage *);
 static int	 ld_enhanced(struct ld *, yaml_node_t *, const char *);
+static int	 set_placement(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 ld_place_name(struct ld *, yaml_node_t *, const char *,
+		    char *);
+static int	 ld_place_cat(struct ld *, const struct sim_place_table *,
+		    yaml_node_t *, uint8_t *);
+static int	 ld_place_rule(struct ld *, struct sim_place_table *,
+		    yaml_node_t *, size_t);
+static int	 ld_place_when(struct ld *, struct sim_place_rule *,
+		    yaml_node_t *, const char *);
 
 /*
  * Key tables.  Offsets are relative to the object the enclosing mapping
@@ -235,7 +281,74 @@ static const struct ld_key profile_keys[] = {
 	{ "reputation", set_reputation, offsetof(struct prof_profile, rep),
 	    reputation_keys },
 	{ "replies", set_replies, 0 },
+	{ "placement", set_placement, offsetof(struct prof_profile, place) },
 	{ NULL }
+};
+
+static const struct ld_key placement_keys[] = {
+	{ "categories", ld_set_node, offsetof(struct ld_placement, categories) },
+	{ "default", ld_set_node, offsetof(struct ld_placement, dflt) },
+	{ "default_category", ld_set_node,
+	    offsetof(struct ld_placement, dflt_category) },
+	{ "rules", ld_set_node, offsetof(struct ld_placement, rules) },
+	{ NULL }
+};
+
+static const struct ld_key prule_keys[] = {
+	{ "name", ld_set_node, offsetof(struct ld_prule, name), NULL,
+	    LD_REQUIRED },
+	{ "when", ld_set_node, offsetof(struct ld_prule, when), NULL,
+	    LD_REQUIRED },
+	{ "place", ld_set_node, offsetof(struct ld_prule, place) },
+	{ "category", ld_set_node, offsetof(struct ld_prule, category) },
+	{ "chance", ld_set_node, offsetof(struct ld_prule, chance) },
+	{ NULL }
+};
+
+/* Placement conditions: thresholds (stored in the rule), then flags. */
+static const struct ld_key when_keys[] = {
+	{ "ip_rep_below", ld_set_nonneg,
+	    offsetof(struct ld_when, r.ip_rep_below) },
+	{ "domain_rep_below", ld_set_nonneg,
+	    offsetof(struct ld_when, r.domain_rep_below) },
+	{ "complaint_rate_at_least", ld_set_fraction,
+	    offsetof(struct ld_when, r.comp_rate) },
+	{ "spam_score_at_least", ld_set_u32,
+	    offsetof(struct ld_when, r.spam_score_min) },
+	{ "links_at_least", ld_set_u32,
+	    offsetof(struct ld_when, r.links_min) },
+	{ "new_days_below", ld_set_u32,
+	    offsetof(struct ld_when, r.new_days), NULL, LD_NONZERO },
+	{ "complaint_status", ld_set_node, offsetof(struct ld_when, flag) },
+	{ "bulk", ld_set_node, offsetof(struct ld_when, flag) },
+	{ "spf_not_pass", ld_set_node, offsetof(struct ld_when, flag) },
+	{ "dkim_not_pass", ld_set_node, offsetof(struct ld_when, flag) },
+	{ "dmarc_not_pass", ld_set_node, offsetof(struct ld_when, flag) },
+	{ "unaligned", ld_set_node, offsetof(struct ld_when, flag) },
+	{ "no_one_click", ld_set_node, offsetof(struct ld_when, flag) },
+	{ "list_unsubscribe", ld_set_node, offsetof(struct ld_when, flag) },
+	{ "no_tls", ld_set_node, offsetof(struct ld_when, flag) },
+	{ NULL }
+};
+
+/* when_keys names -> condition bit (threshold keys first, same order). */
+static const struct ld_flag_cond when_bits[] = {
+	{ "ip_rep_below", SIM_PLACE_C_IP_REP },
+	{ "domain_rep_below", SIM_PLACE_C_DOMAIN_REP },
+	{ "complaint_rate_at_least", SIM_PLACE_C_COMP_RATE },
+	{ "spam_score_at_least", SIM_PLACE_C_SPAM_SCORE },
+	{ "links_at_least", SIM_PLACE_C_LINKS },
+	{ "new_days_below", SIM_PLACE_C_NEW },
+	{ "complaint_status", SIM_PLACE_C_COMP_STATUS },
+	{ "bulk", SIM_PLACE_C_BULK },
+	{ "spf_not_pass", SIM_PLACE_C_SPF },
+	{ "dkim_not_pass", SIM_PLACE_C_DKIM },
+	{ "dmarc_not_pass", SIM_PLACE_C_DMARC },
+	{ "unaligned", SIM_PLACE_C_UNALIGNED },
+	{ "no_one_click", SIM_PLACE_C_NO_ONECLICK },
+	{ "list_unsubscribe", SIM_PLACE_C_LISTUNSUB },
+	{ "no_tls", SIM_PLACE_C_NO_TLS },
+	{ NULL, 0 }
 };
 
 static const struct ld_key reply_keys[] = {
@@ -864,6 +977,224 @@ ld_reply_apply(struct ld *ld, struct prof_profile *p, enum sim_rk rk,
 	r->close = close;
 	if (policy)
 		r->enabled = true;
+	return 0;
+}
+
+/* ld_place_name - a rule or category name: 1..31 of [a-z0-9_.-] */
+static int
+ld_place_name(struct ld *ld, yaml_node_t *n, const char *what, char *out)
+{
+	const char *s, *c;
+	int rc;
+
+	if ((rc = ld_string(ld, n, &s)) != 0)
+		return rc;
+	for (c = s; *c != '\0'; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+		    *c == '_' || *c == '.' || *c == '-'))
+			break;
+	if (*s == '\0' || *c != '\0' || strlen(s) >= SIM_PLACE_NAME_MAX)
+		return ld_err(ld, n, "expected a %s name of 1..%d characters "
+		    "[a-z0-9_.-], got %s", what, SIM_PLACE_NAME_MAX - 1,
+		    ld_got(ld, n));
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+/* ld_place_cat - a category named in placement.categories */
+static int
+ld_place_cat(struct ld *ld, const struct sim_place_table *t, yaml_node_t *n,
+    uint8_t *out)
+{
+	char name[SIM_PLACE_NAME_MAX];
+	size_t i;
+	int rc;
+
+	if ((rc = ld_place_name(ld, n, "category", name)) != 0)
+		return rc;
+	for (i = 0; i < t->ncats; i++)
+		if (strcmp(t->cats[i], name) == 0) {
+			*out = (uint8_t)(i + 1);
+			return 0;
+		}
+	return ld_err(ld, n, "category \"%s\" is not in placement.categories",
+	    name);
+}
+
+/* ld_place_when - the conditions of one rule */
+static int
+ld_place_when(struct ld *ld, struct sim_place_rule *r, yaml_node_t *n,
+    const char *path)
+{
+	const struct ld_flag_cond *fc;
+	yaml_node_item_t *it;
+	yaml_node_pair_t *pr;
+	yaml_node_t *kn, *vn, *in;
+	struct ld_when lw;
+	const char *key, *s;
+	bool on;
+	int rc, st;
+
+	lw.r = *r;
+	lw.flag = NULL;
+	if ((rc = ld_map(ld, n, path, when_keys, &lw)) != 0)
+		return rc;
+	*r = lw.r;
+	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
+	    pr++) {
+		kn = ld_node(ld, pr->key);
+		vn = ld_node(ld, pr->value);
+		key = (const char *)kn->data.scalar.value;
+		for (fc = when_bits; fc->name != NULL; fc++)
+			if (strcmp(fc->name, key) == 0)
+				break;
+		if (fc->bit == SIM_PLACE_C_COMP_STATUS) {
+			if ((rc = ld_seq(ld, vn, "complaint_status", 1)) != 0)
+				return rc;
+			for (it = vn->data.sequence.items.start;
+			    it < vn->data.sequence.items.top; it++) {
+				in = ld_node(ld, *it);
+				if ((rc = ld_string(ld, in, &s)) != 0)
+					return rc;
+				if ((st = sim_place_comp_by_name(s)) < 0)
+					return ld_err(ld, in, "expected a "
+					    "complaint status (ok, warn, "
+					    "block, holding), got %s",
+					    ld_got(ld, in));
+				r->comp_status |= (uint8_t)(1u << st);
+			}
+		} else if (fc->bit & LD_PLACE_FLAGS) {
+			if ((rc = ld_bool(ld, vn, &on)) != 0)
+				return rc;
+			if (!on && fc->bit != SIM_PLACE_C_BULK)
+				return ld_err(ld, vn, "%s.%s only takes true "
+				    "(leave it out for false)", path, key);
+			if (!on) {
+				r->when |= SIM_PLACE_C_NOT_BULK;
+				continue;
+			}
+		}
+		r->when |= fc->bit;
+	}
+	if (r->when == 0)
+		return ld_err(ld, n, "%s needs at least one condition", path);
+	return 0;
+}
+
+/* ld_place_rule - one entry of placement.rules */
+static int
+ld_place_rule(struct ld *ld, struct sim_place_table *t, yaml_node_t *n,
+    size_t i)
+{
+	struct sim_place_rule *r = &t->rules[i];
+	struct ld_prule rn;
+	const char *s;
+	char path[80];
+	size_t j;
+	int rc, pl;
+
+	memset(&rn, 0, sizeof(rn));
+	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "placement.rules[%zu]", i);
+	if ((rc = ld_map(ld, n, path, prule_keys, &rn)) != 0)
+		return rc;
+	if ((rc = ld_place_name(ld, rn.name, "rule", r->name)) != 0)
+		return rc;
+	for (j = 0; j < i; j++)
+		if (strcmp(t->rules[j].name, r->name) == 0)
+			return ld_err(ld, rn.name, "placement rule \"%s\" is "
+			    "listed twice", r->name);
+	snprintf(path, sizeof(path), "placement.rules[%zu].when", i);
+	if ((rc = ld_place_when(ld, r, rn.when, path)) != 0)
+		return rc;
+	if (rn.place != NULL) {
+		if ((rc = ld_string(ld, rn.place, &s)) != 0)
+			return rc;
+		if ((pl = sim_place_by_name(s)) < 0)
+			return ld_err(ld, rn.place, "expected a folder (inbox, "
+			    "spam, promotions), got %s", ld_got(ld, rn.place));
+		r->place = (uint8_t)pl;
+	}
+	if (rn.category != NULL &&
+	    (rc = ld_place_cat(ld, t, rn.category, &r->category)) != 0)
+		return rc;
+	if (rn.place == NULL && rn.category == NULL)
+		return ld_err(ld, n, "placement rule \"%s\" needs \"place\" "
+		    "or \"category\" (or both)", r->name);
+	r->chance = 1.0;
+	if (rn.chance != NULL) {
+		if ((rc = ld_set_fraction(ld, rn.chance, &r->chance, NULL,
+		    "chance")) != 0)
+			return rc;
+		if (r->chance <= 0)
+			return ld_err(ld, rn.chance, "chance must be above 0 "
+			    "(leave the rule out instead)");
+	}
+	return 0;
+}
+
+/* set_placement - the placement section: categories, default, rules */
+static int
+set_placement(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct sim_place_table *t = field;
+	struct ld_placement pn;
+	yaml_node_item_t *it;
+	const char *s;
+	size_t i;
+	int rc, pl;
+
+	(void)k;
+	memset(&pn, 0, sizeof(pn));
+	memset(t, 0, sizeof(*t));
+	if ((rc = ld_map(ld, n, path, placement_keys, &pn)) != 0)
+		return rc;
+	if (pn.categories != NULL) {
+		if ((rc = ld_seq(ld, pn.categories, "placement.categories",
+		    0)) != 0)
+			return rc;
+		for (it = pn.categories->data.sequence.items.start;
+		    it < pn.categories->data.sequence.items.top; it++) {
+			if (t->ncats == SIM_PLACE_MAX_CATS)
+				return ld_err(ld, ld_node(ld, *it), "at most %d "
+				    "categories", SIM_PLACE_MAX_CATS);
+			if ((rc = ld_place_name(ld, ld_node(ld, *it),
+			    "category", t->cats[t->ncats])) != 0)
+				return rc;
+			for (i = 0; i < t->ncats; i++)
+				if (strcmp(t->cats[i], t->cats[t->ncats]) == 0)
+					return ld_err(ld, ld_node(ld, *it),
+					    "category \"%s\" is listed twice",
+					    t->cats[i]);
+			t->ncats++;
+		}
+	}
+	if (pn.dflt != NULL) {
+		if ((rc = ld_string(ld, pn.dflt, &s)) != 0)
+			return rc;
+		if ((pl = sim_place_by_name(s)) < 0)
+			return ld_err(ld, pn.dflt, "expected a folder (inbox, "
+			    "spam, promotions), got %s", ld_got(ld, pn.dflt));
+		t->dflt = (uint8_t)pl;
+	}
+	if (pn.dflt_category != NULL && (rc = ld_place_cat(ld, t,
+	    pn.dflt_category, &t->dflt_category)) != 0)
+		return rc;
+	if (pn.rules == NULL)
+		return 0;
+	if ((rc = ld_seq(ld, pn.rules, "placement.rules", 0)) != 0)
+		return rc;
+	for (it = pn.rules->data.sequence.items.start;
+	    it < pn.rules->data.sequence.items.top; it++) {
+		if (t->nrules == SIM_PLACE_MAX_RULES)
+			return ld_err(ld, ld_node(ld, *it), "at most %d "
+			    "placement rules", SIM_PLACE_MAX_RULES);
+		if ((rc = ld_place_rule(ld, t, ld_node(ld, *it),
+		    t->nrules)) != 0)
+			return rc;
+		t->nrules++;
+	}
 	return 0;
 }
 

@@ -72,6 +72,11 @@ static int	 set_dkim_keys(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_records(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
+static int	 set_schedule(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_seeds(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static bool	 sender_complains(const struct prof_sender *);
 static int	 set_traps(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_dns_listen(struct ld *, yaml_node_t *, void *,
@@ -109,7 +114,22 @@ static const struct ld_key timeouts_keys[] = {
 	{ "spf_hardfail", set_bool, \
 	    offsetof(struct prof_sender, spf_hardfail) }, \
 	{ "complaint_rate", ld_set_fraction, \
-	    offsetof(struct prof_sender, complaint_rate) }
+	    offsetof(struct prof_sender, complaint_rate) }, \
+	{ "complaint_schedule", set_schedule, 0 }
+
+/* Value nodes of one complaint schedule step. */
+struct ld_step {
+	yaml_node_t	*day;
+	yaml_node_t	*rate;
+};
+
+static const struct ld_key step_keys[] = {
+	{ "day", ld_set_node, offsetof(struct ld_step, day), NULL,
+	    LD_REQUIRED },
+	{ "rate", ld_set_node, offsetof(struct ld_step, rate), NULL,
+	    LD_REQUIRED },
+	{ NULL }
+};
 
 /* Value nodes of one dkim entry. */
 struct ld_dkim {
@@ -179,6 +199,7 @@ static const struct ld_key senders_keys[] = {
 static const struct ld_key recipients_keys[] = {
 	{ "unknown", set_unknown, 0 },
 	{ "spam_traps", set_traps, 0 },
+	{ "seeds", set_seeds, 0 },
 	{ NULL }
 };
 
@@ -705,6 +726,73 @@ set_records(struct ld *ld, yaml_node_t *n, void *field,
 	return 0;
 }
 
+/* set_schedule - [{day, rate}, ...]: complaint rate by simulated day */
+static int
+set_schedule(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_sender *sd = field;
+	struct prof_complaint_step *st;
+	struct ld_step sn;
+	yaml_node_item_t *it;
+	uint64_t day;
+	int rc;
+
+	(void)k;
+	if ((rc = ld_seq(ld, n, path, 1)) != 0)
+		return rc;
+	sd->ncomplaint_steps = 0;
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	    it++) {
+		if (sd->ncomplaint_steps == PROF_MAX_STEPS)
+			return ld_err(ld, ld_node(ld, *it), "%s has more than "
+			    "%d steps", path, PROF_MAX_STEPS);
+		memset(&sn, 0, sizeof(sn));
+		if ((rc = ld_map(ld, ld_node(ld, *it), path, step_keys,
+		    &sn)) != 0)
+			return rc;
+		st = &sd->complaint_steps[sd->ncomplaint_steps];
+		if ((rc = ld_uint(ld, sn.day, 0, 100000, &day)) != 0 ||
+		    (rc = ld_set_fraction(ld, sn.rate, &st->rate, NULL,
+		    "rate")) != 0)
+			return rc;
+		if (sd->ncomplaint_steps > 0 &&
+		    day <= st[-1].day)
+			return ld_err(ld, sn.day, "%s: day %ju must come after "
+			    "day %u (steps in ascending order)", path,
+			    (uintmax_t)day, st[-1].day);
+		st->day = (uint32_t)day;
+		sd->ncomplaint_steps++;
+	}
+	return 0;
+}
+
+/* sender_complains - can a recipient of this sender ever complain */
+static bool
+sender_complains(const struct prof_sender *s)
+{
+	size_t i;
+
+	if (s->complaint_rate > 0)
+		return true;
+	for (i = 0; i < s->ncomplaint_steps; i++)
+		if (s->complaint_steps[i].rate > 0)
+			return true;
+	return false;
+}
+
+/* set_seeds - fnmatch patterns of seed-list recipients, lower case */
+static int
+set_seeds(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_world *w = field;
+
+	(void)k;
+	return ld_strlist(ld, n, path, 0, LD_LIST_LOWER, &w->seeds,
+	    &w->nseeds);
+}
+
 /* set_traps - fnmatch patterns of spam-trap recipients, lower case */
 static int
 set_traps(struct ld *ld, yaml_node_t *n, void *field,
@@ -962,6 +1050,7 @@ prof_load_scenario(const char *path, const char *datadir,
 	yaml_node_t *root;
 	struct ld ld;
 	char *slash;
+	size_t i;
 
 	if (ld_open(&ld, path, err, "scenario", &root) != 0)
 		goto out;
@@ -980,6 +1069,9 @@ prof_load_scenario(const char *path, const char *datadir,
 		prof_world_free(w);
 		return NULL;
 	}
+	w->no_complaints = !sender_complains(&w->default_sender);
+	for (i = 0; i < w->nsenders && w->no_complaints; i++)
+		w->no_complaints = !sender_complains(&w->senders[i]);
 out:
 	ld_release(&ld);
 	return w;

@@ -28,6 +28,7 @@ static int	dup_strv(char ***, size_t *, char *const *, size_t);
 static void	*dup_mem(const void *, size_t, size_t);
 static void	sender_free(struct prof_sender *);
 static int	sender_copy(struct prof_sender *, const struct prof_sender *);
+static bool	match_any(char *const *, size_t, const char *);
 static int	zone_sender(struct prof_sender *, struct auth_zone *,
 		    prof_keygen_fn *, prof_pubkey_fn *, char *, size_t);
 static int	zone_provider(const struct prof_world *, size_t,
@@ -185,8 +186,11 @@ prof_world_free(struct prof_world *w)
 		free(w->unknown_rcpts[i]);
 	for (i = 0; i < w->nspam_traps; i++)
 		free(w->spam_traps[i]);
+	for (i = 0; i < w->nseeds; i++)
+		free(w->seeds[i]);
 	free(w->unknown_rcpts);
 	free(w->spam_traps);
+	free(w->seeds);
 	free(w->dns_listen);
 	free(w->senders);
 	free(w->blocks);
@@ -216,13 +220,15 @@ prof_world_clone(const struct prof_world *w)
 	c->default_sender = w->default_sender;	/* it owns no strings */
 	c->dns_addr = w->dns_addr;
 	c->dns_port = w->dns_port;
+	c->no_complaints = w->no_complaints;
 	if (dup_str(&c->file, w->file) != 0 ||
 	    dup_str(&c->event_log, w->event_log) != 0 ||
 	    dup_str(&c->dns_listen, w->dns_listen) != 0 ||
 	    dup_strv(&c->unknown_rcpts, &c->nunknown_rcpts, w->unknown_rcpts,
 	    w->nunknown_rcpts) != 0 ||
 	    dup_strv(&c->spam_traps, &c->nspam_traps, w->spam_traps,
-	    w->nspam_traps) != 0)
+	    w->nspam_traps) != 0 ||
+	    dup_strv(&c->seeds, &c->nseeds, w->seeds, w->nseeds) != 0)
 		goto fail;
 	for (i = 0; i < w->nprofiles; i++) {
 		if ((c->profiles[i] = prof_profile_clone(w->profiles[i])) ==
@@ -266,6 +272,7 @@ prof_profile_clone(const struct prof_profile *p)
 	c->wrap = p->wrap;
 	c->limits = p->limits;
 	c->rep = p->rep;
+	c->place = p->place;	/* fixed arrays, no pointers */
 	c->outage_until_ms = p->outage_until_ms;
 	if (dup_str(&c->name, p->name) != 0 ||
 	    dup_str(&c->file, p->file) != 0 ||
@@ -452,28 +459,50 @@ prof_world_blocklisted(const struct prof_world *w, uint32_t addr)
 	return false;
 }
 
+/* match_any - does an address match one of n fnmatch(3) patterns */
+static bool
+match_any(char *const *pats, size_t n, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (fnmatch(pats[i], addr, 0) == 0)
+			return true;
+	return false;
+}
+
 /* prof_world_rcpt_unknown - does a recipient match an unknown pattern */
 bool
 prof_world_rcpt_unknown(const struct prof_world *w, const char *addr)
 {
-	size_t i;
-
-	for (i = 0; i < w->nunknown_rcpts; i++)
-		if (fnmatch(w->unknown_rcpts[i], addr, 0) == 0)
-			return true;
-	return false;
+	return match_any(w->unknown_rcpts, w->nunknown_rcpts, addr);
 }
 
 /* prof_world_spam_trap - does a recipient match a spam-trap pattern */
 bool
 prof_world_spam_trap(const struct prof_world *w, const char *addr)
 {
+	return match_any(w->spam_traps, w->nspam_traps, addr);
+}
+
+/* prof_world_seed - does a recipient match a seed-address pattern */
+bool
+prof_world_seed(const struct prof_world *w, const char *addr)
+{
+	return match_any(w->seeds, w->nseeds, addr);
+}
+
+/* prof_sender_complaint_rate - a sender's complaint rate on a day */
+double
+prof_sender_complaint_rate(const struct prof_sender *s, uint32_t day)
+{
+	double rate = s->complaint_rate;
 	size_t i;
 
-	for (i = 0; i < w->nspam_traps; i++)
-		if (fnmatch(w->spam_traps[i], addr, 0) == 0)
-			return true;
-	return false;
+	for (i = 0; i < s->ncomplaint_steps &&
+	    s->complaint_steps[i].day <= day; i++)
+		rate = s->complaint_steps[i].rate;
+	return rate;
 }
 
 /* zone_sender - the DNS records of one sender domain */

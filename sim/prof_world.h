@@ -18,9 +18,11 @@
 #include <stdint.h>
 
 #include "sim_kinds.h"
+#include "sim_place.h"
 
 #define PROF_MAX_PROFILES	64	/* profiles per scenario */
 #define PROF_MAX_EXT		16	/* EHLO extensions per profile */
+#define PROF_MAX_STEPS		16	/* complaint schedule steps per sender */
 
 /*
  * Escalation ladder of one reply: once the identity the reply is about
@@ -148,6 +150,8 @@ struct prof_profile {
 	struct prof_limits limits;
 	struct prof_reputation rep;
 	struct prof_reply replies[SIM_RK__COUNT];
+	struct sim_place_table place;	/* placement rules (issue 9); none =
+					 * every accepted message in the inbox */
 	uint64_t	 outage_until_ms; /* simulated ms; "outage" answers
 					 * until then (set by the control API) */
 };
@@ -191,6 +195,14 @@ struct prof_sender {
 	enum prof_dmarc_policy dmarc_policy; /* when dmarc is pass or fail */
 	bool		 spf_hardfail;	/* the declared SPF record ends -all */
 	double		 complaint_rate; /* chance a recipient complains */
+	/* complaint schedule: from simulated day steps[i].day (days since
+	 * the scenario start) the rate is steps[i].rate; before the first
+	 * step, complaint_rate.  Days ascend. */
+	struct prof_complaint_step {
+		uint32_t day;
+		double	 rate;
+	}		 complaint_steps[PROF_MAX_STEPS];
+	size_t		 ncomplaint_steps;
 	/* the DNS world of the domain (all optional) */
 	char		*spf_record;	/* "v=spf1 ..." */
 	char		*dmarc_record;	/* "v=DMARC1; p=..." */
@@ -238,6 +250,12 @@ struct prof_world {
 	size_t		 nunknown_rcpts;
 	char		**spam_traps;	/* fnmatch(3) patterns, lower case */
 	size_t		 nspam_traps;
+	char		**seeds;	/* seed-list recipients (placement
+					 * tests): fnmatch(3), lower case */
+	size_t		 nseeds;
+	bool		 no_complaints;	/* no sender can draw a complaint (set
+					 * by the loader; false = look each
+					 * message's sender up) */
 	char		*dns_listen;	/* "ADDR:PORT" of the scenario's DNS
 					 * server, NULL = none */
 	uint32_t	 dns_addr;	/* ... parsed, host order */
@@ -319,6 +337,16 @@ bool prof_world_rcpt_unknown(const struct prof_world *w, const char *addr);
 
 /** @return true when recipient @p addr (lower case) is a spam trap. */
 bool prof_world_spam_trap(const struct prof_world *w, const char *addr);
+
+/** @return true when recipient @p addr (lower case) is a seed address. */
+bool prof_world_seed(const struct prof_world *w, const char *addr);
+
+/**
+ * @return the complaint rate of sender @p s on simulated day @p day
+ * (days since the scenario start): the last schedule step at or before
+ * that day, else s->complaint_rate.
+ */
+double prof_sender_complaint_rate(const struct prof_sender *s, uint32_t day);
 
 /** Key operations prof_world_build_zone() needs for DKIM (auth_dkim.h's
  *  auth_dkim_keygen() and auth_dkim_pubkey() fit). */

@@ -20,6 +20,7 @@
 #include "sim_clock.h"
 #include "sim_evlog.h"
 #include "sim_fmt.h"
+#include "sim_place.h"
 
 struct evbuf {
 	struct evbuf	*next;
@@ -60,6 +61,19 @@ static size_t	put_str(char *, size_t, const char *);
 static size_t	put_lit(char *, const char *);
 static size_t	put_ip(char *, uint32_t);
 static void	iso_cached(uint64_t, uint64_t *, char *);
+static size_t	put_auth(char *, unsigned);
+static size_t	put_rep(char *, double);
+static size_t	put_eod(char *, const struct prof_profile *,
+		    const struct sim_event *);
+
+/* copy a string literal; its length is known at compile time */
+#define PUT_C(o, lit)	(memcpy((o), (lit), sizeof(lit) - 1), sizeof(lit) - 1)
+
+/* enum sim_auth_res names; 0 (not checked, or no record) is null */
+static const char *const auth_names[] = {
+	NULL, "\"pass\"", "\"fail\"", "\"softfail\"", "\"neutral\"",
+	"\"temperror\"", "\"permerror\""
+};
 
 /* writer_main - write handed-over buffers until stopped */
 static void *
@@ -252,16 +266,90 @@ iso_cached(uint64_t ms, uint64_t *sec, char *iso)
 	iso[22] = (char)('0' + ms % 10);
 }
 
+/* put_auth - an authentication result (enum sim_auth_res) or null */
+static size_t
+put_auth(char *o, unsigned res)
+{
+	return put_lit(o, res < sizeof(auth_names) / sizeof(auth_names[0]) &&
+	    auth_names[res] != NULL ? auth_names[res] : "null");
+}
+
+/* put_rep - a reputation score with two decimals (0..1e9) */
+static size_t
+put_rep(char *o, double v)
+{
+	uint64_t c;
+	size_t n;
+
+	if (!(v >= 0) || v > 1e9)
+		return put_lit(o, "null");
+	c = (uint64_t)(v * 100 + 0.5);
+	n = sim_fmt_u64(o, c / 100);
+	o[n++] = '.';
+	o[n++] = (char)('0' + c % 100 / 10);
+	o[n++] = (char)('0' + c % 10);
+	return n;
+}
+
+/* put_eod - the placement keys: values for an accepted message at end of
+ * DATA (profile p may be NULL), nulls elsewhere; returns length */
+static size_t
+put_eod(char *o, const struct prof_profile *p, const struct sim_event *ev)
+{
+	const char *name;
+	size_t n = 0;
+	unsigned i;
+	bool first = true;
+
+	if (ev->stage != SIM_STAGE_EOD || ev->placement == 0 ||
+	    (name = sim_place_name(ev->placement)) == NULL)
+		return PUT_C(o, ",\"placement\":null,\"category\":null,"
+		    "\"place_rules\":null,\"complaints\":null,\"seeds\":null,"
+		    "\"ip_rep\":null,\"domain_rep\":null");
+	n += PUT_C(o + n, ",\"placement\":\"");
+	n += put_lit(o + n, name);
+	n += PUT_C(o + n, "\",\"category\":");
+	if (p != NULL && ev->category != 0 && ev->category <= p->place.ncats) {
+		o[n++] = '"';
+		n += put_lit(o + n, p->place.cats[ev->category - 1]);
+		o[n++] = '"';
+	} else
+		n += PUT_C(o + n, "null");
+	n += PUT_C(o + n, ",\"place_rules\":[");
+	for (i = 0; p != NULL && i < p->place.nrules &&
+	    i < SIM_PLACE_MAX_RULES; i++) {
+		if ((ev->place_rules & (1u << i)) == 0)
+			continue;
+		if (!first)
+			o[n++] = ',';
+		first = false;
+		o[n++] = '"';
+		n += put_lit(o + n, p->place.rules[i].name);
+		o[n++] = '"';
+	}
+	n += PUT_C(o + n, "],\"complaints\":");
+	n += sim_fmt_u64(o + n, ev->complaints);
+	n += PUT_C(o + n, ",\"seeds\":");
+	n += sim_fmt_u64(o + n, ev->nseeds);
+	n += PUT_C(o + n, ",\"ip_rep\":");
+	n += put_rep(o + n, ev->ip_rep);
+	n += PUT_C(o + n, ",\"domain_rep\":");
+	n += put_rep(o + n, ev->domain_rep);
+	return n;
+}
+
 /* sim_evlog_write - format one event */
 void
 sim_evlog_write(struct sim_evlog_local *l, const struct sim_event *ev)
 {
-	char line[2048];
+	const struct prof_profile *p = NULL;
+	char line[4096];
 	const char *prov;
 	size_t n = 0;
 
-	prov = ev->prof < l->world->nprofiles ?
-	    l->world->profiles[ev->prof]->name : NULL;
+	if (ev->prof < l->world->nprofiles)
+		p = l->world->profiles[ev->prof];
+	prov = p != NULL ? p->name : NULL;
 	iso_cached(ev->wall_ms, &l->wall_sec, l->wall_iso);
 	iso_cached(ev->sim_ms, &l->sim_sec, l->sim_iso);
 	/* hand-formatted: this runs once per reply on the fast path */
@@ -295,6 +383,14 @@ sim_evlog_write(struct sim_evlog_local *l, const struct sim_event *ev)
 	n += put_lit(line + n, sim_kind_info(ev->rk)->name);
 	n += put_lit(line + n, "\",\"nrcpts\":");
 	n += sim_fmt_u64(line + n, ev->nrcpts);
+	n += ev->tls ? PUT_C(line + n, ",\"tls\":true,\"spf\":") :
+	    PUT_C(line + n, ",\"tls\":false,\"spf\":");
+	n += put_auth(line + n, ev->spf);
+	n += PUT_C(line + n, ",\"dkim\":");
+	n += put_auth(line + n, ev->dkim);
+	n += PUT_C(line + n, ",\"dmarc\":");
+	n += put_auth(line + n, ev->dmarc);
+	n += put_eod(line + n, p, ev);
 	n += put_lit(line + n, "}\n");
 
 	if (l->cur != NULL && l->cur->len + n > SIM_EVLOG_BUF_SIZE) {

@@ -15,7 +15,22 @@
  *    "wall_ms":...,"sim_ms":...,"session":"00000000000000a1",
  *    "provider":"gmail","mx":"127.1.0.5","client":"127.0.10.1",
  *    "sender_domain":"auth.example","rcpt":null,"stage":"eod",
- *    "code":421,"enhanced":"4.7.28","reason":"rate.ip","nrcpts":1}
+ *    "code":250,"enhanced":"2.0.0","reason":"ok.message","nrcpts":1,
+ *    "tls":false,"spf":"pass","dkim":"pass","dmarc":null,
+ *    "placement":"spam","category":null,
+ *    "place_rules":["complaints.rate"],"complaints":0,"seeds":1,
+ *    "ip_rep":97.50,"domain_rep":100.00}
+ *
+ * "tls" is whether the session runs over TLS.  "spf", "dkim" and "dmarc"
+ * are pass, fail, softfail, neutral, temperror or permerror, and null when
+ * not checked or when there was no record (the event cannot tell those
+ * apart).  The last seven keys describe an accepted message at end of
+ * DATA and are null on every other line: "placement" (inbox, spam,
+ * promotions), "category" (a name from the profile's placement
+ * categories, or null), "place_rules" (names of the profile's placement
+ * rules that applied, [] when none), "complaints" (recipients who marked
+ * it as spam), "seeds" (seed-list recipients), "ip_rep" and "domain_rep"
+ * (scores after the decision; domain_rep null for the null sender).
  */
 #ifndef SIM_EVLOG_H
 #define SIM_EVLOG_H

@@ -40,6 +40,8 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	[SIM_RK_HELP] = { "ok.help", 214, "2.0.0",
 	    "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP",
 	    SIM_STAGE_OTHER },
+	[SIM_RK_STARTTLS] = { "ok.starttls", 220, "2.0.0",
+	    "Ready to start TLS", SIM_STAGE_OTHER },
 	[SIM_RK_UNKNOWN_CMD] = { "protocol.unknown_command", 500, "5.5.1",
 	    "Command unrecognized", SIM_STAGE_OTHER },
 	[SIM_RK_UNIMPL_CMD] = { "protocol.not_implemented", 502, "5.5.1",

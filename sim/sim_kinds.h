@@ -51,6 +51,7 @@ enum sim_rk {
 	SIM_RK_NOOP,		/* 250 2.0.0 */
 	SIM_RK_VRFY,		/* 252 2.5.0 */
 	SIM_RK_HELP,		/* 214 2.0.0 */
+	SIM_RK_STARTTLS,	/* 220 2.0.0 ready to start TLS (RFC 3207) */
 
 	/* protocol errors (RFC 5321) */
 	SIM_RK_UNKNOWN_CMD,	/* 500 5.5.1 command unrecognized */

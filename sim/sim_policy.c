@@ -25,6 +25,13 @@
  *	the /24, EHLO, DKIM d=, URL-domain and Message-ID windows.  An
  *	accepted message is then counted for those identities, simulated
  *	complaints are drawn per recipient, and spam traps cost reputation.
+ *	Finally the accepted message is filed (inbox placement, issue 9):
+ *	the verdict gets its complaints, seed recipients, the IP and domain
+ *	scores after the decision (looked up only when the profile models
+ *	reputation) and the folder, category and rules sim_place_decide()
+ *	returns from the profile's placement table, decided under the
+ *	organizational domain's lock with its complaint status and today's
+ *	rate.  None of it changes the reply.
  *	Authentication comes from facts->auth, or the scenario's declared
  *	facts when it is NULL.  Every refusal counts on its identity's day
  *	tally and may climb the reply's escalation ladder (prof_escalate).
@@ -47,6 +54,7 @@
 #include <string.h>
 
 #include "msg_scan.h"
+#include "sim_place.h"
 #include "sim_policy.h"
 #include "sim_rng.h"
 
@@ -149,9 +157,19 @@ static void	ident_count(const struct prof_profile *, struct sim_state *,
 		    const struct sim_facts *, const struct sim_wnow *);
 static void	count_accepted(const struct prof_world *,
 		    const struct prof_profile *, struct sim_state *,
-		    const struct sim_facts *, const struct sim_wnow *);
+		    const struct sim_facts *, const struct sim_wnow *,
+		    struct sim_verdict *);
+static uint64_t	msg_key(const struct sim_facts *, uint64_t);
 static uint32_t	complaints_of(const struct prof_world *,
 		    const struct sim_facts *, uint64_t);
+static bool	rep_on(const struct prof_reputation *);
+static void	place_in(const struct prof_world *,
+		    const struct prof_profile *, const struct sim_facts *,
+		    const struct sim_entry *, const struct sim_verdict *,
+		    uint64_t, struct sim_place_in *);
+static void	place(const struct prof_world *, const struct prof_profile *,
+		    const struct sim_facts *, const struct sim_entry *,
+		    uint64_t, struct sim_verdict *);
 static bool	windows_hit(const struct prof_windows *, const struct sim_win *,
 		    const struct sim_wnow *, uint32_t, uint32_t *);
 static const char *dkim_of(const struct sim_facts *);
@@ -957,10 +975,22 @@ str_hash(const char *s)
 	return h;
 }
 
+/* msg_key - PRNG stream of a message: its Message-ID, or the sender,
+ * client and time */
+static uint64_t
+msg_key(const struct sim_facts *f, uint64_t now)
+{
+	if (f->msg != NULL && f->msg->message_id[0] != '\0')
+		return str_hash(f->msg->message_id);
+	return str_hash(f->sender_domain) ^ sim_mix64(now ^
+	    ((uint64_t)f->client_ip << 32));
+}
+
 /* complaints_of - simulated recipients who mark the message as spam: one
- * draw per recipient with the sender's complaint_rate, from a PRNG stream
- * derived from the scenario seed and the message (Message-ID or sender,
- * client, time) and the recipient, so a run replays */
+ * draw per recipient with the sender's complaint rate of the simulated
+ * day (complaint_rate, or its schedule), from a PRNG stream derived from
+ * the scenario seed, the message (msg_key) and the recipient, so a run
+ * replays */
 static uint32_t
 complaints_of(const struct prof_world *w, const struct sim_facts *f,
     uint64_t now)
@@ -969,29 +999,113 @@ complaints_of(const struct prof_world *w, const struct sim_facts *f,
 	struct sim_rng rng;
 	uint64_t msg;
 	uint32_t n = 0;
+	double rate;
 	size_t i;
 
-	s = prof_world_sender(w, f->sender_domain);
-	if (s->complaint_rate <= 0)
+	if (w->no_complaints)
 		return 0;
-	msg = f->msg != NULL && f->msg->message_id[0] != '\0' ?
-	    str_hash(f->msg->message_id) : str_hash(f->sender_domain) ^
-	    sim_mix64(now ^ ((uint64_t)f->client_ip << 32));
+	s = prof_world_sender(w, f->sender_domain);
+	if (s->complaint_rate <= 0 && s->ncomplaint_steps == 0)
+		return 0;
+	rate = prof_sender_complaint_rate(s, now > w->start_ms ?
+	    (uint32_t)((now - w->start_ms) / DAY_MS) : 0);
+	if (rate <= 0)
+		return 0;
+	msg = msg_key(f, now);
 	for (i = 0; i < f->nrcpts; i++) {
 		sim_rng_seed(&rng, w->seed, msg ^ sim_mix64(str_hash(f->rcpts[i])
 		    + i));
-		if (sim_rng_double(&rng) < s->complaint_rate)
+		if (sim_rng_double(&rng) < rate)
 			n++;
 	}
 	return n;
 }
 
+/* rep_on - does the profile model reputation at all (else every score
+ * stays at the initial one and need not be looked up) */
+static bool
+rep_on(const struct prof_reputation *r)
+{
+	return r->initial < r->max || r->pen_user_unknown > 0 ||
+	    r->pen_auth_fail > 0 || r->pen_spike > 0 || r->pen_rate > 0 ||
+	    r->pen_spam_trap > 0;
+}
+
+/* place_in - the placement inputs of an accepted message; org is the
+ * organizational domain's entry (locked), or NULL when untracked */
+static void
+place_in(const struct prof_world *w, const struct prof_profile *p,
+    const struct sim_facts *f, const struct sim_entry *org,
+    const struct sim_verdict *v, uint64_t now, struct sim_place_in *in)
+{
+	const struct prof_complaints *c = &p->rep.complaints;
+	const struct msg_info *m = f->msg;
+	struct auth_view a;
+	uint32_t min;
+
+	memset(in, 0, sizeof(*in));
+	auth_view(w, f, &a);
+	in->ip_rep = v->ip_rep;
+	in->domain_rep = v->domain_rep;
+	in->spf_pass = a.spf == SIM_AUTH_PASS;
+	in->dkim_pass = a.dkim == SIM_AUTH_PASS;
+	in->dmarc_pass = a.dmarc == SIM_AUTH_PASS;
+	in->aligned = a.aligned;
+	in->tls = f->tls;
+	if (m != NULL) {
+		in->oneclick = (m->flags & MSG_F_ONECLICK) != 0;
+		in->listunsub = (m->flags & MSG_F_LISTUNSUB) != 0;
+		in->spam_score = m->spam_score;
+		in->links = m->links;
+	}
+	if (org != NULL) {
+		in->bulk = (org->tally.flags & TALLY_BULK) != 0;
+		in->good_days = org->tally.good_days;
+		in->comp_status = org->tally.status == COMP_WARN ?
+		    SIM_PLACE_COMP_WARN : org->tally.status != COMP_BLOCK ?
+		    SIM_PLACE_COMP_OK : org->tally.streak == 0 ?
+		    SIM_PLACE_COMP_BLOCK : SIM_PLACE_COMP_HOLDING;
+		min = c->min_messages > 0 ? c->min_messages : 1;
+		if (org->tally.msgs >= min)
+			in->comp_rate = (double)org->tally.complaints /
+			    org->tally.msgs;
+	}
+	in->seed = w->seed;
+	in->key = msg_key(f, now);
+}
+
+/* place - file an accepted message (verdict placement, category, rules) */
+static void
+place(const struct prof_world *w, const struct prof_profile *p,
+    const struct sim_facts *f, const struct sim_entry *org, uint64_t now,
+    struct sim_verdict *v)
+{
+	struct sim_place_in in;
+	struct sim_place_out out;
+
+	if (p->place.nrules == 0) {
+		v->placement = p->place.dflt != SIM_PLACE_NONE ?
+		    p->place.dflt : SIM_PLACE_INBOX;
+		v->category = v->placement == SIM_PLACE_SPAM ? 0 :
+		    p->place.dflt_category;
+		return;
+	}
+	place_in(w, p, f, org, v, now, &in);
+	sim_place_decide(&p->place, &in, &out);
+	v->placement = out.place;
+	v->category = out.category;
+	v->place_rules = out.rules;
+}
+
 /* count_accepted - an accepted message counts for the organizational
  * domain (bulk status, complaints, warm-up) and the other identities
- * whose limits are on; deliveries to spam traps cost reputation */
+ * whose limits are on; deliveries to spam traps cost reputation.  Fills
+ * the verdict's end-of-DATA facts: complaints, seeds, reputation after
+ * the decision and placement (decided under the org entry's lock) */
 static void
 count_accepted(const struct prof_world *w, const struct prof_profile *p,
-    struct sim_state *st, const struct sim_facts *f, const struct sim_wnow *wn)
+    struct sim_state *st, const struct sim_facts *f, const struct sim_wnow *wn,
+    struct sim_verdict *v)
 {
 	const struct prof_limits *l = &p->limits;
 	const struct prof_complaints *c = &p->rep.complaints;
@@ -1022,22 +1136,37 @@ count_accepted(const struct prof_world *w, const struct prof_profile *p,
 		penalize(p, st, SIM_KEY_DOMAIN, f, wn, p->rep.pen_spam_trap *
 		    (double)traps);
 	}
+	for (i = 0; i < f->nrcpts && w->nseeds > 0; i++)
+		v->nseeds += prof_world_seed(w, f->rcpts[i]);
+	v->complaints = complaints_of(w, f, wn->ms);
+	v->ip_rep = p->rep.initial;
+	v->domain_rep = f->sender_domain != NULL ? p->rep.initial : -1;
+	if (rep_on(&p->rep)) {
+		v->ip_rep = sim_policy_reputation(w, st, SIM_KEY_IP, f->prof,
+		    f->client_ip, NULL, wn->ms);
+		if (f->sender_domain != NULL)
+			v->domain_rep = sim_policy_reputation(w, st,
+			    SIM_KEY_DOMAIN, f->prof, 0, f->sender_domain,
+			    wn->ms);
+	}
 	if ((org = org_of(f)) == NULL || (l->bulk_threshold == 0 &&
 	    c->block_rate <= 0 && c->warn_rate <= 0 &&
-	    l->warmup_domain.days == 0))
+	    l->warmup_domain.days == 0 && p->place.nrules == 0) ||
+	    (e = sim_state_get(st, SIM_KEY_ORG, f->prof, 0, org, wn->ms)) ==
+	    NULL) {
+		place(w, p, f, NULL, wn->ms, v);
 		return;
-	if ((e = sim_state_get(st, SIM_KEY_ORG, f->prof, 0, org, wn->ms)) ==
-	    NULL)
-		return;
+	}
 	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
 	count_message(e, f, wn, 1);
 	if (l->bulk_threshold != 0 && sim_win_count_at(&e->msgs[SIM_WIN_DAY],
 	    SIM_WIN_DAY, wn) >= l->bulk_threshold)
 		e->tally.flags |= TALLY_BULK;	/* for good */
-	e->tally.complaints += complaints_of(w, f, wn->ms);
+	e->tally.complaints += v->complaints;
 	if (traps > 0)
 		rep_penalize(&p->rep, e, wn, p->rep.pen_spam_trap *
 		    (double)traps);
+	place(w, p, f, e, wn->ms, v);
 	sim_state_put(st, e);
 }
 
@@ -1122,7 +1251,7 @@ sim_policy_decide(const struct prof_world *w, struct sim_state *st,
 		return;
 	}
 	if (stage == SIM_STAGE_EOD)
-		count_accepted(w, p, st, f, &wn);
+		count_accepted(w, p, st, f, &wn, v);
 }
 
 /* sim_policy_release - an accepted connection closed */

@@ -103,7 +103,12 @@ struct sim_verdict {
  * connection is counted as open (release it with sim_policy_release()).
  * At SIM_STAGE_EOD an accepted message is counted for the IP, the sender
  * domain and every recipient.  RCPT to an unknown user and messages failing
- * authentication cost reputation.
+ * authentication cost reputation.  An accepted message at SIM_STAGE_EOD
+ * also fills the verdict's complaints (drawn per recipient with the
+ * sender's complaint rate of the day), nseeds, ip_rep, domain_rep and its
+ * placement, category and place_rules from the profile's placement table
+ * (sim_place.h; none = inbox); a refusal leaves them zero (domain_rep -1).
+ * No allocation.
  * @param now  simulated ms.
  */
 void sim_policy_decide(const struct prof_world *w, struct sim_state *st,

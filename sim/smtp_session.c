@@ -9,8 +9,9 @@
  *
  *	States: GREETING (before a successful EHLO/HELO), READY, MAIL (after
  *	MAIL), RCPT (at least one accepted recipient), DATA (receiving the
- *	message), QUIT (closing).  smtp_enter_state() is the only place that
- *	assigns the state.
+ *	message), TLS (STARTTLS answered; input dropped until the backend's
+ *	handshake completes, then GREETING again), QUIT (closing).
+ *	smtp_enter_state() is the only place that assigns the state.
  *
  *	Bounds and their outcomes:
  *	- command line > SMTP_CMD_LINE_MAX octets (with its LF): skipped up
@@ -112,6 +113,8 @@ enum smtp_state {
 	SMTP_STATE_MAIL,		/* MAIL accepted */
 	SMTP_STATE_RCPT,		/* >= 1 recipient accepted */
 	SMTP_STATE_DATA,		/* receiving the message */
+	SMTP_STATE_TLS,			/* STARTTLS answered 220: waits for
+					 * the backend's handshake */
 	SMTP_STATE_QUIT			/* closing */
 };
 
@@ -291,6 +294,8 @@ static void	smtp_cmd_quit(struct smtp_session *, struct smtp_str);
 static void	smtp_cmd_vrfy(struct smtp_session *, struct smtp_str);
 static void	smtp_cmd_help(struct smtp_session *, struct smtp_str);
 static void	smtp_cmd_unimpl(struct smtp_session *, struct smtp_str);
+static void	smtp_cmd_starttls(struct smtp_session *, struct smtp_str);
+static bool	smtp_tls_offered(const struct smtp_session *);
 
 #define CMD(n, fn, fl, st)	{ n, sizeof(n) - 1, fn, fl, st }
 
@@ -310,7 +315,7 @@ static const struct smtp_cmd smtp_cmds[] = {
 	CMD("ETRN", smtp_cmd_unimpl, 0, SIM_STAGE_OTHER),
 	CMD("AUTH", smtp_cmd_unimpl, 0, SIM_STAGE_OTHER),
 	CMD("BDAT", smtp_cmd_unimpl, 0, SIM_STAGE_OTHER),
-	CMD("STARTTLS", smtp_cmd_unimpl, 0, SIM_STAGE_OTHER),
+	CMD("STARTTLS", smtp_cmd_starttls, SMTP_CMD_NOARG, SIM_STAGE_OTHER),
 };
 
 /* smtp_strstate - name of a state */
@@ -324,6 +329,7 @@ smtp_strstate(enum smtp_state st)
 	CASE(MAIL);
 	CASE(RCPT);
 	CASE(DATA);
+	CASE(TLS);
 	CASE(QUIT);
 	default:
 		abort();
@@ -554,11 +560,16 @@ static size_t
 smtp_reply_ehlo_ext(const struct smtp_session *s, char *out, size_t n,
     size_t cap)
 {
+	const char *ext[PROF_MAX_EXT + 1];
 	char size[32];
 	size_t i, need, last, nlines;
 	int len;
 
-	nlines = s->p->next;
+	/* STARTTLS only where the backend can do it and not under TLS */
+	for (nlines = 0, i = 0; i < s->p->next; i++)
+		if (strcmp(s->p->ext[i], "STARTTLS") != 0 ||
+		    smtp_tls_offered(s))
+			ext[nlines++] = s->p->ext[i];
 	size[0] = '\0';
 	if (s->p->limits.max_size > 0) {
 		len = snprintf(size, sizeof(size), "SIZE %llu",
@@ -566,15 +577,13 @@ smtp_reply_ehlo_ext(const struct smtp_session *s, char *out, size_t n,
 		if (len < 0 || (size_t)len >= sizeof(size))
 			size[0] = '\0';
 		else
-			nlines++;
+			ext[nlines++] = size;
 	}
 	if (nlines == 0 || n < 6)
 		return n;
 	need = 0;
-	for (i = 0; i < s->p->next; i++)
-		need += 4 + strlen(s->p->ext[i]) + 2;
-	if (size[0] != '\0')
-		need += 4 + strlen(size) + 2;
+	for (i = 0; i < nlines; i++)
+		need += 4 + strlen(ext[i]) + 2;
 	if (need > cap - n)
 		return n;		/* keep the single-line reply */
 
@@ -586,13 +595,8 @@ smtp_reply_ehlo_ext(const struct smtp_session *s, char *out, size_t n,
 		memcpy(out + n, out + last, 3);
 		out[n + 3] = i + 1 < nlines ? '-' : ' ';
 		n += 4;
-		if (i < s->p->next) {
-			memcpy(out + n, s->p->ext[i], strlen(s->p->ext[i]));
-			n += strlen(s->p->ext[i]);
-		} else {
-			memcpy(out + n, size, strlen(size));
-			n += strlen(size);
-		}
+		memcpy(out + n, ext[i], strlen(ext[i]));
+		n += strlen(ext[i]);
 		memcpy(out + n, "\r\n", 2);
 		n += 2;
 	}
@@ -779,6 +783,8 @@ smtp_decide(struct smtp_session *s, enum sim_stage stage, struct sim_facts *f,
 static void
 smtp_process(struct smtp_session *s)
 {
+	if (s->state == SMTP_STATE_TLS)
+		s->inpos = s->inlen;	/* clear text after STARTTLS */
 	while ((s->flags & SMTP_F_CLOSING) == 0 && s->inpos < s->inlen &&
 	    smtp_outroom(s) >= SMTP_REPLY_ROOM) {
 		if (s->state == SMTP_STATE_DATA)
@@ -1407,6 +1413,49 @@ smtp_cmd_unimpl(struct smtp_session *s, struct smtp_str arg)
 	smtp_error(s, SIM_RK_UNIMPL_CMD, SIM_STAGE_OTHER);
 }
 
+/* smtp_tls_offered - is STARTTLS advertised now: the profile lists it,
+ * the backend can do TLS and the session is not under TLS yet */
+static bool
+smtp_tls_offered(const struct smtp_session *s)
+{
+	size_t i;
+
+	if (!s->env->tls_ok || (s->flags & SMTP_F_TLS) || s->p == NULL)
+		return false;
+	for (i = 0; i < s->p->next; i++)
+		if (strcmp(s->p->ext[i], "STARTTLS") == 0)
+			return true;
+	return false;
+}
+
+/*
+ * smtp_cmd_starttls - STARTTLS (RFC 3207): 220, then drop whatever the
+ * client pipelined after the command (it was sent in clear and must not
+ * be executed under TLS) and wait for the backend's handshake
+ */
+static void
+smtp_cmd_starttls(struct smtp_session *s, struct smtp_str arg)
+{
+	(void)arg;
+	if (s->flags & SMTP_F_TLS) {
+		smtp_error(s, SIM_RK_BAD_SEQ, SIM_STAGE_OTHER);
+		return;
+	}
+	if (!smtp_tls_offered(s)) {
+		smtp_error(s, SIM_RK_UNIMPL_CMD, SIM_STAGE_OTHER);
+		return;
+	}
+	if (s->state != SMTP_STATE_READY) {
+		smtp_error(s, SIM_RK_BAD_SEQ, SIM_STAGE_OTHER);
+		return;
+	}
+	smtp_reply(s, SIM_RK_STARTTLS, SIM_STAGE_OTHER, 0);
+	if (s->flags & SMTP_F_CLOSING)
+		return;
+	s->inpos = s->inlen;
+	smtp_enter_state(s, SMTP_STATE_TLS);
+}
+
 /* smtp_pool_new - fixed pools for one worker */
 struct smtp_pool *
 smtp_pool_new(uint32_t nsessions, uint32_t nbufs, uint32_t ntxns)
@@ -1603,7 +1652,11 @@ smtp_session_consume(struct smtp_session *s, size_t n)
 void
 smtp_session_timeout(struct smtp_session *s)
 {
-	if ((s->flags & SMTP_F_CLOSING) == 0)
+	if (s->flags & SMTP_F_CLOSING)
+		return;
+	if (s->state == SMTP_STATE_TLS)
+		smtp_close(s);		/* no clear-text reply mid-handshake */
+	else
 		smtp_reply(s, SIM_RK_TIMEOUT, SIM_STAGE_OTHER, 0);
 }
 
@@ -1613,7 +1666,9 @@ smtp_session_shutdown(struct smtp_session *s)
 {
 	if (s->flags & SMTP_F_CLOSING)
 		return;
-	if (s->state == SMTP_STATE_DATA)
+	if (s->state == SMTP_STATE_TLS)
+		smtp_close(s);		/* no clear-text reply mid-handshake */
+	else if (s->state == SMTP_STATE_DATA)
 		s->flags |= SMTP_F_SHUTDOWN;
 	else
 		smtp_reply(s, SIM_RK_SHUTDOWN, SIM_STAGE_OTHER, 0);
@@ -1649,8 +1704,37 @@ bool
 smtp_session_wants_input(const struct smtp_session *s)
 {
 	return (s->flags & SMTP_F_CLOSING) == 0 &&
-	    s->inlen < SMTP_INBUF_SIZE &&
+	    s->state != SMTP_STATE_TLS && s->inlen < SMTP_INBUF_SIZE &&
 	    (s->out == NULL || SMTP_OUTBUF_SIZE - s->outlen >= SMTP_REPLY_ROOM);
+}
+
+/* smtp_session_tls_wanted - STARTTLS answered, handshake awaited */
+bool
+smtp_session_tls_wanted(const struct smtp_session *s)
+{
+	return s->state == SMTP_STATE_TLS && (s->flags & SMTP_F_CLOSING) == 0;
+}
+
+/* smtp_session_tls_started - the handshake completed: back to the state
+ * before EHLO, under TLS (RFC 3207 4.2) */
+void
+smtp_session_tls_started(struct smtp_session *s)
+{
+	if (s->state != SMTP_STATE_TLS || s->outlen != 0)
+		abort();
+	smtp_txn_reset(s);
+	s->flags &= ~SMTP_F_HELO;
+	s->flags |= SMTP_F_TLS;
+	s->inpos = s->inlen = 0;
+	smtp_enter_state(s, SMTP_STATE_GREETING);
+	smtp_bufs_trim(s);
+}
+
+/* smtp_session_tls - does the session run over TLS */
+bool
+smtp_session_tls(const struct smtp_session *s)
+{
+	return (s->flags & SMTP_F_TLS) != 0;
 }
 
 /* smtp_session_profile - profile index, UINT32_MAX when no MX */

@@ -38,6 +38,22 @@
  * runs dry the session answers "421 4.3.2" (the profile's shutdown text
  * if an output buffer is at hand, a fixed text otherwise) and closes;
  * smtp_pool_stats() counts these.
+ *
+ * STARTTLS (RFC 3207): EHLO lists STARTTLS only when the profile's
+ * extensions name it, env->tls_ok is set and the session is not under TLS
+ * yet.  STARTTLS with an argument is answered 501 5.5.4, when not offered
+ * 502 5.5.1 (503 5.5.1 once under TLS), outside the READY state (before
+ * EHLO, in a transaction) 503 5.5.1.  Otherwise the session answers
+ * "220 2.0.0" (kind ok.starttls), discards every byte received after the
+ * STARTTLS line (clear text must not be executed under TLS) and waits:
+ * smtp_session_tls_wanted() turns true, input is neither wanted nor
+ * processed.  The backend sends the 220, runs the TLS handshake on the
+ * transport and calls smtp_session_tls_started(); the session is then
+ * back to the state before EHLO, with no HELO name and no transaction,
+ * and facts->tls and each event's tls are true from there on.  A timeout
+ * or shutdown while the handshake is awaited closes without a reply.  If
+ * the handshake fails the backend closes the connection
+ * (smtp_session_eof()).
  */
 #ifndef SMTP_SESSION_H
 #define SMTP_SESSION_H
@@ -75,6 +91,8 @@ struct smtp_env {
 	struct smtp_auth *auth;		/* this worker's SPF/DKIM/DMARC
 					 * (smtp_auth.h), or NULL: the policy
 					 * uses the scenario's declared facts */
+	bool		 tls_ok;	/* the backend can run STARTTLS (see
+					 * smtp_session_tls_wanted()) */
 };
 
 /* The connection as the backend sees it.  Addresses in host order. */
@@ -179,11 +197,24 @@ bool smtp_session_done(const struct smtp_session *s);
  *  (not closing, input room available, output not full). */
 bool smtp_session_wants_input(const struct smtp_session *s);
 
+/** @return true when STARTTLS was answered 220 and the backend should
+ *  now, once the output is sent, run the TLS handshake (the session reads
+ *  no input meanwhile). */
+bool smtp_session_tls_wanted(const struct smtp_session *s);
+
+/** The backend completed the TLS handshake that smtp_session_tls_wanted()
+ *  asked for (panics when it did not ask, or output is pending): forget
+ *  EHLO and the transaction, run under TLS from now on. */
+void smtp_session_tls_started(struct smtp_session *s);
+
+/** @return true once the session runs over TLS. */
+bool smtp_session_tls(const struct smtp_session *s);
+
 /** @return the profile index, or UINT32_MAX when no MX is at the address. */
 uint32_t smtp_session_profile(const struct smtp_session *s);
 
 /** @return the state name ("GREETING", "READY", "MAIL", "RCPT", "DATA",
- *  "QUIT", ...), for logs and tests. */
+ *  "TLS", "QUIT"), for logs and tests. */
 const char *smtp_session_strstate(const struct smtp_session *s);
 
 /** Release the connection in the policy and free the session. */

@@ -4,7 +4,8 @@
  * (equal, then independent), and the endpoints driven through
  * ctl_api_handle() over a real, bound but not running, ev_server (one MX
  * address on 127.9.0.1, an ephemeral port), a manual clock and a real
- * state table.  Also the loopback checks of ctl_http.
+ * state table.  Also the loopback checks of ctl_http, and GET /postmaster
+ * over a Postmaster view fed with synthetic events (issue 9).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +30,7 @@ struct api_fix {
 	struct sim_clock clock;
 	struct ev_server *srv;
 	struct ctl_api	*api;
+	struct sim_pm	*pm;		/* Postmaster view (issue 9) */
 	struct ctl_http_reply out;
 };
 
@@ -79,6 +81,8 @@ fix_open(struct api_fix *f)
 	ctl_backend_ev_server(&ac.be, f->srv);
 	ac.state = f->st;
 	ac.clock = &f->clock;
+	if ((ac.pm = f->pm = sim_pm_new(64)) == NULL)
+		return -1;
 	return (f->api = ctl_api_new(&ac)) == NULL ? -1 : 0;
 }
 
@@ -89,6 +93,7 @@ fix_close(struct api_fix *f)
 	free(f->out.body);
 	ctl_api_free(f->api);
 	ev_server_free(f->srv);
+	sim_pm_free(f->pm);
 	sim_state_free(f->st);
 	prof_world_free(f->w);
 }
@@ -674,6 +679,85 @@ test_http_peer(void)
 	CU_ASSERT_FALSE(ctl_http_is_loopback(NULL));
 }
 
+/* GET /postmaster: every figure of a day, bands from the profile,
+ * filters, bad queries */
+static void
+test_api_postmaster(void)
+{
+	struct api_fix f;
+	struct sim_event ev;
+
+	CU_ASSERT_EQUAL_FATAL(fix_open(&f), 0);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/postmaster", ""), 200);
+	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"day_ms\":86400000,\"rows\":0,"
+	    "\"max_rows\":64,\"overflow\":0,\"providers\":{}}\n");
+	memset(&ev, 0, sizeof(ev));
+	ev.sim_ms = T0;
+	ev.client_ip = 0x7f000a01;
+	ev.sender_domain = "a.example";
+	ev.stage = SIM_STAGE_EOD;
+	ev.code = 250;
+	ev.enhanced = "2.0.0";
+	ev.nrcpts = 4;
+	ev.spf = SIM_AUTH_PASS;
+	ev.dkim = SIM_AUTH_FAIL;
+	ev.tls = true;
+	ev.placement = SIM_PLACE_SPAM;
+	ev.complaints = 1;
+	ev.nseeds = 2;
+	ev.ip_rep = 39.5;
+	ev.domain_rep = 75;
+	sim_pm_event(f.pm, &ev);
+	ev.code = 421;
+	ev.enhanced = "4.7.28";
+	ev.tls = false;
+	sim_pm_event(f.pm, &ev);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/postmaster?provider=gmail&"
+	    "domain=a.example", ""), 200);
+	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"day_ms\":86400000,\"rows\":1,"
+	    "\"max_rows\":64,\"overflow\":0,\"providers\":{\"gmail\":"
+	    "{\"bands\":{\"bad_below\":15.0,\"low_below\":40.0,"
+	    "\"medium_below\":70.0},\"domains\":{\"a.example\":[{"
+	    "\"day\":\"2026-11-23\",\"messages\":1,\"recipients\":4,"
+	    "\"complaints\":1,\"spam_rate\":0.25,\"eod\":2,\"spf_pass\":2,"
+	    "\"dkim_pass\":0,\"dmarc_pass\":0,\"spf_rate\":1.0,"
+	    "\"dkim_rate\":0.0,\"dmarc_rate\":0.0,\"tls\":1,"
+	    "\"tls_share\":0.5,\"reputation\":75.0,\"band\":\"High\","
+	    "\"placement\":{\"inbox\":0,\"spam\":1,\"promotions\":0},"
+	    "\"seeds\":{\"inbox\":0,\"spam\":2,\"promotions\":0},"
+	    "\"errors\":[{\"code\":421,\"enhanced\":\"4.7.28\",\"count\":1}],"
+	    "\"errors_other\":0}]},\"ips\":{}}}}\n");
+	/* the IP's score is in the Low band */
+	CU_ASSERT_EQUAL(call(&f, "GET", "/postmaster?ip=127.0.10.1&"
+	    "day=2026-11-23", ""), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"ips\":{\"127.0.10.1\":"
+	    "[{\"day\":\"2026-11-23\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"reputation\":39.5,"
+	    "\"band\":\"Low\""));
+	CU_ASSERT_PTR_NULL(strstr(f.out.body, "a.example"));
+	/* another day, another provider: nothing, but the provider shows */
+	CU_ASSERT_EQUAL(call(&f, "GET", "/postmaster?day=2026-11-24", ""), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"providers\":{}"));
+	CU_ASSERT_EQUAL(call(&f, "GET", "/postmaster?provider=sink", ""), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"sink\":{\"bands\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"domains\":{},\"ips\":{}"));
+	/* a percent-encoded value */
+	CU_ASSERT_EQUAL(call(&f, "GET", "/postmaster?domain=a%2Eexample", ""),
+	    200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"a.example\":[{"));
+	CU_ASSERT_EQUAL(call(&f, "GET", "/postmaster?provider=aol", ""), 404);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/postmaster?ip=300.1.1.1", ""), 400);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/postmaster?day=2026-13-01", ""), 400);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/postmaster?size=1", ""), 400);
+	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"error\":\"query: unknown key "
+	    "size (expected provider, domain, ip, day)\"}\n");
+	CU_ASSERT_EQUAL(call(&f, "GET", "/postmaster?domain", ""), 400);
+	CU_ASSERT_EQUAL(call(&f, "PUT", "/postmaster", "{}"), 405);
+	/* other routes ignore a query */
+	CU_ASSERT_EQUAL(call(&f, "GET", "/health?x=1", ""), 200);
+	fix_close(&f);
+}
+
 int
 test_ctl_api_register(void)
 {
@@ -692,7 +776,8 @@ test_ctl_api_register(void)
 	    NULL ||
 	    CU_add_test(s, "backend interface", test_api_backend) == NULL ||
 	    CU_add_test(s, "http addresses", test_http_addr) == NULL ||
-	    CU_add_test(s, "http peers", test_http_peer) == NULL)
+	    CU_add_test(s, "http peers", test_http_peer) == NULL ||
+	    CU_add_test(s, "postmaster", test_api_postmaster) == NULL)
 		return -1;
 	return 0;
 }

@@ -26,6 +26,7 @@
 #endif
 #include "msg_scan.h"
 #include "prof_load.h"
+#include "sim_place.h"
 #include "sim_policy.h"
 #include "smtp_reply.h"
 #include "test_suites.h"
@@ -196,6 +197,7 @@ struct fx {
 	struct prof_world *w;
 	struct sim_state *st;
 	int		 prof;
+	bool		 tls;		/* sessions run over TLS */
 };
 
 static struct prof_profile *load(const char *);
@@ -234,6 +236,7 @@ fx_init(struct fx *f, const char *name)
 {
 	struct prof_profile *p;
 
+	f->tls = false;
 	f->w = prof_world_new();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f->w);
 	p = load(name);
@@ -289,6 +292,7 @@ decide(struct fx *f, enum sim_stage stage, uint32_t ip, const char *domain,
 	fa.sender_domain = domain;
 	fa.rcpt = stage == SIM_STAGE_RCPT ? rcpt : NULL;
 	fa.auth = auth;
+	fa.tls = f->tls;
 	if (stage == SIM_STAGE_EOD) {
 		fa.rcpts = rcpts;
 		fa.nrcpts = 1;
@@ -533,13 +537,18 @@ test_gmail_bulk(void)
 	    "r@gmail.com", &a, &m, now), SIM_RK_BULK_ALIGN);
 	/* one-click unsubscribe is required of bulk mail */
 	a.aligned = true;
+	f.tls = true;
 	m.flags &= ~(unsigned)MSG_F_ONECLICK;
 	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "news.bulk.example",
 	    "r@gmail.com", &a, &m, now + MIN), SIM_RK_BULK_UNSUB);
 	m.flags |= MSG_F_ONECLICK;
-	/* TLS: only required where STARTTLS is offered (not yet) */
+	/* TLS is required of bulk mail where STARTTLS is offered */
+	f.tls = false;
 	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "news.bulk.example",
-	    "r@gmail.com", &a, &m, now + 2 * MIN), SIM_RK_ACCEPT);
+	    "r@gmail.com", &a, &m, now + 2 * MIN), SIM_RK_BULK_TLS);
+	f.tls = true;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "news.bulk.example",
+	    "r@gmail.com", &a, &m, now + 3 * MIN), SIM_RK_ACCEPT);
 	/* another organization is not bulk */
 	a.spf = SIM_AUTH_FAIL;
 	msg_ok(&m, "other.example", "<y@other.example>");
@@ -905,6 +914,130 @@ struct wu_day {
 	int		 sent, accepted, deferred, blocked;
 };
 
+/* One sender's day at one provider in the placement demo. */
+struct pl_day {
+	int		 sent;
+	int		 accepted;
+	int		 spam;
+	int		 spam_late;	/* spam among the day's second half */
+	int		 late;		/* accepted in the second half */
+	int		 complaints;
+};
+
+/* pl_send - MAIL, RCPT, EOD of one message; the end-of-DATA verdict
+ * (rk is the first refusal) */
+static void
+pl_send(struct fx *f, uint32_t ip, const char *domain, const char *rcpt,
+    uint64_t now, struct sim_verdict *v)
+{
+	struct sim_facts fa;
+	const char *rcpts[1] = { rcpt };
+
+	memset(v, 0, sizeof(*v));
+	if ((v->rk = decide(f, SIM_STAGE_MAIL, ip, domain, NULL, NULL, NULL,
+	    now)) != SIM_RK_ACCEPT || (v->rk = decide(f, SIM_STAGE_RCPT, ip,
+	    domain, rcpt, NULL, NULL, now)) != SIM_RK_ACCEPT)
+		return;
+	memset(&fa, 0, sizeof(fa));
+	fa.prof = (uint32_t)f->prof;
+	fa.mx_ip = 0x7f010001;
+	fa.client_ip = ip;
+	fa.helo = "client.example";
+	fa.sender_domain = domain;
+	fa.rcpts = rcpts;
+	fa.nrcpts = 1;
+	sim_policy_decide(f->w, f->st, SIM_STAGE_EOD, &fa, now, v);
+}
+
+/* The placement demo scenario at Gmail: the complaining sender's spam
+ * share climbs within day 0 as its rate passes 0.1 % and 0.3 %, the
+ * complaint block then refuses it until 7 clean days in a row, after
+ * which it is filed in the inbox again; the clean sender stays in the
+ * inbox throughout */
+static void
+test_placement_demo(void)
+{
+	struct pl_day dirty[12], clean[12], *pd;
+	struct prof_error err;
+	struct sim_verdict v;
+	struct fx f;
+	char rcpt[64], buf[1200];
+	uint64_t now;
+	int d, i, k, n = 600, back = -1;
+
+	memset(&f, 0, sizeof(f));
+	f.w = prof_load_scenario(PDIR "/placement-demo.yaml", PDIR, &err);
+	if (f.w == NULL)
+		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
+		    sizeof(buf)));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f.w);
+	CU_ASSERT_FATAL(strcmp(f.w->profiles[0]->name, "gmail") == 0);
+	f.prof = 0;
+	f.st = sim_state_new(1 << 16, 30 * DAY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f.st);
+	memset(dirty, 0, sizeof(dirty));
+	memset(clean, 0, sizeof(clean));
+	for (d = 0; d < 12; d++)
+		for (i = 0; i < n; i++)
+			for (k = 0; k < 2; k++) {
+				pd = k == 0 ? &dirty[d] : &clean[d];
+				now = f.w->start_ms + (uint64_t)d * DAY +
+				    (uint64_t)(2 * i + k) * (DAY / 2 /
+				    (uint64_t)n);
+				snprintf(rcpt, sizeof(rcpt), "user%d@gmail.com",
+				    i);
+				pl_send(&f, k == 0 ? 0x7f005001 : 0x7f005101,
+				    k == 0 ? "dirty.example" : "clean.example",
+				    rcpt, now, &v);
+				pd->sent++;
+				if (v.rk != SIM_RK_ACCEPT)
+					continue;
+				pd->accepted++;
+				pd->complaints += (int)v.complaints;
+				pd->spam += v.placement == SIM_PLACE_SPAM;
+				CU_ASSERT(v.placement != SIM_PLACE_NONE);
+				CU_ASSERT_EQUAL(v.nseeds, i < 10 ? 1u : 0u);
+				if (i >= n / 2) {
+					pd->late++;
+					pd->spam_late += v.placement ==
+					    SIM_PLACE_SPAM;
+				}
+			}
+	if (getenv("MXSIM_FIDELITY_VERBOSE") != NULL) {
+		fprintf(stderr, "\n  day  dirty sent/ok/spam/complaints   "
+		    "clean sent/ok/spam/complaints\n");
+		for (d = 0; d < 12; d++)
+			fprintf(stderr, "  %3d  %4d/%4d/%4d/%d   %4d/%4d/%4d/%d\n",
+			    d, dirty[d].sent, dirty[d].accepted, dirty[d].spam,
+			    dirty[d].complaints, clean[d].sent,
+			    clean[d].accepted, clean[d].spam,
+			    clean[d].complaints);
+	}
+	/* day 0: everything accepted; spam only once the day has 100
+	 * messages (min_messages) and a complaint, more in the second half */
+	CU_ASSERT_EQUAL(dirty[0].accepted, n);
+	CU_ASSERT(dirty[0].complaints >= 2);
+	CU_ASSERT(dirty[0].spam_late > 0);
+	CU_ASSERT(dirty[0].spam_late * 2 > dirty[0].spam);
+	/* the next days the complaint block refuses it ... */
+	for (d = 1; d <= 7; d++)
+		CU_ASSERT_EQUAL(dirty[d].accepted, 0);
+	/* ... until 7 clean days in a row; then the inbox again */
+	for (d = 8; d < 12; d++)
+		if (dirty[d].accepted == n && back < 0)
+			back = d;
+	CU_ASSERT(back >= 8 && back <= 9);
+	for (d = back < 0 ? 12 : back; d < 12; d++) {
+		CU_ASSERT_EQUAL(dirty[d].spam, 0);
+		CU_ASSERT_EQUAL(dirty[d].complaints, 0);
+	}
+	for (d = 0; d < 12; d++) {
+		CU_ASSERT_EQUAL(clean[d].accepted, n);
+		CU_ASSERT_EQUAL(clean[d].spam, 0);
+	}
+	fx_free(&f);
+}
+
 /* The warm-up demo scenario: the patient sender passes every day, the
  * blaster is deferred with 4.7.500, then blocked, and never grows */
 static void
@@ -1200,6 +1333,7 @@ test_fidelity_register(void)
 	    CU_add_test(s, "spam traps", test_spam_traps) == NULL ||
 	    CU_add_test(s, "gmail ladders", test_gmail_ladders) == NULL ||
 	    CU_add_test(s, "warm-up demo", test_warmup_demo) == NULL ||
+	    CU_add_test(s, "placement demo", test_placement_demo) == NULL ||
 	    CU_add_test(s, "dns world", test_dns_world) == NULL ||
 	    CU_add_test(s, "bad yaml", test_bad_yaml) == NULL)
 		return -1;

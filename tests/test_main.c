@@ -22,6 +22,7 @@ static const struct suite_reg suites[] = {
 	{ "sim_state", test_sim_state_register },
 	{ "sim_policy", test_sim_policy_register },
 	{ "sim_evlog", test_sim_evlog_register },
+	{ "sim_place", test_sim_place_register },
 	{ "fidelity", test_fidelity_register },
 	{ "smtp_reply", test_smtp_reply_register },
 	{ "smtp_session", test_smtp_session_register },
@@ -29,6 +30,8 @@ static const struct suite_reg suites[] = {
 	{ "msg_scan", test_msg_scan_register },
 	{ "auth", test_auth_register },
 	{ "dns_server", test_dns_server_register },
+	{ "tls_srv", test_tls_srv_register },
+	{ "sim_pm", test_sim_pm_register },
 	{ "ctl_api", test_ctl_api_register },
 	{ "met_prom", test_met_prom_register },
 };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 
@@ -135,7 +136,7 @@ static const struct bad_case bad_cases[] = {
 	{ "prof_unknown_kind.yaml", false, NULL, 4, 3,
 	    "unknown reply kind \"rate.foo\" (expected one of: outage, conn.limit," },
 	{ "prof_bad_ext.yaml", false, NULL, 4, 28,
-	    "extension STARTTLS is not implemented by mxsim" },
+	    "extension CHUNKING is not implemented by mxsim" },
 	{ "prof_bad_rep.yaml", false, NULL, 4, 15,
 	    "temp_below (10) must be above block_below (20)" },
 	{ "prof_bad_placeholder.yaml", false, NULL, 4, 23,
@@ -180,6 +181,10 @@ static void test_scenario_fixture(void);
 static void test_bad_fixtures(void);
 static void test_error_str(void);
 static void test_no_leaks(void);
+static void test_placement_bundled(void);
+static void test_placement_errors(void);
+static void test_scenario_placement(void);
+static char *yaml_tmp(const char *);
 
 /* load_bundled - load profiles/NAME.yaml, NULL (and a message) on error */
 static struct prof_profile *
@@ -261,7 +266,8 @@ test_bundled_policy_sane(void)
 		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 		CU_ASSERT_STRING_EQUAL(p->name, names[i]);
 		CU_ASSERT(p->nmx_hosts >= 1);
-		CU_ASSERT_EQUAL(p->next, 3);
+		/* STARTTLS everywhere but the benchmark sink */
+		CU_ASSERT_EQUAL(p->next, strcmp(names[i], "sink") == 0 ? 3 : 4);
 		nenabled = 0;
 		for (rk = SIM_RK__POLICY_FIRST; rk <= SIM_RK__POLICY_LAST;
 		    rk++) {
@@ -531,6 +537,263 @@ test_bad_fixtures(void)
 	}
 }
 
+/* One broken placement section (issue 9) and the error it must give. */
+struct place_bad {
+	const char	*yaml;		/* the profile text */
+	unsigned	 line;
+	unsigned	 column;
+	const char	*phrase;
+};
+
+#define PB_HEAD	"provider: pl\nmx_hosts: [mx.pl.test]\nplacement:\n"
+
+static const struct place_bad place_bad[] = {
+	{ PB_HEAD "  rules:\n    - {name: a, when: {bulky: true}, place: spam}\n",
+	    5, 24, "unknown key \"bulky\"" },
+	{ PB_HEAD "  rules:\n    - {name: a, when: {bulk: true}, place: junk}\n",
+	    5, 44, "expected a folder (inbox, spam, promotions)" },
+	{ PB_HEAD "  categories: [primary]\n  rules:\n"
+	    "    - {name: a, when: {bulk: true}, category: social}\n",
+	    6, 47, "category \"social\" is not in placement.categories" },
+	{ PB_HEAD "  rules:\n    - {name: a, when: {bulk: true}, place: spam, "
+	    "chance: 0}\n", 5, 58, "chance must be above 0" },
+	{ PB_HEAD "  rules:\n    - {name: a, when: {bulk: true}, place: spam, "
+	    "chance: 1.5}\n", 5, 58, "expected a fraction" },
+	{ PB_HEAD "  rules:\n    - {name: a, when: {}, place: spam}\n",
+	    5, 23, "needs at least one condition" },
+	{ PB_HEAD "  rules:\n    - {name: a, when: {no_tls: false}, "
+	    "place: spam}\n", 5, 32, "only takes true" },
+	{ PB_HEAD "  rules:\n    - {name: a, when: {bulk: true}}\n",
+	    5, 7, "needs \"place\" or \"category\"" },
+	{ PB_HEAD "  rules:\n    - {name: a, when: {bulk: true}, place: spam}\n"
+	    "    - {name: a, when: {bulk: false}, place: inbox}\n",
+	    6, 14, "placement rule \"a\" is listed twice" },
+	{ PB_HEAD "  rules:\n    - {name: A!, when: {bulk: true}, place: spam}\n",
+	    5, 14, "expected a rule name" },
+	{ PB_HEAD "  rules:\n    - {name: a, when: {complaint_status: [bad]}, "
+	    "place: spam}\n", 5, 43, "expected a complaint status" },
+	{ PB_HEAD "  rules:\n    - {name: a, when: {complaint_rate_at_least: 3},"
+	    " place: spam}\n", 5, 49, "expected a fraction" },
+	{ PB_HEAD "  default: trash\n", 4, 12, "expected a folder" },
+	{ PB_HEAD "  categories: [a, a]\n", 4, 19, "listed twice" },
+	{ PB_HEAD "  rules:\n    - {when: {bulk: true}, place: spam}\n",
+	    5, 7, "missing required key \"name\"" },
+};
+
+/* yaml_tmp - write text to a temporary .yaml file (caller unlinks, frees) */
+static char *
+yaml_tmp(const char *text)
+{
+	char *path = strdup("/tmp/mxsim-place-XXXXXX.yaml");
+	FILE *fp;
+	int fd;
+
+	if (path == NULL || (fd = mkstemps(path, 5)) < 0) {
+		free(path);
+		return NULL;
+	}
+	if ((fp = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		free(path);
+		return NULL;
+	}
+	fputs(text, fp);
+	fclose(fp);
+	return path;
+}
+
+/* test_placement_bundled - the placement sections of the shipped
+ * profiles load with their categories, defaults and rules */
+static void
+test_placement_bundled(void)
+{
+	static const struct {
+		const char	*profile;
+		size_t		 ncats;
+		const char	*dflt_cat;	/* NULL = none */
+		size_t		 nrules;
+	} want[] = {
+		{ "gmail", 5, "primary", 11 },
+		{ "microsoft", 2, "focused", 9 },
+		{ "yahoo", 0, NULL, 8 },
+		{ "icloud", 0, NULL, 6 },
+		{ "sink", 0, NULL, 0 },
+		{ "generic", 0, NULL, 0 },
+	};
+	const struct sim_place_table *t;
+	const struct sim_place_rule *r;
+	struct prof_profile *p;
+	size_t i, j;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		p = load_bundled(want[i].profile);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		t = &p->place;
+		CU_ASSERT_EQUAL(t->ncats, want[i].ncats);
+		CU_ASSERT_EQUAL(t->nrules, want[i].nrules);
+		CU_ASSERT(t->dflt == SIM_PLACE_NONE ||
+		    t->dflt == SIM_PLACE_INBOX);
+		CU_ASSERT(want[i].dflt_cat == NULL ? t->dflt_category == 0 :
+		    t->dflt_category != 0 && strcmp(t->cats[t->dflt_category -
+		    1], want[i].dflt_cat) == 0);
+		for (j = 0; j < t->nrules; j++) {
+			r = &t->rules[j];
+			CU_ASSERT(r->when != 0);
+			CU_ASSERT(r->chance > 0 && r->chance <= 1);
+			CU_ASSERT(r->place != SIM_PLACE_NONE ||
+			    r->category != 0);
+			CU_ASSERT(r->category <= t->ncats);
+		}
+		/* every shipped table opens with the complaint block */
+		if (t->nrules > 0) {
+			r = &t->rules[0];
+			CU_ASSERT_STRING_EQUAL(r->name, "complaints.blocked");
+			CU_ASSERT_EQUAL(r->when, SIM_PLACE_C_COMP_STATUS);
+			CU_ASSERT_EQUAL(r->comp_status,
+			    (1u << SIM_PLACE_COMP_BLOCK) |
+			    (1u << SIM_PLACE_COMP_HOLDING));
+			CU_ASSERT_EQUAL(r->place, SIM_PLACE_SPAM);
+			CU_ASSERT_DOUBLE_EQUAL(r->chance, 1.0, 1e-12);
+			r = &t->rules[1];
+			CU_ASSERT_STRING_EQUAL(r->name, "complaints.over_0.3");
+			CU_ASSERT_EQUAL(r->when, SIM_PLACE_C_COMP_RATE);
+			CU_ASSERT_DOUBLE_EQUAL(r->comp_rate, 0.003, 1e-12);
+			CU_ASSERT(r->chance < 1.0);
+		}
+		prof_profile_free(p);
+	}
+	/* two flag conditions, a promotions rule with its category */
+	p = load_bundled("gmail");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	r = &p->place.rules[4];
+	CU_ASSERT_STRING_EQUAL(r->name, "auth.none");
+	CU_ASSERT_EQUAL(r->when, SIM_PLACE_C_SPF | SIM_PLACE_C_DKIM);
+	r = &p->place.rules[10];
+	CU_ASSERT_STRING_EQUAL(r->name, "tab.promotions");
+	CU_ASSERT_EQUAL(r->when, SIM_PLACE_C_LISTUNSUB);
+	CU_ASSERT_EQUAL(r->place, SIM_PLACE_PROMOTIONS);
+	CU_ASSERT_STRING_EQUAL(p->place.cats[r->category - 1], "promotions");
+	prof_profile_free(p);
+}
+
+/* test_placement_errors - broken placement sections name file, line,
+ * column and what was expected */
+static void
+test_placement_errors(void)
+{
+	struct prof_error err;
+	struct prof_profile *p;
+	char *path, buf[1200];
+	size_t i;
+	bool ok;
+
+	for (i = 0; i < sizeof(place_bad) / sizeof(place_bad[0]); i++) {
+		path = yaml_tmp(place_bad[i].yaml);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+		memset(&err, 0, sizeof(err));
+		p = prof_load_profile(path, &err);
+		ok = p == NULL && strcmp(err.file, path) == 0 &&
+		    err.line == place_bad[i].line &&
+		    err.column == place_bad[i].column &&
+		    strstr(err.msg, place_bad[i].phrase) != NULL;
+		if (!ok)
+			fprintf(stderr, "\n  case %zu: got %s\n", i,
+			    prof_error_str(&err, buf, sizeof(buf)));
+		CU_ASSERT(ok);
+		prof_profile_free(p);
+		unlink(path);
+		free(path);
+	}
+}
+
+/* test_scenario_placement - seed addresses and complaint schedules */
+static void
+test_scenario_placement(void)
+{
+	static const char good[] =
+	    "servers:\n  - {profile: gmail, addresses: [127.1.0.0/24]}\n"
+	    "senders:\n  domains:\n"
+	    "    d.example:\n      complaint_rate: 0.001\n"
+	    "      complaint_schedule: [{day: 2, rate: 0.006}, "
+	    "{day: 5, rate: 0}]\n"
+	    "recipients:\n  seeds: [\"Seed*@gmail.com\", "
+	    "\"s?@outlook.com\"]\n";
+	static const char bad_order[] =
+	    "servers:\n  - {profile: sink, addresses: [127.0.0.1/32]}\n"
+	    "senders:\n  domains:\n    d.example:\n"
+	    "      complaint_schedule: [{day: 3, rate: 0.006}, "
+	    "{day: 3, rate: 0}]\n";
+	static const char bad_rate[] =
+	    "servers:\n  - {profile: sink, addresses: [127.0.0.1/32]}\n"
+	    "senders:\n  domains:\n    d.example:\n"
+	    "      complaint_schedule: [{day: 0, rate: 2}]\n";
+	struct prof_error err;
+	struct prof_world *w, *c;
+	const struct prof_sender *s;
+	char *path, buf[1200];
+
+	path = yaml_tmp(good);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	w = prof_load_scenario(path, PDIR, &err);
+	if (w == NULL)
+		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
+		    sizeof(buf)));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL(w->nseeds, 2);
+	CU_ASSERT(!w->no_complaints);
+	CU_ASSERT(prof_world_seed(w, "seed1@gmail.com"));
+	CU_ASSERT(prof_world_seed(w, "s9@outlook.com"));
+	CU_ASSERT(!prof_world_seed(w, "s10@outlook.com"));
+	CU_ASSERT(!prof_world_seed(w, "user@gmail.com"));
+	s = prof_world_sender(w, "d.example");
+	CU_ASSERT_EQUAL(s->ncomplaint_steps, 2);
+	CU_ASSERT_DOUBLE_EQUAL(prof_sender_complaint_rate(s, 0), 0.001, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(prof_sender_complaint_rate(s, 1), 0.001, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(prof_sender_complaint_rate(s, 2), 0.006, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(prof_sender_complaint_rate(s, 4), 0.006, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(prof_sender_complaint_rate(s, 5), 0.0, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(prof_sender_complaint_rate(s, 900), 0.0, 1e-12);
+	/* a clone keeps seeds, schedules and placement tables */
+	c = prof_world_clone(w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT(prof_world_seed(c, "seed1@gmail.com"));
+	CU_ASSERT(c->seeds != w->seeds);
+	CU_ASSERT_DOUBLE_EQUAL(prof_sender_complaint_rate(prof_world_sender(c,
+	    "d.example"), 3), 0.006, 1e-12);
+	CU_ASSERT_EQUAL(c->profiles[0]->place.nrules,
+	    w->profiles[0]->place.nrules);
+	CU_ASSERT_STRING_EQUAL(c->profiles[0]->place.rules[1].name,
+	    w->profiles[0]->place.rules[1].name);
+	prof_world_free(c);
+	prof_world_free(w);
+	unlink(path);
+	free(path);
+
+	/* nobody complains in the bundled scenario: no lookups per message */
+	w = prof_load_scenario(PDIR "/default.yaml", PDIR, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT(w->no_complaints);
+	CU_ASSERT_EQUAL(w->nseeds, 0);
+	prof_world_free(w);
+
+	path = yaml_tmp(bad_order);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	CU_ASSERT_PTR_NULL(prof_load_scenario(path, PDIR, &err));
+	CU_ASSERT_EQUAL(err.line, 6);
+	CU_ASSERT_EQUAL(err.column, 57);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "ascending"));
+	unlink(path);
+	free(path);
+	path = yaml_tmp(bad_rate);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	CU_ASSERT_PTR_NULL(prof_load_scenario(path, PDIR, &err));
+	CU_ASSERT_EQUAL(err.line, 6);
+	CU_ASSERT_EQUAL(err.column, 43);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "fraction"));
+	unlink(path);
+	free(path);
+}
+
 /* test_error_str - both formats of prof_error_str() */
 static void
 test_error_str(void)
@@ -577,6 +840,9 @@ test_prof_load_register(void)
 		{ "default scenario", test_default_scenario },
 		{ "scenario fixture", test_scenario_fixture },
 		{ "broken fixtures", test_bad_fixtures },
+		{ "placement of the bundled profiles", test_placement_bundled },
+		{ "broken placement sections", test_placement_errors },
+		{ "seeds and complaint schedules", test_scenario_placement },
 		{ "error string", test_error_str },
 		{ "no leaks", test_no_leaks },
 	};

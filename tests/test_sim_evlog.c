@@ -1,6 +1,7 @@
 /*
  * Tests of sim_evlog: the exact JSON line for an event, escaping of
- * client-supplied strings, nulls, and that close writes everything.
+ * client-supplied strings, nulls, the authentication and placement keys
+ * (issue 9), and that close writes everything.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include <CUnit/CUnit.h>
 
 #include "sim_evlog.h"
+#include "sim_place.h"
+#include "sim_policy.h"
 #include "test_suites.h"
 
 /* read_all - a file's contents (caller frees) */
@@ -34,28 +37,67 @@ read_all(const char *path)
 	return buf;
 }
 
+/* A log in a temporary file, over a world of one profile "gmail". */
+struct evfx {
+	char		 path[32];
+	struct prof_world *w;
+	struct prof_profile *p;
+	struct sim_evlog *log;
+	struct sim_evlog_local *l;
+};
+
+/* evfx_open - the world, the file, the log and one worker's buffer */
+static void
+evfx_open(struct evfx *x)
+{
+	int fd, err = 0;
+
+	snprintf(x->path, sizeof(x->path), "/tmp/mxsim-evlog-XXXXXX");
+	x->w = prof_world_new();
+	x->p = prof_profile_new("gmail");
+	CU_ASSERT_FATAL(x->w != NULL && x->p != NULL);
+	CU_ASSERT_FATAL(prof_world_add_profile(x->w, x->p) == 0);
+	CU_ASSERT_FATAL((fd = mkstemp(x->path)) >= 0);
+	close(fd);
+	x->log = sim_evlog_open(x->path, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(x->log);
+	x->l = sim_evlog_local_new(x->log, x->w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(x->l);
+}
+
+/* evfx_close - close the log; @return the file's text (caller frees) */
+static char *
+evfx_close(struct evfx *x, uint64_t *written, uint64_t *dropped)
+{
+	char *got;
+
+	sim_evlog_local_free(x->l);
+	CU_ASSERT_EQUAL(sim_evlog_close(x->log, written, dropped), 0);
+	got = read_all(x->path);
+	unlink(x->path);
+	prof_world_free(x->w);
+	return got;
+}
+
 /* one accepted message and one refusal with hostile strings */
 static void
 test_lines(void)
 {
-	char path[] = "/tmp/mxsim-evlog-XXXXXX";
-	struct prof_world *w = prof_world_new();
-	struct prof_profile *p = prof_profile_new("gmail");
-	struct sim_evlog *log;
-	struct sim_evlog_local *l;
+	struct evfx x;
+	struct prof_profile *p;
 	struct sim_event ev;
 	uint64_t written = 0, dropped = 1;
 	char *got;
-	int fd, err = 0;
 
-	CU_ASSERT_FATAL(w != NULL && p != NULL);
-	CU_ASSERT_FATAL(prof_world_add_profile(w, p) == 0);
-	CU_ASSERT_FATAL((fd = mkstemp(path)) >= 0);
-	close(fd);
-	log = sim_evlog_open(path, &err);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(log);
-	l = sim_evlog_local_new(log, w);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	evfx_open(&x);
+	p = x.p;
+	p->place.nrules = 3;
+	strcpy(p->place.rules[0].name, "complaints.rate");
+	strcpy(p->place.rules[1].name, "unused");
+	strcpy(p->place.rules[2].name, "bulk.promotions");
+	p->place.ncats = 2;
+	strcpy(p->place.cats[0], "primary");
+	strcpy(p->place.cats[1], "promotions");
 
 	memset(&ev, 0, sizeof(ev));
 	ev.wall_ms = 1767225600123ULL;	/* 2026-01-01T00:00:00.123Z */
@@ -70,8 +112,32 @@ test_lines(void)
 	ev.code = 250;
 	ev.enhanced = "2.0.0";
 	ev.nrcpts = 3;
-	sim_evlog_write(l, &ev);
+	ev.tls = true;
+	ev.spf = SIM_AUTH_PASS;
+	ev.dkim = SIM_AUTH_FAIL;
+	ev.placement = SIM_PLACE_SPAM;
+	ev.place_rules = 0x5;
+	ev.complaints = 1;
+	ev.nseeds = 2;
+	ev.ip_rep = 97.5;
+	ev.domain_rep = -1;
+	sim_evlog_write(x.l, &ev);
+	ev.tls = false;
+	ev.spf = SIM_AUTH_SOFTFAIL;
+	ev.dkim = SIM_AUTH_PERMERROR;
+	ev.dmarc = SIM_AUTH_TEMPERROR;
+	ev.placement = SIM_PLACE_PROMOTIONS;
+	ev.category = 2;
+	ev.place_rules = 0;
+	ev.complaints = 0;
+	ev.nseeds = 0;
+	ev.ip_rep = 0.004;
+	ev.domain_rep = 100;
+	sim_evlog_write(x.l, &ev);
 	ev.sender_domain = NULL;
+	ev.spf = SIM_AUTH_NEUTRAL;
+	ev.dkim = 0;
+	ev.dmarc = 0;
 	ev.rcpt = "a\"b\\c\x01\xff@x";
 	ev.stage = SIM_STAGE_RCPT;
 	ev.rk = SIM_RK_USER_UNKNOWN;
@@ -80,13 +146,10 @@ test_lines(void)
 	ev.nrcpts = 0;
 	ev.session_id = UINT64_MAX;
 	ev.prof = UINT32_MAX;
-	sim_evlog_write(l, &ev);
-	sim_evlog_local_free(l);
-	CU_ASSERT_EQUAL(sim_evlog_close(log, &written, &dropped), 0);
-	CU_ASSERT_EQUAL(written, 2);
+	sim_evlog_write(x.l, &ev);
+	got = evfx_close(&x, &written, &dropped);
+	CU_ASSERT_EQUAL(written, 3);
 	CU_ASSERT_EQUAL(dropped, 0);
-
-	got = read_all(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
 	CU_ASSERT_STRING_EQUAL(got,
 	    "{\"wall\":\"2026-01-01T00:00:00.123Z\","
@@ -96,7 +159,25 @@ test_lines(void)
 	    "\"mx\":\"127.1.0.5\",\"client\":\"127.0.10.1\","
 	    "\"sender_domain\":\"auth.example\",\"rcpt\":null,"
 	    "\"stage\":\"eod\",\"code\":250,\"enhanced\":\"2.0.0\","
-	    "\"reason\":\"ok.message\",\"nrcpts\":3}\n"
+	    "\"reason\":\"ok.message\",\"nrcpts\":3,"
+	    "\"tls\":true,\"spf\":\"pass\",\"dkim\":\"fail\",\"dmarc\":null,"
+	    "\"placement\":\"spam\",\"category\":null,"
+	    "\"place_rules\":[\"complaints.rate\",\"bulk.promotions\"],"
+	    "\"complaints\":1,\"seeds\":2,\"ip_rep\":97.50,"
+	    "\"domain_rep\":null}\n"
+	    "{\"wall\":\"2026-01-01T00:00:00.123Z\","
+	    "\"sim\":\"2026-01-02T00:00:00.009Z\","
+	    "\"wall_ms\":1767225600123,\"sim_ms\":1767312000009,"
+	    "\"session\":\"00000000000000a1\",\"provider\":\"gmail\","
+	    "\"mx\":\"127.1.0.5\",\"client\":\"127.0.10.1\","
+	    "\"sender_domain\":\"auth.example\",\"rcpt\":null,"
+	    "\"stage\":\"eod\",\"code\":250,\"enhanced\":\"2.0.0\","
+	    "\"reason\":\"ok.message\",\"nrcpts\":3,"
+	    "\"tls\":false,\"spf\":\"softfail\",\"dkim\":\"permerror\","
+	    "\"dmarc\":\"temperror\","
+	    "\"placement\":\"promotions\",\"category\":\"promotions\","
+	    "\"place_rules\":[],\"complaints\":0,\"seeds\":0,"
+	    "\"ip_rep\":0.00,\"domain_rep\":100.00}\n"
 	    "{\"wall\":\"2026-01-01T00:00:00.123Z\","
 	    "\"sim\":\"2026-01-02T00:00:00.009Z\","
 	    "\"wall_ms\":1767225600123,\"sim_ms\":1767312000009,"
@@ -105,10 +186,61 @@ test_lines(void)
 	    "\"sender_domain\":null,"
 	    "\"rcpt\":\"a\\\"b\\\\c\\u0001\\u00ff@x\","
 	    "\"stage\":\"rcpt\",\"code\":550,\"enhanced\":null,"
-	    "\"reason\":\"user.unknown\",\"nrcpts\":0}\n");
+	    "\"reason\":\"user.unknown\",\"nrcpts\":0,"
+	    "\"tls\":false,\"spf\":\"neutral\",\"dkim\":null,\"dmarc\":null,"
+	    "\"placement\":null,\"category\":null,\"place_rules\":null,"
+	    "\"complaints\":null,\"seeds\":null,\"ip_rep\":null,"
+	    "\"domain_rep\":null}\n");
 	free(got);
-	unlink(path);
-	prof_world_free(w);
+}
+
+/* the longest line: 32 rules of the longest name, hostile 700-byte
+ * strings; one line, whole, valid length */
+static void
+test_long(void)
+{
+	struct evfx x;
+	struct prof_profile *p;
+	struct sim_event ev;
+	char big[1000], *got, *nl;
+	size_t i, commas = 0;
+
+	evfx_open(&x);
+	p = x.p;
+	p->place.nrules = SIM_PLACE_MAX_RULES;
+	for (i = 0; i < SIM_PLACE_MAX_RULES; i++) {
+		memset(p->place.rules[i].name, 'r', SIM_PLACE_NAME_MAX - 1);
+		p->place.rules[i].name[SIM_PLACE_NAME_MAX - 1] = '\0';
+	}
+	memset(big, '"', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memset(&ev, 0, sizeof(ev));
+	ev.sender_domain = big;
+	ev.rcpt = big;
+	ev.stage = SIM_STAGE_EOD;
+	ev.rk = SIM_RK_DATA_OK;
+	ev.code = 250;
+	ev.enhanced = "2.0.0";
+	ev.placement = SIM_PLACE_SPAM;
+	ev.place_rules = UINT32_MAX;
+	ev.complaints = UINT32_MAX;
+	ev.nseeds = UINT32_MAX;
+	ev.ip_rep = 1e9;
+	ev.domain_rep = 1e12;		/* out of range: null */
+	sim_evlog_write(x.l, &ev);
+	got = evfx_close(&x, NULL, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+	nl = strchr(got, '\n');
+	CU_ASSERT_PTR_NOT_NULL(nl);
+	CU_ASSERT(nl != NULL && nl[1] == '\0');
+	CU_ASSERT(strlen(got) < 4096);
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, "\"domain_rep\":null}"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, "\"ip_rep\":1000000000.00,"));
+	for (nl = strstr(got, "\"place_rules\":["); nl != NULL && *nl != ']';
+	    nl++)
+		commas += *nl == ',';
+	CU_ASSERT_EQUAL(commas, SIM_PLACE_MAX_RULES - 1);
+	free(got);
 }
 
 int
@@ -116,7 +248,8 @@ test_sim_evlog_register(void)
 {
 	CU_pSuite s = CU_add_suite("sim_evlog", NULL, NULL);
 
-	if (s == NULL || CU_add_test(s, "exact lines", test_lines) == NULL)
+	if (s == NULL || CU_add_test(s, "exact lines", test_lines) == NULL ||
+	    CU_add_test(s, "longest line", test_long) == NULL)
 		return -1;
 	return 0;
 }

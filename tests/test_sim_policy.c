@@ -1,14 +1,17 @@
 /*
  * Tests of sim_policy: every check fires at its limit and only when its
  * reply kind is enabled, windows slide with the simulated clock,
- * reputation falls with penalties and recovers with time, and refusals
- * roll back what an earlier identity counted.
+ * reputation falls with penalties and recovers with time, refusals
+ * roll back what an earlier identity counted, and an accepted message's
+ * verdict carries its complaints, seeds, reputation and placement.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
 
+#include "sim_place.h"
 #include "sim_policy.h"
 #include "test_suites.h"
 
@@ -450,6 +453,166 @@ test_rollback(void)
 	fx_free(&f);
 }
 
+/* eod - end of DATA for three recipients; the whole verdict */
+static void
+eod(struct fx *f, const char *domain, uint64_t size, uint64_t now,
+    struct sim_verdict *v)
+{
+	static const char *const rcpts[] = {
+		"seed1@t", "u@t", "seed22@t"
+	};
+	struct sim_facts fa;
+
+	memset(&fa, 0, sizeof(fa));
+	fa.mx_ip = 0x7f010001;
+	fa.client_ip = IP1;
+	fa.sender_domain = domain;
+	fa.rcpts = rcpts;
+	fa.nrcpts = 3;
+	fa.size = size;
+	sim_policy_decide(f->w, f->st, SIM_STAGE_EOD, &fa, now, v);
+}
+
+/* add_rule - a placement rule on the complaint model, always applying */
+static void
+add_rule(struct prof_profile *p, const char *name, uint32_t when,
+    uint8_t status, double rate)
+{
+	struct sim_place_rule *r = &p->place.rules[p->place.nrules++];
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->when = when;
+	r->comp_status = status;
+	r->comp_rate = rate;
+	r->place = SIM_PLACE_SPAM;
+	r->chance = 1;
+}
+
+/* an accepted message's verdict: complaints by the day's schedule, seed
+ * recipients, reputation after the decision, placement; none of it on a
+ * refusal */
+static void
+test_eod_verdict(void)
+{
+	struct prof_sender *s;
+	struct sim_verdict v;
+	struct fx f;
+
+	fx_init(&f);
+	f.w->start_ms = T0;
+	f.w->seeds = calloc(1, sizeof(char *));
+	f.w->seeds[0] = strdup("seed*@*");
+	f.w->nseeds = 1;
+	f.w->senders = realloc(f.w->senders, 2 * sizeof(*f.w->senders));
+	s = &f.w->senders[1];
+	memset(s, 0, sizeof(*s));
+	s->domain = strdup("c.example");
+	s->spf = s->dkim = PROF_AUTH_PASS;
+	s->complaint_rate = 1.0;
+	s->complaint_steps[0].day = 2;
+	s->complaint_steps[0].rate = 0;
+	s->ncomplaint_steps = 1;
+	f.w->nsenders = 2;
+
+	/* no placement section, no reputation model: inbox, scores 100 */
+	eod(&f, "a.example", 100, T0, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(v.placement, SIM_PLACE_INBOX);
+	CU_ASSERT_EQUAL(v.category, 0);
+	CU_ASSERT_EQUAL(v.place_rules, 0);
+	CU_ASSERT_EQUAL(v.complaints, 0);
+	CU_ASSERT_EQUAL(v.nseeds, 2);
+	CU_ASSERT_DOUBLE_EQUAL(v.ip_rep, 100, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, 100, 1e-9);
+	eod(&f, NULL, 100, T0, &v);
+	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, -1, 1e-9);
+	/* every recipient complains on days 0 and 1, nobody from day 2 */
+	eod(&f, "c.example", 100, T0 + DAY + HOUR, &v);
+	CU_ASSERT_EQUAL(v.complaints, 3);
+	eod(&f, "c.example", 100, T0 + 2 * DAY, &v);
+	CU_ASSERT_EQUAL(v.complaints, 0);
+
+	/* the reputation after the decision: an unknown user cost 10 */
+	f.p->rep.pen_user_unknown = 10;
+	prof_set_reply(f.p, SIM_RK_USER_UNKNOWN, 550, "5.1.1", "x",
+	    SIM_STAGE_RCPT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, IP1, "a.example",
+	    "unknown1@t", T0), SIM_RK_USER_UNKNOWN);
+	eod(&f, "a.example", 100, T0, &v);
+	CU_ASSERT_DOUBLE_EQUAL(v.ip_rep, 90, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, 90, 1e-9);
+
+	/* a refusal at end of DATA: no placement, no scores */
+	f.p->limits.max_size = 10;
+	prof_set_reply(f.p, SIM_RK_SIZE, 552, "5.3.4", "x", SIM_STAGE_EOD);
+	eod(&f, "c.example", 100, T0, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_SIZE);
+	CU_ASSERT_EQUAL(v.placement, SIM_PLACE_NONE);
+	CU_ASSERT_EQUAL(v.complaints, 0);
+	CU_ASSERT_EQUAL(v.nseeds, 0);
+	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, -1, 1e-9);
+	fx_free(&f);
+}
+
+/* placement from the organizational domain's complaint tally: today's
+ * rate, then the block, the holding days and recovery */
+static void
+test_eod_placement(void)
+{
+	struct prof_sender *s;
+	struct sim_verdict v;
+	struct fx f;
+	int d;
+
+	fx_init(&f);
+	f.w->start_ms = T0;
+	f.w->senders = realloc(f.w->senders, 2 * sizeof(*f.w->senders));
+	s = &f.w->senders[1];
+	memset(s, 0, sizeof(*s));
+	s->domain = strdup("c.example");
+	s->spf = s->dkim = PROF_AUTH_PASS;
+	s->complaint_steps[0].day = 0;
+	s->complaint_steps[0].rate = 1.0;
+	s->complaint_steps[1].day = 1;
+	s->complaint_steps[1].rate = 0;
+	s->ncomplaint_steps = 2;
+	f.w->nsenders = 2;
+	f.p->rep.complaints.block_rate = 0.5;
+	f.p->rep.complaints.recovery_days = 3;
+	add_rule(f.p, "blocked", SIM_PLACE_C_COMP_STATUS,
+	    1u << SIM_PLACE_COMP_BLOCK, 0);
+	add_rule(f.p, "holding", SIM_PLACE_C_COMP_STATUS,
+	    1u << SIM_PLACE_COMP_HOLDING, 0);
+	add_rule(f.p, "rate", SIM_PLACE_C_COMP_RATE, 0, 0.5);
+
+	/* a clean sender is filed in the inbox */
+	eod(&f, "a.example", 100, T0, &v);
+	CU_ASSERT_EQUAL(v.placement, SIM_PLACE_INBOX);
+	CU_ASSERT_EQUAL(v.place_rules, 0);
+	/* day 0: every recipient complains: today's rate files it as spam */
+	eod(&f, "c.example", 100, T0 + HOUR, &v);
+	CU_ASSERT_EQUAL(v.complaints, 3);
+	CU_ASSERT_EQUAL(v.placement, SIM_PLACE_SPAM);
+	CU_ASSERT_EQUAL(v.place_rules, 0x4u);
+	/* day 1: no complaints, but yesterday blocked the domain */
+	eod(&f, "c.example", 100, T0 + DAY + HOUR, &v);
+	CU_ASSERT_EQUAL(v.complaints, 0);
+	CU_ASSERT_EQUAL(v.placement, SIM_PLACE_SPAM);
+	CU_ASSERT_EQUAL(v.place_rules, 0x1u);
+	/* days 2 and 3: clean, not yet 3 clean days in a row */
+	for (d = 2; d <= 3; d++) {
+		eod(&f, "c.example", 100, T0 + (uint64_t)d * DAY + HOUR, &v);
+		CU_ASSERT_EQUAL(v.placement, SIM_PLACE_SPAM);
+		CU_ASSERT_EQUAL(v.place_rules, 0x2u);
+	}
+	/* day 4: recovered */
+	eod(&f, "c.example", 100, T0 + 4 * DAY + HOUR, &v);
+	CU_ASSERT_EQUAL(v.placement, SIM_PLACE_INBOX);
+	CU_ASSERT_EQUAL(v.place_rules, 0);
+	fx_free(&f);
+}
+
 int
 test_sim_policy_register(void)
 {
@@ -468,7 +631,10 @@ test_sim_policy_register(void)
 	    CU_add_test(s, "volume spike", test_spike) == NULL ||
 	    CU_add_test(s, "outage", test_outage) == NULL ||
 	    CU_add_test(s, "disabled kinds", test_disabled) == NULL ||
-	    CU_add_test(s, "roll-back", test_rollback) == NULL)
+	    CU_add_test(s, "roll-back", test_rollback) == NULL ||
+	    CU_add_test(s, "end-of-DATA verdict", test_eod_verdict) == NULL ||
+	    CU_add_test(s, "placement by complaints",
+	    test_eod_placement) == NULL)
 		return -1;
 	return 0;
 }

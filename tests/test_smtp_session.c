@@ -15,7 +15,10 @@
  *	message reaches the policy (msgid.missing, {from_domain}), RCPT sees
  *	the recipients accepted so far (rcpts.domains), and with a real
  *	auth_zone SPF, DKIM (signed, tampered, unsigned) and DMARC decide
- *	the end-of-DATA reply.
+ *	the end-of-DATA reply.  STARTTLS: offered only with the profile's
+ *	extension and env.tls_ok, 501/502/503 cases, input after the 220
+ *	dropped at any cut, EHLO forgotten after the handshake and STARTTLS
+ *	no longer offered, a timeout mid-handshake closes silently.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -1213,6 +1216,124 @@ test_auth_computed(void)
 }
 #endif /* MXSIM_HAVE_AUTH */
 
+/* STARTTLS replies of the test profile */
+#define EHLO_TLS_R	"250-mx.test.example Hello [192.0.2.10]\r\n" \
+			"250-PIPELINING\r\n250-8BITMIME\r\n" \
+			"250-ENHANCEDSTATUSCODES\r\n250-STARTTLS\r\n" \
+			"250 SIZE 10485760\r\n"
+#define TLS_GO		"220 2.0.0 Ready to start TLS" T
+
+/* tls_setup - the profile lists STARTTLS; @arg non-NULL: the backend
+ * can do TLS (env.tls_ok) */
+static void
+tls_setup(struct smtp_fix *fx, void *arg)
+{
+	CU_ASSERT_FATAL((fx->p->ext[fx->p->next] = strdup("STARTTLS")) !=
+	    NULL);
+	fx->p->next++;
+	fx->env.tls_ok = arg != NULL;
+}
+
+/* tls_backend_setup - the backend can do TLS, the profile has no STARTTLS */
+static void
+tls_backend_setup(struct smtp_fix *fx, void *arg)
+{
+	(void)arg;
+	fx->env.tls_ok = true;
+}
+
+/* test_starttls_offer - advertised only with the profile's extension
+ * and a TLS-capable backend; 501/502/503 cases; a 220 stops input and
+ * drops what was pipelined after it, however the input is cut */
+static void
+test_starttls_offer(void)
+{
+	static const struct session_case no_backend = {
+	    "STARTTLS: profile lists it, backend cannot",
+	    "EHLO c\r\nSTARTTLS\r\nMAIL FROM:<a@b.example>\r\n",
+	    GREET EHLO_R E502 MAIL_R("b.example"), "MAIL" };
+	static const struct session_case no_profile = {
+	    "STARTTLS: backend can, profile does not list it",
+	    "EHLO c\r\nSTARTTLS\r\nMAIL FROM:<a@b.example>\r\n",
+	    GREET EHLO_R E502 MAIL_R("b.example"), "MAIL" };
+	static const struct session_case offered = {
+	    "STARTTLS offered: errors, then 220 and pipelined input dropped",
+	    "STARTTLS\r\nEHLO c\r\nSTARTTLS now\r\n" MAIL_A "STARTTLS\r\n"
+	    "RSET\r\nSTARTTLS\r\n" MAIL_A RCPT_B "QUIT\r\n",
+	    GREET E503 EHLO_TLS_R E501 MAIL_R("sender.example") E503 OK_R
+	    TLS_GO, "TLS" };
+	static int yes = 1;
+
+	run_case_mode(&no_backend, 0, tls_setup, NULL);
+	run_case_mode(&no_profile, 0, tls_backend_setup, NULL);
+	run_case_mode(&offered, 0, tls_setup, &yes);
+	run_case_mode(&offered, CASE_POOL, tls_setup, &yes);
+}
+
+/* test_starttls_started - after the handshake: no EHLO, no STARTTLS
+ * offered, a second STARTTLS is 503, mail goes through; a timeout while
+ * the handshake is awaited closes without a clear-text reply */
+static void
+test_starttls_started(void)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *s;
+	size_t len = 0;
+	int pooled;
+
+	for (pooled = 0; pooled < 2; pooled++) {
+		CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+		tls_setup(&fx, &fx);
+		if (pooled)
+			CU_ASSERT_FATAL((fx.pool = smtp_pool_new(1, 2, 1)) !=
+			    NULL);
+		s = feed_all(&fx, "EHLO c\r\nSTARTTLS\r\nQUIT\r\n", out,
+		    sizeof(out));
+		CU_ASSERT_FATAL(s != NULL);
+		CU_ASSERT_STRING_EQUAL(out, GREET EHLO_TLS_R TLS_GO);
+		CU_ASSERT(smtp_session_tls_wanted(s));
+		CU_ASSERT(!smtp_session_wants_input(s));
+		CU_ASSERT(!smtp_session_tls(s));
+		smtp_session_tls_started(s);
+		CU_ASSERT(smtp_session_tls(s));
+		CU_ASSERT(!smtp_session_tls_wanted(s));
+		CU_ASSERT(smtp_session_wants_input(s));
+		CU_ASSERT_STRING_EQUAL(smtp_session_strstate(s), "GREETING");
+		smtp_fix_feed(s, MAIL_A "EHLO c\r\nSTARTTLS\r\n" MAIL_A
+		    RCPT_B "DATA\r\nhi\r\n.\r\nQUIT\r\n",
+		    strlen(MAIL_A "EHLO c\r\nSTARTTLS\r\n" MAIL_A RCPT_B
+		    "DATA\r\nhi\r\n.\r\nQUIT\r\n"), 0, 0, out, sizeof(out));
+		CU_ASSERT_STRING_EQUAL(out, E503 EHLO_R E503
+		    MAIL_R("sender.example") RCPT_R("bob@test.example")
+		    DATA_R QUEUED(4) QUIT_R);
+		CU_ASSERT(smtp_session_done(s));
+		smtp_session_free(s);
+
+		/* the handshake never completes: the idle timeout */
+		s = feed_all(&fx, "EHLO c\r\nSTARTTLS\r\n", out, sizeof(out));
+		CU_ASSERT_FATAL(s != NULL);
+		CU_ASSERT(smtp_session_tls_wanted(s));
+		smtp_session_timeout(s);
+		CU_ASSERT(!smtp_session_tls_wanted(s));
+		len = 0;
+		out[0] = '\0';
+		smtp_fix_drain(s, out, &len, sizeof(out));
+		CU_ASSERT_EQUAL(len, 0);
+		CU_ASSERT(smtp_session_done(s));
+		smtp_session_free(s);
+		CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+		if (pooled) {
+			struct smtp_pool_stats ps;
+
+			smtp_pool_stats(fx.pool, &ps);
+			CU_ASSERT_EQUAL(ps.sessions + ps.bufs + ps.txns, 0);
+			smtp_pool_free(fx.pool);
+		}
+		smtp_fix_free(&fx);
+	}
+}
+
 /* test_smtp_session_register - the suite */
 int
 test_smtp_session_register(void)
@@ -1240,6 +1361,9 @@ test_smtp_session_register(void)
 	    CU_add_test(s, "DATA model", test_data_model) == NULL ||
 	    CU_add_test(s, "scan: msgid", test_scan_msgid) == NULL ||
 	    CU_add_test(s, "RCPT: recipient domains", test_rcpt_domains) ==
+	    NULL ||
+	    CU_add_test(s, "STARTTLS: offer", test_starttls_offer) == NULL ||
+	    CU_add_test(s, "STARTTLS: started", test_starttls_started) ==
 	    NULL)
 		return -1;
 #ifdef MXSIM_HAVE_AUTH

@@ -22,5 +22,8 @@ int test_met_prom_register(void);
 int test_msg_scan_register(void);
 int test_auth_register(void);
 int test_dns_server_register(void);
+int test_tls_srv_register(void);
+int test_sim_pm_register(void);	/* issue 9: Postmaster view */
+int test_sim_place_register(void);	/* issue 9: inbox placement */
 
 #endif /* TEST_SUITES_H */

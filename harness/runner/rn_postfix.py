@@ -74,6 +74,9 @@ class Postfix(Adapter):
         self.queue = os.path.join(workdir, "queue")
         self.logdir = os.path.join(workdir, "log")
         self.master = None
+        # command prefix for master(8) and so every daemon, e.g.
+        # ["ip", "netns", "exec", NAME] (that execs, keeping the pid)
+        self.wrap = []
 
     # configuration -----------------------------------------------------
 
@@ -159,7 +162,8 @@ class Postfix(Adapter):
         self._run([os.path.join(SBIN, "postconf"), "-c", self.etc, "-n"])
         self._run([os.path.join(SBIN, "postfix"), "-c", self.etc, "check"])
         self.master = subprocess.Popen(
-            [os.path.join(DAEMONS, "master"), "-c", self.etc, "-d"],
+            self.wrap + [os.path.join(DAEMONS, "master"), "-c", self.etc,
+                         "-d"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=open(os.path.join(self.logdir, "master.stderr"), "w"),
             start_new_session=True)
