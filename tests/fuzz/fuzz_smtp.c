@@ -5,7 +5,11 @@
  *	world is fuzz_world.yaml: the bundled profiles plus a profile with
  *	tiny limits.  Input layout:
  *	  byte 0: MX (bits 0-2), client (bits 3-4), how it ends (bits 5-7);
- *	  byte 1: seed of the chunking, draining and clock steps;
+ *	  byte 1: seed of the chunking, draining and clock steps; its top
+ *	          bit offers STARTTLS (env.tls_ok): a session asking for
+ *	          the handshake has its output drained and is told the
+ *	          handshake succeeded, and the bytes that follow stand for
+ *	          the decrypted stream;
  *	  rest:   the bytes the client sends.
  *	Each run builds a fresh state table and manual clock, optionally
  *	holds a second session from the same client open (connection
@@ -215,6 +219,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	env.clock = &clk;
 	env.on_event = fz_on_event;
 	env.event_ctx = &nevents;
+	env.tls_ok = (data[1] & 0x80) != 0;
 	memset(&ci, 0, sizeof(ci));
 	ci.mx_ip = fz_mx[data[0] & 7];
 	ci.mx_port = 25;
@@ -239,6 +244,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pos = 2;
 	for (steps = 0; pos < size && steps < FZ_STEPS_MAX &&
 	    !smtp_session_closing(s); steps++) {
+		if (smtp_session_tls_wanted(s)) {
+			FUZZ_CHECK(env.tls_ok, "TLS wanted but not offered");
+			fz_drain(s, &out);
+			smtp_session_tls_started(s);
+			continue;
+		}
 		smtp_session_inbuf(s, &ip, &room);
 		switch (sim_rng_below(&rng, 8)) {
 		case 6:		/* the peer reads part of the output */
