@@ -187,6 +187,14 @@ struct prof_record {
 	unsigned	 pref;		/* MX preference */
 };
 
+/* One step of a sender's complaint schedule: from simulated day `day`
+ * (days since the scenario start) the complaint rate is `rate`; before
+ * the first step it is complaint_rate.  Steps ascend by day. */
+struct prof_complaint_step {
+	uint32_t	 day;
+	double		 rate;
+};
+
 struct prof_sender {
 	char		*domain;	/* lower case */
 	enum prof_auth	 spf;
@@ -195,14 +203,8 @@ struct prof_sender {
 	enum prof_dmarc_policy dmarc_policy; /* when dmarc is pass or fail */
 	bool		 spf_hardfail;	/* the declared SPF record ends -all */
 	double		 complaint_rate; /* chance a recipient complains */
-	/* complaint schedule: from simulated day steps[i].day (days since
-	 * the scenario start) the rate is steps[i].rate; before the first
-	 * step, complaint_rate.  Days ascend. */
-	struct prof_complaint_step {
-		uint32_t day;
-		double	 rate;
-	}		 complaint_steps[PROF_MAX_STEPS];
-	size_t		 ncomplaint_steps;
+	struct prof_complaint_step complaint_steps[PROF_MAX_STEPS];
+	size_t		 ncomplaint_steps; /* 0 = complaint_rate every day */
 	/* the DNS world of the domain (all optional) */
 	char		*spf_record;	/* "v=spf1 ..." */
 	char		*dmarc_record;	/* "v=DMARC1; p=..." */
