@@ -798,7 +798,7 @@ org_rules(const struct prof_world *w, const struct prof_profile *p,
 			return fire(v, SIM_RK_BULK_DMARC, 0);
 		if (!a.aligned && at(p, SIM_RK_BULK_ALIGN, stage))
 			return fire(v, SIM_RK_BULK_ALIGN, 0);
-		if (!f->tls && has_ext(p, "STARTTLS") &&
+		if (!f->tls && !f->no_tls && has_ext(p, "STARTTLS") &&
 		    at(p, SIM_RK_BULK_TLS, stage))
 			return fire(v, SIM_RK_BULK_TLS, 0);
 		if (m != NULL && (m->flags & MSG_F_ONECLICK) == 0 &&
@@ -1201,6 +1201,7 @@ sim_policy_decide(const struct prof_world *w, struct sim_state *st,
 	const struct prof_profile *p;
 	struct sim_entry *e;
 	struct sim_wnow wn;
+	struct auth_view av;
 	bool ip_counted = false, dom_counted = false, need_ip;
 
 	if (f->prof >= w->nprofiles)
@@ -1210,6 +1211,12 @@ sim_policy_decide(const struct prof_world *w, struct sim_state *st,
 	v->rk = SIM_RK_ACCEPT;
 	v->domain_rep = -1;
 	sim_wnow_init(&wn, now);
+	if (stage == SIM_STAGE_EOD && f->sender_domain != NULL) {
+		auth_view(w, f, &av);
+		v->spf = (uint8_t)av.spf;
+		v->dkim = (uint8_t)av.dkim;
+		v->dmarc = (uint8_t)av.dmarc;
+	}
 
 	if (check_stateless(w, p, stage, f, &wn, v)) {
 		if (v->rk == SIM_RK_USER_UNKNOWN) {

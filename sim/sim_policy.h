@@ -82,6 +82,10 @@ struct sim_facts {
 	const struct msg_info *msg;	/* EOD: headers and content scanned
 					 * from the message, or NULL */
 	bool		 tls;		/* the session runs over TLS */
+	bool		 no_tls;	/* the backend cannot offer STARTTLS
+					 * (DPDK, --no-tls): TLS is not
+					 * demanded even where the profile
+					 * lists it */
 };
 
 struct sim_verdict {
@@ -89,6 +93,9 @@ struct sim_verdict {
 	uint64_t	 limit;		/* the limit that fired, for {limit} */
 	/* End of DATA (zero elsewhere): what became of the message, for the
 	 * event log and the Postmaster view, never for the reply. */
+	uint8_t		 spf;		/* enum sim_auth_res the policy used: */
+	uint8_t		 dkim;		/* computed, else the scenario's */
+	uint8_t		 dmarc;		/* declared facts (with a sender) */
 	uint8_t		 placement;	/* accepted: enum sim_place */
 	uint8_t		 category;	/* accepted: 1 + category index, 0 none */
 	uint32_t	 place_rules;	/* accepted: placement rules matched */

@@ -735,6 +735,13 @@ smtp_event(const struct smtp_session *s, enum sim_stage stage,
 		ev.dmarc = (uint8_t)s->dsink->res.dmarc;
 	}
 	ev.domain_rep = -1;
+	if (stage == SIM_STAGE_EOD && s->eodv != NULL &&
+	    s->sender_domain != NULL) {
+		/* what the policy used: computed, else declared */
+		ev.spf = s->eodv->spf;
+		ev.dkim = s->eodv->dkim;
+		ev.dmarc = s->eodv->dmarc;
+	}
 	if (stage == SIM_STAGE_EOD && s->eodv != NULL) {
 		ev.placement = s->eodv->placement;
 		ev.category = s->eodv->category;
@@ -768,6 +775,7 @@ smtp_facts(const struct smtp_session *s, struct sim_facts *f,
 	f->msgs_in_conn = s->msgs_in_conn;
 	f->rcpts_in_txn = s->nrcpts;
 	f->tls = (s->flags & SMTP_F_TLS) != 0;
+	f->no_tls = !s->env->tls_ok;
 }
 
 /* smtp_decide - ask the policy at a stage */

@@ -532,6 +532,10 @@ test_eod_verdict(void)
 	CU_ASSERT_EQUAL(v.complaints, 3);
 	eod(&f, "c.example", 100, T0 + 2 * DAY, &v);
 	CU_ASSERT_EQUAL(v.complaints, 0);
+	/* the authentication the policy used: the declared facts */
+	CU_ASSERT_EQUAL(v.spf, SIM_AUTH_PASS);
+	CU_ASSERT_EQUAL(v.dkim, SIM_AUTH_PASS);
+	CU_ASSERT_EQUAL(v.dmarc, SIM_AUTH_NONE);
 
 	/* the reputation after the decision: an unknown user cost 10 */
 	f.p->rep.pen_user_unknown = 10;
@@ -549,6 +553,7 @@ test_eod_verdict(void)
 	eod(&f, "c.example", 100, T0, &v);
 	CU_ASSERT_EQUAL(v.rk, SIM_RK_SIZE);
 	CU_ASSERT_EQUAL(v.placement, SIM_PLACE_NONE);
+	CU_ASSERT_EQUAL(v.spf, SIM_AUTH_PASS);	/* refused, still reported */
 	CU_ASSERT_EQUAL(v.complaints, 0);
 	CU_ASSERT_EQUAL(v.nseeds, 0);
 	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, -1, 1e-9);
