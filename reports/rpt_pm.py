@@ -50,6 +50,7 @@ import os
 import sys
 
 DAY_MS = 86400 * 1000
+PART_MS = DAY_MS // 4   # spam placement is drawn per quarter of a day
 MAX_KEYS = 5000         # identities per provider and kind
 TOP_LINES = 6           # IPs, domains or codes drawn per panel
 FOLDERS = ('inbox', 'spam', 'promotions')
@@ -113,6 +114,7 @@ class Postmaster:
         self.profiles = profiles or {}
         self.rows = {}          # (kind 'domain'|'ip', prov, key, day) -> row
         self.keys = {}          # (kind, prov) -> set of keys
+        self.parts = {}         # (prov, domain, quarter) -> [filed, spam]
         self.overflow = 0
         self.nbad = 0
         self.fields = False     # the log has the issue 9 keys ("tls")
@@ -144,6 +146,11 @@ class Postmaster:
             return
         day = sm // DAY_MS
         dom = ev.get('sender_domain')
+        if dom and stage == 'eod' and code // 100 == 2 and \
+                ev.get('placement') in FOLDERS:
+            c = self.parts.setdefault((prov, dom, sm // PART_MS), [0, 0])
+            c[0] += 1
+            c[1] += ev['placement'] == 'spam'
         if dom:
             self.add(self.row('domain', prov, dom, day), ev,
                      ev.get('domain_rep'))
@@ -284,7 +291,7 @@ class Postmaster:
         rep.sections.append(self.html())
 
     def draw_prov(self, rep, prov):
-        """draw_prov - the seven Postmaster panels of one provider."""
+        """draw_prov - the eight Postmaster panels of one provider."""
         lo, hi = self.days(prov)
         days = range(lo, hi + 1)
         base = 'pm_' + ''.join(c if c.isalnum() else '_' for c in prov)
@@ -345,6 +352,28 @@ class Postmaster:
                 'spam rate (user-reported complaints / recipients)', xl,
                 'percent', plot, xmin, xmax,
                 extra=xt + 'set ytics autofreq\nset yrange [0:0.5<*]'))
+        # the busiest domain last, so it is drawn on top
+        keys = [k for k in self.top('domain', prov)
+                if any(p[0] == prov and p[1] == k for p in self.parts)][::-1]
+        if keys:
+            blocks = []
+            for key in keys:
+                rows = []
+                for q in range(lo * 4, (hi + 1) * 4):
+                    c = self.parts.get((prov, key, q), (0, 0))
+                    rows.append(((q - lo * 4) / 4.0 + 0.125,
+                                 rate(100.0 * c[1], c[0]), c[1], c[0]))
+                blocks.append((key, gaps(rows)))
+            path = rep.dat(base + '_spam_place.dat',
+                           ['day', 'spam_pct', 'spam', 'filed'], blocks,
+                           blocks=True)
+            panels.append(rep.panel(
+                'accepted messages filed as spam, per sender domain and '
+                'quarter of a day', xl, 'percent', ', \\\n     '.join(
+                    "'%s' index %d using 1:2 %s title '%s'"
+                    % (path, i, pts, k.replace("'", '')) for i, k in
+                    enumerate(keys)), xmin, xmax,
+                extra=xt + 'set ytics autofreq\nset yrange [0:105]'))
         agg = []
         for d in days:
             s = self.sums(prov, d)
@@ -402,8 +431,9 @@ class Postmaster:
                   'IPs and sender domains (last score of the day), spam '
                   'rate per domain against the 0.1%% and 0.3%% lines, '
                   'SPF/DKIM/DMARC success and TLS share of end-of-DATA '
-                  'messages, placement of accepted messages and refusals by '
-                  'code, over every domain of %s.' % html.escape(prov),
+                  'messages, placement of accepted messages (per sender '
+                  'domain and quarter day for spam, per day in all) and '
+                  'refusals by code, over every domain of %s.' % html.escape(prov),
                   rep.fill('multiplot', ROWS=len(panels), COLS=1, TITLE=t,
                            PANELS='\n'.join(panels)),
                   h=60 + 280 * len(panels))
