@@ -19,9 +19,9 @@ DESCRIPTION
       errors                             every 4xx/5xx at any stage, per
                                          (code, enhanced)
       reputation, band                   ip_rep (IP rows) or domain_rep
-                                         (domain rows) of the folder-carrying
-                                         event with the greatest sim_ms
-                                         (ties: the lowest score); band from
+                                         (domain rows): the lowest of the
+                                         day's folder-carrying events (the
+                                         worst standing); band from
                                          the profile: Bad < block_below <=
                                          Low < temp_below <= Medium <
                                          (temp_below + max) / 2 <= High
@@ -186,8 +186,8 @@ class Postmaster:
         if not isinstance(rep, (int, float)) or rep < 0:
             return
         sm = ev['sim_ms']
-        if r['rep'] is None or sm > r['rep_ms'] or \
-                (sm == r['rep_ms'] and rep < r['rep']):
+        if r['rep'] is None or rep < r['rep'] or \
+                (rep == r['rep'] and sm < r['rep_ms']):
             r['rep'], r['rep_ms'] = float(rep), sm
 
     def attach(self, agg):
@@ -352,9 +352,8 @@ class Postmaster:
                 'spam rate (user-reported complaints / recipients)', xl,
                 'percent', plot, xmin, xmax,
                 extra=xt + 'set ytics autofreq\nset yrange [0:0.5<*]'))
-        # the busiest domain last, so it is drawn on top
         keys = [k for k in self.top('domain', prov)
-                if any(p[0] == prov and p[1] == k for p in self.parts)][::-1]
+                if any(p[0] == prov and p[1] == k for p in self.parts)]
         if keys:
             blocks = []
             for key in keys:
@@ -370,9 +369,11 @@ class Postmaster:
             panels.append(rep.panel(
                 'accepted messages filed as spam, per sender domain and '
                 'quarter of a day', xl, 'percent', ', \\\n     '.join(
-                    "'%s' index %d using 1:2 %s title '%s'"
-                    % (path, i, pts, k.replace("'", '')) for i, k in
-                    enumerate(keys)), xmin, xmax,
+                    # the busiest domain drawn last (on top), each in the
+                    # colour it has in the other panels
+                    "'%s' index %d using 1:2 %s lt %d title '%s'"
+                    % (path, i, pts, i + 1, k.replace("'", '')) for i, k in
+                    reversed(list(enumerate(keys)))), xmin, xmax,
                 extra=xt + 'set ytics autofreq\nset yrange [0:105]'))
         agg = []
         for d in days:
@@ -428,7 +429,7 @@ class Postmaster:
                   'Per simulated UTC day, as a Postmaster tool shows it '
                   '(definitions: reports/rpt_pm.py, README "Placement and '
                   'the Postmaster view"): reputation band of the busiest '
-                  'IPs and sender domains (last score of the day), spam '
+                  'IPs and sender domains (lowest score of the day), spam '
                   'rate per domain against the 0.1%% and 0.3%% lines, '
                   'SPF/DKIM/DMARC success and TLS share of end-of-DATA '
                   'messages, placement of accepted messages (per sender '

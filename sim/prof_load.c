@@ -225,6 +225,8 @@ static const struct ld_key penalties_keys[] = {
 	    offsetof(struct prof_reputation, pen_rate) },
 	{ "spam_trap", ld_set_nonneg,
 	    offsetof(struct prof_reputation, pen_spam_trap) },
+	{ "complaint", ld_set_nonneg,
+	    offsetof(struct prof_reputation, pen_complaint) },
 	{ NULL }
 };
 

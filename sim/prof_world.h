@@ -99,6 +99,7 @@ struct prof_reputation {
 	double		 pen_spike;	/* per message beyond the spike line */
 	double		 pen_rate;	/* per reply of a rate limit */
 	double		 pen_spam_trap;	/* per message delivered to a trap */
+	double		 pen_complaint;	/* per recipient who complained */
 	double		 spike_factor;	/* minute volume above factor x hourly
 					 * average per minute is a spike */
 	uint32_t	 spike_min;	/* ... and above this many per minute */

@@ -209,8 +209,8 @@ row_add(struct sim_pm_row *r, const struct sim_event *ev, double rep)
 	if (!(rep >= 0) || rep > 1e9)
 		return;
 	c = (uint64_t)(rep * 100 + 0.5);
-	if (r->rep == SIM_PM_NO_REP || ev->sim_ms > r->rep_ms ||
-	    (ev->sim_ms == r->rep_ms && c < r->rep)) {
+	if (r->rep == SIM_PM_NO_REP || c < r->rep ||
+	    (c == r->rep && ev->sim_ms < r->rep_ms)) {
 		r->rep = c;
 		r->rep_ms = ev->sim_ms;
 	}

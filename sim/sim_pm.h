@@ -27,11 +27,12 @@
  *    in errors_other.
  *  - reputation: scores of the events that carry a folder (the event log
  *    writes ip_rep and domain_rep on exactly those lines), rounded to
- *    hundredths as the event log prints them.  The day's value is the one
- *    of the event with the greatest sim_ms; among events of the same
- *    millisecond the lowest score, so the figure does not depend on the
- *    order in which workers report.  IP rows take ip_rep, domain rows
- *    domain_rep (when >= 0).
+ *    hundredths as the event log prints them.  The day's value is the
+ *    lowest of the day (the worst standing the sender had; scores recover
+ *    within hours, so the last one would hide the day's dips), with the
+ *    earliest sim_ms it was seen at; neither depends on the order in which
+ *    workers report.  IP rows take ip_rep, domain rows domain_rep (when
+ *    >= 0).
  *
  * Memory is bounded: at most max_rows rows, fixed at creation, spread
  * over lock stripes by key hash.  An event whose row cannot be created
@@ -102,7 +103,7 @@ struct sim_pm_row {
 	unsigned	 nerrors;
 	uint64_t	 errors_other;	/* refusals beyond SIM_PM_MAX_ERRORS */
 	uint64_t	 rep;		/* hundredths; SIM_PM_NO_REP: none */
-	uint64_t	 rep_ms;	/* sim_ms of rep */
+	uint64_t	 rep_ms;	/* earliest sim_ms of rep that day */
 };
 
 /* Which rows sim_pm_rows() returns; zeroed = all. */

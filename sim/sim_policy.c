@@ -1028,7 +1028,7 @@ rep_on(const struct prof_reputation *r)
 {
 	return r->initial < r->max || r->pen_user_unknown > 0 ||
 	    r->pen_auth_fail > 0 || r->pen_spike > 0 || r->pen_rate > 0 ||
-	    r->pen_spam_trap > 0;
+	    r->pen_spam_trap > 0 || r->pen_complaint > 0;
 }
 
 /* place_in - the placement inputs of an accepted message; org is the
@@ -1139,6 +1139,14 @@ count_accepted(const struct prof_world *w, const struct prof_profile *p,
 	for (i = 0; i < f->nrcpts && w->nseeds > 0; i++)
 		v->nseeds += prof_world_seed(w, f->rcpts[i]);
 	v->complaints = complaints_of(w, f, wn->ms);
+	if (v->complaints > 0 && p->rep.pen_complaint > 0) {
+		/* a recipient marking the message as spam is the strongest
+		 * signal against the sending IP and domain */
+		penalize(p, st, SIM_KEY_IP, f, wn, p->rep.pen_complaint *
+		    (double)v->complaints);
+		penalize(p, st, SIM_KEY_DOMAIN, f, wn, p->rep.pen_complaint *
+		    (double)v->complaints);
+	}
 	v->ip_rep = p->rep.initial;
 	v->domain_rep = f->sender_domain != NULL ? p->rep.initial : -1;
 	if (rep_on(&p->rep)) {

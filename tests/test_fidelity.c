@@ -785,6 +785,9 @@ test_complaints(void)
 	enum sim_rk r;
 
 	fx_init(&f, "yahoo");
+	/* the complaint status alone: complaints cost no score here (the
+	 * reputation cost is checked in test_sim_policy.c) */
+	f.w->profiles[f.prof]->rep.pen_complaint = 0;
 	add_sender(f.w, "spammy.example", PROF_AUTH_PASS, PROF_AUTH_PASS,
 	    PROF_AUTH_PASS);
 	f.w->senders[0].complaint_rate = 0.02;	/* 2 % of recipients */
@@ -814,6 +817,7 @@ test_complaints(void)
 	/* 0.1 % <= rate < 0.3 % (about 20 complaints in 10,000): the
 	 * deferral, the next day only */
 	fx_init(&f, "yahoo");
+	f.w->profiles[f.prof]->rep.pen_complaint = 0;
 	add_sender(f.w, "meh.example", PROF_AUTH_PASS, PROF_AUTH_PASS,
 	    PROF_AUTH_PASS);
 	f.w->senders[0].complaint_rate = 0.002;

@@ -157,8 +157,8 @@ test_figures(void)
 static void
 test_rep_order(void)
 {
-	static const uint64_t ms[] = { 10, 30, 30, 20 };
-	static const double rep[] = { 5, 60.004, 59.996, 99 };
+	static const uint64_t ms[] = { 30, 10, 20, 20 };
+	static const double rep[] = { 5.004, 4.996, 99, 60 };
 	static const unsigned order[2][4] = { { 0, 1, 2, 3 }, { 3, 2, 1, 0 } };
 	struct sim_pm *pm;
 	struct sim_pm_row *rows;
@@ -175,9 +175,10 @@ test_rep_order(void)
 			sim_pm_event(pm, &ev);
 		}
 		CU_ASSERT_EQUAL_FATAL(sim_pm_rows(pm, NULL, &rows), 1);
-		/* 59.996 prints as 60.00 and 60.004 too: both 6000 */
-		CU_ASSERT_EQUAL(rows[0].rep, 6000);
-		CU_ASSERT_EQUAL(rows[0].rep_ms, DAY0 + 30);
+		/* the lowest of the day, where it was first seen: 5.004
+		 * and 4.996 both print as 5.00 */
+		CU_ASSERT_EQUAL(rows[0].rep, 500);
+		CU_ASSERT_EQUAL(rows[0].rep_ms, DAY0 + 10);
 		free(rows);
 		sim_pm_free(pm);
 	}

@@ -557,6 +557,15 @@ test_eod_verdict(void)
 	CU_ASSERT_EQUAL(v.complaints, 0);
 	CU_ASSERT_EQUAL(v.nseeds, 0);
 	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, -1, 1e-9);
+
+	/* complaints cost the IP and the sender domain score (penalties.
+	 * complaint, per complaining recipient): 3 complaints x 4 = 12 */
+	f.p->limits.max_size = 0;
+	f.p->rep.pen_complaint = 4;
+	eod(&f, "c.example", 100, T0 + DAY + 2 * HOUR, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(v.complaints, 3);
+	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, 100 - 12, 1e-9);
 	fx_free(&f);
 }
 
