@@ -200,7 +200,6 @@ struct fx {
 	bool		 tls;		/* sessions run over TLS */
 };
 
-static struct prof_profile *load(const char *);
 static void	fx_init(struct fx *, const char *);
 static void	fx_free(struct fx *);
 static void	add_sender(struct prof_world *, const char *, enum prof_auth,
@@ -215,21 +214,6 @@ static void	msg_ok(struct msg_info *, const char *, const char *);
 static int	rk(const char *);
 static char	*write_tmp(const char *, const char *);
 
-/* load - a bundled profile */
-static struct prof_profile *
-load(const char *name)
-{
-	struct prof_error err;
-	struct prof_profile *p;
-	char path[512], buf[1200];
-
-	snprintf(path, sizeof(path), "%s/%s.yaml", PDIR, name);
-	if ((p = prof_load_profile(path, &err)) == NULL)
-		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
-		    sizeof(buf)));
-	return p;
-}
-
 /* fx_init - one bundled profile on 127.1.0.0/24 */
 static void
 fx_init(struct fx *f, const char *name)
@@ -239,7 +223,7 @@ fx_init(struct fx *f, const char *name)
 	f->tls = false;
 	f->w = prof_world_new();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f->w);
-	p = load(name);
+	p = test_bundled_profile(name);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	f->prof = prof_world_add_profile(f->w, p);
 	CU_ASSERT_FATAL(f->prof == 0);
@@ -394,7 +378,7 @@ test_reply_tables(void)
 	int k;
 
 	for (i = 0; i < 4; i++) {
-		p[i] = load(names[i]);
+		p[i] = test_bundled_profile(names[i]);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(p[i]);
 	}
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -432,7 +416,7 @@ test_rendering(void)
 	v.client_ip = 0x7f000a01;
 	v.session_id = 0x1234abcd5678ef90ULL;
 	v.domain = "bulk.example";
-	p = load("gmail");
+	p = test_bundled_profile("gmail");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	n = smtp_reply_render(p, SIM_RK_BULK_SPF, &v, out, sizeof(out));
 	CU_ASSERT(n > 0);
@@ -444,7 +428,7 @@ test_rendering(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "SPF bulk.example with IP"));
 	prof_profile_free(p);
 
-	p = load("microsoft");
+	p = test_bundled_profile("microsoft");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	n = smtp_reply_render(p, SIM_RK_REP_TEMP, &v, out, sizeof(out));
 	CU_ASSERT(n > 0);
@@ -454,7 +438,7 @@ test_rendering(void)
 	    "prod.protection.outlook.com]\r\n"));
 	prof_profile_free(p);
 
-	p = load("yahoo");
+	p = test_bundled_profile("yahoo");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	n = smtp_reply_render(p, SIM_RK_COMPLAINT_TEMP, &v, out, sizeof(out));
 	CU_ASSERT(n > 0);
@@ -465,7 +449,7 @@ test_rendering(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "- 4.16.55.1; see "));
 	prof_profile_free(p);
 
-	p = load("icloud");
+	p = test_bundled_profile("icloud");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	n = smtp_reply_render(p, SIM_RK_AUTH_MISSING, &v, out, sizeof(out));
 	CU_ASSERT_NSTRING_EQUAL(out, "554 5.7.1 [HME1] ", 17);

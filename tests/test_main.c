@@ -2,12 +2,14 @@
  * DESCRIPTION
  *	Runs every CUnit suite, or those named on the command line
  *	(unit_tests [suite ...]).  Exits non-zero when any test failed.
+ *	Also holds the helpers several suites share (test_suites.h).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include <CUnit/Basic.h>
 
+#include "prof_load.h"
 #include "test_suites.h"
 
 struct suite_reg {
@@ -35,6 +37,22 @@ static const struct suite_reg suites[] = {
 	{ "ctl_api", test_ctl_api_register },
 	{ "met_prom", test_met_prom_register },
 };
+
+/* test_bundled_profile - load profiles/NAME.yaml, NULL (and a message) on
+ * error */
+struct prof_profile *
+test_bundled_profile(const char *name)
+{
+	struct prof_error err;
+	struct prof_profile *p;
+	char path[1024], buf[1200];
+
+	snprintf(path, sizeof(path), "%s/%s.yaml", MXSIM_PROFILES_DIR, name);
+	if ((p = prof_load_profile(path, &err)) == NULL)
+		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
+		    sizeof(buf)));
+	return p;
+}
 
 int
 main(int argc, char **argv)

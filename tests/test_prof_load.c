@@ -168,7 +168,6 @@ static const struct bad_case bad_cases[] = {
 	    "expected pass, fail or none, got \"maybe\"" },
 };
 
-static struct prof_profile *load_bundled(const char *);
 static const struct prof_reply *reply_of(const struct prof_profile *,
     const char *);
 static uint32_t ip(unsigned, unsigned, unsigned, unsigned);
@@ -185,21 +184,6 @@ static void test_placement_bundled(void);
 static void test_placement_errors(void);
 static void test_scenario_placement(void);
 static char *yaml_tmp(const char *);
-
-/* load_bundled - load profiles/NAME.yaml, NULL (and a message) on error */
-static struct prof_profile *
-load_bundled(const char *name)
-{
-	struct prof_error err;
-	struct prof_profile *p;
-	char path[1024], buf[1200];
-
-	snprintf(path, sizeof(path), "%s/%s.yaml", PDIR, name);
-	if ((p = prof_load_profile(path, &err)) == NULL)
-		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
-		    sizeof(buf)));
-	return p;
-}
 
 /* reply_of - a profile's reply by kind name */
 static const struct prof_reply *
@@ -230,7 +214,7 @@ test_bundled_replies(void)
 
 	for (i = 0; i < sizeof(reply_cases) / sizeof(reply_cases[0]); i++) {
 		c = &reply_cases[i];
-		p = load_bundled(c->profile);
+		p = test_bundled_profile(c->profile);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 		r = reply_of(p, c->kind);
 		ok = r != NULL && r->enabled && r->code == c->code &&
@@ -262,7 +246,7 @@ test_bundled_policy_sane(void)
 	int rk;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		p = load_bundled(names[i]);
+		p = test_bundled_profile(names[i]);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 		CU_ASSERT_STRING_EQUAL(p->name, names[i]);
 		CU_ASSERT(p->nmx_hosts >= 1);
@@ -301,7 +285,7 @@ test_gmail_limits(void)
 	struct prof_profile *p;
 	const struct prof_limits *l;
 
-	p = load_bundled("gmail");
+	p = test_bundled_profile("gmail");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	l = &p->limits;
 	CU_ASSERT_EQUAL(p->ndomains, 2);
@@ -344,7 +328,7 @@ test_other_limits(void)
 	struct prof_profile *p;
 	int w;
 
-	p = load_bundled("microsoft");
+	p = test_bundled_profile("microsoft");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	/* host names keep their case, domains are lower-cased */
 	CU_ASSERT_STRING_EQUAL(p->mx_hosts[0],
@@ -358,7 +342,7 @@ test_other_limits(void)
 	CU_ASSERT_DOUBLE_EQUAL(p->limits.warmup.growth, 1.5, 1e-9);
 	prof_profile_free(p);
 
-	p = load_bundled("yahoo");
+	p = test_bundled_profile("yahoo");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	CU_ASSERT_EQUAL(p->limits.msgs_per_conn, 20);
 	CU_ASSERT_EQUAL(p->limits.conns_per_ip, 150);
@@ -366,12 +350,12 @@ test_other_limits(void)
 	CU_ASSERT_TRUE(reply_of(p, "blocklist")->close);
 	prof_profile_free(p);
 
-	p = load_bundled("generic");
+	p = test_bundled_profile("generic");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	CU_ASSERT_EQUAL(p->limits.per_ip.messages.max[SIM_WIN_MINUTE], 60);
 	prof_profile_free(p);
 
-	p = load_bundled("sink");
+	p = test_bundled_profile("sink");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	CU_ASSERT_EQUAL(p->limits.conns_per_ip, 0);
 	CU_ASSERT_EQUAL(p->limits.rcpts_per_msg, 0);
@@ -626,7 +610,7 @@ test_placement_bundled(void)
 	size_t i, j;
 
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		p = load_bundled(want[i].profile);
+		p = test_bundled_profile(want[i].profile);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 		t = &p->place;
 		CU_ASSERT_EQUAL(t->ncats, want[i].ncats);
@@ -663,7 +647,7 @@ test_placement_bundled(void)
 		prof_profile_free(p);
 	}
 	/* two flag conditions, a promotions rule with its category */
-	p = load_bundled("gmail");
+	p = test_bundled_profile("gmail");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	r = &p->place.rules[4];
 	CU_ASSERT_STRING_EQUAL(r->name, "auth.none");

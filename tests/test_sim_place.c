@@ -110,7 +110,6 @@ static const struct chance_case chances[] = {
 
 #define NMSG	4000	/* messages per chance case */
 
-static struct prof_profile *load(const char *);
 static uint32_t	rules_of(const struct sim_place_table *, const char *);
 static void	clean_in(struct sim_place_in *);
 static void	test_bundled(void);
@@ -118,21 +117,6 @@ static void	test_chances(void);
 static void	test_mechanism(void);
 static void	test_conditions(void);
 static void	test_replay(void);
-
-/* load - a shipped profile */
-static struct prof_profile *
-load(const char *name)
-{
-	struct prof_error err;
-	struct prof_profile *p;
-	char path[512], buf[1200];
-
-	snprintf(path, sizeof(path), "%s/%s.yaml", PDIR, name);
-	if ((p = prof_load_profile(path, &err)) == NULL)
-		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
-		    sizeof(buf)));
-	return p;
-}
 
 /* rules_of - bit set of comma-separated rule names; a name the table
  * lacks sets bit 31 past its rules, so the comparison fails */
@@ -185,7 +169,7 @@ test_bundled(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		c = &cases[i];
-		p = load(c->profile);
+		p = test_bundled_profile(c->profile);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 		clean_in(&in);
 		in.spf_pass = (c->flags & F_SPF_FAIL) == 0;
@@ -232,7 +216,7 @@ test_chances(void)
 
 	for (i = 0; i < sizeof(chances) / sizeof(chances[0]); i++) {
 		c = &chances[i];
-		p = load(c->profile);
+		p = test_bundled_profile(c->profile);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 		clean_in(&in);
 		in.comp_rate = c->comp_rate;
@@ -409,7 +393,7 @@ test_replay(void)
 	unsigned same = 0, differ = 0;
 	uint64_t k;
 
-	p = load("gmail");
+	p = test_bundled_profile("gmail");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	clean_in(&in);
 	in.comp_rate = 0.002;		/* one rule at chance 0.2 */

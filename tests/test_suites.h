@@ -6,6 +6,12 @@
 #ifndef TEST_SUITES_H
 #define TEST_SUITES_H
 
+struct prof_profile;
+
+/** Load the shipped profiles/NAME.yaml; on error print the loader's
+ *  message and return NULL (test_main.c). */
+struct prof_profile *test_bundled_profile(const char *name);
+
 int test_sim_kinds_register(void);
 int test_prof_load_register(void);
 int test_sim_clock_register(void);
