@@ -53,6 +53,8 @@
 #include "fuzz_check.h"
 #include "prof_load.h"
 #include "sim_clock.h"
+#include "sim_place.h"
+#include "sim_pm.h"
 #include "sim_state.h"
 
 #define FC_T0		1767225600000ULL	/* 2026-01-01, manual clock */
@@ -351,6 +353,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ctl_api_conf ac;
 	struct ctl_api *api;
 	struct sim_state *st;
+	struct sim_pm *pm;
+	struct sim_event ev;
 	const char *p = (const char *)data, *end = p + size, *nl, *sep, *b;
 	char line[FC_REQ_MAX], *sp, *body;
 	size_t n, blen;
@@ -360,10 +364,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sim_clock_set(&fc_clock, FC_T0);
 	if ((st = sim_state_new(1024, 3600000)) == NULL)
 		abort();
+	/* a Postmaster view with a few rows for GET /postmaster */
+	if ((pm = sim_pm_new(64)) == NULL)
+		abort();
+	for (n = 0; n < 3; n++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.sim_ms = FC_T0 + n * 86400000ULL;
+		ev.prof = 0;
+		ev.client_ip = 0x7f000a01u + (uint32_t)n;
+		ev.sender_domain = n == 2 ? NULL : "a.example";
+		ev.stage = SIM_STAGE_EOD;
+		ev.code = n == 1 ? 421 : 250;
+		ev.enhanced = n == 1 ? "4.7.28" : "2.0.0";
+		ev.nrcpts = 1;
+		ev.placement = n == 1 ? SIM_PLACE_NONE : SIM_PLACE_INBOX;
+		ev.ip_rep = 80;
+		ev.domain_rep = n == 2 ? -1 : 70;
+		sim_pm_event(pm, &ev);
+	}
 	memset(&ac, 0, sizeof(ac));
 	ctl_backend_ev_server(&ac.be, fc_srv);
 	ac.state = st;
 	ac.clock = &fc_clock;
+	ac.pm = pm;
 	if ((api = ctl_api_new(&ac)) == NULL)
 		abort();
 	while (p < end && reqs++ < FC_MAX_REQS) {
@@ -403,6 +426,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	ev_server_publish_world(fc_srv, fc_world);
 	ctl_api_free(api);
+	sim_pm_free(pm);
 	sim_state_free(st);
 	return 0;
 }
