@@ -330,6 +330,10 @@ count_message(struct sim_entry *e, const struct sim_facts *f, const struct sim_w
 	}
 	if (sign > 0 || e->tally.msgs > 0)
 		e->tally.msgs += (uint32_t)sign;
+	if (sign > 0)
+		e->tally.rcpts += (uint32_t)f->nrcpts;
+	else if (e->tally.rcpts >= f->nrcpts)
+		e->tally.rcpts -= (uint32_t)f->nrcpts;
 }
 
 /* spike - did this message push the minute volume over the spike line
@@ -566,8 +570,8 @@ tally_roll(const struct prof_reputation *r, struct sim_tally *t, uint32_t day)
 	if (t->msgs > 0 && t->refused == 0 && t->good_days < UINT16_MAX)
 		t->good_days++;
 	min = c->min_messages > 0 ? c->min_messages : 1;
-	if (t->msgs >= min)
-		rate = (double)t->complaints / t->msgs;
+	if (t->msgs >= min && t->rcpts > 0)
+		rate = (double)t->complaints / t->rcpts;
 	if (c->block_rate > 0 && rate >= c->block_rate) {
 		t->status = COMP_BLOCK;
 		t->streak = 0;
@@ -582,7 +586,7 @@ tally_roll(const struct prof_reputation *r, struct sim_tally *t, uint32_t day)
 		t->status = c->warn_rate > 0 && rate >= c->warn_rate &&
 		    clean == 1 ? COMP_WARN : COMP_OK;
 	t->day = day;
-	t->msgs = t->complaints = t->refused = 0;
+	t->msgs = t->complaints = t->refused = t->rcpts = 0;
 }
 
 /* escalate - the reply's ladder: its harder form once the identity was
@@ -1066,9 +1070,9 @@ place_in(const struct prof_world *w, const struct prof_profile *p,
 		    SIM_PLACE_COMP_OK : org->tally.streak == 0 ?
 		    SIM_PLACE_COMP_BLOCK : SIM_PLACE_COMP_HOLDING;
 		min = c->min_messages > 0 ? c->min_messages : 1;
-		if (org->tally.msgs >= min)
+		if (org->tally.msgs >= min && org->tally.rcpts > 0)
 			in->comp_rate = (double)org->tally.complaints /
-			    org->tally.msgs;
+			    org->tally.rcpts;
 	}
 	in->seed = w->seed;
 	in->key = msg_key(f, now);

@@ -58,6 +58,8 @@ struct sim_tally {
 	uint32_t	 flags;		/* policy flags, e.g. bulk sender */
 	uint32_t	 hold_day;	/* a block holds before this day */
 	uint16_t	 hold_rk;	/* ... answering this reply kind */
+	uint32_t	 rcpts;		/* recipients of the messages accepted
+					 * that day (complaint-rate base) */
 };
 
 struct sim_win {

@@ -599,6 +599,9 @@ test_eod_placement(void)
 	add_rule(f.p, "holding", SIM_PLACE_C_COMP_STATUS,
 	    1u << SIM_PLACE_COMP_HOLDING, 0);
 	add_rule(f.p, "rate", SIM_PLACE_C_COMP_RATE, 0, 0.5);
+	/* the rate is per recipient: 3 complaints in 3 recipients is 1.0,
+	 * never above (per message it would read 3.0) */
+	add_rule(f.p, "above_one", SIM_PLACE_C_COMP_RATE, 0, 1.5);
 
 	/* a clean sender is filed in the inbox */
 	eod(&f, "a.example", 100, T0, &v);
