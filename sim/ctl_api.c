@@ -439,7 +439,7 @@ cur_world(const struct ctl_api_conf *cf)
 	return cf->be.world(cf->be.ctx);
 }
 
-/* ev_publish, ev_world, ev_stats, ev_open, ev_nworkers, ev_load - the
+/* ev_publish, ev_world, ev_stats, ev_open, ev_nworkers, ev_load, ev_tls - the
  * socket backend behind struct ctl_backend */
 static void
 ev_publish(void *ctx, const struct prof_world *w)
@@ -477,6 +477,12 @@ ev_load(void *ctx, unsigned worker, uint64_t *open, uint64_t *sessions)
 	ev_server_worker_load(ctx, worker, open, sessions);
 }
 
+static void
+ev_tls(void *ctx, uint64_t *done, uint64_t *failed)
+{
+	ev_server_tls_stats(ctx, done, failed);
+}
+
 /* ctl_backend_ev_server - struct ctl_backend over an ev_server */
 void
 ctl_backend_ev_server(struct ctl_backend *b, struct ev_server *srv)
@@ -488,6 +494,7 @@ ctl_backend_ev_server(struct ctl_backend *b, struct ev_server *srv)
 	b->open_conns = ev_open;
 	b->nworkers = ev_nworkers;
 	b->worker_load = ev_load;
+	b->tls = ev_tls;
 }
 
 /* ctl_api_new - an API over a server */
@@ -706,7 +713,8 @@ r_counters(struct api_req *rq)
 	const struct ctl_api_conf *cf = &rq->api->conf;
 	const struct prof_world *w = cur_world(cf);
 	struct sim_stats *s;
-	json_t *o, *provs, *totals, *evl;
+	json_t *o, *provs, *totals, *evl, *tls;
+	uint64_t tls_done = 0, tls_failed = 0;
 	size_t i;
 
 	if ((s = sim_stats_new(w->nprofiles)) == NULL) {
@@ -721,7 +729,13 @@ r_counters(struct api_req *rq)
 	evl = cf->evlog == NULL ? json_null() : json_pack("{s:I,s:I}",
 	    "written", (json_int_t)sim_evlog_written(cf->evlog),
 	    "dropped", (json_int_t)sim_evlog_dropped(cf->evlog));
-	totals = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o*}",
+	tls = json_null();
+	if (cf->be.tls != NULL) {
+		cf->be.tls(cf->be.ctx, &tls_done, &tls_failed);
+		tls = json_pack("{s:I,s:I}", "handshakes", (json_int_t)tls_done,
+		    "failed", (json_int_t)tls_failed);
+	}
+	totals = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o*,s:o*}",
 	    "connections", (json_int_t)s->connections,
 	    "messages", (json_int_t)s->messages,
 	    "recipients", (json_int_t)s->recipients,
@@ -729,7 +743,7 @@ r_counters(struct api_req *rq)
 	    "open_connections", (json_int_t)cf->be.open_conns(cf->be.ctx),
 	    "tracked_identities", (json_int_t)sim_state_count(cf->state),
 	    "state_exhausted", (json_int_t)sim_state_exhausted(cf->state),
-	    "event_log", evl);
+	    "event_log", evl, "tls", tls);
 	o = json_pack("{s:o*,s:o*,s:o*}", "providers", provs,
 	    "no_mx", row_json(s, w, w->nprofiles), "totals", totals);
 	sim_stats_free(s);
@@ -1371,6 +1385,10 @@ ctl_api_metrics(void *ctx, const char *method, const char *path,
 		m.evlog_dropped = sim_evlog_dropped(cf->evlog);
 	}
 	m.time_scale = cf->clock->scale;
+	if (cf->be.tls != NULL) {
+		m.have_tls = true;
+		cf->be.tls(cf->be.ctx, &m.tls_done, &m.tls_failed);
+	}
 	if ((out->body = met_prom_render(&m, &out->len)) == NULL) {
 		reply_error(out, 503, "out of memory");
 		goto out;

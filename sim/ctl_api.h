@@ -71,6 +71,9 @@ struct ctl_backend {
 	/* one worker's load: open now, sessions started so far */
 	void	(*worker_load)(void *ctx, unsigned worker, uint64_t *open,
 		    uint64_t *sessions);
+	/* STARTTLS handshakes completed and failed so far; NULL: the
+	 * backend offers no TLS (no TLS figures are shown) */
+	void	(*tls)(void *ctx, uint64_t *done, uint64_t *failed);
 };
 
 /**

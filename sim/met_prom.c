@@ -278,6 +278,15 @@ met_prom_render(const struct met_snapshot *m, size_t *len)
 	put_workers(fp, m);
 	put_state(fp, m);
 	put_rep(fp, m);
+	if (m->have_tls) {
+		family(fp, "mxsim_tls_handshakes_total", "counter",
+		    "STARTTLS handshakes, completed (ok) or failed (the "
+		    "connection was closed).");
+		fprintf(fp, "mxsim_tls_handshakes_total{result=\"ok\"} %llu\n"
+		    "mxsim_tls_handshakes_total{result=\"failed\"} %llu\n",
+		    (unsigned long long)m->tls_done,
+		    (unsigned long long)m->tls_failed);
+	}
 	if (m->have_evlog) {
 		family(fp, "mxsim_evlog_events_total", "counter",
 		    "Events written to the event log.");

@@ -13,6 +13,7 @@
  * mxsim_tracked_identities{kind}, mxsim_state_exhausted_total,
  * mxsim_reputation{provider,kind} (histogram of scores),
  * mxsim_evlog_events_total, mxsim_evlog_dropped_total,
+ * mxsim_tls_handshakes_total{result="ok"|"failed"} (socket backend),
  * mxsim_sim_time_seconds, mxsim_time_scale.
  */
 #ifndef MET_PROM_H
@@ -59,6 +60,10 @@ struct met_snapshot {
 	bool		 have_evlog;	/* false: no event-log families */
 	uint64_t	 evlog_written;
 	uint64_t	 evlog_dropped;
+	bool		 have_tls;	/* false: no TLS family (backend
+					 * without STARTTLS) */
+	uint64_t	 tls_done;	/* STARTTLS handshakes completed */
+	uint64_t	 tls_failed;	/* ... failed */
 	uint64_t	 sim_ms;	/* simulated Unix ms now */
 	double		 time_scale;
 };

@@ -4,8 +4,10 @@
  *	servers (each a profile and the address blocks it serves), senders'
  *	authentication results, complaint rates and DNS records (SPF, DMARC,
  *	DKIM keys from PEM files or generated at start, extra records), the
- *	client blocklist, unknown recipients and spam traps, and where the
- *	scenario's DNS server listens.  A servers[].profile is resolved beside the scenario or
+ *	client blocklist, the clients' reverse DNS (senders.reverse_dns:
+ *	address blocks that must not overlap, default valid), unknown
+ *	recipients and spam traps, and where the scenario's DNS server
+ *	listens.  A servers[].profile is resolved beside the scenario or
  *	in the bundled profiles directory and loaded once with
  *	prof_load_profile(); address blocks must not overlap.
  *
@@ -42,6 +44,13 @@ struct ld_blk {
 struct ld_server {
 	yaml_node_t	*profile;
 	yaml_node_t	*addresses;
+};
+
+/* Value nodes of one senders.reverse_dns entry. */
+struct ld_rdns {
+	yaml_node_t	*addresses;
+	yaml_node_t	*ptr;
+	yaml_node_t	*forward;
 };
 
 /* paths */
@@ -83,6 +92,9 @@ static int	 set_dns_listen(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 ld_txt(struct ld *, yaml_node_t *, const char *, char **);
 static char	*ld_read_pem(struct ld *, yaml_node_t *, const char *);
+static int	 set_reverse_dns(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 ld_rdns_entry(struct ld *, yaml_node_t *, const char *);
 static int	 set_blocklist(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_unknown(struct ld *, yaml_node_t *, void *,
@@ -189,10 +201,20 @@ static const struct ld_key dns_keys[] = {
 	{ NULL }
 };
 
+static const struct ld_key rdns_keys[] = {
+	{ "addresses", ld_set_node, offsetof(struct ld_rdns, addresses), NULL,
+	    LD_REQUIRED },
+	{ "ptr", ld_set_node, offsetof(struct ld_rdns, ptr), NULL,
+	    LD_REQUIRED },
+	{ "forward", ld_set_node, offsetof(struct ld_rdns, forward) },
+	{ NULL }
+};
+
 static const struct ld_key senders_keys[] = {
 	{ "default", ld_set_map, offsetof(struct prof_world, default_sender),
 	    sender_keys },
 	{ "domains", set_sender_domains, 0, sender_domain_keys },
+	{ "reverse_dns", set_reverse_dns, 0 },
 	{ NULL }
 };
 
@@ -843,6 +865,88 @@ set_dns_listen(struct ld *ld, yaml_node_t *n, void *field,
 bad:
 	return ld_err(ld, n, "expected ADDR:PORT like \"127.0.0.53:5353\", "
 	    "got %s", ld_got(ld, n));
+}
+
+/* ld_rdns_entry - {addresses, ptr: none | NAME, forward: match |
+ * mismatch}: one client block's reverse DNS */
+static int
+ld_rdns_entry(struct ld *ld, yaml_node_t *n, const char *path)
+{
+	struct prof_world *w = ld->w;
+	struct prof_rdns *rd;
+	struct ld_rdns e;
+	const char *ptr, *fwd = NULL;
+	uint32_t addr, mask;
+	unsigned prefix;
+	size_t i;
+	char *c;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	if ((rc = ld_map(ld, n, path, rdns_keys, &e)) != 0)
+		return rc;
+	if ((rc = ld_cidr(ld, e.addresses, &addr, &prefix)) != 0 ||
+	    (rc = ld_string(ld, e.ptr, &ptr)) != 0 ||
+	    (e.forward != NULL && (rc = ld_string(ld, e.forward, &fwd)) != 0))
+		return rc;
+	mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+	for (i = 0; i < w->nrdns; i++)
+		if ((addr & w->rdns[i].mask & mask) ==
+		    (w->rdns[i].addr & mask))
+			return ld_err(ld, e.addresses, "%s.addresses %s "
+			    "overlaps an earlier reverse_dns block (each "
+			    "client address has one reverse DNS)", path,
+			    ld_got(ld, e.addresses));
+	if (strcmp(ptr, "none") != 0 && (!ld_domain_ok(ptr) ||
+	    strchr(ptr, '.') == NULL))
+		return ld_err(ld, e.ptr, "expected none or a host name like "
+		    "mail.example.net for %s.ptr, got %s", path,
+		    ld_got(ld, e.ptr));
+	if (fwd != NULL && strcmp(ptr, "none") == 0)
+		return ld_err(ld, e.forward, "%s.forward needs a ptr name "
+		    "(ptr: none has no forward entry)", path);
+	if (fwd != NULL && strcmp(fwd, "match") != 0 &&
+	    strcmp(fwd, "mismatch") != 0)
+		return ld_err(ld, e.forward, "expected match or mismatch for "
+		    "%s.forward, got %s", path, ld_got(ld, e.forward));
+	w->rdns = ld_xrealloc(w->rdns, (w->nrdns + 1) * sizeof(*w->rdns));
+	rd = &w->rdns[w->nrdns++];
+	memset(rd, 0, sizeof(*rd));
+	rd->addr = addr;
+	rd->mask = mask;
+	if (strcmp(ptr, "none") == 0) {
+		rd->state = PROF_RDNS_NONE;
+		return 0;
+	}
+	rd->state = fwd != NULL && strcmp(fwd, "mismatch") == 0 ?
+	    PROF_RDNS_MISMATCH : PROF_RDNS_VALID;
+	rd->ptr = ld_xstrdup(ptr);
+	for (c = rd->ptr; *c != '\0'; c++)
+		*c = (char)tolower((unsigned char)*c);
+	return 0;
+}
+
+/* set_reverse_dns - the reverse DNS of client address blocks */
+static int
+set_reverse_dns(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	yaml_node_item_t *it;
+	char sub[64];
+	size_t i;
+	int rc;
+
+	(void)field;
+	(void)k;
+	if ((rc = ld_seq(ld, n, path, 0)) != 0)
+		return rc;
+	for (i = 0, it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++, i++) {
+		snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+		if ((rc = ld_rdns_entry(ld, ld_node(ld, *it), sub)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* set_blocklist - client CIDRs */

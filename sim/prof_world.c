@@ -1,9 +1,10 @@
 /*
  * DESCRIPTION
  *	Construction, lookup and destruction of the world: profiles, MX
- *	address blocks, sender facts and DNS records, blocklist, unknown
- *	recipients and spam traps; prof_world_build_zone() turns the
- *	scenario's DNS world into an auth_zone.
+ *	address blocks, sender facts and DNS records, blocklist, client
+ *	reverse DNS, unknown recipients and spam traps;
+ *	prof_world_build_zone() turns the scenario's DNS world into an
+ *	auth_zone.
  *	The loader (prof_load.c) and tests build worlds with these calls.
  *
  * DIAGNOSTICS
@@ -195,6 +196,9 @@ prof_world_free(struct prof_world *w)
 	free(w->senders);
 	free(w->blocks);
 	free(w->blocklist);
+	for (i = 0; i < w->nrdns; i++)
+		free(w->rdns[i].ptr);
+	free(w->rdns);
 	free(w->event_log);
 	free(w->file);
 	free(w);
@@ -244,6 +248,16 @@ prof_world_clone(const struct prof_world *w)
 		goto fail;
 	c->nblocks = w->nblocks;
 	c->nblocklist = w->nblocklist;
+	if (w->nrdns > 0 &&
+	    (c->rdns = calloc(w->nrdns, sizeof(*c->rdns))) == NULL)
+		goto fail;
+	for (i = 0; i < w->nrdns; i++) {
+		c->rdns[i] = w->rdns[i];
+		c->rdns[i].ptr = NULL;
+		c->nrdns++;
+		if (dup_str(&c->rdns[i].ptr, w->rdns[i].ptr) != 0)
+			goto fail;
+	}
 	if (w->nsenders > 0 &&
 	    (c->senders = calloc(w->nsenders, sizeof(*c->senders))) == NULL)
 		goto fail;
@@ -457,6 +471,24 @@ prof_world_blocklisted(const struct prof_world *w, uint32_t addr)
 		if ((addr & w->blocklist[i].mask) == w->blocklist[i].addr)
 			return true;
 	return false;
+}
+
+/* prof_world_rdns - reverse DNS of a client IP (valid when undeclared) */
+enum prof_rdns_state
+prof_world_rdns(const struct prof_world *w, uint32_t addr,
+    const struct prof_rdns **rd)
+{
+	size_t i;
+
+	for (i = 0; i < w->nrdns; i++)
+		if ((addr & w->rdns[i].mask) == w->rdns[i].addr) {
+			if (rd != NULL)
+				*rd = &w->rdns[i];
+			return w->rdns[i].state;
+		}
+	if (rd != NULL)
+		*rd = NULL;
+	return PROF_RDNS_VALID;
 }
 
 /* match_any - does an address match one of n fnmatch(3) patterns */

@@ -227,6 +227,22 @@ struct prof_cidr {
 	uint32_t	 mask;
 };
 
+/* What the reverse DNS of a client address says (scenario
+ * senders.reverse_dns); undeclared addresses are PROF_RDNS_VALID. */
+enum prof_rdns_state {
+	PROF_RDNS_VALID = 0,	/* PTR name whose A points back (FCrDNS) */
+	PROF_RDNS_NONE,		/* no PTR record */
+	PROF_RDNS_MISMATCH	/* PTR name whose A points elsewhere */
+};
+
+/* Reverse DNS of one client address block. */
+struct prof_rdns {
+	uint32_t	 addr;		/* network address, host order */
+	uint32_t	 mask;		/* netmask */
+	enum prof_rdns_state state;
+	char		*ptr;		/* PTR name, lower case; NULL for NONE */
+};
+
 struct prof_world {
 	char		*file;		/* scenario path, "" when built by hand */
 	uint64_t	 seed;
@@ -249,6 +265,9 @@ struct prof_world {
 	struct prof_sender default_sender; /* for undeclared domains */
 	struct prof_cidr *blocklist;	/* blocklisted client IPs */
 	size_t		 nblocklist;
+	struct prof_rdns *rdns;		/* declared reverse DNS; blocks do
+					 * not overlap */
+	size_t		 nrdns;
 	char		**unknown_rcpts; /* fnmatch(3) patterns, lower case */
 	size_t		 nunknown_rcpts;
 	char		**spam_traps;	/* fnmatch(3) patterns, lower case */
@@ -334,6 +353,15 @@ const struct prof_sender *prof_world_sender(const struct prof_world *w,
 
 /** @return true when client @p addr is on the scenario's blocklist. */
 bool prof_world_blocklisted(const struct prof_world *w, uint32_t addr);
+
+/**
+ * Reverse DNS of client @p addr.
+ * @param rd  when not NULL, receives the declared block, or NULL when
+ *	      the address is undeclared.
+ * @return the block's state; PROF_RDNS_VALID for undeclared addresses.
+ */
+enum prof_rdns_state prof_world_rdns(const struct prof_world *w,
+    uint32_t addr, const struct prof_rdns **rd);
 
 /** @return true when recipient @p addr (lower case) is declared unknown. */
 bool prof_world_rcpt_unknown(const struct prof_world *w, const char *addr);

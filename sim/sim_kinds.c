@@ -193,6 +193,11 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	[SIM_RK_RCPT_DOMAINS] = POL("rcpts.domains", 451, "4.3.0",
 	    "Multiple destination domains per transaction is unsupported",
 	    SIM_STAGE_RCPT),
+	[SIM_RK_PTR_MISSING] = POL("ptr.missing", 451, "4.7.23",
+	    "Client host [{ip}] has no valid reverse DNS, try again later",
+	    SIM_STAGE_MAIL),
+	[SIM_RK_PTR_BLOCK] = POL("ptr.block", 550, "5.7.25",
+	    "Client host [{ip}] has no valid reverse DNS", SIM_STAGE_MAIL),
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {

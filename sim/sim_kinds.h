@@ -124,11 +124,15 @@ enum sim_rk {
 	SIM_RK_RATE_RCPT_BLOCK,	/* "rate.recipient_block": escalated 4.2.1 */
 	SIM_RK_RCPT_DOMAINS,	/* "rcpts.domains": recipient domains per
 				 * transaction */
+	/* reverse DNS of the client (scenario senders.reverse_dns) */
+	SIM_RK_PTR_MISSING,	/* "ptr.missing": no PTR, or its forward A
+				 * does not point back to the client */
+	SIM_RK_PTR_BLOCK,	/* "ptr.block": escalated ptr.missing */
 	SIM_RK__COUNT
 };
 
 #define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
-#define SIM_RK__POLICY_LAST	SIM_RK_RCPT_DOMAINS
+#define SIM_RK__POLICY_LAST	SIM_RK_PTR_BLOCK
 
 /* Static description of a reply kind: its name and built-in default. */
 struct sim_kind_info {

@@ -124,6 +124,9 @@ test_render(void)
 		"mxsim_reputation_count{provider=\"gmail\",kind=\"ip\"} 2",
 		"mxsim_reputation_bucket{provider=\"we\\\"ird\\\\one\\n\","
 		    "kind=\"domain\",le=\"5\"} 0",
+		"# TYPE mxsim_tls_handshakes_total counter",
+		"mxsim_tls_handshakes_total{result=\"ok\"} 17",
+		"mxsim_tls_handshakes_total{result=\"failed\"} 2",
 		"mxsim_evlog_events_total 123",
 		"mxsim_evlog_dropped_total 0",
 		"mxsim_sim_time_seconds 1795459403.377",
@@ -157,6 +160,9 @@ test_render(void)
 	m.rep = rep;
 	m.have_evlog = true;
 	m.evlog_written = 123;
+	m.have_tls = true;
+	m.tls_done = 17;
+	m.tls_failed = 2;
 	m.sim_ms = 1795459403377ULL;
 	m.time_scale = 1440;
 	text = met_prom_render(&m, &len);
@@ -173,12 +179,14 @@ test_render(void)
 	    "{provider=\"(no MX)\"} 0"));
 	CU_ASSERT_EQUAL(text[len - 1], '\n');
 	free(text);
-	/* without an event log and without histograms */
+	/* without an event log, TLS and histograms */
 	m.have_evlog = false;
+	m.have_tls = false;
 	m.rep = NULL;
 	text = met_prom_render(&m, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_PTR_NULL(strstr(text, "mxsim_evlog"));
+	CU_ASSERT_PTR_NULL(strstr(text, "mxsim_tls"));
 	CU_ASSERT_PTR_NULL(strstr(text, "mxsim_reputation_bucket"));
 	CU_ASSERT(has_line(text, "# TYPE mxsim_reputation histogram"));
 	free(text);

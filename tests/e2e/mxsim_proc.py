@@ -65,6 +65,21 @@ def free_port():
     raise RuntimeError("no free port in 26000..26499")
 
 
+def free_ports(n):
+    """n distinct free ports: each found port is held while looking for the next."""
+    held, ports = [], []
+    try:
+        for _ in range(n):
+            ports.append(free_port())
+            s = socket.socket()
+            s.bind(("127.0.0.1", ports[-1]))
+            held.append(s)
+    finally:
+        for s in held:
+            s.close()
+    return ports
+
+
 class Skip(Exception):
     """A test that cannot run here; the message says why. Not a failure."""
 

@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mxsim_proc import Client, Mxsim, enhanced, free_port, read_events, run_suite  # noqa: E402
+from mxsim_proc import Client, Mxsim, enhanced, free_port, free_ports, read_events, run_suite  # noqa: E402
 
 GMAIL_MX = "127.1.0.5"
 MS_MX = "127.2.0.5"
@@ -47,21 +47,6 @@ def http(method, url, body=None):
 def http_json(method, url, body=None):
     status, _, data = http(method, url, body)
     return status, json.loads(data)
-
-
-def free_ports(n):
-    """n distinct free ports: each found port is held while looking for the next."""
-    held, ports = [], []
-    try:
-        for _ in range(n):
-            ports.append(free_port())
-            s = socket.socket()
-            s.bind(("127.0.0.1", ports[-1]))
-            held.append(s)
-    finally:
-        for s in held:
-            s.close()
-    return ports
 
 
 def greeting(mx, port, source):

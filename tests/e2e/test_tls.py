@@ -6,6 +6,7 @@ mxload --starttls.
 Usage: test_tls.py --build BUILD_DIR [TEST_NAME ...]
 Prints one line per test and ends with "tls: N passed, N failed".
 """
+import json
 import os
 import re
 import shutil
@@ -15,10 +16,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mxsim_proc import Client, Mxsim, Skip, enhanced, free_port, run_suite  # noqa: E402
+from mxsim_proc import Client, Mxsim, Skip, enhanced, free_port, free_ports, run_suite  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROFILES = os.path.join(ROOT, "profiles")
@@ -278,7 +280,10 @@ class Suite:
     def test_garbage_clienthello(self):
         """Garbage instead of a ClientHello closes that connection while
         another client, on the same worker, is served over TLS."""
-        m = self.start("--workers", "1")
+        self.port, cport = free_ports(2)
+        ctl = "127.0.0.1:%d" % cport
+        m = Mxsim(self.mxsim_bin, ["--workers", "1", "--control", ctl,
+                                   "--metrics", ctl], self.port)
         try:
             bad, _ = raw_starttls(GMAIL_MX, self.port, "127.0.45.1")
             good = Client(GMAIL_MX, self.port, "127.0.45.2")
@@ -301,6 +306,15 @@ class Suite:
             assert r[1] == 250, r
             good.close()
             bad.close()
+            # the live figures say the same as the exit summary
+            base = "http://127.0.0.1:%d" % cport
+            with urllib.request.urlopen(base + "/metrics", timeout=5) as f:
+                metrics = f.read().decode()
+            assert 'mxsim_tls_handshakes_total{result="ok"} 1\n' in metrics, metrics
+            assert 'mxsim_tls_handshakes_total{result="failed"} 1\n' in metrics, metrics
+            with urllib.request.urlopen(base + "/counters", timeout=5) as f:
+                tls = json.load(f)["totals"]["tls"]
+            assert tls == {"handshakes": 1, "failed": 1}, tls
         finally:
             rc, out, err = m.stop()
         assert rc == 0, err
