@@ -224,6 +224,11 @@ auth_zone_add(struct auth_zone *z, const char *name, enum auth_rr_type type,
 			return -EINVAL;
 		d = host;
 		break;
+	case AUTH_RR_PTR:
+		if (norm(data, host) != 0)
+			return -EINVAL;
+		d = host;
+		break;
 	case AUTH_RR_TXT:
 		if (strlen(data) >= AUTH_TXT_MAX)
 			return -E2BIG;
@@ -313,6 +318,17 @@ auth_zone_add_mx(struct auth_zone *z, const char *domain, unsigned pref,
     const char *host)
 {
 	return auth_zone_add(z, domain, AUTH_RR_MX, host, pref);
+}
+
+/* auth_zone_add_ptr - PTR at the reverse name of an IPv4 address */
+int
+auth_zone_add_ptr(struct auth_zone *z, uint32_t ipv4, const char *host)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "%u.%u.%u.%u.in-addr.arpa",
+	    ipv4 & 0xff, ipv4 >> 8 & 0xff, ipv4 >> 16 & 0xff, ipv4 >> 24);
+	return auth_zone_add(z, name, AUTH_RR_PTR, host, 0);
 }
 
 /* auth_zone_add_a - A at the host */

@@ -2,7 +2,7 @@
  * @file auth_zone.h
  * The DNS records of the simulated world, in memory: SPF, DKIM and DMARC
  * TXT records of the sender domains, MX and A records of the provider
- * domains.  auth_spf, auth_dkim, auth_dmarc and dns_server answer from it;
+ * domains, PTR and forward A records of the clients' reverse DNS.  auth_spf, auth_dkim, auth_dmarc and dns_server answer from it;
  * nothing here ever touches the network.
  *
  * A zone is built at configuration time (auth_zone_add*(), which allocate)
@@ -27,6 +27,7 @@
 /** Record types, numbered as in DNS. */
 enum auth_rr_type {
 	AUTH_RR_A = 1,
+	AUTH_RR_PTR = 12,
 	AUTH_RR_MX = 15,
 	AUTH_RR_TXT = 16,
 };
@@ -37,8 +38,8 @@ struct auth_rr {
 	uint16_t		 pref;		/* MX preference */
 	uint32_t		 ttl;		/* seconds */
 	uint32_t		 addr;		/* A: IPv4, network order */
-	const char		*data;		/* A: dotted quad; MX: host;
-						   TXT: the whole text */
+	const char		*data;		/* A: dotted quad; MX, PTR:
+						   host; TXT: the whole text */
 };
 
 struct auth_zone;
@@ -66,8 +67,8 @@ void auth_zone_free(struct auth_zone *z);
 /**
  * Add one record.
  * @param name  owner name, case-insensitive, trailing dot allowed.
- * @param data  A: dotted quad; MX: target host name; TXT: the text (split
- *		into 255-byte strings on the wire by dns_server).
+ * @param data  A: dotted quad; MX, PTR: target host name; TXT: the text
+ *		(split into 255-byte strings on the wire by dns_server).
  * @param pref  MX preference, ignored otherwise.
  * @return 0; -EINVAL for a bad name, type or data; -E2BIG for a text
  *	longer than AUTH_TXT_MAX - 1; -ENOMEM.
@@ -96,6 +97,13 @@ int auth_zone_add_mx(struct auth_zone *z, const char *domain, unsigned pref,
 
 /** Add A @p ipv4 at @p host.  @return as auth_zone_add(). */
 int auth_zone_add_a(struct auth_zone *z, const char *host, const char *ipv4);
+
+/**
+ * Add PTR @p host at the in-addr.arpa name of @p ipv4 (host order):
+ * 127.0.90.5 -> 5.90.0.127.in-addr.arpa.
+ * @return as auth_zone_add().
+ */
+int auth_zone_add_ptr(struct auth_zone *z, uint32_t ipv4, const char *host);
 
 /**
  * Where @p name stands.

@@ -31,6 +31,8 @@
 
 #define DNS_EDNS_MAX	1232	/* largest UDP answer we send */
 #define DNS_TCP_QUERIES	16	/* queries served per TCP connection */
+#define DNS_ANSWER_MAX	256	/* records of one type in an answer (the
+				 * forward A set of a /24 reverse_dns name) */
 #define DNS_UDP_BURST	64	/* datagrams per poll round */
 #define DNS_SOA_NEG_TTL	60
 
@@ -103,6 +105,12 @@ rr_from_zone(const ldns_rdf *owner, const struct auth_rr *zr)
 		if (d == NULL || !ldns_rr_push_rdf(rr, d))
 			goto fail;
 		break;
+	case AUTH_RR_PTR:
+		ldns_rr_set_type(rr, LDNS_RR_TYPE_PTR);
+		d = ldns_dname_new_frm_str(zr->data);
+		if (d == NULL || !ldns_rr_push_rdf(rr, d))
+			goto fail;
+		break;
 	case AUTH_RR_TXT:
 		ldns_rr_set_type(rr, LDNS_RR_TYPE_TXT);
 		n = strlen(zr->data);
@@ -146,14 +154,14 @@ static int
 add_type(ldns_pkt *r, const struct auth_zone *z, const char *name,
     const ldns_rdf *owner, enum auth_rr_type t)
 {
-	const struct auth_rr *rrs[32];
+	const struct auth_rr *rrs[DNS_ANSWER_MAX];
 	ldns_rr *rr;
 	size_t n, i;
 	int added = 0;
 
-	n = auth_zone_lookup(z, name, t, rrs, 32);
-	if (n > 32)
-		n = 32;
+	n = auth_zone_lookup(z, name, t, rrs, DNS_ANSWER_MAX);
+	if (n > DNS_ANSWER_MAX)
+		n = DNS_ANSWER_MAX;
 	for (i = 0; i < n; i++) {
 		rr = rr_from_zone(owner, rrs[i]);
 		if (rr == NULL)
@@ -310,6 +318,8 @@ dns_server_answer(const struct auth_zone *z, const uint8_t *q, size_t qlen,
 			added += add_type(r, z, name, qname, AUTH_RR_MX);
 		if (qtype == LDNS_RR_TYPE_TXT || qtype == LDNS_RR_TYPE_ANY)
 			added += add_type(r, z, name, qname, AUTH_RR_TXT);
+		if (qtype == LDNS_RR_TYPE_PTR || qtype == LDNS_RR_TYPE_ANY)
+			added += add_type(r, z, name, qname, AUTH_RR_PTR);
 		if ((qtype == LDNS_RR_TYPE_SOA || qtype == LDNS_RR_TYPE_ANY) &&
 		    strlen(name) == strlen(apex) + 1 &&
 		    strncasecmp(name, apex, strlen(apex)) == 0 &&

@@ -902,6 +902,10 @@ ld_rdns_entry(struct ld *ld, yaml_node_t *n, const char *path)
 		return ld_err(ld, e.ptr, "expected none or a host name like "
 		    "mail.example.net for %s.ptr, got %s", path,
 		    ld_got(ld, e.ptr));
+	if (strcmp(ptr, "none") != 0 && prefix < 24)
+		return ld_err(ld, e.addresses, "%s.addresses %s: a block with "
+		    "a ptr name covers at most 256 addresses (/24; one PTR "
+		    "and one A record each)", path, ld_got(ld, e.addresses));
 	if (fwd != NULL && strcmp(ptr, "none") == 0)
 		return ld_err(ld, e.forward, "%s.forward needs a ptr name "
 		    "(ptr: none has no forward entry)", path);

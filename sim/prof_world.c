@@ -34,6 +34,8 @@ static int	zone_sender(struct prof_sender *, struct auth_zone *,
 		    prof_keygen_fn *, prof_pubkey_fn *, char *, size_t);
 static int	zone_provider(const struct prof_world *, size_t,
 		    struct auth_zone *, char *, size_t);
+static int	zone_rdns(const struct prof_rdns *, struct auth_zone *, char *,
+		    size_t);
 
 /* prefix_mask - netmask of a prefix length (0..32) */
 static uint32_t
@@ -632,6 +634,37 @@ zone_provider(const struct prof_world *w, size_t pi, struct auth_zone *z,
 	return 0;
 }
 
+/* zone_rdns - PTR of every address of a named reverse_dns block, and the
+ * name's forward A: the block's addresses (match) or an address outside
+ * every client range (mismatch, 192.0.2.1 of TEST-NET-1) */
+static int
+zone_rdns(const struct prof_rdns *rd, struct auth_zone *z, char *why,
+    size_t whylen)
+{
+	char a[INET_ADDRSTRLEN];
+	struct in_addr in;
+	uint64_t i, n;
+	int rc;
+
+	if (rd->ptr == NULL)
+		return 0;	/* no PTR: the reverse name does not exist */
+	snprintf(why, whylen, "reverse DNS %s", rd->ptr);
+	n = (uint64_t)(~rd->mask) + 1;
+	for (i = 0; i < n; i++)
+		if ((rc = auth_zone_add_ptr(z, rd->addr + (uint32_t)i,
+		    rd->ptr)) != 0)
+			return rc;
+	if (rd->state == PROF_RDNS_MISMATCH)
+		return auth_zone_add_a(z, rd->ptr, "192.0.2.1");
+	for (i = 0; i < n; i++) {
+		in.s_addr = htonl(rd->addr + (uint32_t)i);
+		inet_ntop(AF_INET, &in, a, sizeof(a));
+		if ((rc = auth_zone_add_a(z, rd->ptr, a)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* prof_world_build_zone - the scenario's DNS world into a zone */
 int
 prof_world_build_zone(struct prof_world *w, struct auth_zone *z,
@@ -652,6 +685,9 @@ prof_world_build_zone(struct prof_world *w, struct auth_zone *z,
 			return rc;
 	for (i = 0; i < w->nprofiles; i++)
 		if ((rc = zone_provider(w, i, z, why, whylen)) != 0)
+			return rc;
+	for (i = 0; i < w->nrdns; i++)
+		if ((rc = zone_rdns(&w->rdns[i], z, why, whylen)) != 0)
 			return rc;
 	*why = '\0';
 	return 0;

@@ -391,7 +391,9 @@ struct auth_zone;
  * Fill @p z with the scenario's DNS world: for every sender domain its
  * SPF, DMARC and DKIM TXT records and extra records; for every provider
  * domain MX records naming its mx_hosts, and for each MX host an A record
- * inside the first address block the profile serves.  DKIM keys with
+ * inside the first address block the profile serves; for every named
+ * reverse_dns block a PTR per address and the name's A records (the
+ * block's addresses, or 192.0.2.1 for a forward mismatch).  DKIM keys with
  * `generate` get a new key (stored in the world's key_pem so a signer can
  * use it); keys read from PEM files get their public key derived.
  * @param keygen, pubkey  may be NULL when no sender has DKIM keys.

@@ -7,6 +7,8 @@
  *	  1. stateless: outage, blocklist, conn.messages, size, rcpts.too_many,
  *	     user.unknown;
  *	  2. the (provider, IP) entry, under its lock: conn.limit, conn.rate,
+ *	     ptr.missing (the client's reverse DNS in the scenario; the IP's
+ *	     day tally drives its ladder to ptr.block),
  *	     reputation.block/temp, warmup, daily_cap, rate.ip; an accepted
  *	     connect or message is counted in the same lock hold;
  *	  3. the (provider, sender domain) entry, likewise: auth.block,
@@ -181,7 +183,7 @@ static void	roll_back(struct sim_state *, enum sim_stage,
 /* Kinds answered from the (provider, IP) and (provider, domain) entries. */
 static const enum sim_rk ip_kinds[] = {
 	SIM_RK_REP_BLOCK, SIM_RK_REP_TEMP, SIM_RK_WARMUP, SIM_RK_DAILY_CAP,
-	SIM_RK_RATE_IP
+	SIM_RK_RATE_IP, SIM_RK_PTR_MISSING
 };
 static const enum sim_rk domain_kinds[] = {
 	SIM_RK_AUTH_BLOCK, SIM_RK_AUTH_MISSING, SIM_RK_REP_BLOCK,
@@ -368,7 +370,6 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 	bool hit = false;
 	int wi;
 
-	(void)w;
 	*counted = false;
 	if ((e = sim_state_get(st, SIM_KEY_IP, f->prof, f->client_ip, NULL,
 	    wn->ms)) == NULL)
@@ -392,8 +393,16 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 					goto out;
 				}
 	}
-	if ((hit = held(p, e, stage, wn, v)) ||
-	    (hit = check_rep(p, stage, rep_now(&p->rep, e, wn), v)))
+	if ((hit = held(p, e, stage, wn, v)))
+		goto out;
+	/* no PTR, or no forward match: the scenario's fact, looked up
+	 * only when the profile answers it here */
+	if (at(p, SIM_RK_PTR_MISSING, stage) &&
+	    prof_world_rdns(w, f->client_ip, NULL) != PROF_RDNS_VALID) {
+		hit = fire(v, SIM_RK_PTR_MISSING, 0);
+		goto out;
+	}
+	if ((hit = check_rep(p, stage, rep_now(&p->rep, e, wn), v)))
 		goto out;
 	if (at(p, SIM_RK_WARMUP, stage) &&
 	    (hit = check_warmup(&l->warmup, e, v)))
@@ -412,7 +421,8 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 	}
 out:
 	if (hit && v->rk != SIM_RK_CONN_LIMIT && v->rk != SIM_RK_CONN_RATE &&
-	    v->rk != SIM_RK_REP_BLOCK && v->rk != SIM_RK_REP_TEMP)
+	    v->rk != SIM_RK_REP_BLOCK && v->rk != SIM_RK_REP_TEMP &&
+	    v->rk != SIM_RK_PTR_MISSING && v->rk != SIM_RK_PTR_BLOCK)
 		rep_penalize(&p->rep, e, wn, p->rep.pen_rate);
 	if (hit)
 		refuse(p, e, rep_now(&p->rep, e, wn), wn, v);

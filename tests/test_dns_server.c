@@ -54,6 +54,8 @@ dns_init(void)
 	rc |= auth_zone_add_dkim(zone, "example.com", "s1", dkim_pub);
 	rc |= auth_zone_add_dmarc(zone, "example.com", "v=DMARC1; p=reject");
 	rc |= auth_zone_add_a(zone, "example.com", "127.0.10.1");
+	rc |= auth_zone_add_ptr(zone, 0x7f005c05, "Mail.Rdns.test.");
+	rc |= auth_zone_add_a(zone, "mail.rdns.test", "127.0.92.5");
 	/* Enough TXT at one name to overflow 512 bytes. */
 	for (i = 0; i < 12; i++) {
 		snprintf(txt, sizeof(txt), "filler-%02d-%040d", i, i);
@@ -108,7 +110,7 @@ rr_text(ldns_rr_list *l, size_t n)
 	return rr == NULL ? NULL : ldns_rr2str(rr);
 }
 
-/* A, MX with glue, TXT: answers are authoritative, RA clear */
+/* A, MX with glue, TXT, PTR: answers are authoritative, RA clear */
 static void
 test_answers(void)
 {
@@ -166,6 +168,22 @@ test_answers(void)
 	a = ask("example.com", LDNS_RR_TYPE_SOA, false, 512, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_EQUAL(ldns_pkt_ancount(a), 1);
+	ldns_pkt_free(a);
+
+	/* reverse DNS: PTR at the in-addr.arpa name; its neighbour does
+	 * not exist inside the same reverse zone */
+	a = ask("5.92.0.127.in-addr.arpa.", LDNS_RR_TYPE_PTR, false, 512, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(ldns_pkt_get_rcode(a), LDNS_RCODE_NOERROR);
+	CU_ASSERT_EQUAL(ldns_pkt_ancount(a), 1);
+	s = rr_text(ldns_pkt_answer(a), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\tPTR\tmail.rdns.test."));
+	free(s);
+	ldns_pkt_free(a);
+	a = ask("6.92.0.127.in-addr.arpa.", LDNS_RR_TYPE_PTR, false, 512, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(ldns_pkt_get_rcode(a), LDNS_RCODE_NXDOMAIN);
+	CU_ASSERT(ldns_pkt_aa(a));
 	ldns_pkt_free(a);
 }
 

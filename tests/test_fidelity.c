@@ -5,9 +5,9 @@
  * and each escalation ladder driven through the policy with a manual
  * clock: bulk-sender status and the bulk rules, authentication rules from
  * computed and declared facts, content and format checks, complaints with
- * the 7-day recovery, spam traps, the extra identities, and the warm-up
- * demo scenario where a patient sender passes and a blaster is throttled
- * then blocked.  Also the scenario YAML for the DNS world and
+ * the 7-day recovery, spam traps, the extra identities, the reverse-DNS
+ * (PTR) ladder with its DNS records, and the warm-up demo scenario where
+ * a patient sender passes and a blaster is throttled then blocked.  Also the scenario YAML for the DNS world and
  * prof_world_build_zone().
  */
 #include <errno.h>
@@ -105,6 +105,11 @@ static const struct row rows[] = {
 	    "you're not using a TLS connection" },
 	{ "gmail", "bulk.tls_block", 550, "5.7.29", "eod",
 	    "wasn't sent over a TLS connection" },
+	{ "gmail", "ptr.missing", 451, "4.7.23", "eod",
+	    "{ip} The sending IP address for this message doesn't have a PTR "
+	    "record, or the PTR record's forward DNS entry doesn't match" },
+	{ "gmail", "ptr.block", 550, "5.7.25", "eod",
+	    "Gmail requires that sending IP addresses have a PTR record" },
 	{ "gmail", "rate.recipient", 450, "4.2.1", "rcpt",
 	    "receiving email too quickly" },
 	{ "gmail", "rate.recipient_block", 550, "5.2.1", "rcpt",
@@ -211,6 +216,8 @@ static enum sim_rk send_msg(struct fx *, uint32_t, const char *,
 		    const char *, const struct sim_auth *,
 		    const struct msg_info *, uint64_t);
 static void	msg_ok(struct msg_info *, const char *, const char *);
+static void	add_rdns(struct prof_world *, uint32_t, uint32_t,
+		    enum prof_rdns_state, const char *);
 static int	rk(const char *);
 static char	*write_tmp(const char *, const char *);
 
@@ -256,6 +263,22 @@ add_sender(struct prof_world *w, const char *dom, enum prof_auth spf,
 	s->spf = spf;
 	s->dkim = dkim;
 	s->dmarc = dmarc;
+}
+
+/* add_rdns - declare the reverse DNS of a client block */
+static void
+add_rdns(struct prof_world *w, uint32_t addr, uint32_t mask,
+    enum prof_rdns_state state, const char *ptr)
+{
+	struct prof_rdns *rd;
+
+	w->rdns = realloc(w->rdns, (w->nrdns + 1) * sizeof(*w->rdns));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->rdns);
+	rd = &w->rdns[w->nrdns++];
+	rd->addr = addr;
+	rd->mask = mask;
+	rd->state = state;
+	rd->ptr = ptr != NULL ? strdup(ptr) : NULL;
 }
 
 /* decide - one decision */
@@ -897,6 +920,86 @@ test_gmail_ladders(void)
 	fx_free(&f);
 }
 
+/* test_ptr_ladder - Gmail's reverse-DNS rows: a client without PTR (or
+ * whose PTR name does not point back) is deferred with 4.7.23 at end of
+ * DATA, blocked with 5.7.25 after 10 deferrals in a day, deferred again
+ * the next day; valid and undeclared clients pass; a profile without the
+ * kind never looks */
+static void
+test_ptr_ladder(void)
+{
+	const struct auth_rr *rr[4], *all[256];
+	struct auth_zone *z;
+	struct fx f;
+	char rcpt[64], why[128];
+	int i, deferred = 0;
+
+	fx_init(&f, "gmail");
+	add_rdns(f.w, 0x7f005a00, 0xffffff00, PROF_RDNS_NONE, NULL);
+	add_rdns(f.w, 0x7f005b00, 0xffffff00, PROF_RDNS_MISMATCH,
+	    "mail.example.net");
+	add_rdns(f.w, 0x7f005c00, 0xffffff00, PROF_RDNS_VALID,
+	    "mail.example.org");
+	/* the check is at end of DATA: MAIL and RCPT pass */
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, 0x7f005a05, "shop.example",
+	    NULL, NULL, NULL, T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, 0x7f005a05, "shop.example",
+	    "a@gmail.com", NULL, NULL, T0), SIM_RK_ACCEPT);
+	for (i = 0; i < 10; i++) {
+		snprintf(rcpt, sizeof(rcpt), "u%d@gmail.com", i);
+		deferred += send_msg(&f, 0x7f005a05, "shop.example", rcpt,
+		    NULL, NULL, T0 + (uint64_t)i * MIN) == SIM_RK_PTR_MISSING;
+	}
+	CU_ASSERT_EQUAL(deferred, 10);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f005a05, "shop.example", "v@gmail.com",
+	    NULL, NULL, T0 + HOUR), SIM_RK_PTR_BLOCK);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f005a05, "shop.example", "w@gmail.com",
+	    NULL, NULL, T0 + 2 * HOUR), SIM_RK_PTR_BLOCK);
+	/* the ladder counts per IP and per day */
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f005a06, "shop.example", "v@gmail.com",
+	    NULL, NULL, T0 + HOUR), SIM_RK_PTR_MISSING);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f005a05, "shop.example", "x@gmail.com",
+	    NULL, NULL, T0 + DAY + HOUR), SIM_RK_PTR_MISSING);
+	/* forward mismatch is refused like a missing PTR */
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f005b01, "shop.example", "v@gmail.com",
+	    NULL, NULL, T0), SIM_RK_PTR_MISSING);
+	/* a valid PTR and an undeclared address pass */
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f005c01, "shop.example", "v@gmail.com",
+	    NULL, NULL, T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f005d01, "shop.example", "v@gmail.com",
+	    NULL, NULL, T0), SIM_RK_ACCEPT);
+	/* the DNS world says the same: no PTR, PTR with a forward A
+	 * elsewhere, PTR with every address of the block in its A set */
+	z = auth_zone_create(300);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(z);
+	CU_ASSERT_EQUAL(prof_world_build_zone(f.w, z, NULL, NULL, why,
+	    sizeof(why)), 0);
+	CU_ASSERT_EQUAL(auth_zone_name(z, "5.90.0.127.in-addr.arpa", NULL),
+	    AUTH_ZONE_NXDOMAIN);
+	CU_ASSERT_EQUAL(auth_zone_lookup(z, "1.91.0.127.in-addr.arpa",
+	    AUTH_RR_PTR, rr, 4), 1);
+	CU_ASSERT_STRING_EQUAL(rr[0]->data, "mail.example.net");
+	CU_ASSERT_EQUAL(auth_zone_lookup(z, "mail.example.net", AUTH_RR_A, rr,
+	    4), 1);
+	CU_ASSERT_STRING_EQUAL(rr[0]->data, "192.0.2.1");
+	CU_ASSERT_EQUAL(auth_zone_lookup(z, "200.92.0.127.in-addr.arpa",
+	    AUTH_RR_PTR, rr, 4), 1);
+	CU_ASSERT_STRING_EQUAL(rr[0]->data, "mail.example.org");
+	CU_ASSERT_EQUAL(auth_zone_lookup(z, "mail.example.org", AUTH_RR_A,
+	    all, 256), 256);
+	CU_ASSERT_STRING_EQUAL(all[200]->data, "127.0.92.200");
+	auth_zone_free(z);
+	fx_free(&f);
+
+	/* Yahoo documents no PTR reply: the same client passes there */
+	fx_init(&f, "yahoo");
+	CU_ASSERT_FALSE(f.w->profiles[0]->replies[SIM_RK_PTR_MISSING].enabled);
+	add_rdns(f.w, 0x7f005a00, 0xffffff00, PROF_RDNS_NONE, NULL);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f005a05, "shop.example",
+	    "v@yahoo.com", NULL, NULL, T0), SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
 /* Per-day results of one sender in the warm-up demo. */
 struct wu_day {
 	int		 sent, accepted, deferred, blocked;
@@ -1320,6 +1423,7 @@ test_fidelity_register(void)
 	    CU_add_test(s, "complaints", test_complaints) == NULL ||
 	    CU_add_test(s, "spam traps", test_spam_traps) == NULL ||
 	    CU_add_test(s, "gmail ladders", test_gmail_ladders) == NULL ||
+	    CU_add_test(s, "ptr ladder", test_ptr_ladder) == NULL ||
 	    CU_add_test(s, "warm-up demo", test_warmup_demo) == NULL ||
 	    CU_add_test(s, "placement demo", test_placement_demo) == NULL ||
 	    CU_add_test(s, "dns world", test_dns_world) == NULL ||

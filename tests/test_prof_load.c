@@ -183,7 +183,9 @@ static void test_no_leaks(void);
 static void test_placement_bundled(void);
 static void test_placement_errors(void);
 static void test_scenario_placement(void);
+static void test_scenario_rdns(void);
 static char *yaml_tmp(const char *);
+static struct prof_world *scenario_tmp(const char *, char **);
 
 /* reply_of - a profile's reply by kind name */
 static const struct prof_reply *
@@ -433,6 +435,10 @@ test_default_scenario(void)
 	CU_ASSERT_PTR_EQUAL(s, &w->default_sender);
 	CU_ASSERT_EQUAL(s->spf, PROF_AUTH_PASS);
 	CU_ASSERT_EQUAL(s->dmarc, PROF_AUTH_NONE);
+	/* no reverse DNS declared: every client has a valid PTR */
+	CU_ASSERT_EQUAL(w->nrdns, 0);
+	CU_ASSERT_EQUAL(prof_world_rdns(w, ip(127, 0, 66, 5), NULL),
+	    PROF_RDNS_VALID);
 	CU_ASSERT_TRUE(prof_world_blocklisted(w, ip(127, 0, 66, 5)));
 	CU_ASSERT_FALSE(prof_world_blocklisted(w, ip(127, 0, 65, 5)));
 	CU_ASSERT_TRUE(prof_world_rcpt_unknown(w, "unknown42@gmail.com"));
@@ -586,6 +592,25 @@ yaml_tmp(const char *text)
 	return path;
 }
 
+/* scenario_tmp - load scenario text from a temporary file; the world,
+ * or NULL after printing the error; *path is the file (caller unlinks,
+ * frees) */
+static struct prof_world *
+scenario_tmp(const char *text, char **path)
+{
+	struct prof_error err;
+	struct prof_world *w;
+	char buf[1200];
+
+	*path = yaml_tmp(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(*path);
+	w = prof_load_scenario(*path, PDIR, &err);
+	if (w == NULL)
+		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
+		    sizeof(buf)));
+	return w;
+}
+
 /* test_placement_bundled - the placement sections of the shipped
  * profiles load with their categories, defaults and rules */
 static void
@@ -714,14 +739,9 @@ test_scenario_placement(void)
 	struct prof_error err;
 	struct prof_world *w, *c;
 	const struct prof_sender *s;
-	char *path, buf[1200];
+	char *path;
 
-	path = yaml_tmp(good);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
-	w = prof_load_scenario(path, PDIR, &err);
-	if (w == NULL)
-		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
-		    sizeof(buf)));
+	w = scenario_tmp(good, &path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	CU_ASSERT_EQUAL(w->nseeds, 2);
 	CU_ASSERT(!w->no_complaints);
@@ -778,6 +798,111 @@ test_scenario_placement(void)
 	free(path);
 }
 
+/* test_scenario_rdns - senders.reverse_dns: states, names, default
+ * valid, clone; broken entries name their line and column */
+static void
+test_scenario_rdns(void)
+{
+	static const char good[] =
+	    "servers:\n  - {profile: gmail, addresses: [127.1.0.0/24]}\n"
+	    "senders:\n  reverse_dns:\n"
+	    "    - {addresses: 127.0.90.0/24, ptr: none}\n"
+	    "    - {addresses: 127.0.91.0/24, ptr: Mail.Example.NET, "
+	    "forward: mismatch}\n"
+	    "    - {addresses: 127.0.92.0/24, ptr: mail.example.org}\n"
+	    "    - addresses: 127.0.93.7\n"
+	    "      ptr: one.example.org\n"
+	    "      forward: match\n";
+#define RD_HEAD	"servers: [{profile: sink, addresses: [127.0.0.1]}]\n" \
+	"senders:\n  reverse_dns:\n"
+	static const struct {
+		const char *yaml;
+		unsigned line, column;
+		const char *phrase;
+	} bad[] = {
+		{ RD_HEAD "    - {addresses: 127.0.90.0/24}\n", 4, 7,
+		    "ptr" },
+		{ RD_HEAD "    - {addresses: 127.0.90.0/24, ptr: \"a b\"}\n",
+		    4, 39, "expected none or a host name" },
+		{ RD_HEAD "    - {addresses: 127.0.90.0/24, ptr: localhost}\n",
+		    4, 39, "expected none or a host name" },
+		{ RD_HEAD "    - {addresses: 127.0.90.0/24, ptr: none, "
+		    "forward: match}\n", 4, 54, "needs a ptr name" },
+		{ RD_HEAD "    - {addresses: 127.0.90.0/24, ptr: a.example, "
+		    "forward: maybe}\n", 4, 59, "expected match or mismatch" },
+		{ RD_HEAD "    - {addresses: 127.0.90.0/24, ptr: none}\n"
+		    "    - {addresses: 127.0.90.128/25, ptr: none}\n", 5, 19,
+		    "overlaps an earlier reverse_dns block" },
+		{ RD_HEAD "    - {addresses: 127.0.90.1/24, ptr: none}\n", 4, 19,
+		    "host bits set" },
+		{ RD_HEAD "    - {addresses: 127.0.0.0/16, ptr: a.example}\n",
+		    4, 19, "covers at most 256 addresses" },
+		{ RD_HEAD "    - {addresses: 127.0.90.0/24, ptr: none, "
+		    "name: x}\n", 4, 45, "name" },
+		{ RD_HEAD "    {addresses: 127.0.90.0/24}\n", 4, 5,
+		    "expected a sequence" },
+	};
+#undef RD_HEAD
+	struct prof_error err;
+	struct prof_world *w, *c;
+	const struct prof_rdns *rd;
+	char *path, buf[1200];
+	size_t i;
+	bool ok;
+
+	w = scenario_tmp(good, &path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL(w->nrdns, 4);
+	CU_ASSERT_EQUAL(prof_world_rdns(w, ip(127, 0, 90, 200), &rd),
+	    PROF_RDNS_NONE);
+	CU_ASSERT_PTR_NOT_NULL(rd);
+	CU_ASSERT_PTR_NULL(rd->ptr);
+	CU_ASSERT_EQUAL(prof_world_rdns(w, ip(127, 0, 91, 1), &rd),
+	    PROF_RDNS_MISMATCH);
+	CU_ASSERT_STRING_EQUAL(rd->ptr, "mail.example.net");
+	CU_ASSERT_EQUAL(prof_world_rdns(w, ip(127, 0, 92, 1), &rd),
+	    PROF_RDNS_VALID);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_STRING_EQUAL(rd->ptr, "mail.example.org");
+	CU_ASSERT_EQUAL(prof_world_rdns(w, ip(127, 0, 93, 7), &rd),
+	    PROF_RDNS_VALID);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
+	CU_ASSERT_EQUAL(rd->mask, 0xffffffffu);
+	/* undeclared addresses are valid, with no declared block */
+	CU_ASSERT_EQUAL(prof_world_rdns(w, ip(127, 0, 93, 8), &rd),
+	    PROF_RDNS_VALID);
+	CU_ASSERT_PTR_NULL(rd);
+	CU_ASSERT_EQUAL(prof_world_rdns(w, ip(127, 0, 89, 255), NULL),
+	    PROF_RDNS_VALID);
+	c = prof_world_clone(w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(c->nrdns, 4);
+	CU_ASSERT(c->rdns != w->rdns && c->rdns[1].ptr != w->rdns[1].ptr);
+	CU_ASSERT_EQUAL(prof_world_rdns(c, ip(127, 0, 91, 9), &rd),
+	    PROF_RDNS_MISMATCH);
+	prof_world_free(c);
+	prof_world_free(w);
+	unlink(path);
+	free(path);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		path = yaml_tmp(bad[i].yaml);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+		memset(&err, 0, sizeof(err));
+		w = prof_load_scenario(path, PDIR, &err);
+		ok = w == NULL && strcmp(err.file, path) == 0 &&
+		    err.line == bad[i].line && err.column == bad[i].column &&
+		    strstr(err.msg, bad[i].phrase) != NULL;
+		if (!ok)
+			fprintf(stderr, "\n  case %zu: got %s\n", i,
+			    prof_error_str(&err, buf, sizeof(buf)));
+		CU_ASSERT(ok);
+		prof_world_free(w);
+		unlink(path);
+		free(path);
+	}
+}
+
 /* test_error_str - both formats of prof_error_str() */
 static void
 test_error_str(void)
@@ -827,6 +952,7 @@ test_prof_load_register(void)
 		{ "placement of the bundled profiles", test_placement_bundled },
 		{ "broken placement sections", test_placement_errors },
 		{ "seeds and complaint schedules", test_scenario_placement },
+		{ "reverse DNS of senders", test_scenario_rdns },
 		{ "error string", test_error_str },
 		{ "no leaks", test_no_leaks },
 	};

@@ -42,6 +42,9 @@ DMARC = ("Unauthenticated email from dmarc.example is not accepted due to "
          "domain's DMARC policy. Contact the administrator of "
          "dmarc.example domain if this was legitimate email.")
 MSGID = "Messages missing a valid Message-ID header are not accepted."
+PTR_TEMP = ("%s The sending IP address for this message doesn't have a PTR "
+            "record, or the PTR record's forward DNS entry doesn't match the "
+            "sending IP address.")
 
 
 def relaxed_header(name, value):
@@ -220,10 +223,11 @@ class Suite:
                 t.close()
         raise RuntimeError("no free UDP/TCP port")
 
-    def send(self, mail_from, msg):
-        """One message from CLIENT to Gmail's MX; the end-of-DATA reply as
-        (code, text) with a multi-line reply joined by spaces."""
-        c = smtplib.SMTP(MX, self.port, source_address=(CLIENT, 0),
+    def send(self, mail_from, msg, client=CLIENT, port=None):
+        """One message from client to Gmail's MX (the suite's mxsim unless
+        port is given); the end-of-DATA reply as (code, text) with a
+        multi-line reply joined by spaces."""
+        c = smtplib.SMTP(MX, port or self.port, source_address=(client, 0),
                          timeout=10)
         try:
             c.ehlo("client.auth.test")
@@ -353,6 +357,68 @@ class Suite:
         assert rc == 0 and ans == [(15, (5, "mail.dmarc.example"))], ans
         rc, ans = dns_query(self.dns_port, "nothere.dmarc.example", 1)
         assert rc == 3 and ans == [], (rc, ans)
+
+    def test_reverse_dns(self):
+        # A scenario of its own: Gmail on 127.1.0.0/24, clients without
+        # PTR (127.9.1.0/24), with a PTR whose forward A points elsewhere
+        # (127.9.2.0/24) and with a valid one (127.9.3.0/24).  Gmail's
+        # 4.7.23 at end of DATA, 250 for the valid client; the scenario's
+        # DNS server answers PTR and A the same way.
+        dns_port = self.udp_port()
+        path = os.path.join(self.tmp, "rdns.yaml")
+        with open(path, "w") as f:
+            f.write("seed: 7\n"
+                    "servers: [{profile: gmail, addresses: [127.1.0.0/24]}]\n"
+                    "dns: {listen: \"127.0.0.1:%d\"}\n"
+                    "senders:\n"
+                    "  domains:\n"
+                    "    shop.example:\n"
+                    "      dns: {spf: \"v=spf1 ip4:127.9.0.0/16 -all\"}\n"
+                    "  reverse_dns:\n"
+                    "    - {addresses: 127.9.1.0/24, ptr: none}\n"
+                    "    - {addresses: 127.9.2.0/24, ptr: mail.rdns.example,"
+                    " forward: mismatch}\n"
+                    "    - {addresses: 127.9.3.0/24, ptr: out.rdns.example}\n"
+                    % dns_port)
+        mx = Mxsim(os.path.join(self.build, "sim", "mxsim"),
+                   ["-c", path, "-w", "1"], free_port())
+        try:
+            def send(client):
+                return self.send("a@shop.example", message("shop.example"),
+                                 client, mx.port)
+            for client in ("127.9.1.5", "127.9.2.5"):
+                self.expect(send(client), 451, "4.7.23", PTR_TEMP % client)
+            self.expect(send("127.9.3.5"), 250, "2.0.0", "OK")
+            self.expect(send("127.9.4.5"), 250, "2.0.0", "OK")
+
+            def name(n):
+                return b"".join(bytes([len(x)]) + x.encode()
+                                for x in n.split(".")) + b"\0"
+            rc, ans = dns_query(dns_port, "5.1.9.127.in-addr.arpa", 12)
+            assert rc == 3 and ans == [], (rc, ans)
+            rc, ans = dns_query(dns_port, "5.2.9.127.in-addr.arpa", 12)
+            assert rc == 0 and ans == [(12, name("mail.rdns.example"))], ans
+            rc, ans = dns_query(dns_port, "mail.rdns.example", 1)
+            assert rc == 0 and ans == [(1, bytes([192, 0, 2, 1]))], ans
+            rc, ans = dns_query(dns_port, "5.3.9.127.in-addr.arpa", 12)
+            assert rc == 0 and ans == [(12, name("out.rdns.example"))], ans
+            if shutil.which("dig") is not None:
+                # dig -x, then the forward name over TCP (256 A records)
+                p = subprocess.run(
+                    ["dig", "@127.0.0.1", "-p", str(dns_port), "+short",
+                     "+time=2", "+tries=1", "-x", "127.9.3.5"],
+                    capture_output=True, text=True, timeout=20)
+                assert p.stdout.strip() == "out.rdns.example.", p.stdout
+                p = subprocess.run(
+                    ["dig", "@127.0.0.1", "-p", str(dns_port), "+short",
+                     "+tcp", "+time=2", "+tries=1", "A", "out.rdns.example"],
+                    capture_output=True, text=True, timeout=20)
+                got = p.stdout.split()
+                assert len(got) == 256 and "127.9.3.5" in got, p.stdout
+        finally:
+            rc, _, err = mx.stop()
+            shutil.rmtree(mx.dir, ignore_errors=True)
+        assert rc == 0, "mxsim exit %s: %s" % (rc, err)
 
     def test_dns_dig(self):
         if shutil.which("dig") is None:
