@@ -1126,6 +1126,7 @@ count_accepted(const struct prof_world *w, const struct prof_profile *p,
 	const char *org, *d;
 	struct sim_entry *e;
 	size_t i, traps = 0;
+	double cost;
 	unsigned u;
 
 	if (p->replies[SIM_RK_RATE_NETBLOCK].enabled)
@@ -1144,23 +1145,15 @@ count_accepted(const struct prof_world *w, const struct prof_profile *p,
 		ident_count(p, st, SIM_KEY_MSGID, 0, f->msg->message_id, f, wn);
 	for (i = 0; i < f->nrcpts && w->nspam_traps > 0; i++)
 		traps += prof_world_spam_trap(w, f->rcpts[i]);
-	if (traps > 0) {
-		penalize(p, st, SIM_KEY_IP, f, wn, p->rep.pen_spam_trap *
-		    (double)traps);
-		penalize(p, st, SIM_KEY_DOMAIN, f, wn, p->rep.pen_spam_trap *
-		    (double)traps);
-	}
 	for (i = 0; i < f->nrcpts && w->nseeds > 0; i++)
 		v->nseeds += prof_world_seed(w, f->rcpts[i]);
 	v->complaints = complaints_of(w, f, wn->ms);
-	if (v->complaints > 0 && p->rep.pen_complaint > 0) {
-		/* a recipient marking the message as spam is the strongest
-		 * signal against the sending IP and domain */
-		penalize(p, st, SIM_KEY_IP, f, wn, p->rep.pen_complaint *
-		    (double)v->complaints);
-		penalize(p, st, SIM_KEY_DOMAIN, f, wn, p->rep.pen_complaint *
-		    (double)v->complaints);
-	}
+	/* deliveries to spam traps and recipients marking the message as
+	 * spam cost the sending IP and domain, in one penalty each */
+	cost = p->rep.pen_spam_trap * (double)traps +
+	    p->rep.pen_complaint * (double)v->complaints;
+	penalize(p, st, SIM_KEY_IP, f, wn, cost);
+	penalize(p, st, SIM_KEY_DOMAIN, f, wn, cost);
 	v->ip_rep = p->rep.initial;
 	v->domain_rep = f->sender_domain != NULL ? p->rep.initial : -1;
 	if (rep_on(&p->rep)) {

@@ -727,13 +727,6 @@ smtp_event(const struct smtp_session *s, enum sim_stage stage,
 	ev.enhanced = enh;
 	ev.nrcpts = stage == SIM_STAGE_EOD ? s->nrcpts : 0;
 	ev.tls = (s->flags & SMTP_F_TLS) != 0;
-	if (s->flags & SMTP_F_SPF)
-		ev.spf = s->spf;
-	if (stage == SIM_STAGE_EOD && s->dsink != NULL && s->dsink->have_res) {
-		ev.spf = (uint8_t)s->dsink->res.spf;
-		ev.dkim = (uint8_t)s->dsink->res.dkim;
-		ev.dmarc = (uint8_t)s->dsink->res.dmarc;
-	}
 	ev.domain_rep = -1;
 	if (stage == SIM_STAGE_EOD && s->eodv != NULL &&
 	    s->sender_domain != NULL) {
@@ -741,7 +734,13 @@ smtp_event(const struct smtp_session *s, enum sim_stage stage,
 		ev.spf = s->eodv->spf;
 		ev.dkim = s->eodv->dkim;
 		ev.dmarc = s->eodv->dmarc;
-	}
+	} else if (stage == SIM_STAGE_EOD && s->dsink != NULL &&
+	    s->dsink->have_res) {
+		ev.spf = (uint8_t)s->dsink->res.spf;
+		ev.dkim = (uint8_t)s->dsink->res.dkim;
+		ev.dmarc = (uint8_t)s->dsink->res.dmarc;
+	} else if (s->flags & SMTP_F_SPF)
+		ev.spf = s->spf;
 	if (stage == SIM_STAGE_EOD && s->eodv != NULL) {
 		ev.placement = s->eodv->placement;
 		ev.category = s->eodv->category;
