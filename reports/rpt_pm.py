@@ -301,6 +301,17 @@ class Postmaster:
         pts = 'with linespoints pt 7 ps 0.8'
         xt = 'set xtics %d out\n' % (1 if hi - lo < 20 else 7)
 
+        def lines(path, keys, busiest_on_top=False):
+            """lines - one plot line per block of path, key i in line type
+            i + 1 (its colour in every panel); busiest_on_top draws the
+            first key last."""
+            items = list(enumerate(keys))
+            if busiest_on_top:
+                items.reverse()
+            return ', \\\n     '.join(
+                "'%s' index %d using 1:2 %s lt %d title '%s'"
+                % (path, i, pts, i + 1, k.replace("'", '')) for i, k in items)
+
         def ident_blocks(kind, col):
             keys = self.top(kind, prov)
             blocks = []
@@ -329,10 +340,7 @@ class Postmaster:
                 continue
             path = rep.dat('%s_%s_rep.dat' % (base, kind),
                            ['day', 'band', 'score'], blocks, blocks=True)
-            plot = ', \\\n     '.join(
-                "'%s' index %d using 1:2 %s title '%s'"
-                % (path, i, pts, k.replace("'", '')) for i, k in
-                enumerate(keys))
+            plot = lines(path, keys)
             panels.append(rep.panel('%s reputation (%s)' % (what, prov), xl,
                                     'band', plot, xmin, xmax,
                                     extra=band_extra))
@@ -341,10 +349,7 @@ class Postmaster:
             path = rep.dat(base + '_spam.dat', ['day', 'spam_rate_pct',
                                                 'complaints', 'recipients'],
                            blocks, blocks=True)
-            plot = ', \\\n     '.join(
-                "'%s' index %d using 1:2 %s title '%s'"
-                % (path, i, pts, k.replace("'", '')) for i, k in
-                enumerate(keys))
+            plot = lines(path, keys)
             plot += (", \\\n     0.1 with lines dt 2 lc rgb '#ff9f1c' "
                      "title '0.1%', \\\n     0.3 with lines dt 2 lc rgb "
                      "'#d62728' title '0.3%'")
@@ -368,12 +373,8 @@ class Postmaster:
                            blocks=True)
             panels.append(rep.panel(
                 'accepted messages filed as spam, per sender domain and '
-                'quarter of a day', xl, 'percent', ', \\\n     '.join(
-                    # the busiest domain drawn last (on top), each in the
-                    # colour it has in the other panels
-                    "'%s' index %d using 1:2 %s lt %d title '%s'"
-                    % (path, i, pts, i + 1, k.replace("'", '')) for i, k in
-                    reversed(list(enumerate(keys)))), xmin, xmax,
+                'quarter of a day', xl, 'percent',
+                lines(path, keys, busiest_on_top=True), xmin, xmax,
                 extra=xt + 'set ytics autofreq\nset yrange [0:105]'))
         agg = []
         for d in days:
