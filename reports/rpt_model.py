@@ -9,10 +9,10 @@ DESCRIPTION
 
       * sliding windows (second, minute, hour, day) of accepted messages
         and recipients per (provider, IP) and (provider, sender domain),
-        computed as sim/sim_state.c does: the current fixed window plus
+        computed as sim/engine/sim_state.c does: the current fixed window plus
         the previous one weighted by its remaining overlap;
       * reputation per (provider, IP) and (provider, sender domain) as
-        sim/sim_policy.c changes it: initial score, linear recovery per
+        sim/engine/sim_policy.c changes it: initial score, linear recovery per
         simulated hour up to max, and penalties for the replies that
         carry one (user.unknown: IP and domain; rate.ip, warmup,
         rate.recipient: IP; daily_cap: the IP when its day window is

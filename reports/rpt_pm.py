@@ -4,7 +4,7 @@ Postmaster charts and seed-placement table, and a tool on its own).
 
 DESCRIPTION
     Folds events into the figures mxsim's GET /postmaster serves
-    (sim/sim_pm.h), with the same definitions, per provider x sender domain
+    (sim/obs/sim_pm.h), with the same definitions, per provider x sender domain
     x simulated UTC day and per provider x client IP x day:
 
       messages, recipients, complaints   end-of-DATA 2xx: count, sum of
