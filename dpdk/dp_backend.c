@@ -5,7 +5,8 @@
  *	included); each lcore polls its queue, runs its TCP timers, flushes
  *	its event-log buffer, and sleeps briefly when idle if asked to.  The
  *	stop flag and the current world (published by the control API) are
- *	read once per loop, one atomic load each, no lock; at stop every
+ *	read once per loop, one atomic load each, no lock (a new world is
+ *	taken under the world slot's lock, once per change); at stop every
  *	lcore drains its sessions for at most grace_s seconds and resets the
  *	rest.
  *
@@ -43,7 +44,7 @@ struct dp_backend {
 	struct dp_lcore	*lc[RTE_MAX_LCORE];	/* by queue */
 	int		 qof[RTE_MAX_LCORE];	/* lcore id -> queue, -1 */
 	struct rte_mempool *pools[RTE_MAX_LCORE];
-	const struct prof_world *world;	/* current; atomic (publish/acquire) */
+	struct world_slot worlds;	/* the current world (world_slot.h) */
 	uint64_t	 next_session;
 	unsigned char	*seen;
 	int		 stop;
@@ -68,7 +69,7 @@ dp_backend_new(const struct dp_backend_conf *conf, int eal_argc,
 		return NULL;
 	}
 	be->conf = *conf;
-	be->world = conf->world;
+	world_slot_init(&be->worlds, conf->world);
 	for (lid = 0; lid < RTE_MAX_LCORE; lid++)
 		be->qof[lid] = -1;
 	if (conf->max_conns == 0 || w == NULL || prof_world_naddrs(w) == 0) {
@@ -176,7 +177,6 @@ static int
 lcore_main(void *arg)
 {
 	struct dp_backend *be = arg;
-	const struct prof_world *w, *cur;
 	struct dp_lcore *lc;
 	uint64_t now, deadline, last_flush = 0;
 	unsigned idle = 0;
@@ -188,14 +188,9 @@ lcore_main(void *arg)
 		return 0;
 	}
 	lc = be->lc[q];
-	cur = be->conf.world;
 	while (!__atomic_load_n(&be->stop, __ATOMIC_RELAXED)) {
 		/* a world published by the control API: one load a turn */
-		w = __atomic_load_n(&be->world, __ATOMIC_ACQUIRE);
-		if (w != cur) {
-			dp_lcore_set_world(lc, w);
-			cur = w;
-		}
+		dp_lcore_world_swap(lc, &be->worlds);
 		now = sim_clock_mono_ms();
 		if (dp_lcore_poll(lc, now) > 0)
 			idle = 0;
@@ -270,14 +265,14 @@ dp_backend_open_conns(const struct dp_backend *be)
 void
 dp_backend_publish_world(struct dp_backend *be, const struct prof_world *w)
 {
-	__atomic_store_n(&be->world, w, __ATOMIC_RELEASE);
+	world_slot_publish(&be->worlds, w);
 }
 
-/* dp_backend_world - the current world */
+/* dp_backend_world - a reference to the current world */
 const struct prof_world *
-dp_backend_world(const struct dp_backend *be)
+dp_backend_world(struct dp_backend *be)
 {
-	return __atomic_load_n(&be->world, __ATOMIC_ACQUIRE);
+	return world_slot_take(&be->worlds);
 }
 
 /* dp_backend_nlcores - lcores that poll a queue */
@@ -365,6 +360,7 @@ dp_backend_free(struct dp_backend *be)
 	for (i = 0; i < RTE_MAX_LCORE; i++)
 		rte_mempool_free(be->pools[i]);
 	free(be->seen);
+	world_slot_fini(&be->worlds);
 	if (be->eal)
 		rte_eal_cleanup();
 	free(be);

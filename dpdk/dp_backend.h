@@ -101,18 +101,19 @@ uint64_t dp_backend_open_conns(const struct dp_backend *be);
 
 /**
  * Publish a new world; every lcore switches to it at its next poll-loop
- * iteration (one atomic load per iteration, no lock), for the sessions it
- * has and the ones it starts.  It must have the same profiles, in the
- * same order, and the same MX ranges as conf->world (ARP and IPv4 lookups
- * keep using conf->world).  The backend does not take ownership: the
- * caller keeps every published world alive until dp_backend_run() has
- * returned.  Any thread.
+ * iteration (one atomic load per iteration, no lock per command), for
+ * the sessions it has and the ones it starts.  It must have the same
+ * profiles, in the same order, and the same MX ranges as conf->world (ARP
+ * and IPv4 lookups keep using conf->world).  The backend takes over the
+ * caller's reference to @p w; the world it replaces is freed once no lcore
+ * or session holds it (world_slot.h).  Any thread.
  */
 void dp_backend_publish_world(struct dp_backend *be,
     const struct prof_world *w);
 
-/** @return the world published last (conf->world until then). */
-const struct prof_world *dp_backend_world(const struct dp_backend *be);
+/** @return a reference to the world published last (conf->world until
+ *  then); release it with world_drop().  Any thread. */
+const struct prof_world *dp_backend_world(struct dp_backend *be);
 
 /** @return packet lcores (lcores with a queue pair). */
 unsigned dp_backend_nlcores(const struct dp_backend *be);

@@ -95,7 +95,7 @@ dp_lcore_new(const struct dp_lcore_conf *conf)
 	if ((lc = calloc(1, sizeof(*lc))) == NULL)
 		return NULL;
 	lc->conf = *conf;
-	lc->env.world = conf->world;
+	lc->env.world = world_hold(conf->world);
 	lc->env.state = conf->state;
 	lc->env.clock = conf->clock;
 	lc->env.on_event = on_event;
@@ -153,6 +153,7 @@ dp_lcore_free(struct dp_lcore *lc)
 		rte_pktmbuf_free(lc->tx[i]);
 	sim_evlog_local_free(lc->evl);
 	sim_stats_free(lc->stats);
+	world_drop(lc->env.world);	/* after the sessions */
 	free(lc);
 }
 
@@ -381,11 +382,11 @@ dp_lcore_poll(struct dp_lcore *lc, uint64_t now)
 	return n;
 }
 
-/* dp_lcore_set_world - sessions use another world from now on */
+/* dp_lcore_world_swap - sessions use the slot's world from now on */
 void
-dp_lcore_set_world(struct dp_lcore *lc, const struct prof_world *w)
+dp_lcore_world_swap(struct dp_lcore *lc, struct world_slot *slot)
 {
-	lc->env.world = w;
+	world_swap(&lc->env.world, slot);
 }
 
 /* dp_lcore_drain - stop accepting, end sessions */

@@ -25,6 +25,7 @@
 #include "sim_state.h"
 #include "sim_stats.h"
 #include "utcp.h"
+#include "world_slot.h"
 
 #define DP_BURST	32	/* frames per rx burst */
 #define DP_TX_MAX	64	/* frames buffered before a tx burst */
@@ -93,11 +94,13 @@ unsigned dp_lcore_poll(struct dp_lcore *lc, uint64_t now);
 void dp_lcore_input(struct dp_lcore *lc, struct rte_mbuf *m, uint64_t now);
 
 /**
- * Serve sessions from @p w from now on (every session of the lcore reads
- * the world at its next command).  Same profiles and MX ranges as
- * conf->world; the caller keeps @p w alive.  The lcore's thread only.
+ * When @p slot publishes another world than the lcore serves, serve it
+ * from now on (every session of the lcore reads the world at its next
+ * command; each keeps the one it opened in for its texts): the lcore
+ * takes a reference to it and drops the old one (world_swap()).  Same
+ * profiles and MX ranges as conf->world.  The lcore's thread only.
  */
-void dp_lcore_set_world(struct dp_lcore *lc, const struct prof_world *w);
+void dp_lcore_world_swap(struct dp_lcore *lc, struct world_slot *slot);
 
 /** Send what is buffered. */
 void dp_lcore_flush(struct dp_lcore *lc);

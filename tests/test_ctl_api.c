@@ -21,6 +21,7 @@
 #include "prof_load.h"
 #include "sim_policy.h"
 #include "test_suites.h"
+#include "world_slot.h"
 
 #define T0	1795459403000ULL	/* manual clock start */
 
@@ -40,6 +41,7 @@ static unsigned	call(struct api_fix *, const char *, const char *,
 		    const char *);
 static void	world_equal(const struct prof_world *,
 		    const struct prof_world *);
+static const struct prof_world *fix_world(struct api_fix *);
 
 /* fix_open - one "gmail" profile on 127.9.0.1, server bound, API on top */
 static int
@@ -96,6 +98,17 @@ fix_close(struct api_fix *f)
 	sim_pm_free(f->pm);
 	sim_state_free(f->st);
 	prof_world_free(f->w);
+}
+
+/* fix_world - the server's current world, which the server holds until
+ * the next change (these tests change it from this thread only) */
+static const struct prof_world *
+fix_world(struct api_fix *f)
+{
+	const struct prof_world *w = ev_server_world(f->srv);
+
+	world_drop(w);
+	return w;
 }
 
 /* call - one request; the reply stays in f->out until the next call */
@@ -419,12 +432,12 @@ test_api_limits(void)
 	struct api_fix f;
 
 	CU_ASSERT_EQUAL_FATAL(fix_open(&f), 0);
-	w0 = ev_server_world(f.srv);
+	w0 = fix_world(&f);
 	CU_ASSERT_PTR_EQUAL(w0, f.w);
 	CU_ASSERT_EQUAL(call(&f, "PATCH", "/providers/gmail/limits",
 	    "{\"per_ip\":{\"messages\":{\"minute\":3}},"
 	    "\"connections_per_ip\":5}"), 200);
-	w1 = ev_server_world(f.srv);
+	w1 = fix_world(&f);
 	CU_ASSERT_PTR_NOT_EQUAL(w1, w0);
 	CU_ASSERT_EQUAL(w1->profiles[0]->limits.per_ip.messages.max[
 	    SIM_WIN_MINUTE], 3);
@@ -439,7 +452,7 @@ test_api_limits(void)
 	    "{\"per_ip\":{\"messages\":{\"minute\":\"x\"}}}"), 400);
 	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"error\":\"limits.per_ip."
 	    "messages.minute: expected an integer 0..4294967295\"}\n");
-	CU_ASSERT_PTR_EQUAL(ev_server_world(f.srv), w1);
+	CU_ASSERT_PTR_EQUAL(fix_world(&f), w1);
 	CU_ASSERT_EQUAL(call(&f, "PATCH", "/providers/gmail/limits",
 	    "{\"per_ip\":"), 400);
 	CU_ASSERT_EQUAL(strncmp(f.out.body, "{\"error\":\"invalid JSON at "
@@ -454,7 +467,7 @@ test_api_limits(void)
 	    "line 1, column 1: '[' or '{' expected near '7'\"}\n");
 	CU_ASSERT_EQUAL(call(&f, "PATCH", "/providers/nope/limits", "{}"),
 	    404);
-	CU_ASSERT_PTR_EQUAL(ev_server_world(f.srv), w1);
+	CU_ASSERT_PTR_EQUAL(fix_world(&f), w1);
 	fix_close(&f);
 }
 
@@ -472,14 +485,14 @@ test_api_outage(void)
 	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"active\":true,\"until\":"
 	    "\"2026-11-23T18:48:23.000Z\",\"until_ms\":1795459703000,"
 	    "\"remaining_s\":300.0}\n");
-	CU_ASSERT_EQUAL(ev_server_world(f.srv)->profiles[0]->outage_until_ms,
+	CU_ASSERT_EQUAL(fix_world(&f)->profiles[0]->outage_until_ms,
 	    T0 + 300000);
-	CU_ASSERT_EQUAL(ev_server_world(f.srv)->profiles[1]->outage_until_ms,
+	CU_ASSERT_EQUAL(fix_world(&f)->profiles[1]->outage_until_ms,
 	    0);
 	/* the policy answers "outage" at connect with the new world */
 	memset(&fa, 0, sizeof(fa));
 	fa.client_ip = 0x7f000a01;
-	sim_policy_decide(ev_server_world(f.srv), f.st, SIM_STAGE_CONNECT, &fa,
+	sim_policy_decide(fix_world(&f), f.st, SIM_STAGE_CONNECT, &fa,
 	    T0 + 1000, &v);
 	CU_ASSERT_EQUAL(v.rk, SIM_RK_OUTAGE);
 	sim_policy_decide(f.w, f.st, SIM_STAGE_CONNECT, &fa, T0 + 1000, &v);
@@ -490,7 +503,7 @@ test_api_outage(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"remaining_s\":200.0"));
 	CU_ASSERT_EQUAL(call(&f, "DELETE", "/providers/gmail/outage", ""), 200);
 	CU_ASSERT_EQUAL(strncmp(f.out.body, "{\"active\":false", 15), 0);
-	CU_ASSERT_EQUAL(ev_server_world(f.srv)->profiles[0]->outage_until_ms,
+	CU_ASSERT_EQUAL(fix_world(&f)->profiles[0]->outage_until_ms,
 	    0);
 	CU_ASSERT_EQUAL(call(&f, "PUT", "/providers/gmail/outage",
 	    "{\"duration_s\":0}"), 400);
@@ -586,13 +599,13 @@ test_api_backend(void)
 	ac.clock = &f.clock;
 	api2 = ctl_api_new(&ac);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(api2);
-	w0 = ev_server_world(f.srv);
+	w0 = fix_world(&f);
 	memset(&out, 0, sizeof(out));
 	ctl_api_handle(api2, "PATCH", "/providers/gmail/limits",
 	    "{\"connections_per_ip\": 3}", 25, &out);
 	CU_ASSERT_EQUAL(out.status, 200);
 	free(out.body);
-	w1 = ev_server_world(f.srv);
+	w1 = fix_world(&f);
 	CU_ASSERT_PTR_NOT_EQUAL(w1, w0);
 	CU_ASSERT_EQUAL(w1->profiles[0]->limits.conns_per_ip, 3);
 	/* the first API reads the world the second one published */

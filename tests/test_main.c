@@ -36,6 +36,7 @@ static const struct suite_reg suites[] = {
 	{ "sim_pm", test_sim_pm_register },
 	{ "ctl_api", test_ctl_api_register },
 	{ "met_prom", test_met_prom_register },
+	{ "world_slot", test_world_slot_register },
 };
 
 /* test_bundled_profile - load profiles/NAME.yaml, NULL (and a message) on

@@ -24,6 +24,7 @@ int test_smtp_session_register(void);
 int test_hx_register(void);
 int test_ctl_api_register(void);
 int test_met_prom_register(void);
+int test_world_slot_register(void);
 
 int test_msg_scan_register(void);
 int test_auth_register(void);

@@ -8,8 +8,10 @@
  *	to apply a PATCH and to render limits.
  *
  *	World changes clone the current world, change the clone and publish
- *	it (see ctl_api.h); the published worlds are kept in a list until
- *	ctl_api_free().
+ *	it (see ctl_api.h).  Each request holds a reference to the world it
+ *	reads (struct api_req), so a change published meanwhile from another
+ *	thread cannot free it under the request; a world nobody holds any
+ *	more is freed (world_slot.h).
  *
  *	GET /postmaster copies the Postmaster view's rows (sim_pm_rows(),
  *	filtered by the query) and groups them per provider, then per
@@ -36,6 +38,7 @@
 #include "met_prom.h"
 #include "sim_policy.h"
 #include "sim_stats.h"
+#include "world_slot.h"
 
 #define API_MAX_SEGS	6		/* path segments of any route */
 #define API_PATH_MAX	512
@@ -46,13 +49,13 @@
 struct ctl_api {
 	struct ctl_api_conf conf;
 	pthread_mutex_t	 lock;		/* serialises world changes */
-	struct prof_world **worlds;	/* published by this API */
-	size_t		 nworlds;
 };
 
 /* A request, as the handlers see it. */
 struct api_req {
 	struct ctl_api	*api;
+	const struct prof_world *world;	/* held for the request; after a
+					 * change, the world it published */
 	const char	*args[API_MAX_SEGS];	/* the '*' segments, in order */
 	json_t		*body;		/* routes with a body: an object */
 	const char	*query;		/* after '?', or "" */
@@ -432,9 +435,9 @@ ctl_limits_dump(const struct prof_limits *l)
 	return s;
 }
 
-/* cur_world - the world the backend serves now */
+/* take_world - a reference to the world the backend serves now */
 static const struct prof_world *
-cur_world(const struct ctl_api_conf *cf)
+take_world(const struct ctl_api_conf *cf)
 {
 	return cf->be.world(cf->be.ctx);
 }
@@ -510,17 +513,13 @@ ctl_api_new(const struct ctl_api_conf *conf)
 	return api;
 }
 
-/* ctl_api_free - free the API and the worlds it published */
+/* ctl_api_free - free the API (the worlds it published belong to the
+ * backend) */
 void
 ctl_api_free(struct ctl_api *api)
 {
-	size_t i;
-
 	if (api == NULL)
 		return;
-	for (i = 0; i < api->nworlds; i++)
-		prof_world_free(api->worlds[i]);
-	free(api->worlds);
 	pthread_mutex_destroy(&api->lock);
 	free(api);
 }
@@ -638,20 +637,17 @@ change_world(struct api_req *rq, api_change_fn *fn, void *arg,
     api_route_fn *show)
 {
 	struct ctl_api *api = rq->api;
-	struct prof_world *c = NULL, **nw;
+	const struct prof_world *cur;
+	struct prof_world *c;
 	char err[512];
 	unsigned status;
 	int i;
 
 	pthread_mutex_lock(&api->lock);
-	if ((i = req_profile(rq, cur_world(&api->conf),
-	    rq->args[0])) < 0)
+	cur = take_world(&api->conf);
+	if ((i = req_profile(rq, cur, rq->args[0])) < 0)
 		goto out;
-	nw = realloc(api->worlds, (api->nworlds + 1) * sizeof(*nw));
-	if (nw != NULL)
-		api->worlds = nw;
-	if (nw == NULL ||
-	    (c = prof_world_clone(cur_world(&api->conf))) == NULL) {
+	if ((c = prof_world_clone(cur)) == NULL) {
 		reply_error(rq->out, 503, "out of memory");
 		goto out;
 	}
@@ -660,11 +656,14 @@ change_world(struct api_req *rq, api_change_fn *fn, void *arg,
 		prof_world_free(c);
 		goto out;
 	}
-	api->worlds[api->nworlds++] = c;
+	/* the answer shows the new world; the backend takes c's reference */
+	world_drop(rq->world);
+	rq->world = world_hold(c);
 	api->conf.be.publish(api->conf.be.ctx, c);
 	show(rq);
 out:
 	pthread_mutex_unlock(&api->lock);
+	world_drop(cur);
 }
 
 /* apply_limits - change: a limits patch (arg: the JSON object) */
@@ -711,7 +710,7 @@ static void
 r_counters(struct api_req *rq)
 {
 	const struct ctl_api_conf *cf = &rq->api->conf;
-	const struct prof_world *w = cur_world(cf);
+	const struct prof_world *w = rq->world;
 	struct sim_stats *s;
 	json_t *o, *provs, *totals, *evl, *tls;
 	uint64_t tls_done = 0, tls_failed = 0;
@@ -754,7 +753,7 @@ r_counters(struct api_req *rq)
 static void
 r_providers(struct api_req *rq)
 {
-	const struct prof_world *w = cur_world(&rq->api->conf);
+	const struct prof_world *w = rq->world;
 	uint64_t now = sim_clock_now(rq->api->conf.clock);
 	json_t *a;
 	size_t i;
@@ -772,7 +771,7 @@ r_providers(struct api_req *rq)
 static void
 r_provider(struct api_req *rq)
 {
-	const struct prof_world *w = cur_world(&rq->api->conf);
+	const struct prof_world *w = rq->world;
 	int i;
 
 	if ((i = req_profile(rq, w, rq->args[0])) < 0)
@@ -785,7 +784,7 @@ r_provider(struct api_req *rq)
 static void
 r_limits_get(struct api_req *rq)
 {
-	const struct prof_world *w = cur_world(&rq->api->conf);
+	const struct prof_world *w = rq->world;
 	int i;
 
 	if ((i = req_profile(rq, w, rq->args[0])) < 0)
@@ -805,7 +804,7 @@ r_limits_patch(struct api_req *rq)
 static void
 r_outage_get(struct api_req *rq)
 {
-	const struct prof_world *w = cur_world(&rq->api->conf);
+	const struct prof_world *w = rq->world;
 	int i;
 
 	if ((i = req_profile(rq, w, rq->args[0])) < 0)
@@ -910,7 +909,7 @@ static void
 r_rep_get(struct api_req *rq)
 {
 	const struct ctl_api_conf *cf = &rq->api->conf;
-	const struct prof_world *w = cur_world(cf);
+	const struct prof_world *w = rq->world;
 	const struct prof_reputation *r;
 	enum sim_key_kind kind;
 	uint32_t ip;
@@ -936,7 +935,7 @@ static void
 r_rep_put(struct api_req *rq)
 {
 	const struct ctl_api_conf *cf = &rq->api->conf;
-	const struct prof_world *w = cur_world(cf);
+	const struct prof_world *w = rq->world;
 	const struct prof_reputation *r;
 	enum sim_key_kind kind;
 	uint32_t ip;
@@ -1138,7 +1137,7 @@ static void
 r_postmaster(struct api_req *rq)
 {
 	const struct ctl_api_conf *cf = &rq->api->conf;
-	const struct prof_world *w = cur_world(cf);
+	const struct prof_world *w = rq->world;
 	const struct sim_pm_row *r;
 	struct sim_pm_filter f;
 	struct sim_pm_row *rows = NULL;
@@ -1298,7 +1297,9 @@ ctl_api_handle(void *ctx, const char *method, const char *path,
 			return;
 		}
 	}
+	rq.world = take_world(&rq.api->conf);
 	hit->fn(&rq);
+	world_drop(rq.world);
 	json_decref(rq.body);
 }
 
@@ -1357,7 +1358,7 @@ ctl_api_metrics(void *ctx, const char *method, const char *path,
 	}
 	memset(&m, 0, sizeof(m));
 	memset(&rw, 0, sizeof(rw));
-	m.world = rw.w = cur_world(cf);
+	m.world = rw.w = take_world(cf);
 	m.sim_ms = rw.now = sim_clock_now(cf->clock);
 	m.nworkers = cf->be.nworkers != NULL ? cf->be.nworkers(cf->be.ctx) :
 	    0;
@@ -1399,4 +1400,5 @@ out:
 	sim_stats_free(s);
 	free(wk);
 	free(rw.rep);
+	world_drop(m.world);
 }

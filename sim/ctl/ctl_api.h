@@ -9,11 +9,12 @@
  * (prof_world_clone()), the clone changed, then published through the
  * backend (struct ctl_backend: ev_server_publish_world() for the socket
  * backend, dp_backend_publish_world() for DPDK); workers or lcores
- * switch at their next loop iteration, without a lock.
- * A change either applies entirely or not at all.  Every world this API
- * published is kept until ctl_api_free(), since sessions and workers may
- * still point into it.  Changes are serialised by a lock; reads take
- * none (worlds never change once published; counters are atomic).
+ * switch at their next loop iteration, without a lock per command.
+ * A change either applies entirely or not at all.  Worlds are
+ * reference-counted (world_slot.h): the backend holds the current one,
+ * each worker and session the one it uses, each request the one it reads;
+ * a world nobody holds is freed.  Changes are serialised by a lock; reads
+ * take none (worlds never change once published; counters are atomic).
  *
  * Endpoints (every body JSON; errors {"error": "..."}):
  *   GET    /health                          {"status":"ok"}
@@ -58,9 +59,11 @@
  */
 struct ctl_backend {
 	void	*ctx;
-	/* make @p w current (same profiles, same order as the first) */
+	/* make @p w current (same profiles, same order as the first); the
+	 * backend takes over the caller's reference to @p w */
 	void	(*publish)(void *ctx, const struct prof_world *w);
-	/* the world published last (the first world until then) */
+	/* a new reference to the world published last (the first world
+	 * until then); the caller releases it with world_drop() */
 	const struct prof_world *(*world)(void *ctx);
 	/* add the merged reply counters into @p out */
 	void	(*stats)(void *ctx, struct sim_stats *out);

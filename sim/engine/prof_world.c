@@ -161,6 +161,7 @@ prof_world_new(void)
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
+	w->refs = 1;
 	w->seed = 1;
 	w->time_scale = 1.0;
 	w->port = 2525;
@@ -215,6 +216,7 @@ prof_world_clone(const struct prof_world *w)
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
+	c->refs = 1;
 	c->seed = w->seed;
 	c->time_scale = w->time_scale;
 	c->start_ms = w->start_ms;

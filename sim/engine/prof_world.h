@@ -5,10 +5,13 @@
  * once by prof_load_scenario() (or by hand in tests), then shared read-only
  * by every worker.  A world never changes once workers see it: the
  * control API changes a deep copy (prof_world_clone()) and publishes the
- * copy in its place.
+ * copy in its place (world_slot.h).
  *
  * Ownership: a world owns all its strings and arrays; prof_world_free()
- * releases everything.  Addresses are IPv4 in host byte order.
+ * releases everything.  A shared world is reference-counted
+ * (world_hold()/world_drop() in world_slot.h): new and cloned worlds
+ * start with one reference, their maker's.  Addresses are IPv4 in host
+ * byte order.
  */
 #ifndef PROF_WORLD_H
 #define PROF_WORLD_H
@@ -282,6 +285,7 @@ struct prof_world {
 					 * server, NULL = none */
 	uint32_t	 dns_addr;	/* ... parsed, host order */
 	uint16_t	 dns_port;
+	unsigned	 refs;		/* holders; atomic, world_slot.c only */
 };
 
 /**
@@ -292,13 +296,15 @@ struct prof_world {
  */
 struct prof_world *prof_world_new(void);
 
-/** Free a world and everything it owns; NULL is accepted. */
+/** Free a world and everything it owns, whatever its references (for a
+ *  world nobody else reaches; shared worlds: world_drop()); NULL is
+ *  accepted. */
 void prof_world_free(struct prof_world *w);
 
 /**
  * Deep copy of a world: every profile, string and array is copied, so the
  * copy can be changed and freed without touching the original.  Profile
- * indices and counts are the same in both.
+ * indices and counts are the same in both; the copy has one reference.
  * @return the copy (free it with prof_world_free()), or NULL when out of
  * memory.
  */

@@ -12,8 +12,10 @@
  *	idle connection holds no buffer.  Idle and total
  *	session timeouts are kept with two lists ordered by last activity and
  *	by start time, checked once a second.  At every loop iteration a
- *	worker loads the current world (ev_server_publish_world()) into its
- *	own session environment, so a world swap needs no lock.
+ *	worker checks the published world (ev_server_publish_world()) and,
+ *	when it changed, takes a reference to it for its own session
+ *	environment and drops the old one (world_swap()): a world swap takes
+ *	no lock per command.
  *
  * DIAGNOSTICS
  *	Setup errors are returned with a message.  At run time, accept
@@ -152,7 +154,7 @@ struct ev_server {
 	struct ev_tag	 stop_tag;
 	int		 stopfd;
 	struct ev_worker *workers;
-	const struct prof_world *world;	/* current; atomic (publish/acquire) */
+	struct world_slot worlds;	/* the current world (world_slot.h) */
 	uint64_t	 next_session;
 	unsigned char	*seen;		/* [nprof + 1][SIM_RK__COUNT] notices */
 };
@@ -233,7 +235,7 @@ ev_server_new(const struct ev_server_conf *conf, char *err, size_t errlen)
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		goto nomem;
 	srv->conf = *conf;
-	srv->world = conf->world;
+	world_slot_init(&srv->worlds, conf->world);
 	srv->stopfd = -1;
 	srv->listeners = calloc(n, sizeof(*srv->listeners));
 	srv->seen = calloc((w->nprofiles + 1) * SIM_RK__COUNT, 1);
@@ -681,7 +683,7 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 		    __ATOMIC_RELAXED));
 		/* a burst may run past a control change published after
 		 * the epoll_wait: a new session starts in the newest world */
-		wk->env.world = __atomic_load_n(&srv->world, __ATOMIC_ACQUIRE);
+		world_swap(&wk->env.world, &srv->worlds);
 		if ((c->s = smtp_session_new_pool(&wk->env, wk->pool, &ci)) ==
 		    NULL) {
 			close(fd);
@@ -767,8 +769,8 @@ worker_main(void *arg)
 	for (;;) {
 		n = epoll_wait(wk->epfd, evs, EV_MAX_EVENTS,
 		    TAILQ_EMPTY(&wk->again) ? 200 : 0);
-		/* the worker owns its env: a plain store, no race */
-		wk->env.world = __atomic_load_n(&srv->world, __ATOMIC_ACQUIRE);
+		/* the worker owns its env and holds its world */
+		world_swap(&wk->env.world, &srv->worlds);
 		for (i = 0; i < n; i++) {
 			tag = evs[i].data.ptr;
 			switch (tag->kind) {
@@ -879,7 +881,7 @@ ev_server_run(struct ev_server *srv)
 			wk->conns[j].next_free = wk->free;
 			wk->free = &wk->conns[j];
 		}
-		wk->env.world = ev_server_world(srv);
+		wk->env.world = world_slot_take(&srv->worlds);
 		wk->env.state = cf->state;
 		wk->env.clock = cf->clock;
 		wk->env.on_event = on_event;
@@ -1005,14 +1007,14 @@ ev_server_open_conns(const struct ev_server *srv)
 void
 ev_server_publish_world(struct ev_server *srv, const struct prof_world *w)
 {
-	__atomic_store_n(&srv->world, w, __ATOMIC_RELEASE);
+	world_slot_publish(&srv->worlds, w);
 }
 
-/* ev_server_world - the current world */
+/* ev_server_world - a reference to the current world */
 const struct prof_world *
-ev_server_world(const struct ev_server *srv)
+ev_server_world(struct ev_server *srv)
 {
-	return __atomic_load_n(&srv->world, __ATOMIC_ACQUIRE);
+	return world_slot_take(&srv->worlds);
 }
 
 /* ev_server_nworkers - worker threads */
@@ -1057,6 +1059,7 @@ ev_server_free(struct ev_server *srv)
 			smtp_pool_free(srv->workers[i].pool);
 			smtp_auth_free(srv->workers[i].auth);
 			sim_evlog_local_free(srv->workers[i].evl);
+			world_drop(srv->workers[i].env.world);
 			if (srv->workers[i].epfd >= 0)
 				close(srv->workers[i].epfd);
 		}
@@ -1065,5 +1068,6 @@ ev_server_free(struct ev_server *srv)
 	free(srv->workers);
 	free(srv->listeners);
 	free(srv->seen);
+	world_slot_fini(&srv->worlds);
 	free(srv);
 }

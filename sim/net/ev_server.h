@@ -9,7 +9,8 @@
  * The world can be replaced while serving (ev_server_publish_world()):
  * each worker picks up the current world at every loop iteration, before
  * it handles events, and hands it to its sessions' policy decisions.
- * Sessions keep the profile they started with for their texts.
+ * Sessions keep the profile they started with for their texts.  Worlds
+ * are reference-counted (world_slot.h): one nobody reaches is freed.
  */
 #ifndef EV_SERVER_H
 #define EV_SERVER_H
@@ -25,12 +26,15 @@
 #include "sim_state.h"
 #include "sim_stats.h"
 #include "smtp_session.h"
+#include "world_slot.h"
 
 struct sim_pm;
 
 struct ev_server_conf {
 	const struct prof_world *world;	/* the first world; names, blocks and
-					 * timeouts are read from it */
+					 * timeouts are read from it; the
+					 * caller keeps it until
+					 * ev_server_free() */
 	struct sim_state *state;
 	const struct sim_clock *clock;
 	struct sim_evlog *evlog;	/* NULL = no event log */
@@ -98,14 +102,15 @@ uint64_t ev_server_open_conns(const struct ev_server *srv);
 /**
  * Publish a new world; workers use it from their next loop iteration.  It
  * must have the same profiles, in the same order, as the first world.  The
- * server does not take ownership: the caller keeps every published world
- * alive until ev_server_run() has returned.  Any thread.
+ * server takes over the caller's reference to @p w; the world it replaces
+ * is freed once no worker or session holds it.  Any thread.
  */
 void ev_server_publish_world(struct ev_server *srv,
     const struct prof_world *w);
 
-/** @return the world published last (the first world until then). */
-const struct prof_world *ev_server_world(const struct ev_server *srv);
+/** @return a reference to the world published last (the first world until
+ *  then); release it with world_drop().  Any thread. */
+const struct prof_world *ev_server_world(struct ev_server *srv);
 
 /** @return worker threads (conf.workers). */
 unsigned ev_server_nworkers(const struct ev_server *srv);

@@ -93,6 +93,7 @@
 #include "smtp_auth.h"
 #include "smtp_reply.h"
 #include "smtp_session.h"
+#include "world_slot.h"
 
 #define SMTP_ARENA_SIZE		8192	/* sender domain, recipients */
 #define SMTP_HELO_SIZE		SMTP_CMD_LINE_MAX /* any HELO name + NUL */
@@ -168,6 +169,8 @@ struct smtp_pool {
 
 struct smtp_session {
 	const struct smtp_env *env;
+	const struct prof_world *world;	/* held from open to free: p and
+					 * its reply texts point into it */
 	const struct prof_profile *p;	/* NULL: no MX at this address */
 	struct smtp_pool *pool;		/* NULL: private buffers follow */
 	uint8_t		*in;		/* input buffer, or NULL (pooled) */
@@ -1532,13 +1535,14 @@ smtp_session_init(struct smtp_session *s, const struct smtp_env *env,
 	memset(s, 0, offsetof(struct smtp_session, helo));
 	s->env = env;
 	s->ci = *ci;
-	prof = prof_world_lookup(env->world, ci->mx_ip);
+	s->world = world_hold(env->world);
+	prof = prof_world_lookup(s->world, ci->mx_ip);
 	if (prof < 0) {
 		s->prof = UINT32_MAX;
 		s->p = NULL;
 	} else {
 		s->prof = (uint32_t)prof;
-		s->p = env->world->profiles[prof];
+		s->p = s->world->profiles[prof];
 	}
 	s->state = SMTP_STATE_GREETING;
 	s->dstate = SMTP_D_BOL;
@@ -1771,6 +1775,8 @@ smtp_session_free(struct smtp_session *s)
 		sim_policy_release(s->env->world, s->env->state, &f,
 		    sim_clock_now(s->env->clock));
 	}
+	world_drop(s->world);
+	s->world = NULL;
 	if (s->pool == NULL) {
 		smtp_dctx_put(s);
 		free(s);

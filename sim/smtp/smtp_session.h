@@ -79,7 +79,11 @@ struct msg_wordlist;
 /* Everything a session needs from its backend; shared, read-only (but
  * for auth, which belongs to the backend's worker thread). */
 struct smtp_env {
-	const struct prof_world *world;
+	const struct prof_world *world;	/* current; the backend holds a
+					 * reference (world_slot.h) and may
+					 * swap it between calls.  A session
+					 * holds the world it opened in (reply
+					 * texts) until smtp_session_free() */
 	struct sim_state *state;
 	const struct sim_clock *clock;
 	smtp_event_fn	*on_event;	/* called once per logged reply; may be NULL */

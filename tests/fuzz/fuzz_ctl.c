@@ -29,7 +29,8 @@
  *	- PUT outage sets outage_until_ms to now + duration, DELETE to 0;
  *	- PUT reputation answers the score it was given;
  *	- nothing leaks (ASan): every world published during an input is
- *	  freed with its ctl_api at the end of the input.
+ *	  freed once the next one replaces it (the first world is published
+ *	  again at the end of the input).
  *
  *	With FUZZ_CTL_TRACE set in the environment, each request and its
  *	answer are printed on stderr (to read what a seed does).
@@ -333,6 +334,8 @@ fc_request(struct ctl_api *api, struct sim_state *st, const char *method,
 	}
 	json_decref(j);
 	free(out.body);
+	world_drop(before);
+	world_drop(after);
 }
 
 /* LLVMFuzzerInitialize - the server and its first world */
@@ -424,7 +427,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fc_request(api, st, line, sp + 1, body, blen);
 		free(body);
 	}
-	ev_server_publish_world(fc_srv, fc_world);
+	ev_server_publish_world(fc_srv, world_hold(fc_world));
 	ctl_api_free(api);
 	sim_pm_free(pm);
 	sim_state_free(st);
