@@ -21,6 +21,7 @@ struct suite_reg {
 static const struct suite_reg suites[] = {
 	{ "dp_net", test_dp_net_register },
 	{ "utcp", test_utcp_register },
+	{ "dp_world", test_dp_world_register },
 };
 
 int

@@ -8,5 +8,6 @@
 
 int test_dp_net_register(void);
 int test_utcp_register(void);
+int test_dp_world_register(void);
 
 #endif /* TEST_DPDK_SUITES_H */
