@@ -2,10 +2,12 @@
  * DESCRIPTION
  *	Loads one provider profile from YAML.  The profile starts from
  *	prof_profile_new() defaults and the file overrides them through the
- *	key tables below (walked by ld_map() in prof_yaml.c).  Values are
- *	checked as they are stored; checks that need several keys (reply
- *	codes against enhanced codes and stages, reputation thresholds,
- *	warm-up days) run once the mapping is read.
+ *	key tables below (walked by ld_map() in prof_yaml.c); the limits:
+ *	block follows its schema (prof_limits.c, walked by ld_set_limits()),
+ *	which the control API shares.  Values are checked as they are
+ *	stored; checks that need several keys (reply codes against enhanced
+ *	codes and stages, reputation thresholds, warm-up days) run once the
+ *	mapping is read.
  *
  *	Every error names the file, the 1-based line and column of the
  *	offending node and what was expected.
@@ -105,8 +107,6 @@ static int	 set_trailer(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_wrap(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
-static int	 set_warmup(struct ld *, yaml_node_t *, void *,
-		    const struct ld_key *, const char *);
 static int	 set_reputation(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_complaints(struct ld *, yaml_node_t *, void *,
@@ -138,83 +138,6 @@ static int	 ld_place_when(struct ld *, struct sim_place_rule *,
  * Key tables.  Offsets are relative to the object the enclosing mapping
  * fills; a nested mapping (ld_set_map) moves the object by its own offset.
  */
-static const struct ld_key windows_keys[] = {
-	{ "second", ld_set_u32,
-	    offsetof(struct prof_windows, max[SIM_WIN_SECOND]) },
-	{ "minute", ld_set_u32,
-	    offsetof(struct prof_windows, max[SIM_WIN_MINUTE]) },
-	{ "hour", ld_set_u32, offsetof(struct prof_windows, max[SIM_WIN_HOUR]) },
-	{ "day", ld_set_u32, offsetof(struct prof_windows, max[SIM_WIN_DAY]) },
-	{ NULL }
-};
-
-static const struct ld_key rate_keys[] = {
-	{ "messages", ld_set_map, offsetof(struct prof_rate, messages),
-	    windows_keys },
-	{ "recipients", ld_set_map, offsetof(struct prof_rate, recipients),
-	    windows_keys },
-	{ NULL }
-};
-
-static const struct ld_key per_recipient_keys[] = {
-	{ "messages", ld_set_map, 0, windows_keys },
-	{ NULL }
-};
-
-static const struct ld_key warmup_keys[] = {
-	{ "days", ld_set_u32, offsetof(struct prof_warmup, days) },
-	{ "first_day", ld_set_u32, offsetof(struct prof_warmup, first_day) },
-	{ "growth", ld_set_atleast1, offsetof(struct prof_warmup, growth) },
-	{ NULL }
-};
-
-static const struct ld_key content_keys[] = {
-	{ "spam_score", ld_set_u32, offsetof(struct prof_content, spam_score) },
-	{ "max_links", ld_set_u32, offsetof(struct prof_content, max_links) },
-	{ NULL }
-};
-
-static const struct ld_key limits_keys[] = {
-	{ "connections_per_ip", ld_set_u32,
-	    offsetof(struct prof_limits, conns_per_ip) },
-	{ "connection_rate_per_ip", ld_set_map,
-	    offsetof(struct prof_limits, conn_rate), windows_keys },
-	{ "messages_per_connection", ld_set_u32,
-	    offsetof(struct prof_limits, msgs_per_conn) },
-	{ "recipients_per_message", ld_set_u32,
-	    offsetof(struct prof_limits, rcpts_per_msg) },
-	{ "max_message_size", ld_set_u64, offsetof(struct prof_limits, max_size) },
-	{ "per_ip", ld_set_map, offsetof(struct prof_limits, per_ip), rate_keys },
-	{ "per_domain", ld_set_map, offsetof(struct prof_limits, per_domain),
-	    rate_keys },
-	{ "per_recipient", ld_set_map, offsetof(struct prof_limits, per_recipient),
-	    per_recipient_keys },
-	{ "warmup", set_warmup, offsetof(struct prof_limits, warmup),
-	    warmup_keys },
-	{ "warmup_domain", set_warmup,
-	    offsetof(struct prof_limits, warmup_domain), warmup_keys },
-	{ "bulk_threshold", ld_set_u32,
-	    offsetof(struct prof_limits, bulk_threshold) },
-	{ "recipient_domains_per_transaction", ld_set_u32,
-	    offsetof(struct prof_limits, rcpt_domains) },
-	{ "max_hops", ld_set_u32, offsetof(struct prof_limits, max_hops) },
-	{ "max_header_bytes", ld_set_u32,
-	    offsetof(struct prof_limits, max_header_bytes) },
-	{ "content", ld_set_map, offsetof(struct prof_limits, content),
-	    content_keys },
-	{ "per_netblock", ld_set_map, offsetof(struct prof_limits, per_netblock),
-	    rate_keys },
-	{ "per_helo", ld_set_map, offsetof(struct prof_limits, per_helo),
-	    rate_keys },
-	{ "per_dkim_domain", ld_set_map, offsetof(struct prof_limits, per_dkim),
-	    rate_keys },
-	{ "per_url_domain", ld_set_map, offsetof(struct prof_limits, per_url),
-	    per_recipient_keys },
-	{ "per_message_id", ld_set_map, offsetof(struct prof_limits, per_msgid),
-	    per_recipient_keys },
-	{ NULL }
-};
-
 static const struct ld_key penalties_keys[] = {
 	{ "user_unknown", ld_set_nonneg,
 	    offsetof(struct prof_reputation, pen_user_unknown) },
@@ -278,8 +201,7 @@ static const struct ld_key profile_keys[] = {
 	{ "domains", set_domains, 0 },
 	{ "mx_hosts", set_mx_hosts, 0, NULL, LD_REQUIRED },
 	{ "smtp", ld_set_map, 0, smtp_keys },
-	{ "limits", ld_set_map, offsetof(struct prof_profile, limits),
-	    limits_keys },
+	{ "limits", ld_set_limits, offsetof(struct prof_profile, limits) },
 	{ "reputation", set_reputation, offsetof(struct prof_profile, rep),
 	    reputation_keys },
 	{ "replies", set_replies, 0 },
@@ -617,24 +539,6 @@ set_wrap(struct ld *ld, yaml_node_t *n, void *field, const struct ld_key *k,
 		return ld_err(ld, n, "wrap must be 0 (single line) or %d..%d, "
 		    "got %ju", LD_WRAP_MIN, LD_WRAP_MAX, (uintmax_t)v);
 	p->wrap = (uint32_t)v;
-	return 0;
-}
-
-/* set_warmup - warm-up ramp; days > 0 needs first_day > 0 */
-static int
-set_warmup(struct ld *ld, yaml_node_t *n, void *field,
-    const struct ld_key *k, const char *path)
-{
-	struct prof_warmup *wu = field;
-	int rc;
-
-	if ((rc = ld_map(ld, n, path, k->sub, field)) != 0)
-		return rc;
-	if (wu->days > 0 && wu->first_day == 0)
-		return ld_err(ld, n, "%s.first_day must be >= 1 when days > 0",
-		    path);
-	if (wu->growth < 1.0)
-		wu->growth = 1.0;
 	return 0;
 }
 

@@ -84,6 +84,8 @@ int		 ld_map(struct ld *, yaml_node_t *, const char *,
 /* generic setters, for key tables */
 int		 ld_set_map(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
+int		 ld_set_limits(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
 int		 ld_set_node(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 int		 ld_set_u32(struct ld *, yaml_node_t *, void *,
