@@ -97,10 +97,6 @@ struct ld_stage_rule {
 static int	 ld_template(struct ld *, yaml_node_t *, const char *);
 static int	 set_provider(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
-static int	 set_domains(struct ld *, yaml_node_t *, void *,
-		    const struct ld_key *, const char *);
-static int	 set_mx_hosts(struct ld *, yaml_node_t *, void *,
-		    const struct ld_key *, const char *);
 static int	 set_extensions(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_trailer(struct ld *, yaml_node_t *, void *,
@@ -123,6 +119,12 @@ static int	 ld_reply_apply(struct ld *, struct prof_profile *,
 static int	 ld_reply_stage(struct ld *, enum sim_rk, yaml_node_t *,
 		    enum sim_stage *);
 static int	 ld_enhanced(struct ld *, yaml_node_t *, const char *);
+static int	 ld_reply_code(struct ld *, enum sim_rk, yaml_node_t *, bool,
+		    uint64_t *);
+static int	 ld_reply_enhanced(struct ld *, const struct ld_reply *,
+		    uint64_t, const char **);
+static int	 ld_reply_text(struct ld *, yaml_node_t *, const char **);
+static int	 ld_reply_close(struct ld *, yaml_node_t *, uint64_t, bool *);
 static int	 set_placement(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 ld_place_name(struct ld *, yaml_node_t *, const char *,
@@ -198,8 +200,10 @@ static const struct ld_key smtp_keys[] = {
 
 static const struct ld_key profile_keys[] = {
 	{ "provider", set_provider, 0, NULL, LD_REQUIRED },
-	{ "domains", set_domains, 0 },
-	{ "mx_hosts", set_mx_hosts, 0, NULL, LD_REQUIRED },
+	LD_STRLIST("domains", struct prof_profile, domains, ndomains,
+	    LD_LIST_HOST | LD_LIST_LOWER),
+	LD_STRLIST("mx_hosts", struct prof_profile, mx_hosts, nmx_hosts,
+	    LD_REQUIRED | LD_NONZERO | LD_LIST_HOST),
 	{ "smtp", ld_set_map, 0, smtp_keys },
 	{ "limits", ld_set_limits, offsetof(struct prof_profile, limits) },
 	{ "reputation", set_reputation, offsetof(struct prof_profile, rep),
@@ -432,30 +436,6 @@ set_provider(struct ld *ld, yaml_node_t *n, void *field,
 	free(p->name);
 	p->name = ld_xstrdup(s);
 	return 0;
-}
-
-/* set_domains - recipient domains served, lower case */
-static int
-set_domains(struct ld *ld, yaml_node_t *n, void *field,
-    const struct ld_key *k, const char *path)
-{
-	struct prof_profile *p = field;
-
-	(void)k;
-	return ld_strlist(ld, n, path, 0, LD_LIST_HOST | LD_LIST_LOWER,
-	    &p->domains, &p->ndomains);
-}
-
-/* set_mx_hosts - MX host names, at least one */
-static int
-set_mx_hosts(struct ld *ld, yaml_node_t *n, void *field,
-    const struct ld_key *k, const char *path)
-{
-	struct prof_profile *p = field;
-
-	(void)k;
-	return ld_strlist(ld, n, path, 1, LD_LIST_HOST, &p->mx_hosts,
-	    &p->nmx_hosts);
 }
 
 /* set_extensions - EHLO keywords mxsim implements */
@@ -790,21 +770,97 @@ ld_reply_stage(struct ld *ld, enum sim_rk rk, yaml_node_t *n,
 	    "of: %s)", s, ki->name, list);
 }
 
+/* ld_reply_code - 200..599; 4xx or 5xx for a policy kind, else the
+ * class of the kind's default */
+static int
+ld_reply_code(struct ld *ld, enum sim_rk rk, yaml_node_t *n, bool policy,
+    uint64_t *code)
+{
+	const struct sim_kind_info *ki = sim_kind_info(rk);
+	int rc;
+
+	if ((rc = ld_uint(ld, n, 200, 599, code)) != 0)
+		return rc;
+	if (policy && *code < 400)
+		return ld_err(ld, n, "code %ju is not valid for %s (policy "
+		    "replies need 4xx or 5xx)", (uintmax_t)*code, ki->name);
+	if (!policy && *code / 100 != ki->code / 100)
+		return ld_err(ld, n, "code %ju is not valid for %s (expected "
+		    "%uxx like its default %u)", (uintmax_t)*code, ki->name,
+		    ki->code / 100, ki->code);
+	return 0;
+}
+
+/* ld_reply_enhanced - the enhanced code (given, or kept): its class is
+ * 2, 4 or 5 and the reply code's; reported at the code when not given */
+static int
+ld_reply_enhanced(struct ld *ld, const struct ld_reply *rn, uint64_t code,
+    const char **enh)
+{
+	yaml_node_t *at;
+	int rc;
+
+	if (rn->enhanced != NULL &&
+	    ((rc = ld_string(ld, rn->enhanced, enh)) != 0 ||
+	    (rc = ld_enhanced(ld, rn->enhanced, *enh)) != 0))
+		return rc;
+	if (**enh == '\0')
+		return 0;
+	at = rn->enhanced != NULL ? rn->enhanced : rn->code;
+	if (**enh != '2' && **enh != '4' && **enh != '5')
+		return ld_err(ld, at, "enhanced code \"%s\" class %c is not "
+		    "valid (RFC 3463 classes are 2, 4 and 5)", *enh, **enh);
+	if ((uint64_t)(**enh - '0') != code / 100)
+		return ld_err(ld, at, "enhanced code \"%s\" class %c does not "
+		    "match reply code %ju", *enh, **enh, (uintmax_t)code);
+	return 0;
+}
+
+/* ld_reply_text - one line of 1..LD_TEXT_MAX bytes, known placeholders */
+static int
+ld_reply_text(struct ld *ld, yaml_node_t *n, const char **text)
+{
+	int rc;
+
+	if ((rc = ld_string(ld, n, text)) != 0)
+		return rc;
+	if (**text == '\0')
+		return ld_err(ld, n, "reply text must not be empty");
+	if (strlen(*text) > LD_TEXT_MAX)
+		return ld_err(ld, n, "reply text is %zu bytes (at most %d)",
+		    strlen(*text), LD_TEXT_MAX);
+	return ld_template(ld, n, *text);
+}
+
+/* ld_reply_close - close after the reply; a 421 always does */
+static int
+ld_reply_close(struct ld *ld, yaml_node_t *n, uint64_t code, bool *close)
+{
+	int rc;
+
+	*close = code == 421;
+	if (n == NULL)
+		return 0;
+	if ((rc = ld_bool(ld, n, close)) != 0)
+		return rc;
+	if (code == 421 && !*close)
+		return ld_err(ld, n, "421 always closes the connection (RFC "
+		    "5321 3.8)");
+	return 0;
+}
+
 /* ld_reply_apply - check one reply entry and store it in the profile */
 static int
 ld_reply_apply(struct ld *ld, struct prof_profile *p, enum sim_rk rk,
     yaml_node_t *map, const struct ld_reply *rn, const char *name)
 {
 	struct prof_reply *r = &p->replies[rk];
-	const struct sim_kind_info *ki;
 	const char *enh = r->enhanced, *text = r->text;
 	enum sim_stage stage = r->stage;
-	yaml_node_t *at;
 	uint64_t code = r->code;
 	bool policy, close;
 	int rc;
 
-	ki = sim_kind_info(rk);
 	policy = rk >= SIM_RK__POLICY_FIRST && rk <= SIM_RK__POLICY_LAST;
 	if (policy && (rn->code == NULL || rn->enhanced == NULL ||
 	    rn->text == NULL))
@@ -812,49 +868,13 @@ ld_reply_apply(struct ld *ld, struct prof_profile *p, enum sim_rk rk,
 		    "replies.%s (policy replies need code, enhanced and text)",
 		    rn->code == NULL ? "code" : rn->enhanced == NULL ?
 		    "enhanced" : "text", name);
-	if (rn->code != NULL) {
-		if ((rc = ld_uint(ld, rn->code, 200, 599, &code)) != 0)
-			return rc;
-		if (policy && code < 400)
-			return ld_err(ld, rn->code, "code %ju is not valid for "
-			    "%s (policy replies need 4xx or 5xx)",
-			    (uintmax_t)code, name);
-		if (!policy && code / 100 != ki->code / 100)
-			return ld_err(ld, rn->code, "code %ju is not valid for "
-			    "%s (expected %uxx like its default %u)",
-			    (uintmax_t)code, name, ki->code / 100, ki->code);
-	}
-	if (rn->enhanced != NULL) {
-		if ((rc = ld_string(ld, rn->enhanced, &enh)) != 0)
-			return rc;
-		if ((rc = ld_enhanced(ld, rn->enhanced, enh)) != 0)
-			return rc;
-	}
-	if (*enh != '\0') {
-		at = rn->enhanced != NULL ? rn->enhanced : rn->code;
-		if (*enh != '2' && *enh != '4' && *enh != '5')
-			return ld_err(ld, at, "enhanced code \"%s\" class %c "
-			    "is not valid (RFC 3463 classes are 2, 4 and 5)",
-			    enh, *enh);
-		if ((uint64_t)(*enh - '0') != code / 100)
-			return ld_err(ld, at, "enhanced code \"%s\" class %c "
-			    "does not match reply code %ju", enh, *enh,
-			    (uintmax_t)code);
-	}
-	if (rn->text != NULL) {
-		if ((rc = ld_string(ld, rn->text, &text)) != 0)
-			return rc;
-		if (*text == '\0')
-			return ld_err(ld, rn->text, "reply text must not be "
-			    "empty");
-		if (strlen(text) > LD_TEXT_MAX)
-			return ld_err(ld, rn->text, "reply text is %zu bytes "
-			    "(at most %d)", strlen(text), LD_TEXT_MAX);
-		if ((rc = ld_template(ld, rn->text, text)) != 0)
-			return rc;
-	}
-	if (rn->stage != NULL &&
-	    (rc = ld_reply_stage(ld, rk, rn->stage, &stage)) != 0)
+	if ((rn->code != NULL &&
+	    (rc = ld_reply_code(ld, rk, rn->code, policy, &code)) != 0) ||
+	    (rc = ld_reply_enhanced(ld, rn, code, &enh)) != 0 ||
+	    (rn->text != NULL &&
+	    (rc = ld_reply_text(ld, rn->text, &text)) != 0) ||
+	    (rn->stage != NULL &&
+	    (rc = ld_reply_stage(ld, rk, rn->stage, &stage)) != 0))
 		return rc;
 	if (rn->escalate != NULL) {
 		if (!policy)
@@ -863,14 +883,8 @@ ld_reply_apply(struct ld *ld, struct prof_profile *p, enum sim_rk rk,
 		if ((rc = ld_escalate(ld, rk, rn->escalate, &r->esc)) != 0)
 			return rc;
 	}
-	close = code == 421;
-	if (rn->close != NULL) {
-		if ((rc = ld_bool(ld, rn->close, &close)) != 0)
-			return rc;
-		if (code == 421 && !close)
-			return ld_err(ld, rn->close, "421 always closes the "
-			    "connection (RFC 5321 3.8)");
-	}
+	if ((rc = ld_reply_close(ld, rn->close, code, &close)) != 0)
+		return rc;
 	/* all checked: store (enh and text may point into the document) */
 	if (enh != r->enhanced) {
 		free(r->enhanced);

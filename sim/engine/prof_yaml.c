@@ -627,14 +627,17 @@ ld_domain_ok(const char *s)
 }
 
 /*
- * ld_strlist - sequence of strings into an array the caller owns
- * (counted as they are added, so a failure leaves nothing unowned);
- * how is LD_LIST_* flags.
+ * ld_set_strlist - sequence of strings into the object's array at k->off
+ * and its count at k->cnt (counted as they are added, so a failure
+ * leaves nothing unowned); k->flags: LD_NONZERO, LD_LIST_*.
  */
 int
-ld_strlist(struct ld *ld, yaml_node_t *n, const char *path, size_t min,
-    unsigned how, char ***arr, size_t *cnt)
+ld_set_strlist(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
 {
+	char ***arr = field;
+	size_t *cnt = (size_t *)(void *)((char *)field - k->off + k->cnt);
+	unsigned how = k->flags;
 	yaml_node_item_t *it;
 	yaml_node_t *in;
 	const char *s;
@@ -642,7 +645,7 @@ ld_strlist(struct ld *ld, yaml_node_t *n, const char *path, size_t min,
 	size_t i;
 	int rc;
 
-	if ((rc = ld_seq(ld, n, path, min)) != 0)
+	if ((rc = ld_seq(ld, n, path, (how & LD_NONZERO) ? 1 : 0)) != 0)
 		return rc;
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
 	    it++) {
