@@ -664,13 +664,8 @@ set_replies(struct ld *ld, yaml_node_t *n, void *field,
 	int rc, rk, i;
 
 	(void)k;
-	if (n->type != YAML_MAPPING_NODE)
-		return ld_err(ld, n, "expected a mapping for %s, got %s", path,
-		    ld_got(ld, n));
-	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
-	    pr++) {
-		if ((rc = ld_pair_key(ld, n, pr, path, &name)) != 0)
-			return rc;
+	for (pr = NULL; (rc = ld_next_pair(ld, n, path, &pr, &name)) == 0 &&
+	    pr != NULL;) {
 		if ((rk = sim_kind_by_name(name)) < 0) {
 			/* all names do not fit: policy kinds, then families */
 			len = 0;
@@ -698,7 +693,7 @@ set_replies(struct ld *ld, yaml_node_t *n, void *field,
 			return rc;
 		esc_at[rk] = rn.escalate;
 	}
-	return ld_escalate_check(ld, p, esc_at);
+	return rc != 0 ? rc : ld_escalate_check(ld, p, esc_at);
 }
 
 /* ld_enhanced - "" or N.N.N, each N 1..3 digits */

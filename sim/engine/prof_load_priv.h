@@ -87,6 +87,8 @@ int		 ld_bool(struct ld *, yaml_node_t *, bool *);
 int		 ld_seq(struct ld *, yaml_node_t *, const char *, size_t);
 int		 ld_pair_key(struct ld *, yaml_node_t *, yaml_node_pair_t *,
 		    const char *, const char **);
+int		 ld_next_pair(struct ld *, yaml_node_t *, const char *,
+		    yaml_node_pair_t **, const char **);
 int		 ld_map(struct ld *, yaml_node_t *, const char *,
 		    const struct ld_key *, void *);
 

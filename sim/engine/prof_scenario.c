@@ -453,13 +453,8 @@ set_sender_domains(struct ld *ld, yaml_node_t *n, void *field,
 	size_t i;
 	int rc;
 
-	if (n->type != YAML_MAPPING_NODE)
-		return ld_err(ld, n, "expected a mapping for %s, got %s", path,
-		    ld_got(ld, n));
-	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
-	    pr++) {
-		if ((rc = ld_pair_key(ld, n, pr, path, &name)) != 0)
-			return rc;
+	for (pr = NULL; (rc = ld_next_pair(ld, n, path, &pr, &name)) == 0 &&
+	    pr != NULL;) {
 		kn = ld_node(ld, pr->key);
 		if (!ld_domain_ok(name))
 			return ld_err(ld, kn, "expected a domain name in %s, "
@@ -492,7 +487,7 @@ set_sender_domains(struct ld *ld, yaml_node_t *n, void *field,
 			    "p=quarantine") != NULL ? PROF_DMARC_QUARANTINE :
 			    PROF_DMARC_NONE;
 	}
-	return 0;
+	return rc;
 }
 
 /* set_bool - true | false */

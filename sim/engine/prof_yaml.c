@@ -375,6 +375,27 @@ ld_pair_key(struct ld *ld, yaml_node_t *map, yaml_node_pair_t *pr,
 	return 0;
 }
 
+/* ld_next_pair - walk a mapping: *pr NULL starts (n must be a mapping);
+ * gives the next pair and its key (a string, not seen before), or *pr
+ * NULL at the end */
+int
+ld_next_pair(struct ld *ld, yaml_node_t *n, const char *path,
+    yaml_node_pair_t **pr, const char **name)
+{
+	if (*pr == NULL) {
+		if (n->type != YAML_MAPPING_NODE)
+			return ld_err(ld, n, "expected a mapping for %s, got %s",
+			    ld_what(ld, path), ld_got(ld, n));
+		*pr = n->data.mapping.pairs.start;
+	} else
+		(*pr)++;
+	if (*pr >= n->data.mapping.pairs.top) {
+		*pr = NULL;
+		return 0;
+	}
+	return ld_pair_key(ld, n, *pr, path, name);
+}
+
 /* ld_map - walk a mapping through a key table */
 int
 ld_map(struct ld *ld, yaml_node_t *n, const char *path,
@@ -388,13 +409,8 @@ ld_map(struct ld *ld, yaml_node_t *n, const char *path,
 	size_t i, len;
 	int rc;
 
-	if (n->type != YAML_MAPPING_NODE)
-		return ld_err(ld, n, "expected a mapping for %s, got %s",
-		    ld_what(ld, path), ld_got(ld, n));
-	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
-	    pr++) {
-		if ((rc = ld_pair_key(ld, n, pr, path, &name)) != 0)
-			return rc;
+	for (pr = NULL; (rc = ld_next_pair(ld, n, path, &pr, &name)) == 0 &&
+	    pr != NULL;) {
 		for (i = 0, k = keys; k->name != NULL; k++, i++)
 			if (strcmp(k->name, name) == 0)
 				break;
@@ -416,6 +432,8 @@ ld_map(struct ld *ld, yaml_node_t *n, const char *path,
 		if (rc != 0)
 			return rc;
 	}
+	if (rc != 0)
+		return rc;
 	for (i = 0, k = keys; k->name != NULL; k++, i++)
 		if ((k->flags & LD_REQUIRED) && !(seen & (1ull << i)))
 			return ld_err(ld, n,
@@ -463,13 +481,8 @@ ld_lim_map(struct ld *ld, yaml_node_t *n, const char *path,
 	char sub[160], list[480], msg[160];
 	int rc;
 
-	if (n->type != YAML_MAPPING_NODE)
-		return ld_err(ld, n, "expected a mapping for %s, got %s", path,
-		    ld_got(ld, n));
-	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
-	    pr++) {
-		if ((rc = ld_pair_key(ld, n, pr, path, &name)) != 0)
-			return rc;
+	for (pr = NULL; (rc = ld_next_pair(ld, n, path, &pr, &name)) == 0 &&
+	    pr != NULL;) {
 		if ((k = prof_lim_find(keys, name)) == NULL)
 			return ld_unknown(ld, pr, name, path,
 			    prof_lim_names(keys, list, sizeof(list)));
@@ -485,7 +498,7 @@ ld_lim_map(struct ld *ld, yaml_node_t *n, const char *path,
 		if (rc != 0)
 			return rc;
 	}
-	return 0;
+	return rc;
 }
 
 /* ld_set_limits - the limits: block, walked through its schema */
