@@ -15,15 +15,31 @@
 #include <string.h>
 
 #include <CUnit/CUnit.h>
+#include <jansson.h>
 
 #include "ctl_api.h"
 #include "ctl_http.h"
+#include "prof_limits.h"
 #include "prof_load.h"
 #include "sim_policy.h"
 #include "test_suites.h"
 #include "world_slot.h"
 
 #define T0	1795459403000ULL	/* manual clock start */
+#define DOC_LEAVES_MAX	128		/* leaf keys of limits: */
+#define DOC_PATH_MAX	96
+
+/* One leaf key of limits: ("limits.per_ip.messages.minute") and its
+ * type, as profiles/README.md documents it or the schema has it. */
+struct doc_leaf {
+	char		 path[DOC_PATH_MAX];
+	enum prof_lim_type type;
+};
+
+struct doc_leaves {
+	struct doc_leaf	 v[DOC_LEAVES_MAX];
+	size_t		 n;
+};
 
 struct api_fix {
 	struct prof_world *w;
@@ -42,6 +58,19 @@ static unsigned	call(struct api_fix *, const char *, const char *,
 static void	world_equal(const struct prof_world *,
 		    const struct prof_world *);
 static const struct prof_world *fix_world(struct api_fix *);
+static void	doc_add(struct doc_leaves *, const char *, const char *,
+		    int);
+static int	doc_scalar(const char *);
+static void	doc_row(struct doc_leaves *, const char *, const char *);
+static void	doc_line(struct doc_leaves *, char *, char *, size_t);
+static void	doc_limits(struct doc_leaves *);
+static void	schema_leaves(struct doc_leaves *, const struct prof_lim_key *,
+		    const char *);
+static json_t	*leaf_value(const struct doc_leaf *, size_t, int);
+static json_t	*json_at(json_t *, const char *, bool);
+static size_t	json_leaves(json_t *);
+static void	limits_match(const char *, const struct doc_leaves *,
+		    const int *);
 
 /* fix_open - one "gmail" profile on 127.9.0.1, server bound, API on top */
 static int
@@ -252,7 +281,16 @@ test_limits_bad(void)
 		    "limits.bogus: unknown key (expected connections_per_ip, "
 		    "connection_rate_per_ip, messages_per_connection, "
 		    "recipients_per_message, max_message_size, per_ip, "
-		    "per_domain, per_recipient, warmup)" },
+		    "per_domain, per_recipient, warmup, warmup_domain, "
+		    "bulk_threshold, recipient_domains_per_transaction, "
+		    "max_hops, max_header_bytes, content, per_netblock, "
+		    "per_helo, per_dkim_domain, per_url_domain, "
+		    "per_message_id)" },
+		{ "{\"content\":{\"links\":3}}",
+		    "limits.content.links: unknown key (expected spam_score, "
+		    "max_links)" },
+		{ "{\"max_hops\":-1}",
+		    "limits.max_hops: expected an integer 0..4294967295" },
 		{ "{\"per_recipient\":{\"recipients\":{}}}",
 		    "limits.per_recipient.recipients: unknown key (expected "
 		    "messages)" },
@@ -276,13 +314,16 @@ test_limits_bad(void)
 		    "limits.per_ip.messages: expected an object" },
 		{ "[1]", "limits: expected an object" },
 		{ "{\"max_message_size\":-3}",
-		    "limits.max_message_size: expected a non-negative "
-		    "integer" },
+		    "limits.max_message_size: expected an integer "
+		    "0..9223372036854775807" },
 		{ "{\"warmup\":{\"days\":3}}",
 		    "limits.warmup.first_day: must be at least 1 when "
 		    "days > 0" },
 		{ "{\"warmup\":{\"days\":3,\"first_day\":9,\"growth\":0.5}}",
 		    "limits.warmup.growth: expected 0 or a number 1..1000000" },
+		{ "{\"warmup_domain\":{\"days\":2}}",
+		    "limits.warmup_domain.first_day: must be at least 1 when "
+		    "days > 0" },
 		{ "{\"per_ip\":", "invalid JSON at line 1, column 10: "
 		    "unexpected token near end of file" },
 		{ "{\"connections_per_ip\":1,\"connections_per_ip\":2}",
@@ -468,6 +509,296 @@ test_api_limits(void)
 	CU_ASSERT_EQUAL(call(&f, "PATCH", "/providers/nope/limits", "{}"),
 	    404);
 	CU_ASSERT_PTR_EQUAL(fix_world(&f), w1);
+	fix_close(&f);
+}
+
+/* doc_add - one leaf: path, or path.sub */
+static void
+doc_add(struct doc_leaves *d, const char *path, const char *sub, int type)
+{
+	CU_ASSERT_FATAL(d->n < DOC_LEAVES_MAX);
+	CU_ASSERT(type >= 0);
+	if (type < 0)
+		fprintf(stderr, "\n  %s%s%s: unknown type in README\n", path,
+		    sub != NULL ? "." : "", sub != NULL ? sub : "");
+	snprintf(d->v[d->n].path, sizeof(d->v[d->n].path), "%s%s%s", path,
+	    sub != NULL ? "." : "", sub != NULL ? sub : "");
+	d->v[d->n++].type = (enum prof_lim_type)type;
+}
+
+/* doc_scalar - a documented leaf type: int, int (0..N), num; -1 */
+static int
+doc_scalar(const char *s)
+{
+	if (strcmp(s, "int") == 0)
+		return PROF_LIM_U32;
+	if (strncmp(s, "int (0..2", 9) == 0)
+		return PROF_LIM_U64;
+	if (strcmp(s, "num") == 0)
+		return PROF_LIM_GROWTH;
+	return -1;
+}
+
+/* doc_row - the leaves of one documented key: a scalar type, windows
+ * (four ints) or `{name: type, ...}` */
+static void
+doc_row(struct doc_leaves *d, const char *path, const char *type)
+{
+	static const char *const win[] = { "second", "minute", "hour", "day" };
+	char buf[160], *item, *save, *colon, *end;
+	size_t i;
+
+	if (strcmp(type, "windows") == 0) {
+		for (i = 0; i < 4; i++)
+			doc_add(d, path, win[i], PROF_LIM_U32);
+		return;
+	}
+	if (strncmp(type, "`{", 2) != 0) {
+		doc_add(d, path, NULL, doc_scalar(type));
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s", type + 2);
+	if ((end = strstr(buf, "}`")) != NULL)
+		*end = '\0';
+	for (item = strtok_r(buf, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		item += strspn(item, " ");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(colon = strchr(item, ':'));
+		*colon = '\0';
+		doc_add(d, path, item, doc_scalar(colon + 1 +
+		    strspn(colon + 1, " ")));
+	}
+}
+
+/* doc_line - one "| `limits.KEY` | TYPE | ..." row; KEY may hold one
+ * {a, b} set, TYPE "same" repeats the row before (prev) */
+static void
+doc_line(struct doc_leaves *d, char *line, char *prev, size_t prevlen)
+{
+	char key[128], path[128], *b, *type, *end, *item, *save;
+	char *close;
+
+	b = strchr(line + 3, '`');
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	snprintf(key, sizeof(key), "%.*s", (int)(b - (line + 3)), line + 3);
+	type = strchr(b, '|');
+	CU_ASSERT_PTR_NOT_NULL_FATAL(type);
+	type += 1 + strspn(type + 1, " ");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(end = strchr(type, '|'));
+	while (end > type && end[-1] == ' ')
+		end--;
+	*end = '\0';
+	if (strcmp(type, "same") == 0)
+		type = prev;
+	else
+		snprintf(prev, prevlen, "%s", type);
+	if ((b = strchr(key, '{')) == NULL) {
+		doc_row(d, key, type);
+		return;
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(close = strchr(b, '}'));
+	*b = '\0';
+	*close = '\0';
+	for (item = strtok_r(b + 1, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		item += strspn(item, " ");
+		snprintf(path, sizeof(path), "%s%s%s", key, item, close + 1);
+		doc_row(d, path, type);
+	}
+}
+
+/* doc_limits - the leaves the limits rows of profiles/README.md name */
+static void
+doc_limits(struct doc_leaves *d)
+{
+	char line[4096], prev[160] = "";
+	FILE *fp;
+
+	d->n = 0;
+	fp = fopen(MXSIM_PROFILES_DIR "/README.md", "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, "| `limits.", 10) == 0)
+			doc_line(d, line, prev, sizeof(prev));
+	fclose(fp);
+}
+
+/* schema_leaves - every leaf of the limits schema below path */
+static void
+schema_leaves(struct doc_leaves *d, const struct prof_lim_key *keys,
+    const char *path)
+{
+	const struct prof_lim_key *k;
+	char sub[DOC_PATH_MAX];
+
+	for (k = keys; k->name != NULL; k++) {
+		snprintf(sub, sizeof(sub), "%s.%s", path, k->name);
+		if (k->type == PROF_LIM_MAP)
+			schema_leaves(d, k->sub, sub);
+		else
+			doc_add(d, sub, NULL, (int)k->type);
+	}
+}
+
+/* profiles/README.md documents exactly the schema's keys and types */
+static void
+test_limits_doc(void)
+{
+	struct doc_leaves doc, sch;
+	size_t i, j, k;
+
+	doc_limits(&doc);
+	sch.n = 0;
+	schema_leaves(&sch, prof_limits_keys, "limits");
+	CU_ASSERT(doc.n > 0);
+	for (i = 0; i < doc.n; i++) {
+		for (j = 0; j < sch.n; j++)
+			if (strcmp(doc.v[i].path, sch.v[j].path) == 0)
+				break;
+		for (k = 0; k < i; k++)
+			CU_ASSERT(strcmp(doc.v[k].path, doc.v[i].path) != 0);
+		if (j == sch.n || doc.v[i].type != sch.v[j].type)
+			fprintf(stderr, "\n  README documents %s, the schema "
+			    "%s\n", doc.v[i].path, j == sch.n ? "lacks it" :
+			    "gives it another type");
+		CU_ASSERT(j < sch.n && doc.v[i].type == sch.v[j].type);
+	}
+	for (j = 0; j < sch.n; j++) {
+		for (i = 0; i < doc.n; i++)
+			if (strcmp(doc.v[i].path, sch.v[j].path) == 0)
+				break;
+		if (i == doc.n)
+			fprintf(stderr, "\n  the schema has %s, README does "
+			    "not document it\n", sch.v[j].path);
+		CU_ASSERT(i < doc.n);
+	}
+	CU_ASSERT_EQUAL(doc.n, sch.n);
+}
+
+/* leaf_value - a value for leaf i that no other leaf has (round 1, 2) */
+static json_t *
+leaf_value(const struct doc_leaf *l, size_t i, int round)
+{
+	switch (l->type) {
+	case PROF_LIM_U64:
+		return json_integer((json_int_t)round * 5000000000 +
+		    (json_int_t)i);
+	case PROF_LIM_GROWTH:
+		return json_real(round + 0.25 * (double)i);
+	default:
+		return json_integer((json_int_t)round * 1000 + (json_int_t)i);
+	}
+}
+
+/* json_at - the value at a "limits.a.b" path of an object (the "limits."
+ * part is skipped); with make, missing objects on the way are added and
+ * the last key's parent is returned */
+static json_t *
+json_at(json_t *o, const char *path, bool make)
+{
+	char buf[DOC_PATH_MAX], *seg, *next;
+	json_t *c;
+
+	snprintf(buf, sizeof(buf), "%s", path + strlen("limits."));
+	for (seg = buf; o != NULL; seg = next + 1) {
+		next = strchr(seg, '.');
+		if (next == NULL)
+			return make ? o : json_object_get(o, seg);
+		*next = '\0';
+		if ((c = json_object_get(o, seg)) == NULL && make) {
+			c = json_object();
+			json_object_set_new(o, seg, c);
+		}
+		o = c;
+	}
+	return NULL;
+}
+
+/* json_leaves - scalars in a JSON object tree */
+static size_t
+json_leaves(json_t *o)
+{
+	const char *name;
+	json_t *v;
+	size_t n = 0;
+
+	json_object_foreach(o, name, v)
+		n += json_is_object(v) ? json_leaves(v) : 1;
+	return n;
+}
+
+/* limits_match - a limits JSON text has every documented leaf, and
+ * leaf i holds leaf_value(i, round[i]) */
+static void
+limits_match(const char *text, const struct doc_leaves *d, const int *round)
+{
+	json_t *j, *v, *want;
+	size_t i;
+
+	j = json_loads(text, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_EQUAL(json_leaves(j), d->n);
+	for (i = 0; i < d->n; i++) {
+		v = json_at(j, d->v[i].path, false);
+		want = leaf_value(&d->v[i], i, round[i]);
+		CU_ASSERT(v != NULL && json_equal(v, want));
+		if (v == NULL || !json_equal(v, want))
+			fprintf(stderr, "\n  %s: %s\n", d->v[i].path,
+			    v == NULL ? "missing" : "other value");
+		json_decref(want);
+	}
+	json_decref(j);
+}
+
+/* every key profiles/README.md documents goes through PATCH and comes
+ * back from GET: all at once, then one by one (the rest unchanged) */
+static void
+test_api_limits_doc(void)
+{
+	struct doc_leaves d;
+	int round[DOC_LEAVES_MAX];
+	struct api_fix f;
+	json_t *body, *one, *lim;
+	char *text;
+	size_t i;
+
+	doc_limits(&d);
+	CU_ASSERT_EQUAL_FATAL(fix_open(&f), 0);
+	body = json_object();
+	for (i = 0; i < d.n; i++) {
+		round[i] = 1;
+		json_object_set_new(json_at(body, d.v[i].path, true),
+		    strrchr(d.v[i].path, '.') + 1, leaf_value(&d.v[i], i, 1));
+	}
+	text = json_dumps(body, JSON_COMPACT);
+	CU_ASSERT_EQUAL(call(&f, "PATCH", "/providers/gmail/limits", text),
+	    200);
+	limits_match(f.out.body, &d, round);
+	free(text);
+	json_decref(body);
+	for (i = 0; i < d.n; i++) {
+		one = json_object();
+		json_object_set_new(json_at(one, d.v[i].path, true),
+		    strrchr(d.v[i].path, '.') + 1, leaf_value(&d.v[i], i, 2));
+		text = json_dumps(one, JSON_COMPACT);
+		CU_ASSERT_EQUAL(call(&f, "PATCH", "/providers/gmail/limits",
+		    text), 200);
+		round[i] = 2;
+		CU_ASSERT_EQUAL(call(&f, "GET", "/providers/gmail/limits", ""),
+		    200);
+		limits_match(f.out.body, &d, round);
+		free(text);
+		json_decref(one);
+	}
+	/* the provider view shows the same limits */
+	CU_ASSERT_EQUAL(call(&f, "GET", "/providers/gmail", ""), 200);
+	body = json_loads(f.out.body, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(lim = json_object_get(body, "limits"));
+	text = json_dumps(lim, JSON_COMPACT);
+	limits_match(text, &d, round);
+	free(text);
+	json_decref(body);
 	fix_close(&f);
 }
 
@@ -784,6 +1115,10 @@ test_ctl_api_register(void)
 	    CU_add_test(s, "world clone", test_world_clone) == NULL ||
 	    CU_add_test(s, "reads, 404, 405", test_api_reads) == NULL ||
 	    CU_add_test(s, "PATCH limits", test_api_limits) == NULL ||
+	    CU_add_test(s, "limits: README keys = schema keys",
+	    test_limits_doc) == NULL ||
+	    CU_add_test(s, "limits: every README key through PATCH and GET",
+	    test_api_limits_doc) == NULL ||
 	    CU_add_test(s, "outage", test_api_outage) == NULL ||
 	    CU_add_test(s, "reputation and metrics", test_api_reputation) ==
 	    NULL ||

@@ -14,6 +14,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "prof_limits.h"
 #include "prof_load.h"
 #include "test_suites.h"
 
@@ -168,6 +169,15 @@ static const struct bad_case bad_cases[] = {
 	    "expected pass, fail or none, got \"maybe\"" },
 };
 
+/* One broken profile text (placement, limits) and the error it must
+ * give. */
+struct place_bad {
+	const char	*yaml;		/* the profile text */
+	unsigned	 line;
+	unsigned	 column;
+	const char	*phrase;
+};
+
 static const struct prof_reply *reply_of(const struct prof_profile *,
     const char *);
 static uint32_t ip(unsigned, unsigned, unsigned, unsigned);
@@ -182,6 +192,12 @@ static void test_error_str(void);
 static void test_no_leaks(void);
 static void test_placement_bundled(void);
 static void test_placement_errors(void);
+static void bad_texts(const struct place_bad *, size_t);
+static void lim_yaml(FILE *, const struct prof_lim_key *, int, unsigned *);
+static void lim_check(const struct prof_lim_key *, const void *,
+    unsigned *);
+static void test_limits_every_key(void);
+static void test_limits_errors(void);
 static void test_scenario_placement(void);
 static void test_scenario_rdns(void);
 static char *yaml_tmp(const char *);
@@ -527,13 +543,6 @@ test_bad_fixtures(void)
 	}
 }
 
-/* One broken placement section (issue 9) and the error it must give. */
-struct place_bad {
-	const char	*yaml;		/* the profile text */
-	unsigned	 line;
-	unsigned	 column;
-	const char	*phrase;
-};
 
 #define PB_HEAD	"provider: pl\nmx_hosts: [mx.pl.test]\nplacement:\n"
 
@@ -685,10 +694,17 @@ test_placement_bundled(void)
 	prof_profile_free(p);
 }
 
-/* test_placement_errors - broken placement sections name file, line,
- * column and what was expected */
+/* test_placement_errors - each broken section: line, column, reason */
 static void
 test_placement_errors(void)
+{
+	bad_texts(place_bad, sizeof(place_bad) / sizeof(place_bad[0]));
+}
+
+/* bad_texts - each profile text fails at its line and column, saying
+ * its phrase */
+static void
+bad_texts(const struct place_bad *cases, size_t n)
 {
 	struct prof_error err;
 	struct prof_profile *p;
@@ -696,15 +712,15 @@ test_placement_errors(void)
 	size_t i;
 	bool ok;
 
-	for (i = 0; i < sizeof(place_bad) / sizeof(place_bad[0]); i++) {
-		path = yaml_tmp(place_bad[i].yaml);
+	for (i = 0; i < n; i++) {
+		path = yaml_tmp(cases[i].yaml);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 		memset(&err, 0, sizeof(err));
 		p = prof_load_profile(path, &err);
 		ok = p == NULL && strcmp(err.file, path) == 0 &&
-		    err.line == place_bad[i].line &&
-		    err.column == place_bad[i].column &&
-		    strstr(err.msg, place_bad[i].phrase) != NULL;
+		    err.line == cases[i].line &&
+		    err.column == cases[i].column &&
+		    strstr(err.msg, cases[i].phrase) != NULL;
 		if (!ok)
 			fprintf(stderr, "\n  case %zu: got %s\n", i,
 			    prof_error_str(&err, buf, sizeof(buf)));
@@ -713,6 +729,109 @@ test_placement_errors(void)
 		unlink(path);
 		free(path);
 	}
+}
+
+#define LB_HEAD	"provider: lb\nmx_hosts: [mx.lb.test]\nlimits:\n"
+
+/* Broken limits: blocks; the bounds and rules are the schema's. */
+static const struct place_bad lim_bad[] = {
+	{ LB_HEAD "  max_hops: -1\n", 4, 13,
+	    "expected an integer 0..4294967295, got \"-1\"" },
+	{ LB_HEAD "  max_message_size: 9223372036854775808\n", 4, 21,
+	    "expected an integer 0..9223372036854775807, got" },
+	{ LB_HEAD "  warmup: {days: 3, growth: 0.5, first_day: 1}\n", 4, 29,
+	    "expected 0 or a number 1..1000000, got \"0.5\"" },
+	{ LB_HEAD "  warmup_domain:\n    days: 3\n", 5, 5,
+	    "limits.warmup_domain.first_day: must be at least 1 when "
+	    "days > 0" },
+	{ LB_HEAD "  per_ip: {messages: {minut: 3}}\n", 4, 23,
+	    "unknown key \"minut\" in limits.per_ip.messages (expected one "
+	    "of: second, minute, hour, day)" },
+	{ LB_HEAD "  content: 5\n", 4, 12,
+	    "expected a mapping for limits.content, got \"5\"" },
+	{ LB_HEAD "  max_hops: 10\n  max_hops: 11\n", 5, 3,
+	    "duplicate key \"max_hops\" in limits (first at line 4)" },
+	{ LB_HEAD "  per_url_domain: {recipients: {day: 1}}\n", 4, 20,
+	    "unknown key \"recipients\" in limits.per_url_domain (expected "
+	    "one of: messages)" },
+};
+
+/* lim_yaml - block YAML of every key of the schema below keys; leaf i
+ * is 1000 + i (a number: 1 + i / 4) */
+static void
+lim_yaml(FILE *fp, const struct prof_lim_key *keys, int depth, unsigned *i)
+{
+	const struct prof_lim_key *k;
+
+	for (k = keys; k->name != NULL; k++) {
+		fprintf(fp, "%*s%s:", 2 * depth, "", k->name);
+		if (k->type == PROF_LIM_MAP) {
+			fputc('\n', fp);
+			lim_yaml(fp, k->sub, depth + 1, i);
+		} else if (k->type == PROF_LIM_GROWTH)
+			fprintf(fp, " %g\n", 1 + (*i)++ / 4.0);
+		else
+			fprintf(fp, " %u\n", 1000 + (*i)++);
+	}
+}
+
+/* lim_check - every leaf below keys holds what lim_yaml wrote */
+static void
+lim_check(const struct prof_lim_key *keys, const void *obj, unsigned *i)
+{
+	const struct prof_lim_key *k;
+	double want;
+
+	for (k = keys; k->name != NULL; k++) {
+		if (k->type == PROF_LIM_MAP) {
+			lim_check(k->sub, (const char *)obj + k->off, i);
+			continue;
+		}
+		want = k->type == PROF_LIM_GROWTH ? 1 + *i / 4.0 : 1000 + *i;
+		CU_ASSERT_DOUBLE_EQUAL(prof_lim_get_num(k, obj), want, 0);
+		(*i)++;
+	}
+}
+
+/* test_limits_every_key - each key of the limits schema loads from YAML
+ * into its own field */
+static void
+test_limits_every_key(void)
+{
+	struct prof_error err;
+	struct prof_profile *p;
+	char *text, *path, buf[1200];
+	size_t len;
+	unsigned n = 0;
+	FILE *fp;
+
+	fp = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	fputs("provider: lim\nmx_hosts: [mx.lim.test]\nlimits:\n", fp);
+	lim_yaml(fp, prof_limits_keys, 1, &n);
+	fclose(fp);
+	CU_ASSERT_EQUAL(n, 72);
+	path = yaml_tmp(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	p = prof_load_profile(path, &err);
+	if (p == NULL)
+		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
+		    sizeof(buf)));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	n = 0;
+	lim_check(prof_limits_keys, &p->limits, &n);
+	CU_ASSERT_EQUAL(p->limits.max_hops, p->limits.max_header_bytes - 1);
+	prof_profile_free(p);
+	unlink(path);
+	free(path);
+	free(text);
+}
+
+/* test_limits_errors - broken limits: blocks: line, column, reason */
+static void
+test_limits_errors(void)
+{
+	bad_texts(lim_bad, sizeof(lim_bad) / sizeof(lim_bad[0]));
 }
 
 /* test_scenario_placement - seed addresses and complaint schedules */
@@ -951,6 +1070,8 @@ test_prof_load_register(void)
 		{ "broken fixtures", test_bad_fixtures },
 		{ "placement of the bundled profiles", test_placement_bundled },
 		{ "broken placement sections", test_placement_errors },
+		{ "every key of the limits schema", test_limits_every_key },
+		{ "broken limits blocks", test_limits_errors },
 		{ "seeds and complaint schedules", test_scenario_placement },
 		{ "reverse DNS of senders", test_scenario_rdns },
 		{ "error string", test_error_str },

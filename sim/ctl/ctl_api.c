@@ -4,8 +4,9 @@
  *	matched against a route table (method, path pattern, handler); a
  *	path that matches with another method answers 405 with the methods
  *	it has.  JSON is read and written with jansson.  The limits block
- *	maps to struct prof_limits through one key table, used both ways:
- *	to apply a PATCH and to render limits.
+ *	maps to struct prof_limits through the limits schema the YAML
+ *	loader walks too (prof_limits.h), used both ways: to apply a PATCH
+ *	and to render limits.
  *
  *	World changes clone the current world, change the clone and publish
  *	it (see ctl_api.h).  Each request holds a reference to the world it
@@ -36,6 +37,7 @@
 
 #include "ctl_api.h"
 #include "met_prom.h"
+#include "prof_limits.h"
 #include "sim_policy.h"
 #include "sim_stats.h"
 #include "world_slot.h"
@@ -72,21 +74,6 @@ struct api_route {
 	const char	*allow;		/* every method of the pattern */
 };
 
-/* Limits block keys: how JSON maps to struct prof_limits. */
-enum lim_type {
-	LIM_U32,
-	LIM_U64,
-	LIM_GROWTH,			/* double >= 1 */
-	LIM_MAP				/* nested keys */
-};
-
-struct lim_key {
-	const char	*name;
-	enum lim_type	 type;
-	size_t		 off;		/* within the enclosing struct */
-	const struct lim_key *sub;	/* LIM_MAP */
-};
-
 /* A world change applied to a clone's profile; 0 or an HTTP status with
  * a message in err. */
 typedef unsigned api_change_fn(struct prof_profile *, void *, char *,
@@ -95,9 +82,11 @@ typedef unsigned api_change_fn(struct prof_profile *, void *, char *,
 static void	reply_json(struct ctl_http_reply *, unsigned, json_t *);
 static void	reply_error(struct ctl_http_reply *, unsigned, const char *,
 		    ...) __attribute__((format(printf, 3, 4)));
-static int	lim_apply(const struct lim_key *, void *, json_t *, char *,
-		    char *, size_t);
-static json_t	*lim_json(const struct lim_key *, const void *);
+static int	lim_leaf(const struct prof_lim_key *, void *, json_t *,
+		    const char *, char *, size_t);
+static int	lim_apply(const struct prof_lim_key *, void *, json_t *,
+		    char *, char *, size_t);
+static json_t	*lim_json(const struct prof_lim_key *, const void *);
 static int	limits_patch(struct prof_limits *, json_t *, char *, size_t);
 static int	find_profile(const struct prof_world *, const char *);
 static int	req_profile(struct api_req *, const struct prof_world *,
@@ -137,58 +126,6 @@ static json_t	*pm_day_json(const struct sim_pm_row *,
 		    const struct prof_reputation *);
 static json_t	*pm_rate(uint64_t, uint64_t);
 static json_t	*pm_prov(json_t *, const struct prof_world *, size_t);
-
-#define WIN_OFF(w)	offsetof(struct prof_windows, max[w])
-
-static const struct lim_key windows_keys[] = {
-	{ "second", LIM_U32, WIN_OFF(SIM_WIN_SECOND), NULL },
-	{ "minute", LIM_U32, WIN_OFF(SIM_WIN_MINUTE), NULL },
-	{ "hour", LIM_U32, WIN_OFF(SIM_WIN_HOUR), NULL },
-	{ "day", LIM_U32, WIN_OFF(SIM_WIN_DAY), NULL },
-	{ NULL, LIM_U32, 0, NULL }
-};
-
-static const struct lim_key rate_keys[] = {
-	{ "messages", LIM_MAP, offsetof(struct prof_rate, messages),
-	    windows_keys },
-	{ "recipients", LIM_MAP, offsetof(struct prof_rate, recipients),
-	    windows_keys },
-	{ NULL, LIM_U32, 0, NULL }
-};
-
-static const struct lim_key recipient_keys[] = {
-	{ "messages", LIM_MAP, 0, windows_keys },
-	{ NULL, LIM_U32, 0, NULL }
-};
-
-static const struct lim_key warmup_keys[] = {
-	{ "days", LIM_U32, offsetof(struct prof_warmup, days), NULL },
-	{ "first_day", LIM_U32, offsetof(struct prof_warmup, first_day),
-	    NULL },
-	{ "growth", LIM_GROWTH, offsetof(struct prof_warmup, growth), NULL },
-	{ NULL, LIM_U32, 0, NULL }
-};
-
-static const struct lim_key limits_keys[] = {
-	{ "connections_per_ip", LIM_U32,
-	    offsetof(struct prof_limits, conns_per_ip), NULL },
-	{ "connection_rate_per_ip", LIM_MAP,
-	    offsetof(struct prof_limits, conn_rate), windows_keys },
-	{ "messages_per_connection", LIM_U32,
-	    offsetof(struct prof_limits, msgs_per_conn), NULL },
-	{ "recipients_per_message", LIM_U32,
-	    offsetof(struct prof_limits, rcpts_per_msg), NULL },
-	{ "max_message_size", LIM_U64,
-	    offsetof(struct prof_limits, max_size), NULL },
-	{ "per_ip", LIM_MAP, offsetof(struct prof_limits, per_ip), rate_keys },
-	{ "per_domain", LIM_MAP, offsetof(struct prof_limits, per_domain),
-	    rate_keys },
-	{ "per_recipient", LIM_MAP,
-	    offsetof(struct prof_limits, per_recipient), recipient_keys },
-	{ "warmup", LIM_MAP, offsetof(struct prof_limits, warmup),
-	    warmup_keys },
-	{ NULL, LIM_U32, 0, NULL }
-};
 
 static const struct api_route routes[] = {
 	{ "GET", "/health", r_health, false, "GET" },
@@ -265,19 +202,35 @@ reply_error(struct ctl_http_reply *out, unsigned status, const char *fmt,
 	out->allow = NULL;
 }
 
-/* lim_apply - apply a JSON object to a struct through a key table; path
- * is the key path so far (a buffer of API_PATH_MAX bytes) */
+/* lim_leaf - one JSON value into a leaf of the limits schema */
 static int
-lim_apply(const struct lim_key *keys, void *base, json_t *obj, char *path,
-    char *err, size_t errlen)
+lim_leaf(const struct prof_lim_key *k, void *base, json_t *v,
+    const char *path, char *err, size_t errlen)
 {
-	const struct lim_key *k;
+	json_int_t iv;
+
+	if (k->type == PROF_LIM_GROWTH) {
+		if (json_is_number(v) &&
+		    prof_lim_set_num(k, base, json_number_value(v)) == 0)
+			return 0;
+	} else if (json_is_integer(v) && (iv = json_integer_value(v)) >= 0 &&
+	    prof_lim_set_int(k, base, (uint64_t)iv) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: expected %s", path, prof_lim_expect(k));
+	return -EINVAL;
+}
+
+/* lim_apply - apply a JSON object to a struct through the limits schema;
+ * path is the key path so far (a buffer of API_PATH_MAX bytes) */
+static int
+lim_apply(const struct prof_lim_key *keys, void *base, json_t *obj,
+    char *path, char *err, size_t errlen)
+{
+	const struct prof_lim_key *k;
 	const char *name;
 	json_t *v;
-	size_t plen = strlen(path), n;
-	json_int_t iv;
-	double dv;
-	char *field;
+	size_t plen = strlen(path);
+	char list[480], msg[160];
 	int rc;
 
 	if (!json_is_object(obj)) {
@@ -285,89 +238,47 @@ lim_apply(const struct lim_key *keys, void *base, json_t *obj, char *path,
 		return -EINVAL;
 	}
 	json_object_foreach(obj, name, v) {
-		for (k = keys; k->name != NULL; k++)
-			if (strcmp(k->name, name) == 0)
-				break;
+		k = prof_lim_find(keys, name);
 		snprintf(path + plen, API_PATH_MAX - plen, ".%s", name);
-		if (k->name == NULL) {
-			n = (size_t)snprintf(err, errlen, "%s: unknown key "
-			    "(expected", path);
-			for (k = keys; k->name != NULL && n < errlen; k++)
-				n += (size_t)snprintf(err + n, errlen - n,
-				    "%s %s", k == keys ? "" : ",", k->name);
-			if (n < errlen)
-				snprintf(err + n, errlen - n, ")");
+		if (k == NULL) {
+			snprintf(err, errlen, "%s: unknown key (expected %s)",
+			    path, prof_lim_names(keys, list, sizeof(list)));
 			return -EINVAL;
 		}
-		field = (char *)base + k->off;
-		switch (k->type) {
-		case LIM_U32:
-			iv = json_is_integer(v) ? json_integer_value(v) : -1;
-			if (iv < 0 || iv > UINT32_MAX) {
-				snprintf(err, errlen, "%s: expected an integer "
-				    "0..%" PRIu32, path, UINT32_MAX);
-				return -EINVAL;
-			}
-			*(uint32_t *)(void *)field = (uint32_t)iv;
-			break;
-		case LIM_U64:
-			iv = json_is_integer(v) ? json_integer_value(v) : -1;
-			if (iv < 0) {
-				snprintf(err, errlen, "%s: expected a "
-				    "non-negative integer", path);
-				return -EINVAL;
-			}
-			*(uint64_t *)(void *)field = (uint64_t)iv;
-			break;
-		case LIM_GROWTH:
-			/* 0 is what an unset warm-up shows; see below */
-			dv = json_is_number(v) ? json_number_value(v) : -1;
-			if (!(dv == 0 || (dv >= 1.0 && dv <= 1e6))) {
-				snprintf(err, errlen, "%s: expected 0 or a "
-				    "number 1..1000000", path);
-				return -EINVAL;
-			}
-			*(double *)(void *)field = dv;
-			break;
-		case LIM_MAP:
-			if ((rc = lim_apply(k->sub, field, v, path, err,
-			    errlen)) != 0)
-				return rc;
-			break;
-		default:
-			abort();
-		}
+		if (k->type != PROF_LIM_MAP)
+			rc = lim_leaf(k, base, v, path, err, errlen);
+		else if ((rc = lim_apply(k->sub, (char *)base + k->off, v,
+		    path, err, errlen)) == 0 &&
+		    (rc = prof_lim_check(k, (char *)base + k->off, msg,
+		    sizeof(msg))) != 0)
+			snprintf(err, errlen, "%s.%s", path, msg);
+		if (rc != 0)
+			return rc;
 		path[plen] = '\0';
 	}
 	return 0;
 }
 
-/* lim_json - a struct as JSON through a key table */
+/* lim_json - a struct as JSON through the limits schema */
 static json_t *
-lim_json(const struct lim_key *keys, const void *base)
+lim_json(const struct prof_lim_key *keys, const void *base)
 {
-	const struct lim_key *k;
-	const char *field;
+	const struct prof_lim_key *k;
 	json_t *o, *v;
 
 	if ((o = json_object()) == NULL)
 		return NULL;
 	for (k = keys; k->name != NULL; k++) {
-		field = (const char *)base + k->off;
 		switch (k->type) {
-		case LIM_U32:
-			v = json_integer(
-			    *(const uint32_t *)(const void *)field);
+		case PROF_LIM_MAP:
+			v = lim_json(k->sub, (const char *)base + k->off);
 			break;
-		case LIM_U64:
-			v = json_integer((json_int_t)
-			    *(const uint64_t *)(const void *)field);
+		case PROF_LIM_GROWTH:
+			v = json_real(prof_lim_get_num(k, base));
 			break;
-		case LIM_GROWTH:
-			v = json_real(*(const double *)(const void *)field);
-			break;
-		case LIM_MAP:
-			v = lim_json(k->sub, field);
+		case PROF_LIM_U32:
+		case PROF_LIM_U64:
+			v = json_integer((json_int_t)prof_lim_get_int(k, base));
 			break;
 		default:
 			abort();
@@ -388,15 +299,9 @@ limits_patch(struct prof_limits *l, json_t *j, char *err, size_t errlen)
 	char path[API_PATH_MAX] = "limits";
 	int rc;
 
-	if ((rc = lim_apply(limits_keys, &tmp, j, path, err, errlen)) != 0)
+	if ((rc = lim_apply(prof_limits_keys, &tmp, j, path, err,
+	    errlen)) != 0)
 		return rc;
-	if (tmp.warmup.days > 0 && tmp.warmup.first_day == 0) {
-		snprintf(err, errlen, "limits.warmup.first_day: must be at "
-		    "least 1 when days > 0");
-		return -EINVAL;
-	}
-	if (tmp.warmup.days > 0 && tmp.warmup.growth < 1.0)
-		tmp.warmup.growth = 1.0;	/* as the YAML loader does */
 	*l = tmp;
 	return 0;
 }
@@ -428,7 +333,7 @@ ctl_limits_dump(const struct prof_limits *l)
 	json_t *j;
 	char *s;
 
-	if ((j = lim_json(limits_keys, l)) == NULL)
+	if ((j = lim_json(prof_limits_keys, l)) == NULL)
 		return NULL;
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
@@ -588,7 +493,7 @@ provider_json(const struct prof_world *w, size_t idx, uint64_t now)
 	}
 	o = json_pack("{s:s,s:o*,s:o*,s:o*,s:o*}", "name", p->name,
 	    "domains", doms, "addresses", addrs,
-	    "limits", lim_json(limits_keys, &p->limits),
+	    "limits", lim_json(prof_limits_keys, &p->limits),
 	    "outage", outage_json(p, now));
 	return o;
 }
@@ -789,7 +694,7 @@ r_limits_get(struct api_req *rq)
 
 	if ((i = req_profile(rq, w, rq->args[0])) < 0)
 		return;
-	reply_json(rq->out, 200, lim_json(limits_keys,
+	reply_json(rq->out, 200, lim_json(prof_limits_keys,
 	    &w->profiles[i]->limits));
 }
 

@@ -2,10 +2,12 @@
  * DESCRIPTION
  *	Loads one provider profile from YAML.  The profile starts from
  *	prof_profile_new() defaults and the file overrides them through the
- *	key tables below (walked by ld_map() in prof_yaml.c).  Values are
- *	checked as they are stored; checks that need several keys (reply
- *	codes against enhanced codes and stages, reputation thresholds,
- *	warm-up days) run once the mapping is read.
+ *	key tables below (walked by ld_map() in prof_yaml.c); the limits:
+ *	block follows its schema (prof_limits.c, walked by ld_set_limits()),
+ *	which the control API shares.  Values are checked as they are
+ *	stored; checks that need several keys (reply codes against enhanced
+ *	codes and stages, reputation thresholds, warm-up days) run once the
+ *	mapping is read.
  *
  *	Every error names the file, the 1-based line and column of the
  *	offending node and what was expected.
@@ -95,17 +97,11 @@ struct ld_stage_rule {
 static int	 ld_template(struct ld *, yaml_node_t *, const char *);
 static int	 set_provider(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
-static int	 set_domains(struct ld *, yaml_node_t *, void *,
-		    const struct ld_key *, const char *);
-static int	 set_mx_hosts(struct ld *, yaml_node_t *, void *,
-		    const struct ld_key *, const char *);
 static int	 set_extensions(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_trailer(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_wrap(struct ld *, yaml_node_t *, void *,
-		    const struct ld_key *, const char *);
-static int	 set_warmup(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_reputation(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
@@ -123,6 +119,12 @@ static int	 ld_reply_apply(struct ld *, struct prof_profile *,
 static int	 ld_reply_stage(struct ld *, enum sim_rk, yaml_node_t *,
 		    enum sim_stage *);
 static int	 ld_enhanced(struct ld *, yaml_node_t *, const char *);
+static int	 ld_reply_code(struct ld *, enum sim_rk, yaml_node_t *, bool,
+		    uint64_t *);
+static int	 ld_reply_enhanced(struct ld *, const struct ld_reply *,
+		    uint64_t, const char **);
+static int	 ld_reply_text(struct ld *, yaml_node_t *, const char **);
+static int	 ld_reply_close(struct ld *, yaml_node_t *, uint64_t, bool *);
 static int	 set_placement(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 ld_place_name(struct ld *, yaml_node_t *, const char *,
@@ -138,83 +140,6 @@ static int	 ld_place_when(struct ld *, struct sim_place_rule *,
  * Key tables.  Offsets are relative to the object the enclosing mapping
  * fills; a nested mapping (ld_set_map) moves the object by its own offset.
  */
-static const struct ld_key windows_keys[] = {
-	{ "second", ld_set_u32,
-	    offsetof(struct prof_windows, max[SIM_WIN_SECOND]) },
-	{ "minute", ld_set_u32,
-	    offsetof(struct prof_windows, max[SIM_WIN_MINUTE]) },
-	{ "hour", ld_set_u32, offsetof(struct prof_windows, max[SIM_WIN_HOUR]) },
-	{ "day", ld_set_u32, offsetof(struct prof_windows, max[SIM_WIN_DAY]) },
-	{ NULL }
-};
-
-static const struct ld_key rate_keys[] = {
-	{ "messages", ld_set_map, offsetof(struct prof_rate, messages),
-	    windows_keys },
-	{ "recipients", ld_set_map, offsetof(struct prof_rate, recipients),
-	    windows_keys },
-	{ NULL }
-};
-
-static const struct ld_key per_recipient_keys[] = {
-	{ "messages", ld_set_map, 0, windows_keys },
-	{ NULL }
-};
-
-static const struct ld_key warmup_keys[] = {
-	{ "days", ld_set_u32, offsetof(struct prof_warmup, days) },
-	{ "first_day", ld_set_u32, offsetof(struct prof_warmup, first_day) },
-	{ "growth", ld_set_atleast1, offsetof(struct prof_warmup, growth) },
-	{ NULL }
-};
-
-static const struct ld_key content_keys[] = {
-	{ "spam_score", ld_set_u32, offsetof(struct prof_content, spam_score) },
-	{ "max_links", ld_set_u32, offsetof(struct prof_content, max_links) },
-	{ NULL }
-};
-
-static const struct ld_key limits_keys[] = {
-	{ "connections_per_ip", ld_set_u32,
-	    offsetof(struct prof_limits, conns_per_ip) },
-	{ "connection_rate_per_ip", ld_set_map,
-	    offsetof(struct prof_limits, conn_rate), windows_keys },
-	{ "messages_per_connection", ld_set_u32,
-	    offsetof(struct prof_limits, msgs_per_conn) },
-	{ "recipients_per_message", ld_set_u32,
-	    offsetof(struct prof_limits, rcpts_per_msg) },
-	{ "max_message_size", ld_set_u64, offsetof(struct prof_limits, max_size) },
-	{ "per_ip", ld_set_map, offsetof(struct prof_limits, per_ip), rate_keys },
-	{ "per_domain", ld_set_map, offsetof(struct prof_limits, per_domain),
-	    rate_keys },
-	{ "per_recipient", ld_set_map, offsetof(struct prof_limits, per_recipient),
-	    per_recipient_keys },
-	{ "warmup", set_warmup, offsetof(struct prof_limits, warmup),
-	    warmup_keys },
-	{ "warmup_domain", set_warmup,
-	    offsetof(struct prof_limits, warmup_domain), warmup_keys },
-	{ "bulk_threshold", ld_set_u32,
-	    offsetof(struct prof_limits, bulk_threshold) },
-	{ "recipient_domains_per_transaction", ld_set_u32,
-	    offsetof(struct prof_limits, rcpt_domains) },
-	{ "max_hops", ld_set_u32, offsetof(struct prof_limits, max_hops) },
-	{ "max_header_bytes", ld_set_u32,
-	    offsetof(struct prof_limits, max_header_bytes) },
-	{ "content", ld_set_map, offsetof(struct prof_limits, content),
-	    content_keys },
-	{ "per_netblock", ld_set_map, offsetof(struct prof_limits, per_netblock),
-	    rate_keys },
-	{ "per_helo", ld_set_map, offsetof(struct prof_limits, per_helo),
-	    rate_keys },
-	{ "per_dkim_domain", ld_set_map, offsetof(struct prof_limits, per_dkim),
-	    rate_keys },
-	{ "per_url_domain", ld_set_map, offsetof(struct prof_limits, per_url),
-	    per_recipient_keys },
-	{ "per_message_id", ld_set_map, offsetof(struct prof_limits, per_msgid),
-	    per_recipient_keys },
-	{ NULL }
-};
-
 static const struct ld_key penalties_keys[] = {
 	{ "user_unknown", ld_set_nonneg,
 	    offsetof(struct prof_reputation, pen_user_unknown) },
@@ -275,11 +200,12 @@ static const struct ld_key smtp_keys[] = {
 
 static const struct ld_key profile_keys[] = {
 	{ "provider", set_provider, 0, NULL, LD_REQUIRED },
-	{ "domains", set_domains, 0 },
-	{ "mx_hosts", set_mx_hosts, 0, NULL, LD_REQUIRED },
+	LD_STRLIST("domains", struct prof_profile, domains, ndomains,
+	    LD_LIST_HOST | LD_LIST_LOWER),
+	LD_STRLIST("mx_hosts", struct prof_profile, mx_hosts, nmx_hosts,
+	    LD_REQUIRED | LD_NONZERO | LD_LIST_HOST),
 	{ "smtp", ld_set_map, 0, smtp_keys },
-	{ "limits", ld_set_map, offsetof(struct prof_profile, limits),
-	    limits_keys },
+	{ "limits", ld_set_limits, offsetof(struct prof_profile, limits) },
 	{ "reputation", set_reputation, offsetof(struct prof_profile, rep),
 	    reputation_keys },
 	{ "replies", set_replies, 0 },
@@ -512,30 +438,6 @@ set_provider(struct ld *ld, yaml_node_t *n, void *field,
 	return 0;
 }
 
-/* set_domains - recipient domains served, lower case */
-static int
-set_domains(struct ld *ld, yaml_node_t *n, void *field,
-    const struct ld_key *k, const char *path)
-{
-	struct prof_profile *p = field;
-
-	(void)k;
-	return ld_strlist(ld, n, path, 0, LD_LIST_HOST | LD_LIST_LOWER,
-	    &p->domains, &p->ndomains);
-}
-
-/* set_mx_hosts - MX host names, at least one */
-static int
-set_mx_hosts(struct ld *ld, yaml_node_t *n, void *field,
-    const struct ld_key *k, const char *path)
-{
-	struct prof_profile *p = field;
-
-	(void)k;
-	return ld_strlist(ld, n, path, 1, LD_LIST_HOST, &p->mx_hosts,
-	    &p->nmx_hosts);
-}
-
 /* set_extensions - EHLO keywords mxsim implements */
 static int
 set_extensions(struct ld *ld, yaml_node_t *n, void *field,
@@ -617,24 +519,6 @@ set_wrap(struct ld *ld, yaml_node_t *n, void *field, const struct ld_key *k,
 		return ld_err(ld, n, "wrap must be 0 (single line) or %d..%d, "
 		    "got %ju", LD_WRAP_MIN, LD_WRAP_MAX, (uintmax_t)v);
 	p->wrap = (uint32_t)v;
-	return 0;
-}
-
-/* set_warmup - warm-up ramp; days > 0 needs first_day > 0 */
-static int
-set_warmup(struct ld *ld, yaml_node_t *n, void *field,
-    const struct ld_key *k, const char *path)
-{
-	struct prof_warmup *wu = field;
-	int rc;
-
-	if ((rc = ld_map(ld, n, path, k->sub, field)) != 0)
-		return rc;
-	if (wu->days > 0 && wu->first_day == 0)
-		return ld_err(ld, n, "%s.first_day must be >= 1 when days > 0",
-		    path);
-	if (wu->growth < 1.0)
-		wu->growth = 1.0;
 	return 0;
 }
 
@@ -780,13 +664,8 @@ set_replies(struct ld *ld, yaml_node_t *n, void *field,
 	int rc, rk, i;
 
 	(void)k;
-	if (n->type != YAML_MAPPING_NODE)
-		return ld_err(ld, n, "expected a mapping for %s, got %s", path,
-		    ld_got(ld, n));
-	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
-	    pr++) {
-		if ((rc = ld_pair_key(ld, n, pr, path, &name)) != 0)
-			return rc;
+	for (pr = NULL; (rc = ld_next_pair(ld, n, path, &pr, &name)) == 0 &&
+	    pr != NULL;) {
 		if ((rk = sim_kind_by_name(name)) < 0) {
 			/* all names do not fit: policy kinds, then families */
 			len = 0;
@@ -814,7 +693,7 @@ set_replies(struct ld *ld, yaml_node_t *n, void *field,
 			return rc;
 		esc_at[rk] = rn.escalate;
 	}
-	return ld_escalate_check(ld, p, esc_at);
+	return rc != 0 ? rc : ld_escalate_check(ld, p, esc_at);
 }
 
 /* ld_enhanced - "" or N.N.N, each N 1..3 digits */
@@ -886,21 +765,97 @@ ld_reply_stage(struct ld *ld, enum sim_rk rk, yaml_node_t *n,
 	    "of: %s)", s, ki->name, list);
 }
 
+/* ld_reply_code - 200..599; 4xx or 5xx for a policy kind, else the
+ * class of the kind's default */
+static int
+ld_reply_code(struct ld *ld, enum sim_rk rk, yaml_node_t *n, bool policy,
+    uint64_t *code)
+{
+	const struct sim_kind_info *ki = sim_kind_info(rk);
+	int rc;
+
+	if ((rc = ld_uint(ld, n, 200, 599, code)) != 0)
+		return rc;
+	if (policy && *code < 400)
+		return ld_err(ld, n, "code %ju is not valid for %s (policy "
+		    "replies need 4xx or 5xx)", (uintmax_t)*code, ki->name);
+	if (!policy && *code / 100 != ki->code / 100)
+		return ld_err(ld, n, "code %ju is not valid for %s (expected "
+		    "%uxx like its default %u)", (uintmax_t)*code, ki->name,
+		    ki->code / 100, ki->code);
+	return 0;
+}
+
+/* ld_reply_enhanced - the enhanced code (given, or kept): its class is
+ * 2, 4 or 5 and the reply code's; reported at the code when not given */
+static int
+ld_reply_enhanced(struct ld *ld, const struct ld_reply *rn, uint64_t code,
+    const char **enh)
+{
+	yaml_node_t *at;
+	int rc;
+
+	if (rn->enhanced != NULL &&
+	    ((rc = ld_string(ld, rn->enhanced, enh)) != 0 ||
+	    (rc = ld_enhanced(ld, rn->enhanced, *enh)) != 0))
+		return rc;
+	if (**enh == '\0')
+		return 0;
+	at = rn->enhanced != NULL ? rn->enhanced : rn->code;
+	if (**enh != '2' && **enh != '4' && **enh != '5')
+		return ld_err(ld, at, "enhanced code \"%s\" class %c is not "
+		    "valid (RFC 3463 classes are 2, 4 and 5)", *enh, **enh);
+	if ((uint64_t)(**enh - '0') != code / 100)
+		return ld_err(ld, at, "enhanced code \"%s\" class %c does not "
+		    "match reply code %ju", *enh, **enh, (uintmax_t)code);
+	return 0;
+}
+
+/* ld_reply_text - one line of 1..LD_TEXT_MAX bytes, known placeholders */
+static int
+ld_reply_text(struct ld *ld, yaml_node_t *n, const char **text)
+{
+	int rc;
+
+	if ((rc = ld_string(ld, n, text)) != 0)
+		return rc;
+	if (**text == '\0')
+		return ld_err(ld, n, "reply text must not be empty");
+	if (strlen(*text) > LD_TEXT_MAX)
+		return ld_err(ld, n, "reply text is %zu bytes (at most %d)",
+		    strlen(*text), LD_TEXT_MAX);
+	return ld_template(ld, n, *text);
+}
+
+/* ld_reply_close - close after the reply; a 421 always does */
+static int
+ld_reply_close(struct ld *ld, yaml_node_t *n, uint64_t code, bool *close)
+{
+	int rc;
+
+	*close = code == 421;
+	if (n == NULL)
+		return 0;
+	if ((rc = ld_bool(ld, n, close)) != 0)
+		return rc;
+	if (code == 421 && !*close)
+		return ld_err(ld, n, "421 always closes the connection (RFC "
+		    "5321 3.8)");
+	return 0;
+}
+
 /* ld_reply_apply - check one reply entry and store it in the profile */
 static int
 ld_reply_apply(struct ld *ld, struct prof_profile *p, enum sim_rk rk,
     yaml_node_t *map, const struct ld_reply *rn, const char *name)
 {
 	struct prof_reply *r = &p->replies[rk];
-	const struct sim_kind_info *ki;
 	const char *enh = r->enhanced, *text = r->text;
 	enum sim_stage stage = r->stage;
-	yaml_node_t *at;
 	uint64_t code = r->code;
 	bool policy, close;
 	int rc;
 
-	ki = sim_kind_info(rk);
 	policy = rk >= SIM_RK__POLICY_FIRST && rk <= SIM_RK__POLICY_LAST;
 	if (policy && (rn->code == NULL || rn->enhanced == NULL ||
 	    rn->text == NULL))
@@ -908,49 +863,13 @@ ld_reply_apply(struct ld *ld, struct prof_profile *p, enum sim_rk rk,
 		    "replies.%s (policy replies need code, enhanced and text)",
 		    rn->code == NULL ? "code" : rn->enhanced == NULL ?
 		    "enhanced" : "text", name);
-	if (rn->code != NULL) {
-		if ((rc = ld_uint(ld, rn->code, 200, 599, &code)) != 0)
-			return rc;
-		if (policy && code < 400)
-			return ld_err(ld, rn->code, "code %ju is not valid for "
-			    "%s (policy replies need 4xx or 5xx)",
-			    (uintmax_t)code, name);
-		if (!policy && code / 100 != ki->code / 100)
-			return ld_err(ld, rn->code, "code %ju is not valid for "
-			    "%s (expected %uxx like its default %u)",
-			    (uintmax_t)code, name, ki->code / 100, ki->code);
-	}
-	if (rn->enhanced != NULL) {
-		if ((rc = ld_string(ld, rn->enhanced, &enh)) != 0)
-			return rc;
-		if ((rc = ld_enhanced(ld, rn->enhanced, enh)) != 0)
-			return rc;
-	}
-	if (*enh != '\0') {
-		at = rn->enhanced != NULL ? rn->enhanced : rn->code;
-		if (*enh != '2' && *enh != '4' && *enh != '5')
-			return ld_err(ld, at, "enhanced code \"%s\" class %c "
-			    "is not valid (RFC 3463 classes are 2, 4 and 5)",
-			    enh, *enh);
-		if ((uint64_t)(*enh - '0') != code / 100)
-			return ld_err(ld, at, "enhanced code \"%s\" class %c "
-			    "does not match reply code %ju", enh, *enh,
-			    (uintmax_t)code);
-	}
-	if (rn->text != NULL) {
-		if ((rc = ld_string(ld, rn->text, &text)) != 0)
-			return rc;
-		if (*text == '\0')
-			return ld_err(ld, rn->text, "reply text must not be "
-			    "empty");
-		if (strlen(text) > LD_TEXT_MAX)
-			return ld_err(ld, rn->text, "reply text is %zu bytes "
-			    "(at most %d)", strlen(text), LD_TEXT_MAX);
-		if ((rc = ld_template(ld, rn->text, text)) != 0)
-			return rc;
-	}
-	if (rn->stage != NULL &&
-	    (rc = ld_reply_stage(ld, rk, rn->stage, &stage)) != 0)
+	if ((rn->code != NULL &&
+	    (rc = ld_reply_code(ld, rk, rn->code, policy, &code)) != 0) ||
+	    (rc = ld_reply_enhanced(ld, rn, code, &enh)) != 0 ||
+	    (rn->text != NULL &&
+	    (rc = ld_reply_text(ld, rn->text, &text)) != 0) ||
+	    (rn->stage != NULL &&
+	    (rc = ld_reply_stage(ld, rk, rn->stage, &stage)) != 0))
 		return rc;
 	if (rn->escalate != NULL) {
 		if (!policy)
@@ -959,14 +878,8 @@ ld_reply_apply(struct ld *ld, struct prof_profile *p, enum sim_rk rk,
 		if ((rc = ld_escalate(ld, rk, rn->escalate, &r->esc)) != 0)
 			return rc;
 	}
-	close = code == 421;
-	if (rn->close != NULL) {
-		if ((rc = ld_bool(ld, rn->close, &close)) != 0)
-			return rc;
-		if (code == 421 && !close)
-			return ld_err(ld, rn->close, "421 always closes the "
-			    "connection (RFC 5321 3.8)");
-	}
+	if ((rc = ld_reply_close(ld, rn->close, code, &close)) != 0)
+		return rc;
 	/* all checked: store (enh and text may point into the document) */
 	if (enh != r->enhanced) {
 		free(r->enhanced);

@@ -19,10 +19,9 @@
 #include "prof_load.h"
 
 #define LD_REQUIRED	0x01u	/* key must be present */
-#define LD_NONZERO	0x02u	/* integer must be >= 1 */
-
-#define LD_LIST_HOST	0x01u	/* ld_strlist: host-name characters */
-#define LD_LIST_LOWER	0x02u	/* ld_strlist: lower-case the copies */
+#define LD_NONZERO	0x02u	/* integer >= 1; list: at least one entry */
+#define LD_LIST_HOST	0x04u	/* string list: host-name characters */
+#define LD_LIST_LOWER	0x08u	/* string list: lower-case the copies */
 
 #define LD_NAME_MAX	64	/* bytes of a provider name */
 
@@ -56,7 +55,17 @@ struct ld_key {
 	size_t			 off;	/* field offset in the object */
 	const struct ld_key	*sub;	/* keys of a nested mapping */
 	unsigned		 flags;	/* LD_* */
+	size_t			 cnt;	/* ld_set_strlist: offset of the
+					 * size_t count in the object */
 };
+
+/* A key whose value is a list of strings, kept in the char **arr and
+ * size_t cnt fields of type T (flags: LD_NONZERO, LD_LIST_*); a field
+ * of another type does not compile. */
+#define LD_STRLIST(name, T, arr, cnt, flags) \
+	{ (name), ld_set_strlist, \
+	    offsetof(T, arr) + _Generic(((T *)0)->arr, char **: 0), NULL, \
+	    (flags), offsetof(T, cnt) + _Generic(((T *)0)->cnt, size_t: 0) }
 
 /* memory */
 void		*ld_xrealloc(void *, size_t);
@@ -78,11 +87,15 @@ int		 ld_bool(struct ld *, yaml_node_t *, bool *);
 int		 ld_seq(struct ld *, yaml_node_t *, const char *, size_t);
 int		 ld_pair_key(struct ld *, yaml_node_t *, yaml_node_pair_t *,
 		    const char *, const char **);
+int		 ld_next_pair(struct ld *, yaml_node_t *, const char *,
+		    yaml_node_pair_t **, const char **);
 int		 ld_map(struct ld *, yaml_node_t *, const char *,
 		    const struct ld_key *, void *);
 
 /* generic setters, for key tables */
 int		 ld_set_map(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+int		 ld_set_limits(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 int		 ld_set_node(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
@@ -98,11 +111,11 @@ int		 ld_set_atleast1(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 int		 ld_set_fraction(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
+int		 ld_set_strlist(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
 
 /* shared value checks */
 bool		 ld_name_ok(const char *);
 bool		 ld_domain_ok(const char *);
-int		 ld_strlist(struct ld *, yaml_node_t *, const char *, size_t,
-		    unsigned, char ***, size_t *);
 
 #endif /* PROF_LOAD_PRIV_H */

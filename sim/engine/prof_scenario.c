@@ -83,11 +83,7 @@ static int	 set_records(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_schedule(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
-static int	 set_seeds(struct ld *, yaml_node_t *, void *,
-		    const struct ld_key *, const char *);
 static bool	 sender_complains(const struct prof_sender *);
-static int	 set_traps(struct ld *, yaml_node_t *, void *,
-		    const struct ld_key *, const char *);
 static int	 set_dns_listen(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 ld_txt(struct ld *, yaml_node_t *, const char *, char **);
@@ -96,8 +92,6 @@ static int	 set_reverse_dns(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 ld_rdns_entry(struct ld *, yaml_node_t *, const char *);
 static int	 set_blocklist(struct ld *, yaml_node_t *, void *,
-		    const struct ld_key *, const char *);
-static int	 set_unknown(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_servers(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
@@ -219,9 +213,11 @@ static const struct ld_key senders_keys[] = {
 };
 
 static const struct ld_key recipients_keys[] = {
-	{ "unknown", set_unknown, 0 },
-	{ "spam_traps", set_traps, 0 },
-	{ "seeds", set_seeds, 0 },
+	LD_STRLIST("unknown", struct prof_world, unknown_rcpts, nunknown_rcpts,
+	    LD_LIST_LOWER),
+	LD_STRLIST("spam_traps", struct prof_world, spam_traps, nspam_traps,
+	    LD_LIST_LOWER),
+	LD_STRLIST("seeds", struct prof_world, seeds, nseeds, LD_LIST_LOWER),
 	{ NULL }
 };
 
@@ -457,13 +453,8 @@ set_sender_domains(struct ld *ld, yaml_node_t *n, void *field,
 	size_t i;
 	int rc;
 
-	if (n->type != YAML_MAPPING_NODE)
-		return ld_err(ld, n, "expected a mapping for %s, got %s", path,
-		    ld_got(ld, n));
-	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
-	    pr++) {
-		if ((rc = ld_pair_key(ld, n, pr, path, &name)) != 0)
-			return rc;
+	for (pr = NULL; (rc = ld_next_pair(ld, n, path, &pr, &name)) == 0 &&
+	    pr != NULL;) {
 		kn = ld_node(ld, pr->key);
 		if (!ld_domain_ok(name))
 			return ld_err(ld, kn, "expected a domain name in %s, "
@@ -496,7 +487,7 @@ set_sender_domains(struct ld *ld, yaml_node_t *n, void *field,
 			    "p=quarantine") != NULL ? PROF_DMARC_QUARANTINE :
 			    PROF_DMARC_NONE;
 	}
-	return 0;
+	return rc;
 }
 
 /* set_bool - true | false */
@@ -803,30 +794,6 @@ sender_complains(const struct prof_sender *s)
 	return false;
 }
 
-/* set_seeds - fnmatch patterns of seed-list recipients, lower case */
-static int
-set_seeds(struct ld *ld, yaml_node_t *n, void *field,
-    const struct ld_key *k, const char *path)
-{
-	struct prof_world *w = field;
-
-	(void)k;
-	return ld_strlist(ld, n, path, 0, LD_LIST_LOWER, &w->seeds,
-	    &w->nseeds);
-}
-
-/* set_traps - fnmatch patterns of spam-trap recipients, lower case */
-static int
-set_traps(struct ld *ld, yaml_node_t *n, void *field,
-    const struct ld_key *k, const char *path)
-{
-	struct prof_world *w = field;
-
-	(void)k;
-	return ld_strlist(ld, n, path, 0, LD_LIST_LOWER, &w->spam_traps,
-	    &w->nspam_traps);
-}
-
 /* set_dns_listen - "ADDR:PORT" of the scenario's DNS server, or null */
 static int
 set_dns_listen(struct ld *ld, yaml_node_t *n, void *field,
@@ -979,18 +946,6 @@ set_blocklist(struct ld *ld, yaml_node_t *n, void *field,
 		w->nblocklist++;
 	}
 	return 0;
-}
-
-/* set_unknown - fnmatch patterns of unknown recipients, lower case */
-static int
-set_unknown(struct ld *ld, yaml_node_t *n, void *field,
-    const struct ld_key *k, const char *path)
-{
-	struct prof_world *w = field;
-
-	(void)k;
-	return ld_strlist(ld, n, path, 0, LD_LIST_LOWER, &w->unknown_rcpts,
-	    &w->nunknown_rcpts);
 }
 
 /* ld_profile_ref - resolve, load (once) and index a servers[].profile */

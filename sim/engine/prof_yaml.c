@@ -29,10 +29,19 @@
 
 #include <yaml.h>
 
+#include "prof_limits.h"
 #include "prof_load_priv.h"
 
 static const char *ld_what(const struct ld *, const char *);
+static bool	 ld_scalar_uint(const yaml_node_t *, uint64_t *);
+static bool	 ld_scalar_num(const yaml_node_t *, double *);
 static int	 ld_double(struct ld *, yaml_node_t *, double, bool, double *);
+static int	 ld_unknown(struct ld *, yaml_node_pair_t *, const char *,
+		    const char *, const char *);
+static int	 ld_lim_leaf(struct ld *, yaml_node_t *,
+		    const struct prof_lim_key *, void *);
+static int	 ld_lim_map(struct ld *, yaml_node_t *, const char *,
+		    const struct prof_lim_key *, void *);
 
 /* xrealloc - realloc that aborts when out of memory */
 void *
@@ -227,33 +236,63 @@ ld_string(struct ld *ld, yaml_node_t *n, const char **out)
 	return 0;
 }
 
-/* ld_uint - decimal integer in min..max */
-int
-ld_uint(struct ld *ld, yaml_node_t *n, uint64_t min, uint64_t max,
-    uint64_t *out)
+/* ld_scalar_uint - a plain decimal integer that fits 64 bits */
+static bool
+ld_scalar_uint(const yaml_node_t *n, uint64_t *out)
 {
 	const char *s;
 	uint64_t v = 0;
 	unsigned d;
 
 	if (n->type != YAML_SCALAR_NODE || ld_is_null(n))
-		goto bad;
+		return false;
 	s = (const char *)n->data.scalar.value;
 	if (*s == '\0')
-		goto bad;
+		return false;
 	for (; *s != '\0'; s++) {
 		if (*s < '0' || *s > '9')
-			goto bad;
+			return false;
 		d = (unsigned)(*s - '0');
 		if (v > (UINT64_MAX - d) / 10)
-			goto bad;
+			return false;
 		v = v * 10 + d;
 	}
-	if (v < min || v > max)
-		goto bad;
 	*out = v;
-	return 0;
-bad:
+	return true;
+}
+
+/* ld_scalar_num - a finite decimal number */
+static bool
+ld_scalar_num(const yaml_node_t *n, double *out)
+{
+	const char *s;
+	char *end;
+	double v;
+
+	if (n->type != YAML_SCALAR_NODE || ld_is_null(n))
+		return false;
+	s = (const char *)n->data.scalar.value;
+	if (*s != '-' && *s != '+' && *s != '.' && (*s < '0' || *s > '9'))
+		return false;
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end != '\0' || errno != 0 || !isfinite(v))
+		return false;
+	*out = v;
+	return true;
+}
+
+/* ld_uint - decimal integer in min..max */
+int
+ld_uint(struct ld *ld, yaml_node_t *n, uint64_t min, uint64_t max,
+    uint64_t *out)
+{
+	uint64_t v;
+
+	if (ld_scalar_uint(n, &v) && v >= min && v <= max) {
+		*out = v;
+		return 0;
+	}
 	return ld_err(ld, n, "expected an integer %ju..%ju, got %s",
 	    (uintmax_t)min, (uintmax_t)max, ld_got(ld, n));
 }
@@ -262,24 +301,12 @@ bad:
 static int
 ld_double(struct ld *ld, yaml_node_t *n, double lo, bool strict, double *out)
 {
-	const char *s;
-	char *end;
 	double v;
 
-	if (n->type != YAML_SCALAR_NODE || ld_is_null(n))
-		goto bad;
-	s = (const char *)n->data.scalar.value;
-	if (*s != '-' && *s != '+' && *s != '.' && (*s < '0' || *s > '9'))
-		goto bad;
-	errno = 0;
-	v = strtod(s, &end);
-	if (*end != '\0' || errno != 0 || !isfinite(v))
-		goto bad;
-	if (strict ? v <= lo : v < lo)
-		goto bad;
-	*out = v;
-	return 0;
-bad:
+	if (ld_scalar_num(n, &v) && (strict ? v > lo : v >= lo)) {
+		*out = v;
+		return 0;
+	}
 	return ld_err(ld, n, "expected a number %s %g, got %s",
 	    strict ? ">" : ">=", lo, ld_got(ld, n));
 }
@@ -348,6 +375,27 @@ ld_pair_key(struct ld *ld, yaml_node_t *map, yaml_node_pair_t *pr,
 	return 0;
 }
 
+/* ld_next_pair - walk a mapping: *pr NULL starts (n must be a mapping);
+ * gives the next pair and its key (a string, not seen before), or *pr
+ * NULL at the end */
+int
+ld_next_pair(struct ld *ld, yaml_node_t *n, const char *path,
+    yaml_node_pair_t **pr, const char **name)
+{
+	if (*pr == NULL) {
+		if (n->type != YAML_MAPPING_NODE)
+			return ld_err(ld, n, "expected a mapping for %s, got %s",
+			    ld_what(ld, path), ld_got(ld, n));
+		*pr = n->data.mapping.pairs.start;
+	} else
+		(*pr)++;
+	if (*pr >= n->data.mapping.pairs.top) {
+		*pr = NULL;
+		return 0;
+	}
+	return ld_pair_key(ld, n, *pr, path, name);
+}
+
 /* ld_map - walk a mapping through a key table */
 int
 ld_map(struct ld *ld, yaml_node_t *n, const char *path,
@@ -361,13 +409,8 @@ ld_map(struct ld *ld, yaml_node_t *n, const char *path,
 	size_t i, len;
 	int rc;
 
-	if (n->type != YAML_MAPPING_NODE)
-		return ld_err(ld, n, "expected a mapping for %s, got %s",
-		    ld_what(ld, path), ld_got(ld, n));
-	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
-	    pr++) {
-		if ((rc = ld_pair_key(ld, n, pr, path, &name)) != 0)
-			return rc;
+	for (pr = NULL; (rc = ld_next_pair(ld, n, path, &pr, &name)) == 0 &&
+	    pr != NULL;) {
 		for (i = 0, k = keys; k->name != NULL; k++, i++)
 			if (strcmp(k->name, name) == 0)
 				break;
@@ -377,9 +420,7 @@ ld_map(struct ld *ld, yaml_node_t *n, const char *path,
 				len += (size_t)snprintf(list + len,
 				    len < sizeof(list) ? sizeof(list) - len : 0,
 				    "%s%s", len == 0 ? "" : ", ", k->name);
-			return ld_err(ld, ld_node(ld, pr->key),
-			    "unknown key \"%s\" in %s (expected one of: %s)",
-			    name, ld_what(ld, path), list);
+			return ld_unknown(ld, pr, name, path, list);
 		}
 		seen |= 1ull << i;
 		if (*path == '\0')
@@ -391,12 +432,82 @@ ld_map(struct ld *ld, yaml_node_t *n, const char *path,
 		if (rc != 0)
 			return rc;
 	}
+	if (rc != 0)
+		return rc;
 	for (i = 0, k = keys; k->name != NULL; k++, i++)
 		if ((k->flags & LD_REQUIRED) && !(seen & (1ull << i)))
 			return ld_err(ld, n,
 			    "missing required key \"%s\" in %s", k->name,
 			    ld_what(ld, path));
 	return 0;
+}
+
+/* ld_unknown - error at the key of a pair no table knows */
+static int
+ld_unknown(struct ld *ld, yaml_node_pair_t *pr, const char *name,
+    const char *path, const char *list)
+{
+	return ld_err(ld, ld_node(ld, pr->key), "unknown key \"%s\" in %s "
+	    "(expected one of: %s)", name, ld_what(ld, path), list);
+}
+
+/* ld_lim_leaf - one value of the limits schema, its bounds the schema's */
+static int
+ld_lim_leaf(struct ld *ld, yaml_node_t *n, const struct prof_lim_key *k,
+    void *obj)
+{
+	uint64_t u;
+	double d;
+
+	if (k->type == PROF_LIM_GROWTH) {
+		if (ld_scalar_num(n, &d) && prof_lim_set_num(k, obj, d) == 0)
+			return 0;
+	} else if (ld_scalar_uint(n, &u) && prof_lim_set_int(k, obj, u) == 0)
+		return 0;
+	return ld_err(ld, n, "expected %s, got %s", prof_lim_expect(k),
+	    ld_got(ld, n));
+}
+
+/* ld_lim_map - a mapping of the limits schema (prof_limits.h); a nested
+ * mapping's rule runs once it is read and reports at its node */
+static int
+ld_lim_map(struct ld *ld, yaml_node_t *n, const char *path,
+    const struct prof_lim_key *keys, void *obj)
+{
+	const struct prof_lim_key *k;
+	yaml_node_pair_t *pr;
+	yaml_node_t *vn;
+	const char *name;
+	char sub[160], list[480], msg[160];
+	int rc;
+
+	for (pr = NULL; (rc = ld_next_pair(ld, n, path, &pr, &name)) == 0 &&
+	    pr != NULL;) {
+		if ((k = prof_lim_find(keys, name)) == NULL)
+			return ld_unknown(ld, pr, name, path,
+			    prof_lim_names(keys, list, sizeof(list)));
+		snprintf(sub, sizeof(sub), "%s.%s", path, name);
+		vn = ld_node(ld, pr->value);
+		if (k->type != PROF_LIM_MAP)
+			rc = ld_lim_leaf(ld, vn, k, obj);
+		else if ((rc = ld_lim_map(ld, vn, sub, k->sub,
+		    (char *)obj + k->off)) == 0 &&
+		    prof_lim_check(k, (char *)obj + k->off, msg,
+		    sizeof(msg)) != 0)
+			rc = ld_err(ld, vn, "%s.%s", sub, msg);
+		if (rc != 0)
+			return rc;
+	}
+	return rc;
+}
+
+/* ld_set_limits - the limits: block, walked through its schema */
+int
+ld_set_limits(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	(void)k;
+	return ld_lim_map(ld, n, path, prof_limits_keys, field);
 }
 
 /* ld_set_map - nested mapping described by k->sub */
@@ -529,14 +640,17 @@ ld_domain_ok(const char *s)
 }
 
 /*
- * ld_strlist - sequence of strings into an array the caller owns
- * (counted as they are added, so a failure leaves nothing unowned);
- * how is LD_LIST_* flags.
+ * ld_set_strlist - sequence of strings into the object's array at k->off
+ * and its count at k->cnt (counted as they are added, so a failure
+ * leaves nothing unowned); k->flags: LD_NONZERO, LD_LIST_*.
  */
 int
-ld_strlist(struct ld *ld, yaml_node_t *n, const char *path, size_t min,
-    unsigned how, char ***arr, size_t *cnt)
+ld_set_strlist(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
 {
+	char ***arr = field;
+	size_t *cnt = (size_t *)(void *)((char *)field - k->off + k->cnt);
+	unsigned how = k->flags;
 	yaml_node_item_t *it;
 	yaml_node_t *in;
 	const char *s;
@@ -544,7 +658,7 @@ ld_strlist(struct ld *ld, yaml_node_t *n, const char *path, size_t min,
 	size_t i;
 	int rc;
 
-	if ((rc = ld_seq(ld, n, path, min)) != 0)
+	if ((rc = ld_seq(ld, n, path, (how & LD_NONZERO) ? 1 : 0)) != 0)
 		return rc;
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
 	    it++) {

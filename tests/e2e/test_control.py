@@ -76,6 +76,26 @@ def parse_metrics(text):
     return out
 
 
+def leaf_paths(obj, prefix=()):
+    """(key path tuple, value) of every scalar in nested dicts."""
+    for k, v in obj.items():
+        if isinstance(v, dict):
+            yield from leaf_paths(v, prefix + (k,))
+        else:
+            yield prefix + (k,), v
+
+
+def nest(flat):
+    """{key path tuple: value} -> nested dicts."""
+    out = {}
+    for path, v in flat.items():
+        d = out
+        for k in path[:-1]:
+            d = d.setdefault(k, {})
+        d[path[-1]] = v
+    return out
+
+
 class Suite:
     def __init__(self, build):
         self.mxsim_bin = os.path.join(build, "sim", "mxsim")
@@ -124,6 +144,54 @@ class Suite:
             # other providers keep theirs
             st, ms = http_json("GET", self.api + "/providers/microsoft/limits")
             assert st == 200 and ms["per_ip"]["messages"]["minute"] != 3, ms
+        finally:
+            rc, out, err = m.stop()
+        assert rc == 0, err
+
+    def test_limits_every_key(self):
+        """Every limits key through PATCH and GET; {"max_hops": 3} turns a 4-hop message into 554 5.4.6."""
+        m = self.start()
+        try:
+            url = self.api + "/providers/gmail/limits"
+            hops = "".join("Received: from h%d.example by h%d.example; "
+                           "Mon, 7 Dec 2026 03:00:00 +0000\r\n" % (i, i + 1) for i in range(4))
+
+            def send(n):
+                body = ("%sFrom: <a@auth.example>\r\nMessage-ID: <hops%d.%d@e2e.test>\r\n"
+                        "Subject: t\r\n\r\nhello\r\n" % (hops, os.getpid(), n))
+                c = Client(GMAIL_MX, self.port, "127.0.47.%d" % n)
+                try:
+                    return c.message("a@auth.example", "u%d@gmail.com" % n, body)
+                finally:
+                    c.close()
+
+            assert send(1)[:2] == ("eod", 250)
+            st, body = http_json("PATCH", url, {"max_hops": 3})
+            assert (st, body["max_hops"]) == (200, 3), body
+            stage, code, text = send(2)
+            assert (stage, code, enhanced(text)) == ("eod", 554, "5.4.6"), text
+            assert b"exceeded 3 hops" in text, text
+
+            st, before = http_json("GET", url)
+            assert st == 200 and len(before) == 20, before
+            leaves = sorted(leaf_paths(before))
+            # every leaf to its own value at once, then each alone: GET
+            # always shows exactly what was set
+            want = {}
+            for i, (path, v) in enumerate(leaves):
+                want[path] = 1.5 + i if isinstance(v, float) else 1000 + i
+            if ("max_message_size",) in want:
+                want[("max_message_size",)] = 1 << 40
+            st, body = http_json("PATCH", url, nest(want))
+            assert st == 200 and body == nest(want), body
+            for i, path in enumerate(sorted(want)):
+                want[path] = 2.5 + i if isinstance(want[path], float) else 2000 + i
+                st, body = http_json("PATCH", url, nest({path: want[path]}))
+                assert st == 200, (path, body)
+                st, body = http_json("GET", url)
+                assert body == nest(want), (path, body)
+            st, prov = http_json("GET", self.api + "/providers/gmail")
+            assert prov["limits"] == nest(want), prov
         finally:
             rc, out, err = m.stop()
         assert rc == 0, err
