@@ -1,14 +1,14 @@
 /*
  * DESCRIPTION
  *	mxload - SMTP load generator for mxsim.  Parses the command line
- *	into a struct hx_load_conf, runs the engine (hx_load.c) and prints
+ *	into a struct hx_load_conf, runs the engine (hx_load.h) and prints
  *	the tally (hx_tally.c) to stdout and optionally as JSON, and with
  *	--csv a per-second time series (hx_series.c).  It never
  *	retries: every deciding reply is counted by target, stage, code and
  *	enhanced code.
  *
  *	With --abort-prob it also drops connections on purpose (see
- *	hx_load.h) and prints what it dropped; --msg-log and --tag-rcpt let
+ *	hx_abort.h) and prints what it dropped; --msg-log and --tag-rcpt let
  *	a script match every message with mxsim's event log
  *	(harness/bench/mxsoak).
  *
