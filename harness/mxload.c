@@ -1,14 +1,14 @@
 /*
  * DESCRIPTION
  *	mxload - SMTP load generator for mxsim.  Parses the command line
- *	into a struct hx_load_conf, runs the engine (hx_load.c) and prints
+ *	into a struct hx_load_conf, runs the engine (hx_load.h) and prints
  *	the tally (hx_tally.c) to stdout and optionally as JSON, and with
  *	--csv a per-second time series (hx_series.c).  It never
  *	retries: every deciding reply is counted by target, stage, code and
  *	enhanced code.
  *
  *	With --abort-prob it also drops connections on purpose (see
- *	hx_load.h) and prints what it dropped; --msg-log and --tag-rcpt let
+ *	hx_abort.h) and prints what it dropped; --msg-log and --tag-rcpt let
  *	a script match every message with mxsim's event log
  *	(harness/bench/mxsoak).
  *
@@ -24,6 +24,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,65 +61,123 @@ struct mx_opts {
 	int			 messages_set;	/* -n given */
 };
 
-enum {
-	OPT_RCPT = 256,
-	OPT_HELO,
-	OPT_TIMEOUT,
-	OPT_SEED,
-	OPT_JSON,
-	OPT_CSV,
-	OPT_ABORT,
-	OPT_TAG_RCPT,
-	OPT_MSG_LOG,
-	OPT_DKIM_KEY,
-	OPT_DKIM_SEL,
-	OPT_FROM_HEADER,
-	OPT_LIST_UNSUB,
-	OPT_STARTTLS
+/* The output files of a run, NULL when not asked for. */
+struct mx_files {
+	FILE	*json;		/* --json */
+	FILE	*csv;		/* --csv */
+	FILE	*msg_log;	/* --msg-log */
 };
 
-static const struct option long_opts[] = {
-	{ "target",		required_argument, NULL, 't' },
-	{ "source",		required_argument, NULL, 's' },
-	{ "concurrency",	required_argument, NULL, 'c' },
-	{ "messages",		required_argument, NULL, 'n' },
-	{ "duration",		required_argument, NULL, 'd' },
-	{ "rate",		required_argument, NULL, 'r' },
-	{ "per-connection",	required_argument, NULL, 'm' },
-	{ "recipients",		required_argument, NULL, 'R' },
-	{ "size",		required_argument, NULL, 'z' },
-	{ "from-domains",	required_argument, NULL, 'f' },
-	{ "users",		required_argument, NULL, 'u' },
-	{ "rcpt",		required_argument, NULL, OPT_RCPT },
-	{ "no-pipelining",	no_argument,	   NULL, 'P' },
-	{ "helo",		required_argument, NULL, OPT_HELO },
-	{ "timeout",		required_argument, NULL, OPT_TIMEOUT },
-	{ "seed",		required_argument, NULL, OPT_SEED },
-	{ "json",		required_argument, NULL, OPT_JSON },
-	{ "csv",		required_argument, NULL, OPT_CSV },
-	{ "abort-prob",		required_argument, NULL, OPT_ABORT },
-	{ "tag-rcpt",		no_argument,	   NULL, OPT_TAG_RCPT },
-	{ "msg-log",		required_argument, NULL, OPT_MSG_LOG },
-	{ "dkim-key",		required_argument, NULL, OPT_DKIM_KEY },
-	{ "dkim-selector",	required_argument, NULL, OPT_DKIM_SEL },
-	{ "from-header",	required_argument, NULL, OPT_FROM_HEADER },
-	{ "list-unsubscribe",	no_argument,	   NULL, OPT_LIST_UNSUB },
-	{ "starttls",		no_argument,	   NULL, OPT_STARTTLS },
-	{ "quiet",		no_argument,	   NULL, 'q' },
-	{ "verbose",		no_argument,	   NULL, 'v' },
-	{ "help",		no_argument,	   NULL, 'h' },
-	{ NULL,			0,		   NULL, 0 }
+/* How an option's value is stored (struct mx_optdef). */
+enum mx_kind {
+	MX_U64,		/* uint64_t, bounds lo..hi */
+	MX_UNS,		/* unsigned, bounds lo..hi */
+	MX_DBL,		/* double, bounds dlo..dhi */
+	MX_SET,		/* int set to 1, no value */
+	MX_CLEAR,	/* int set to 0, no value */
+	MX_STR,		/* const char *, the value as given */
+	MX_FN		/* fn(o, value) checks and stores */
 };
+
+/* One command-line option: what getopt_long needs, and where it goes. */
+struct mx_optdef {
+	const char	*name;		/* long name */
+	int		 letter;	/* short option, 0: long only */
+	enum mx_kind	 kind;
+	size_t		 off;		/* field in struct mx_opts */
+	uint64_t	 lo, hi;	/* MX_U64, MX_UNS */
+	double		 dlo, dhi;	/* MX_DBL */
+	void		(*fn)(struct mx_opts *, const char *); /* MX_FN */
+};
+
+#define MX_OPTS_MAX	48	/* entries of mx_optdefs */
+#define OFF(f)		offsetof(struct mx_opts, f)
 
 static void	usage(FILE *);
 static void	usage_error(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
-static uint64_t	opt_u64(const char *, const char *, uint64_t, uint64_t);
-static double	opt_double(const char *, const char *, double, double);
+static void	opt_target(struct mx_opts *, const char *);
+static void	opt_source(struct mx_opts *, const char *);
+static void	opt_messages(struct mx_opts *, const char *);
+static void	opt_from(struct mx_opts *, const char *);
+static void	opt_rcpt(struct mx_opts *, const char *);
+static void	opt_helo(struct mx_opts *, const char *);
+static void	opt_help(struct mx_opts *, const char *);
+static void	opt_store(struct mx_opts *, const struct mx_optdef *,
+		    const char *);
+static void	opts_defaults(struct mx_opts *);
+static void	opts_check(struct mx_opts *);
 static void	parse_args(int, char **, struct mx_opts *);
 static int	raise_nofile(unsigned);
 static int	write_json(const struct hx_tally *, const struct hx_summary *,
 		    const char *const *, const struct mx_opts *, FILE *);
+static void	load_key(struct mx_opts *);
+static int	open_outputs(struct mx_opts *, struct mx_files *);
+static void	start_line(const struct mx_opts *);
+static int	report(struct mx_opts *, struct hx_tally *,
+		    const struct hx_summary *, const char *const *,
+		    struct mx_files *);
+
+/* Every option, in --help order; value bounds are the checks. */
+static const struct mx_optdef mx_optdefs[] = {
+	{ "target", 't', MX_FN, 0, 0, 0, 0, 0, opt_target },
+	{ "source", 's', MX_FN, 0, 0, 0, 0, 0, opt_source },
+	{ "concurrency", 'c', MX_UNS, OFF(lc.concurrency), 1, 100000, 0, 0,
+	    NULL },
+	{ "messages", 'n', MX_FN, 0, 0, 0, 0, 0, opt_messages },
+	{ "duration", 'd', MX_DBL, OFF(lc.duration), 0, 0, 0.001, 1e7, NULL },
+	{ "rate", 'r', MX_DBL, OFF(lc.rate), 0, 0, 0, 1e7, NULL },
+	{ "per-connection", 'm', MX_UNS, OFF(lc.per_conn), 1, 1000000, 0, 0,
+	    NULL },
+	{ "recipients", 'R', MX_UNS, OFF(lc.rcpts), 1, 1000, 0, 0, NULL },
+	{ "size", 'z', MX_U64, OFF(lc.size), 0, UINT64_C(1) << 30, 0, 0,
+	    NULL },
+	{ "from-domains", 'f', MX_FN, 0, 0, 0, 0, 0, opt_from },
+	{ "users", 'u', MX_U64, OFF(lc.users), 1, UINT64_C(1) << 40, 0, 0,
+	    NULL },
+	{ "rcpt", 0, MX_FN, 0, 0, 0, 0, 0, opt_rcpt },
+	{ "no-pipelining", 'P', MX_CLEAR, OFF(lc.pipelining), 0, 0, 0, 0,
+	    NULL },
+	{ "helo", 0, MX_FN, 0, 0, 0, 0, 0, opt_helo },
+	{ "timeout", 0, MX_DBL, OFF(lc.timeout), 0, 0, 0.001, 86400, NULL },
+	{ "seed", 0, MX_U64, OFF(lc.seed), 0, UINT64_MAX, 0, 0, NULL },
+	{ "json", 0, MX_STR, OFF(json), 0, 0, 0, 0, NULL },
+	{ "csv", 0, MX_STR, OFF(csv), 0, 0, 0, 0, NULL },
+	{ "abort-prob", 0, MX_DBL, OFF(lc.abort_prob), 0, 0, 0, 1, NULL },
+	{ "tag-rcpt", 0, MX_SET, OFF(lc.tag_rcpt), 0, 0, 0, 0, NULL },
+	{ "msg-log", 0, MX_STR, OFF(msg_log), 0, 0, 0, 0, NULL },
+	{ "dkim-key", 0, MX_STR, OFF(dkim_key), 0, 0, 0, 0, NULL },
+	{ "dkim-selector", 0, MX_STR, OFF(lc.dkim_selector), 0, 0, 0, 0,
+	    NULL },
+	{ "from-header", 0, MX_STR, OFF(lc.from_header), 0, 0, 0, 0, NULL },
+	{ "list-unsubscribe", 0, MX_SET, OFF(lc.list_unsub), 0, 0, 0, 0,
+	    NULL },
+	{ "starttls", 0, MX_SET, OFF(lc.starttls), 0, 0, 0, 0, NULL },
+	{ "quiet", 'q', MX_SET, OFF(quiet), 0, 0, 0, 0, NULL },
+	{ "verbose", 'v', MX_SET, OFF(lc.verbose), 0, 0, 0, 0, NULL },
+	{ "help", 'h', MX_FN, 0, 0, 0, 0, 0, opt_help },
+};
+
+#define MX_NOPTS	(sizeof(mx_optdefs) / sizeof(mx_optdefs[0]))
+
+/* What --help says after the options. */
+static const char mx_usage_notes[] =
+"\n"
+"Per connection: greeting, EHLO (HELO after a 5xx), then per message MAIL\n"
+"[SIZE=n when offered], RCPT x N, DATA, body, \".\", then the next message\n"
+"or QUIT.  A 4xx/5xx ends the message (RSET follows when the connection\n"
+"stays open); a 421 or a server close ends the connection and the slot\n"
+"opens a new one.  Outcome per message: accepted (2xx at end of DATA),\n"
+"deferred (first failing reply 4xx), rejected (5xx), error (refused,\n"
+"reset, timeout, garbage).  The table counts the greeting (if not 2xx),\n"
+"EHLO/HELO (if not 2xx), MAIL/RCPT/DATA (if not 2xx/354), every end of\n"
+"DATA reply, and connection-level errors as code 0.\n"
+"\n"
+"SIGINT/SIGTERM: stop starting messages, let those in flight finish, print\n"
+"the results; a second signal abandons the ones in flight.\n"
+"\n"
+"Exit status: 0 the run completed (whatever the replies), 1 nothing could\n"
+"connect (or setup failed), 2 usage error.\n";
 
 /* usage - the complete option summary */
 static void
@@ -204,25 +264,10 @@ usage(FILE *fp)
 "  -q, --quiet           print only the final tables (no progress line,\n"
 "                        no start line)\n"
 "  -v, --verbose         trace every state change and reply on stderr\n"
-"  -h, --help            this text\n"
-"\n"
-"Per connection: greeting, EHLO (HELO after a 5xx), then per message MAIL\n"
-"[SIZE=n when offered], RCPT x N, DATA, body, \".\", then the next message\n"
-"or QUIT.  A 4xx/5xx ends the message (RSET follows when the connection\n"
-"stays open); a 421 or a server close ends the connection and the slot\n"
-"opens a new one.  Outcome per message: accepted (2xx at end of DATA),\n"
-"deferred (first failing reply 4xx), rejected (5xx), error (refused,\n"
-"reset, timeout, garbage).  The table counts the greeting (if not 2xx),\n"
-"EHLO/HELO (if not 2xx), MAIL/RCPT/DATA (if not 2xx/354), every end of\n"
-"DATA reply, and connection-level errors as code 0.\n"
-"\n"
-"SIGINT/SIGTERM: stop starting messages, let those in flight finish, print\n"
-"the results; a second signal abandons the ones in flight.\n"
-"\n"
-"Exit status: 0 the run completed (whatever the replies), 1 nothing could\n"
-"connect (or setup failed), 2 usage error.\n",
+"  -h, --help            this text\n",
 	    MX_TARGETS_MAX, HX_PREFIX_MIN, HX_DEFAULT_PORT,
 	    HX_DEFAULT_RCPT_DOMAIN, HX_PREFIX_MIN, MX_SOURCES_MAX, 76);
+	fputs(mx_usage_notes, fp);
 }
 
 /* usage_error - report a bad command line and exit 2 */
@@ -239,47 +284,152 @@ usage_error(const char *fmt, ...)
 	exit(2);
 }
 
-/* opt_u64 - bounded integer option or exit 2 */
-static uint64_t
-opt_u64(const char *name, const char *s, uint64_t lo, uint64_t hi)
-{
-	uint64_t v;
-	int rc;
-
-	rc = hx_parse_u64(s, lo, hi, &v);
-	if (rc == -ERANGE)
-		usage_error("%s: \"%s\" out of range %llu..%llu", name, s,
-		    (unsigned long long)lo, (unsigned long long)hi);
-	if (rc != 0)
-		usage_error("%s: \"%s\" is not a whole number", name, s);
-	return v;
-}
-
-/* opt_double - bounded decimal option or exit 2 */
-static double
-opt_double(const char *name, const char *s, double lo, double hi)
-{
-	double v;
-	int rc;
-
-	rc = hx_parse_double(s, lo, hi, &v);
-	if (rc == -ERANGE)
-		usage_error("%s: \"%s\" out of range %g..%g", name, s, lo, hi);
-	if (rc != 0)
-		usage_error("%s: \"%s\" is not a number", name, s);
-	return v;
-}
-
-/* parse_args - the command line into @p o, or exit 2 */
+/* opt_target - one -t target */
 static void
-parse_args(int argc, char **argv, struct mx_opts *o)
+opt_target(struct mx_opts *o, const char *v)
+{
+	char err[160];
+
+	if (o->lc.ntargets == MX_TARGETS_MAX)
+		usage_error("--target: more than %d targets", MX_TARGETS_MAX);
+	if (hx_target_parse(v, &o->targets[o->lc.ntargets], err,
+	    sizeof(err)) != 0)
+		usage_error("--target \"%s\": %s", v, err);
+	o->lc.ntargets++;
+}
+
+/* opt_source - one -s source range */
+static void
+opt_source(struct mx_opts *o, const char *v)
+{
+	char err[160];
+
+	if (o->lc.nsources == MX_SOURCES_MAX)
+		usage_error("--source: more than %d ranges", MX_SOURCES_MAX);
+	if (hx_cidr_parse(v, &o->sources[o->lc.nsources], err,
+	    sizeof(err)) != 0)
+		usage_error("--source \"%s\": %s", v, err);
+	o->lc.nsources++;
+}
+
+/* opt_messages - -n, remembered as given (-d alone means no limit) */
+static void
+opt_messages(struct mx_opts *o, const char *v)
+{
+	static const struct mx_optdef d = { "messages", 'n', MX_U64,
+	    OFF(lc.messages), 0, UINT64_C(1) << 48, 0, 0, NULL };
+
+	opt_store(o, &d, v);
+	o->messages_set = 1;
+}
+
+/* opt_from - -f domain list, split in a copy */
+static void
+opt_from(struct mx_opts *o, const char *v)
+{
+	size_t nf;
+	int rc;
+
+	free(o->from_buf);
+	o->from_buf = strdup(v);
+	if (o->from_buf == NULL)
+		usage_error("out of memory");
+	rc = hx_domain_list(o->from_buf, o->from, MX_FROM_MAX, &nf);
+	if (rc == -E2BIG)
+		usage_error("--from-domains: more than %d domains",
+		    MX_FROM_MAX);
+	if (rc != 0)
+		usage_error("--from-domains \"%s\": want domain[,domain...]",
+		    v);
+	o->lc.from = o->from;
+	o->lc.nfrom = nf;
+}
+
+/* opt_rcpt - --rcpt local part */
+static void
+opt_rcpt(struct mx_opts *o, const char *v)
+{
+	if (hx_local_check(v) != 0)
+		usage_error("--rcpt \"%s\": want 1..%d printable characters "
+		    "without space, <>@\"\\", v, HX_LOCAL_MAX - 1);
+	o->lc.rcpt_local = v;
+}
+
+/* opt_helo - --helo name */
+static void
+opt_helo(struct mx_opts *o, const char *v)
+{
+	if (hx_domain_check(v) != 0)
+		usage_error("--helo \"%s\": not a domain name", v);
+	o->lc.helo = v;
+}
+
+/* opt_help - -h: the summary on stdout, exit 0 */
+static void
+opt_help(struct mx_opts *o, const char *v)
+{
+	(void)o;
+	(void)v;
+	usage(stdout);
+	exit(0);
+}
+
+/* opt_store - check one option's value against its entry and store it,
+ * or exit 2 */
+static void
+opt_store(struct mx_opts *o, const struct mx_optdef *d, const char *v)
+{
+	char *field = (char *)o + d->off;
+	uint64_t u;
+	double x;
+	int rc;
+
+	switch (d->kind) {
+	case MX_U64:
+	case MX_UNS:
+		rc = hx_parse_u64(v, d->lo, d->hi, &u);
+		if (rc == -ERANGE)
+			usage_error("--%s: \"%s\" out of range %llu..%llu",
+			    d->name, v, (unsigned long long)d->lo,
+			    (unsigned long long)d->hi);
+		if (rc != 0)
+			usage_error("--%s: \"%s\" is not a whole number",
+			    d->name, v);
+		if (d->kind == MX_U64)
+			memcpy(field, &u, sizeof(u));
+		else
+			*(unsigned *)(void *)field = (unsigned)u;
+		break;
+	case MX_DBL:
+		rc = hx_parse_double(v, d->dlo, d->dhi, &x);
+		if (rc == -ERANGE)
+			usage_error("--%s: \"%s\" out of range %g..%g",
+			    d->name, v, d->dlo, d->dhi);
+		if (rc != 0)
+			usage_error("--%s: \"%s\" is not a number", d->name, v);
+		memcpy(field, &x, sizeof(x));
+		break;
+	case MX_SET:
+	case MX_CLEAR:
+		*(int *)(void *)field = d->kind == MX_SET;
+		break;
+	case MX_STR:
+		memcpy(field, &v, sizeof(v));
+		break;
+	case MX_FN:
+		d->fn(o, v);
+		break;
+	default:
+		abort();
+	}
+}
+
+/* opts_defaults - every value before the command line */
+static void
+opts_defaults(struct mx_opts *o)
 {
 	struct hx_load_conf *lc = &o->lc;
-	char err[160];
-	size_t nt, ns, nf;
-	int ch, rc;
 
-	nt = ns = 0;
 	lc->concurrency = 10;
 	lc->messages = 1000;
 	lc->per_conn = 1;
@@ -290,158 +440,24 @@ parse_args(int argc, char **argv, struct mx_opts *o)
 	lc->helo = "mxload.test";
 	lc->timeout = 30;
 	lc->seed = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":t:s:c:n:d:r:m:R:z:f:u:Pqvh",
-	    long_opts, NULL)) != -1) {
-		switch (ch) {
-		case 't':
-			if (nt == MX_TARGETS_MAX)
-				usage_error("--target: more than %d targets",
-				    MX_TARGETS_MAX);
-			if (hx_target_parse(optarg, &o->targets[nt], err,
-			    sizeof(err)) != 0)
-				usage_error("--target \"%s\": %s", optarg, err);
-			nt++;
-			break;
-		case 's':
-			if (ns == MX_SOURCES_MAX)
-				usage_error("--source: more than %d ranges",
-				    MX_SOURCES_MAX);
-			if (hx_cidr_parse(optarg, &o->sources[ns], err,
-			    sizeof(err)) != 0)
-				usage_error("--source \"%s\": %s", optarg, err);
-			ns++;
-			break;
-		case 'c':
-			lc->concurrency = (unsigned)opt_u64("--concurrency",
-			    optarg, 1, 100000);
-			break;
-		case 'n':
-			lc->messages = opt_u64("--messages", optarg, 0,
-			    UINT64_C(1) << 48);
-			o->messages_set = 1;
-			break;
-		case 'd':
-			lc->duration = opt_double("--duration", optarg, 0.001,
-			    1e7);
-			break;
-		case 'r':
-			lc->rate = opt_double("--rate", optarg, 0, 1e7);
-			break;
-		case 'm':
-			lc->per_conn = (unsigned)opt_u64("--per-connection",
-			    optarg, 1, 1000000);
-			break;
-		case 'R':
-			lc->rcpts = (unsigned)opt_u64("--recipients", optarg,
-			    1, 1000);
-			break;
-		case 'z':
-			lc->size = opt_u64("--size", optarg, 0,
-			    UINT64_C(1) << 30);
-			break;
-		case 'f':
-			free(o->from_buf);
-			o->from_buf = strdup(optarg);
-			if (o->from_buf == NULL)
-				usage_error("out of memory");
-			rc = hx_domain_list(o->from_buf, o->from, MX_FROM_MAX,
-			    &nf);
-			if (rc == -E2BIG)
-				usage_error("--from-domains: more than %d "
-				    "domains", MX_FROM_MAX);
-			if (rc != 0)
-				usage_error("--from-domains \"%s\": want "
-				    "domain[,domain...]", optarg);
-			lc->from = o->from;
-			lc->nfrom = nf;
-			break;
-		case 'u':
-			lc->users = opt_u64("--users", optarg, 1,
-			    UINT64_C(1) << 40);
-			break;
-		case OPT_RCPT:
-			if (hx_local_check(optarg) != 0)
-				usage_error("--rcpt \"%s\": want 1..%d "
-				    "printable characters without space, "
-				    "<>@\"\\", optarg, HX_LOCAL_MAX - 1);
-			lc->rcpt_local = optarg;
-			break;
-		case 'P':
-			lc->pipelining = 0;
-			break;
-		case OPT_HELO:
-			if (hx_domain_check(optarg) != 0)
-				usage_error("--helo \"%s\": not a domain name",
-				    optarg);
-			lc->helo = optarg;
-			break;
-		case OPT_TIMEOUT:
-			lc->timeout = opt_double("--timeout", optarg, 0.001,
-			    86400);
-			break;
-		case OPT_SEED:
-			lc->seed = opt_u64("--seed", optarg, 0, UINT64_MAX);
-			break;
-		case OPT_JSON:
-			o->json = optarg;
-			break;
-		case OPT_CSV:
-			o->csv = optarg;
-			break;
-		case OPT_ABORT:
-			lc->abort_prob = opt_double("--abort-prob", optarg, 0,
-			    1);
-			break;
-		case OPT_TAG_RCPT:
-			lc->tag_rcpt = 1;
-			break;
-		case OPT_MSG_LOG:
-			o->msg_log = optarg;
-			break;
-		case OPT_DKIM_KEY:
-			o->dkim_key = optarg;
-			break;
-		case OPT_DKIM_SEL:
-			lc->dkim_selector = optarg;
-			break;
-		case OPT_FROM_HEADER:
-			lc->from_header = optarg;
-			break;
-		case OPT_LIST_UNSUB:
-			lc->list_unsub = 1;
-			break;
-		case OPT_STARTTLS:
-			lc->starttls = 1;
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'v':
-			lc->verbose = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case ':':
-			usage_error("option %s needs a value",
-			    argv[optind - 1]);
-		case '?':
-		default:
-			if (optopt != 0)
-				usage_error("unknown option -%c", optopt);
-			usage_error("unknown option %s", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		usage_error("unexpected argument \"%s\"", argv[optind]);
-	if (nt == 0)
+	lc->targets = o->targets;
+	lc->sources = o->sources;
+}
+
+/* opts_check - what no single option decides, or exit 2 */
+static void
+opts_check(struct mx_opts *o)
+{
+	struct hx_load_conf *lc = &o->lc;
+	char err[160];
+
+	if (lc->ntargets == 0)
 		usage_error("at least one --target is required");
-	if (ns == 0) {
+	if (lc->nsources == 0) {
 		if (hx_cidr_parse("127.0.0.1/32", &o->sources[0], err,
 		    sizeof(err)) != 0)
 			abort();
-		ns = 1;
+		lc->nsources = 1;
 	}
 	if (lc->nfrom == 0) {
 		o->from[0] = "example.com";
@@ -461,10 +477,55 @@ parse_args(int argc, char **argv, struct mx_opts *o)
 		    lc->from_header);
 	if (lc->duration > 0 && !o->messages_set)
 		lc->messages = 0;
-	lc->targets = o->targets;
-	lc->ntargets = nt;
-	lc->sources = o->sources;
-	lc->nsources = ns;
+}
+
+/* parse_args - the command line into @p o through mx_optdefs, or exit 2 */
+static void
+parse_args(int argc, char **argv, struct mx_opts *o)
+{
+	struct option lo[MX_OPTS_MAX + 1];
+	char so[2 * MX_OPTS_MAX + 2];
+	size_t i, k;
+	int ch;
+
+	_Static_assert(MX_NOPTS <= MX_OPTS_MAX, "raise MX_OPTS_MAX");
+	memset(lo, 0, sizeof(lo));
+	k = 0;
+	so[k++] = ':';
+	for (i = 0; i < MX_NOPTS; i++) {
+		lo[i].name = mx_optdefs[i].name;
+		lo[i].has_arg = mx_optdefs[i].kind == MX_SET ||
+		    mx_optdefs[i].kind == MX_CLEAR ||
+		    mx_optdefs[i].fn == opt_help ? no_argument :
+		    required_argument;
+		lo[i].val = 256 + (int)i;
+		if (mx_optdefs[i].letter != 0) {
+			so[k++] = (char)mx_optdefs[i].letter;
+			if (lo[i].has_arg == required_argument)
+				so[k++] = ':';
+		}
+	}
+	so[k] = '\0';
+	opts_defaults(o);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		if (ch == ':')
+			usage_error("option %s needs a value",
+			    argv[optind - 1]);
+		for (i = 0; i < MX_NOPTS; i++)
+			if (ch == 256 + (int)i || (ch < 256 &&
+			    ch == mx_optdefs[i].letter && ch != 0))
+				break;
+		if (ch == '?' || i == MX_NOPTS) {
+			if (optopt != 0 && optopt < 256)
+				usage_error("unknown option -%c", optopt);
+			usage_error("unknown option %s", argv[optind - 1]);
+		}
+		opt_store(o, &mx_optdefs[i], optarg);
+	}
+	if (optind < argc)
+		usage_error("unexpected argument \"%s\"", argv[optind]);
+	opts_check(o);
 }
 
 /* raise_nofile - make room for the connections; -EMFILE if impossible */
@@ -549,16 +610,105 @@ load_key(struct mx_opts *o)
 #endif
 }
 
+/* open_outputs - the files asked for (exit 2 when one cannot be
+ * created); 0, or -ENOMEM */
+static int
+open_outputs(struct mx_opts *o, struct mx_files *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (o->json != NULL && (f->json = fopen(o->json, "w")) == NULL)
+		usage_error("--json %s: %s", o->json, strerror(errno));
+	if (o->csv != NULL) {
+		if ((f->csv = fopen(o->csv, "w")) == NULL)
+			usage_error("--csv %s: %s", o->csv, strerror(errno));
+		setvbuf(f->csv, NULL, _IOLBF, 0);
+		o->lc.series = hx_series_create(f->csv, 1000000);
+		if (o->lc.series == NULL)
+			return -ENOMEM;
+	}
+	if (o->msg_log != NULL) {
+		if ((f->msg_log = fopen(o->msg_log, "w")) == NULL)
+			usage_error("--msg-log %s: %s", o->msg_log,
+			    strerror(errno));
+		o->lc.msg_log = f->msg_log;
+	}
+	return 0;
+}
+
+/* start_line - what the run will do, on stderr */
+static void
+start_line(const struct mx_opts *o)
+{
+	char lim[48];
+
+	if (o->lc.messages == 0)
+		snprintf(lim, sizeof(lim), "no message limit");
+	else
+		snprintf(lim, sizeof(lim), "%llu messages",
+		    (unsigned long long)o->lc.messages);
+	fprintf(stderr, "mxload: %zu target(s), %u connections, %s, "
+	    "%u per connection, %u rcpt, %llu bytes, pipelining %s%s\n",
+	    o->lc.ntargets, o->lc.concurrency, lim, o->lc.per_conn,
+	    o->lc.rcpts, (unsigned long long)o->lc.size,
+	    o->lc.pipelining ? "if offered" : "off",
+	    o->lc.starttls ? ", STARTTLS if offered" : "");
+}
+
+/* report - print the tables, close the output files; the exit status */
+static int
+report(struct mx_opts *o, struct hx_tally *t, const struct hx_summary *sum,
+    const char *const *names, struct mx_files *f)
+{
+	int status = 0;
+
+	if (hx_tally_print(t, sum, names, stdout) != 0)
+		status = 1;
+	if (o->lc.abort_prob > 0)
+		hx_aborts_print(&o->aborts, hx_tally_messages(t), stdout);
+	if (o->lc.starttls)
+		printf("STARTTLS: %llu handshakes (%.1f/s), %llu failed, "
+		    "%llu refused, %llu sessions not offered it\n",
+		    (unsigned long long)o->tls.done, sum->elapsed > 0 ?
+		    (double)o->tls.done / sum->elapsed : 0.0,
+		    (unsigned long long)o->tls.failed,
+		    (unsigned long long)o->tls.refused,
+		    (unsigned long long)o->tls.not_offered);
+	if (f->msg_log != NULL && (ferror(f->msg_log) ||
+	    fclose(f->msg_log) != 0)) {
+		fprintf(stderr, "mxload: --msg-log %s: write failed\n",
+		    o->msg_log);
+		status = 1;
+	}
+	if (f->json != NULL && (write_json(t, sum, names, o, f->json) != 0 ||
+	    fclose(f->json) != 0)) {
+		fprintf(stderr, "mxload: --json %s: write failed\n", o->json);
+		status = 1;
+	}
+	if (f->csv != NULL) {
+		if (o->lc.series->err != 0 || fclose(f->csv) != 0) {
+			fprintf(stderr, "mxload: --csv %s: write failed\n",
+			    o->csv);
+			status = 1;
+		}
+		hx_series_free(o->lc.series);
+	}
+	if (sum->connections > 0 && sum->established == 0) {
+		fprintf(stderr, "mxload: no connection could be "
+		    "established\n");
+		status = 1;
+	}
+	return status;
+}
+
 /* main - parse, run, report */
 int
 main(int argc, char **argv)
 {
 	struct mx_opts *o;
+	struct mx_files f;
 	struct hx_tally *t;
 	struct hx_summary sum;
 	const char *names[MX_TARGETS_MAX];
-	char lim[48];
-	FILE *jf, *cf, *lf;
 	size_t i;
 	int rc, status;
 
@@ -573,101 +723,26 @@ main(int argc, char **argv)
 	if (raise_nofile(o->lc.concurrency) != 0)
 		usage_error("--concurrency %u: exceeds the open-file limit "
 		    "(ulimit -n)", o->lc.concurrency);
-	jf = NULL;
-	if (o->json != NULL) {
-		jf = fopen(o->json, "w");
-		if (jf == NULL)
-			usage_error("--json %s: %s", o->json, strerror(errno));
-	}
-	cf = NULL;
-	if (o->csv != NULL) {
-		cf = fopen(o->csv, "w");
-		if (cf == NULL)
-			usage_error("--csv %s: %s", o->csv, strerror(errno));
-		setvbuf(cf, NULL, _IOLBF, 0);
-		o->lc.series = hx_series_create(cf, 1000000);
-		if (o->lc.series == NULL) {
-			fprintf(stderr, "mxload: out of memory\n");
-			return 1;
-		}
-	}
-	lf = NULL;
-	if (o->msg_log != NULL) {
-		lf = fopen(o->msg_log, "w");
-		if (lf == NULL)
-			usage_error("--msg-log %s: %s", o->msg_log,
-			    strerror(errno));
-		o->lc.msg_log = lf;
+	t = hx_tally_create(o->lc.ntargets, MX_ROWS_MAX);
+	if (open_outputs(o, &f) != 0 || t == NULL) {
+		fprintf(stderr, "mxload: out of memory\n");
+		return 1;
 	}
 	o->lc.aborts = &o->aborts;
 	o->lc.tls = &o->tls;
 	o->lc.progress = !o->quiet && !o->lc.verbose && isatty(STDERR_FILENO);
 	for (i = 0; i < o->lc.ntargets; i++)
 		names[i] = o->targets[i].name;
-	t = hx_tally_create(o->lc.ntargets, MX_ROWS_MAX);
-	if (t == NULL) {
-		fprintf(stderr, "mxload: out of memory\n");
-		return 1;
-	}
 	rc = hx_load_block_signals();
-	if (rc == 0 && !o->quiet) {
-		if (o->lc.messages == 0)
-			snprintf(lim, sizeof(lim), "no message limit");
-		else
-			snprintf(lim, sizeof(lim), "%llu messages",
-			    (unsigned long long)o->lc.messages);
-		fprintf(stderr, "mxload: %zu target(s), %u connections, %s, "
-		    "%u per connection, %u rcpt, %llu bytes, pipelining %s%s\n",
-		    o->lc.ntargets, o->lc.concurrency, lim, o->lc.per_conn,
-		    o->lc.rcpts, (unsigned long long)o->lc.size,
-		    o->lc.pipelining ? "if offered" : "off",
-		    o->lc.starttls ? ", STARTTLS if offered" : "");
-	}
+	if (rc == 0 && !o->quiet)
+		start_line(o);
 	if (rc == 0)
 		rc = hx_load_run(&o->lc, t, &sum);
 	if (rc != 0) {
 		fprintf(stderr, "mxload: %s\n", strerror(-rc));
 		return 1;
 	}
-	status = 0;
-	if (hx_tally_print(t, &sum, names, stdout) != 0)
-		status = 1;
-	if (o->lc.abort_prob > 0)
-		hx_aborts_print(&o->aborts, hx_tally_messages(t), stdout);
-	if (o->lc.starttls)
-		printf("STARTTLS: %llu handshakes (%.1f/s), %llu failed, "
-		    "%llu refused, %llu sessions not offered it\n",
-		    (unsigned long long)o->tls.done, sum.elapsed > 0 ?
-		    (double)o->tls.done / sum.elapsed : 0.0,
-		    (unsigned long long)o->tls.failed,
-		    (unsigned long long)o->tls.refused,
-		    (unsigned long long)o->tls.not_offered);
-	if (lf != NULL && (ferror(lf) || fclose(lf) != 0)) {
-		fprintf(stderr, "mxload: --msg-log %s: write failed\n",
-		    o->msg_log);
-		status = 1;
-	}
-	if (jf != NULL) {
-		if (write_json(t, &sum, names, o, jf) != 0 ||
-		    fclose(jf) != 0) {
-			fprintf(stderr, "mxload: --json %s: write failed\n",
-			    o->json);
-			status = 1;
-		}
-	}
-	if (cf != NULL) {
-		if (o->lc.series->err != 0 || fclose(cf) != 0) {
-			fprintf(stderr, "mxload: --csv %s: write failed\n",
-			    o->csv);
-			status = 1;
-		}
-		hx_series_free(o->lc.series);
-	}
-	if (sum.connections > 0 && sum.established == 0) {
-		fprintf(stderr, "mxload: no connection could be "
-		    "established\n");
-		status = 1;
-	}
+	status = report(o, t, &sum, names, &f);
 	hx_tally_free(t);
 #ifdef MXSIM_HAVE_AUTH
 	auth_dkim_free(o->lc.dkim);

@@ -5,7 +5,7 @@ DESCRIPTION
     into time buckets; nothing per event is kept.  Two timelines: wall
     time (replies per class and per enhanced code, mxload's CSV rows) and
     simulated time (accepted messages and sliding-window counts per
-    sending IP, replayed reputation).  A timeline holds at most
+    sending IP, the reputation scores mxsim logs).  A timeline holds at most
     MAX_BUCKETS buckets: when the run grows longer, the bucket width
     doubles and neighbours merge (counts add, window counts keep the
     maximum, scores keep the latest).  Per-identity series are kept for
@@ -168,7 +168,6 @@ class Aggregator:
         self.first = {}         # (provider, reason) -> first event facts
         self.track_ip = {}      # provider -> {ip: True}, in order
         self.track_dom = {}     # provider -> {domain: True}, in order
-        self.born = {}          # (provider, ident) charted -> first sim_ms
         self.series = {'def': set(), 'rej': set()}
         self.csv_rows = 0
         self.csv_files = []
@@ -259,24 +258,31 @@ class Aggregator:
                                   'enhanced': enh, 'stage': stage,
                                   'domain': dom}
         self.sim.advance(sm, self.sample)
-        if ip and (prov, ip) not in self.replay.ips and \
-                len(self.track_ip.get(prov, ())) < TRACK_IPS:
-            self.born[(prov, ip)] = sm
-        if dom and (prov, dom) not in self.replay.domains and \
-                len(self.track_dom.get(prov, ())) < TRACK_DOMAINS:
-            self.born[(prov, dom)] = sm
-        eip, edom = self.replay.event(prov, ip, dom, stage, code, reason,
-                                      nrcpts, sm)
+        eip, edom = self.replay.event(prov, ip, dom, stage, code, nrcpts,
+                                      sm, ev.get('ip_rep'),
+                                      ev.get('domain_rep'))
+        p = self.profiles.get(prov)
+        scored = p is not None and p.has_reputation() and stage == 'eod' \
+            and cls == 2
         if eip is not None:
             tr = self.track(self.track_ip, prov, ip, TRACK_IPS)
             if tr and stage == 'eod':
                 if cls == 2:
                     self.sim.add(sm, ('n.acc', prov, ip))
-                p = self.profiles.get(prov)
                 if p is not None:
                     self.sample_win(self.sim.index(sm), p, prov, ip, eip, sm)
+            if tr and scored:
+                self.score(sm, 'l.rip', prov, ip, ev.get('ip_rep'))
         if edom is not None:
-            self.track(self.track_dom, prov, dom, TRACK_DOMAINS)
+            if self.track(self.track_dom, prov, dom, TRACK_DOMAINS) and \
+                    scored:
+                self.score(sm, 'l.rdom', prov, dom, ev.get('domain_rep'))
+
+    def score(self, sm, key, prov, ident, value):
+        """score - a score the log gives at sm, charted in its bucket."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.sim.put(self.sim.index(sm), (key, prov, ident),
+                         (sm, float(value)))
 
     @staticmethod
     def track(table, prov, ident, cap):
@@ -298,26 +304,15 @@ class Aggregator:
                          e.window(win, t, what))
 
     def sample(self, i, t):
-        """sample - every tracked identity at a bucket's end."""
+        """sample - every tracked IP's windows at a bucket's end."""
         for prov, ips in self.track_ip.items():
             p = self.profiles.get(prov)
             if p is None:
                 continue
             for ip in ips:
                 e = self.replay.ips.get((prov, ip))
-                if e is None:
-                    continue
-                self.sample_win(i, p, prov, ip, e, t)
-                if p.has_reputation():
-                    self.sim.put(i, ('l.rip', prov, ip), (t, e.score(p, t)))
-        for prov, doms in self.track_dom.items():
-            p = self.profiles.get(prov)
-            if p is None or not p.has_reputation():
-                continue
-            for d in doms:
-                e = self.replay.domains.get((prov, d))
                 if e is not None:
-                    self.sim.put(i, ('l.rdom', prov, d), (t, e.score(p, t)))
+                    self.sample_win(i, p, prov, ip, e, t)
 
     def finish(self):
         """finish - sample every tracked identity at the last event."""

@@ -1,27 +1,25 @@
-"""rpt_model - profiles and the reputation/window replay of mxreport.
+"""rpt_model - profiles, window counts and logged scores for mxreport.
 
 DESCRIPTION
     Finds the profile each provider of the log used (every *.yaml of a
     profiles directory keyed by its "provider", or the servers of an
     mxsim scenario resolved as mxsim does: a bare name is NAME.yaml
     beside the scenario, else in the bundled directory; a path is
-    relative to the scenario) and replays mxsim's model over the log:
+    relative to the scenario) and follows each (provider, IP) and
+    (provider, sender domain) of the log:
 
       * sliding windows (second, minute, hour, day) of accepted messages
-        and recipients per (provider, IP) and (provider, sender domain),
-        computed as sim/engine/sim_state.c does: the current fixed window plus
-        the previous one weighted by its remaining overlap;
-      * reputation per (provider, IP) and (provider, sender domain) as
-        sim/engine/sim_policy.c changes it: initial score, linear recovery per
-        simulated hour up to max, and penalties for the replies that
-        carry one (user.unknown: IP and domain; rate.ip, warmup,
-        rate.recipient: IP; daily_cap: the IP when its day window is
-        full, else the domain; rate.domain, auth.missing, auth.block:
-        domain; a spike of accepted volume: the identity that spiked).
+        and recipients, the current fixed window plus the previous one
+        weighted by its remaining overlap (the estimate mxsim's limits
+        compare with, sim/engine/sim_state.h);
+      * reputation: the scores mxsim logs with each accepted message at
+        end of DATA ("ip_rep", "domain_rep", after the decision).  No
+        score is computed here; an identity without an accepted message
+        has none to show.
 
-    mxsim does not log scores, so this is a model replay: exact for one
-    worker, approximate when workers decided concurrently (the log's
-    order is the writer's, not the decisions').
+    Exact for one worker; with several, the log's order is the writer's,
+    not the decisions', so window counts may differ by the messages
+    decided concurrently.
 
 DIAGNOSTICS
     rpt_yaml.Error for unreadable profiles; missing ones are reported by
@@ -37,21 +35,6 @@ WINDOWS = (('second', 1000), ('minute', 60000), ('hour', 3600000),
            ('day', 86400000))
 WIN_MS = dict(WINDOWS)
 WIN_INDEX = {name: i for i, (name, _) in enumerate(WINDOWS)}
-HOUR_MS = 3600000.0
-IDLE_MS = 2 * 86400000          # mxsim forgets identities idle this long
-
-# reply reason -> (penalized identity, penalty key); 'ipcap' = daily_cap
-PENALTY = {
-    'user.unknown': ('both', 'user_unknown'),
-    'rate.ip': ('ip', 'rate_limited'),
-    'warmup': ('ip', 'rate_limited'),
-    'rate.recipient': ('ip', 'rate_limited'),
-    'daily_cap': ('ipcap', 'rate_limited'),
-    'rate.domain': ('domain', 'rate_limited'),
-    'auth.missing': ('domain', 'auth_fail'),
-    'auth.block': ('domain', 'auth_fail'),
-}
-
 
 class Profile:
     """What the report needs of one profile: limits and reputation."""
@@ -65,16 +48,13 @@ class Profile:
         self.warmup = lim.get('warmup') or {}
         rep = doc.get('reputation') or {}
         pen = rep.get('penalties') or {}
-        spk = rep.get('spike') or {}
         self.rep_initial = float(rep.get('initial', 100))
         self.rep_max = float(rep.get('max', 100))
         self.recover = float(rep.get('recover_per_hour', 0))
         self.temp_below = float(rep.get('temp_below', 0))
         self.block_below = float(rep.get('block_below', 0))
-        self.pen = {k: float(pen.get(k, 0)) for k in
-                    ('user_unknown', 'auth_fail', 'spike', 'rate_limited')}
-        self.spike_factor = float(spk.get('factor', 0))
-        self.spike_min = float(spk.get('min_per_minute', 0))
+        self.pen = {str(k): float(v) for k, v in pen.items()
+                    if isinstance(v, (int, float))}
         # recipients windows are kept only when a per-IP limit uses them
         self.rcpt_windows = bool(self.per_ip.get('recipients'))
         self.limits = self.ip_limits()
@@ -166,16 +146,15 @@ class Win:
 
 
 class Ident:
-    """One (provider, IP) or (provider, domain): windows and score."""
+    """One (provider, IP) or (provider, domain): windows and last score."""
 
-    __slots__ = ('msgs', 'rcpts', 'rep', 'rep_ms', 'seen_ms', 'accepted')
+    __slots__ = ('msgs', 'rcpts', 'rep', 'rep_ms', 'accepted')
 
     def __init__(self):
         self.msgs = [Win() for _ in WINDOWS]
         self.rcpts = [Win() for _ in WINDOWS]
-        self.rep = None                 # None: never penalized (initial)
-        self.rep_ms = 0
-        self.seen_ms = 0
+        self.rep = None                 # the last logged score, or None
+        self.rep_ms = 0                 # its sim_ms
         self.accepted = 0
 
     def window(self, name, now, what='messages'):
@@ -183,22 +162,6 @@ class Ident:
         i = WIN_INDEX[name]
         ws = self.msgs if what == 'messages' else self.rcpts
         return ws[i].count(WINDOWS[i][1], now)
-
-    def score(self, prof, now):
-        """score - reputation at now (rep_now)."""
-        if self.rep is None:
-            return prof.rep_initial
-        s = self.rep
-        if now > self.rep_ms:
-            s += prof.recover * (now - self.rep_ms) / HOUR_MS
-        return min(s, prof.rep_max)
-
-    def penalize(self, prof, now, amount):
-        """penalize - rep_penalize."""
-        if amount <= 0:
-            return
-        self.rep = max(0.0, self.score(prof, now) - amount)
-        self.rep_ms = now
 
     def count_message(self, now, nrcpts, rcpts):
         """count_message - one accepted message in every window."""
@@ -209,67 +172,42 @@ class Ident:
                 w.add(length, now, nrcpts)
         self.accepted += 1
 
-    def spiked(self, prof, now):
-        """spiked - did this message cross the spike line (spike())."""
-        if prof.pen['spike'] <= 0 or prof.spike_factor <= 0:
-            return False
-        minute = self.msgs[1].count(60000, now)
-        line = max(prof.spike_factor * self.msgs[2].count(3600000, now) /
-                   60.0, prof.spike_min)
-        return minute > line and minute - 1 <= line
+    def logged(self, now, score):
+        """logged - a score the log gives (a number), kept if newest."""
+        if isinstance(score, (int, float)) and not isinstance(score, bool) \
+                and (self.rep is None or now >= self.rep_ms):
+            self.rep = float(score)
+            self.rep_ms = now
 
 
 class Replay:
-    """The identities of every provider and the event -> model step."""
+    """The identities of every provider, folded from the log's events."""
 
     def __init__(self, profiles):
         self.profiles = profiles
         self.ips = {}                   # (provider, ip) -> Ident
         self.domains = {}               # (provider, domain) -> Ident
 
-    def ident(self, table, key, now):
-        """ident - the entry of key, fresh if mxsim would have expired it."""
+    @staticmethod
+    def ident(table, key):
+        """ident - the entry of key, created on first sight."""
         e = table.get(key)
-        if e is None or now - e.seen_ms > IDLE_MS:
+        if e is None:
             e = table[key] = Ident()
-        e.seen_ms = max(e.seen_ms, now)
         return e
 
-    def event(self, prov, ip, domain, stage, code, reason, nrcpts, now):
-        """event - apply one logged reply; returns (ip Ident, dom Ident)."""
+    def event(self, prov, ip, domain, stage, code, nrcpts, now,
+              ip_rep=None, domain_rep=None):
+        """event - fold one logged reply: an accepted message counts in
+        the windows, its logged scores are kept; returns (ip Ident, dom
+        Ident)."""
+        eip = self.ident(self.ips, (prov, ip)) if ip else None
+        edom = self.ident(self.domains, (prov, domain)) if domain else None
         p = self.profiles.get(prov)
-        eip = self.ident(self.ips, (prov, ip), now) if ip else None
-        edom = self.ident(self.domains, (prov, domain), now) \
-            if domain else None
-        if p is None:
+        if p is None or stage != 'eod' or not 200 <= code < 300:
             return eip, edom
-        if stage == 'eod' and 200 <= code < 300:
-            for e in (eip, edom):
-                if e is not None:
-                    e.count_message(now, max(nrcpts, 1),
-                                    p.rcpt_windows)
-                    if e.spiked(p, now):
-                        e.penalize(p, now, p.pen['spike'])
-            return eip, edom
-        rule = PENALTY.get(reason)
-        if rule is None or code < 400:
-            return eip, edom
-        who, key = rule
-        amount = p.pen[key]
-        if who == 'ipcap':
-            who = 'ip' if eip is not None and self.ip_day_full(p, eip, now) \
-                else 'domain'
-        if who in ('ip', 'both') and eip is not None:
-            eip.penalize(p, now, amount)
-        if who in ('domain', 'both') and edom is not None:
-            edom.penalize(p, now, amount)
+        for e, score in ((eip, ip_rep), (edom, domain_rep)):
+            if e is not None:
+                e.count_message(now, max(nrcpts, 1), p.rcpt_windows)
+                e.logged(now, score)
         return eip, edom
-
-    @staticmethod
-    def ip_day_full(p, e, now):
-        """ip_day_full - is the IP's day window at its per-IP limit."""
-        for what in ('messages', 'recipients'):
-            lim = (p.per_ip.get(what) or {}).get('day')
-            if lim and e.window('day', now, what) >= lim:
-                return True
-        return False

@@ -371,15 +371,12 @@ class Report:
                    h=300 + 260 * len(bodies))
 
     def rep_blocks(self, key, prov, idents):
-        """rep_blocks - [(ident, [(t, score)])] from 'l.*' samples."""
+        """rep_blocks - [(ident, [(t, score)])] from the logged 'l.*'
+        scores (the last of each bucket)."""
         tl = self.a.sim
-        p = self.a.profiles[prov]
         out = []
         for ident in idents:
             pts = []
-            born = self.a.born.get((prov, ident))
-            if born is not None:        # the score before its first event
-                pts.append(((born - tl.origin) / 1000.0, p.rep_initial))
             for i in tl.indexes():
                 v = tl.b.get(i, {}).get((key, prov, ident))
                 if v is not None:
@@ -389,7 +386,7 @@ class Report:
         return out
 
     def reputation(self, prov):
-        """reputation - replayed scores per IP and per domain."""
+        """reputation - logged scores per IP and per domain."""
         p = self.a.profiles.get(prov)
         if p is None or not p.has_reputation():
             return
@@ -416,20 +413,19 @@ class Report:
                      % (p.temp_below, p.temp_below, p.block_below,
                         p.block_below))
             panels.append(self.panel(
-                'reputation per %s (model replay)' % what, self.slabel,
+                'reputation per %s (as logged)' % what, self.slabel,
                 'score (0..%g)' % p.rep_max, plot, *self.srange,
                 extra='set yrange [0:%g]' % (p.rep_max * 1.05)))
         if not panels:
             return
-        t = '%s: reputation, model replay (mxsim does not log scores)' % prov
+        t = '%s: reputation as mxsim logged it' % prov
         self.chart('reputation_' + slug(prov), t,
-                   'Scores reconstructed by replaying the profile\'s '
-                   'reputation model over the log: start %g, penalties %s, '
-                   'recovery %g per simulated hour, ceiling %g.  A model '
-                   'replay, not mxsim\'s own numbers.'
-                   % (p.rep_initial, ', '.join('%s %g' % kv for kv in
-                                              sorted(p.pen.items())),
-                      p.recover, p.rep_max),
+                   'The scores mxsim logs with each accepted message '
+                   '(ip_rep, domain_rep: after its decision), the last of '
+                   'each time bucket; between accepted messages mxsim\'s '
+                   'scores move without a log line.  Profile: start %g, '
+                   'recovery %g per simulated hour, ceiling %g.'
+                   % (p.rep_initial, p.recover, p.rep_max),
                    self.fill('multiplot', ROWS=len(panels), COLS=1,
                              TITLE=gp_str(t), PANELS='\n'.join(panels)),
                    h=300 + 260 * len(panels))
@@ -574,8 +570,8 @@ class Report:
         out.append('<h2>Data files</h2><ul>%s</ul>' % ''.join(
             '<li><a href="%s">%s</a></li>' % (f, f) for f in self.files))
         out.append('<p><small>Written by reports/mxreport.  Reputation '
-                   'charts are a model replay of the profile over the log, '
-                   'not scores mxsim logged.</small></p></body></html>\n')
+                   'charts show the scores mxsim logged with accepted '
+                   'messages.</small></p></body></html>\n')
         with open(os.path.join(self.out, 'index.html'), 'w',
                   encoding='utf-8') as f:
             f.write('\n'.join(out))

@@ -52,6 +52,14 @@ static ldns_rr	*soa_new(const char *, uint32_t);
 static int	add_type(ldns_pkt *, const struct auth_zone *, const char *,
 		    const ldns_rdf *, enum auth_rr_type);
 static void	add_glue(ldns_pkt *, const struct auth_zone *, const char *);
+static size_t	query_check(const uint8_t *, size_t, uint8_t *, size_t,
+		    ldns_pkt **, struct dns_server_stats *);
+static ldns_pkt	*reply_new(const ldns_pkt *, size_t *);
+static int	add_records(ldns_pkt *, const struct auth_zone *,
+		    const char *, const char *, const ldns_rdf *,
+		    ldns_rr_type);
+static void	answer_question(ldns_pkt *, const struct auth_zone *,
+		    const ldns_rr *, struct dns_server_stats *);
 static size_t	render(ldns_pkt *, uint8_t *, size_t, size_t,
 		    struct dns_server_stats *);
 static int	serve_udp(struct dns_server *);
@@ -236,65 +244,116 @@ render(ldns_pkt *r, uint8_t *out, size_t outmax, size_t limit,
 	return len;
 }
 
-/* dns_server_answer - one query in, one answer out */
-size_t
-dns_server_answer(const struct auth_zone *z, const uint8_t *q, size_t qlen,
-    uint8_t *out, size_t outmax, size_t udp_limit,
-    struct dns_server_stats *st)
+/*
+ * query_check - parse and vet a query: 0 and *qp when it is one question
+ * of the QUERY opcode; otherwise the length of the error answer in @out
+ * (0: drop), with *qp NULL
+ */
+static size_t
+query_check(const uint8_t *q, size_t qlen, uint8_t *out, size_t outmax,
+    ldns_pkt **qp, struct dns_server_stats *st)
 {
-	ldns_pkt *qp = NULL, *r = NULL;
-	ldns_rr *qrr, *soa;
-	const ldns_rdf *qname;
-	ldns_rr_type qtype;
-	enum auth_zone_where where;
-	const char *apex = NULL;
-	char *name = NULL;
-	size_t len = 0, limit = udp_limit, n;
-	int added = 0, rcode;
+	ldns_pkt *p = NULL;
+	int rcode;
 
-	if (st != NULL)
-		st->queries++;
-	if (ldns_wire2pkt(&qp, q, qlen) != LDNS_STATUS_OK) {
+	*qp = NULL;
+	if (ldns_wire2pkt(&p, q, qlen) != LDNS_STATUS_OK) {
 		if (st != NULL)
 			st->errors++;
 		return raw_error(q, qlen, out, outmax, LDNS_RCODE_FORMERR);
 	}
-	if (ldns_pkt_qr(qp)) {
-		ldns_pkt_free(qp);
+	if (ldns_pkt_qr(p)) {
+		ldns_pkt_free(p);
 		if (st != NULL)
 			st->errors++;
 		return 0;
 	}
-	if (ldns_pkt_get_opcode(qp) != LDNS_PACKET_QUERY ||
-	    ldns_pkt_qdcount(qp) != 1) {
-		rcode = ldns_pkt_get_opcode(qp) != LDNS_PACKET_QUERY ?
+	if (ldns_pkt_get_opcode(p) != LDNS_PACKET_QUERY ||
+	    ldns_pkt_qdcount(p) != 1) {
+		rcode = ldns_pkt_get_opcode(p) != LDNS_PACKET_QUERY ?
 		    LDNS_RCODE_NOTIMPL : LDNS_RCODE_FORMERR;
-		ldns_pkt_free(qp);
+		ldns_pkt_free(p);
 		if (st != NULL)
 			st->errors++;
 		return raw_error(q, qlen, out, outmax, rcode);
 	}
+	*qp = p;
+	return 0;
+}
+
+/*
+ * reply_new - the answer's header and question, copied from the query;
+ * *limit becomes the client's EDNS size (512..DNS_EDNS_MAX) over UDP
+ */
+static ldns_pkt *
+reply_new(const ldns_pkt *qp, size_t *limit)
+{
+	ldns_pkt *r;
+	size_t n;
+
 	r = ldns_pkt_new();
-	if (r == NULL) {
-		ldns_pkt_free(qp);
-		return 0;
-	}
+	if (r == NULL)
+		return NULL;
 	ldns_pkt_set_id(r, ldns_pkt_id(qp));
 	ldns_pkt_set_qr(r, true);
 	ldns_pkt_set_opcode(r, LDNS_PACKET_QUERY);
 	ldns_pkt_set_rd(r, ldns_pkt_rd(qp));
 	ldns_pkt_set_ra(r, false);
-	qrr = ldns_rr_list_rr(ldns_pkt_question(qp), 0);
-	ldns_pkt_push_rr(r, LDNS_SECTION_QUESTION, ldns_rr_clone(qrr));
-	if (limit != 0 && ldns_pkt_edns(qp)) {
+	ldns_pkt_push_rr(r, LDNS_SECTION_QUESTION,
+	    ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(qp), 0)));
+	if (*limit != 0 && ldns_pkt_edns(qp)) {
 		n = ldns_pkt_edns_udp_size(qp);
-		limit = n > DNS_EDNS_MAX ? DNS_EDNS_MAX : n < 512 ? 512 : n;
+		*limit = n > DNS_EDNS_MAX ? DNS_EDNS_MAX : n < 512 ? 512 : n;
 		ldns_pkt_set_edns_udp_size(r, DNS_EDNS_MAX);
 	}
-	qname = ldns_rr_owner(qrr);
-	qtype = ldns_rr_get_type(qrr);
+	return r;
+}
+
+/* add_records - the records of an existing name asked for; returns how
+ * many */
+static int
+add_records(ldns_pkt *r, const struct auth_zone *z, const char *name,
+    const char *apex, const ldns_rdf *qname, ldns_rr_type qtype)
+{
+	static const struct {
+		ldns_rr_type		 wire;
+		enum auth_rr_type	 zone;
+	} types[] = {
+		{ LDNS_RR_TYPE_A, AUTH_RR_A },
+		{ LDNS_RR_TYPE_MX, AUTH_RR_MX },
+		{ LDNS_RR_TYPE_TXT, AUTH_RR_TXT },
+		{ LDNS_RR_TYPE_PTR, AUTH_RR_PTR },
+	};
+	ldns_rr *soa;
+	size_t i;
+	int added = 0;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (qtype == types[i].wire || qtype == LDNS_RR_TYPE_ANY)
+			added += add_type(r, z, name, qname, types[i].zone);
+	if ((qtype == LDNS_RR_TYPE_SOA || qtype == LDNS_RR_TYPE_ANY) &&
+	    strlen(name) == strlen(apex) + 1 &&
+	    strncasecmp(name, apex, strlen(apex)) == 0 &&
+	    (soa = soa_new(apex, 300)) != NULL) {
+		ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, soa);
+		added++;
+	}
+	return added;
+}
+
+/* answer_question - rcode, flags and records for the one question */
+static void
+answer_question(ldns_pkt *r, const struct auth_zone *z, const ldns_rr *qrr,
+    struct dns_server_stats *st)
+{
+	const ldns_rdf *qname = ldns_rr_owner(qrr);
+	enum auth_zone_where where = AUTH_ZONE_OUTSIDE;
+	const char *apex = NULL;
+	char *name;
+	ldns_rr *soa;
+	int added = 0;
+
 	name = ldns_rdf2str(qname);
-	where = AUTH_ZONE_OUTSIDE;
 	if (name != NULL && ldns_rr_get_class(qrr) == LDNS_RR_CLASS_IN)
 		where = auth_zone_name(z, name, &apex);
 	switch (where) {
@@ -302,7 +361,8 @@ dns_server_answer(const struct auth_zone *z, const uint8_t *q, size_t qlen,
 		ldns_pkt_set_rcode(r, LDNS_RCODE_REFUSED);
 		if (st != NULL)
 			st->refused++;
-		goto done;
+		free(name);
+		return;
 	case AUTH_ZONE_NXDOMAIN:
 		ldns_pkt_set_aa(r, true);
 		ldns_pkt_set_rcode(r, LDNS_RCODE_NXDOMAIN);
@@ -312,21 +372,8 @@ dns_server_answer(const struct auth_zone *z, const uint8_t *q, size_t qlen,
 	case AUTH_ZONE_EXISTS:
 		ldns_pkt_set_aa(r, true);
 		ldns_pkt_set_rcode(r, LDNS_RCODE_NOERROR);
-		if (qtype == LDNS_RR_TYPE_A || qtype == LDNS_RR_TYPE_ANY)
-			added += add_type(r, z, name, qname, AUTH_RR_A);
-		if (qtype == LDNS_RR_TYPE_MX || qtype == LDNS_RR_TYPE_ANY)
-			added += add_type(r, z, name, qname, AUTH_RR_MX);
-		if (qtype == LDNS_RR_TYPE_TXT || qtype == LDNS_RR_TYPE_ANY)
-			added += add_type(r, z, name, qname, AUTH_RR_TXT);
-		if (qtype == LDNS_RR_TYPE_PTR || qtype == LDNS_RR_TYPE_ANY)
-			added += add_type(r, z, name, qname, AUTH_RR_PTR);
-		if ((qtype == LDNS_RR_TYPE_SOA || qtype == LDNS_RR_TYPE_ANY) &&
-		    strlen(name) == strlen(apex) + 1 &&
-		    strncasecmp(name, apex, strlen(apex)) == 0 &&
-		    (soa = soa_new(apex, 300)) != NULL) {
-			ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, soa);
-			added++;
-		}
+		added = add_records(r, z, name, apex, qname,
+		    ldns_rr_get_type(qrr));
 		if (st != NULL) {
 			if (added > 0)
 				st->answers++;
@@ -339,9 +386,30 @@ dns_server_answer(const struct auth_zone *z, const uint8_t *q, size_t qlen,
 	}
 	if (added == 0 && (soa = soa_new(apex, DNS_SOA_NEG_TTL)) != NULL)
 		ldns_pkt_push_rr(r, LDNS_SECTION_AUTHORITY, soa);
-done:
-	len = render(r, out, outmax, limit, st);
 	free(name);
+}
+
+/* dns_server_answer - one query in, one answer out */
+size_t
+dns_server_answer(const struct auth_zone *z, const uint8_t *q, size_t qlen,
+    uint8_t *out, size_t outmax, size_t udp_limit,
+    struct dns_server_stats *st)
+{
+	ldns_pkt *qp, *r;
+	size_t len, limit = udp_limit;
+
+	if (st != NULL)
+		st->queries++;
+	len = query_check(q, qlen, out, outmax, &qp, st);
+	if (qp == NULL)
+		return len;
+	r = reply_new(qp, &limit);
+	if (r == NULL) {
+		ldns_pkt_free(qp);
+		return 0;
+	}
+	answer_question(r, z, ldns_rr_list_rr(ldns_pkt_question(qp), 0), st);
+	len = render(r, out, outmax, limit, st);
 	ldns_pkt_free(r);
 	ldns_pkt_free(qp);
 	return len;

@@ -5,11 +5,16 @@ smtp: the client side of tests/data/smtp_dialogue.txt and of the string
 cases of tests/test_smtp_session.c, plus hostile inputs, each prefixed with
 the two control bytes of fuzz_smtp.c (MX/client/ending, chunking seed).
 profile, scenario: the bundled profiles and tests/data/*.yaml.
+dns: queries as dig sends them (RD, EDNS with a client cookie) and as
+stub resolvers do (no EDNS) for every record type and kind of name of
+fuzz_dns.yaml, plus malformed ones, each prefixed with the transport byte
+of fuzz_dns.c (0 UDP, 1 TCP).
 """
 import hashlib
 import os
 import re
 import shutil
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -63,6 +68,62 @@ def smtp_seeds():
             put("smtp", bytes([sel, i & 0xff]) + data)
 
 
+def dns_name(name):
+    """A domain name in wire form (no compression)."""
+    out = b""
+    for label in name.rstrip(".").split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode("ascii")
+    return out + b"\0"
+
+
+def dns_query(qid, name, qtype, qclass=1, flags=0x0100, edns=True,
+              qdcount=1):
+    """One query: header, question, and dig's OPT record with a cookie."""
+    arcount = 1 if edns else 0
+    q = qid.to_bytes(2, "big") + flags.to_bytes(2, "big") + \
+        qdcount.to_bytes(2, "big") + b"\0\0\0\0" + arcount.to_bytes(2, "big")
+    q += dns_name(name) + qtype.to_bytes(2, "big") + qclass.to_bytes(2, "big")
+    if edns:
+        cookie = hashlib.sha1(name.encode()).digest()[:8]
+        opt = (10).to_bytes(2, "big") + (8).to_bytes(2, "big") + cookie
+        q += b"\0" + (41).to_bytes(2, "big") + (1232).to_bytes(2, "big") + \
+            b"\0\0\0\0" + len(opt).to_bytes(2, "big") + opt
+    return q
+
+
+def dns_seeds():
+    A, MX, TXT, PTR, SOA, ANY, AAAA = 1, 15, 16, 12, 6, 255, 28
+    asks = [
+        ("gmail.com", MX), ("gmail.com", SOA), ("gmail.com", ANY),
+        ("gmail-smtp-in.l.google.com", A), ("outlook.com", MX),
+        ("spfpass.example", TXT), ("_dmarc.spfpass.example", TXT),
+        ("s1._domainkey.dkimsig.example", TXT), ("dmarc.example", ANY),
+        ("dmarc.example", MX), ("mail.dmarc.example", A),
+        ("info.dmarc.example", TXT), ("5.90.0.127.in-addr.arpa", PTR),
+        ("7.91.0.127.in-addr.arpa", PTR), ("mail.example.net", A),
+        ("out.example.org", A), ("dmarc.example", AAAA),
+        ("nothere.dmarc.example", A), ("example.com", A), (".", SOA),
+        ("GMail.COM.", MX),
+    ]
+    inputs = []
+    for i, (name, t) in enumerate(asks):
+        inputs.append(dns_query(0x1000 + i, name, t))
+        inputs.append(dns_query(0x2000 + i, name, t, flags=0, edns=False))
+    inputs += [
+        dns_query(1, "gmail.com", MX, qclass=3),            # CH class
+        dns_query(2, "gmail.com", MX, flags=0x2800),        # UPDATE
+        dns_query(3, "gmail.com", MX, flags=0x8180),        # a response
+        dns_query(4, "gmail.com", MX, qdcount=2),
+        dns_query(5, "gmail.com", MX)[:20],                 # cut short
+        b"\0\6\1\0\0\1\0\0\0\0\0\0\xc0\x0c\0\1\0\1",  # pointer loop
+        b"\0\7\1\0",
+    ]
+    for i, q in enumerate(inputs):
+        for transport in (0, 1):
+            put("dns", bytes([transport]) + q)
+
+
 def yaml_seeds():
     data = os.path.join(ROOT, "tests", "data")
     for d, files in ((os.path.join(ROOT, "profiles"), os.listdir(os.path.join(ROOT, "profiles"))),
@@ -76,10 +137,14 @@ def yaml_seeds():
 
 
 if __name__ == "__main__":
-    # only the corpora made here (corpus/ctl is written by hand)
-    for t in ("smtp", "profile", "scenario"):
+    # only the corpora made here (corpus/ctl is written by hand); name
+    # some of them to regenerate only those
+    makers = {"smtp": smtp_seeds, "profile": yaml_seeds,
+              "scenario": yaml_seeds, "dns": dns_seeds}
+    chosen = sys.argv[1:] or list(makers)
+    for t in chosen:
         shutil.rmtree(os.path.join(HERE, "corpus", t), ignore_errors=True)
-    smtp_seeds()
-    yaml_seeds()
-    for t in ("smtp", "profile", "scenario"):
+    for maker in dict.fromkeys(makers[t] for t in chosen):
+        maker()
+    for t in chosen:
         print(t, len(os.listdir(os.path.join(HERE, "corpus", t))))

@@ -16,7 +16,7 @@ secs=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_smtp fuzz_profile fuzz_scenario fuzz_ctl)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_smtp fuzz_profile fuzz_scenario fuzz_ctl fuzz_dns)
 art="$build/fuzz-artifacts"
 mkdir -p "$art"
 scratch=$(mktemp -d /tmp/mxsim-fuzz-run.XXXXXX)
