@@ -6,15 +6,13 @@
  *	--control and --metrics start an HTTP daemon (one when both name the
  *	same address) for the control API and the Prometheus metrics.
  *
- *	Authentication and content (issue 5): every message is scanned
- *	(msg_scan) for the policy's header and content rules.  When the
- *	scenario declares DNS records (a sender's dns.spf, dns.dmarc,
- *	dns.dkim, dns.records, or dns.listen), one auth_zone is built from
- *	them at start (DKIM keys generated or read), every worker gets its
- *	own SPF/DKIM/DMARC context, and --dkim-keys-dir receives the private
- *	keys as DOMAIN.SELECTOR.pem; dns.listen starts the authoritative DNS
- *	server over the same zone.  Without records the policy keeps using
- *	the scenario's declared facts.
+ *	This file only starts things, in order: options (mx_opts.c), the
+ *	world, the authentication set (smtp_authset.h: DNS records, DKIM
+ *	keys, DNS server), clock, state, Postmaster view and event log, the
+ *	network backend chosen by name in backend_kinds[] (nb_backend.h;
+ *	the only place that knows which backends exist), the control API,
+ *	then the monitor thread (signals, --duration, status lines, state
+ *	expiry) and the exit summary.
  *
  *	STARTTLS: the socket backend gets a TLS context (tls_srv.h) from
  *	--tls-cert/--tls-key or a certificate generated at start for this
