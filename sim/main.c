@@ -58,6 +58,7 @@ struct backend_kind {
 	const char	*name;		/* --backend NAME */
 	bool		 binds_ports;	/* kernel ports: as root below 1024,
 					 * become nobody after binding */
+	bool		 takes_args;	/* the arguments after "--" */
 	struct nb_backend *(*start)(const struct nb_conf *,
 			    const struct mx_opts *, char *, size_t);
 };
@@ -103,27 +104,38 @@ start_dpdk(const struct nb_conf *nc, const struct mx_opts *o, char *err,
 	memset(&dc, 0, sizeof(dc));
 	dc.nb = *nc;
 	dc.idle_sleep_us = (unsigned)o->idle_us;
-	return dp_backend_new(&dc, o->eal_argc, o->eal_argv, err, errlen);
+	return dp_backend_new(&dc, o->rest_argc, o->rest_argv, err, errlen);
 }
-#define MX_DPDK_KIND	{ "dpdk", false, start_dpdk },
+#define MX_DPDK_KIND	{ "dpdk", false, true, start_dpdk },
 #else
 #define MX_DPDK_KIND
 #endif
 
 static const struct backend_kind backend_kinds[] = {
-	{ "socket", true, start_socket },
+	{ "socket", true, false, start_socket },
 	MX_DPDK_KIND
 };
 
-/* find_kind - the backend named @p name, or NULL (said) */
+/* pick_backend - the backend --backend names, if the arguments after the
+ * options suit it; NULL (said) otherwise */
 static const struct backend_kind *
-find_kind(const char *name)
+pick_backend(const struct mx_opts *o)
 {
+	const struct backend_kind *k;
+	const char *name = o->backend;
 	size_t i;
 
-	for (i = 0; i < sizeof(backend_kinds) / sizeof(backend_kinds[0]); i++)
-		if (strcmp(backend_kinds[i].name, name) == 0)
-			return &backend_kinds[i];
+	for (i = 0; i < sizeof(backend_kinds) / sizeof(backend_kinds[0]); i++) {
+		k = &backend_kinds[i];
+		if (strcmp(k->name, name) != 0)
+			continue;
+		if (!k->takes_args && o->rest_argc > 1) {
+			fprintf(stderr, "mxsim: unexpected argument \"%s\"\n",
+			    o->rest_argv[1]);
+			return NULL;
+		}
+		return k;
+	}
 	if (strcmp(name, "dpdk") == 0)
 		fprintf(stderr, "mxsim: --backend dpdk: this mxsim was built "
 		    "without DPDK (install libdpdk-dev and rebuild)\n");
@@ -634,7 +646,7 @@ main(int argc, char **argv)
 
 	if ((rc = mx_opts_parse(argc, argv, &m.o)) != 0)
 		return rc > 0 ? 0 : 2;
-	if ((m.kind = find_kind(m.o.backend)) == NULL)
+	if ((m.kind = pick_backend(&m.o)) == NULL)
 		return 2;
 	if (m.o.check != NULL)
 		return do_check(m.o.check);

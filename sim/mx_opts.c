@@ -50,7 +50,7 @@ struct opt_def {
 
 static const struct opt_def opt_defs[] = {
 	{ "config", 'c', OPT_STR, OFF(config), 0, 0, "FILE",
-	    "scenario YAML (default: default.yaml of the bundled profiles)" },
+	    "scenario YAML (default: the bundled default.yaml)" },
 	{ "check", 256, OPT_STR, OFF(check), 0, 0, "FILE",
 	    "validate a scenario or a profile file and exit" },
 	{ "workers", 'w', OPT_LONG, OFF(workers), 1, 256, "N",
@@ -218,16 +218,11 @@ check_opts(int argc, char **argv, struct mx_opts *o)
 		fprintf(stderr, "mxsim: --no-tls contradicts --tls-cert\n");
 		return -1;
 	}
-	if (strcmp(o->backend, "dpdk") == 0) {
-		/* EAL arguments follow "--"; EAL wants a program name first */
-		o->eal_argc = argc - optind + 1;
-		o->eal_argv = argv + optind - 1;
-		o->eal_argv[0] = argv[0];
-	} else if (optind < argc) {
-		fprintf(stderr, "mxsim: unexpected argument \"%s\"\n",
-		    argv[optind]);
-		return -1;
-	}
+	/* what follows the options (after "--") belongs to the backend
+	 * (EAL's arguments for dpdk), which wants a program name first */
+	o->rest_argc = argc - optind + 1;
+	o->rest_argv = argv + optind - 1;
+	o->rest_argv[0] = argv[0];
 	return 0;
 }
 

@@ -28,8 +28,8 @@ struct mx_opts {
 	const char	*dkim_keys_dir;	/* write DKIM private keys here */
 	long		 idle_us;	/* dpdk: sleep after empty polls */
 	const char	*user;		/* run as this user after binding */
-	int		 eal_argc;	/* --backend dpdk: arguments after -- */
-	char		**eal_argv;
+	int		 rest_argc;	/* the arguments after the options, */
+	char		**rest_argv;	/* argv[0] first: the backend's (EAL) */
 	bool		 quiet;
 	bool		 seed_set;
 	const char	*tls_cert;	/* STARTTLS certificate PEM, or NULL */
@@ -38,9 +38,9 @@ struct mx_opts {
 };
 
 /**
- * Parse the command line into @p o (defaults first).  With --backend dpdk
- * the arguments after "--" are EAL's (o->eal_argc, o->eal_argv, argv[0]
- * first).  Messages go to stderr; --help and --version to stdout.
+ * Parse the command line into @p o (defaults first).  The arguments after
+ * the options ("--" ...) are left in o->rest_argc and o->rest_argv with
+ * argv[0] first, for a backend that takes some (EAL's, for dpdk).  Messages go to stderr; --help and --version to stdout.
  * @return 0, 1 (--help or --version: exit 0) or -1 (usage error).
  */
 int mx_opts_parse(int argc, char **argv, struct mx_opts *o);
