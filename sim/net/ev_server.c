@@ -255,9 +255,13 @@ ev_server_new(const struct ev_server_conf *conf, char *err, size_t errlen)
 
 	n = conf->nb.world != NULL ? prof_world_naddrs(conf->nb.world) : 0;
 	if (n == 0 || n > EV_MAX_LISTENERS || conf->workers == 0) {
-		snprintf(err, errlen, "the scenario serves %llu addresses "
-		    "(expected 1..%u) with %u workers (expected 1 or more)",
-		    (unsigned long long)n, EV_MAX_LISTENERS, conf->workers);
+		if (conf->workers == 0)
+			snprintf(err, errlen, "no worker thread (expected "
+			    "1 or more)");
+		else
+			snprintf(err, errlen, "the scenario serves %llu "
+			    "addresses (expected 1..%u)",
+			    (unsigned long long)n, EV_MAX_LISTENERS);
 		tls_srv_free(conf->tls);
 		return NULL;
 	}
