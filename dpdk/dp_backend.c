@@ -378,7 +378,6 @@ dp_free(struct nb_backend *b)
 }
 
 static const struct nb_ops dp_ops = {
-	.name = "dpdk",
 	.run = dp_run,
 	.stop = dp_stop,
 	.free = dp_free,

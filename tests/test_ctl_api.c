@@ -596,7 +596,6 @@ tb_load(const struct nb_backend *b, unsigned i, uint64_t *open,
 }
 
 static const struct nb_ops tb_ops = {
-	.name = "test",
 	.stats = tb_stats,
 	.open_conns = tb_open,
 	.nworkers = tb_nworkers,

@@ -69,7 +69,6 @@ no_stats(const struct nb_backend *b, struct sim_stats *out)
 }
 
 static const struct nb_ops no_tls_ops = {
-	.name = "test",
 	.stats = no_stats,
 };
 

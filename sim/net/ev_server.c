@@ -1072,7 +1072,6 @@ ev_free(struct nb_backend *b)
 }
 
 static const struct nb_ops ev_ops = {
-	.name = "socket",
 	.run = ev_run,
 	.stop = ev_stop,
 	.free = ev_free,

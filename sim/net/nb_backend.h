@@ -57,7 +57,6 @@ struct nb_backend;
 
 /* The operations a backend implements (every one but tls is required). */
 struct nb_ops {
-	const char	*name;		/* "socket", "dpdk" */
 	/* serve until stop, drain, return 0 or -errno */
 	int	(*run)(struct nb_backend *b);
 	void	(*stop)(struct nb_backend *b);
