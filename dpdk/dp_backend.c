@@ -4,9 +4,8 @@
  *	arguments; one mbuf pool and one queue pair per lcore (main lcore
  *	included); each lcore polls its queue, runs its TCP timers, flushes
  *	its event-log buffer, and sleeps briefly when idle if asked to.  The
- *	stop flag and the current world (published by the control API) are
- *	read once per loop, one atomic load each, no lock (a new world is
- *	taken under the world slot's lock, once per change); at stop every
+ *	stop flag and the current world (published by the control API,
+ *	nb_publish()) are read once per loop, one atomic load each, no lock; at stop every
  *	lcore drains its sessions for at most grace_s seconds and resets the
  *	rest.
  *
@@ -35,46 +34,109 @@
 #define DP_EVLOG_AGE_MS	200
 
 struct dp_backend {
+	struct nb_backend nb;		/* first: the backend contract */
 	struct dp_backend_conf conf;
 	struct dp_port_info info;
 	uint16_t	 port;
 	bool		 eal;		/* rte_eal_init succeeded */
 	bool		 port_up;
+	unsigned	 npools;	/* one per EAL lcore */
 	unsigned	 nlc;		/* lcores with a queue */
 	struct dp_lcore	*lc[RTE_MAX_LCORE];	/* by queue */
 	int		 qof[RTE_MAX_LCORE];	/* lcore id -> queue, -1 */
 	struct rte_mempool *pools[RTE_MAX_LCORE];
-	struct world_slot worlds;	/* the current world (world_slot.h) */
-	uint64_t	 next_session;
-	unsigned char	*seen;
 	int		 stop;
 	char		 desc[256];
 };
 
+#define DP_BE(b)	((struct dp_backend *)(b))
+#define DP_CBE(b)	((const struct dp_backend *)(b))
+
+static const struct nb_ops dp_ops;
+
 static int	lcore_main(void *);
+static void	dp_stop(struct nb_backend *);
+static void	dp_free(struct nb_backend *);
+
+/* dp_pools - one mbuf pool per EAL lcore; 0 or -1 with a message */
+static int
+dp_pools(struct dp_backend *be, char *err, size_t errlen)
+{
+	unsigned lid, mbufs;
+	char name[64];
+
+	mbufs = be->conf.mbufs != 0 ? be->conf.mbufs : DP_DEF_MBUFS;
+	RTE_LCORE_FOREACH(lid) {
+		snprintf(name, sizeof(name), "dp_mbuf_%u", be->npools);
+		be->pools[be->npools] = rte_pktmbuf_pool_create(name, mbufs,
+		    256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+		    (int)rte_lcore_to_socket_id(lid));
+		if (be->pools[be->npools] == NULL) {
+			snprintf(err, errlen, "mbuf pool of %u: %s (give EAL "
+			    "more memory, -m)", mbufs, rte_strerror(rte_errno));
+			return -1;
+		}
+		be->npools++;
+	}
+	return 0;
+}
+
+/* dp_lcores - a packet lcore per queue pair; 0 or -1 with a message */
+static int
+dp_lcores(struct dp_backend *be, char *err, size_t errlen)
+{
+	struct dp_lcore_conf lcf;
+	unsigned lid, q = 0;
+
+	RTE_LCORE_FOREACH(lid) {
+		if (q == be->nlc)
+			break;
+		memset(&lcf, 0, sizeof(lcf));
+		lcf.idx = q;
+		lcf.port = be->port;
+		lcf.queue = (uint16_t)q;
+		lcf.pool = be->pools[q];
+		lcf.mac = be->info.mac;
+		lcf.mss = (uint16_t)(be->info.mtu - 40);
+		lcf.rx_csum_offload = be->info.rx_csum;
+		lcf.tx_csum_offload = be->info.tx_csum;
+		lcf.nb = &be->nb;
+		lcf.max_conns = be->conf.nb.max_conns;
+		lcf.time_wait_ms = be->conf.time_wait_ms;
+		if ((be->lc[q] = dp_lcore_new(&lcf)) == NULL) {
+			snprintf(err, errlen, "lcore %u: out of memory", lid);
+			return -1;
+		}
+		be->qof[lid] = (int)q;
+		q++;
+	}
+	return 0;
+}
 
 /* dp_backend_new - EAL, port, lcores */
-struct dp_backend *
+struct nb_backend *
 dp_backend_new(const struct dp_backend_conf *conf, int eal_argc,
     char **eal_argv, char *err, size_t errlen)
 {
-	const struct prof_world *w = conf->world;
-	struct dp_lcore_conf lcf;
+	const struct prof_world *w = conf->nb.world;
 	struct dp_backend *be;
-	unsigned lid, n = 0, q, mbufs;
-	char name[64];
+	unsigned lid;
 
 	if ((be = calloc(1, sizeof(*be))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	be->conf = *conf;
-	world_slot_init(&be->worlds, conf->world);
 	for (lid = 0; lid < RTE_MAX_LCORE; lid++)
 		be->qof[lid] = -1;
-	if (conf->max_conns == 0 || w == NULL || prof_world_naddrs(w) == 0) {
+	if (conf->nb.max_conns == 0 || w == NULL ||
+	    prof_world_naddrs(w) == 0) {
 		snprintf(err, errlen, "nothing to serve (no MX address or "
 		    "max_conns 0)");
+		goto fail;
+	}
+	if (nb_backend_init(&be->nb, &dp_ops, &conf->nb) != 0) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
@@ -90,66 +152,18 @@ dp_backend_new(const struct dp_backend_conf *conf, int eal_argc,
 		    be->port);
 		goto fail;
 	}
-	mbufs = conf->mbufs != 0 ? conf->mbufs : DP_DEF_MBUFS;
-	RTE_LCORE_FOREACH(lid) {
-		snprintf(name, sizeof(name), "dp_mbuf_%u", n);
-		be->pools[n] = rte_pktmbuf_pool_create(name, mbufs, 256, 0,
-		    RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_lcore_to_socket_id(lid));
-		if (be->pools[n] == NULL) {
-			snprintf(err, errlen, "mbuf pool of %u: %s (give EAL "
-			    "more memory, -m)", mbufs, rte_strerror(rte_errno));
-			goto fail;
-		}
-		n++;
-	}
-	if (dp_port_setup(be->port, (uint16_t)n, be->pools, &be->info, err,
-	    errlen) != 0)
+	if (dp_pools(be, err, errlen) != 0 ||
+	    dp_port_setup(be->port, (uint16_t)be->npools, be->pools,
+	    &be->info, err, errlen) != 0)
 		goto fail;
 	be->port_up = true;
 	be->nlc = be->info.nq;
-	if (be->nlc < n)
+	if (be->nlc < be->npools)
 		fprintf(stderr, "mxsim: port %u has %u queue pairs for %u "
-		    "lcores; %u lcores stay idle\n", be->port, be->nlc, n,
-		    n - be->nlc);
-	if ((be->seen = calloc((w->nprofiles + 1) * SIM_RK__COUNT, 1)) ==
-	    NULL) {
-		snprintf(err, errlen, "out of memory");
+		    "lcores; %u lcores stay idle\n", be->port, be->nlc,
+		    be->npools, be->npools - be->nlc);
+	if (dp_lcores(be, err, errlen) != 0)
 		goto fail;
-	}
-	q = 0;
-	RTE_LCORE_FOREACH(lid) {
-		if (q == be->nlc)
-			break;
-		memset(&lcf, 0, sizeof(lcf));
-		lcf.idx = q;
-		lcf.port = be->port;
-		lcf.queue = (uint16_t)q;
-		lcf.pool = be->pools[q];
-		lcf.mac = be->info.mac;
-		lcf.mss = (uint16_t)(be->info.mtu - 40);
-		lcf.rx_csum_offload = be->info.rx_csum;
-		lcf.tx_csum_offload = be->info.tx_csum;
-		lcf.world = w;
-		lcf.state = conf->state;
-		lcf.clock = conf->clock;
-		lcf.evlog = conf->evlog;
-		lcf.pm = conf->pm;
-		lcf.max_conns = conf->max_conns;
-		lcf.scan = conf->scan;
-		lcf.words = conf->words;
-		lcf.auth_world = conf->auth_world;
-		lcf.time_wait_ms = conf->time_wait_ms;
-		lcf.next_session = &be->next_session;
-		lcf.seen = conf->notices ? be->seen : NULL;
-		lcf.notice_fp = conf->notice_fp != NULL ? conf->notice_fp :
-		    stderr;
-		if ((be->lc[q] = dp_lcore_new(&lcf)) == NULL) {
-			snprintf(err, errlen, "lcore %u: out of memory", lid);
-			goto fail;
-		}
-		be->qof[lid] = (int)q;
-		q++;
-	}
 	snprintf(be->desc, sizeof(be->desc), "port %u (%s), %u queue "
 	    "pair(s)%s, MAC %02X:%02X:%02X:%02X:%02X:%02X, MTU %u, "
 	    "checksum offload rx %s tx %s", be->port, be->info.driver,
@@ -159,17 +173,26 @@ dp_backend_new(const struct dp_backend_conf *conf, int eal_argc,
 	    be->info.mac.addr_bytes[4], be->info.mac.addr_bytes[5],
 	    be->info.mtu, be->info.rx_csum ? "on" : "off",
 	    be->info.tx_csum ? "on" : "off");
-	return be;
+	return &be->nb;
 fail:
-	dp_backend_free(be);
+	dp_free(&be->nb);
 	return NULL;
 }
 
-/* dp_backend_describe - one line about the port */
-const char *
-dp_backend_describe(const struct dp_backend *be)
+/* dp_describe - the banner's fragment: port and pipeline */
+static void
+dp_describe(const struct nb_backend *b, char *buf, size_t len)
 {
-	return be->desc;
+	snprintf(buf, len, "on port %u over DPDK (%s)",
+	    DP_CBE(b)->conf.nb.world->port, DP_CBE(b)->desc);
+}
+
+/* dp_banner - no STARTTLS over DPDK */
+static void
+dp_banner(const struct nb_backend *b, FILE *fp)
+{
+	(void)b;
+	fprintf(fp, "  STARTTLS: off\n");
 }
 
 /* lcore_main - poll until stop, drain, finish */
@@ -190,7 +213,7 @@ lcore_main(void *arg)
 	lc = be->lc[q];
 	while (!__atomic_load_n(&be->stop, __ATOMIC_RELAXED)) {
 		/* a world published by the control API: one load a turn */
-		dp_lcore_world_swap(lc, &be->worlds);
+		dp_lcore_refresh(lc);
 		now = sim_clock_mono_ms();
 		if (dp_lcore_poll(lc, now) > 0)
 			idle = 0;
@@ -204,7 +227,7 @@ lcore_main(void *arg)
 	}
 	now = sim_clock_mono_ms();
 	dp_lcore_drain(lc, now);
-	deadline = now + (uint64_t)be->conf.grace_s * 1000;
+	deadline = now + (uint64_t)be->conf.nb.grace_s * 1000;
 	while (utcp_nsessions(dp_lcore_tcp(lc)) > 0 && now < deadline) {
 		if (dp_lcore_poll(lc, now) == 0 && be->conf.idle_sleep_us != 0)
 			usleep(be->conf.idle_sleep_us);
@@ -214,15 +237,15 @@ lcore_main(void *arg)
 	return 0;
 }
 
-/* dp_backend_run - launch the loop on every lcore, main included */
-int
-dp_backend_run(struct dp_backend *be)
+/* dp_run - launch the loop on every lcore, main included */
+static int
+dp_run(struct nb_backend *b)
 {
 	int rc;
 
-	rc = rte_eal_mp_remote_launch(lcore_main, be, CALL_MAIN);
+	rc = rte_eal_mp_remote_launch(lcore_main, DP_BE(b), CALL_MAIN);
 	if (rc != 0) {
-		dp_backend_stop(be);
+		dp_stop(b);
 		rte_eal_mp_wait_lcore();
 		return rc < 0 ? rc : -rc;
 	}
@@ -230,17 +253,18 @@ dp_backend_run(struct dp_backend *be)
 	return 0;
 }
 
-/* dp_backend_stop - set the flag (signal-safe) */
-void
-dp_backend_stop(struct dp_backend *be)
+/* dp_stop - set the flag (signal-safe) */
+static void
+dp_stop(struct nb_backend *b)
 {
-	__atomic_store_n(&be->stop, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&DP_BE(b)->stop, 1, __ATOMIC_RELAXED);
 }
 
-/* dp_backend_stats - merge the lcores' reply counters */
-void
-dp_backend_stats(const struct dp_backend *be, struct sim_stats *out)
+/* dp_stats - merge the lcores' reply counters */
+static void
+dp_stats(const struct nb_backend *b, struct sim_stats *out)
 {
+	const struct dp_backend *be = DP_CBE(b);
 	unsigned i;
 
 	for (i = 0; i < be->nlc; i++)
@@ -248,10 +272,11 @@ dp_backend_stats(const struct dp_backend *be, struct sim_stats *out)
 			sim_stats_merge(out, dp_lcore_stats(be->lc[i]));
 }
 
-/* dp_backend_open_conns - live sessions */
-uint64_t
-dp_backend_open_conns(const struct dp_backend *be)
+/* dp_open_conns - live sessions */
+static uint64_t
+dp_open_conns(const struct nb_backend *b)
 {
+	const struct dp_backend *be = DP_CBE(b);
 	uint64_t n = 0;
 	unsigned i;
 
@@ -261,35 +286,21 @@ dp_backend_open_conns(const struct dp_backend *be)
 	return n;
 }
 
-/* dp_backend_publish_world - make a new world current */
-void
-dp_backend_publish_world(struct dp_backend *be, const struct prof_world *w)
+/* dp_nlcores - lcores that poll a queue */
+static unsigned
+dp_nlcores(const struct nb_backend *b)
 {
-	world_slot_publish(&be->worlds, w);
+	return DP_CBE(b)->nlc;
 }
 
-/* dp_backend_world - a reference to the current world */
-const struct prof_world *
-dp_backend_world(struct dp_backend *be)
+/* dp_load - one lcore's open and started sessions */
+static void
+dp_load(const struct nb_backend *b, unsigned idx, uint64_t *open,
+    uint64_t *sessions)
 {
-	return world_slot_take(&be->worlds);
-}
-
-/* dp_backend_nlcores - lcores that poll a queue */
-unsigned
-dp_backend_nlcores(const struct dp_backend *be)
-{
-	return be->nlc;
-}
-
-/* dp_backend_lcore_load - one lcore's open and started sessions */
-void
-dp_backend_lcore_load(const struct dp_backend *be, unsigned idx,
-    uint64_t *open, uint64_t *sessions)
-{
+	const struct dp_backend *be = DP_CBE(b);
 	const struct utcp_stack *st;
 
-	*open = *sessions = 0;
 	if (idx >= be->nlc || be->lc[idx] == NULL)
 		return;
 	st = dp_lcore_tcp(be->lc[idx]);
@@ -298,16 +309,18 @@ dp_backend_lcore_load(const struct dp_backend *be, unsigned idx,
 	    __ATOMIC_RELAXED);
 }
 
-/* dp_backend_print - pipeline and TCP counters, summed */
-void
-dp_backend_print(const struct dp_backend *be, FILE *fp)
+/* dp_summary - pipeline and TCP counters, summed, on @p diag */
+static void
+dp_summary(const struct nb_backend *b, FILE *out, FILE *fp)
 {
+	const struct dp_backend *be = DP_CBE(b);
 	struct dp_counters d;
 	struct utcp_counters t;
 	const struct dp_counters *dc;
 	const struct utcp_counters *tc;
 	unsigned i;
 
+	(void)out;
 	memset(&d, 0, sizeof(d));
 	memset(&t, 0, sizeof(t));
 	for (i = 0; i < be->nlc; i++) {
@@ -345,23 +358,35 @@ dp_backend_print(const struct dp_backend *be, FILE *fp)
 #undef U
 }
 
-/* dp_backend_free - lcores, port, pools, EAL */
-void
-dp_backend_free(struct dp_backend *be)
+/* dp_free - lcores, port, pools, EAL */
+static void
+dp_free(struct nb_backend *b)
 {
+	struct dp_backend *be = DP_BE(b);
 	unsigned i;
 
-	if (be == NULL)
-		return;
 	for (i = 0; i < RTE_MAX_LCORE; i++)
 		dp_lcore_free(be->lc[i]);
 	if (be->port_up)
 		dp_port_close(be->port);
 	for (i = 0; i < RTE_MAX_LCORE; i++)
 		rte_mempool_free(be->pools[i]);
-	free(be->seen);
-	world_slot_fini(&be->worlds);
+	nb_backend_fini(&be->nb);
 	if (be->eal)
 		rte_eal_cleanup();
 	free(be);
 }
+
+static const struct nb_ops dp_ops = {
+	.run = dp_run,
+	.stop = dp_stop,
+	.free = dp_free,
+	.describe = dp_describe,
+	.banner = dp_banner,
+	.summary = dp_summary,
+	.stats = dp_stats,
+	.open_conns = dp_open_conns,
+	.nworkers = dp_nlcores,
+	.worker_load = dp_load,
+	.tls = NULL,
+};

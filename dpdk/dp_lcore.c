@@ -9,7 +9,7 @@
  *	then the segment goes to this lcore's utcp stack.  Frames to send
  *	are buffered and handed to the port in bursts; what the port refuses
  *	is freed and counted.  The session's reply events are counted and
- *	logged here, as the socket backend does.
+ *	logged by the glue both backends share (nb_worker.c).
  *
  * DIAGNOSTICS
  *	Every dropped frame is counted by cause (struct dp_counters).  The
@@ -28,25 +28,20 @@
 #include <rte_tcp.h>
 
 #include "dp_lcore.h"
-#include "sim_pm.h"
-#include "sim_rng.h"
-#include "smtp_auth.h"
+#include "nb_worker.h"
 
 #define DP_TX_TRIES	4	/* tx_burst calls before dropping */
 
 struct dp_lcore {
 	struct dp_lcore_conf conf;
+	const struct prof_world *w0;	/* the first world: MX ranges, port */
 	struct utcp_stack *tcp;
-	struct smtp_env	 env;
-	struct sim_stats *stats;
-	struct sim_evlog_local *evl;
-	struct smtp_auth *auth;		/* this lcore's SPF/DKIM/DMARC, or NULL */
+	struct nb_worker nw;		/* env, counters, event log, auth */
 	struct dp_counters cnt;
 	unsigned	 ntx;
 	struct rte_mbuf	*tx[DP_TX_MAX];
 };
 
-static void	on_event(void *, const struct sim_event *);
 static void	tx_one(void *, struct rte_mbuf *);
 static uint64_t	next_sid(void *);
 static void	arp_input(struct dp_lcore *, struct rte_mbuf *);
@@ -56,30 +51,13 @@ static void	icmp_input(struct dp_lcore *, struct rte_mbuf *,
 static bool	l4_cksum_ok(const struct rte_ipv4_hdr *, const void *,
 		    uint32_t);
 
-/* on_event - a session's reply: count, log, first-time notice */
-static void
-on_event(void *ctx, const struct sim_event *ev)
-{
-	struct dp_lcore *lc = ctx;
-
-	sim_stats_event(lc->stats, ev);
-	if (lc->evl != NULL)
-		sim_evlog_write(lc->evl, ev);
-	if (lc->conf.pm != NULL)
-		sim_pm_event(lc->conf.pm, ev);
-	if (lc->conf.seen != NULL)
-		sim_stats_notice(lc->conf.seen, lc->conf.world, ev,
-		    lc->conf.notice_fp);
-}
-
 /* next_sid - session ids as the socket backend makes them */
 static uint64_t
 next_sid(void *ctx)
 {
 	struct dp_lcore *lc = ctx;
 
-	return sim_mix64(lc->conf.world->seed ^
-	    __atomic_fetch_add(lc->conf.next_session, 1, __ATOMIC_RELAXED));
+	return nb_worker_session_id(&lc->nw);
 }
 
 /* dp_lcore_new - stack, counters, event-log buffer */
@@ -89,39 +67,24 @@ dp_lcore_new(const struct dp_lcore_conf *conf)
 	struct utcp_conf uc;
 	struct dp_lcore *lc;
 
-	if (conf->pool == NULL || conf->world == NULL || conf->state == NULL ||
-	    conf->clock == NULL || conf->next_session == NULL)
+	if (conf->pool == NULL || conf->nb == NULL ||
+	    conf->nb->conf.state == NULL || conf->nb->conf.clock == NULL)
 		return NULL;
 	if ((lc = calloc(1, sizeof(*lc))) == NULL)
 		return NULL;
 	lc->conf = *conf;
-	lc->env.world = world_hold(conf->world);
-	lc->env.state = conf->state;
-	lc->env.clock = conf->clock;
-	lc->env.on_event = on_event;
-	lc->env.event_ctx = lc;
-	lc->env.scan = conf->scan;
-	lc->env.words = conf->words;
-	if ((lc->stats = sim_stats_new(conf->world->nprofiles)) == NULL)
-		goto fail;
-	/* libspf2's server is not thread-safe: one per lcore, as the socket
-	 * backend has one per worker */
-	if (conf->auth_world != NULL &&
-	    (lc->auth = smtp_auth_new(conf->auth_world)) == NULL)
-		goto fail;
-	lc->env.auth = lc->auth;
-	if (conf->evlog != NULL && (lc->evl = sim_evlog_local_new(conf->evlog,
-	    conf->world)) == NULL)
+	lc->w0 = conf->nb->conf.world;
+	if (nb_worker_init(&lc->nw, conf->nb) != 0)
 		goto fail;
 	memset(&uc, 0, sizeof(uc));
-	uc.port = conf->world->port;
+	uc.port = lc->w0->port;
 	uc.max_conns = conf->max_conns;
 	uc.max_half_open = conf->max_half_open;
 	uc.mss = conf->mss;
 	uc.time_wait_ms = conf->time_wait_ms;
-	uc.seed = conf->world->seed;
-	uc.idle_ms = conf->world->idle_timeout_s * 1000u;
-	uc.session_ms = conf->world->session_timeout_s * 1000u;
+	uc.seed = lc->w0->seed;
+	uc.idle_ms = lc->w0->idle_timeout_s * 1000u;
+	uc.session_ms = lc->w0->session_timeout_s * 1000u;
 	uc.tx_csum_offload = conf->tx_csum_offload;
 	uc.mac = conf->mac;
 	uc.pool = conf->pool;
@@ -129,8 +92,8 @@ dp_lcore_new(const struct dp_lcore_conf *conf)
 	uc.tx_ctx = lc;
 	uc.sid = next_sid;
 	uc.sid_ctx = lc;
-	uc.env = &lc->env;
-	uc.stats = lc->stats;
+	uc.env = &lc->nw.env;
+	uc.stats = lc->nw.stats;
 	if ((lc->tcp = utcp_new(&uc)) == NULL)
 		goto fail;
 	return lc;
@@ -148,12 +111,9 @@ dp_lcore_free(struct dp_lcore *lc)
 	if (lc == NULL)
 		return;
 	utcp_free(lc->tcp);
-	smtp_auth_free(lc->auth);	/* after the sessions that used it */
+	nb_worker_fini(&lc->nw);	/* after the sessions that used it */
 	for (i = 0; i < lc->ntx; i++)
 		rte_pktmbuf_free(lc->tx[i]);
-	sim_evlog_local_free(lc->evl);
-	sim_stats_free(lc->stats);
-	world_drop(lc->env.world);	/* after the sessions */
 	free(lc);
 }
 
@@ -201,7 +161,7 @@ arp_input(struct dp_lcore *lc, struct rte_mbuf *m)
 	    ah->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST))
 		goto ignore;
 	tip = rte_be_to_cpu_32(ah->arp_data.arp_tip);
-	if (prof_world_lookup(lc->conf.world, tip) < 0)
+	if (prof_world_lookup(lc->w0, tip) < 0)
 		goto ignore;
 	ah->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
 	ah->arp_data.arp_tha = ah->arp_data.arp_sha;
@@ -296,7 +256,7 @@ ipv4_input(struct dp_lcore *lc, struct rte_mbuf *m, uint64_t now)
 			goto csum;
 	} else if (!l4_cksum_ok(NULL, ip, ihl))
 		goto csum;
-	if (prof_world_lookup(lc->conf.world,
+	if (prof_world_lookup(lc->w0,
 	    rte_be_to_cpu_32(ip->dst_addr)) < 0) {
 		lc->cnt.not_ours++;
 		goto drop;
@@ -382,11 +342,11 @@ dp_lcore_poll(struct dp_lcore *lc, uint64_t now)
 	return n;
 }
 
-/* dp_lcore_world_swap - sessions use the slot's world from now on */
+/* dp_lcore_refresh - sessions use the world published last */
 void
-dp_lcore_world_swap(struct dp_lcore *lc, struct world_slot *slot)
+dp_lcore_refresh(struct dp_lcore *lc)
 {
-	world_swap(&lc->env.world, slot);
+	nb_worker_refresh(&lc->nw);
 }
 
 /* dp_lcore_drain - stop accepting, end sessions */
@@ -403,16 +363,14 @@ dp_lcore_finish(struct dp_lcore *lc, uint64_t now)
 {
 	utcp_abort_all(lc->tcp, now);
 	dp_lcore_flush(lc);
-	if (lc->evl != NULL)
-		sim_evlog_flush(lc->evl, 0);
+	nb_worker_flush(&lc->nw, 0);
 }
 
 /* dp_lcore_evlog_flush - event-log buffer to the writer when old */
 void
 dp_lcore_evlog_flush(struct dp_lcore *lc, uint64_t max_age_ms)
 {
-	if (lc->evl != NULL)
-		sim_evlog_flush(lc->evl, max_age_ms);
+	nb_worker_flush(&lc->nw, max_age_ms);
 }
 
 /* dp_lcore_tcp - the stack */
@@ -433,5 +391,5 @@ dp_lcore_counters(const struct dp_lcore *lc)
 struct sim_stats *
 dp_lcore_stats(const struct dp_lcore *lc)
 {
-	return lc->stats;
+	return lc->nw.stats;
 }

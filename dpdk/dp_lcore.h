@@ -1,8 +1,9 @@
 /*
  * @file dp_lcore.h
  * One packet lcore of the DPDK backend: it owns one RX/TX queue pair of
- * the port, an mbuf pool, a utcp stack (connections, timers), its reply
- * counters and its event-log buffer.  Nothing in it is shared with other
+ * the port, an mbuf pool, a utcp stack (connections, timers), and the
+ * per-worker glue both backends share (struct nb_worker: reply counters,
+ * event-log buffer, auth context, session ids).  Nothing in it is shared with other
  * lcores except read-only data (worlds) and what the engine locks itself
  * (sim_state).  dp_lcore_poll() is one turn of the loop: a burst of up to
  * DP_BURST frames (ARP, ICMP echo, IPv4 checks, TCP into utcp), the due
@@ -19,13 +20,8 @@
 #include <rte_ether.h>
 #include <rte_mempool.h>
 
-#include "prof_world.h"
-#include "sim_clock.h"
-#include "sim_evlog.h"
-#include "sim_state.h"
-#include "sim_stats.h"
+#include "nb_backend.h"
 #include "utcp.h"
-#include "world_slot.h"
 
 #define DP_BURST	32	/* frames per rx burst */
 #define DP_TX_MAX	64	/* frames buffered before a tx burst */
@@ -55,24 +51,15 @@ struct dp_lcore_conf {
 	uint16_t	 mss;		/* from the port's MTU */
 	bool		 rx_csum_offload; /* mbuf flags carry IPv4/TCP results */
 	bool		 tx_csum_offload;
-	const struct prof_world *world;
-	struct sim_state *state;
-	const struct sim_clock *clock;
-	struct sim_evlog *evlog;	/* NULL = no event log */
-	struct sim_pm	*pm;		/* Postmaster view, or NULL */
+	struct nb_backend *nb;		/* the backend's shared part: world,
+					 * state, clock, event log, notices,
+					 * session ids (nb_backend.h) */
 	uint32_t	 max_conns;	/* TCP control blocks */
 	uint32_t	 max_half_open;	/* 0 = max_conns / 4 */
 	uint32_t	 time_wait_ms;	/* 0 = default */
-	bool		 scan;		/* scan messages (smtp_env.scan) */
-	const struct msg_wordlist *words; /* read-only, shared, or NULL */
-	struct smtp_auth_world *auth_world; /* NULL: no computed auth */
-	uint64_t	*next_session;	/* shared counter (atomic) */
-	unsigned char	*seen;		/* shared first-notice flags, or NULL */
-	FILE		*notice_fp;	/* notices go here when seen != NULL */
 };
 
 struct dp_lcore;
-struct smtp_auth_world;
 
 /**
  * Set up an lcore context (no packet is touched).
@@ -94,13 +81,11 @@ unsigned dp_lcore_poll(struct dp_lcore *lc, uint64_t now);
 void dp_lcore_input(struct dp_lcore *lc, struct rte_mbuf *m, uint64_t now);
 
 /**
- * When @p slot publishes another world than the lcore serves, serve it
- * from now on (every session of the lcore reads the world at its next
- * command; each keeps the one it opened in for its texts): the lcore
- * takes a reference to it and drops the old one (world_swap()).  Same
- * profiles and MX ranges as conf->world.  The lcore's thread only.
+ * Serve sessions from the world published last (nb_publish()) from now
+ * on: every session of the lcore reads it at its next command.  The
+ * lcore's thread only, once per loop turn.
  */
-void dp_lcore_world_swap(struct dp_lcore *lc, struct world_slot *slot);
+void dp_lcore_refresh(struct dp_lcore *lc);
 
 /** Send what is buffered. */
 void dp_lcore_flush(struct dp_lcore *lc);

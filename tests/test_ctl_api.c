@@ -19,6 +19,7 @@
 
 #include "ctl_api.h"
 #include "ctl_http.h"
+#include "ev_server.h"
 #include "prof_limits.h"
 #include "prof_load.h"
 #include "sim_policy.h"
@@ -45,7 +46,7 @@ struct api_fix {
 	struct prof_world *w;
 	struct sim_state *st;
 	struct sim_clock clock;
-	struct ev_server *srv;
+	struct nb_backend *srv;
 	struct ctl_api	*api;
 	struct sim_pm	*pm;		/* Postmaster view (issue 9) */
 	struct ctl_http_reply out;
@@ -99,17 +100,17 @@ fix_open(struct api_fix *f)
 		return -1;
 	sim_clock_init_manual(&f->clock, T0);
 	memset(&conf, 0, sizeof(conf));
-	conf.world = f->w;
-	conf.state = f->st;
-	conf.clock = &f->clock;
+	conf.nb.world = f->w;
+	conf.nb.state = f->st;
+	conf.nb.clock = &f->clock;
+	conf.nb.max_conns = 4;
 	conf.workers = 2;
-	conf.max_conns = 4;
 	if ((f->srv = ev_server_new(&conf, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "ev_server_new: %s\n", err);
 		return -1;
 	}
 	memset(&ac, 0, sizeof(ac));
-	ctl_backend_ev_server(&ac.be, f->srv);
+	ac.be = f->srv;
 	ac.state = f->st;
 	ac.clock = &f->clock;
 	if ((ac.pm = f->pm = sim_pm_new(64)) == NULL)
@@ -123,7 +124,7 @@ fix_close(struct api_fix *f)
 {
 	free(f->out.body);
 	ctl_api_free(f->api);
-	ev_server_free(f->srv);
+	nb_free(f->srv);
 	sim_pm_free(f->pm);
 	sim_state_free(f->st);
 	prof_world_free(f->w);
@@ -134,7 +135,7 @@ fix_close(struct api_fix *f)
 static const struct prof_world *
 fix_world(struct api_fix *f)
 {
-	const struct prof_world *w = ev_server_world(f->srv);
+	const struct prof_world *w = nb_world(f->srv);
 
 	world_drop(w);
 	return w;
@@ -905,8 +906,49 @@ test_api_reputation(void)
 	fix_close(&f);
 }
 
-/* test_api_backend - the API reaches the server through struct ctl_backend;
- * a backend without per-worker load shows no worker lines */
+/* tb_* - a backend of the test's own (nb_backend.h): no workers, no
+ * TLS, nothing counted, 7 connections open */
+static void
+tb_stats(const struct nb_backend *b, struct sim_stats *out)
+{
+	(void)b;
+	(void)out;
+}
+
+static uint64_t
+tb_open(const struct nb_backend *b)
+{
+	(void)b;
+	return 7;
+}
+
+static unsigned
+tb_nworkers(const struct nb_backend *b)
+{
+	(void)b;
+	return 0;
+}
+
+static void
+tb_load(const struct nb_backend *b, unsigned i, uint64_t *open,
+    uint64_t *sessions)
+{
+	(void)b;
+	(void)i;
+	(void)open;
+	(void)sessions;
+}
+
+static const struct nb_ops tb_ops = {
+	.stats = tb_stats,
+	.open_conns = tb_open,
+	.nworkers = tb_nworkers,
+	.worker_load = tb_load,
+};
+
+/* test_api_backend - the API knows no particular backend: over the
+ * test's own, a PATCH publishes there (not to the socket backend), and a
+ * backend without workers or TLS shows no worker lines and tls null */
 static void
 test_api_backend(void)
 {
@@ -914,18 +956,17 @@ test_api_backend(void)
 	struct ctl_api_conf ac;
 	struct ctl_http_reply out;
 	struct ctl_api *api2;
+	struct nb_backend tb;
+	struct nb_conf nc;
 	const struct prof_world *w0, *w1;
 
 	CU_ASSERT_EQUAL_FATAL(fix_open(&f), 0);
+	CU_ASSERT_EQUAL(nb_nworkers(f.srv), 2);
+	memset(&nc, 0, sizeof(nc));
+	nc.world = f.w;
+	CU_ASSERT_EQUAL_FATAL(nb_backend_init(&tb, &tb_ops, &nc), 0);
 	memset(&ac, 0, sizeof(ac));
-	ctl_backend_ev_server(&ac.be, f.srv);
-	CU_ASSERT_PTR_EQUAL(ac.be.ctx, f.srv);
-	CU_ASSERT(ac.be.publish != NULL && ac.be.world != NULL &&
-	    ac.be.stats != NULL && ac.be.open_conns != NULL &&
-	    ac.be.nworkers != NULL && ac.be.worker_load != NULL);
-	CU_ASSERT_EQUAL(ac.be.nworkers(ac.be.ctx), 2);
-	ac.be.nworkers = NULL;
-	ac.be.worker_load = NULL;
+	ac.be = &tb;
 	ac.state = f.st;
 	ac.clock = &f.clock;
 	api2 = ctl_api_new(&ac);
@@ -936,24 +977,31 @@ test_api_backend(void)
 	    "{\"connections_per_ip\": 3}", 25, &out);
 	CU_ASSERT_EQUAL(out.status, 200);
 	free(out.body);
-	w1 = fix_world(&f);
+	w1 = nb_world(&tb);
+	world_drop(w1);		/* tb holds it */
 	CU_ASSERT_PTR_NOT_EQUAL(w1, w0);
+	CU_ASSERT_PTR_EQUAL(fix_world(&f), w0);
 	CU_ASSERT_EQUAL(w1->profiles[0]->limits.conns_per_ip, 3);
-	/* the first API reads the world the second one published */
-	CU_ASSERT_EQUAL(call(&f, "GET", "/providers/gmail/limits", ""), 200);
-	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body,
-	    "\"connections_per_ip\":3"));
+	memset(&out, 0, sizeof(out));
+	ctl_api_handle(api2, "GET", "/counters", "", 0, &out);
+	CU_ASSERT_EQUAL(out.status, 200);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out.body);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.body, "\"tls\":null"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out.body, "\"open_connections\":7"));
+	free(out.body);
 	memset(&out, 0, sizeof(out));
 	ctl_api_metrics(api2, "GET", "/metrics", "", 0, &out);
 	CU_ASSERT_EQUAL(out.status, 200);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out.body);
 	CU_ASSERT_PTR_NULL(strstr(out.body, "mxsim_worker_connections{"));
 	CU_ASSERT_PTR_NULL(strstr(out.body, "mxsim_worker_sessions_total{"));
+	CU_ASSERT_PTR_NULL(strstr(out.body, "mxsim_tls_handshakes_total"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(out.body,
-	    "\nmxsim_open_connections 0\n"));
+	    "\nmxsim_open_connections 7\n"));
 	free(out.body);
-	fix_close(&f);
 	ctl_api_free(api2);
+	nb_backend_fini(&tb);
+	fix_close(&f);
 }
 
 /* --control / --metrics addresses: loopback only, strict syntax */

@@ -742,7 +742,7 @@ test_abort_counts(void)
 static void *
 ld_serve(void *arg)
 {
-	(void)ev_server_run(arg);
+	(void)nb_run(arg);
 	return NULL;
 }
 
@@ -783,7 +783,7 @@ test_abort_engine(void)
 	struct sim_state *st;
 	struct sim_clock clock;
 	struct ev_server_conf sc;
-	struct ev_server *srv;
+	struct nb_backend *srv;
 	struct sim_stats *stats;
 	struct hx_load_conf lc;
 	struct hx_target tgt;
@@ -818,12 +818,12 @@ test_abort_engine(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
 	sim_clock_init_manual(&clock, 1767225600000ULL);
 	memset(&sc, 0, sizeof(sc));
-	sc.world = w;
-	sc.state = st;
-	sc.clock = &clock;
+	sc.nb.world = w;
+	sc.nb.state = st;
+	sc.nb.clock = &clock;
+	sc.nb.max_conns = 64;
+	sc.nb.grace_s = 1;
 	sc.workers = 1;
-	sc.max_conns = 64;
-	sc.grace_s = 1;
 	srv = ev_server_new(&sc, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, ld_serve, srv), 0);
@@ -896,17 +896,17 @@ test_abort_engine(void)
 		log = NULL;
 		hx_tally_free(t);
 	}
-	ev_server_stop(srv);
+	nb_stop(srv);
 	pthread_join(th, NULL);
 	stats = sim_stats_new(1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(stats);
-	ev_server_stats(srv, stats);
+	nb_stats(srv, stats);
 	/* the sink accepts what reaches its end of DATA: at least what
 	 * mxload saw, at most that and the unknown ones */
 	CU_ASSERT(stats->messages >= tot_acc);
 	CU_ASSERT(stats->messages <= tot_acc + tot_unk);
 	sim_stats_free(stats);
-	ev_server_free(srv);
+	nb_free(srv);
 	sim_state_free(st);
 	prof_world_free(w);
 }

@@ -35,6 +35,7 @@ static const struct suite_reg suites[] = {
 	{ "tls_srv", test_tls_srv_register },
 	{ "sim_pm", test_sim_pm_register },
 	{ "ctl_api", test_ctl_api_register },
+	{ "nb_backend", test_nb_backend_register },
 	{ "met_prom", test_met_prom_register },
 	{ "world_slot", test_world_slot_register },
 };

@@ -23,6 +23,7 @@ int test_smtp_reply_register(void);
 int test_smtp_session_register(void);
 int test_hx_register(void);
 int test_ctl_api_register(void);
+int test_nb_backend_register(void);
 int test_met_prom_register(void);
 int test_world_slot_register(void);
 

@@ -148,7 +148,7 @@ struct dpr {
 	struct dpr_sess	*s;
 	struct rte_mbuf	*out[DPR_RING];
 	unsigned	 nout;
-	uint64_t	 next_session;
+	struct nb_backend nb;		/* the shared part the lcore uses */
 	/* counts */
 	uint32_t	 started, active, done, transactions, failed;
 	uint64_t	 frames_in, frames_out, stray, seq_skips, isn_bad;
@@ -607,6 +607,7 @@ dpr_setup(struct dpr *r, int eal_argc, char **eal_argv)
 {
 	struct dp_lcore_conf lcf;
 	struct prof_error perr;
+	struct nb_conf nc;
 	char buf[1200];
 	int p, rc;
 
@@ -660,6 +661,13 @@ dpr_setup(struct dpr *r, int eal_argc, char **eal_argv)
 	}
 	r->port_up = true;
 	memcpy(r->cmac.addr_bytes, "\x02\x00\x00\x00\x00\x01", 6);
+	memset(&nc, 0, sizeof(nc));
+	nc.world = r->world;
+	nc.state = r->state;
+	nc.clock = &r->clock;
+	nc.evlog = r->evlog;
+	if (nb_backend_init(&r->nb, NULL, &nc) != 0)
+		return -1;
 	memset(&lcf, 0, sizeof(lcf));
 	lcf.port = r->port;
 	lcf.pool = r->lc_pool;
@@ -667,13 +675,9 @@ dpr_setup(struct dpr *r, int eal_argc, char **eal_argv)
 	lcf.mss = (uint16_t)(r->info.mtu - 40);
 	lcf.rx_csum_offload = r->info.rx_csum;
 	lcf.tx_csum_offload = r->info.tx_csum;
-	lcf.world = r->world;
-	lcf.state = r->state;
-	lcf.clock = &r->clock;
-	lcf.evlog = r->evlog;
+	lcf.nb = &r->nb;
 	/* Every session's control block may sit in TIME_WAIT (1 s). */
 	lcf.max_conns = r->o.sessions + r->o.conc;
-	lcf.next_session = &r->next_session;
 	if ((r->lc = dp_lcore_new(&lcf)) == NULL) {
 		fprintf(stderr, "dp_replay: lcore: out of memory\n");
 		return -1;
@@ -777,6 +781,7 @@ dpr_free(struct dpr *r)
 	for (k = 0; k < DPR_NSTEPS; k++)
 		free(r->tpl[k].data);
 	free(r->s);
+	nb_backend_fini(&r->nb);
 	sim_state_free(r->state);
 	prof_world_free(r->world);
 	if (r->eal)

@@ -344,65 +344,7 @@ ctl_limits_dump(const struct prof_limits *l)
 static const struct prof_world *
 take_world(const struct ctl_api_conf *cf)
 {
-	return cf->be.world(cf->be.ctx);
-}
-
-/* ev_publish, ev_world, ev_stats, ev_open, ev_nworkers, ev_load, ev_tls - the
- * socket backend behind struct ctl_backend */
-static void
-ev_publish(void *ctx, const struct prof_world *w)
-{
-	ev_server_publish_world(ctx, w);
-}
-
-static const struct prof_world *
-ev_world(void *ctx)
-{
-	return ev_server_world(ctx);
-}
-
-static void
-ev_stats(void *ctx, struct sim_stats *out)
-{
-	ev_server_stats(ctx, out);
-}
-
-static uint64_t
-ev_open(void *ctx)
-{
-	return ev_server_open_conns(ctx);
-}
-
-static unsigned
-ev_nworkers(void *ctx)
-{
-	return ev_server_nworkers(ctx);
-}
-
-static void
-ev_load(void *ctx, unsigned worker, uint64_t *open, uint64_t *sessions)
-{
-	ev_server_worker_load(ctx, worker, open, sessions);
-}
-
-static void
-ev_tls(void *ctx, uint64_t *done, uint64_t *failed)
-{
-	ev_server_tls_stats(ctx, done, failed);
-}
-
-/* ctl_backend_ev_server - struct ctl_backend over an ev_server */
-void
-ctl_backend_ev_server(struct ctl_backend *b, struct ev_server *srv)
-{
-	b->ctx = srv;
-	b->publish = ev_publish;
-	b->world = ev_world;
-	b->stats = ev_stats;
-	b->open_conns = ev_open;
-	b->nworkers = ev_nworkers;
-	b->worker_load = ev_load;
-	b->tls = ev_tls;
+	return nb_world(cf->be);
 }
 
 /* ctl_api_new - an API over a server */
@@ -564,7 +506,7 @@ change_world(struct api_req *rq, api_change_fn *fn, void *arg,
 	/* the answer shows the new world; the backend takes c's reference */
 	world_drop(rq->world);
 	rq->world = world_hold(c);
-	api->conf.be.publish(api->conf.be.ctx, c);
+	nb_publish(api->conf.be, c);
 	show(rq);
 out:
 	pthread_mutex_unlock(&api->lock);
@@ -625,7 +567,7 @@ r_counters(struct api_req *rq)
 		reply_error(rq->out, 503, "out of memory");
 		return;
 	}
-	cf->be.stats(cf->be.ctx, s);
+	nb_stats(cf->be, s);
 	provs = json_object();
 	for (i = 0; provs != NULL && i < w->nprofiles; i++)
 		json_object_set_new(provs, w->profiles[i]->name,
@@ -634,8 +576,7 @@ r_counters(struct api_req *rq)
 	    "written", (json_int_t)sim_evlog_written(cf->evlog),
 	    "dropped", (json_int_t)sim_evlog_dropped(cf->evlog));
 	tls = json_null();
-	if (cf->be.tls != NULL) {
-		cf->be.tls(cf->be.ctx, &tls_done, &tls_failed);
+	if (nb_tls(cf->be, &tls_done, &tls_failed)) {
 		tls = json_pack("{s:I,s:I}", "handshakes", (json_int_t)tls_done,
 		    "failed", (json_int_t)tls_failed);
 	}
@@ -644,7 +585,7 @@ r_counters(struct api_req *rq)
 	    "messages", (json_int_t)s->messages,
 	    "recipients", (json_int_t)s->recipients,
 	    "4xx", (json_int_t)s->deferred, "5xx", (json_int_t)s->rejected,
-	    "open_connections", (json_int_t)cf->be.open_conns(cf->be.ctx),
+	    "open_connections", (json_int_t)nb_open_conns(cf->be),
 	    "tracked_identities", (json_int_t)sim_state_count(cf->state),
 	    "state_exhausted", (json_int_t)sim_state_exhausted(cf->state),
 	    "event_log", evl, "tls", tls);
@@ -1265,8 +1206,7 @@ ctl_api_metrics(void *ctx, const char *method, const char *path,
 	memset(&rw, 0, sizeof(rw));
 	m.world = rw.w = take_world(cf);
 	m.sim_ms = rw.now = sim_clock_now(cf->clock);
-	m.nworkers = cf->be.nworkers != NULL ? cf->be.nworkers(cf->be.ctx) :
-	    0;
+	m.nworkers = nb_nworkers(cf->be);
 	s = sim_stats_new(m.world->nprofiles);
 	wk = calloc(m.nworkers + 1, sizeof(*wk));
 	rw.rep = calloc(m.world->nprofiles * MET_REP_KINDS, sizeof(*rw.rep));
@@ -1274,13 +1214,12 @@ ctl_api_metrics(void *ctx, const char *method, const char *path,
 		reply_error(out, 503, "out of memory");
 		goto out;
 	}
-	cf->be.stats(cf->be.ctx, s);
+	nb_stats(cf->be, s);
 	for (i = 0; i < m.nworkers; i++)
-		cf->be.worker_load(cf->be.ctx, i, &wk[i].open,
-		    &wk[i].sessions);
+		nb_worker_load(cf->be, i, &wk[i].open, &wk[i].sessions);
 	sim_state_foreach(cf->state, rep_visit, &rw);
 	m.stats = s;
-	m.open_conns = cf->be.open_conns(cf->be.ctx);
+	m.open_conns = nb_open_conns(cf->be);
 	m.workers = wk;
 	memcpy(m.tracked, rw.tracked, sizeof(m.tracked));
 	m.state_exhausted = sim_state_exhausted(cf->state);
@@ -1291,10 +1230,7 @@ ctl_api_metrics(void *ctx, const char *method, const char *path,
 		m.evlog_dropped = sim_evlog_dropped(cf->evlog);
 	}
 	m.time_scale = cf->clock->scale;
-	if (cf->be.tls != NULL) {
-		m.have_tls = true;
-		cf->be.tls(cf->be.ctx, &m.tls_done, &m.tls_failed);
-	}
+	m.have_tls = nb_tls(cf->be, &m.tls_done, &m.tls_failed);
 	if ((out->body = met_prom_render(&m, &out->len)) == NULL) {
 		reply_error(out, 503, "out of memory");
 		goto out;

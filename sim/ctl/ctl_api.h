@@ -7,9 +7,9 @@
  *
  * Changes to the world are copy-on-write: the current world is cloned
  * (prof_world_clone()), the clone changed, then published through the
- * backend (struct ctl_backend: ev_server_publish_world() for the socket
- * backend, dp_backend_publish_world() for DPDK); workers or lcores
- * switch at their next loop iteration, without a lock per command.
+ * backend (nb_publish(), nb_backend.h: the API knows no particular
+ * backend); workers or lcores switch at their next loop iteration,
+ * without a lock per command.
  * A change either applies entirely or not at all.  Worlds are
  * reference-counted (world_slot.h): the backend holds the current one,
  * each worker and session the one it uses, each request the one it reads;
@@ -44,7 +44,7 @@
 #include <stdint.h>
 
 #include "ctl_http.h"
-#include "ev_server.h"
+#include "nb_backend.h"
 #include "prof_world.h"
 #include "sim_clock.h"
 #include "sim_evlog.h"
@@ -52,40 +52,8 @@
 #include "sim_state.h"
 #include "sim_stats.h"
 
-/*
- * What the API needs from the network backend.  Every function may be
- * called from the HTTP threads while the backend serves, so none may take
- * a lock the data path takes.  ctx is passed back to each.
- */
-struct ctl_backend {
-	void	*ctx;
-	/* make @p w current (same profiles, same order as the first); the
-	 * backend takes over the caller's reference to @p w */
-	void	(*publish)(void *ctx, const struct prof_world *w);
-	/* a new reference to the world published last (the first world
-	 * until then); the caller releases it with world_drop() */
-	const struct prof_world *(*world)(void *ctx);
-	/* add the merged reply counters into @p out */
-	void	(*stats)(void *ctx, struct sim_stats *out);
-	/* connections (sessions) open now */
-	uint64_t (*open_conns)(void *ctx);
-	/* workers shown by /metrics (0: no per-worker lines) */
-	unsigned (*nworkers)(void *ctx);
-	/* one worker's load: open now, sessions started so far */
-	void	(*worker_load)(void *ctx, unsigned worker, uint64_t *open,
-		    uint64_t *sessions);
-	/* STARTTLS handshakes completed and failed so far; NULL: the
-	 * backend offers no TLS (no TLS figures are shown) */
-	void	(*tls)(void *ctx, uint64_t *done, uint64_t *failed);
-};
-
-/**
- * Fill @p b with the socket backend's functions over @p srv.
- */
-void ctl_backend_ev_server(struct ctl_backend *b, struct ev_server *srv);
-
 struct ctl_api_conf {
-	struct ctl_backend be;		/* current world, counters, load */
+	struct nb_backend *be;		/* current world, counters, load */
 	struct sim_state *state;	/* reputation, tracked identities */
 	const struct sim_clock *clock;
 	struct sim_evlog *evlog;	/* NULL = no event log */
@@ -95,12 +63,12 @@ struct ctl_api_conf {
 
 struct ctl_api;
 
-/** @return an API over a server, or NULL when out of memory. */
+/** @return an API over a backend, or NULL when out of memory. */
 struct ctl_api *ctl_api_new(const struct ctl_api_conf *conf);
 
 /**
  * Free the API and every world it published.  Only once nothing can use
- * them: after ev_server_run() returned and the HTTP daemons stopped.
+ * them: after nb_run() returned and the HTTP daemons stopped.
  * NULL accepted.
  */
 void ctl_api_free(struct ctl_api *api);

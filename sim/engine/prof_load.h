@@ -45,4 +45,19 @@ struct prof_profile *prof_load_profile(const char *path, struct prof_error *err)
 struct prof_world *prof_load_scenario(const char *path, const char *datadir,
     struct prof_error *err);
 
+/**
+ * Tell a profile file from a scenario before loading it (mxsim --check
+ * takes either): a profile names its provider at the top level.
+ * @return true when @p path reads as a profile; false otherwise or when
+ *         it cannot be read (the loader then says why).
+ */
+bool prof_file_is_profile(const char *path);
+
+/**
+ * @return true when the scenario declares a DNS world: a sender's SPF,
+ *         DMARC or DKIM record or extra records, or dns.listen.  SPF, DKIM
+ *         and DMARC are then computed over it instead of declared.
+ */
+bool prof_scenario_has_records(const struct prof_world *w);
+
 #endif /* PROF_LOAD_H */

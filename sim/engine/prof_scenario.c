@@ -1139,3 +1139,40 @@ out:
 	ld_release(&ld);
 	return w;
 }
+
+/* prof_file_is_profile - does the file's top level name a provider */
+bool
+prof_file_is_profile(const char *path)
+{
+	char line[512];
+	FILE *fp;
+	bool yes = false;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return false;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, "provider:", 9) == 0) {
+			yes = true;
+			break;
+		}
+	fclose(fp);
+	return yes;
+}
+
+/* prof_scenario_has_records - does the scenario declare a DNS world */
+bool
+prof_scenario_has_records(const struct prof_world *w)
+{
+	const struct prof_sender *sd;
+	size_t i;
+
+	if (w->dns_listen != NULL)
+		return true;
+	for (i = 0; i <= w->nsenders; i++) {
+		sd = i < w->nsenders ? &w->senders[i] : &w->default_sender;
+		if (sd->spf_record != NULL || sd->dmarc_record != NULL ||
+		    sd->ndkim_keys > 0 || sd->nrecords > 0)
+			return true;
+	}
+	return false;
+}

@@ -89,6 +89,14 @@ struct sim_entry {
 
 struct sim_state;
 
+/* How long mxsim keeps an identity nobody uses (sim_state_new()'s idle_ms):
+ * 30 simulated days, so bulk-sender status and week-long holds outlive
+ * quiet spells. */
+#define SIM_STATE_IDLE_MS	(30ULL * 86400000ULL)
+
+/* Real milliseconds between two sim_state_expire() sweeps in mxsim. */
+#define SIM_STATE_EXPIRE_EVERY_MS 10000ULL
+
 /**
  * Create a state table.
  * @param max_entries  pool size (entries are never allocated later).

@@ -12,10 +12,10 @@
  *	idle connection holds no buffer.  Idle and total
  *	session timeouts are kept with two lists ordered by last activity and
  *	by start time, checked once a second.  At every loop iteration a
- *	worker checks the published world (ev_server_publish_world()) and,
- *	when it changed, takes a reference to it for its own session
- *	environment and drops the old one (world_swap()): a world swap takes
- *	no lock per command.
+ *	worker loads the current world (nb_publish()) into its own session
+ *	environment (nb_worker_refresh()), so a world swap needs no lock.
+ *	The per-worker glue (counters, event log, Postmaster view, notices,
+ *	session ids, auth context) is nb_worker.c's, shared with DPDK.
  *
  * DIAGNOSTICS
  *	Setup errors are returned with a message.  At run time, accept
@@ -25,7 +25,7 @@
  *	closes (ev_server_pool_stats() counts them).  A failed TLS handshake
  *	(garbage instead of a ClientHello, a TLS 1.1 client, no common
  *	cipher) or a TLS error later closes the connection; handshakes
- *	completed and failed are counted (ev_server_tls_stats()).
+ *	completed and failed are counted (nb_tls()).
  *
  * STARTTLS
  *	With conf.tls the sessions' env has tls_ok, so profiles that list
@@ -61,9 +61,7 @@
 #include <openssl/ssl.h>
 
 #include "ev_server.h"
-#include "sim_pm.h"
-#include "sim_rng.h"
-#include "smtp_auth.h"
+#include "nb_worker.h"
 #include "smtp_session.h"
 #include "tls_srv.h"
 
@@ -139,29 +137,26 @@ struct ev_worker {
 	uint64_t	 nconns;	/* open now (read by others) */
 	uint64_t	 refused;	/* pool full */
 	uint64_t	 stray;		/* wildcard listener: address not served */
-	struct sim_stats *stats;
 	struct smtp_pool *pool;		/* sessions, buffers, arenas */
-	struct smtp_auth *auth;		/* SPF/DKIM/DMARC, or NULL */
-	struct sim_evlog_local *evl;
-	struct smtp_env	 env;
+	struct nb_worker nw;		/* env, counters, event log, auth */
 	bool		 draining;
 };
 
 struct ev_server {
+	struct nb_backend nb;		/* first: the backend contract */
 	struct ev_server_conf conf;
 	struct ev_listener *listeners;
 	size_t		 nlisteners;
 	struct ev_tag	 stop_tag;
 	int		 stopfd;
 	struct ev_worker *workers;
-	struct world_slot worlds;	/* the current world (world_slot.h) */
-	uint64_t	 next_session;
-	unsigned char	*seen;		/* [nprof + 1][SIM_RK__COUNT] notices */
 };
+
+#define EV_SRV(b)	((struct ev_server *)(b))
+#define EV_CSRV(b)	((const struct ev_server *)(b))
 
 static int	listen_one(struct ev_server *, uint32_t, uint16_t, bool, char *,
 		    size_t);
-static void	on_event(void *, const struct sim_event *);
 static void	*worker_main(void *);
 static void	do_accept(struct ev_worker *, struct ev_listener *);
 static void	conn_run(struct ev_worker *, struct ev_conn *, bool);
@@ -176,6 +171,10 @@ static ssize_t	conn_recv(struct ev_conn *, uint8_t *, size_t);
 static int	conn_tls_step(struct ev_worker *, struct ev_conn *);
 static void	conn_tls_end(struct ev_worker *, struct ev_conn *, bool);
 static void	run_again(struct ev_worker *);
+static void	ev_stop(struct nb_backend *);
+static void	ev_free(struct nb_backend *);
+
+static const struct nb_ops ev_ops;
 
 /* listen_one - bind and listen on one address */
 static int
@@ -216,87 +215,79 @@ fail:
 	return -1;
 }
 
-/* ev_server_new - bind every MX address */
-struct ev_server *
-ev_server_new(const struct ev_server_conf *conf, char *err, size_t errlen)
+/* ev_listen_all - a socket per MX address, or one wildcard on lo */
+static int
+ev_listen_all(struct ev_server *srv, char *err, size_t errlen)
 {
-	const struct prof_world *w = conf->world;
-	struct ev_server *srv;
-	uint64_t n, a;
+	const struct prof_world *w = srv->conf.nb.world;
+	uint64_t n = prof_world_naddrs(w), a;
 	size_t i;
 
-	n = prof_world_naddrs(w);
-	if (n == 0 || n > EV_MAX_LISTENERS) {
-		snprintf(err, errlen, "the scenario serves %llu addresses "
-		    "(expected 1..%u)", (unsigned long long)n,
-		    EV_MAX_LISTENERS);
-		return NULL;
-	}
-	if ((srv = calloc(1, sizeof(*srv))) == NULL)
-		goto nomem;
-	srv->conf = *conf;
-	world_slot_init(&srv->worlds, conf->world);
-	srv->stopfd = -1;
-	srv->listeners = calloc(n, sizeof(*srv->listeners));
-	srv->seen = calloc((w->nprofiles + 1) * SIM_RK__COUNT, 1);
-	if (srv->listeners == NULL || srv->seen == NULL)
-		goto nomem;
-	if (n > EV_BIND_EACH_MAX) {
-		/* too many addresses for a socket each (descriptor limits):
-		 * one listener on 0.0.0.0 bound to the loopback device; the
-		 * accept path drops connections to addresses not served */
-		for (i = 0; i < w->nblocks; i++)
-			if ((w->blocks[i].addr & 0xff000000u) != 0x7f000000u) {
-				snprintf(err, errlen, "the scenario serves %llu "
-				    "addresses: more than %u are served only "
-				    "inside 127.0.0.0/8, through one listener",
-				    (unsigned long long)n, EV_BIND_EACH_MAX);
-				goto fail;
-			}
-		if (listen_one(srv, 0, w->port, true, err, errlen) != 0)
-			goto fail;
-	} else
+	if (n <= EV_BIND_EACH_MAX) {
 		for (i = 0; i < w->nblocks; i++)
 			for (a = 0; a <= (uint64_t)(~w->blocks[i].mask); a++)
 				if (listen_one(srv, w->blocks[i].addr +
 				    (uint32_t)a, w->port, false, err,
 				    errlen) != 0)
-					goto fail;
+					return -1;
+		return 0;
+	}
+	/* too many addresses for a socket each (descriptor limits): one
+	 * listener on 0.0.0.0 bound to the loopback device; the accept path
+	 * drops connections to addresses not served */
+	for (i = 0; i < w->nblocks; i++)
+		if ((w->blocks[i].addr & 0xff000000u) != 0x7f000000u) {
+			snprintf(err, errlen, "the scenario serves %llu "
+			    "addresses: more than %u are served only inside "
+			    "127.0.0.0/8, through one listener",
+			    (unsigned long long)n, EV_BIND_EACH_MAX);
+			return -1;
+		}
+	return listen_one(srv, 0, w->port, true, err, errlen);
+}
+
+/* ev_server_new - bind every MX address */
+struct nb_backend *
+ev_server_new(const struct ev_server_conf *conf, char *err, size_t errlen)
+{
+	struct ev_server *srv;
+	uint64_t n;
+
+	n = conf->nb.world != NULL ? prof_world_naddrs(conf->nb.world) : 0;
+	if (n == 0 || n > EV_MAX_LISTENERS || conf->workers == 0) {
+		if (conf->workers == 0)
+			snprintf(err, errlen, "no worker thread (expected "
+			    "1 or more)");
+		else
+			snprintf(err, errlen, "the scenario serves %llu "
+			    "addresses (expected 1..%u)",
+			    (unsigned long long)n, EV_MAX_LISTENERS);
+		tls_srv_free(conf->tls);
+		return NULL;
+	}
+	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
+		tls_srv_free(conf->tls);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	srv->conf = *conf;
+	srv->stopfd = -1;
+	if (nb_backend_init(&srv->nb, &ev_ops, &conf->nb) != 0 ||
+	    (srv->listeners = calloc(n, sizeof(*srv->listeners))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (ev_listen_all(srv, err, errlen) != 0)
+		goto fail;
 	if ((srv->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
 	srv->stop_tag.kind = EV_TAG_STOP;
-	return srv;
-nomem:
-	snprintf(err, errlen, "out of memory");
+	return &srv->nb;
 fail:
-	ev_server_free(srv);
+	ev_free(&srv->nb);
 	return NULL;
-}
-
-/* ev_server_nlisteners - listening sockets */
-size_t
-ev_server_nlisteners(const struct ev_server *srv)
-{
-	return srv->nlisteners;
-}
-
-/* on_event - a session's reply: count, log, first-time notice */
-static void
-on_event(void *ctx, const struct sim_event *ev)
-{
-	struct ev_worker *wk = ctx;
-	struct ev_server *srv = wk->srv;
-
-	sim_stats_event(wk->stats, ev);
-	if (wk->evl != NULL)
-		sim_evlog_write(wk->evl, ev);
-	if (srv->conf.pm != NULL)
-		sim_pm_event(srv->conf.pm, ev);
-	if (srv->conf.notices)
-		sim_stats_notice(srv->seen, srv->conf.world, ev,
-		    srv->conf.notice_fp);
 }
 
 /* conn_interest - set epoll interest from the session's wishes */
@@ -657,7 +648,7 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 			llen = sizeof(local);
 			if (getsockname(fd, (struct sockaddr *)&local,
 			    &llen) != 0 || (mx = ntohl(local.sin_addr.s_addr),
-			    prof_world_lookup(srv->conf.world, mx) < 0)) {
+			    prof_world_lookup(srv->conf.nb.world, mx) < 0)) {
 				wk->stray++;
 				close(fd);
 				continue;
@@ -678,13 +669,11 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 		ci.mx_port = l->port;
 		ci.client_ip = ntohl(peer.sin_addr.s_addr);
 		ci.client_port = ntohs(peer.sin_port);
-		ci.session_id = sim_mix64(srv->conf.world->seed ^
-		    __atomic_fetch_add(&srv->next_session, 1,
-		    __ATOMIC_RELAXED));
+		ci.session_id = nb_worker_session_id(&wk->nw);
 		/* a burst may run past a control change published after
 		 * the epoll_wait: a new session starts in the newest world */
-		world_swap(&wk->env.world, &srv->worlds);
-		if ((c->s = smtp_session_new_pool(&wk->env, wk->pool, &ci)) ==
+		nb_worker_refresh(&wk->nw);
+		if ((c->s = smtp_session_new_pool(&wk->nw.env, wk->pool, &ci)) ==
 		    NULL) {
 			close(fd);
 			continue;
@@ -699,7 +688,7 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 		ee.events = c->events;
 		ee.data.ptr = c;
 		epoll_ctl(wk->epfd, EPOLL_CTL_ADD, fd, &ee);
-		sim_stats_connection(wk->stats);
+		sim_stats_connection(wk->nw.stats);
 		smtp_session_start(c->s);
 		if (wk->draining)
 			smtp_session_shutdown(c->s);
@@ -711,7 +700,7 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 static void
 check_timers(struct ev_worker *wk, uint64_t now)
 {
-	const struct prof_world *w = wk->srv->conf.world;
+	const struct prof_world *w = wk->srv->conf.nb.world;
 	uint64_t idle_ms = (uint64_t)w->idle_timeout_s * 1000;
 	uint64_t sess_ms = (uint64_t)w->session_timeout_s * 1000;
 	struct ev_conn *c;
@@ -769,8 +758,7 @@ worker_main(void *arg)
 	for (;;) {
 		n = epoll_wait(wk->epfd, evs, EV_MAX_EVENTS,
 		    TAILQ_EMPTY(&wk->again) ? 200 : 0);
-		/* the worker owns its env and holds its world */
-		world_swap(&wk->env.world, &srv->worlds);
+		nb_worker_refresh(&wk->nw);
 		for (i = 0; i < n; i++) {
 			tag = evs[i].data.ptr;
 			switch (tag->kind) {
@@ -792,7 +780,7 @@ worker_main(void *arg)
 				if (!wk->draining) {
 					start_drain(wk);
 					deadline = sim_clock_mono_ms() +
-					    (uint64_t)srv->conf.grace_s * 1000;
+					    (uint64_t)srv->conf.nb.grace_s * 1000;
 				}
 				break;
 			default:
@@ -806,8 +794,7 @@ worker_main(void *arg)
 			check_timers(wk, now);
 			last_timer = now;
 		}
-		if (wk->evl != NULL)
-			sim_evlog_flush(wk->evl, 200);
+		nb_worker_flush(&wk->nw, 200);
 		if (wk->draining && (wk->nconns == 0 || now >= deadline))
 			break;
 	}
@@ -817,97 +804,83 @@ worker_main(void *arg)
 	}
 	while ((c = TAILQ_FIRST(&wk->linger)) != NULL)
 		conn_close(wk, c);
-	if (wk->evl != NULL)
-		sim_evlog_flush(wk->evl, 0);
+	nb_worker_flush(&wk->nw, 0);
 	return NULL;
 }
 
-/* ev_server_run - serve until stopped */
-int
-ev_server_run(struct ev_server *srv)
+/* worker_setup - one worker's pools, glue and epoll set; 0 or -errno */
+static int
+worker_setup(struct ev_server *srv, struct ev_worker *wk, unsigned idx)
 {
 	const struct ev_server_conf *cf = &srv->conf;
-	struct ev_worker *workers, *wk;
 	struct epoll_event ee;
-	unsigned i, j, started = 0;
 	uint64_t nbufs, ntxns;
+	unsigned j;
 	size_t k;
+
+	wk->srv = srv;
+	wk->idx = idx;
+	TAILQ_INIT(&wk->idle);
+	TAILQ_INIT(&wk->age);
+	TAILQ_INIT(&wk->linger);
+	TAILQ_INIT(&wk->again);
+	wk->conns = calloc(cf->nb.max_conns, sizeof(*wk->conns));
+	wk->epfd = epoll_create1(EPOLL_CLOEXEC);
+	nbufs = 2 * (uint64_t)cf->nb.max_conns;
+	if (nbufs > EV_POOL_BYTES / EV_POOL_BUF)
+		nbufs = EV_POOL_BYTES / EV_POOL_BUF;
+	ntxns = cf->nb.max_conns;
+	if (ntxns > EV_POOL_BYTES / EV_POOL_TXN)
+		ntxns = EV_POOL_BYTES / EV_POOL_TXN;
+	wk->pool = smtp_pool_new(cf->nb.max_conns, (uint32_t)nbufs,
+	    (uint32_t)ntxns);
+	if (wk->conns == NULL || wk->epfd < 0 || wk->pool == NULL ||
+	    nb_worker_init(&wk->nw, &srv->nb) != 0)
+		return -ENOMEM;
+	wk->nw.env.tls_ok = cf->tls != NULL;
+	for (j = cf->nb.max_conns; j-- > 0;) {
+		wk->conns[j].tag.kind = EV_TAG_CONN;
+		wk->conns[j].fd = -1;
+		wk->conns[j].next_free = wk->free;
+		wk->free = &wk->conns[j];
+	}
+	for (k = 0; k < srv->nlisteners; k++) {
+		ee.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ee.data.ptr = &srv->listeners[k];
+		if (epoll_ctl(wk->epfd, EPOLL_CTL_ADD, srv->listeners[k].fd,
+		    &ee) != 0)
+			return -errno;
+	}
+	ee.events = EPOLLIN;
+	ee.data.ptr = &srv->stop_tag;
+	epoll_ctl(wk->epfd, EPOLL_CTL_ADD, srv->stopfd, &ee);
+	return 0;
+}
+
+/* ev_run - serve until stopped */
+static int
+ev_run(struct nb_backend *b)
+{
+	struct ev_server *srv = EV_SRV(b);
+	struct ev_worker *workers;
+	unsigned i, started = 0;
 	int rc = 0;
 
 	/* readers (stats, metrics) may look at srv->workers from other
 	 * threads: it is published once every worker is set up */
-	if ((workers = calloc(cf->workers, sizeof(*workers))) == NULL)
+	if ((workers = calloc(srv->conf.workers, sizeof(*workers))) == NULL)
 		return -ENOMEM;
-	for (i = 0; i < cf->workers; i++)
+	for (i = 0; i < srv->conf.workers; i++)
 		workers[i].epfd = -1;
-	for (i = 0; i < cf->workers; i++) {
-		wk = &workers[i];
-		wk->srv = srv;
-		wk->idx = i;
-		TAILQ_INIT(&wk->idle);
-		TAILQ_INIT(&wk->age);
-		TAILQ_INIT(&wk->linger);
-		TAILQ_INIT(&wk->again);
-		wk->conns = calloc(cf->max_conns, sizeof(*wk->conns));
-		wk->stats = sim_stats_new(cf->world->nprofiles);
-		wk->epfd = epoll_create1(EPOLL_CLOEXEC);
-		nbufs = 2 * (uint64_t)cf->max_conns;
-		if (nbufs > EV_POOL_BYTES / EV_POOL_BUF)
-			nbufs = EV_POOL_BYTES / EV_POOL_BUF;
-		ntxns = cf->max_conns;
-		if (ntxns > EV_POOL_BYTES / EV_POOL_TXN)
-			ntxns = EV_POOL_BYTES / EV_POOL_TXN;
-		wk->pool = smtp_pool_new(cf->max_conns, (uint32_t)nbufs,
-		    (uint32_t)ntxns);
-		if (wk->conns == NULL || wk->stats == NULL || wk->epfd < 0 ||
-		    wk->pool == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		if (cf->auth_world != NULL &&
-		    (wk->auth = smtp_auth_new(cf->auth_world)) == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		if (cf->evlog != NULL &&
-		    (wk->evl = sim_evlog_local_new(cf->evlog, cf->world)) ==
-		    NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		for (j = cf->max_conns; j-- > 0;) {
-			wk->conns[j].tag.kind = EV_TAG_CONN;
-			wk->conns[j].fd = -1;
-			wk->conns[j].next_free = wk->free;
-			wk->free = &wk->conns[j];
-		}
-		wk->env.world = world_slot_take(&srv->worlds);
-		wk->env.state = cf->state;
-		wk->env.clock = cf->clock;
-		wk->env.on_event = on_event;
-		wk->env.event_ctx = wk;
-		wk->env.scan = cf->scan;
-		wk->env.words = cf->words;
-		wk->env.auth = wk->auth;
-		wk->env.tls_ok = cf->tls != NULL;
-		for (k = 0; k < srv->nlisteners; k++) {
-			ee.events = EPOLLIN | EPOLLEXCLUSIVE;
-			ee.data.ptr = &srv->listeners[k];
-			if (epoll_ctl(wk->epfd, EPOLL_CTL_ADD,
-			    srv->listeners[k].fd, &ee) != 0) {
-				rc = -errno;
-				goto out;
-			}
-		}
-		ee.events = EPOLLIN;
-		ee.data.ptr = &srv->stop_tag;
-		epoll_ctl(wk->epfd, EPOLL_CTL_ADD, srv->stopfd, &ee);
-	}
+	for (i = 0; i < srv->conf.workers && rc == 0; i++)
+		rc = worker_setup(srv, &workers[i], i);
 	__atomic_store_n(&srv->workers, workers, __ATOMIC_RELEASE);
-	for (i = 0; i < cf->workers; i++) {
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < srv->conf.workers; i++) {
 		if ((rc = -pthread_create(&srv->workers[i].thread, NULL,
 		    worker_main, &srv->workers[i])) != 0) {
-			ev_server_stop(srv);
+			ev_stop(b);
 			break;
 		}
 		started++;
@@ -915,46 +888,52 @@ ev_server_run(struct ev_server *srv)
 	for (i = 0; i < started; i++)
 		pthread_join(srv->workers[i].thread, NULL);
 	return rc;
-out:
-	__atomic_store_n(&srv->workers, workers, __ATOMIC_RELEASE);
-	return rc;
 }
 
-/* ev_server_stop - wake every worker into draining (signal-safe) */
-void
-ev_server_stop(struct ev_server *srv)
+/* ev_stop - wake every worker into draining (signal-safe) */
+static void
+ev_stop(struct nb_backend *b)
 {
 	uint64_t one = 1;
 	ssize_t n;
 
-	n = write(srv->stopfd, &one, sizeof(one));
+	n = write(EV_SRV(b)->stopfd, &one, sizeof(one));
 	(void)n;
 }
 
-/* ev_server_stats - merge every worker's counters */
-void
-ev_server_stats(const struct ev_server *srv, struct sim_stats *out)
+/* ev_workers - the workers once set up (any thread), or NULL */
+static const struct ev_worker *
+ev_workers(const struct ev_server *srv)
 {
+	return __atomic_load_n(&srv->workers, __ATOMIC_ACQUIRE);
+}
+
+/* ev_stats - merge every worker's counters */
+static void
+ev_stats(const struct nb_backend *b, struct sim_stats *out)
+{
+	const struct ev_server *srv = EV_CSRV(b);
 	const struct ev_worker *wks;
 	unsigned i;
 
-	if ((wks = __atomic_load_n(&srv->workers, __ATOMIC_ACQUIRE)) == NULL)
+	if ((wks = ev_workers(srv)) == NULL)
 		return;
 	for (i = 0; i < srv->conf.workers; i++)
-		if (wks[i].stats != NULL)
-			sim_stats_merge(out, wks[i].stats);
+		if (wks[i].nw.stats != NULL)
+			sim_stats_merge(out, wks[i].nw.stats);
 }
 
 /* ev_server_pool_stats - sum of the workers' session pool counters */
 void
-ev_server_pool_stats(const struct ev_server *srv, struct smtp_pool_stats *out)
+ev_server_pool_stats(const struct nb_backend *b, struct smtp_pool_stats *out)
 {
+	const struct ev_server *srv = EV_CSRV(b);
 	const struct ev_worker *wks;
 	struct smtp_pool_stats one;
 	unsigned i;
 
 	memset(out, 0, sizeof(*out));
-	if ((wks = __atomic_load_n(&srv->workers, __ATOMIC_ACQUIRE)) == NULL)
+	if (b->ops != &ev_ops || (wks = ev_workers(srv)) == NULL)
 		return;
 	for (i = 0; i < srv->conf.workers; i++) {
 		if (wks[i].pool == NULL)
@@ -970,16 +949,15 @@ ev_server_pool_stats(const struct ev_server *srv, struct smtp_pool_stats *out)
 	}
 }
 
-/* ev_server_tls_stats - TLS handshakes completed and failed */
-void
-ev_server_tls_stats(const struct ev_server *srv, uint64_t *done,
-    uint64_t *failed)
+/* ev_tls - TLS handshakes completed and failed */
+static void
+ev_tls(const struct nb_backend *b, uint64_t *done, uint64_t *failed)
 {
+	const struct ev_server *srv = EV_CSRV(b);
 	const struct ev_worker *wks;
 	unsigned i;
 
-	*done = *failed = 0;
-	if ((wks = __atomic_load_n(&srv->workers, __ATOMIC_ACQUIRE)) == NULL)
+	if ((wks = ev_workers(srv)) == NULL)
 		return;
 	for (i = 0; i < srv->conf.workers; i++) {
 		*done += __atomic_load_n(&wks[i].tls_done, __ATOMIC_RELAXED);
@@ -988,86 +966,121 @@ ev_server_tls_stats(const struct ev_server *srv, uint64_t *done,
 	}
 }
 
-/* ev_server_open_conns - open connections now */
-uint64_t
-ev_server_open_conns(const struct ev_server *srv)
+/* ev_open_conns - open connections now */
+static uint64_t
+ev_open_conns(const struct nb_backend *b)
 {
+	const struct ev_server *srv = EV_CSRV(b);
 	const struct ev_worker *wks;
 	uint64_t n = 0;
 	unsigned i;
 
-	if ((wks = __atomic_load_n(&srv->workers, __ATOMIC_ACQUIRE)) == NULL)
+	if ((wks = ev_workers(srv)) == NULL)
 		return 0;
 	for (i = 0; i < srv->conf.workers; i++)
 		n += __atomic_load_n(&wks[i].nconns, __ATOMIC_RELAXED);
 	return n;
 }
 
-/* ev_server_publish_world - make a new world current */
-void
-ev_server_publish_world(struct ev_server *srv, const struct prof_world *w)
+/* ev_nworkers - worker threads */
+static unsigned
+ev_nworkers(const struct nb_backend *b)
 {
-	world_slot_publish(&srv->worlds, w);
+	return EV_CSRV(b)->conf.workers;
 }
 
-/* ev_server_world - a reference to the current world */
-const struct prof_world *
-ev_server_world(struct ev_server *srv)
+/* ev_worker_load - open and started sessions of one worker */
+static void
+ev_worker_load(const struct nb_backend *b, unsigned worker, uint64_t *open,
+    uint64_t *accepted)
 {
-	return world_slot_take(&srv->worlds);
-}
-
-/* ev_server_nworkers - worker threads */
-unsigned
-ev_server_nworkers(const struct ev_server *srv)
-{
-	return srv->conf.workers;
-}
-
-/* ev_server_worker_load - open and started sessions of one worker */
-void
-ev_server_worker_load(const struct ev_server *srv, unsigned worker,
-    uint64_t *open, uint64_t *accepted)
-{
+	const struct ev_server *srv = EV_CSRV(b);
 	const struct ev_worker *wks, *wk;
 
-	*open = *accepted = 0;
-	wks = __atomic_load_n(&srv->workers, __ATOMIC_ACQUIRE);
+	wks = ev_workers(srv);
 	if (wks == NULL || worker >= srv->conf.workers)
 		return;
 	wk = &wks[worker];
 	*open = __atomic_load_n(&wk->nconns, __ATOMIC_RELAXED);
-	if (wk->stats != NULL)
-		*accepted = __atomic_load_n(&wk->stats->connections,
+	if (wk->nw.stats != NULL)
+		*accepted = __atomic_load_n(&wk->nw.stats->connections,
 		    __ATOMIC_RELAXED);
 }
 
-/* ev_server_free - close listeners, free workers */
-void
-ev_server_free(struct ev_server *srv)
+/* ev_describe - the banner's fragment */
+static void
+ev_describe(const struct nb_backend *b, char *buf, size_t len)
 {
+	const struct ev_server *srv = EV_CSRV(b);
+
+	snprintf(buf, len, "(%zu listening sockets) on port %u, %u workers",
+	    srv->nlisteners, srv->conf.nb.world->port, srv->conf.workers);
+}
+
+/* ev_banner - the STARTTLS line */
+static void
+ev_banner(const struct nb_backend *b, FILE *fp)
+{
+	const struct tls_srv *tls = EV_CSRV(b)->conf.tls;
+
+	if (tls != NULL)
+		fprintf(fp, "  STARTTLS: %s\n", tls_srv_generated(tls) ?
+		    "self-signed certificate generated at start" :
+		    "certificate from --tls-cert");
+	else
+		fprintf(fp, "  STARTTLS: off\n");
+}
+
+/* ev_summary - the STARTTLS handshakes, when offered */
+static void
+ev_summary(const struct nb_backend *b, FILE *out, FILE *diag)
+{
+	uint64_t done = 0, failed = 0;
+
+	(void)diag;
+	if (EV_CSRV(b)->conf.tls == NULL)
+		return;
+	ev_tls(b, &done, &failed);
+	fprintf(out, "STARTTLS: %llu handshakes, %llu failed\n",
+	    (unsigned long long)done, (unsigned long long)failed);
+}
+
+/* ev_free - close listeners, free workers */
+static void
+ev_free(struct nb_backend *b)
+{
+	struct ev_server *srv = EV_SRV(b);
 	size_t i;
 
-	if (srv == NULL)
-		return;
 	for (i = 0; i < srv->nlisteners; i++)
 		close(srv->listeners[i].fd);
 	if (srv->workers != NULL)
 		for (i = 0; i < srv->conf.workers; i++) {
 			free(srv->workers[i].conns);
-			sim_stats_free(srv->workers[i].stats);
 			smtp_pool_free(srv->workers[i].pool);
-			smtp_auth_free(srv->workers[i].auth);
-			sim_evlog_local_free(srv->workers[i].evl);
-			world_drop(srv->workers[i].env.world);
+			nb_worker_fini(&srv->workers[i].nw);
 			if (srv->workers[i].epfd >= 0)
 				close(srv->workers[i].epfd);
 		}
 	if (srv->stopfd >= 0)
 		close(srv->stopfd);
+	tls_srv_free(srv->conf.tls);
+	nb_backend_fini(&srv->nb);
 	free(srv->workers);
 	free(srv->listeners);
-	free(srv->seen);
-	world_slot_fini(&srv->worlds);
 	free(srv);
 }
+
+static const struct nb_ops ev_ops = {
+	.run = ev_run,
+	.stop = ev_stop,
+	.free = ev_free,
+	.describe = ev_describe,
+	.banner = ev_banner,
+	.summary = ev_summary,
+	.stats = ev_stats,
+	.open_conns = ev_open_conns,
+	.nworkers = ev_nworkers,
+	.worker_load = ev_worker_load,
+	.tls = ev_tls,
+};

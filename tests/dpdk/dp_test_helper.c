@@ -79,6 +79,7 @@ dpt_setup(struct dpt *t, uint32_t max_conns, uint32_t max_half_open)
 {
 	struct dp_lcore_conf lcf;
 	struct prof_error perr;
+	struct nb_conf nc;
 	char buf[1200];
 
 	memset(t, 0, sizeof(*t));
@@ -97,17 +98,20 @@ dpt_setup(struct dpt *t, uint32_t max_conns, uint32_t max_half_open)
 	t->now = 1000000;
 	t->port_mac = dpt_info.mac;
 	memcpy(t->client_mac.addr_bytes, "\x02\x00\x00\x00\x00\x01", 6);
+	memset(&nc, 0, sizeof(nc));
+	nc.world = t->world;
+	nc.state = t->state;
+	nc.clock = &t->clock;
+	if (nb_backend_init(&t->nb, NULL, &nc) != 0)
+		return -1;
 	memset(&lcf, 0, sizeof(lcf));
 	lcf.port = dpt_port;
 	lcf.pool = dpt_lc_pool;
 	lcf.mac = dpt_info.mac;
 	lcf.mss = 1460;
-	lcf.world = t->world;
-	lcf.state = t->state;
-	lcf.clock = &t->clock;
+	lcf.nb = &t->nb;
 	lcf.max_conns = max_conns;
 	lcf.max_half_open = max_half_open;
-	lcf.next_session = &t->next_session;
 	if ((t->lc = dp_lcore_new(&lcf)) == NULL)
 		return -1;
 	return 0;
@@ -123,6 +127,7 @@ dpt_teardown(struct dpt *t)
 	dpt_drain_tx();
 	while (rte_ring_dequeue(dpt_rx, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
+	nb_backend_fini(&t->nb);
 	sim_state_free(t->state);
 	prof_world_free(t->world);
 	t->lc = NULL;

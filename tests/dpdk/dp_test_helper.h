@@ -61,7 +61,7 @@ struct dpt {
 	struct sim_clock clock;
 	struct dp_lcore	*lc;
 	uint64_t	 now;		/* the lcore's monotonic ms */
-	uint64_t	 next_session;
+	struct nb_backend nb;		/* the shared part the lcore uses */
 	struct rte_ether_addr port_mac;
 	struct rte_ether_addr client_mac;
 	struct sim_event last_ev;	/* not used by the lcore */

@@ -1,6 +1,6 @@
 /*
  * DESCRIPTION
- *	Tier-1 test of world lifetime on an lcore (dp_lcore_world_swap()),
+ *	Tier-1 test of world lifetime on an lcore (dp_lcore_refresh()),
  *	through the ring port: a session open when a new world is published
  *	answers with the texts of the world it opened in, a session opened
  *	after answers with the new world's, the lcore lets go of the old
@@ -41,7 +41,6 @@ open_session(struct dpt *t, struct dpt_conn *c, uint16_t cport)
 static void
 test_world_swap(void)
 {
-	struct world_slot slot;
 	struct prof_world *neu;
 	struct dpt t;
 	struct dpt_conn c1, c2;
@@ -49,8 +48,7 @@ test_world_swap(void)
 	int sink;
 
 	CU_ASSERT_FATAL(dpt_setup(&t, 8, 0) == 0);
-	world_slot_init(&slot, t.world);
-	dp_lcore_world_swap(t.lc, &slot);	/* nothing new */
+	dp_lcore_refresh(t.lc);			/* nothing new */
 	open_session(&t, &c1, 41000);
 	CU_ASSERT_EQUAL(refs(t.world), 4);	/* maker, lcore, slot, c1 */
 
@@ -61,8 +59,8 @@ test_world_swap(void)
 	CU_ASSERT_FATAL(sink >= 0);
 	CU_ASSERT_EQUAL_FATAL(prof_set_reply(neu->profiles[sink],
 	    SIM_RK_MAIL_OK, 250, "2.1.0", "Changed", SIM_STAGE_MAIL), 0);
-	world_slot_publish(&slot, neu);
-	dp_lcore_world_swap(t.lc, &slot);
+	nb_publish(&t.nb, neu);
+	dp_lcore_refresh(t.lc);
 	CU_ASSERT_EQUAL(refs(t.world), 2);	/* maker, c1 */
 	CU_ASSERT_EQUAL(refs(neu), 2);		/* slot, lcore */
 
@@ -83,8 +81,7 @@ test_world_swap(void)
 	CU_ASSERT_EQUAL(utcp_nsessions(dp_lcore_tcp(t.lc)), 0);
 	CU_ASSERT_EQUAL(refs(t.world), 1);	/* the maker alone */
 	CU_ASSERT_EQUAL(refs(neu), 2);
-	dpt_teardown(&t);			/* the lcore drops neu */
-	world_slot_fini(&slot);			/* neu is freed here */
+	dpt_teardown(&t);			/* lcore and slot drop neu */
 	CU_ASSERT_EQUAL(dpt_pool_in_use(), 0);
 }
 

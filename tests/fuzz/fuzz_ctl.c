@@ -70,7 +70,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static struct prof_world *fc_world;
 static struct sim_state *fc_srv_state;
 static struct sim_clock fc_clock;
-static struct ev_server *fc_srv;
+static struct nb_backend *fc_srv;
 static bool fc_trace;			/* FUZZ_CTL_TRACE set: print replies */
 
 static const char *const fc_profiles[] = {
@@ -108,11 +108,11 @@ fc_setup(void)
 		abort();
 	sim_clock_init_manual(&fc_clock, FC_T0);
 	memset(&conf, 0, sizeof(conf));
-	conf.world = fc_world;
-	conf.state = fc_srv_state;
-	conf.clock = &fc_clock;
+	conf.nb.world = fc_world;
+	conf.nb.state = fc_srv_state;
+	conf.nb.clock = &fc_clock;
+	conf.nb.max_conns = 4;
 	conf.workers = 1;
-	conf.max_conns = 4;
 	if ((fc_srv = ev_server_new(&conf, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "fuzz_ctl: ev_server_new: %s\n", err);
 		abort();
@@ -276,7 +276,7 @@ fc_request(struct ctl_api *api, struct sim_state *st, const char *method,
 	double want, got;
 	int prof;
 
-	before = ev_server_world(fc_srv);
+	before = nb_world(fc_srv);
 	nstate = sim_state_count(st);
 	memset(&out, 0, sizeof(out));
 	out.status = 500;
@@ -290,7 +290,7 @@ fc_request(struct ctl_api *api, struct sim_state *st, const char *method,
 		    metrics && out.status == 200 ? 0 : (int)out.len,
 		    out.body != NULL ? out.body : "");
 	j = fc_check_reply(&out, metrics);
-	after = ev_server_world(fc_srv);
+	after = nb_world(fc_srv);
 	fc_same_shape(after);
 
 	fc_norm(path, norm, sizeof(norm));
@@ -386,7 +386,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sim_pm_event(pm, &ev);
 	}
 	memset(&ac, 0, sizeof(ac));
-	ctl_backend_ev_server(&ac.be, fc_srv);
+	ac.be = fc_srv;
 	ac.state = st;
 	ac.clock = &fc_clock;
 	ac.pm = pm;
@@ -427,7 +427,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fc_request(api, st, line, sp + 1, body, blen);
 		free(body);
 	}
-	ev_server_publish_world(fc_srv, world_hold(fc_world));
+	nb_publish(fc_srv, world_hold(fc_world));
 	ctl_api_free(api);
 	sim_pm_free(pm);
 	sim_state_free(st);
