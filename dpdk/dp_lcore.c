@@ -6,7 +6,8 @@
  *	place), IPv4 validation (version, header length, total length,
  *	header checksum, destination is an MX address), fragments dropped,
  *	TCP checksum verified (in software unless the port reported it),
- *	then the segment goes to this lcore's utcp stack.  Frames to send
+ *	then the segment goes to this lcore's utcp stack, whose connections
+ *	carry SMTP sessions through dp_smtp (the layer above it).  Frames to send
  *	are buffered and handed to the port in bursts; what the port refuses
  *	is freed and counted.  The session's reply events are counted and
  *	logged here, as the socket backend does.
@@ -28,8 +29,8 @@
 #include <rte_tcp.h>
 
 #include "dp_lcore.h"
+#include "dp_smtp.h"
 #include "sim_pm.h"
-#include "sim_rng.h"
 #include "smtp_auth.h"
 
 #define DP_TX_TRIES	4	/* tx_burst calls before dropping */
@@ -37,6 +38,7 @@
 struct dp_lcore {
 	struct dp_lcore_conf conf;
 	struct utcp_stack *tcp;
+	struct dp_smtp	*smtp;		/* sessions above the TCP */
 	struct smtp_env	 env;
 	struct sim_stats *stats;
 	struct sim_evlog_local *evl;
@@ -48,7 +50,6 @@ struct dp_lcore {
 
 static void	on_event(void *, const struct sim_event *);
 static void	tx_one(void *, struct rte_mbuf *);
-static uint64_t	next_sid(void *);
 static void	arp_input(struct dp_lcore *, struct rte_mbuf *);
 static void	ipv4_input(struct dp_lcore *, struct rte_mbuf *, uint64_t);
 static void	icmp_input(struct dp_lcore *, struct rte_mbuf *,
@@ -72,20 +73,11 @@ on_event(void *ctx, const struct sim_event *ev)
 		    lc->conf.notice_fp);
 }
 
-/* next_sid - session ids as the socket backend makes them */
-static uint64_t
-next_sid(void *ctx)
-{
-	struct dp_lcore *lc = ctx;
-
-	return sim_mix64(lc->conf.world->seed ^
-	    __atomic_fetch_add(lc->conf.next_session, 1, __ATOMIC_RELAXED));
-}
-
 /* dp_lcore_new - stack, counters, event-log buffer */
 struct dp_lcore *
 dp_lcore_new(const struct dp_lcore_conf *conf)
 {
+	struct dp_smtp_conf sc;
 	struct utcp_conf uc;
 	struct dp_lcore *lc;
 
@@ -113,10 +105,21 @@ dp_lcore_new(const struct dp_lcore_conf *conf)
 	if (conf->evlog != NULL && (lc->evl = sim_evlog_local_new(conf->evlog,
 	    conf->world)) == NULL)
 		goto fail;
+	memset(&sc, 0, sizeof(sc));
+	sc.env = &lc->env;
+	sc.stats = lc->stats;
+	sc.next_session = conf->next_session;
+	sc.max_sessions = conf->max_conns;
+	if ((lc->smtp = dp_smtp_new(&sc)) == NULL)
+		goto fail;
+	/* as many control blocks again as sessions: half-open, closing,
+	 * TIME_WAIT and busy-answered connections hold no session */
 	memset(&uc, 0, sizeof(uc));
 	uc.port = conf->world->port;
-	uc.max_conns = conf->max_conns;
-	uc.max_half_open = conf->max_half_open;
+	uc.max_conns = 2 * conf->max_conns;
+	uc.max_half_open = conf->max_half_open != 0 ? conf->max_half_open :
+	    (conf->max_conns / 4 > 0 ? conf->max_conns / 4 : 1);
+	uc.rcv_wnd = SMTP_INBUF_SIZE;
 	uc.mss = conf->mss;
 	uc.time_wait_ms = conf->time_wait_ms;
 	uc.seed = conf->world->seed;
@@ -127,10 +130,8 @@ dp_lcore_new(const struct dp_lcore_conf *conf)
 	uc.pool = conf->pool;
 	uc.tx = tx_one;
 	uc.tx_ctx = lc;
-	uc.sid = next_sid;
-	uc.sid_ctx = lc;
-	uc.env = &lc->env;
-	uc.stats = lc->stats;
+	uc.ops = &dp_smtp_ops;
+	uc.ops_ctx = lc->smtp;
 	if ((lc->tcp = utcp_new(&uc)) == NULL)
 		goto fail;
 	return lc;
@@ -148,6 +149,7 @@ dp_lcore_free(struct dp_lcore *lc)
 	if (lc == NULL)
 		return;
 	utcp_free(lc->tcp);
+	dp_smtp_free(lc->smtp);		/* after the stack that used it */
 	smtp_auth_free(lc->auth);	/* after the sessions that used it */
 	for (i = 0; i < lc->ntx; i++)
 		rte_pktmbuf_free(lc->tx[i]);
@@ -419,6 +421,13 @@ struct utcp_stack *
 dp_lcore_tcp(const struct dp_lcore *lc)
 {
 	return lc->tcp;
+}
+
+/* dp_lcore_smtp_counters - busy answers and resets above the TCP */
+const struct dp_smtp_counters *
+dp_lcore_smtp_counters(const struct dp_lcore *lc)
+{
+	return dp_smtp_counters(lc->smtp);
 }
 
 /* dp_lcore_counters - pipeline counters */

@@ -59,7 +59,8 @@ struct dp_lcore_conf {
 	const struct sim_clock *clock;
 	struct sim_evlog *evlog;	/* NULL = no event log */
 	struct sim_pm	*pm;		/* Postmaster view, or NULL */
-	uint32_t	 max_conns;	/* TCP control blocks */
+	uint32_t	 max_conns;	/* SMTP sessions; TCP control blocks:
+					 * twice as many */
 	uint32_t	 max_half_open;	/* 0 = max_conns / 4 */
 	uint32_t	 time_wait_ms;	/* 0 = default */
 	bool		 scan;		/* scan messages (smtp_env.scan) */
@@ -71,6 +72,7 @@ struct dp_lcore_conf {
 };
 
 struct dp_lcore;
+struct dp_smtp_counters;
 struct smtp_auth_world;
 
 /**
@@ -113,6 +115,10 @@ void dp_lcore_evlog_flush(struct dp_lcore *lc, uint64_t max_age_ms);
 
 /** @return the lcore's TCP stack. */
 struct utcp_stack *dp_lcore_tcp(const struct dp_lcore *lc);
+
+/** @return the SMTP layer's counters (busy answers, resets). */
+const struct dp_smtp_counters *dp_lcore_smtp_counters(
+    const struct dp_lcore *lc);
 
 /** @return the lcore's pipeline counters. */
 const struct dp_counters *dp_lcore_counters(const struct dp_lcore *lc);
