@@ -89,7 +89,7 @@ dpt_setup(struct dpt *t, uint32_t max_conns, uint32_t max_half_open)
 		    sizeof(buf)));
 		return -1;
 	}
-	if (dpt_setup_world(t, w, max_conns, max_half_open) != 0) {
+	if (dpt_setup_world(t, w, max_conns, max_half_open, 4096) != 0) {
 		prof_world_free(w);
 		return -1;
 	}
@@ -127,7 +127,7 @@ rec_put(struct dpt *t, uint8_t kind, uint32_t v, const void *p, uint32_t len)
 /* dpt_setup_world - a fresh lcore on the ring port serving @w */
 int
 dpt_setup_world(struct dpt *t, struct prof_world *w, uint32_t max_conns,
-    uint32_t max_half_open)
+    uint32_t max_half_open, uint32_t state_entries)
 {
 	struct dp_lcore_conf lcf;
 
@@ -135,7 +135,7 @@ dpt_setup_world(struct dpt *t, struct prof_world *w, uint32_t max_conns,
 	dpt_drain_tx();
 	t->world = w;
 	sim_clock_init_manual(&t->clock, 1767225600000ULL);
-	if ((t->state = sim_state_new(4096, 86400000ULL)) == NULL)
+	if ((t->state = sim_state_new(state_entries, 86400000ULL)) == NULL)
 		return -1;
 	t->now = 1000000;
 	t->port_mac = dpt_info.mac;

@@ -82,9 +82,10 @@ int dpt_eal_start(int argc, char **argv);
 /** Build a fresh lcore on the ring port; 0 or -1. */
 int dpt_setup(struct dpt *t, uint32_t max_conns, uint32_t max_half_open);
 
-/** Build a fresh lcore serving @p w (kept by the caller); 0 or -1. */
+/** Build a fresh lcore serving @p w (kept by the caller) over a state
+ *  table of @p state_entries; 0 or -1. */
 int dpt_setup_world(struct dpt *t, struct prof_world *w, uint32_t max_conns,
-    uint32_t max_half_open);
+    uint32_t max_half_open, uint32_t state_entries);
 
 /** Free the lcore and drop whatever is still on the rings. */
 void dpt_teardown(struct dpt *t);

@@ -45,6 +45,7 @@
 #define FZ_FRAME_MAX	1514	/* Ethernet, no FCS */
 #define FZ_RX_BATCH	32	/* frames injected between polls */
 #define FZ_MSS		1460	/* the fixture's port MSS */
+#define FZ_STATE	256	/* policy state entries */
 
 int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -113,7 +114,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint32_t v, batch = 0;
 	uint8_t kind;
 
-	if (dpt_setup_world(&t, fz_world, FZ_SESSIONS, 0) != 0)
+	if (dpt_setup_world(&t, fz_world, FZ_SESSIONS, 0, FZ_STATE) != 0)
 		abort();
 	while (i + 3 <= size) {
 		kind = data[i];
