@@ -108,7 +108,8 @@ struct utcp_conf {
 	uint64_t	 seed;		/* ISN key (scenario seed) */
 	uint32_t	 idle_ms;	/* idle limit (notify); 0 = none */
 	uint32_t	 session_ms;	/* lifetime limit (notify); 0 = none */
-	uint32_t	 rcv_wnd;	/* SYN-ACK window; 0 = UTCP_DEF_WND */
+	uint32_t	 rcv_wnd;	/* SYN-ACK window (<= 65535); 0 =
+					 * UTCP_DEF_WND */
 	bool		 tx_csum_offload; /* port computes IPv4+TCP checksums */
 	struct rte_ether_addr mac;	/* our source MAC */
 	struct rte_mempool *pool;	/* mbufs for what we send */

@@ -90,6 +90,8 @@ utcp_new(const struct utcp_conf *conf)
 		st->conf.mss = UTCP_DEF_MSS;
 	if (st->conf.rcv_wnd == 0)
 		st->conf.rcv_wnd = UTCP_DEF_WND;
+	if (st->conf.rcv_wnd > 65535)
+		st->conf.rcv_wnd = 65535;	/* no window scaling */
 	if (st->conf.time_wait_ms == 0)
 		st->conf.time_wait_ms = UTCP_TIME_WAIT_MS;
 	if (st->conf.max_half_open == 0)
