@@ -6,7 +6,8 @@
  *	place), IPv4 validation (version, header length, total length,
  *	header checksum, destination is an MX address), fragments dropped,
  *	TCP checksum verified (in software unless the port reported it),
- *	then the segment goes to this lcore's utcp stack.  Frames to send
+ *	then the segment goes to this lcore's utcp stack, whose connections
+ *	carry SMTP sessions through dp_smtp (the layer above it).  Frames to send
  *	are buffered and handed to the port in bursts; what the port refuses
  *	is freed and counted.  The session's reply events are counted and
  *	logged by the glue both backends share (nb_worker.c).
@@ -28,6 +29,7 @@
 #include <rte_tcp.h>
 
 #include "dp_lcore.h"
+#include "dp_smtp.h"
 #include "nb_worker.h"
 
 #define DP_TX_TRIES	4	/* tx_burst calls before dropping */
@@ -37,13 +39,13 @@ struct dp_lcore {
 	const struct prof_world *w0;	/* the first world: MX ranges, port */
 	struct utcp_stack *tcp;
 	struct nb_worker nw;		/* env, counters, event log, auth */
+	struct dp_smtp	*smtp;		/* sessions above the TCP */
 	struct dp_counters cnt;
 	unsigned	 ntx;
 	struct rte_mbuf	*tx[DP_TX_MAX];
 };
 
 static void	tx_one(void *, struct rte_mbuf *);
-static uint64_t	next_sid(void *);
 static void	arp_input(struct dp_lcore *, struct rte_mbuf *);
 static void	ipv4_input(struct dp_lcore *, struct rte_mbuf *, uint64_t);
 static void	icmp_input(struct dp_lcore *, struct rte_mbuf *,
@@ -51,19 +53,11 @@ static void	icmp_input(struct dp_lcore *, struct rte_mbuf *,
 static bool	l4_cksum_ok(const struct rte_ipv4_hdr *, const void *,
 		    uint32_t);
 
-/* next_sid - session ids as the socket backend makes them */
-static uint64_t
-next_sid(void *ctx)
-{
-	struct dp_lcore *lc = ctx;
-
-	return nb_worker_session_id(&lc->nw);
-}
-
 /* dp_lcore_new - stack, counters, event-log buffer */
 struct dp_lcore *
 dp_lcore_new(const struct dp_lcore_conf *conf)
 {
+	struct dp_smtp_conf sc;
 	struct utcp_conf uc;
 	struct dp_lcore *lc;
 
@@ -76,10 +70,19 @@ dp_lcore_new(const struct dp_lcore_conf *conf)
 	lc->w0 = conf->nb->conf.world;
 	if (nb_worker_init(&lc->nw, conf->nb) != 0)
 		goto fail;
+	memset(&sc, 0, sizeof(sc));
+	sc.nw = &lc->nw;
+	sc.max_sessions = conf->max_conns;
+	if ((lc->smtp = dp_smtp_new(&sc)) == NULL)
+		goto fail;
+	/* as many control blocks again as sessions: half-open, closing,
+	 * TIME_WAIT and busy-answered connections hold no session */
 	memset(&uc, 0, sizeof(uc));
 	uc.port = lc->w0->port;
-	uc.max_conns = conf->max_conns;
-	uc.max_half_open = conf->max_half_open;
+	uc.max_conns = 2 * conf->max_conns;
+	uc.max_half_open = conf->max_half_open != 0 ? conf->max_half_open :
+	    (conf->max_conns / 4 > 0 ? conf->max_conns / 4 : 1);
+	uc.rcv_wnd = SMTP_INBUF_SIZE;
 	uc.mss = conf->mss;
 	uc.time_wait_ms = conf->time_wait_ms;
 	uc.seed = lc->w0->seed;
@@ -90,10 +93,8 @@ dp_lcore_new(const struct dp_lcore_conf *conf)
 	uc.pool = conf->pool;
 	uc.tx = tx_one;
 	uc.tx_ctx = lc;
-	uc.sid = next_sid;
-	uc.sid_ctx = lc;
-	uc.env = &lc->nw.env;
-	uc.stats = lc->nw.stats;
+	uc.ops = &dp_smtp_ops;
+	uc.ops_ctx = lc->smtp;
 	if ((lc->tcp = utcp_new(&uc)) == NULL)
 		goto fail;
 	return lc;
@@ -111,6 +112,7 @@ dp_lcore_free(struct dp_lcore *lc)
 	if (lc == NULL)
 		return;
 	utcp_free(lc->tcp);
+	dp_smtp_free(lc->smtp);		/* after the stack that used it */
 	nb_worker_fini(&lc->nw);	/* after the sessions that used it */
 	for (i = 0; i < lc->ntx; i++)
 		rte_pktmbuf_free(lc->tx[i]);
@@ -378,6 +380,13 @@ struct utcp_stack *
 dp_lcore_tcp(const struct dp_lcore *lc)
 {
 	return lc->tcp;
+}
+
+/* dp_lcore_smtp_counters - busy answers and resets above the TCP */
+const struct dp_smtp_counters *
+dp_lcore_smtp_counters(const struct dp_lcore *lc)
+{
+	return dp_smtp_counters(lc->smtp);
 }
 
 /* dp_lcore_counters - pipeline counters */

@@ -54,12 +54,14 @@ struct dp_lcore_conf {
 	struct nb_backend *nb;		/* the backend's shared part: world,
 					 * state, clock, event log, notices,
 					 * session ids (nb_backend.h) */
-	uint32_t	 max_conns;	/* TCP control blocks */
+	uint32_t	 max_conns;	/* SMTP sessions; TCP control blocks:
+					 * twice as many */
 	uint32_t	 max_half_open;	/* 0 = max_conns / 4 */
 	uint32_t	 time_wait_ms;	/* 0 = default */
 };
 
 struct dp_lcore;
+struct dp_smtp_counters;
 
 /**
  * Set up an lcore context (no packet is touched).
@@ -101,6 +103,10 @@ void dp_lcore_evlog_flush(struct dp_lcore *lc, uint64_t max_age_ms);
 
 /** @return the lcore's TCP stack. */
 struct utcp_stack *dp_lcore_tcp(const struct dp_lcore *lc);
+
+/** @return the SMTP layer's counters (busy answers, resets). */
+const struct dp_smtp_counters *dp_lcore_smtp_counters(
+    const struct dp_lcore *lc);
 
 /** @return the lcore's pipeline counters. */
 const struct dp_counters *dp_lcore_counters(const struct dp_lcore *lc);

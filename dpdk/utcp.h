@@ -1,21 +1,24 @@
 /*
  * @file utcp.h
  * A minimal userspace TCP for one lcore: passive open only, on one port,
- * for every MX address of the scenario; each connection drives one SMTP
- * session (smtp_session.h).  One stack per lcore, shared with nobody: no
- * locks.  Control blocks come from a fixed pool sized at creation; the
- * connection table, timers and counters are the stack's own.
+ * for every MX address of the scenario.  One stack per lcore, shared with
+ * nobody: no locks.  Control blocks come from a fixed pool sized at
+ * creation; the connection table, timers and counters are the stack's own.
+ * It knows no application protocol: as lwIP's tcp_accept()/tcp_recv() do,
+ * it hands the layer above (struct utcp_ops) each accepted connection, its
+ * in-order data, the peer's FIN and the connection's end, and that layer
+ * answers through utcp_close() and utcp_send().
  *
  * What it does: SYN -> SYN-ACK with MSS; a bounded half-open count (SYN
  * flood protection: beyond it, SYNs are dropped and counted); in-order
  * receive (out-of-order segments are dropped and answered with a
- * duplicate ACK); receive window = the session's input room; our data is
- * the session's pending output, kept there until acknowledged, so a
- * retransmission re-reads it (no copy, no send buffer); retransmission on
- * RTO with exponential backoff and a retry limit; FIN and RST both ways;
- * a short TIME_WAIT; idle and total session time limits.  No window
- * scaling, SACK, timestamps or congestion control (at most one output
- * buffer, 4 KiB, is ever in flight).
+ * duplicate ACK); receive window = the room the layer above reports; our
+ * data is the layer above's pending output, kept there until acknowledged
+ * (ops->sent()), so a retransmission re-reads it (no copy, no send
+ * buffer); retransmission on RTO with exponential backoff and a retry
+ * limit; FIN and RST both ways; a short TIME_WAIT; idle and lifetime
+ * limits reported upwards.  No window scaling, SACK, timestamps or
+ * congestion control.
  *
  * The server ISN is a keyed hash of the 4-tuple and the scenario seed
  * (utcp_isn()), so a run replays segment for segment.
@@ -33,8 +36,6 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-#include "sim_stats.h"
-#include "smtp_session.h"
 
 #define UTCP_DEF_MSS		1460
 #define UTCP_RTO_INIT_MS	200	/* first retransmission */
@@ -43,12 +44,60 @@
 #define UTCP_SYN_RETRIES	4	/* SYN-ACKs resent before giving up */
 #define UTCP_TIME_WAIT_MS	1000	/* short TIME_WAIT */
 #define UTCP_FIN_WAIT2_MS	5000	/* peer never sends its FIN */
+#define UTCP_DEF_WND		4096	/* window with nothing above */
 
 /* Hand one built segment to the port (the hook owns @p m afterwards). */
 typedef void utcp_tx_fn(void *ctx, struct rte_mbuf *m);
 
-/* Where a connection's session id comes from (unique in the process). */
-typedef uint64_t utcp_sid_fn(void *ctx);
+struct utcp_tcb;	/* a connection (opaque above the stack) */
+
+/* Addresses and ports of a connection, host order. */
+struct utcp_tuple {
+	uint32_t	 cip;		/* client (peer) */
+	uint32_t	 mip;		/* MX (local) */
+	uint16_t	 cport;
+	uint16_t	 mport;
+};
+
+/* Why ops->notify() is called. */
+enum utcp_note {
+	UTCP_NOTE_IDLE = 0,	/* no input for conf.idle_ms */
+	UTCP_NOTE_LIFETIME,	/* established for conf.session_ms */
+	UTCP_NOTE_DRAIN		/* the stack stops (utcp_drain()) */
+};
+
+/*
+ * The layer above.  @p app is what accept() returned; @p c the connection.
+ * After every hook the stack sends what is due, so a hook never needs
+ * utcp_send().  Hooks must not free @p c (utcp_close() asks for the end).
+ */
+struct utcp_ops {
+	/* Handshake done: the layer's state for @p c, or NULL to refuse
+	 * (the connection is reset). */
+	void	*(*accept)(void *ctx, struct utcp_tcb *c,
+		    const struct utcp_tuple *tu, uint64_t now);
+	/* Input room now: the receive window we advertise. */
+	uint32_t (*room)(void *ctx, struct utcp_tcb *c, void *app);
+	/* In-order payload: take what fits, return bytes taken (the peer
+	 * sends the rest again).  @p data NULL: the peer's FIN, told once,
+	 * when none of our output is pending. */
+	uint32_t (*recv)(void *ctx, struct utcp_tcb *c, void *app,
+		    const uint8_t *data, uint32_t len, uint64_t now);
+	/* Our pending output from its oldest unacknowledged byte. */
+	void	 (*pending)(void *ctx, struct utcp_tcb *c, void *app,
+		    const uint8_t **p, size_t *len);
+	/* @p n bytes of the pending output were acknowledged. */
+	void	 (*sent)(void *ctx, struct utcp_tcb *c, void *app, uint32_t n,
+		    uint64_t now);
+	/* A limit passed or the stack drains (enum utcp_note). */
+	void	 (*notify)(void *ctx, struct utcp_tcb *c, void *app,
+		    enum utcp_note what, uint64_t now);
+	/* @p c no longer carries @p app: free it.  @p reset: the
+	 * connection ended without an orderly close (RST, retry limit,
+	 * abort, stack freed). */
+	void	 (*closed)(void *ctx, struct utcp_tcb *c, void *app,
+		    bool reset);
+};
 
 struct utcp_conf {
 	uint16_t	 port;		/* listening TCP port (host order) */
@@ -57,17 +106,17 @@ struct utcp_conf {
 	uint16_t	 mss;		/* ours; 0 = UTCP_DEF_MSS */
 	uint32_t	 time_wait_ms;	/* 0 = UTCP_TIME_WAIT_MS */
 	uint64_t	 seed;		/* ISN key (scenario seed) */
-	uint32_t	 idle_ms;	/* session idle limit; 0 = none */
-	uint32_t	 session_ms;	/* session total limit; 0 = none */
+	uint32_t	 idle_ms;	/* idle limit (notify); 0 = none */
+	uint32_t	 session_ms;	/* lifetime limit (notify); 0 = none */
+	uint32_t	 rcv_wnd;	/* SYN-ACK window (<= 65535); 0 =
+					 * UTCP_DEF_WND */
 	bool		 tx_csum_offload; /* port computes IPv4+TCP checksums */
 	struct rte_ether_addr mac;	/* our source MAC */
 	struct rte_mempool *pool;	/* mbufs for what we send */
 	utcp_tx_fn	*tx;
 	void		*tx_ctx;
-	utcp_sid_fn	*sid;
-	void		*sid_ctx;
-	const struct smtp_env *env;	/* sessions' world, state, events */
-	struct sim_stats *stats;	/* counts connections (owner lcore) */
+	const struct utcp_ops *ops;	/* the layer above */
+	void		*ops_ctx;
 };
 
 /* Counters of one stack; plain integers, read after the lcore stopped
@@ -109,12 +158,13 @@ struct utcp_stack;
 
 /**
  * Create a stack: pool of control blocks, connection table, timer wheel.
- * @param conf  copied; pool, tx and env must be set.
+ * @param conf  copied; pool, tx and ops must be set.
  * @return the stack, or NULL (bad conf or no memory).
  */
 struct utcp_stack *utcp_new(const struct utcp_conf *conf);
 
-/** Free a stack; open sessions are released (no segment is sent). */
+/** Free a stack; open connections are closed upwards (ops->closed(),
+ *  reset) and no segment is sent. */
 void utcp_free(struct utcp_stack *st);
 
 /**
@@ -126,19 +176,30 @@ void utcp_free(struct utcp_stack *st);
  */
 void utcp_input(struct utcp_stack *st, struct rte_mbuf *m, uint64_t now);
 
-/** Fire due timers (retransmission, TIME_WAIT, session limits). */
+/** Fire due timers (retransmission, TIME_WAIT, idle and lifetime). */
 void utcp_timers(struct utcp_stack *st, uint64_t now);
 
 /**
- * Stop accepting (new SYNs are answered with RST) and ask every session
- * to end: 421 at its next command boundary.
+ * Stop accepting (new SYNs are answered with RST) and tell every
+ * connection with upper-layer state (ops->notify(), UTCP_NOTE_DRAIN).
  */
 void utcp_drain(struct utcp_stack *st, uint64_t now);
 
-/** Reset every connection that still has a session (end of grace). */
+/** Reset every connection that still has upper-layer state (end of
+ *  grace). */
 void utcp_abort_all(struct utcp_stack *st, uint64_t now);
 
-/** @return connections with a live SMTP session. */
+/**
+ * The layer above ends @p c: our FIN follows its pending output (it may
+ * still receive; ops->closed() once everything was sent).  Only sets a
+ * flag: safe inside any hook.
+ */
+void utcp_close(struct utcp_tcb *c);
+
+/** The layer above has new output for @p c outside a hook: send it. */
+void utcp_send(struct utcp_stack *st, struct utcp_tcb *c, uint64_t now);
+
+/** @return connections with upper-layer state (accepted, not closed). */
 uint32_t utcp_nsessions(const struct utcp_stack *st);
 
 /** @return control blocks in use (any state but CLOSED). */

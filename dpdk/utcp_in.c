@@ -3,17 +3,17 @@
  *	utcp input: the passive-open state machine (RFC 9293, reduced).
  *	No connection: a SYN to our port opens one in SYN_RCVD (within the
  *	half-open bound), anything else is answered with RST.  SYN_RCVD: the
- *	ACK of our SYN establishes the connection and starts the SMTP
- *	session.  Synchronized states: RST in window aborts; a SYN gets a
- *	challenge ACK; an ACK releases acknowledged output from the session;
- *	in-order data goes into the session's input buffer as far as it has
- *	room (the rest is retransmitted by the peer); out-of-order data is
- *	dropped with a duplicate ACK; a FIN is accepted in order.  Then
- *	utcp_service() lets the session react and sends.
+ *	ACK of our SYN establishes the connection and hands it to the layer
+ *	above (ops->accept).  Synchronized states: RST in window aborts; a
+ *	SYN gets a challenge ACK; an ACK releases acknowledged output
+ *	(ops->sent); in-order data goes up (ops->recv) as far as the layer
+ *	above takes it (the rest is retransmitted by the peer); out-of-order
+ *	data is dropped with a duplicate ACK; a FIN is accepted in order.
+ *	Then utcp_service() sends what is due.
  *
- *	The peer's FIN ends the session only once its pending output is
- *	acknowledged, so a client that half-closes after QUIT still gets its
- *	replies (as the socket backend sends them).
+ *	The peer's FIN goes up only once our pending output is acknowledged,
+ *	so a client that half-closes after QUIT still gets its replies (as
+ *	the socket backend sends them).
  *
  * DIAGNOSTICS
  *	Malformed segments are counted (bad_seg) and dropped.
@@ -185,9 +185,9 @@ synrcvd_input(struct utcp_stack *st, struct utcp_tcb *t, const struct seg *sg,
 	t->rto_ms = UTCP_RTO_INIT_MS;
 	utcp_enter_state(st, t, UTCP_ESTABLISHED);
 	st->cnt.established++;
-	utcp_session_open(st, t, now);
-	if (t->s == NULL) {
-		utcp_abort(st, t);		/* no memory for a session */
+	utcp_app_open(st, t, now);
+	if (t->app == NULL) {
+		utcp_abort(st, t);		/* refused by the layer above */
 		return;
 	}
 	synced_input(st, t, sg, now);
@@ -217,10 +217,9 @@ ack_input(struct utcp_stack *st, struct utcp_tcb *t, const struct seg *sg,
 			utcp_timer_stop(st, t);
 		else
 			utcp_timer_set(st, t, now + t->rto_ms);
-		if (t->s != NULL && data > 0) {
-			smtp_session_consume(t->s, data);
-			smtp_session_input(t->s, 0);	/* held input may go */
-		}
+		if (t->app != NULL && data > 0)
+			st->conf.ops->sent(st->conf.ops_ctx, t, t->app, data,
+			    now);
 		if (fin_acked) {
 			switch (t->state) {
 			case UTCP_FIN_WAIT_1:
@@ -233,8 +232,8 @@ ack_input(struct utcp_stack *st, struct utcp_tcb *t, const struct seg *sg,
 				    st->conf.time_wait_ms);
 				break;
 			case UTCP_LAST_ACK:
-				if (t->s != NULL)
-					utcp_session_close(st, t, false);
+				if (t->app != NULL)
+					utcp_app_close(st, t, false);
 				utcp_tcb_release(st, t);
 				return false;
 			default:
@@ -254,8 +253,6 @@ data_input(struct utcp_stack *st, struct utcp_tcb *t, const struct seg *sg,
 	const uint8_t *data = sg->data;
 	uint32_t len = sg->len, seq = sg->seq, off, taken = 0;
 	bool fin = (sg->flags & UTCP_FIN) != 0;
-	uint8_t *p;
-	size_t room;
 
 	if (len == 0 && !fin)
 		return;
@@ -278,14 +275,13 @@ data_input(struct utcp_stack *st, struct utcp_tcb *t, const struct seg *sg,
 		return;
 	}
 	if (len > 0) {
-		if (t->s != NULL && !smtp_session_closing(t->s)) {
-			smtp_session_inbuf(t->s, &p, &room);
-			taken = len < room ? len : (uint32_t)room;
-			if (taken > 0) {
-				memcpy(p, data, taken);
-				smtp_session_input(t->s, taken);
+		if (t->app != NULL && !(t->flags & UTCP_F_APP_CLOSE)) {
+			taken = st->conf.ops->recv(st->conf.ops_ctx, t, t->app,
+			    data, len, now);
+			if (taken > len)
+				taken = len;
+			if (taken > 0)
 				utcp_touch(st, t, now);
-			}
 		} else
 			taken = len;		/* after close: discarded */
 		t->rcv_nxt += taken;
@@ -339,29 +335,35 @@ synced_input(struct utcp_stack *st, struct utcp_tcb *t, const struct seg *sg,
 	utcp_service(st, t, now);
 }
 
-/* utcp_service - let the session react, then send */
+/* utcp_service - the peer's FIN upwards when due, then send */
 void
 utcp_service(struct utcp_stack *st, struct utcp_tcb *t, uint64_t now)
 {
+	const struct utcp_ops *ops = st->conf.ops;
 	const uint8_t *p;
 	size_t len;
 	uint32_t win;
 
-	if (t->s != NULL) {
-		if ((t->flags & UTCP_F_PEER_FIN) &&
-		    !smtp_session_closing(t->s)) {
-			smtp_session_outbuf(t->s, &p, &len);
-			if (len == 0)
-				smtp_session_eof(t->s);
+	if (t->app != NULL) {
+		if ((t->flags & (UTCP_F_PEER_FIN | UTCP_F_APP_CLOSE |
+		    UTCP_F_EOF_TOLD)) == UTCP_F_PEER_FIN) {
+			ops->pending(st->conf.ops_ctx, t, t->app, &p, &len);
+			if (len == 0) {
+				t->flags |= UTCP_F_EOF_TOLD;
+				ops->recv(st->conf.ops_ctx, t, t->app, NULL, 0,
+				    now);
+			}
 		}
-		win = utcp_rcv_window(t);
+		win = utcp_rcv_window(st, t);
 		if (t->rcv_adv < t->mss && win >= t->rcv_adv + t->mss)
 			t->flags |= UTCP_F_ACK_NOW;	/* window update */
 	}
 	utcp_output(st, t, now);
-	if (t->s != NULL && (t->flags & UTCP_F_FIN_SENT) &&
-	    smtp_session_done(t->s))
-		utcp_session_close(st, t, false);
+	if (t->app != NULL && (t->flags & UTCP_F_FIN_SENT)) {
+		ops->pending(st->conf.ops_ctx, t, t->app, &p, &len);
+		if (len == 0)
+			utcp_app_close(st, t, false);
+	}
 	if (t->state == UTCP_TIME_WAIT && t->tmo == 0)
 		utcp_timer_set(st, t, now + st->conf.time_wait_ms);
 }

@@ -2,14 +2,15 @@
  * DESCRIPTION
  *	utcp output: building Ethernet/IPv4/TCP segments in fresh mbufs
  *	(checksums in software, or left to the port when it offers the
- *	offload), sending the session's pending output within the peer's
+ *	offload), sending the pending output of the layer above within the peer's
  *	window and our MSS, our FIN once the session closed and everything
  *	was sent, retransmission from the oldest unacknowledged byte, zero
  *	window probes, resets.
  *
- *	The unacknowledged data is the head of the session's output buffer:
- *	snd_una is its first byte, snd_nxt - snd_una bytes of it are in
- *	flight; an ACK consumes it from the session (utcp_in.c).
+ *	The unacknowledged data is the head of the pending output of the
+ *	layer above (ops->pending): snd_una is its first byte, snd_nxt -
+ *	snd_una bytes of it are in flight; an ACK releases it (ops->sent,
+ *	utcp_in.c).
  *
  * DIAGNOSTICS
  *	No mbuf: the segment is not sent and tx_nombuf is counted; the
@@ -106,17 +107,16 @@ build_seg(struct utcp_stack *st, const struct rte_ether_addr *dst,
 	st->conf.tx(st->conf.tx_ctx, m);
 }
 
-/* utcp_rcv_window - what we can take now: the session's input room */
+/* utcp_rcv_window - what we can take now: the room of the layer above */
 uint32_t
-utcp_rcv_window(const struct utcp_tcb *t)
+utcp_rcv_window(const struct utcp_stack *st, struct utcp_tcb *t)
 {
-	uint8_t *p;
-	size_t room;
+	uint32_t room;
 
-	if (t->s == NULL)
-		return SMTP_INBUF_SIZE;	/* data is discarded; never stall */
-	smtp_session_inbuf(t->s, &p, &room);
-	return room > 65535 ? 65535 : (uint32_t)room;
+	if (t->app == NULL)
+		return st->conf.rcv_wnd; /* data is discarded; never stall */
+	room = st->conf.ops->room(st->conf.ops_ctx, t, t->app);
+	return room > 65535 ? 65535 : room;
 }
 
 /* send_seg - a segment of connection @p t; carries our ACK and window */
@@ -124,7 +124,7 @@ static void
 send_seg(struct utcp_stack *st, struct utcp_tcb *t, uint32_t seq,
     uint8_t flags, const uint8_t *data, uint32_t len)
 {
-	uint32_t win = utcp_rcv_window(t);
+	uint32_t win = utcp_rcv_window(st, t);
 
 	t->rcv_adv = win;
 	t->flags &= ~UTCP_F_ACK_NOW;
@@ -136,10 +136,10 @@ send_seg(struct utcp_stack *st, struct utcp_tcb *t, uint32_t seq,
 void
 utcp_send_synack(struct utcp_stack *st, struct utcp_tcb *t)
 {
-	t->rcv_adv = SMTP_INBUF_SIZE;
+	t->rcv_adv = st->conf.rcv_wnd;
 	build_seg(st, &t->peer_mac, t->cip, t->cport, t->mip, t->mport, t->iss,
-	    t->rcv_nxt, UTCP_SYN | UTCP_ACK, SMTP_INBUF_SIZE, NULL, 0,
-	    st->conf.mss);
+	    t->rcv_nxt, UTCP_SYN | UTCP_ACK, (uint16_t)st->conf.rcv_wnd, NULL,
+	    0, st->conf.mss);
 }
 
 /* utcp_send_ctl - a segment without data (ACK, FIN, RST) */
@@ -184,9 +184,10 @@ utcp_output(struct utcp_stack *st, struct utcp_tcb *t, uint64_t now)
 	if ((t->state == UTCP_ESTABLISHED || t->state == UTCP_CLOSE_WAIT) &&
 	    (t->flags & UTCP_F_FIN_SENT) == 0) {
 		closing = true;
-		if (t->s != NULL) {
-			smtp_session_outbuf(t->s, &p, &len);
-			closing = smtp_session_closing(t->s);
+		if (t->app != NULL) {
+			st->conf.ops->pending(st->conf.ops_ctx, t, t->app, &p,
+			    &len);
+			closing = (t->flags & UTCP_F_APP_CLOSE) != 0;
 		}
 		inflight = t->snd_nxt - t->snd_una;
 		unsent = (uint32_t)len - inflight;
@@ -241,8 +242,8 @@ utcp_retransmit(struct utcp_stack *st, struct utcp_tcb *t, uint64_t now)
 
 	t->rto_ms = t->rto_ms * 2 > UTCP_RTO_MAX_MS ? UTCP_RTO_MAX_MS :
 	    t->rto_ms * 2;
-	if (t->s != NULL)
-		smtp_session_outbuf(t->s, &p, &len);
+	if (t->app != NULL)
+		st->conf.ops->pending(st->conf.ops_ctx, t, t->app, &p, &len);
 	data = t->snd_nxt - t->snd_una;
 	if (t->flags & UTCP_F_FIN_SENT && data > 0)
 		data--;			/* the FIN's sequence number */

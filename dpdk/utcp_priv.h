@@ -35,6 +35,8 @@
 #define UTCP_F_ACK_NOW		0x04	/* an ACK is owed */
 #define UTCP_F_TIMED_OUT	0x08	/* the session limit fired once */
 #define UTCP_F_ON_LISTS		0x10	/* on the idle and age lists */
+#define UTCP_F_APP_CLOSE	0x20	/* the layer above ended it */
+#define UTCP_F_EOF_TOLD		0x40	/* the peer's FIN went upwards */
 
 struct utcp_tcb {
 	/* identity */
@@ -62,9 +64,10 @@ struct utcp_tcb {
 	TAILQ_ENTRY(utcp_tcb) age_link;	/* by start */
 	uint64_t	 last_ms;	/* last input accepted */
 	uint64_t	 start_ms;	/* established */
-	/* peer and application */
+	/* peer and the layer above */
 	struct rte_ether_addr peer_mac;	/* where our segments go */
-	struct smtp_session *s;		/* NULL before ESTABLISHED / after */
+	void		*app;		/* ops->accept()'s state; NULL before
+					 * ESTABLISHED and after closed() */
 };
 
 TAILQ_HEAD(utcp_tcb_list, utcp_tcb);
@@ -77,7 +80,7 @@ struct utcp_stack {
 	uint32_t	 bmask;		/* nbuckets - 1 */
 	uint32_t	 nconns;	/* in use */
 	uint32_t	 nhalf;		/* in SYN_RCVD */
-	uint32_t	 nsess;		/* with a session */
+	uint32_t	 napp;		/* with upper-layer state */
 	bool		 draining;
 	struct utcp_tcb_list wheel[UTCP_WHEEL_SLOTS];
 	uint64_t	 wheel_tick;	/* last tick processed */
@@ -97,10 +100,8 @@ void utcp_enter_state(struct utcp_stack *st, struct utcp_tcb *t,
     enum utcp_state ns);
 void utcp_timer_set(struct utcp_stack *st, struct utcp_tcb *t, uint64_t at);
 void utcp_timer_stop(struct utcp_stack *st, struct utcp_tcb *t);
-void utcp_session_open(struct utcp_stack *st, struct utcp_tcb *t,
-    uint64_t now);
-void utcp_session_close(struct utcp_stack *st, struct utcp_tcb *t,
-    bool eof);
+void utcp_app_open(struct utcp_stack *st, struct utcp_tcb *t, uint64_t now);
+void utcp_app_close(struct utcp_stack *st, struct utcp_tcb *t, bool reset);
 void utcp_touch(struct utcp_stack *st, struct utcp_tcb *t, uint64_t now);
 
 /* Output (utcp_out.c). */
@@ -113,7 +114,7 @@ void utcp_send_reset(struct utcp_stack *st, const struct rte_ether_addr *dst,
     uint32_t ack, uint8_t flags);
 void utcp_retransmit(struct utcp_stack *st, struct utcp_tcb *t, uint64_t now);
 void utcp_abort(struct utcp_stack *st, struct utcp_tcb *t);
-uint32_t utcp_rcv_window(const struct utcp_tcb *t);
+uint32_t utcp_rcv_window(const struct utcp_stack *st, struct utcp_tcb *t);
 
 /* Input (utcp_in.c) helpers used by the timers. */
 void utcp_service(struct utcp_stack *st, struct utcp_tcb *t, uint64_t now);

@@ -5,7 +5,8 @@
  *	a hashed timer wheel (one deadline per connection: retransmission,
  *	SYN-ACK, FIN_WAIT_2 or TIME_WAIT, by state), the idle and session
  *	limits (two lists ordered by last input and by start, as in the
- *	socket backend), and the session's birth and death.
+ *	socket backend), and the hand-over to the layer above (accept,
+ *	notify, closed: struct utcp_ops).
  *
  * DIAGNOSTICS
  *	Nothing is allocated after utcp_new().  An unknown state in a switch
@@ -23,7 +24,8 @@
 static uint32_t	tuple_hash(uint32_t, uint16_t, uint32_t, uint16_t);
 static void	timeout_fire(struct utcp_stack *, struct utcp_tcb *, uint64_t);
 static void	check_limits(struct utcp_stack *, uint64_t);
-static void	limit_fire(struct utcp_stack *, struct utcp_tcb *, uint64_t);
+static void	limit_fire(struct utcp_stack *, struct utcp_tcb *,
+		    enum utcp_note, uint64_t);
 static void	lists_remove(struct utcp_stack *, struct utcp_tcb *);
 
 /* utcp_isn - server ISN: keyed hash of the 4-tuple and the seed */
@@ -79,13 +81,17 @@ utcp_new(const struct utcp_conf *conf)
 	uint32_t i, nb;
 
 	if (conf->max_conns == 0 || conf->pool == NULL || conf->tx == NULL ||
-	    conf->env == NULL || conf->max_conns > (1u << 26))
+	    conf->ops == NULL || conf->max_conns > (1u << 26))
 		return NULL;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return NULL;
 	st->conf = *conf;
 	if (st->conf.mss == 0)
 		st->conf.mss = UTCP_DEF_MSS;
+	if (st->conf.rcv_wnd == 0)
+		st->conf.rcv_wnd = UTCP_DEF_WND;
+	if (st->conf.rcv_wnd > 65535)
+		st->conf.rcv_wnd = 65535;	/* no window scaling */
 	if (st->conf.time_wait_ms == 0)
 		st->conf.time_wait_ms = UTCP_TIME_WAIT_MS;
 	if (st->conf.max_half_open == 0)
@@ -112,7 +118,7 @@ utcp_new(const struct utcp_conf *conf)
 	return st;
 }
 
-/* utcp_free - release sessions and memory */
+/* utcp_free - close upwards and release memory */
 void
 utcp_free(struct utcp_stack *st)
 {
@@ -122,8 +128,8 @@ utcp_free(struct utcp_stack *st)
 		return;
 	if (st->tcbs != NULL)
 		for (i = 0; i < st->conf.max_conns; i++)
-			if (st->tcbs[i].s != NULL)
-				utcp_session_close(st, &st->tcbs[i], true);
+			if (st->tcbs[i].app != NULL)
+				utcp_app_close(st, &st->tcbs[i], true);
 	free(st->tcbs);
 	free(st->buckets);
 	free(st);
@@ -180,8 +186,8 @@ utcp_tcb_release(struct utcp_stack *st, struct utcp_tcb *t)
 {
 	uint32_t idx = (uint32_t)(t - st->tcbs), *pp;
 
-	if (t->s != NULL)
-		utcp_session_close(st, t, true);
+	if (t->app != NULL)
+		utcp_app_close(st, t, true);
 	utcp_timer_stop(st, t);
 	utcp_enter_state(st, t, UTCP_CLOSED);
 	pp = &st->buckets[tuple_hash(t->cip, t->cport, t->mip, t->mport) &
@@ -286,18 +292,19 @@ lists_remove(struct utcp_stack *st, struct utcp_tcb *t)
 	t->flags &= ~UTCP_F_ON_LISTS;
 }
 
-/* limit_fire - idle or session limit: 421 4.4.2 and close */
+/* limit_fire - idle or lifetime limit: tell the layer above */
 static void
-limit_fire(struct utcp_stack *st, struct utcp_tcb *t, uint64_t now)
+limit_fire(struct utcp_stack *st, struct utcp_tcb *t, enum utcp_note what,
+    uint64_t now)
 {
 	lists_remove(st, t);
 	t->flags |= UTCP_F_TIMED_OUT;
 	st->cnt.timeouts++;
-	smtp_session_timeout(t->s);
+	st->conf.ops->notify(st->conf.ops_ctx, t, t->app, what, now);
 	utcp_service(st, t, now);
 }
 
-/* check_limits - idle and total session limits */
+/* check_limits - idle and lifetime limits */
 static void
 check_limits(struct utcp_stack *st, uint64_t now)
 {
@@ -306,10 +313,10 @@ check_limits(struct utcp_stack *st, uint64_t now)
 
 	while (idle != 0 && (t = TAILQ_FIRST(&st->idle)) != NULL &&
 	    t->last_ms + idle <= now)
-		limit_fire(st, t, now);
+		limit_fire(st, t, UTCP_NOTE_IDLE, now);
 	while (sess != 0 && (t = TAILQ_FIRST(&st->age)) != NULL &&
 	    t->start_ms + sess <= now)
-		limit_fire(st, t, now);
+		limit_fire(st, t, UTCP_NOTE_LIFETIME, now);
 }
 
 /* utcp_timers - fire what is due */
@@ -357,46 +364,57 @@ utcp_touch(struct utcp_stack *st, struct utcp_tcb *t, uint64_t now)
 	TAILQ_INSERT_TAIL(&st->idle, t, idle_link);
 }
 
-/* utcp_session_open - handshake done: start the SMTP session */
+/* utcp_app_open - handshake done: hand the connection upwards */
 void
-utcp_session_open(struct utcp_stack *st, struct utcp_tcb *t, uint64_t now)
+utcp_app_open(struct utcp_stack *st, struct utcp_tcb *t, uint64_t now)
 {
-	struct smtp_conn_info ci;
+	struct utcp_tuple tu;
 
-	memset(&ci, 0, sizeof(ci));
-	ci.mx_ip = t->mip;
-	ci.mx_port = t->mport;
-	ci.client_ip = t->cip;
-	ci.client_port = t->cport;
-	ci.session_id = st->conf.sid != NULL ?
-	    st->conf.sid(st->conf.sid_ctx) : st->cnt.established;
-	if ((t->s = smtp_session_new(st->conf.env, &ci)) == NULL)
-		return;
-	st->nsess++;
+	tu.cip = t->cip;
+	tu.mip = t->mip;
+	tu.cport = t->cport;
+	tu.mport = t->mport;
 	t->start_ms = t->last_ms = now;
+	if ((t->app = st->conf.ops->accept(st->conf.ops_ctx, t, &tu, now)) ==
+	    NULL)
+		return;
+	st->napp++;
 	TAILQ_INSERT_TAIL(&st->idle, t, idle_link);
 	TAILQ_INSERT_TAIL(&st->age, t, age_link);
 	t->flags |= UTCP_F_ON_LISTS;
-	if (st->conf.stats != NULL)
-		sim_stats_connection(st->conf.stats);
-	smtp_session_start(t->s);
 	if (st->draining)
-		smtp_session_shutdown(t->s);
+		st->conf.ops->notify(st->conf.ops_ctx, t, t->app,
+		    UTCP_NOTE_DRAIN, now);
 }
 
-/* utcp_session_close - release the session (@p eof: peer went away) */
+/* utcp_app_close - the connection leaves the layer above */
 void
-utcp_session_close(struct utcp_stack *st, struct utcp_tcb *t, bool eof)
+utcp_app_close(struct utcp_stack *st, struct utcp_tcb *t, bool reset)
 {
+	void *app = t->app;
+
 	lists_remove(st, t);
-	if (eof)
-		smtp_session_eof(t->s);
-	smtp_session_free(t->s);
-	t->s = NULL;
-	st->nsess--;
+	t->app = NULL;
+	st->napp--;
+	st->conf.ops->closed(st->conf.ops_ctx, t, app, reset);
 }
 
-/* utcp_drain - stop accepting; every session ends at a boundary */
+/* utcp_close - the layer above ends the connection after its output */
+void
+utcp_close(struct utcp_tcb *c)
+{
+	c->flags |= UTCP_F_APP_CLOSE;
+}
+
+/* utcp_send - output from the layer above outside a hook */
+void
+utcp_send(struct utcp_stack *st, struct utcp_tcb *c, uint64_t now)
+{
+	if (c->state != UTCP_CLOSED)
+		utcp_service(st, c, now);
+}
+
+/* utcp_drain - stop accepting; tell every connection */
 void
 utcp_drain(struct utcp_stack *st, uint64_t now)
 {
@@ -405,13 +423,14 @@ utcp_drain(struct utcp_stack *st, uint64_t now)
 	st->draining = true;
 	for (i = 0; i < st->conf.max_conns; i++)
 		if (st->tcbs[i].state != UTCP_CLOSED &&
-		    st->tcbs[i].s != NULL) {
-			smtp_session_shutdown(st->tcbs[i].s);
+		    st->tcbs[i].app != NULL) {
+			st->conf.ops->notify(st->conf.ops_ctx, &st->tcbs[i],
+			    st->tcbs[i].app, UTCP_NOTE_DRAIN, now);
 			utcp_service(st, &st->tcbs[i], now);
 		}
 }
 
-/* utcp_abort_all - reset what still has a session */
+/* utcp_abort_all - reset what the layer above still holds */
 void
 utcp_abort_all(struct utcp_stack *st, uint64_t now)
 {
@@ -420,15 +439,15 @@ utcp_abort_all(struct utcp_stack *st, uint64_t now)
 	(void)now;
 	for (i = 0; i < st->conf.max_conns; i++)
 		if (st->tcbs[i].state != UTCP_CLOSED &&
-		    st->tcbs[i].s != NULL)
+		    st->tcbs[i].app != NULL)
 			utcp_abort(st, &st->tcbs[i]);
 }
 
-/* utcp_nsessions - live sessions */
+/* utcp_nsessions - connections the layer above holds */
 uint32_t
 utcp_nsessions(const struct utcp_stack *st)
 {
-	return st->nsess;
+	return st->napp;
 }
 
 /* utcp_nconns - blocks in use */

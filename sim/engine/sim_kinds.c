@@ -69,6 +69,9 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	    SIM_STAGE_OTHER },
 	[SIM_RK_NO_MX] = { "protocol.no_mx", 554, "5.3.2",
 	    "No mail service at this address", SIM_STAGE_CONNECT },
+	[SIM_RK_BUSY] = { "protocol.busy", 421, "4.3.2",
+	    "{host} Too many connections, try again later",
+	    SIM_STAGE_CONNECT },
 
 	[SIM_RK_OUTAGE] = POL("outage", 421, "4.3.2",
 	    "Service temporarily unavailable, try again later",

@@ -66,6 +66,8 @@ enum sim_rk {
 	SIM_RK_TOO_MANY_ERRORS,	/* 421 4.7.0 too many errors, closes */
 	SIM_RK_SHUTDOWN,	/* 421 4.3.2 server shutting down, closes */
 	SIM_RK_NO_MX,		/* 554 5.3.2 no MX configured at this address */
+	SIM_RK_BUSY,		/* 421 4.3.2 the backend's connection pool is
+				 * full, closes (answered by the backend) */
 
 	/* policy verdicts */
 	SIM_RK_OUTAGE,		/* "outage": the provider is down (control API) */

@@ -7,7 +7,7 @@
  *	Connections come from a fixed per-worker pool, and so do their
  *	sessions' structs, buffers and transaction arenas (struct smtp_pool:
  *	max_conns sessions, 2 x max_conns buffers and max_conns arenas, each
- *	capped at EV_POOL_BYTES; resident only as far as ever used at once).
+ *	capped (smtp_conns.h); resident only as far as ever used at once).
  *	An empty input buffer goes back to the pool after every read, so an
  *	idle connection holds no buffer.  Idle and total
  *	session timeouts are kept with two lists ordered by last activity and
@@ -20,7 +20,8 @@
  * DIAGNOSTICS
  *	Setup errors are returned with a message.  At run time, accept
  *	errors other than EAGAIN are counted and retried at the next event;
- *	a full connection pool closes the new connection at once.  A session
+ *	a full connection pool answers the new connection with the
+ *	profile's "protocol.busy" (counted and logged) and closes it.  A session
  *	whose pool has no buffer or arena left answers "421 4.3.2" and
  *	closes (ev_server_pool_stats() counts them).  A failed TLS handshake
  *	(garbage instead of a ClientHello, a TLS 1.1 client, no common
@@ -62,6 +63,7 @@
 
 #include "ev_server.h"
 #include "nb_worker.h"
+#include "smtp_conns.h"
 #include "smtp_session.h"
 #include "tls_srv.h"
 
@@ -69,14 +71,10 @@
 #define EV_ACCEPT_BURST	64
 #define EV_RUN_ROUNDS	64
 #define EV_BIND_EACH_MAX 4096	/* above: one wildcard listener on lo */
-#define EV_FULL_REPLY	"421 4.3.2 Too many connections, try again later\r\n"
 #define EV_LINGER_MS	2000	/* drain a closed session's input */
 #define EV_SNDBUF	32768	/* kernel send buffer per connection
 				 * (the kernel doubles it) */
 #define EV_MAX_LISTENERS (1u << 20)
-#define EV_POOL_BYTES	(256u << 20)	/* cap per worker per buffer kind */
-#define EV_POOL_BUF	4096u		/* SMTP_INBUF_SIZE, for the cap */
-#define EV_POOL_TXN	8192u		/* a transaction arena, for the cap */
 
 enum ev_tag_kind {
 	EV_TAG_LISTEN = 1,
@@ -633,6 +631,7 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 	struct ev_conn *c;
 	socklen_t plen, llen;
 	uint32_t mx;
+	char busy[SMTP_CONNS_BUSY_MAX];
 	ssize_t n;
 	int i, fd, one = 1, sndbuf = EV_SNDBUF;
 
@@ -654,16 +653,6 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 				continue;
 			}
 		}
-		if ((c = wk->free) == NULL) {
-			wk->refused++;
-			n = send(fd, EV_FULL_REPLY, sizeof(EV_FULL_REPLY) - 1,
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
-			(void)n;
-			close(fd);
-			continue;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 		memset(&ci, 0, sizeof(ci));
 		ci.mx_ip = mx;
 		ci.mx_port = l->port;
@@ -673,6 +662,20 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 		/* a burst may run past a control change published after
 		 * the epoll_wait: a new session starts in the newest world */
 		nb_worker_refresh(&wk->nw);
+		if ((c = wk->free) == NULL) {
+			/* pool full: the profile's protocol.busy, then close */
+			wk->refused++;
+			sim_stats_connection(wk->nw.stats);
+			n = (ssize_t)smtp_conns_busy(&wk->nw.env, &ci, busy,
+			    sizeof(busy));
+			n = send(fd, busy, (size_t)n, MSG_NOSIGNAL |
+			    MSG_DONTWAIT);
+			(void)n;
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 		if ((c->s = smtp_session_new_pool(&wk->nw.env, wk->pool, &ci)) ==
 		    NULL) {
 			close(fd);
@@ -814,7 +817,6 @@ worker_setup(struct ev_server *srv, struct ev_worker *wk, unsigned idx)
 {
 	const struct ev_server_conf *cf = &srv->conf;
 	struct epoll_event ee;
-	uint64_t nbufs, ntxns;
 	unsigned j;
 	size_t k;
 
@@ -826,14 +828,7 @@ worker_setup(struct ev_server *srv, struct ev_worker *wk, unsigned idx)
 	TAILQ_INIT(&wk->again);
 	wk->conns = calloc(cf->nb.max_conns, sizeof(*wk->conns));
 	wk->epfd = epoll_create1(EPOLL_CLOEXEC);
-	nbufs = 2 * (uint64_t)cf->nb.max_conns;
-	if (nbufs > EV_POOL_BYTES / EV_POOL_BUF)
-		nbufs = EV_POOL_BYTES / EV_POOL_BUF;
-	ntxns = cf->nb.max_conns;
-	if (ntxns > EV_POOL_BYTES / EV_POOL_TXN)
-		ntxns = EV_POOL_BYTES / EV_POOL_TXN;
-	wk->pool = smtp_pool_new(cf->nb.max_conns, (uint32_t)nbufs,
-	    (uint32_t)ntxns);
+	wk->pool = smtp_conns_pool_new(cf->nb.max_conns);
 	if (wk->conns == NULL || wk->epfd < 0 || wk->pool == NULL ||
 	    nb_worker_init(&wk->nw, &srv->nb) != 0)
 		return -ENOMEM;

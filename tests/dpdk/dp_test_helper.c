@@ -73,27 +73,70 @@ dpt_eal_start(int argc, char **argv)
 	return 0;
 }
 
-/* dpt_setup - a fresh lcore on the ring port */
+/* dpt_setup - a fresh lcore on the ring port, the test scenario */
 int
 dpt_setup(struct dpt *t, uint32_t max_conns, uint32_t max_half_open)
 {
-	struct dp_lcore_conf lcf;
+	struct prof_world *w;
 	struct prof_error perr;
-	struct nb_conf nc;
 	char buf[1200];
 
-	memset(t, 0, sizeof(*t));
-	dpt_drain_tx();
 	memset(&perr, 0, sizeof(perr));
-	t->world = prof_load_scenario(MXSIM_TESTDATA "/dpdk_scenario.yaml",
+	w = prof_load_scenario(MXSIM_TESTDATA "/dpdk_scenario.yaml",
 	    MXSIM_PROFILES_DIR, &perr);
-	if (t->world == NULL) {
+	if (w == NULL) {
 		fprintf(stderr, "%s\n", prof_error_str(&perr, buf,
 		    sizeof(buf)));
 		return -1;
 	}
+	if (dpt_setup_world(t, w, max_conns, max_half_open, 4096) != 0) {
+		prof_world_free(w);
+		return -1;
+	}
+	t->own_world = true;
+	return 0;
+}
+
+/* rec_open - DPT_RECORD: a new seed file for this fixture */
+static void
+rec_open(struct dpt *t)
+{
+	static unsigned seq;	/* file names only; no test state */
+	const char *dir = getenv("DPT_RECORD");
+	char path[512];
+
+	if (dir == NULL || *dir == '\0')
+		return;
+	snprintf(path, sizeof(path), "%s/dpt-%03u.bin", dir, seq++);
+	t->rec = fopen(path, "wb");
+}
+
+/* rec_put - one record: kind, 2-byte big-endian value, bytes */
+static void
+rec_put(struct dpt *t, uint8_t kind, uint32_t v, const void *p, uint32_t len)
+{
+	uint8_t h[3] = { kind, (uint8_t)(v >> 8), (uint8_t)v };
+
+	if (t->rec == NULL)
+		return;
+	fwrite(h, 1, sizeof(h), t->rec);
+	if (len > 0)
+		fwrite(p, 1, len, t->rec);
+}
+
+/* dpt_setup_world - a fresh lcore on the ring port serving @w */
+int
+dpt_setup_world(struct dpt *t, struct prof_world *w, uint32_t max_conns,
+    uint32_t max_half_open, uint32_t state_entries)
+{
+	struct dp_lcore_conf lcf;
+	struct nb_conf nc;
+
+	memset(t, 0, sizeof(*t));
+	dpt_drain_tx();
+	t->world = w;
 	sim_clock_init_manual(&t->clock, 1767225600000ULL);
-	if ((t->state = sim_state_new(4096, 86400000ULL)) == NULL)
+	if ((t->state = sim_state_new(state_entries, 86400000ULL)) == NULL)
 		return -1;
 	t->now = 1000000;
 	t->port_mac = dpt_info.mac;
@@ -112,8 +155,13 @@ dpt_setup(struct dpt *t, uint32_t max_conns, uint32_t max_half_open)
 	lcf.nb = &t->nb;
 	lcf.max_conns = max_conns;
 	lcf.max_half_open = max_half_open;
-	if ((t->lc = dp_lcore_new(&lcf)) == NULL)
+	if ((t->lc = dp_lcore_new(&lcf)) == NULL) {
+		nb_backend_fini(&t->nb);
+		sim_state_free(t->state);
+		t->state = NULL;
 		return -1;
+	}
+	rec_open(t);
 	return 0;
 }
 
@@ -129,7 +177,13 @@ dpt_teardown(struct dpt *t)
 		rte_pktmbuf_free(m);
 	nb_backend_fini(&t->nb);
 	sim_state_free(t->state);
-	prof_world_free(t->world);
+	if (t->own_world)
+		prof_world_free(t->world);
+	t->own_world = false;
+	if (t->rec != NULL)
+		fclose(t->rec);
+	t->rec = NULL;
+	t->state = NULL;
 	t->lc = NULL;
 }
 
@@ -161,7 +215,7 @@ dpt_inject(struct dpt *t, const void *frame, uint32_t len)
 	struct rte_mbuf *m;
 	char *p;
 
-	(void)t;
+	rec_put(t, DPT_REC_FRAME, len, frame, len);
 	m = rte_pktmbuf_alloc(dpt_cl_pool);
 	if (m == NULL || (p = rte_pktmbuf_append(m, (uint16_t)len)) == NULL)
 		abort();
@@ -229,6 +283,7 @@ dpt_tcp(struct dpt *t, uint32_t sip, uint16_t sport, uint32_t dip,
 void
 dpt_poll(struct dpt *t, uint64_t ms)
 {
+	rec_put(t, DPT_REC_POLL, ms > 0xffff ? 0xffff : (uint32_t)ms, NULL, 0);
 	t->now += ms;
 	dp_lcore_poll(t->lc, t->now);
 }

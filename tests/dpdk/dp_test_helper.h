@@ -5,12 +5,17 @@
  * one dp_lcore on it with a manual clock, and a client side that builds
  * frames by hand, enqueues them on the port's RX ring, polls the lcore
  * and parses what it put on the TX ring (checksums verified).
+ *
+ * With DPT_RECORD=DIR in the environment, every fixture writes what it
+ * injected and each clock step to DIR/dpt-N.bin in the DPDK fuzzer's
+ * input format (tests/fuzz/fuzz_dpdk.c): seeds from the tier-1 frames.
  */
 #ifndef DP_TEST_HELPER_H
 #define DP_TEST_HELPER_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_ether.h>
 
@@ -21,6 +26,8 @@
 #define DPT_SINK_MX	0xc6120501u	/* 198.18.5.1 */
 #define DPT_OUTSIDE_IP	0xc6126301u	/* 198.18.99.1: in no range */
 #define DPT_SMTP_PORT	25
+#define DPT_REC_FRAME	0x00	/* record: frame, 2-byte length, bytes */
+#define DPT_REC_POLL	0x01	/* record: poll after 2-byte ms step */
 
 /* One frame the lcore sent, parsed. */
 struct dpt_frame {
@@ -65,6 +72,8 @@ struct dpt {
 	struct rte_ether_addr port_mac;
 	struct rte_ether_addr client_mac;
 	struct sim_event last_ev;	/* not used by the lcore */
+	bool		 own_world;	/* teardown frees world */
+	FILE		*rec;		/* DPT_RECORD file, or NULL */
 };
 
 /** Start EAL (once per process) and create the ring port; 0 or -1. */
@@ -72,6 +81,11 @@ int dpt_eal_start(int argc, char **argv);
 
 /** Build a fresh lcore on the ring port; 0 or -1. */
 int dpt_setup(struct dpt *t, uint32_t max_conns, uint32_t max_half_open);
+
+/** Build a fresh lcore serving @p w (kept by the caller) over a state
+ *  table of @p state_entries; 0 or -1. */
+int dpt_setup_world(struct dpt *t, struct prof_world *w, uint32_t max_conns,
+    uint32_t max_half_open, uint32_t state_entries);
 
 /** Free the lcore and drop whatever is still on the rings. */
 void dpt_teardown(struct dpt *t);

@@ -5,7 +5,7 @@
  *	retransmission on loss (data and SYN-ACK), the retry limit, RST and
  *	FIN from either side, TIME_WAIT, out-of-order segments, resets for
  *	closed ports and unknown connections, the half-open bound, the pool
- *	bound, idle timeout and drain.  Every test checks that no control
+ *	bounds (protocol.busy, then SYNs dropped), idle timeout and drain.  Every test checks that no control
  *	block, session or mbuf is left behind.
  */
 #include <stdio.h>
@@ -13,7 +13,9 @@
 
 #include <CUnit/CUnit.h>
 
+#include "dp_smtp.h"
 #include "dp_test_helper.h"
+#include "smtp_session.h"
 #include "test_dpdk_suites.h"
 
 #define CIP	DPT_CLIENT_IP
@@ -451,26 +453,49 @@ test_half_open_bound(void)
 	CU_ASSERT_EQUAL(utcp_nconns(stack()), 2);
 }
 
-/* test_pool_bound - beyond max_conns, SYNs are dropped */
+/* test_pool_bound - beyond the sessions, the profile's protocol.busy;
+ * beyond the control blocks (twice the sessions), SYNs are dropped */
 static void
 test_pool_bound(void)
 {
-	struct dpt_conn c, d;
+	const struct dp_smtp_counters *sc;
+	struct dpt_conn c, d, e;
 	struct dpt_frame f;
 	char buf[2048];
+	uint8_t fl = 0;
+	int prof;
 
 	dpt_teardown(&T);
 	CU_ASSERT_FATAL(dpt_setup(&T, 1, 1) == 0);
 	greet(&c, 41100, GMAIL, buf, sizeof(buf));
-	memset(&d, 0, sizeof(d));
-	dpt_tcp(&T, CIP, 41101, GMAIL, 25, 1, 0, 0x02, 1000, NULL, 0, 1460);
+	CU_ASSERT(strncmp(buf, "220 ", 4) == 0);
+	/* no session left: the busy reply, then our FIN */
+	CU_ASSERT_FATAL(dpt_connect(&T, &d, CIP, 41101, GMAIL) == 0);
+	dpt_collect(&T, &d, buf, sizeof(buf), &fl);
+	CU_ASSERT(strncmp(buf, "421 4.4.5 Server busy", 21) == 0);
+	CU_ASSERT(strstr(buf, " - gsmtp\r\n") != NULL);
+	CU_ASSERT(fl & 0x01);
+	sc = dp_lcore_smtp_counters(T.lc);
+	CU_ASSERT_EQUAL(sc->busy, 1);
+	prof = prof_world_lookup(T.world, GMAIL);
+	CU_ASSERT_FATAL(prof >= 0);
+	CU_ASSERT_EQUAL(sim_stats_get(dp_lcore_stats(T.lc), (size_t)prof,
+	    SIM_RK_BUSY), 1);
+	CU_ASSERT_EQUAL(utcp_nsessions(stack()), 1);
+	/* both control blocks in use: a SYN is dropped */
+	dpt_tcp(&T, CIP, 41102, GMAIL, 25, 1, 0, 0x02, 1000, NULL, 0, 1460);
 	dpt_poll(&T, 0);
 	CU_ASSERT_EQUAL(dpt_recv(&T, &f), -1);
 	CU_ASSERT_EQUAL(cnt()->syn_dropped, 1);
+	dpt_tcp(&T, d.cip, d.cport, d.mip, d.mport, d.snd_nxt, 0, 0x04, 0,
+	    NULL, 0, 0);
+	dpt_poll(&T, 0);
+	CU_ASSERT_EQUAL(utcp_nconns(stack()), 1);
 	close_by_quit(&c);
-	/* the block is back: a new connection works */
-	greet(&d, 41102, GMAIL, buf, sizeof(buf));
+	/* the session is back: a new connection is greeted */
+	greet(&e, 41103, GMAIL, buf, sizeof(buf));
 	CU_ASSERT(strncmp(buf, "220 ", 4) == 0);
+	CU_ASSERT_EQUAL(sc->busy, 1);
 }
 
 /* test_idle_timeout - 421 4.4.2 and FIN after the idle limit */

@@ -22,9 +22,10 @@ import struct
 import sys
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mxsim_proc import Mxsim, run_suite  # noqa: E402
+from mxsim_proc import Mxsim, free_port, run_suite  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCENARIO = os.path.join(ROOT, "tests", "data", "hostile.yaml")
@@ -444,6 +445,47 @@ class Suite:
         assert data == want, data
         self.accepted += 1
         self.good_client()
+
+    def test_10_pool_full(self):
+        """A worker whose connection pool is full (--max-conns 2) answers
+        the profile's protocol.busy (Gmail: 421 4.4.5) and closes; the
+        reply is in the event log, the exit summary and /metrics."""
+        mport = free_port()
+        m, port = start_mxsim(self.bin, ["-c", SCENARIO, "--workers", "1",
+                                         "--max-conns", "2", "--metrics",
+                                         "127.0.0.1:%d" % mport])
+        try:
+            held = [connect(GMAIL, port, "127.0.39.1") for _ in range(2)]
+            for s in held:
+                line, _ = read_until(s, lambda d: d.endswith(b"\r\n"))
+                assert line.startswith(b"220 mx.google.com ESMTP"), line
+            s = connect(GMAIL, port, "127.0.39.1")
+            data = read_to_eof(s)
+            assert re.match(rb"^421 4\.4\.5 Server busy, try again later\. "
+                            rb"[0-9a-f]{16} - gsmtp\r\n$", data), data
+            s.close()
+            page = urllib.request.urlopen(
+                "http://127.0.0.1:%d/metrics" % mport, timeout=10).read()
+            assert re.search(rb'^mxsim_replies_total\{provider="gmail",'
+                             rb'[^}]*reason="protocol\.busy"[^}]*\} 1$', page,
+                             re.M), page
+            for h in held:
+                h.close()
+        finally:
+            rc, out, err = m.stop()
+        assert rc == 0, (rc, err[-2000:])
+        assert "runtime error" not in err and "AddressSanitizer" not in err, err[-3000:]
+        with open(m.events) as f:
+            ev = [json.loads(line) for line in f]
+        busy = [e for e in ev if e["reason"] == "protocol.busy"]
+        assert len(busy) == 1, busy
+        assert (busy[0]["stage"], busy[0]["code"], busy[0]["enhanced"],
+                busy[0]["provider"], busy[0]["client"]) == \
+            ("connect", 421, "4.4.5", "gmail", "127.0.39.1"), busy[0]
+        assert re.search(r"^gmail\s+protocol\.busy\s+421 4\.4\.5\s+1$", out,
+                         re.M), out
+        tot = re.search(r"connections (\d+),", out)
+        assert tot and int(tot.group(1)) == 3, out
 
     def test_99_accounting(self):
         """Event log, exit summary and the clients' tallies agree."""

@@ -17,6 +17,8 @@ shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(fuzz_smtp fuzz_profile fuzz_scenario fuzz_ctl fuzz_dns)
+# fuzz_dpdk is built only where libdpdk is (tests/fuzz/meson.build)
+[ $# -gt 0 ] || [ ! -x "$build/tests/fuzz/fuzz_dpdk" ] || targets+=(fuzz_dpdk)
 art="$build/fuzz-artifacts"
 mkdir -p "$art"
 scratch=$(mktemp -d /tmp/mxsim-fuzz-run.XXXXXX)
