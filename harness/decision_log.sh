@@ -12,9 +12,10 @@
 # mxload connection at a time (-c 1) sends the same sequence to each
 # provider in turn, from two source ranges and three sender domains
 # (one failing SPF), some to unknown users, enough to cross per-IP and
-# per-domain limits (4xx deferrals, then 5xx).  Both builds read the same
-# profiles (NEW_BUILD's source tree, MXSIM_DATADIR) and are driven by the
-# same mxload (NEW_BUILD's).  Prints the line counts, the replies by code,
+# per-domain limits (4xx deferrals, then 5xx).  Each build reads the
+# bundled profiles of its own source tree (MXSIM_DATADIR, from the build's
+# meson-info), so a reply kind added later does not stop the old one; both
+# are driven by the same mxload (NEW_BUILD's).  Prints the line counts, the replies by code,
 # and "identical" (exit 0) or the first differing lines (exit 1).
 #
 # DPDK ring tier, when both builds have harness/bench/dp_replay: one
@@ -30,7 +31,6 @@ NEW=$(cd "${2:?usage: decision_log.sh OLD_BUILD NEW_BUILD [OUT]}" && pwd)
 OUT=${3:-$(mktemp -d /tmp/decision_log.XXXXXX)}
 mkdir -p "$OUT"
 MXLOAD=$NEW/harness/mxload
-export MXSIM_DATADIR=$ROOT/profiles
 SRV=
 
 cleanup() {
@@ -89,10 +89,18 @@ load() {
 	done
 }
 
+# profiles_of BUILD - the bundled profiles of the build's source tree
+profiles_of() {
+	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["directories"]["source"] + "/profiles")' \
+	    "$1/meson-info/meson-info.json" 2>/dev/null || echo "$ROOT/profiles"
+}
+
 # run NAME BUILD - one mxsim, the load, its stripped event log
 run() {
 	local name=$1 build=$2 port
 	port=$(free_port)
+	export MXSIM_DATADIR
+	MXSIM_DATADIR=$(profiles_of "$build")
 	rm -f "$OUT/$name.ready" "$OUT/$name.jsonl"
 	timeout 900 "$build/sim/mxsim" -c "$OUT/scenario.yaml" -p "$port" -q \
 	    --event-log "$OUT/$name.jsonl" --ready-file "$OUT/$name.ready" \
@@ -115,6 +123,8 @@ run() {
 # replay NAME BUILD - the DPDK lcore over a ring port, two cases
 replay() {
 	local name=$1 build=$2 c from rcpt
+	export MXSIM_DATADIR
+	MXSIM_DATADIR=$(profiles_of "$build")
 	: >"$OUT/$name.decisions"
 	for c in "news@auth.example user1@gmail.com" \
 	    "news@unauth.example user2@gmail.com"; do
