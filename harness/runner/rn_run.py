@@ -121,6 +121,9 @@ def parse_args(argv):
                     help="keep the work directory (configs, logs, event log)")
     ap.add_argument("--verbose", "-v", action="store_true",
                     help="print injections, timeline actions and progress")
+    ap.add_argument("--mta", metavar="NAME",
+                    help="run with this adapter instead of the file's mta.adapter "
+                    "(%s)" % ", ".join(sorted(rn_adapter.known_settings())))
     ap.add_argument("--check", action="store_true",
                     help="validate the scenario file (and its mxsim scenario) and exit")
     return ap.parse_args(argv)
@@ -134,6 +137,15 @@ def main(argv=None):
     except rn_spec.SpecError as e:
         sys.stderr.write("mxrun: %s\n" % e)
         return EXIT_USAGE
+    if args.mta and args.mta not in rn_adapter.known_settings():
+        sys.stderr.write("mxrun: --mta: unknown adapter '%s' (known: %s)\n" % (
+            args.mta, ", ".join(sorted(rn_adapter.known_settings()))))
+        return EXIT_USAGE
+    try:
+        rn_adapter.load(args.mta or spec.mta["adapter"])
+    except rn_adapter.AdapterError as e:
+        sys.stderr.write("mxrun: environment cannot run it: %s\n" % e)
+        return EXIT_ENV
     binary = os.path.join(os.path.abspath(args.build), "sim", "mxsim")
     if not os.access(binary, os.X_OK):
         sys.stderr.write("mxrun: no mxsim binary at %s (build it: ninja -C %s)\n"
@@ -194,6 +206,7 @@ def main(argv=None):
 
 def run(spec, args, binary, scen, world, workdir, control):
     out = sys.stdout
+    adapter = args.mta or spec.mta["adapter"]
     vb = args.verbose
     scale = spec.mxsim["time_scale"]
     msgs = build_messages(spec)
@@ -213,14 +226,16 @@ def run(spec, args, binary, scen, world, workdir, control):
             return EXIT_ENV
         routes = routes_for(spec, world, mx.port)
         try:
-            mta = rn_adapter.make(spec.mta["adapter"], os.path.join(workdir, "mta"),
-                                  spec.mta["source_ip"], routes, spec.mta["settings"])
+            mta = rn_adapter.make(adapter, os.path.join(workdir, "mta"),
+                                  spec.mta["source_ip"], routes,
+                                  spec.mta["settings"].get(adapter, {}),
+                                  rn_adapter.Schedule(**spec.mta["retry"]))
             mta.start()
         except rn_adapter.AdapterError as e:
-            sys.stderr.write("mxrun: %s: %s\n" % (spec.mta["adapter"], e))
+            sys.stderr.write("mxrun: %s: %s\n" % (adapter, e))
             return EXIT_ENV
         out.write("mxrun: %s: mxsim on port %d (x%g), %s from %s, work %s\n" % (
-            spec.name, mx.port, scale, spec.mta["adapter"], spec.mta["source_ip"],
+            spec.name, mx.port, scale, adapter, spec.mta["source_ip"],
             workdir))
         steps = [(d["at"], 0, i, None) for i, d in enumerate(spec.injections)]
         steps += [(a["at"], 1, i, a) for i, a in enumerate(spec.timeline)]

@@ -150,7 +150,7 @@ class Spec:
 TOP = ("name", "description", "duration", "mxsim", "mta", "inject",
        "timeline", "expect")
 MXSIM = ("scenario", "time_scale", "seed", "args", "profiles")
-MTA = ("adapter", "source_ip", "settings", "routes")
+MTA = ("adapter", "source_ip", "retry", "settings", "routes")
 INJECT = ("at", "group", "count", "from", "to", "rcpts", "size")
 ACTIONS = ("limits", "outage", "outage_end", "reputation")
 TIMELINE = ("at",) + ACTIONS
@@ -194,18 +194,51 @@ def _mta(spec, node):
         fail(m["adapter"], "mta.adapter: unknown adapter '%s' (known: %s)"
              % (name, ", ".join(sorted(known))))
     d = {"adapter": name, "source_ip": "127.0.70.1", "settings": {},
-         "routes": {}}
+         "routes": {}, "retry": {}}
     if "source_ip" in m:
         d["source_ip"] = ipv4(m["source_ip"], "mta.source_ip")
         if not d["source_ip"].startswith("127."):
             fail(m["source_ip"], "mta.source_ip must be in 127.0.0.0/8")
+    if "retry" in m:
+        r = mapping(m["retry"], "mta.retry", rn_adapter.Schedule.FIELDS)
+        for k, v in r.items():
+            d["retry"][k] = duration(v, "mta.retry." + k)
+            if d["retry"][k] <= 0:
+                fail(v, "mta.retry.%s must be > 0" % k)
+        sch = rn_adapter.Schedule(**d["retry"])
+        if sch.min_backoff > sch.max_backoff:
+            fail(m["retry"], "mta.retry: min_backoff %gs is above max_backoff %gs"
+                 % (sch.min_backoff, sch.max_backoff))
     if "settings" in m:
-        for k, v in mapping(m["settings"], "mta.settings", None).items():
-            d["settings"][k] = scalar(v, "mta.settings.%s" % k)
+        d["settings"] = _settings(m["settings"], name, known)
     if "routes" in m:
         for k, v in mapping(m["routes"], "mta.routes", None).items():
             d["routes"][k.lower()] = (ipv4(v, "mta.routes.%s" % k), v)
     spec.mta = d
+
+
+def _native(node, what):
+    """{key: value} of adapter-native settings: scalars as strings, lists
+    and mappings as plain data."""
+    out = {}
+    for k, v in mapping(node, what, None).items():
+        out[k] = scalar(v, "%s.%s" % (what, k)) if isinstance(v, yaml.ScalarNode) else plain(v)
+    return out
+
+
+def _settings(node, adapter, known):
+    """{adapter name: {native key: value}} from mta.settings, which is either
+    per adapter ({postfix: {...}, exim: {...}}: each applied only when that
+    adapter runs) or flat (the native settings of mta.adapter)."""
+    m = mapping(node, "mta.settings", None)
+    named = [k for k in m if k in known]
+    if named and len(named) != len(m):
+        other = next(k for k in m if k not in known)
+        fail(node, "mta.settings mixes adapter names (%s) and settings ('%s'): "
+             "use {ADAPTER: {SETTING: VALUE}} for every entry" % (", ".join(named), other))
+    if not named:
+        return {adapter: _native(node, "mta.settings")}
+    return {k: _native(v, "mta.settings." + k) for k, v in m.items()}
 
 
 def _inject(spec, node):

@@ -48,7 +48,7 @@ BAD = [
     ("unknown top key", GOOD + "expect_typo: {}\n",
      r":7:1: scenario: unknown key 'expect_typo'"),
     ("unknown adapter", GOOD.replace("adapter: postfix", "adapter: sendmail"),
-     r":4:16: mta.adapter: unknown adapter 'sendmail' \(known: postfix\)"),
+     r":4:16: mta.adapter: unknown adapter 'sendmail' \(known: exim, haraka, postfix\)"),
     ("timeline out of order", GOOD + "timeline:\n"
      "  - {at: 5m, outage: {provider: gmail, for: 1m}}\n"
      "  - {at: 2m, outage_end: {provider: gmail}}\n",
