@@ -1,9 +1,11 @@
 """Exim adapter: a private Exim 4 instance in the work directory.
 
 The binary is Debian's, unpacked privately by rn_provision (never installed:
-it would remove Postfix).  The instance has its own configuration
-(WORKDIR/exim.conf, used with -C), spool (WORKDIR/spool) and logs
-(WORKDIR/spool/log/mainlog); no system Exim is configured or started.
+it would remove Postfix) and copied with its private library into
+WORKDIR/exim (the delivery processes, which run as Debian-exim, re-execute
+it, and the cache may be in root's closed home).  The instance has its own
+configuration (WORKDIR/exim.conf, used with -C), spool (WORKDIR/spool) and
+logs (WORKDIR/spool/log/mainlog); no system Exim is configured or started.
 Messages are queued with "exim -C CONF -odq" and delivered by the daemon's
 queue runner (-bdf -qNs, foreground, its own process group), which starts
 a run every Schedule.queue_run seconds.  One manualroute router sends each
@@ -28,7 +30,9 @@ import signal
 import subprocess
 import time
 
+import rn_pgroup
 import rn_provision
+import rn_results
 import rn_routes
 from rn_adapter import Adapter, AdapterError
 from rn_mxsim import free_port
@@ -245,21 +249,7 @@ class Exim(Adapter):
     def stop(self):
         if self.daemon is None:
             return
-        if self.daemon.poll() is None:
-            try:
-                os.killpg(self.daemon.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.daemon.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.daemon.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        if self.daemon.returncode is None:
-            self.daemon.wait()
+        rn_pgroup.stop(self.daemon)
         # deliveries that left the group (Exim starts some with setsid)
         for pid in self._ours():
             try:
@@ -299,16 +289,10 @@ class Exim(Adapter):
         bounce for a timed-out retry is "expired"."""
         res = {}
         for _t, qid, mark, rcpt, rest in self._events():
-            r = res.setdefault(rcpt, {"status": None, "sent": 0, "qids": []})
-            if qid not in r["qids"]:
-                r["qids"].append(qid)
             st = STATUS[mark]
             if st == "bounced" and "retry timeout exceeded" in rest:
                 st = "expired"
-            if st == "sent":
-                r["sent"] += 1
-            if r["status"] != "sent" or st == "sent":
-                r["status"] = st
+            rn_results.note(res, rcpt, qid, st)
         return res
 
     def attempts(self):

@@ -26,12 +26,13 @@ import json
 import math
 import os
 import shutil
-import signal
 import smtplib
 import subprocess
 import time
 
+import rn_pgroup
 import rn_provision
+import rn_results
 import rn_routes
 from rn_adapter import Adapter, AdapterError
 from rn_mxsim import free_port
@@ -196,23 +197,8 @@ class Haraka(Adapter):
             rc, (": " + last[0].strip()) if last else "")
 
     def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        if self.proc.returncode is None:
-            self.proc.wait()
+        if self.proc is not None:
+            rn_pgroup.stop(self.proc)
 
     def log_path(self):
         return self.log
@@ -236,15 +222,8 @@ class Haraka(Adapter):
         """{rcpt: {"status", "sent": n, "qids": [queue files]}}."""
         res = {}
         for e in self._results():
-            st = e["ev"]
             for rcpt in e["rcpts"]:
-                r = res.setdefault(rcpt, {"status": None, "sent": 0, "qids": []})
-                if e["file"] not in r["qids"]:
-                    r["qids"].append(e["file"])
-                if st == "sent":
-                    r["sent"] += 1
-                if r["status"] != "sent" or st == "sent":
-                    r["status"] = st
+                rn_results.note(res, rcpt, e["file"], e["ev"])
         return res
 
     def attempts(self):
