@@ -207,12 +207,13 @@ class Exim(Adapter):
     def flush(self):
         if self.daemon is None or self.daemon.poll() is not None:
             raise AdapterError("exim is not running")
-        pg = self.daemon.pid
+        # a forced queue run in its own process group (a group of another
+        # session cannot be joined), stopped with the daemon
         self.helpers = [p for p in self.helpers if p.poll() is None]
         self.helpers.append(subprocess.Popen(
             self._exim("-qf"), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env=self.copy.env(), preexec_fn=lambda: os.setpgid(0, pg)))
+            env=self.copy.env(), start_new_session=True))
 
     def alive(self):
         if self.daemon is None:
@@ -249,16 +250,15 @@ class Exim(Adapter):
     def stop(self):
         if self.daemon is None:
             return
-        rn_pgroup.stop(self.daemon)
-        # deliveries that left the group (Exim starts some with setsid)
+        for p in [self.daemon] + self.helpers:
+            rn_pgroup.stop(p)
+        self.helpers = []
+        # deliveries that left the groups (Exim starts some with setsid)
         for pid in self._ours():
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        for p in self.helpers:
-            p.wait()
-        self.helpers = []
 
     def log_path(self):
         return os.path.join(self.logdir, "mainlog")

@@ -219,11 +219,11 @@ class Haraka(Adapter):
                     continue      # a line cut by a kill
 
     def outcomes(self):
-        """{rcpt: {"status", "sent": n, "qids": [queue files]}}."""
+        """{rcpt: {"status", "sent": n, "qids": [message uuids]}}."""
         res = {}
         for e in self._results():
             for rcpt in e["rcpts"]:
-                rn_results.note(res, rcpt, e["file"], e["ev"])
+                rn_results.note(res, rcpt, e["id"], e["ev"])
         return res
 
     def attempts(self):

@@ -3,7 +3,8 @@
 // per domain from config/mxrun.json (in order, each bound to the source
 // address), and appends one JSON line per delivery result to the events
 // file: {"t": epoch seconds, "ev": "sent"|"deferred"|"bounced"|"expired",
-// "rcpts": [...], "file": queue file, "text": reply or error}.
+// "rcpts": [...], "id": the message's uuid (its queue file's name changes
+// on each retry), "text": reply or error}.
 'use strict'
 
 const fs = require('node:fs')
@@ -31,7 +32,7 @@ function record(ev, hmail, rcpts, text) {
         t: Date.now() / 1000,
         ev,
         rcpts: rcpts.map(addr),
-        file: hmail.filename,
+        id: (hmail.todo && hmail.todo.uuid) || hmail.filename,
         text: String(text || ''),
     })
     fs.appendFileSync(load().events, line + '\n')
