@@ -287,8 +287,8 @@ class Postfix(Adapter):
         are left out.  The time is the message's arrival (just before
         sendmail ran) plus the line's delay= (time since arrival), so the
         interval between two attempts of a message is the difference of two
-        delay values: exact to Postfix's logged precision (0.01 s below 1 s,
-        0.1 s below 10 s, 1 s above)."""
+        delay values, as precise as Postfix logs them (two significant
+        digits: 0.1 s below 10 s, 1 s from 10 s to 100 s)."""
         res = {}
         token_of = {}       # qid -> message token (Message-ID <token@mxrun.test>)
         try:
@@ -314,10 +314,22 @@ class Postfix(Adapter):
         return res
 
     def retry_floor(self):
-        """Postfix stamps a deferred message's next try in whole seconds (the
-        queue file's mtime) and scans at whole seconds, so a retry may come
-        up to one second before min_backoff has elapsed."""
-        return max(0.0, self.schedule.min_backoff - 1.0)
+        """qmgr stamps a deferred file's mtime with its whole-second clock
+        plus the backoff, and a deferred-queue scan takes every file whose
+        mtime is at most one second in the future, so a retry may come up to
+        two seconds before min_backoff has passed (seen: 0.1 s with 2 s).
+        One more second for the measurement: delay= has two significant
+        digits (whole seconds from 10 s on)."""
+        return max(0.0, self.schedule.min_backoff - 3.0)
+
+    @classmethod
+    def concurrency(cls, settings):
+        v = settings.get("smtp_destination_concurrency_limit",
+                         settings.get("default_destination_concurrency_limit", "20"))
+        try:
+            return int(v)
+        except ValueError:
+            return 20
 
 
 ADAPTER = Postfix
