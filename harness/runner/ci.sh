@@ -7,21 +7,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:?usage: harness/runner/ci.sh BUILD_DIR}
-if ! dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q "install ok installed"; then
-  echo "runner: installing postfix (No configuration)"
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+
+# install PACKAGE... - apt-get install without recommends, quietly
+install() {
   $sudo apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    postfix >/dev/null
+    "$@" >/dev/null
+}
+
+if ! dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q "install ok installed"; then
+  echo "runner: installing postfix (No configuration)"
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
+  install postfix
 fi
 if ! command -v xmllint >/dev/null; then
   echo "runner: installing xmllint (libxml2-utils)"
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    libxml2-utils >/dev/null
+  install libxml2-utils
 fi
 exec /usr/bin/python3 tests/e2e/test_runner.py --build "$build"
