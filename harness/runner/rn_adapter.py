@@ -113,6 +113,12 @@ class Adapter:
         session that saw an RCPT of the recipient."""
         return None
 
+    @classmethod
+    def concurrency(cls, settings):
+        """Most sessions the MTA opens to one destination with these native
+        SETTINGS (for mxrun --check)."""
+        return 20
+
     def retry_floor(self):
         """Least real seconds the schedule allows between two attempts of one
         recipient, as this MTA applies it (e.g. whole-second timers)."""

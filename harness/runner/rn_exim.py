@@ -45,6 +45,7 @@ LOG_SELECTOR = ("+smtp_protocol_error +smtp_syntax_error +tls_cipher "
 RE_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(\.\d+)? "
                      r"([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) "
                      r"(=>|->|\*\*|==) (\S+)(.*)$")
+QUEUE_RUN_MAX = "5"
 STATUS = {"=>": "sent", "->": "sent", "**": "bounced", "==": "deferred"}
 
 
@@ -97,7 +98,7 @@ class Exim(Adapter):
             "ignore_bounce_errors_after": secs(s.lifetime),
             "delay_warning": "0s",
             "remote_max_parallel": "2",
-            "queue_run_max": "5",
+            "queue_run_max": QUEUE_RUN_MAX,
         }
         for k, v in self.settings.items():
             if not k.startswith("smtp.") and k != "retry":
@@ -262,6 +263,15 @@ class Exim(Adapter):
 
     def log_path(self):
         return os.path.join(self.logdir, "mainlog")
+
+    @classmethod
+    def concurrency(cls, settings):
+        # deliveries come from queue runners only (-odq), one message at a
+        # time each: at most queue_run_max sessions to one destination
+        try:
+            return int(settings.get("queue_run_max", QUEUE_RUN_MAX))
+        except ValueError:
+            return int(QUEUE_RUN_MAX)
 
     def retry_floor(self):
         # retry times are whole seconds, compared with a truncated clock

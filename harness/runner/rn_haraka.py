@@ -41,6 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PLUGIN = os.path.join(HERE, "rn_haraka_plugin.js")
 FLOOR = 5          # Haraka rejects shorter temp_fail_intervals
 INJECTOR = "127.0.0.1"
+CONCURRENCY_MAX = 10000  # Haraka's outbound concurrency_max when unset
 
 
 def intervals(schedule):
@@ -202,6 +203,15 @@ class Haraka(Adapter):
 
     def log_path(self):
         return self.log
+
+    @classmethod
+    def concurrency(cls, settings):
+        # outbound.ini concurrency_max bounds deliveries in progress, to all
+        # destinations together
+        try:
+            return int(settings.get("outbound.concurrency_max", CONCURRENCY_MAX))
+        except ValueError:
+            return CONCURRENCY_MAX
 
     def retry_floor(self):
         return float(max(FLOOR, int(math.ceil(self.schedule.min_backoff))))

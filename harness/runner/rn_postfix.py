@@ -70,7 +70,6 @@ QUEUES = ("maildrop", "incoming", "active", "deferred", "hold")
 RE_TO = re.compile(r" ([0-9A-Za-z]+): to=<([^>]*)>,.*? status=(\w+)(?: \((.*)\))?$")
 RE_EXPIRED = re.compile(r" ([0-9A-Za-z]+): from=<([^>]*)>, status=expired")
 RE_DELAY = re.compile(r", delay=([0-9.]+),")
-RE_QID_FROM = re.compile(r" ([0-9A-Za-z]+): from=<([^>]*)>, size=")
 RE_QID_MSGID = re.compile(r" ([0-9A-Za-z]+): message-id=<([^>]*)>")
 RE_NDR = re.compile(r" ([0-9A-Za-z]+): sender non-delivery notification: ([0-9A-Za-z]+)")
 
@@ -244,6 +243,14 @@ class Postfix(Adapter):
     def log_path(self):
         return os.path.join(self.logdir, "maillog")
 
+    def _log_lines(self):
+        """The lines of the MTA's log without their newline; none if absent."""
+        try:
+            with open(self.log_path(), errors="replace") as f:
+                return [l.rstrip("\n") for l in f]
+        except OSError:
+            return []
+
     def outcomes(self):
         """Final state per recipient from the log, plus DSN queue ids.
 
@@ -253,30 +260,25 @@ class Postfix(Adapter):
         """
         res = {}
         by_qid = {}
-        try:
-            f = open(self.log_path(), errors="replace")
-        except OSError:
-            return res
-        with f:
-            for line in f:
-                m = RE_TO.search(line.rstrip("\n"))
-                if m:
-                    qid, rcpt, status = m.group(1), m.group(2).lower(), m.group(3)
-                    r = res.setdefault(rcpt, {"status": None, "sent": 0,
-                                              "qids": []})
-                    if qid not in r["qids"]:
-                        r["qids"].append(qid)
-                    by_qid.setdefault(qid, set()).add(rcpt)
-                    if r["status"] != "sent" or status == "sent":
-                        r["status"] = status
-                    if status == "sent":
-                        r["sent"] += 1
-                    continue
-                m = RE_EXPIRED.search(line)
-                if m:
-                    for rcpt in by_qid.get(m.group(1), ()):
-                        if res[rcpt]["status"] != "sent":
-                            res[rcpt]["status"] = "expired"
+        for line in self._log_lines():
+            m = RE_TO.search(line)
+            if m:
+                qid, rcpt, status = m.group(1), m.group(2).lower(), m.group(3)
+                r = res.setdefault(rcpt, {"status": None, "sent": 0,
+                                          "qids": []})
+                if qid not in r["qids"]:
+                    r["qids"].append(qid)
+                by_qid.setdefault(qid, set()).add(rcpt)
+                if r["status"] != "sent" or status == "sent":
+                    r["status"] = status
+                if status == "sent":
+                    r["sent"] += 1
+                continue
+            m = RE_EXPIRED.search(line)
+            if m:
+                for rcpt in by_qid.get(m.group(1), ()):
+                    if res[rcpt]["status"] != "sent":
+                        res[rcpt]["status"] = "expired"
         return res
 
     def attempts(self):
@@ -287,37 +289,44 @@ class Postfix(Adapter):
         are left out.  The time is the message's arrival (just before
         sendmail ran) plus the line's delay= (time since arrival), so the
         interval between two attempts of a message is the difference of two
-        delay values: exact to Postfix's logged precision (0.01 s below 1 s,
-        0.1 s below 10 s, 1 s above)."""
+        delay values, as precise as Postfix logs them (two significant
+        digits: 0.1 s below 10 s, 1 s from 10 s to 100 s)."""
         res = {}
         token_of = {}       # qid -> message token (Message-ID <token@mxrun.test>)
-        try:
-            f = open(self.log_path(), errors="replace")
-        except OSError:
-            return res
-        with f:
-            for line in f:
-                m = RE_QID_MSGID.search(line)
-                if m:
-                    token_of[m.group(1)] = m.group(2).split("@")[0]
-                    continue
-                m = RE_TO.search(line.rstrip("\n"))
-                if not m or m.group(3) not in ("sent", "deferred", "bounced"):
-                    continue
-                if "delivery temporarily suspended" in (m.group(4) or ""):
-                    continue
-                d = RE_DELAY.search(line)
-                t0 = self.arrival.get(token_of.get(m.group(1)))
-                if d is None or t0 is None:
-                    continue        # a DSN or other message mxrun did not inject
-                res.setdefault(m.group(2).lower(), []).append(t0 + float(d.group(1)))
+        for line in self._log_lines():
+            m = RE_QID_MSGID.search(line)
+            if m:
+                token_of[m.group(1)] = m.group(2).split("@")[0]
+                continue
+            m = RE_TO.search(line)
+            if not m or m.group(3) not in ("sent", "deferred", "bounced"):
+                continue
+            if "delivery temporarily suspended" in (m.group(4) or ""):
+                continue
+            d = RE_DELAY.search(line)
+            t0 = self.arrival.get(token_of.get(m.group(1)))
+            if d is None or t0 is None:
+                continue        # a DSN or other message mxrun did not inject
+            res.setdefault(m.group(2).lower(), []).append(t0 + float(d.group(1)))
         return res
 
     def retry_floor(self):
-        """Postfix stamps a deferred message's next try in whole seconds (the
-        queue file's mtime) and scans at whole seconds, so a retry may come
-        up to one second before min_backoff has elapsed."""
-        return max(0.0, self.schedule.min_backoff - 1.0)
+        """qmgr stamps a deferred file's mtime with its whole-second clock
+        plus the backoff, and a deferred-queue scan takes every file whose
+        mtime is at most one second in the future, so a retry may come up to
+        two seconds before min_backoff has passed (seen: 0.1 s with 2 s).
+        One more second for the measurement: delay= has two significant
+        digits (whole seconds from 10 s on)."""
+        return max(0.0, self.schedule.min_backoff - 3.0)
+
+    @classmethod
+    def concurrency(cls, settings):
+        v = settings.get("smtp_destination_concurrency_limit",
+                         settings.get("default_destination_concurrency_limit", "20"))
+        try:
+            return int(v)
+        except ValueError:
+            return 20
 
 
 ADAPTER = Postfix
