@@ -307,15 +307,14 @@ class Exim(Adapter):
 
     def attempts(self):
         """{rcpt: [epoch of each attempt]}: one delivery process's result line
-        per attempt, whatever hosts it tried."""
+        per attempt, whatever hosts it tried.  Not attempts: "retry time not
+        reached" (skipped) and "retry timeout exceeded" (the bounce at the
+        cutoff; an attempt that came first logged its own "==" line)."""
         res = {}
         for t, _qid, _mark, rcpt, rest in self._events():
-            if "retry time not reached" in rest:
+            if "retry time not reached" in rest or "retry timeout exceeded" in rest:
                 continue
-            ts = res.setdefault(rcpt, [])
-            # a timed-out address logs "==" then "**" in the same attempt
-            if not ts or ts[-1] != t:
-                ts.append(t)
+            res.setdefault(rcpt, []).append(t)
         return res
 
 
