@@ -6,12 +6,13 @@ WORKDIR/exim (the delivery processes, which run as Debian-exim, re-execute
 it, and the cache may be in root's closed home).  The instance has its own
 configuration (WORKDIR/exim.conf, used with -C), spool (WORKDIR/spool) and
 logs (WORKDIR/spool/log/mainlog); no system Exim is configured or started.
-Messages are queued with "exim -C CONF -odq" and delivered by the daemon's
-queue runner (-bdf -qNs, foreground, its own process group), which starts
-a run every Schedule.queue_run seconds.  One manualroute router sends each
-domain to its MX hosts (IP::PORT, in order: the first is the primary, the
-next ones fallbacks) from interface = source_ip; the rest ("*": the
-senders' domains, so DSNs) goes to the sink.  The Schedule becomes a
+Messages go in with "exim -C CONF -odb" (Exim's default for a local
+submission: a delivery process forked at once); what it defers, the
+daemon's queue runner (-bdf -qNs, foreground, its own process group) tries
+again, starting a run every Schedule.queue_run seconds.  One manualroute
+router sends each domain to its MX hosts (IP::PORT, in order: the first is
+the primary, the next ones fallbacks) from interface = source_ip; the rest
+("*": the senders' domains, so DSNs) goes to the sink.  The Schedule becomes a
 geometric retry rule (min_backoff doubling, capped by retry_interval_max =
 max_backoff, cut off after lifetime).  STARTTLS is Exim's default:
 opportunistic, certificates not required to verify.
@@ -46,6 +47,7 @@ RE_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(\.\d+)? "
                      r"([0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}) "
                      r"(=>|->|\*\*|==) (\S+)(.*)$")
 QUEUE_RUN_MAX = "5"
+UNLIMITED = 10000          # concurrency() when nothing bounds it
 STATUS = {"=>": "sent", "->": "sent", "**": "bounced", "==": "deferred"}
 
 
@@ -195,8 +197,23 @@ class Exim(Adapter):
             time.sleep(0.05)
 
     def inject(self, msg):
-        self._run(self._exim("-odq", "-oi", "-f", msg.sender, "--", *msg.rcpts),
-                  inp=msg.render())
+        # Exim's default for a local submission (-odb): a delivery process
+        # forked at once, as Postfix and Haraka try new mail at once; the
+        # queue runner retries what it defers.  Its stdout and stderr are
+        # not pipes, so that the forked delivery cannot hold them open.
+        argv = self._exim("-odb", "-oi", "-f", msg.sender, "--", *msg.rcpts)
+        err = os.path.join(self.workdir, "inject.stderr")
+        try:
+            with open(err, "w") as ef:
+                p = subprocess.run(argv, input=msg.render(), stdout=subprocess.DEVNULL,
+                                   stderr=ef, text=True, timeout=30,
+                                   env=self.copy.env())
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise AdapterError("exim: %s" % e)
+        if p.returncode != 0:
+            with open(err, errors="replace") as f:
+                raise AdapterError("exim -odb failed for %s (rc %d): %s" % (
+                    msg.token, p.returncode, f.read().strip()[-600:]))
 
     def queue_size(self):
         try:
@@ -266,12 +283,15 @@ class Exim(Adapter):
 
     @classmethod
     def concurrency(cls, settings):
-        # deliveries come from queue runners only (-odq), one message at a
-        # time each: at most queue_run_max sessions to one destination
-        try:
-            return int(settings.get("queue_run_max", QUEUE_RUN_MAX))
-        except ValueError:
-            return int(QUEUE_RUN_MAX)
+        # with queue_only every delivery comes from a queue runner, one
+        # message at a time each; otherwise each submitted message gets its
+        # own delivery process at once: no per-destination limit
+        if str(settings.get("queue_only", "false")).lower() in ("true", "yes", "1"):
+            try:
+                return int(settings.get("queue_run_max", QUEUE_RUN_MAX))
+            except ValueError:
+                return int(QUEUE_RUN_MAX)
+        return UNLIMITED
 
     def retry_floor(self):
         # retry times are whole seconds, compared with a truncated clock
