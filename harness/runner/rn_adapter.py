@@ -79,12 +79,12 @@ class Adapter:
 
     name = "?"
 
-    def __init__(self, workdir, source_ip, routes, settings, schedule):
+    def __init__(self, workdir, source_ip, routes, settings, schedule=None):
         self.workdir = workdir
         self.source_ip = source_ip
         self.routes = dict(routes)
         self.settings = dict(settings)
-        self.schedule = schedule
+        self.schedule = schedule if schedule is not None else Schedule()
 
     def start(self):
         raise NotImplementedError

@@ -157,7 +157,7 @@ def evaluate(spec, msgs, log, mta_out, run, attempts=None, floor=None):
             lo = floor if floor is not None else 0.0
         b = (lo, ri["max"])
         if iv:
-            obs = "%.1f..%.1fs (%d retries)" % (min(iv), max(iv), len(iv))
+            obs = "%.2f..%.2fs (%d retries)" % (min(iv), max(iv), len(iv))
             ok = _within(min(iv), b) and _within(max(iv), b)
         else:
             obs, ok = "no retries seen", False

@@ -79,7 +79,7 @@ class Postfix(Adapter):
 
     name = "postfix"
 
-    def __init__(self, workdir, source_ip, routes, settings, schedule):
+    def __init__(self, workdir, source_ip, routes, settings, schedule=None):
         super().__init__(workdir, source_ip, routes, settings, schedule)
         self.etc = os.path.join(workdir, "etc")
         self.queue = os.path.join(workdir, "queue")
