@@ -61,7 +61,7 @@ class Exim(Adapter):
 
     name = "exim"
 
-    def __init__(self, workdir, source_ip, routes, settings, schedule):
+    def __init__(self, workdir, source_ip, routes, settings, schedule=None):
         super().__init__(workdir, source_ip, routes, settings, schedule)
         self.conf = os.path.join(workdir, "exim.conf")
         self.spool = os.path.join(workdir, "spool")

@@ -76,7 +76,7 @@ class Haraka(Adapter):
 
     name = "haraka"
 
-    def __init__(self, workdir, source_ip, routes, settings, schedule):
+    def __init__(self, workdir, source_ip, routes, settings, schedule=None):
         super().__init__(workdir, source_ip, routes, settings, schedule)
         self.cfg = os.path.join(workdir, "config")
         self.queue = os.path.join(workdir, "queue")
