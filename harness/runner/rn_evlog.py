@@ -131,14 +131,3 @@ def load(path):
                     a.final = code
     return log
 
-
-def intervals(attempts, unit):
-    """Seconds between consecutive attempts in different sessions."""
-    out = []
-    key = "wall_ms" if unit == "real" else "sim_ms"
-    prev = None
-    for a in attempts:
-        if prev is not None and a.session != prev.session:
-            out.append((getattr(a, key) - getattr(prev, key)) / 1000.0)
-        prev = a
-    return out

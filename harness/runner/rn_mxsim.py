@@ -103,7 +103,8 @@ def prepare(spec, workdir, datadir):
                 yaml.safe_dump(pdata, f, sort_keys=False)
         srv["profile"] = os.path.abspath(path)
         world.providers[name] = {"domains": [d.lower() for d in pdata.get("domains") or []],
-                                 "addresses": list(srv.get("addresses") or [])}
+                                 "addresses": list(srv.get("addresses") or []),
+                                 "limits": pdata.get("limits") or {}}
     if overrides:
         name, (_d, node) = next(iter(overrides.items()))
         m = node.start_mark

@@ -21,16 +21,25 @@ from rn_adapter import Adapter, AdapterError
 SBIN = "/usr/sbin"
 DAEMONS = "/usr/lib/postfix/sbin"
 
-# Defaults tuned for CI: retries every few real seconds, a bounded life.
+# Timeouts short enough for CI; the retry timers come from the Schedule.
 DEFAULTS = {
-    "minimal_backoff_time": "2s",
-    "maximal_backoff_time": "8s",
-    "queue_run_delay": "2s",
-    "maximal_queue_lifetime": "300s",
-    "bounce_queue_lifetime": "300s",
     "smtp_connect_timeout": "5s",
     "smtp_helo_timeout": "10s",
 }
+
+
+def schedule_cf(sch):
+    """main.cf parameters of an rn_adapter.Schedule (Postfix timers take
+    whole seconds; a sub-second value is rounded up, never to 0)."""
+    def sec(x):
+        return "%ds" % max(1, int(-(-x // 1)))
+    return {
+        "minimal_backoff_time": sec(sch.min_backoff),
+        "maximal_backoff_time": sec(sch.max_backoff),
+        "queue_run_delay": sec(sch.queue_run),
+        "maximal_queue_lifetime": sec(sch.lifetime),
+        "bounce_queue_lifetime": sec(sch.lifetime),
+    }
 
 MASTER_CF = """\
 # service type  private unpriv  chroot  wakeup  maxproc command
@@ -60,6 +69,8 @@ QUEUES = ("maildrop", "incoming", "active", "deferred", "hold")
 # "QID: to=<rcpt>, ... status=WORD (text)" and "QID: from=<s>, status=expired"
 RE_TO = re.compile(r" ([0-9A-Za-z]+): to=<([^>]*)>,.*? status=(\w+)(?: \((.*)\))?$")
 RE_EXPIRED = re.compile(r" ([0-9A-Za-z]+): from=<([^>]*)>, status=expired")
+RE_DELAY = re.compile(r", delay=([0-9.]+),")
+RE_QID_MSGID = re.compile(r" ([0-9A-Za-z]+): message-id=<([^>]*)>")
 RE_NDR = re.compile(r" ([0-9A-Za-z]+): sender non-delivery notification: ([0-9A-Za-z]+)")
 
 
@@ -68,12 +79,13 @@ class Postfix(Adapter):
 
     name = "postfix"
 
-    def __init__(self, workdir, source_ip, routes, settings):
-        super().__init__(workdir, source_ip, routes, settings)
+    def __init__(self, workdir, source_ip, routes, settings, schedule=None):
+        super().__init__(workdir, source_ip, routes, settings, schedule)
         self.etc = os.path.join(workdir, "etc")
         self.queue = os.path.join(workdir, "queue")
         self.logdir = os.path.join(workdir, "log")
         self.master = None
+        self.arrival = {}       # message token -> epoch seconds before sendmail
         # command prefix for master(8) and so every daemon, e.g.
         # ["ip", "netns", "exec", NAME] (that execs, keeping the pid)
         self.wrap = []
@@ -110,6 +122,7 @@ class Postfix(Adapter):
             "notify_classes": "",
         }
         conf.update(DEFAULTS)
+        conf.update(schedule_cf(self.schedule))
         conf.update({k: str(v) for k, v in self.settings.items()})
         return "".join("%s = %s\n" % kv for kv in conf.items())
 
@@ -180,6 +193,7 @@ class Postfix(Adapter):
     def inject(self, msg):
         argv = [os.path.join(SBIN, "sendmail"), "-C", self.etc, "-i",
                 "-f", msg.sender, "--"] + msg.rcpts
+        self.arrival[msg.token] = time.time()
         self._run(argv, inp=msg.render())
 
     def queue_size(self):
@@ -229,6 +243,14 @@ class Postfix(Adapter):
     def log_path(self):
         return os.path.join(self.logdir, "maillog")
 
+    def _log_lines(self):
+        """The lines of the MTA's log without their newline; none if absent."""
+        try:
+            with open(self.log_path(), errors="replace") as f:
+                return [l.rstrip("\n") for l in f]
+        except OSError:
+            return []
+
     def outcomes(self):
         """Final state per recipient from the log, plus DSN queue ids.
 
@@ -238,31 +260,73 @@ class Postfix(Adapter):
         """
         res = {}
         by_qid = {}
-        try:
-            f = open(self.log_path(), errors="replace")
-        except OSError:
-            return res
-        with f:
-            for line in f:
-                m = RE_TO.search(line.rstrip("\n"))
-                if m:
-                    qid, rcpt, status = m.group(1), m.group(2).lower(), m.group(3)
-                    r = res.setdefault(rcpt, {"status": None, "sent": 0,
-                                              "qids": []})
-                    if qid not in r["qids"]:
-                        r["qids"].append(qid)
-                    by_qid.setdefault(qid, set()).add(rcpt)
-                    if r["status"] != "sent" or status == "sent":
-                        r["status"] = status
-                    if status == "sent":
-                        r["sent"] += 1
-                    continue
-                m = RE_EXPIRED.search(line)
-                if m:
-                    for rcpt in by_qid.get(m.group(1), ()):
-                        if res[rcpt]["status"] != "sent":
-                            res[rcpt]["status"] = "expired"
+        for line in self._log_lines():
+            m = RE_TO.search(line)
+            if m:
+                qid, rcpt, status = m.group(1), m.group(2).lower(), m.group(3)
+                r = res.setdefault(rcpt, {"status": None, "sent": 0,
+                                          "qids": []})
+                if qid not in r["qids"]:
+                    r["qids"].append(qid)
+                by_qid.setdefault(qid, set()).add(rcpt)
+                if r["status"] != "sent" or status == "sent":
+                    r["status"] = status
+                if status == "sent":
+                    r["sent"] += 1
+                continue
+            m = RE_EXPIRED.search(line)
+            if m:
+                for rcpt in by_qid.get(m.group(1), ()):
+                    if res[rcpt]["status"] != "sent":
+                        res[rcpt]["status"] = "expired"
         return res
+
+    def attempts(self):
+        """{rcpt: [epoch seconds]}: one entry per status=sent/deferred/bounced
+        line, which Postfix logs once per recipient per delivery attempt
+        (after every MX host tried).  Deferrals without an attempt ("delivery
+        temporarily suspended": qmgr skipped a destination it marked dead)
+        are left out.  The time is the message's arrival (just before
+        sendmail ran) plus the line's delay= (time since arrival), so the
+        interval between two attempts of a message is the difference of two
+        delay values, as precise as Postfix logs them (two significant
+        digits: 0.1 s below 10 s, 1 s from 10 s to 100 s)."""
+        res = {}
+        token_of = {}       # qid -> message token (Message-ID <token@mxrun.test>)
+        for line in self._log_lines():
+            m = RE_QID_MSGID.search(line)
+            if m:
+                token_of[m.group(1)] = m.group(2).split("@")[0]
+                continue
+            m = RE_TO.search(line)
+            if not m or m.group(3) not in ("sent", "deferred", "bounced"):
+                continue
+            if "delivery temporarily suspended" in (m.group(4) or ""):
+                continue
+            d = RE_DELAY.search(line)
+            t0 = self.arrival.get(token_of.get(m.group(1)))
+            if d is None or t0 is None:
+                continue        # a DSN or other message mxrun did not inject
+            res.setdefault(m.group(2).lower(), []).append(t0 + float(d.group(1)))
+        return res
+
+    def retry_floor(self):
+        """qmgr stamps a deferred file's mtime with its whole-second clock
+        plus the backoff, and a deferred-queue scan takes every file whose
+        mtime is at most one second in the future, so a retry may come up to
+        two seconds before min_backoff has passed (seen: 0.1 s with 2 s).
+        One more second for the measurement: delay= has two significant
+        digits (whole seconds from 10 s on)."""
+        return max(0.0, self.schedule.min_backoff - 3.0)
+
+    @classmethod
+    def concurrency(cls, settings):
+        v = settings.get("smtp_destination_concurrency_limit",
+                         settings.get("default_destination_concurrency_limit", "20"))
+        try:
+            return int(v)
+        except ValueError:
+            return 20
 
 
 ADAPTER = Postfix

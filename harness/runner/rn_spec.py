@@ -150,9 +150,9 @@ class Spec:
 TOP = ("name", "description", "duration", "mxsim", "mta", "inject",
        "timeline", "expect")
 MXSIM = ("scenario", "time_scale", "seed", "args", "profiles")
-MTA = ("adapter", "source_ip", "settings", "routes")
+MTA = ("adapter", "source_ip", "retry", "settings", "routes")
 INJECT = ("at", "group", "count", "from", "to", "rcpts", "size")
-ACTIONS = ("limits", "outage", "outage_end", "reputation")
+ACTIONS = ("limits", "outage", "outage_end", "reputation", "wait")
 TIMELINE = ("at",) + ACTIONS
 EXPECT = ("outcomes", "delivered", "bounced", "replies", "retry_interval",
           "attempts", "concurrency")
@@ -194,18 +194,51 @@ def _mta(spec, node):
         fail(m["adapter"], "mta.adapter: unknown adapter '%s' (known: %s)"
              % (name, ", ".join(sorted(known))))
     d = {"adapter": name, "source_ip": "127.0.70.1", "settings": {},
-         "routes": {}}
+         "routes": {}, "retry": {}}
     if "source_ip" in m:
         d["source_ip"] = ipv4(m["source_ip"], "mta.source_ip")
         if not d["source_ip"].startswith("127."):
             fail(m["source_ip"], "mta.source_ip must be in 127.0.0.0/8")
+    if "retry" in m:
+        r = mapping(m["retry"], "mta.retry", rn_adapter.Schedule.FIELDS)
+        for k, v in r.items():
+            d["retry"][k] = duration(v, "mta.retry." + k)
+            if d["retry"][k] <= 0:
+                fail(v, "mta.retry.%s must be > 0" % k)
+        sch = rn_adapter.Schedule(**d["retry"])
+        if sch.min_backoff > sch.max_backoff:
+            fail(m["retry"], "mta.retry: min_backoff %gs is above max_backoff %gs"
+                 % (sch.min_backoff, sch.max_backoff))
     if "settings" in m:
-        for k, v in mapping(m["settings"], "mta.settings", None).items():
-            d["settings"][k] = scalar(v, "mta.settings.%s" % k)
+        d["settings"] = _settings(m["settings"], name, known)
     if "routes" in m:
         for k, v in mapping(m["routes"], "mta.routes", None).items():
             d["routes"][k.lower()] = (ipv4(v, "mta.routes.%s" % k), v)
     spec.mta = d
+
+
+def _native(node, what):
+    """{key: value} of adapter-native settings: scalars as strings, lists
+    and mappings as plain data."""
+    out = {}
+    for k, v in mapping(node, what, None).items():
+        out[k] = scalar(v, "%s.%s" % (what, k)) if isinstance(v, yaml.ScalarNode) else plain(v)
+    return out
+
+
+def _settings(node, adapter, known):
+    """{adapter name: {native key: value}} from mta.settings, which is either
+    per adapter ({postfix: {...}, exim: {...}}: each applied only when that
+    adapter runs) or flat (the native settings of mta.adapter)."""
+    m = mapping(node, "mta.settings", None)
+    named = [k for k in m if k in known]
+    if named and len(named) != len(m):
+        other = next(k for k in m if k not in known)
+        fail(node, "mta.settings mixes adapter names (%s) and settings ('%s'): "
+             "use {ADAPTER: {SETTING: VALUE}} for every entry" % (", ".join(named), other))
+    if not named:
+        return {adapter: _native(node, "mta.settings")}
+    return {k: _native(v, "mta.settings." + k) for k, v in m.items()}
 
 
 def _inject(spec, node):
@@ -256,6 +289,20 @@ def _action(m, key, w):
         a = mapping(n, w + ".outage", ("provider", "for"), ("provider", "for"))
         return {"provider": string(a["provider"], w + ".outage.provider"),
                 "for": duration(a["for"], w + ".outage.for")}
+    if key == "wait":
+        a = mapping(n, w + ".wait", ("queue_empty", "attempted"))
+        if not a:
+            fail(n, w + ".wait needs queue_empty or attempted")
+        d = {}
+        if "queue_empty" in a:
+            if not boolean(a["queue_empty"], w + ".wait.queue_empty"):
+                fail(a["queue_empty"], w + ".wait.queue_empty: only true makes sense")
+            d["queue_empty"] = True
+        if "attempted" in a:
+            d["attempted"] = [string(x, w + ".wait.attempted[]")
+                              for x in seq(a["attempted"], w + ".wait.attempted")]
+            d["attempted_nodes"] = a["attempted"].value
+        return d
     if key == "outage_end":
         a = mapping(n, w + ".outage_end", ("provider",), ("provider",))
         return {"provider": string(a["provider"], w + ".outage_end.provider")}
@@ -290,6 +337,14 @@ def _timeline(spec, node):
                               "args": _action(m, acts[0], w)})
 
 
+def _groups(node, what, groups):
+    gs = [string(x, what + "[]") for x in seq(node, what)]
+    for x, n in zip(gs, node.value):
+        if x not in groups:
+            fail(n, "%s: no group '%s'" % (what, x))
+    return gs
+
+
 def _expect(spec, node):
     m = mapping(node, "expect", EXPECT)
     e = {"node": node}
@@ -303,9 +358,18 @@ def _expect(spec, node):
             if o not in OUTCOMES:
                 fail(v, "expect.outcomes.%s must be one of %s" % (g, ", ".join(OUTCOMES)))
             e["outcomes"][g] = o
-    for k in ("delivered", "bounced", "attempts"):
+    for k in ("delivered", "bounced"):
         if k in m:
             e[k] = bounds(m[k], "expect." + k)
+    if "attempts" in m:
+        a = m["attempts"]
+        gs = sorted(groups)
+        if isinstance(a, yaml.MappingNode) and any(k.value == "groups" for k, _ in a.value):
+            am = mapping(a, "expect.attempts", ("min", "max", "groups"))
+            gs = _groups(am["groups"], "expect.attempts.groups", groups)
+            a = yaml.MappingNode(a.tag, [(k, v) for k, v in a.value if k.value != "groups"],
+                                 start_mark=a.start_mark)
+        e["attempts"] = {"bounds": bounds(a, "expect.attempts"), "groups": gs}
     if "replies" in m:
         e["replies"] = []
         for k, v in mapping(m["replies"], "expect.replies", None).items():
@@ -321,12 +385,14 @@ def _expect(spec, node):
             fail(r["unit"], "expect.retry_interval.unit must be real or sim")
         gs = sorted(groups)
         if "groups" in r:
-            gs = [string(x, "expect.retry_interval.groups[]")
-                  for x in seq(r["groups"], "expect.retry_interval.groups")]
-            for x, n in zip(gs, r["groups"].value):
-                if x not in groups:
-                    fail(n, "expect.retry_interval.groups: no group '%s'" % x)
-        lo = duration(r["min"], "expect.retry_interval.min") if "min" in r else None
+            gs = _groups(r["groups"], "expect.retry_interval.groups", groups)
+        lo = None
+        if "min" in r and scalar(r["min"], "expect.retry_interval.min") == "schedule":
+            if unit != "real":
+                fail(r["min"], "expect.retry_interval.min: schedule needs unit real")
+            lo = "schedule"
+        elif "min" in r:
+            lo = duration(r["min"], "expect.retry_interval.min")
         hi = duration(r["max"], "expect.retry_interval.max") if "max" in r else None
         if lo is None and hi is None:
             fail(m["retry_interval"], "expect.retry_interval needs min or max")
@@ -383,6 +449,12 @@ def load(path):
         fail(m["inject"], "inject: at least one injection is needed")
     if "timeline" in m:
         _timeline(spec, m["timeline"])
+    groups = {d["group"] for d in spec.injections}
+    for act in spec.timeline:
+        for g, n in zip(act["args"].get("attempted", []),
+                        act["args"].get("attempted_nodes", [])):
+            if g not in groups:
+                fail(n, "wait.attempted: no injection group '%s'" % g)
     for lst, key in ((spec.injections, "inject"), (spec.timeline, "timeline")):
         for d in lst:
             if d["at"] > spec.duration:

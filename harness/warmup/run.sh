@@ -7,14 +7,17 @@
 #   mxload, one simulated day at a time:
 #     steady.example from 127.0.70.1   100 x 1.25^d messages on day d
 #     blast.example  from 127.0.71.1   3,000 messages every day
-#   Each day's messages are paced evenly (mxload -r) from 5 % to 93 % of
-#   that simulated day.  Then mxsim is stopped and mxreport writes the
+#   Each day's messages are paced evenly (mxload -r) from 5 % to 85 % of
+#   that simulated day, and each mxload stops at 90 % of it at the latest
+#   (both reckoned from the simulated clock's start, not from when mxload
+#   happens to start, so a slow machine cannot push a day's mail into the
+#   next simulated day).  Then mxsim is stopped and mxreport writes the
 #   report, whose "daily" chart shows accepted and refused messages per
 #   simulated day for each sender domain.  A per-day table (from the event
 #   log) ends the output.
 #
 #   usage: harness/warmup/run.sh [-b BUILD] [-o OUT] [-n DAYS] [-s SECONDS]
-#                                [-p PORT]
+#                                [-p PORT] [-c CPORT]
 #     -b  build directory with sim/mxsim and harness/mxload (default build)
 #     -o  output directory (default out/warmup): events.jsonl, mxsim.txt,
 #         mxload-DAY-SENDER.json, report/
@@ -22,6 +25,8 @@
 #     -s  real seconds per simulated day (default 8: 14 days in about two
 #         minutes; the time scale is 86400 / SECONDS)
 #     -p  TCP port of the fake MX hosts (default 2525)
+#     -c  TCP port of mxsim's control API on 127.0.0.1 (default PORT + 1),
+#         asked once for the simulated clock (GET /clock)
 #
 # DIAGNOSTICS
 #   "run.sh: ..." on stderr and exit 1 when a binary is missing, mxsim does
@@ -30,7 +35,7 @@
 #   (each is also bounded by its own duration and by timeout(1)).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=build OUT=out/warmup DAYS=14 DAY_S=8 PORT=2525
+BUILD=build OUT=out/warmup DAYS=14 DAY_S=8 PORT=2525 CPORT=
 
 # die MSG - print MSG and exit 1
 die() {
@@ -38,14 +43,15 @@ die() {
 	exit 1
 }
 
-while getopts "b:o:n:s:p:h" opt; do
+while getopts "b:o:n:s:p:c:h" opt; do
 	case $opt in
 	b) BUILD=$OPTARG ;;
 	o) OUT=$OPTARG ;;
 	n) DAYS=$OPTARG ;;
 	s) DAY_S=$OPTARG ;;
 	p) PORT=$OPTARG ;;
-	*) sed -n '2,26p' "$0" >&2; exit 2 ;;
+	c) CPORT=$OPTARG ;;
+	*) sed -n '2,32p' "$0" >&2; exit 2 ;;
 	esac
 done
 [[ $DAYS =~ ^[0-9]+$ ]] && [ "$DAYS" -ge 1 ] && [ "$DAYS" -le 60 ] ||
@@ -54,6 +60,8 @@ done
 	awk -v s="$DAY_S" 'BEGIN { exit !(s >= 1 && s <= 600) }' ||
 	{ echo "run.sh: -s: want 1..600 seconds" >&2; exit 2; }
 [[ $PORT =~ ^[0-9]+$ ]] || { echo "run.sh: -p: want a port" >&2; exit 2; }
+CPORT=${CPORT:-$((PORT + 1))}
+[[ $CPORT =~ ^[0-9]+$ ]] || { echo "run.sh: -c: want a port" >&2; exit 2; }
 
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 case $OUT in /*) ;; *) OUT=$ROOT/$OUT ;; esac
@@ -86,6 +94,7 @@ trap cleanup EXIT
 # mxsim stops by itself a little after the last day at the latest
 LIMIT=$(awk -v d="$DAYS" -v s="$DAY_S" 'BEGIN { printf "%d", d * s + 60 }')
 "$MXSIM" -c "$SCENARIO" -t "$SCALE" -p "$PORT" -w 1 -d "$LIMIT" \
+	--control "127.0.0.1:$CPORT" \
 	-e "$OUT/events.jsonl" --ready-file "$OUT/ready" -q \
 	>"$OUT/mxsim.txt" 2>&1 &
 MXSIM_PID=$!
@@ -95,19 +104,27 @@ for _ in $(seq 300); do
 	sleep 0.1
 done
 [ -e "$OUT/ready" ] || die "mxsim not ready after 30 s"
-# the simulated clock started (at the scenario's midnight) just before the
-# ready file was written; day d begins DAY_S * d real seconds later
-T0=$(date +%s.%N -r "$OUT/ready")
+# the simulated clock started at the scenario's midnight while mxsim was
+# starting up (a second or more before the ready file under a sanitizer
+# or load): ask mxsim where it is now; day d begins DAY_S * d real seconds
+# after T0
+T0=$(python3 -c '
+import json, sys, time, urllib.request
+u = "http://127.0.0.1:%s/clock" % sys.argv[1]
+c = json.load(urllib.request.urlopen(u, timeout=10))
+print("%.3f" % (c["wall_ms"] / 1000.0 - c["sim_ms"] % 86400000 / c["time_scale"] / 1000.0))
+' "$CPORT") || die "cannot read mxsim's clock on 127.0.0.1:$CPORT"
 echo "run.sh: mxsim pid $MXSIM_PID, time scale $SCALE ($DAY_S s per simulated day), $DAYS days, port $PORT"
 
-# load DAY NAME SOURCE DOMAIN COUNT - one sender's messages of one day
+# load DAY NAME SOURCE DOMAIN COUNT PACE STOP - one sender's messages of one
+# day, paced to end PACE real seconds from now (-n then ends the run) and
+# cut off STOP seconds from now (-d) whatever happens
 load() {
 	local rate
-	# paced to end at 88 % of the day: -n, not -d (90 %), ends the run
-	rate=$(awk -v n="$5" -v s="$DAY_S" 'BEGIN { printf "%.3f", n / (0.88 * s) }')
+	rate=$(awk -v n="$5" -v p="$6" 'BEGIN { printf "%.3f", n / p }')
 	timeout $((${DAY_S%.*} * 3 + 10)) "$MXLOAD" \
 		-t "127.2.0.1:$PORT@outlook.com" -s "$3/32" -f "$4" -n "$5" \
-		-r "$rate" -d "$(awk -v s="$DAY_S" 'BEGIN { print 0.9 * s }')" \
+		-r "$rate" -d "$7" \
 		-c 4 -m 20 -P --seed "$((1000 + $1))" -q \
 		--json "$OUT/mxload-$1-$2.json" >/dev/null
 }
@@ -117,10 +134,16 @@ for ((d = 0; d < DAYS; d++)); do
 		'BEGIN { w = t0 + (d + 0.05) * s - now; printf "%.3f", (w > 0 ? w : 0) }')
 	sleep "$wait_s"
 	n_steady=$(awk -v d="$d" 'BEGIN { printf "%d", 100 * 1.25 ^ d }')
+	# real seconds from now to 85 % (pace) and 90 % (stop) of simulated day d
+	read -r pace stop < <(awk -v t0="$T0" -v d="$d" -v s="$DAY_S" \
+		-v now="$(date +%s.%N)" 'BEGIN { printf "%.3f %.3f\n",
+		t0 + (d + 0.85) * s - now, t0 + (d + 0.9) * s - now }')
+	awk -v p="$pace" -v s="$DAY_S" 'BEGIN { exit !(p >= 0.5 * s) }' ||
+		die "day $d starts too late (${pace}s of its $DAY_S s left): machine too slow"
 	LOAD_PIDS=()
-	load "$d" steady 127.0.70.1 steady.example "$n_steady" &
+	load "$d" steady 127.0.70.1 steady.example "$n_steady" "$pace" "$stop" &
 	LOAD_PIDS+=($!)
-	load "$d" blast 127.0.71.1 blast.example 3000 &
+	load "$d" blast 127.0.71.1 blast.example 3000 "$pace" "$stop" &
 	LOAD_PIDS+=($!)
 	for p in "${LOAD_PIDS[@]}"; do
 		wait "$p" || die "mxload failed on day $d (exit $?)"

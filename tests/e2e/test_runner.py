@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Retry-logic scenario runner tests: mxrun drives a real Postfix through a
-real mxsim.  Runs every shipped scenario in harness/scenarios/ (each must
-pass), the deliberately broken ones in harness/scenarios/selftest/ (each
-must fail readably), bad scenario files (each must be refused with
-file:line:column before anything starts), and an interrupted run (nothing
-it started may survive).
+"""Retry-logic scenario runner tests: mxrun drives real MTAs through a real
+mxsim.  Runs every shipped scenario in harness/scenarios/ against every
+adapter that is present (each must pass; a missing adapter or MTA is
+reported as skipped with the reason), the deliberately broken ones in
+harness/scenarios/selftest/ (each must fail readably), bad scenario files
+(each must be refused with file:line:column before anything starts), the
+CI outputs (JUnit XML checked for structure and, with xmllint, against
+harness/runner/junit.xsd; JSON; the matrix; flaky expectations), the
+--check lint, and an interrupted run (nothing it started may survive).
 
 Usage: test_runner.py --build BUILD_DIR [TEST_NAME ...]
 Prints one line per test and ends with "runner: N passed, N failed".
@@ -12,20 +15,26 @@ Needs Postfix (see harness/runner/README.md); scenarios with a timeline
 need an mxsim built with --control and are skipped (and said so) without.
 """
 import glob
+import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MXRUN = os.path.join(ROOT, "harness", "runner", "mxrun")
 SCEN = os.path.join(ROOT, "harness", "scenarios")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "harness", "runner"))
 from mxsim_proc import Skip, run_suite  # noqa: E402
+import rn_adapter  # noqa: E402
+import rn_report  # noqa: E402
 
 
 def mxrun(build, *args, timeout=400):
@@ -48,7 +57,7 @@ BAD = [
     ("unknown top key", GOOD + "expect_typo: {}\n",
      r":7:1: scenario: unknown key 'expect_typo'"),
     ("unknown adapter", GOOD.replace("adapter: postfix", "adapter: sendmail"),
-     r":4:16: mta.adapter: unknown adapter 'sendmail' \(known: postfix\)"),
+     r":4:16: mta.adapter: unknown adapter 'sendmail' \(known: exim, haraka, postfix\)"),
     ("timeline out of order", GOOD + "timeline:\n"
      "  - {at: 5m, outage: {provider: gmail, for: 1m}}\n"
      "  - {at: 2m, outage_end: {provider: gmail}}\n",
@@ -69,7 +78,27 @@ BAD = [
         "mxsim: {time_scale: 60}",
         "mxsim: {time_scale: 60, profiles: {aol: {limits: {}}}}"),
      r":3:41: mxsim.profiles: no provider 'aol'"),
+    ("wait for an unknown group", GOOD + "timeline:\n"
+     "  - {at: 1m, wait: {attempted: [nosuch]}}\n",
+     r":8:33: wait.attempted: no injection group 'nosuch'"),
+    ("mixed settings", GOOD.replace(
+        "mta: {adapter: postfix}",
+        "mta: {adapter: postfix, settings: {postfix: {a: 1}, queue_run_delay: 1s}}"),
+     r":4:35: mta.settings mixes adapter names \(postfix\) and settings"),
+    ("retry min above max", GOOD.replace(
+        "mta: {adapter: postfix}",
+        "mta: {adapter: postfix, retry: {min_backoff: 9s, max_backoff: 3s}}"),
+     r":4:32: mta.retry: min_backoff 9s is above max_backoff 3s"),
 ]
+
+SHIPPED = sorted(os.path.splitext(os.path.basename(p))[0]
+                 for p in glob.glob(os.path.join(SCEN, "*.yaml")))
+
+# A scenario with a per-minute limit that time scale 60 puts out of reach
+# of one session (100 a real second) for mxrun --check.
+LINT = GOOD.replace("count: 1,", "count: 300,").replace(
+    "mta: {adapter: postfix}",
+    "mta: {adapter: postfix, settings: {smtp_destination_concurrency_limit: 1}}")
 
 
 class Suite:
@@ -103,29 +132,116 @@ class Suite:
             rc, out, err = mxrun(self.build, "--check", path, timeout=60)
             assert rc == 0, (path, out, err)
 
-    def _scenario(self, name):
+    def _scenario(self, name, adapter):
         path = os.path.join(SCEN, name + ".yaml")
+        try:
+            rn_adapter.load(adapter)
+        except rn_adapter.AdapterError as e:
+            raise Skip(str(e))
         with open(path) as f:
-            if "\ntimeline:" in f.read() and not self.control:
-                raise Skip("needs mxsim --control")
-        rc, out, err = mxrun(self.build, path)
+            text = f.read()
+        if re.search(r"\{at: [^}]*(limits|reputation|outage)", text) and not self.control:
+            raise Skip("needs mxsim --control")
+        rc, out, err = mxrun(self.build, "--mta", adapter, path)
+        if rc == 3:
+            raise Skip("%s: %s" % (adapter, err.strip().splitlines()[-1] if err.strip() else out))
         assert rc == 0 and "%s: PASS" % name in out, (rc, out, err)
         assert "FAIL" not in out, out
 
-    def test_throttle_recover(self):
-        self._scenario("throttle-recover")
+    def test_junit_json_matrix(self):
+        with tempfile.TemporaryDirectory(prefix="mxrun-ci-") as d:
+            xml, js = os.path.join(d, "r.xml"), os.path.join(d, "r.json")
+            rc, out, err = mxrun(self.build, "--junit", xml, "--json", js,
+                                 os.path.join(SCEN, "selftest", "expect-fail.yaml"),
+                                 os.path.join(SCEN, "too-many-rcpts.yaml"))
+            assert rc == 1, (rc, out, err)
+            # the matrix: one row per scenario, one column per adapter
+            assert re.search(r"scenario +postfix\n", out), out
+            assert re.search(r"expect-fail +FAIL *\n", out), out
+            assert re.search(r"too-many-rcpts +PASS *\n", out), out
+            root = ET.parse(xml).getroot()
+            assert root.tag == "testsuites", root.tag
+            suites = root.findall("testsuite")
+            assert [s.get("name") for s in suites] == [
+                "expect-fail[postfix]", "too-many-rcpts[postfix]"], suites
+            total = 0
+            for s in suites:
+                cases = s.findall("testcase")
+                assert cases and all(c.get("name") and c.get("classname") for c in cases)
+                fails = [c for c in cases if c.find("failure") is not None]
+                assert int(s.get("tests")) == len(cases), s.attrib
+                assert int(s.get("failures")) == len(fails), s.attrib
+                assert s.get("errors") == "0" and s.get("skipped") == "0", s.attrib
+                float(s.get("time"))
+                total += len(cases)
+            assert int(root.get("tests")) == total, root.attrib
+            ef = {c.get("name"): c.find("failure") for c in suites[0].findall("testcase")}
+            assert ef["group multi outcome"] is not None, ef
+            assert "expected 6 bounced, observed 6 delivered" in \
+                ef["group multi outcome"].get("message"), ef["group multi outcome"].attrib
+            assert ef["recipients delivered twice"] is None
+            assert suites[1].get("failures") == "0", suites[1].attrib
+            valid_junit(xml)
+            with open(js) as f:
+                doc = json.load(f)
+            assert doc["exit"] == 1 and doc["flaky"] == [], doc
+            assert [(r["scenario"], r["adapter"], r["result"]) for r in doc["runs"]] == [
+                ("expect-fail", "postfix", "fail"), ("too-many-rcpts", "postfix", "pass")]
+            assert sum(not c["ok"] for c in doc["runs"][0]["checks"]) == 2, doc
 
-    def test_too_many_rcpts(self):
-        self._scenario("too-many-rcpts")
+    def test_flaky_by_name(self):
+        """rn_report names an expectation that failed in some runs only."""
+        rs = []
+        for rep, ok in ((1, True), (2, False), (3, True)):
+            r = rn_report.Result("s", "s.yaml", "postfix", rep)
+            r.rc = 0 if ok else 1
+            r.rows = [_row("group a outcome", True), _row("retry interval", ok)]
+            rs.append(r)
+        assert rn_report.flaky(rs) == [("s", "postfix", "retry interval", 1, 3)]
+        assert rn_report.cell_text(rs) == "FLAKY 2/3"
 
-    def test_reputation_collapse(self):
-        self._scenario("reputation-collapse")
+    def test_repeat(self):
+        rc, out, err = mxrun(self.build, "--repeat", "2",
+                             os.path.join(SCEN, "selftest", "expect-fail.yaml"))
+        assert rc == 1, (rc, out, err)
+        assert re.search(r"expect-fail +FAIL 0/2", out), out
+        assert "flaky" not in out, out
 
-    def test_outage(self):
-        self._scenario("outage")
+    def test_unknown_or_missing_adapter(self):
+        path = os.path.join(SCEN, "too-many-rcpts.yaml")
+        rc, out, err = mxrun(self.build, "--mta", "sendmail", path, timeout=60)
+        assert rc == 2 and "unknown adapter 'sendmail'" in err, (rc, err)
+        missing = [a for a in sorted(rn_adapter.known_settings()) if not _importable(a)]
+        if not missing:
+            raise Skip("every registered adapter is importable here")
+        rc, out, err = mxrun(self.build, "--mta", missing[0], path, timeout=60)
+        assert rc == 3 and "environment cannot run it" in err, (rc, out, err)
+        assert "mxsim on port" not in out, out
+        # in a matrix the cell reads n/a, and JUnit has a skipped testcase
+        with tempfile.TemporaryDirectory(prefix="mxrun-na-") as d:
+            xml = os.path.join(d, "r.xml")
+            rc, out, err = mxrun(self.build, "--matrix", ",".join(missing), "--junit",
+                                 xml, path, os.path.join(SCEN, "outage.yaml"), timeout=60)
+            assert rc == 3, (rc, out, err)
+            assert re.search(r"too-many-rcpts +n/a", out), out
+            assert "could not run: environment cannot run it" in out, out
+            root = ET.parse(xml).getroot()
+            sk = root.findall("testsuite/testcase/skipped")
+            assert len(sk) == 2 * len(missing) and root.get("skipped") == str(len(sk)), \
+                ET.tostring(root)
+            valid_junit(xml)
 
-    def test_timeline(self):
-        self._scenario("timeline")
+    def test_check_lint(self):
+        with tempfile.TemporaryDirectory(prefix="mxrun-lint-") as d:
+            path = os.path.join(d, "lint.yaml")
+            with open(path, "w") as f:
+                f.write(LINT)
+            rc, out, err = mxrun(self.build, "--check", path, timeout=60)
+            assert rc == 0, (rc, out, err)
+            assert re.search(r"warning: gmail limits\.per_ip\.messages\.minute = 100 at "
+                             r"time scale 60 is 100 messages in 1 real s \(100/s\); postfix "
+                             r"sends at most 1 sessions x 50/s = 50/s: unreachable", out), out
+            assert "OK (1 warnings)" in out, out
 
     def test_broken_expectation(self):
         rc, out, err = mxrun(self.build, os.path.join(SCEN, "selftest", "expect-fail.yaml"))
@@ -163,6 +279,40 @@ class Suite:
         assert not left, left
 
 
+def valid_junit(path):
+    """Validate PATH against harness/runner/junit.xsd when xmllint is here
+    (ci.sh installs it)."""
+    if shutil.which("xmllint"):
+        p = subprocess.run(["xmllint", "--noout", "--schema",
+                            os.path.join(ROOT, "harness", "runner", "junit.xsd"), path],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+
+
+def _row(what, ok):
+    import rn_expect
+    return rn_expect.Row(what, "x", "y", ok)
+
+
+def _importable(adapter):
+    try:
+        rn_adapter.load(adapter)
+        return True
+    except rn_adapter.AdapterError:
+        return False
+
+
+def _add_scenario_tests():
+    """test_SCENARIO__ADAPTER for every shipped scenario and adapter."""
+    for name in SHIPPED:
+        for adapter in sorted(rn_adapter.known_settings()):
+            test = "test_%s__%s" % (name.replace("-", "_"), adapter)
+            setattr(Suite, test, lambda self, n=name, a=adapter: self._scenario(n, a))
+
+
+_add_scenario_tests()
+
+
 def procs_with(text):
     """Command lines of processes whose command line contains TEXT."""
     found = []
@@ -180,4 +330,4 @@ def procs_with(text):
 
 
 if __name__ == "__main__":
-    sys.exit(run_suite("runner", Suite, width=34))
+    sys.exit(run_suite("runner", Suite, width=40))

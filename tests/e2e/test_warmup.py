@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """End-to-end test of the warm-up demo (issue 5): harness/warmup/run.sh,
-shortened to four simulated days of five real seconds each, runs mxsim with
+shortened to four simulated days of eight real seconds each, runs mxsim with
 profiles/warmup-demo.yaml, drives steady.example (127.0.70.1, 100 x 1.25^d a
 day) and blast.example (127.0.71.1, 3,000 a day) with mxload and writes the
 report. The event log must show the two senders diverge: steady is never
@@ -16,12 +16,12 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mxsim_proc import free_port, read_events, run_suite  # noqa: E402
+from mxsim_proc import free_ports, read_events, run_suite  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 DAYS = 4
-DAY_S = 5
+DAY_S = 8
 DAY_MS = 86400 * 1000
 
 
@@ -36,12 +36,13 @@ class Suite:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def run_demo(self):
-        """Run the demo once (about 30 s); its output is shared."""
+        """Run the demo once (about 45 s); its output is shared."""
         if self.proc is None:
+            ports = free_ports(2)
             self.proc = subprocess.run(
                 ["bash", os.path.join(ROOT, "harness", "warmup", "run.sh"),
                  "-b", self.build, "-o", self.out, "-n", str(DAYS),
-                 "-s", str(DAY_S), "-p", str(free_port())],
+                 "-s", str(DAY_S), "-p", str(ports[0]), "-c", str(ports[1])],
                 capture_output=True, text=True, timeout=170)
         assert self.proc.returncode == 0, (self.proc.returncode,
                                            self.proc.stderr[-3000:])
