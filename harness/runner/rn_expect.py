@@ -53,7 +53,8 @@ def shift_at(run, at):
 
 def evaluate(spec, msgs, log, mta_out, run, attempts=None, floor=None):
     """Rows for one run.  MSGS: injected Messages; RUN: facts from the runner
-    (crash, queue, ended, t0_ms, time_scale, control errors, waits, shifts);
+    (adapter, crash, queue, ended, t0_ms, time_scale, control errors, waits,
+    shifts);
     ATTEMPTS: the adapter's {rcpt: [epoch s]} or None (count mxsim sessions);
     FLOOR: the adapter's retry_floor() in real seconds."""
     rows = []
@@ -166,6 +167,8 @@ def evaluate(spec, msgs, log, mta_out, run, attempts=None, floor=None):
                         _fmt(b, "s"), obs, ok))
 
     for c in e.get("concurrency", []):
+        if c["adapters"] is not None and run.get("adapter") not in c["adapters"]:
+            continue        # a behaviour of those MTAs, not of this one
         scale, t0 = run["time_scale"], run["t0_ms"]
         lo = t0 + (c["from"] + shift_at(run, c["from"])) / scale * 1000.0
         hi = t0 + (c["to"] + shift_at(run, c["to"])) / scale * 1000.0

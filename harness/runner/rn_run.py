@@ -379,7 +379,7 @@ def run(spec, args, adapter, binary, scen, world, workdir, control, res):
     mx = rn_mxsim.Mxsim(binary, scen, workdir, scale, spec.mxsim["seed"],
                         spec.mxsim["args"], control)
     mta = None
-    facts = {"crash": None, "queue": -1, "ended": "", "control_errors": [],
+    facts = {"adapter": adapter, "crash": None, "queue": -1, "ended": "", "control_errors": [],
              "time_scale": scale, "t0_ms": 0, "waits": [], "shifts": []}
     injected = []
     try:

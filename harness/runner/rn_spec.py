@@ -402,10 +402,18 @@ def _expect(spec, node):
         for i, n in enumerate(seq(m["concurrency"], "expect.concurrency")):
             w = "expect.concurrency[%d]" % i
             c = mapping(n, w, ("provider", "from", "to", "max_sessions",
-                               "connections"), ("provider", "from", "to"))
+                               "connections", "adapters"), ("provider", "from", "to"))
             d = {"provider": string(c["provider"], w + ".provider"),
                  "from": duration(c["from"], w + ".from"),
-                 "to": duration(c["to"], w + ".to"), "node": n}
+                 "to": duration(c["to"], w + ".to"), "node": n, "adapters": None}
+            if "adapters" in c:
+                known = rn_adapter.known_settings()
+                d["adapters"] = [string(x, w + ".adapters[]")
+                                 for x in seq(c["adapters"], w + ".adapters")]
+                for x, xn in zip(d["adapters"], c["adapters"].value):
+                    if x not in known:
+                        fail(xn, "%s.adapters: unknown adapter '%s' (known: %s)"
+                             % (w, x, ", ".join(sorted(known))))
             if d["to"] <= d["from"]:
                 fail(c["to"], "%s: to must be after from" % w)
             if spec.duration is not None and d["to"] > spec.duration:

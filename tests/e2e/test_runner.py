@@ -85,6 +85,9 @@ BAD = [
         "mta: {adapter: postfix}",
         "mta: {adapter: postfix, settings: {postfix: {a: 1}, queue_run_delay: 1s}}"),
      r":4:35: mta.settings mixes adapter names \(postfix\) and settings"),
+    ("concurrency for an unknown adapter", GOOD + "expect:\n  concurrency:\n"
+     "    - {provider: gmail, from: 1m, to: 2m, connections: {min: 1}, adapters: [qmail]}\n",
+     r":9:77: expect\.concurrency\[0\]\.adapters: unknown adapter 'qmail'"),
     ("retry min above max", GOOD.replace(
         "mta: {adapter: postfix}",
         "mta: {adapter: postfix, retry: {min_backoff: 9s, max_backoff: 3s}}"),
