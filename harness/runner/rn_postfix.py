@@ -16,6 +16,7 @@ import signal
 import subprocess
 import time
 
+import rn_routes
 from rn_adapter import Adapter, AdapterError
 
 SBIN = "/usr/sbin"
@@ -62,6 +63,7 @@ discard   unix  -       -       n       -       -       discard
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 """
 
 QUEUES = ("maildrop", "incoming", "active", "deferred", "hold")
@@ -130,8 +132,8 @@ class Postfix(Adapter):
         """The text of the transport table (texthash)."""
         lines = []
         for dom, hostport in self.routes.items():
-            host, port = hostport.rsplit(":", 1)
-            lines.append("%s smtp:[%s]:%s\n" % (dom, host, port))
+            lines.append("%s smtp:%s\n" % (dom, ", ".join(
+                "[%s]:%d" % h for h in rn_routes.hosts(hostport))))
         return "".join(lines)
 
     def _run(self, argv, inp=None, timeout=30):

@@ -71,8 +71,8 @@ def routes_for(spec, world, port):
             r[dom] = "%s:%d" % (ip, port)
         if name == "sink":
             r.setdefault("*", "%s:%d" % (ip, port))
-    for dom, (ip, _node) in spec.mta["routes"].items():
-        r[dom] = "%s:%d" % (ip, port)
+    for dom, (ips, _node) in spec.mta["routes"].items():
+        r[dom] = " ".join("%s:%d" % (ip, port) for ip in ips)
     return r
 
 
@@ -406,7 +406,10 @@ def run(spec, args, adapter, binary, scen, world, workdir, control, res):
             spec.name, mx.port, scale, adapter, spec.mta["source_ip"], workdir))
         steps = [(d["at"], 0, i, None) for i, d in enumerate(spec.injections)]
         steps += [(a["at"], 1, i, a) for i, a in enumerate(spec.timeline)]
-        steps.sort(key=lambda s: (s[0], s[1], s[2]))
+        # at one time: waits first (they hold what comes at that time too),
+        # then injections, then the other timeline actions
+        steps.sort(key=lambda s: (s[0], -1 if s[3] is not None and
+                                  s[3]["action"] == "wait" else s[1], s[2]))
         t0 = time.monotonic()
         facts["t0_ms"] = time.time() * 1000.0
         shift = 0.0                 # simulated seconds waits held the plan back

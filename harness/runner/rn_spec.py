@@ -213,7 +213,10 @@ def _mta(spec, node):
         d["settings"] = _settings(m["settings"], name, known)
     if "routes" in m:
         for k, v in mapping(m["routes"], "mta.routes", None).items():
-            d["routes"][k.lower()] = (ipv4(v, "mta.routes.%s" % k), v)
+            w = "mta.routes.%s" % k
+            ips = ([ipv4(x, w + "[]") for x in seq(v, w)]
+                   if isinstance(v, yaml.SequenceNode) else [ipv4(v, w)])
+            d["routes"][k.lower()] = (ips, v)
     spec.mta = d
 
 
