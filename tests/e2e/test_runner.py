@@ -94,6 +94,18 @@ BAD = [
      r":4:32: mta.retry: min_backoff 9s is above max_backoff 3s"),
 ]
 
+# An MTA that departs from what a scenario checks: its run must fail on
+# exactly these checks (row names as mxrun prints them, by prefix) and pass
+# the rest, so that the deviation stays visible and nothing else hides
+# behind it.
+DEVIATIONS = {
+    ("mx-fallback", "haraka"): (
+        "Haraka defers a message after a 421 greeting instead of trying the "
+        "next MX host (RFC 5321 section 5.1), so it never reaches the "
+        "secondary and the messages bounce at the queue lifetime",
+        ("group deferring outcome", "delivery attempts per recipient")),
+}
+
 SHIPPED = sorted(os.path.splitext(os.path.basename(p))[0]
                  for p in glob.glob(os.path.join(SCEN, "*.yaml")))
 
@@ -135,21 +147,50 @@ class Suite:
             rc, out, err = mxrun(self.build, "--check", path, timeout=60)
             assert rc == 0, (path, out, err)
 
-    def _scenario(self, name, adapter):
+    def _scenario(self, name):
+        """Every adapter present runs the scenario, all at once (each run has
+        its own mxsim and MTA instance); each must pass, or fail exactly on
+        the checks DEVIATIONS names for it."""
         path = os.path.join(SCEN, name + ".yaml")
-        try:
-            rn_adapter.load(adapter)
-        except rn_adapter.AdapterError as e:
-            raise Skip(str(e))
         with open(path) as f:
             text = f.read()
         if re.search(r"\{at: [^}]*(limits|reputation|outage)", text) and not self.control:
             raise Skip("needs mxsim --control")
-        rc, out, err = mxrun(self.build, "--mta", adapter, path)
-        if rc == 3:
-            raise Skip("%s: %s" % (adapter, err.strip().splitlines()[-1] if err.strip() else out))
-        assert rc == 0 and "%s: PASS" % name in out, (rc, out, err)
-        assert "FAIL" not in out, out
+        procs, skipped, problems = {}, [], []
+        for adapter in sorted(rn_adapter.known_settings()):
+            try:
+                rn_adapter.load(adapter)
+            except rn_adapter.AdapterError as e:
+                skipped.append("%s (%s)" % (adapter, e))
+                continue
+            procs[adapter] = subprocess.Popen(
+                [MXRUN, "--build", self.build, "--mta", adapter, path],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for adapter, p in procs.items():
+            try:
+                out, err = p.communicate(timeout=900)
+            except subprocess.TimeoutExpired:
+                p.terminate()
+                out, err = p.communicate()
+                problems.append("%s: mxrun still running after 900 s" % adapter)
+                continue
+            if p.returncode == 3:
+                skipped.append("%s (%s)" % (adapter, (err.strip().splitlines() or [out])[-1]))
+                continue
+            dev = DEVIATIONS.get((name, adapter))
+            failing = [r for r in _failed_rows(out)]
+            if dev is None:
+                ok = p.returncode == 0 and "%s: PASS" % name in out and not failing
+            else:
+                ok = p.returncode == 1 and len(failing) == len(dev[1]) and all(
+                    any(r.startswith(w) for r in failing) for w in dev[1])
+            if not ok:
+                problems.append("%s (rc %d):\n%s%s" % (adapter, p.returncode, out, err))
+        if skipped:
+            print("    %s: not run with %s" % (name, "; ".join(skipped)), flush=True)
+        if not procs:
+            raise Skip("no adapter can run here")
+        assert not problems, "\n".join(problems)
 
     def test_junit_json_matrix(self):
         with tempfile.TemporaryDirectory(prefix="mxrun-ci-") as d:
@@ -305,12 +346,17 @@ def _importable(adapter):
         return False
 
 
+def _failed_rows(out):
+    """The names of the checks an mxrun table marks FAIL."""
+    return [re.split(r"\s{2,}", line.strip())[0] for line in out.splitlines()
+            if line.startswith("  ") and line.rstrip().endswith(" FAIL")]
+
+
 def _add_scenario_tests():
-    """test_SCENARIO__ADAPTER for every shipped scenario and adapter."""
+    """test_SCENARIO for every shipped scenario (every adapter inside)."""
     for name in SHIPPED:
-        for adapter in sorted(rn_adapter.known_settings()):
-            test = "test_%s__%s" % (name.replace("-", "_"), adapter)
-            setattr(Suite, test, lambda self, n=name, a=adapter: self._scenario(n, a))
+        test = "test_%s" % name.replace("-", "_")
+        setattr(Suite, test, lambda self, n=name: self._scenario(n))
 
 
 _add_scenario_tests()
