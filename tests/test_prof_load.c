@@ -329,7 +329,6 @@ test_gmail_limits(void)
 	CU_ASSERT_DOUBLE_EQUAL(p->rep.pen_user_unknown, 2.0, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(p->rep.pen_auth_fail, 1.0, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(p->rep.pen_spike, 0.5, 1e-9);
-	CU_ASSERT_DOUBLE_EQUAL(p->rep.pen_rate, 0.2, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(p->rep.spike_factor, 4.0, 1e-9);
 	CU_ASSERT_EQUAL(p->rep.spike_min, 30);
 	/* kinds the file does not list keep their defaults */

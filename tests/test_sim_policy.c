@@ -547,7 +547,7 @@ test_eod_verdict(void)
 	CU_ASSERT_DOUBLE_EQUAL(v.ip_rep, 90, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, 90, 1e-9);
 
-	/* a refusal at end of DATA: no placement, no scores */
+	/* a refusal at end of DATA: no placement, the scores that held */
 	f.p->limits.max_size = 10;
 	prof_set_reply(f.p, SIM_RK_SIZE, 552, "5.3.4", "x", SIM_STAGE_EOD);
 	eod(&f, "c.example", 100, T0, &v);
@@ -556,7 +556,8 @@ test_eod_verdict(void)
 	CU_ASSERT_EQUAL(v.spf, SIM_AUTH_PASS);	/* refused, still reported */
 	CU_ASSERT_EQUAL(v.complaints, 0);
 	CU_ASSERT_EQUAL(v.nseeds, 0);
-	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, -1, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(v.ip_rep, 90, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, 100, 1e-9);
 
 	/* complaints cost the IP and the sender domain score (penalties.
 	 * complaint, per complaining recipient): 3 complaints x 4 = 12 */
