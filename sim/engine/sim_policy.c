@@ -200,6 +200,28 @@ static const enum sim_rk domain_kinds[] = {
 	SIM_RK_REP_TEMP, SIM_RK_DAILY_CAP, SIM_RK_RATE_DOMAIN
 };
 
+/* Kinds decided without an identity's entry (check_stateless,
+ * check_message): nothing counts their refusals. */
+static const enum sim_rk uncounted_kinds[] = {
+	SIM_RK_OUTAGE, SIM_RK_BLOCKLIST, SIM_RK_CONN_MESSAGES, SIM_RK_SIZE,
+	SIM_RK_RCPTS_TOO_MANY, SIM_RK_USER_UNKNOWN, SIM_RK_RCPT_DOMAINS,
+	SIM_RK_HOPS, SIM_RK_MSGID_MISSING, SIM_RK_FROM_MISSING,
+	SIM_RK_HEADER_SIZE
+};
+
+/* sim_policy_counted - is a refusal of kind rk counted on an entry */
+bool
+sim_policy_counted(enum sim_rk rk)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(uncounted_kinds) / sizeof(uncounted_kinds[0]);
+	    i++)
+		if (uncounted_kinds[i] == rk)
+			return false;
+	return rk >= SIM_RK__POLICY_FIRST && rk <= SIM_RK__POLICY_LAST;
+}
+
 /* at - is kind rk enabled and answered at this stage */
 static bool
 at(const struct prof_profile *p, enum sim_rk rk, enum sim_stage stage)
