@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Wire tests of issue 14 item 6: each defect found on the way is checked
+through a real socket against a real mxsim on loopback (raw SMTP lines,
+so multi-line replies, closes and what a log parser reads are seen as a
+sending MTA sees them).
+
+Usage: test_wire.py --build BUILD_DIR [TEST_NAME ...]
+Prints one line per test and ends with "wire: N passed, N failed".
+Addresses: MX 127.77.N.x, clients 127.78.N.x (unused by other suites).
+"""
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import time
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mxsim_proc import Mxsim, free_port, read_events, run_suite  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PROFILES = os.path.join(ROOT, "profiles")
+
+# (profile, MX address) of the scenario every test starts from
+MX = {"gmail": "127.77.1.5", "microsoft": "127.77.2.5", "yahoo": "127.77.3.5",
+      "icloud": "127.77.5.5", "generic": "127.77.4.5"}
+BLOCK = {"gmail": "127.77.1.0/24", "microsoft": "127.77.2.0/24",
+         "yahoo": "127.77.3.0/24", "generic": "127.77.4.0/24",
+         "icloud": "127.77.5.0/24"}
+
+
+def profile(name):
+    with open(os.path.join(PROFILES, name + ".yaml")) as f:
+        return yaml.safe_load(f)
+
+
+class Wire:
+    """One raw SMTP connection: reply() returns (code, [line texts])."""
+
+    def __init__(self, mx, port, source, timeout=15.0):
+        self.s = socket.create_connection((mx, port), timeout=timeout,
+                                          source_address=(source, 0))
+        self.f = self.s.makefile("rb")
+
+    def reply(self):
+        lines = []
+        while True:
+            line = self.f.readline()
+            if not line:
+                raise EOFError("connection closed after %r" % lines)
+            assert line.endswith(b"\r\n"), line
+            lines.append(line[:-2].decode())
+            if line[3:4] == b" ":
+                return int(line[:3]), lines
+            assert line[3:4] == b"-", line
+
+    def cmd(self, line):
+        self.s.sendall(line.encode() + b"\r\n")
+        return self.reply()
+
+    def closed(self):
+        """True when the server closed (EOF) without sending more."""
+        return self.f.readline() == b""
+
+    def message(self, sender, rcpt, body):
+        """MAIL, RCPT, DATA, body: (stage, code, lines) of the first
+        refusal or of the end-of-DATA reply."""
+        code, lines = self.cmd("MAIL FROM:<%s>" % sender)
+        if code != 250:
+            return "mail", code, lines
+        code, lines = self.cmd("RCPT TO:<%s>" % rcpt)
+        if code != 250:
+            self.cmd("RSET")
+            return "rcpt", code, lines
+        code, lines = self.cmd("DATA")
+        if code != 354:
+            return "data", code, lines
+        self.s.sendall(body.encode() + b"\r\n.\r\n")
+        code, lines = self.reply()
+        return "eod", code, lines
+
+    def close(self):
+        self.s.close()
+
+
+def body(frm, msgid, extra=""):
+    return ("From: <%s>\r\nTo: <r@x.example>\r\nMessage-ID: <%s>\r\n"
+            "Subject: wire\r\n%s\r\nhello\r\n" % (frm, msgid, extra))
+
+
+class Suite:
+    def __init__(self, build):
+        self.mxsim_bin = os.path.join(build, "sim", "mxsim")
+
+    def start(self, profiles=None, extra=None):
+        """mxsim on a scenario in a fresh directory: every bundled profile
+        (or a changed copy: profiles maps a name to a function that edits
+        its dict), serving MX; extra is merged into the scenario."""
+        d = tempfile.mkdtemp(prefix="mxsim-wire-")
+        for name in MX:
+            p = profile(name)
+            if profiles and name in profiles:
+                profiles[name](p)
+            with open(os.path.join(d, name + ".yaml"), "w") as f:
+                yaml.safe_dump(p, f, sort_keys=False)
+        scn = {"seed": 14, "time_scale": 1,
+               "timeouts": {"idle": 30, "session": 120},
+               "servers": [{"profile": n, "addresses": [BLOCK[n]]} for n in MX],
+               "senders": {"default": {"spf": "pass", "dkim": "pass",
+                                       "dmarc": "none"}}}
+        for k, v in (extra or {}).items():
+            scn[k] = v
+        path = os.path.join(d, "scenario.yaml")
+        with open(path, "w") as f:
+            yaml.safe_dump(scn, f, sort_keys=False)
+        self.dir = d
+        self.port = free_port()
+        return Mxsim(self.mxsim_bin, ["-q", "-c", path], self.port)
+
+    def stop(self, m):
+        rc, out, err = m.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        assert rc == 0, (rc, err[-2000:])
+        return out
+
+    def greet(self, prov, client, helo="wire.test"):
+        w = Wire(MX[prov], self.port, client)
+        code, lines = w.reply()
+        assert code == 220, lines
+        code, lines = w.cmd("EHLO " + helo)
+        assert code == 250, lines
+        return w
+
+    # -- 1: Gmail names the domain that was counted ---------------------------
+
+    def test_gmail_dkim_domain_named(self):
+        """rate.dkim_domain names the DKIM d= (not the MAIL FROM domain)."""
+        def small(p):
+            p["limits"]["per_dkim_domain"] = {"messages": {"hour": 1}}
+        m = self.start({"gmail": small})
+        try:
+            w = self.greet("gmail", "127.78.1.1")
+            sig = ("DKIM-Signature: v=1; a=rsa-sha256; d=esp-signer.example;"
+                   " s=s1; h=from; bh=AAAA; b=BBBB\r\n")
+            r = w.message("a@mailfrom.example", "u1@gmail.com",
+                          body("a@mailfrom.example", "d1@wire.test", sig))
+            assert r[:2] == ("eod", 250), r
+            stage, code, lines = w.message(
+                "a@mailfrom.example", "u2@gmail.com",
+                body("a@mailfrom.example", "d2@wire.test", sig))
+            text = " ".join(l[11:] for l in lines)
+            assert (stage, code) == ("eod", 421), (stage, code, lines)
+            assert "your DKIM domain esp-signer.example." in text, lines
+            assert "mailfrom.example" not in text, lines
+            w.close()
+        finally:
+            self.stop(m)
+
+    def test_gmail_complaints_domain_named(self):
+        """complaints.temp names the header From domain whose complaints
+        were counted, not the MAIL FROM (bounce) domain."""
+        def warn_only(p):
+            p["reputation"]["complaints"] = {
+                "warn_rate": 0.001, "block_rate": 0, "recovery_days": 7,
+                "min_messages": 1}
+        # day 0 lasts two real seconds: one message with a complaint on
+        # day 0, the next on day 1 gets the warning
+        m = self.start({"gmail": warn_only}, {
+            "time_scale": 30, "start": "2026-01-01T23:59:00Z",
+            "senders": {"default": {"spf": "pass", "dkim": "pass",
+                                    "dmarc": "none"},
+                        "domains": {"bounce.esp.example": {
+                            "spf": "pass", "dkim": "pass", "dmarc": "none",
+                            "complaint_rate": 1}}}})
+        try:
+            w = self.greet("gmail", "127.78.1.2")
+            r = w.message("b@bounce.esp.example", "u1@gmail.com",
+                          body("news@brand.example", "c1@wire.test"))
+            assert r[:2] == ("eod", 250), r
+            w.close()
+            time.sleep(2.5)     # simulated day 1 (the clock runs at 30x)
+            w = self.greet("gmail", "127.78.1.3")
+            stage, code, lines = w.message(
+                "b@bounce.esp.example", "u2@gmail.com",
+                body("news@brand.example", "c2@wire.test"))
+            text = " ".join(l[11:] for l in lines)
+            assert (stage, code) == ("eod", 421), (stage, code, lines)
+            assert "from your domain brand.example." in text, lines
+            assert "esp.example" not in text, lines
+            w.close()
+        finally:
+            self.stop(m)
+
+
+if __name__ == "__main__":
+    sys.exit(run_suite("wire", Suite))
