@@ -195,5 +195,47 @@ class Suite:
             self.stop(m)
 
 
+    # -- 3: "<id> - gsmtp" is never split ----------------------------------
+
+    def test_gmail_trailer_whole(self):
+        """Every Gmail reply, at many text lengths, ends its last line with
+        "<id> - gsmtp" (what a Postfix-log parser extracts with
+        "(\\S+) - gsmtp$"), the id being the session's; no line is wider
+        than the profile's wrap unless it holds a single word."""
+        wrap = profile("gmail")["smtp"]["wrap"]
+
+        def one_an_hour(p):
+            p["limits"]["per_domain"] = {"messages": {"hour": 1}}
+        # rate.domain names the MAIL FROM domain early in a long text: its
+        # length moves every later line break
+        m = self.start({"gmail": one_an_hour})
+        seen = 0
+        try:
+            for n in range(1, 81):
+                w = Wire(MX["gmail"], self.port, "127.78.3.%d" % n)
+                code, lines = w.reply()
+                sid = re.search(r"(\S+) - gsmtp$", lines[-1]).group(1)
+                replies = [(code, lines)]
+                w.cmd("EHLO wire.test")
+                replies.append(w.cmd("RCPT TO:<nobody@gmail.com>"))
+                replies.append(w.cmd("NOOP"))
+                dom = "d" * n + ".example"
+                for i in range(2):      # 250, then 421 (which closes)
+                    replies.append(w.message(
+                        "s@" + dom, "u%d@gmail.com" % n,
+                        body("s@" + dom, "w%d.%d@wire.test" % (n, i)))[1:])
+                assert replies[-1][0] == 421, replies[-1]
+                for code, lines in replies:
+                    last = re.search(r"(\S+) - gsmtp$", lines[-1])
+                    assert last and last.group(1) == sid, lines
+                    assert all(len(l) <= wrap or " " not in l[11:]
+                               for l in lines), lines
+                    assert all("gsmtp" not in l for l in lines[:-1]), lines
+                    seen += len(lines) > 1
+                w.close()
+        finally:
+            self.stop(m)
+        assert seen >= 80, seen
+
 if __name__ == "__main__":
     sys.exit(run_suite("wire", Suite))
