@@ -144,10 +144,12 @@ static const struct row rows[] = {
 	    "Sender Policy Framework violation" },
 	{ "microsoft", "from.missing", 550, "5.7.512", "eod",
 	    "RFC 5322 section 3.6.2" },
-	{ "microsoft", "complaints.block", 550, "", "mail", "SC-004" },
+	{ "microsoft", "complaints.block", 550, "", "mail",
+	    "against your domain {domain}" },
 	{ "microsoft", "conn.limit", 421, "4.3.2", "connect", "PRX8" },
 	{ "microsoft", "user.unknown", 550, "5.4.1", "rcpt", "Access denied" },
-	{ "microsoft", "daily_cap", 421, "", "mail", "RP-001" },
+	{ "microsoft", "daily_cap", 421, "", "mail",
+	    "RP-001 (COL0-MC3-F15) Unfortunately, some messages from {domain}" },
 	/* Yahoo [SISIMAI-Y] [Y-ERR] */
 	{ "yahoo", "rate.ip", 421, "4.7.0", "mail",
 	    "[TSS04] Messages from {ip} temporarily deferred" },
@@ -920,6 +922,49 @@ test_gmail_ladders(void)
 	fx_free(&f);
 }
 
+/* test_ms_606_at_rcpt - Microsoft's 5.7.606 (reputation.block and the
+ * scenario blocklist) comes at RCPT after a 250 to MAIL FROM on every
+ * path: a score below block_below, between block_below and temp_below
+ * (451 4.7.650 at MAIL), and a blocklisted client */
+static void
+test_ms_606_at_rcpt(void)
+{
+	const struct prof_profile *p;
+	struct fx f;
+	uint32_t ip = 0x7f00b001;
+
+	fx_init(&f, "microsoft");
+	p = f.w->profiles[0];
+	CU_ASSERT_EQUAL(p->replies[SIM_RK_REP_BLOCK].stage, SIM_STAGE_RCPT);
+	CU_ASSERT_STRING_EQUAL(p->replies[SIM_RK_REP_BLOCK].enhanced,
+	    "5.7.606");
+	CU_ASSERT_FATAL(sim_policy_set_reputation(f.w, f.st, SIM_KEY_IP, 0,
+	    ip, NULL, T0, p->rep.block_below - 1) == 0);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, ip, "shop.example", NULL,
+	    NULL, NULL, T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, ip, "shop.example",
+	    "r@outlook.com", NULL, NULL, T0), SIM_RK_REP_BLOCK);
+	/* above the block line, below the deferral line: 4.7.650 at MAIL */
+	CU_ASSERT_FATAL(sim_policy_set_reputation(f.w, f.st, SIM_KEY_IP, 0,
+	    ip + 1, NULL, T0, (p->rep.block_below + p->rep.temp_below) / 2)
+	    == 0);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, ip + 1, "shop.example",
+	    NULL, NULL, NULL, T0), SIM_RK_REP_TEMP);
+	/* a blocklisted client */
+	f.w->blocklist = calloc(1, sizeof(*f.w->blocklist));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f.w->blocklist);
+	f.w->blocklist[0].addr = ip + 2;
+	f.w->blocklist[0].mask = 0xffffffffu;
+	f.w->nblocklist = 1;
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, ip + 2, NULL, NULL,
+	    NULL, NULL, T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, ip + 2, "shop.example",
+	    NULL, NULL, NULL, T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, ip + 2, "shop.example",
+	    "r@outlook.com", NULL, NULL, T0), SIM_RK_BLOCKLIST);
+	fx_free(&f);
+}
+
 /* test_ptr_ladder - Gmail's reverse-DNS rows: a client without PTR (or
  * whose PTR name does not point back) is deferred with 4.7.23 at end of
  * DATA, blocked with 5.7.25 after 10 deferrals in a day, deferred again
@@ -1423,6 +1468,7 @@ test_fidelity_register(void)
 	    CU_add_test(s, "complaints", test_complaints) == NULL ||
 	    CU_add_test(s, "spam traps", test_spam_traps) == NULL ||
 	    CU_add_test(s, "gmail ladders", test_gmail_ladders) == NULL ||
+	    CU_add_test(s, "ms 5.7.606 at rcpt", test_ms_606_at_rcpt) == NULL ||
 	    CU_add_test(s, "ptr ladder", test_ptr_ladder) == NULL ||
 	    CU_add_test(s, "warm-up demo", test_warmup_demo) == NULL ||
 	    CU_add_test(s, "placement demo", test_placement_demo) == NULL ||

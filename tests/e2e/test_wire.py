@@ -15,6 +15,7 @@ import socket
 import sys
 import tempfile
 import time
+import urllib.request
 
 import yaml
 
@@ -95,7 +96,7 @@ class Suite:
     def __init__(self, build):
         self.mxsim_bin = os.path.join(build, "sim", "mxsim")
 
-    def start(self, profiles=None, extra=None):
+    def start(self, profiles=None, extra=None, args=()):
         """mxsim on a scenario in a fresh directory: every bundled profile
         (or a changed copy: profiles maps a name to a function that edits
         its dict), serving MX; extra is merged into the scenario."""
@@ -118,7 +119,8 @@ class Suite:
             yaml.safe_dump(scn, f, sort_keys=False)
         self.dir = d
         self.port = free_port()
-        return Mxsim(self.mxsim_bin, ["-q", "-c", path], self.port)
+        return Mxsim(self.mxsim_bin, ["-q", "-c", path] + list(args),
+                     self.port)
 
     def stop(self, m):
         rc, out, err = m.stop()
@@ -236,6 +238,90 @@ class Suite:
         finally:
             self.stop(m)
         assert seen >= 80, seen
+
+    # -- 6: Microsoft names what it counts; 5.7.606 only at RCPT -------------
+
+    def test_ms_606_at_rcpt(self):
+        """A banned IP (score below block_below, set over the control API)
+        and a blocklisted one get 250 to MAIL FROM and 550 5.7.606 at RCPT
+        TO; a score between the lines gets 451 4.7.650 at MAIL FROM."""
+        ctl = "127.0.0.1:%d" % free_port()
+        rep = profile("microsoft")["reputation"]
+        m = self.start(extra={"blocklist": ["127.78.6.9/32"]},
+                       args=["--control", ctl])
+        try:
+            for ip, score in (("127.78.6.1", rep["block_below"] - 1),
+                              ("127.78.6.2", (rep["block_below"] + rep["temp_below"]) / 2)):
+                rq = urllib.request.Request(
+                    "http://%s/reputation/ip/microsoft/%s" % (ctl, ip),
+                    data=b'{"score": %g}' % score, method="PUT")
+                with urllib.request.urlopen(rq, timeout=10) as r:
+                    assert r.status == 200, r.status
+            for ip in ("127.78.6.1", "127.78.6.9"):
+                w = self.greet("microsoft", ip)
+                code, lines = w.cmd("MAIL FROM:<a@shop.example>")
+                assert code == 250, lines
+                code, lines = w.cmd("RCPT TO:<r@outlook.com>")
+                assert code == 550 and lines[-1].startswith(
+                    "550 5.7.606 Access denied, banned sending IP [%s]" % ip), lines
+                w.close()
+            w = self.greet("microsoft", "127.78.6.2")
+            code, lines = w.cmd("MAIL FROM:<a@shop.example>")
+            assert code == 451 and "4.7.650" in lines[-1], lines
+            w.close()
+        finally:
+            self.stop(m)
+
+    def test_ms_rp001_names_domain(self):
+        """RP-001 (daily_cap, counted per sender domain) names the domain."""
+        def one_a_day(p):
+            p["limits"]["per_domain"] = {"recipients": {"day": 1}}
+        m = self.start({"microsoft": one_a_day})
+        try:
+            w = self.greet("microsoft", "127.78.6.20")
+            r = w.message("a@capped.example", "r@outlook.com",
+                          body("a@capped.example", "rp1@wire.test"))
+            assert r[:2] == ("eod", 250), r
+            stage, code, lines = w.message(
+                "a@capped.example", "r@outlook.com",
+                body("a@capped.example", "rp2@wire.test"))
+            assert (stage, code) == ("mail", 421), (stage, code, lines)
+            assert lines[-1].startswith("421 RP-001 (COL0-MC3-F15) Unfortunately, "
+                                        "some messages from capped.example weren't"), lines
+            assert "127.78.6.20" not in lines[-1], lines
+        finally:
+            self.stop(m)
+
+    def test_ms_sc004_names_domain(self):
+        """SC-004 (complaints.block, counted per sender domain) names the
+        domain, at MAIL FROM, the simulated day after the complaints."""
+        def block_at_once(p):
+            p["reputation"]["complaints"] = {
+                "warn_rate": 0.001, "block_rate": 0.003, "recovery_days": 7,
+                "min_messages": 1}
+        m = self.start({"microsoft": block_at_once}, {
+            "time_scale": 30, "start": "2026-01-01T23:59:00Z",
+            "senders": {"default": {"spf": "pass", "dkim": "pass",
+                                    "dmarc": "none"},
+                        "domains": {"loud.example": {
+                            "spf": "pass", "dkim": "pass", "dmarc": "none",
+                            "complaint_rate": 1}}}})
+        try:
+            w = self.greet("microsoft", "127.78.6.30")
+            r = w.message("a@loud.example", "r@outlook.com",
+                          body("a@loud.example", "sc1@wire.test"))
+            assert r[:2] == ("eod", 250), r
+            w.close()
+            time.sleep(2.5)     # simulated day 1 (the clock runs at 30x)
+            w = self.greet("microsoft", "127.78.6.31")
+            code, lines = w.cmd("MAIL FROM:<a@loud.example>")
+            assert code == 550 and lines[-1].startswith("550 SC-004 "), lines
+            assert "against your domain loud.example because" in lines[-1], lines
+            assert "IP address" not in lines[-1], lines
+            w.close()
+        finally:
+            self.stop(m)
+
 
 if __name__ == "__main__":
     sys.exit(run_suite("wire", Suite))
