@@ -186,6 +186,8 @@ static const struct row rows[] = {
 	    "Service unavailable - try again later" },
 	{ "icloud", "reputation.block", 554, "", "connect",
 	    "ESMTP not accepting connections" },
+	{ "icloud", "rate.block", 550, "5.7.0", "mail",
+	    "Blocked - see https://support.proofpoint.com/" },
 	{ "icloud", "blocklist", 550, "5.7.0", "mail",
 	    "support.proofpoint.com/dnsbl-lookup.cgi?ip={ip}" },
 	{ "icloud", "content.spam", 550, "5.7.1", "eod",
@@ -426,6 +428,44 @@ test_reply_tables(void)
 	CU_ASSERT_EQUAL(bad, 0);
 	for (i = 0; i < 4; i++)
 		prof_profile_free(p[i]);
+}
+
+/* every ladder of every bundled profile: the target is sent at the stage
+ * of the reply it replaces, so its stage must be that stage (a connect
+ * greeting such as "not accepting connections" never answers MAIL FROM) */
+static void
+test_ladder_stages(void)
+{
+	static const char *const names[] = {
+		"gmail", "microsoft", "yahoo", "icloud", "generic"
+	};
+	const struct prof_reply *r, *to;
+	struct prof_profile *p;
+	size_t i, bad = 0, ladders = 0;
+	int k;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		p = test_bundled_profile(names[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		for (k = SIM_RK__POLICY_FIRST; k <= SIM_RK__POLICY_LAST; k++) {
+			r = &p->replies[k];
+			if (!r->enabled || r->esc.to == 0)
+				continue;
+			ladders++;
+			to = &p->replies[r->esc.to];
+			if (to->stage != r->stage) {
+				fprintf(stderr, "\n  %s %s (%s) escalates to %s "
+				    "(%s)", names[i], sim_kind_info(k)->name,
+				    sim_stage_name(r->stage),
+				    sim_kind_info(r->esc.to)->name,
+				    sim_stage_name(to->stage));
+				bad++;
+			}
+		}
+		prof_profile_free(p);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(ladders >= 10);
 }
 
 /* trailers and tags as the session renders them */
@@ -1460,6 +1500,7 @@ test_fidelity_register(void)
 	if (s == NULL ||
 	    CU_add_test(s, "reply tables", test_reply_tables) == NULL ||
 	    CU_add_test(s, "rendering", test_rendering) == NULL ||
+	    CU_add_test(s, "ladder stages", test_ladder_stages) == NULL ||
 	    CU_add_test(s, "gmail bulk", test_gmail_bulk) == NULL ||
 	    CU_add_test(s, "auth rules", test_auth_rules) == NULL ||
 	    CU_add_test(s, "ms high volume", test_ms_high_volume) == NULL ||

@@ -323,5 +323,34 @@ class Suite:
             self.stop(m)
 
 
+    # -- 2: a ladder's target fits the stage it is sent at -------------------
+
+    def test_icloud_ladder_at_mail(self):
+        """iCloud's rate.ip (451 at MAIL FROM) climbs to a MAIL-stage block
+        (550 5.7.0 Proofpoint), never to the connect greeting "ESMTP not
+        accepting connections"."""
+        def small(p):
+            p["limits"]["per_ip"] = {"messages": {"minute": 1}}
+            p["replies"]["rate.ip"]["escalate"] = {"after": 2,
+                                                   "to": "rate.block"}
+        m = self.start({"icloud": small})
+        try:
+            w = self.greet("icloud", "127.78.2.1")
+            r = w.message("a@shop.example", "u@icloud.com",
+                          body("a@shop.example", "i0@wire.test"))
+            assert r[:2] == ("eod", 250), r
+            got = []
+            for i in range(3):
+                code, lines = w.cmd("MAIL FROM:<a@shop.example>")
+                got.append((code, lines[-1]))
+            assert [c for c, _ in got] == [451, 451, 550], got
+            assert got[-1][1].startswith("550 5.7.0 Blocked - see https://"
+                                         "support.proofpoint.com/"), got
+            assert all("not accepting connections" not in t for _, t in got), got
+            w.close()
+        finally:
+            self.stop(m)
+
+
 if __name__ == "__main__":
     sys.exit(run_suite("wire", Suite))
