@@ -129,6 +129,22 @@ static const struct row rows[] = {
 	{ "gmail", "hops", 554, "5.4.6", "eod", "exceeded {limit} hops" },
 	{ "gmail", "conn.limit", 421, "4.7.0", "connect",
 	    "Try again later, closing connection." },
+	{ "gmail", "protocol.unknown_command", 502, "5.5.1", "other",
+	    "Unrecognized command." },
+	{ "gmail", "protocol.not_implemented", 502, "5.5.1", "other",
+	    "Unimplemented command." },
+	{ "gmail", "protocol.syntax", 555, "5.5.2", "other", "Syntax error." },
+	{ "gmail", "protocol.timeout", 451, "4.4.2", "other",
+	    "Timeout - closing connection." },
+	{ "gmail", "protocol.shutdown", 421, "4.3.0", "other",
+	    "Temporary System Problem. Try again later." },
+	{ "gmail", "outage", 421, "4.3.0", "connect",
+	    "Temporary System Problem. Try again later." },
+	{ "gmail", "protocol.busy", 421, "4.4.5", "connect",
+	    "Server busy, try again later." },
+	{ "yahoo", "outage", 451, "4.3.2", "connect", "Internal server error" },
+	{ "icloud", "outage", 451, "4.7.1", "connect",
+	    "Service unavailable - try again later" },
 	/* Microsoft [SISIMAI-MS] [SFM] [MS-451] [MS-515] */
 	{ "microsoft", "auth.high_volume", 550, "5.7.515", "eod",
 	    "does not meet the required authentication level" },
@@ -466,6 +482,54 @@ test_ladder_stages(void)
 	}
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT(ladders >= 10);
+}
+
+/* the host a protocol, timeout or outage reply names is the one the
+ * banner names (never another of the profile's MX names) */
+static void
+test_reply_hosts(void)
+{
+	static const char *const names[] = {
+		"gmail", "microsoft", "yahoo", "icloud", "generic"
+	};
+	static const enum sim_rk kinds[] = {
+		SIM_RK_QUIT, SIM_RK_UNKNOWN_CMD, SIM_RK_UNIMPL_CMD,
+		SIM_RK_SYNTAX, SIM_RK_BAD_SEQ, SIM_RK_BAD_PARAM,
+		SIM_RK_LINE_TOO_LONG, SIM_RK_TIMEOUT, SIM_RK_TOO_MANY_ERRORS,
+		SIM_RK_SHUTDOWN, SIM_RK_BUSY, SIM_RK_OUTAGE, SIM_RK_CONN_LIMIT,
+		SIM_RK_EHLO
+	};
+	struct smtp_reply_vars v;
+	struct prof_profile *p;
+	char banner[512], out[2048];
+	size_t i, j, k, bad = 0;
+
+	memset(&v, 0, sizeof(v));
+	v.client_ip = 0x7f000a01;
+	v.session_id = 0x1234abcd5678ef90ULL;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		p = test_bundled_profile(names[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		CU_ASSERT_FATAL(smtp_reply_render(p, SIM_RK_GREETING, &v,
+		    banner, sizeof(banner)) > 0);
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			if (!p->replies[kinds[k]].enabled)
+				continue;
+			CU_ASSERT_FATAL(smtp_reply_render(p, kinds[k], &v, out,
+			    sizeof(out)) > 0);
+			for (j = 0; j < p->nmx_hosts; j++)
+				if (strstr(out, p->mx_hosts[j]) != NULL &&
+				    strstr(banner, p->mx_hosts[j]) == NULL) {
+					fprintf(stderr, "\n  %s %s names %s, the "
+					    "banner: %s", names[i],
+					    sim_kind_info(kinds[k])->name,
+					    p->mx_hosts[j], banner);
+					bad++;
+				}
+		}
+		prof_profile_free(p);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
 }
 
 /* trailers and tags as the session renders them */
@@ -1500,6 +1564,7 @@ test_fidelity_register(void)
 	if (s == NULL ||
 	    CU_add_test(s, "reply tables", test_reply_tables) == NULL ||
 	    CU_add_test(s, "rendering", test_rendering) == NULL ||
+	    CU_add_test(s, "reply hosts", test_reply_hosts) == NULL ||
 	    CU_add_test(s, "ladder stages", test_ladder_stages) == NULL ||
 	    CU_add_test(s, "gmail bulk", test_gmail_bulk) == NULL ||
 	    CU_add_test(s, "auth rules", test_auth_rules) == NULL ||

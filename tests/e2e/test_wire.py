@@ -352,5 +352,53 @@ class Suite:
             self.stop(m)
 
 
+    # -- 4: providers' own protocol, timeout and outage replies --------------
+
+    def test_protocol_timeout_outage(self):
+        """Gmail answers bad commands 502 5.5.1 / 555 5.5.2 and times out
+        with 451 4.4.2; an outage is Gmail 421 4.3.0, Yahoo 451 4.3.2,
+        iCloud 451 4.7.1; a host a reply names is the banner's."""
+        ctl = "127.0.0.1:%d" % free_port()
+        m = self.start(extra={"timeouts": {"idle": 1, "session": 60}},
+                       args=["--control", ctl])
+        try:
+            w = Wire(MX["gmail"], self.port, "127.78.4.1")
+            code, lines = w.reply()
+            sid = re.search(r"ESMTP (\S+) - gsmtp$", lines[-1]).group(1)
+            w.cmd("EHLO wire.test")
+            assert w.cmd("XYZZY") == (502, ["502 5.5.1 Unrecognized command. %s - gsmtp" % sid])
+            code, lines = w.cmd("MAIL FROM:<a@shop.example> NOSUCH=1")
+            assert lines == ["555 5.5.2 Syntax error. %s - gsmtp" % sid], lines
+            # silence: the idle timeout (1 s) answers and closes
+            assert w.reply() == (451, ["451 4.4.2 Timeout - closing connection. %s - gsmtp" % sid])
+            assert w.closed()
+            for prov in ("yahoo", "icloud"):
+                w = Wire(MX[prov], self.port, "127.78.4.2")
+                code, lines = w.reply()
+                host = lines[0].split()[1]
+                assert host == profile(prov)["mx_hosts"][0], lines
+                code, lines = w.reply()
+                assert lines == ["421 4.4.2 %s Timeout - closing connection" % host], lines
+                assert w.closed()
+            # (Gmail's text and trailer wrap: "<id> - gsmtp" ends the
+            # last line)
+            want = {"gmail": re.compile(r"421 4\.3\.0 Temporary System Problem\. "
+                                        r"Try again later\. 421 4\.3\.0 \S+ - gsmtp$"),
+                    "yahoo": re.compile(r"451 4\.3\.2 Internal server error$"),
+                    "icloud": re.compile(r"451 4\.7\.1 Service unavailable - try again later$")}
+            for prov, rx in want.items():
+                rq = urllib.request.Request(
+                    "http://%s/providers/%s/outage" % (ctl, prov),
+                    data=b'{"duration_s": 3600}', method="PUT")
+                with urllib.request.urlopen(rq, timeout=10) as r:
+                    assert r.status == 200, r.status
+                w = Wire(MX[prov], self.port, "127.78.4.3")
+                code, lines = w.reply()
+                assert rx.match(" ".join(l[:3] + " " + l[4:] for l in lines)), (prov, lines)
+                assert w.closed(), prov
+        finally:
+            self.stop(m)
+
+
 if __name__ == "__main__":
     sys.exit(run_suite("wire", Suite))
