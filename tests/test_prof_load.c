@@ -348,9 +348,9 @@ test_other_limits(void)
 
 	p = test_bundled_profile("microsoft");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	/* host names keep their case, domains are lower-cased */
+	/* domains are lower-cased */
 	CU_ASSERT_STRING_EQUAL(p->mx_hosts[0],
-	    "BL2NAM06FT004.mail.protection.outlook.com");
+	    "outlook-com.olc.protection.outlook.com");
 	CU_ASSERT_STRING_EQUAL(p->domains[0], "outlook.com");
 	CU_ASSERT_EQUAL(p->limits.rcpts_per_msg, 500);
 	CU_ASSERT_EQUAL(p->limits.per_domain.recipients.max[SIM_WIN_DAY],

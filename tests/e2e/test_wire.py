@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import socket
+import struct
 import sys
 import tempfile
 import time
@@ -85,6 +86,47 @@ class Wire:
 
     def close(self):
         self.s.close()
+
+
+def dns_mx(server, port, name):
+    """MX host names of name, asked over UDP from mxsim's DNS server."""
+    q = struct.pack(">HHHHHH", 0x1414, 0x0100, 1, 0, 0, 0)
+    q += b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+    q += struct.pack(">HH", 15, 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(10)
+    try:
+        s.sendto(q, (server, port))
+        r, _ = s.recvfrom(4096)
+    finally:
+        s.close()
+
+    def read_name(off):
+        labels = []
+        while True:
+            n = r[off]
+            if n & 0xc0 == 0xc0:
+                tail, _ = read_name(((n & 0x3f) << 8) | r[off + 1])
+                return ".".join(labels + ([tail] if tail else [])), off + 2
+            off += 1
+            if n == 0:
+                return ".".join(labels), off
+            labels.append(r[off:off + n].decode())
+            off += n
+    rid, flags, qd, an = struct.unpack(">HHHH", r[:8])
+    assert rid == 0x1414 and flags & 0x8000 and flags & 0xf == 0, r[:12]
+    off = 12
+    for _ in range(qd):
+        off = read_name(off)[1] + 4
+    hosts = []
+    for _ in range(an):
+        off = read_name(off)[1]
+        rtype, _, _, rdlen = struct.unpack(">HHIH", r[off:off + 10])
+        off += 10
+        if rtype == 15:
+            hosts.append(read_name(off + 2)[0])
+        off += rdlen
+    return hosts
 
 
 def body(frm, msgid, extra=""):
@@ -396,6 +438,34 @@ class Suite:
                 code, lines = w.reply()
                 assert rx.match(" ".join(l[:3] + " " + l[4:] for l in lines)), (prov, lines)
                 assert w.closed(), prov
+        finally:
+            self.stop(m)
+
+
+    # -- 7: every domain's MX set is one provider host family --------------
+
+    def test_mx_families(self):
+        """mxsim's DNS gives every domain of every bundled profile MX hosts
+        of one family, the real provider's: sender software shaping
+        traffic per provider matches them by suffix.  Microsoft's consumer
+        domains get Outlook.com's *.olc.protection.outlook.com, never
+        EOP's *.mail.protection.outlook.com."""
+        family = {"gmail": ".l.google.com",
+                  "microsoft": ".olc.protection.outlook.com",
+                  "yahoo": ".yahoodns.net", "icloud": ".mail.icloud.com",
+                  "generic": ".example.net"}
+        dns = ("127.77.9.53", free_port())
+        m = self.start(extra={"dns": {"listen": "%s:%d" % dns}})
+        try:
+            for prov, suffix in family.items():
+                for dom in profile(prov)["domains"]:
+                    hosts = dns_mx(dns[0], dns[1], dom)
+                    assert hosts, (prov, dom)
+                    bad = [h for h in hosts if not h.lower().endswith(suffix)]
+                    assert not bad, (prov, dom, hosts)
+            hosts = dns_mx(dns[0], dns[1], "hotmail.com")
+            assert "hotmail-com.olc.protection.outlook.com" in hosts, hosts
+            assert not [h for h in hosts if "mail.protection" in h.lower()], hosts
         finally:
             self.stop(m)
 
