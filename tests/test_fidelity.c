@@ -127,7 +127,7 @@ static const struct row rows[] = {
 	{ "gmail", "from.missing", 550, "5.7.1", "eod",
 	    "missing a valid address in the From: header" },
 	{ "gmail", "hops", 554, "5.4.6", "eod", "exceeded {limit} hops" },
-	{ "gmail", "conn.limit", 421, "4.7.0", "connect",
+	{ "gmail", "conn.limit", 421, "4.7.0", "ehlo",
 	    "Try again later, closing connection." },
 	{ "gmail", "protocol.unknown_command", 502, "5.5.1", "other",
 	    "Unrecognized command." },

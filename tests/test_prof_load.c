@@ -68,7 +68,7 @@ static const struct reply_case reply_cases[] = {
 	{ "gmail", "user.unknown", 550, "5.1.1", "rcpt", "does not exist" },
 	{ "gmail", "size", 552, "5.3.4", "eod", "{size} bytes" },
 	{ "gmail", "daily_cap", 421, "4.7.28", "eod", "unusual rate of email" },
-	{ "gmail", "conn.limit", 421, "4.7.0", "connect",
+	{ "gmail", "conn.limit", 421, "4.7.0", "ehlo",
 	    "Try again later, closing connection." },
 	{ "gmail", "ok.greeting", 220, "", "connect", "mx.google.com ESMTP" },
 	{ "gmail", "ok.ehlo", 250, "", "ehlo",
@@ -123,7 +123,7 @@ static const struct bad_case bad_cases[] = {
 	    "is known from mail)" },
 	{ "prof_late_conn.yaml", false, NULL, 8, 12,
 	    "stage \"mail\" is not valid for conn.limit (expected one of: "
-	    "connect)" },
+	    "connect, ehlo)" },
 	{ "prof_missing_key.yaml", false, NULL, 2, 1,
 	    "missing required key \"mx_hosts\" in profile" },
 	{ "prof_missing_text.yaml", false, NULL, 5, 5,

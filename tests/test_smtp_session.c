@@ -686,6 +686,52 @@ test_conn_limit(void)
 	smtp_fix_free(&fx);
 }
 
+/* test_conn_limit_ehlo - conn.limit at stage ehlo (Gmail): decided at
+ * connect, the 220 greeting first, then the refusal answers EHLO (or
+ * HELO) and closes; the connection is never counted */
+static void
+test_conn_limit_ehlo(void)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *a, *b;
+	size_t len;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	fx.p->limits.conns_per_ip = 1;
+	CU_ASSERT_FATAL(prof_set_reply(fx.p, SIM_RK_CONN_LIMIT, 421, "4.7.0",
+	    "Try again later, closing connection.", SIM_STAGE_EHLO) == 0);
+	a = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(a != NULL);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 1);
+
+	b = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(b != NULL);
+	CU_ASSERT(!smtp_session_closing(b));
+	len = smtp_fix_feed(b, "NOOP\r\nEHLO c\r\nNOOP\r\n", 20, 0, 0, out,
+	    sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, GREET OK_R
+	    "421 4.7.0 Try again later, closing connection." T);
+	CU_ASSERT(len > 0);
+	CU_ASSERT(smtp_session_closing(b));
+	CU_ASSERT_EQUAL(fx.ev[fx.nev - 1].rk, SIM_RK_CONN_LIMIT);
+	CU_ASSERT_EQUAL(fx.ev[fx.nev - 1].stage, SIM_STAGE_EHLO);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 1);
+	smtp_session_free(b);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 1);
+
+	/* HELO is answered the same way */
+	b = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(b != NULL);
+	smtp_fix_feed(b, "HELO c\r\n", 8, 0, 0, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, GREET
+	    "421 4.7.0 Try again later, closing connection." T);
+	smtp_session_free(b);
+	smtp_session_free(a);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_fix_free(&fx);
+}
+
 /* test_recipient_bound - the arena/recipient bound answers rcpts.too_many */
 static void
 test_recipient_bound(void)
@@ -1354,6 +1400,7 @@ test_smtp_session_register(void)
 	    CU_add_test(s, "user.unknown", test_user_unknown) == NULL ||
 	    CU_add_test(s, "rcpts.too_many", test_rcpts_too_many) == NULL ||
 	    CU_add_test(s, "conn.limit", test_conn_limit) == NULL ||
+	    CU_add_test(s, "conn.limit at ehlo", test_conn_limit_ehlo) == NULL ||
 	    CU_add_test(s, "recipient bound", test_recipient_bound) == NULL ||
 	    CU_add_test(s, "address bytes", test_address_bytes) == NULL ||
 	    CU_add_test(s, "pool idle", test_pool_idle) == NULL ||

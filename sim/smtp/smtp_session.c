@@ -52,6 +52,10 @@
  *	text line for the line-length limit.  The size counted is the
  *	message after dot-unstuffing, without the final ".\r\n".
  *
+ *	A connect-time refusal whose reply the profile answers at stage ehlo
+ *	(Gmail's conn.limit) is decided at connect but sent after the 220,
+ *	as the reply to the first EHLO/HELO (SMTP_F_HELD).
+ *
  *	Events: one env->on_event call per reply at the connect, ehlo, mail,
  *	rcpt, data and eod stages (except 354), and per 4xx/5xx reply at any
  *	stage.  A reply's stage is the stage of the command it answers;
@@ -138,6 +142,8 @@ enum smtp_dstate {
 #define SMTP_F_SPF		0x80	/* spf/spf_hard hold this transaction's
 					 * computed SPF result */
 #define SMTP_F_TLS		0x100	/* the session runs over TLS */
+#define SMTP_F_HELD		0x200	/* a connect refusal answers EHLO/HELO
+					 * (held_rk, held_limit) */
 
 /* A slice of the input buffer, valid until the buffer is compacted at the
  * end of smtp_process(). */
@@ -200,6 +206,8 @@ struct smtp_session {
 	uint32_t	 rcpt_off;	/* accepted recipients start here */
 	uint8_t		 spf;		/* enum sim_auth_res, at MAIL */
 	uint8_t		 spf_hard;	/* ... from a hard fail (-all) */
+	uint16_t	 held_rk;	/* SMTP_F_HELD: the refusal ... */
+	uint64_t	 held_limit;	/* ... and its limit */
 
 	/* DATA recogniser, resumable at any byte. */
 	enum smtp_dstate dstate;
@@ -1151,6 +1159,13 @@ smtp_hello(struct smtp_session *s, struct smtp_str arg, enum sim_rk ok)
 	memcpy(s->helo, arg.p, arg.len);
 	s->helo[arg.len] = '\0';
 	s->flags |= SMTP_F_HELO;
+	if (s->flags & SMTP_F_HELD) {
+		/* refused at connect, answered here (Gmail's conn.limit) */
+		s->flags &= ~SMTP_F_HELD;
+		smtp_reply(s, (enum sim_rk)s->held_rk, SIM_STAGE_EHLO,
+		    s->held_limit);
+		return;
+	}
 
 	smtp_facts(s, &f, NULL);
 	smtp_decide(s, SIM_STAGE_EHLO, &f, &v);
@@ -1602,6 +1617,13 @@ smtp_session_start(struct smtp_session *s)
 	smtp_decide(s, SIM_STAGE_CONNECT, &f, &v);
 	if (v.rk == SIM_RK_ACCEPT) {
 		s->flags |= SMTP_F_CONNECTED;
+		smtp_reply(s, SIM_RK_GREETING, SIM_STAGE_CONNECT, 0);
+	} else if (s->p->replies[v.rk].stage == SIM_STAGE_EHLO) {
+		/* decided at connect (the connection is not counted), but
+		 * the profile answers it to EHLO/HELO after the greeting */
+		s->flags |= SMTP_F_HELD;
+		s->held_rk = (uint16_t)v.rk;
+		s->held_limit = v.limit;
 		smtp_reply(s, SIM_RK_GREETING, SIM_STAGE_CONNECT, 0);
 	} else
 		smtp_reply(s, v.rk, SIM_STAGE_CONNECT, v.limit);

@@ -470,5 +470,34 @@ class Suite:
             self.stop(m)
 
 
+    # -- 5: Gmail's "Try again later, closing connection." answers EHLO ------
+
+    def test_gmail_conn_limit_at_ehlo(self):
+        """Over Gmail's connections per IP: the 220 greeting, then 421 4.7.0
+        "Try again later, closing connection." as the reply to EHLO (or
+        HELO), then the close; the first connection goes on."""
+        def one_conn(p):
+            p["limits"]["connections_per_ip"] = 1
+        m = self.start({"gmail": one_conn})
+        try:
+            a = self.greet("gmail", "127.78.5.1")
+            for verb in ("EHLO", "HELO"):
+                b = Wire(MX["gmail"], self.port, "127.78.5.1")
+                code, lines = b.reply()
+                assert code == 220 and lines[0].startswith("220 mx.google.com ESMTP "), lines
+                sid = re.search(r"(\S+) - gsmtp$", lines[-1]).group(1)
+                code, lines = b.cmd("%s wire.test" % verb)
+                assert lines == ["421 4.7.0 Try again later, closing connection. "
+                                 "%s - gsmtp" % sid], lines
+                assert b.closed()
+                b.close()
+            code, lines = a.cmd("MAIL FROM:<a@shop.example>")
+            assert code == 250, lines
+            a.close()
+        finally:
+            out = self.stop(m)
+        assert "conn.limit" in out, out
+
+
 if __name__ == "__main__":
     sys.exit(run_suite("wire", Suite))
