@@ -10,7 +10,10 @@
  *	States: GREETING (before a successful EHLO/HELO), READY, MAIL (after
  *	MAIL), RCPT (at least one accepted recipient), DATA (receiving the
  *	message), TLS (STARTTLS answered; input dropped until the backend's
- *	handshake completes, then GREETING again), QUIT (closing).
+ *	handshake completes, then GREETING again), REFUSED (a 554 was sent
+ *	instead of the greeting: RFC 5321 section 3.1 has the server wait for
+ *	QUIT and answer other commands 503; the idle and session timeouts
+ *	and the protocol-error bound end it too), QUIT (closing).
  *	smtp_enter_state() is the only place that assigns the state.
  *
  *	Bounds and their outcomes:
@@ -120,6 +123,8 @@ enum smtp_state {
 	SMTP_STATE_DATA,		/* receiving the message */
 	SMTP_STATE_TLS,			/* STARTTLS answered 220: waits for
 					 * the backend's handshake */
+	SMTP_STATE_REFUSED,		/* 554 instead of the greeting: QUIT
+					 * closes, anything else gets 503 */
 	SMTP_STATE_QUIT			/* closing */
 };
 
@@ -341,6 +346,7 @@ smtp_strstate(enum smtp_state st)
 	CASE(RCPT);
 	CASE(DATA);
 	CASE(TLS);
+	CASE(REFUSED);
 	CASE(QUIT);
 	default:
 		abort();
@@ -647,12 +653,13 @@ smtp_reply(struct smtp_session *s, enum sim_rk rk, enum sim_stage stage,
 	case SIM_RK_TIMEOUT:
 	case SIM_RK_TOO_MANY_ERRORS:
 	case SIM_RK_SHUTDOWN:
-	case SIM_RK_NO_MX:
 		close = 1;
 		break;
 	default:
+		/* a refusal instead of the greeting closes at once, but a
+		 * 554 waits for QUIT (RFC 5321 section 3.1) */
 		if (stage == SIM_STAGE_CONNECT && rk != SIM_RK_GREETING)
-			close = 1;
+			close = code != 554;
 		break;
 	}
 
@@ -698,6 +705,8 @@ smtp_reply(struct smtp_session *s, enum sim_rk rk, enum sim_stage stage,
 		smtp_event(s, stage, rk, code, enh);
 	if (close)
 		smtp_close(s);
+	else if (stage == SIM_STAGE_CONNECT && rk != SIM_RK_GREETING)
+		smtp_enter_state(s, SMTP_STATE_REFUSED);
 }
 
 /* smtp_error - protocol error reply; too many of them end the session */
@@ -885,6 +894,12 @@ smtp_command(struct smtp_session *s, const char *line, size_t len)
 		c = &smtp_cmds[i];
 		if (c->len == vlen && strncasecmp(c->name, line, vlen) == 0)
 			break;
+	}
+	if (s->state == SMTP_STATE_REFUSED &&
+	    (i == sizeof(smtp_cmds) / sizeof(smtp_cmds[0]) ||
+	    c->fn != smtp_cmd_quit)) {
+		smtp_error(s, SIM_RK_BAD_SEQ, SIM_STAGE_OTHER);
+		return;
 	}
 	if (i == sizeof(smtp_cmds) / sizeof(smtp_cmds[0])) {
 		smtp_error(s, SIM_RK_UNKNOWN_CMD, SIM_STAGE_OTHER);

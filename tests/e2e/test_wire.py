@@ -499,5 +499,53 @@ class Suite:
         assert "conn.limit" in out, out
 
 
+    # -- 8: a 554 at connect waits for QUIT (RFC 5321 section 3.1) ------------
+
+    def test_554_waits_for_quit(self):
+        """A connect-time 554 (the generic blocklist; iCloud's ban of a
+        low-score IP) keeps the connection: other commands get 503, QUIT
+        gets 221 and the close; a silent client is ended by the idle
+        timeout; Yahoo's 553 blocklist closes at once."""
+        ctl = "127.0.0.1:%d" % free_port()
+        m = self.start(extra={"blocklist": ["127.78.8.1/32"],
+                              "timeouts": {"idle": 1, "session": 60}},
+                       args=["--control", ctl])
+        try:
+            rq = urllib.request.Request(
+                "http://%s/reputation/ip/icloud/127.78.8.2" % ctl,
+                data=b'{"score": 1}', method="PUT")
+            with urllib.request.urlopen(rq, timeout=10) as r:
+                assert r.status == 200, r.status
+            for prov, ip, first in (
+                    ("generic", "127.78.8.1",
+                     "554 5.7.1 Service unavailable; client host [127.78.8.1] blocked"),
+                    ("icloud", "127.78.8.2",
+                     "554 %s ESMTP not accepting connections"
+                     % profile("icloud")["mx_hosts"][0])):
+                w = Wire(MX[prov], self.port, ip)
+                assert w.reply() == (554, [first]), prov
+                for line in ("EHLO wire.test", "MAIL FROM:<a@shop.example>",
+                             "XYZZY", "RSET"):
+                    code, lines = w.cmd(line)
+                    assert code == 503 and lines[-1].startswith("503 5.5.1 "), (line, lines)
+                code, lines = w.cmd("QUIT")
+                assert code == 221, lines
+                assert w.closed(), prov
+                w.close()
+            # silence after the 554: the idle timeout ends it
+            w = Wire(MX["generic"], self.port, "127.78.8.1")
+            assert w.reply()[0] == 554
+            code, lines = w.reply()
+            assert code == 421 and "4.4.2" in lines[-1], lines
+            assert w.closed()
+            # a 553 refusal (Yahoo's blocklist) closes at once
+            w = Wire(MX["yahoo"], self.port, "127.78.8.1")
+            code, lines = w.reply()
+            assert code == 553, lines
+            assert w.closed()
+        finally:
+            self.stop(m)
+
+
 if __name__ == "__main__":
     sys.exit(run_suite("wire", Suite))
