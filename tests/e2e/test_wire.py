@@ -203,30 +203,38 @@ class Suite:
         finally:
             self.stop(m)
 
+    def complained_day1(self, prov, block_rate, sender, frm, rcpt, client):
+        """mxsim where the sender domain's every recipient complains and
+        one day of one message is rated: a message on simulated day 0,
+        then a greeted connection on day 1 (day 0 lasts two real seconds
+        at 30x).  Returns (mxsim, connection)."""
+        def rated(p):
+            p["reputation"]["complaints"] = {
+                "warn_rate": 0.001, "block_rate": block_rate,
+                "recovery_days": 7, "min_messages": 1}
+        auth = {"spf": "pass", "dkim": "pass", "dmarc": "none"}
+        m = self.start({prov: rated}, {
+            "time_scale": 30, "start": "2026-01-01T23:59:00Z",
+            "senders": {"default": auth, "domains": {
+                sender.split("@")[1]: dict(auth, complaint_rate=1)}}})
+        try:
+            w = self.greet(prov, client)
+            r = w.message(sender, rcpt, body(frm, "day0.%s@wire.test" % prov))
+            assert r[:2] == ("eod", 250), r
+            w.close()
+            time.sleep(2.5)     # simulated day 1
+            return m, self.greet(prov, client)
+        except Exception:
+            self.stop(m)
+            raise
+
     def test_gmail_complaints_domain_named(self):
         """complaints.temp names the header From domain whose complaints
         were counted, not the MAIL FROM (bounce) domain."""
-        def warn_only(p):
-            p["reputation"]["complaints"] = {
-                "warn_rate": 0.001, "block_rate": 0, "recovery_days": 7,
-                "min_messages": 1}
-        # day 0 lasts two real seconds: one message with a complaint on
-        # day 0, the next on day 1 gets the warning
-        m = self.start({"gmail": warn_only}, {
-            "time_scale": 30, "start": "2026-01-01T23:59:00Z",
-            "senders": {"default": {"spf": "pass", "dkim": "pass",
-                                    "dmarc": "none"},
-                        "domains": {"bounce.esp.example": {
-                            "spf": "pass", "dkim": "pass", "dmarc": "none",
-                            "complaint_rate": 1}}}})
+        m, w = self.complained_day1("gmail", 0, "b@bounce.esp.example",
+                                    "news@brand.example", "u1@gmail.com",
+                                    "127.78.1.2")
         try:
-            w = self.greet("gmail", "127.78.1.2")
-            r = w.message("b@bounce.esp.example", "u1@gmail.com",
-                          body("news@brand.example", "c1@wire.test"))
-            assert r[:2] == ("eod", 250), r
-            w.close()
-            time.sleep(2.5)     # simulated day 1 (the clock runs at 30x)
-            w = self.greet("gmail", "127.78.1.3")
             stage, code, lines = w.message(
                 "b@bounce.esp.example", "u2@gmail.com",
                 body("news@brand.example", "c2@wire.test"))
@@ -237,7 +245,6 @@ class Suite:
             w.close()
         finally:
             self.stop(m)
-
 
     # -- 3: "<id> - gsmtp" is never split ----------------------------------
 
@@ -337,25 +344,10 @@ class Suite:
     def test_ms_sc004_names_domain(self):
         """SC-004 (complaints.block, counted per sender domain) names the
         domain, at MAIL FROM, the simulated day after the complaints."""
-        def block_at_once(p):
-            p["reputation"]["complaints"] = {
-                "warn_rate": 0.001, "block_rate": 0.003, "recovery_days": 7,
-                "min_messages": 1}
-        m = self.start({"microsoft": block_at_once}, {
-            "time_scale": 30, "start": "2026-01-01T23:59:00Z",
-            "senders": {"default": {"spf": "pass", "dkim": "pass",
-                                    "dmarc": "none"},
-                        "domains": {"loud.example": {
-                            "spf": "pass", "dkim": "pass", "dmarc": "none",
-                            "complaint_rate": 1}}}})
+        m, w = self.complained_day1("microsoft", 0.003, "a@loud.example",
+                                    "a@loud.example", "r@outlook.com",
+                                    "127.78.6.30")
         try:
-            w = self.greet("microsoft", "127.78.6.30")
-            r = w.message("a@loud.example", "r@outlook.com",
-                          body("a@loud.example", "sc1@wire.test"))
-            assert r[:2] == ("eod", 250), r
-            w.close()
-            time.sleep(2.5)     # simulated day 1 (the clock runs at 30x)
-            w = self.greet("microsoft", "127.78.6.31")
             code, lines = w.cmd("MAIL FROM:<a@loud.example>")
             assert code == 550 and lines[-1].startswith("550 SC-004 "), lines
             assert "against your domain loud.example because" in lines[-1], lines
@@ -363,7 +355,6 @@ class Suite:
             w.close()
         finally:
             self.stop(m)
-
 
     # -- 2: a ladder's target fits the stage it is sent at -------------------
 
