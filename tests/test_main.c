@@ -38,6 +38,7 @@ static const struct suite_reg suites[] = {
 	{ "nb_backend", test_nb_backend_register },
 	{ "met_prom", test_met_prom_register },
 	{ "world_slot", test_world_slot_register },
+	{ "prof_rates", test_prof_rates_register },
 };
 
 /* test_bundled_profile - load profiles/NAME.yaml, NULL (and a message) on

@@ -26,6 +26,7 @@ int test_ctl_api_register(void);
 int test_nb_backend_register(void);
 int test_met_prom_register(void);
 int test_world_slot_register(void);
+int test_prof_rates_register(void);
 
 int test_msg_scan_register(void);
 int test_auth_register(void);
