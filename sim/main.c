@@ -280,11 +280,14 @@ status_line(const struct mxsim *m, struct sim_stats *st)
 	sim_stats_reset(st);
 	nb_stats(m->be, st);
 	fprintf(stderr, "mxsim: [sim %s] open %llu, connections %llu, "
-	    "accepted %llu, 4xx %llu, 5xx %llu, tracked %zu\n",
+	    "accepted %llu, deferred %llu, refused %llu (replies 4xx %llu, "
+	    "5xx %llu), tracked %zu\n",
 	    sim_clock_iso(sim_clock_now(&m->clock), iso, sizeof(iso)),
 	    (unsigned long long)nb_open_conns(m->be),
 	    (unsigned long long)st->connections,
 	    (unsigned long long)st->messages,
+	    (unsigned long long)st->txn[SIM_TXN_DEFERRED],
+	    (unsigned long long)st->txn[SIM_TXN_REFUSED],
 	    (unsigned long long)st->deferred,
 	    (unsigned long long)st->rejected, sim_state_count(m->state));
 }

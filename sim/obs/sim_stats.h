@@ -1,8 +1,11 @@
 /*
  * @file sim_stats.h
  * Exact reply counters: per profile and reply kind, with the code and
- * enhanced code the profile gave that kind.  Each worker owns one
- * sim_stats and counts without locks; readers merge them.  Counters are
+ * enhanced code the profile gave that kind; and mail transactions by
+ * outcome (accepted, deferred, refused, abandoned: smtp_session.h defines
+ * them), deferred and refused ones per reason, so a refused MAIL with
+ * pipelined RCPT and DATA is one refusal (and three replies).  Each
+ * worker owns one sim_stats and counts without locks; readers merge them.  Counters are
  * updated with relaxed atomics so a reader (status line, metrics) may sum
  * them while workers run; totals after the workers stop are exact.
  */
@@ -22,17 +25,21 @@ struct sim_stats_row {
 	uint64_t	 recipients;	/* recipients of accepted messages */
 	uint64_t	 deferred;	/* 4xx replies */
 	uint64_t	 rejected;	/* 5xx replies */
+	uint64_t	 txn[SIM_TXN__COUNT]; /* transactions by outcome */
 };
 
 struct sim_stats {
 	size_t		 nprof;		/* rows: profiles, then one "no MX" row */
 	uint64_t	*replies;	/* [(nprof + 1) * SIM_RK__COUNT] */
 	struct sim_stats_row *rows;	/* [nprof + 1] */
+	uint64_t	*txn_reasons;	/* [((nprof + 1) * 2 + d) * SIM_RK__COUNT
+					 * + rk]: d 0 deferred, 1 refused */
 	uint64_t	 connections;	/* sessions started */
 	uint64_t	 messages;	/* messages accepted (250 at EOD) */
 	uint64_t	 recipients;	/* recipients of accepted messages */
 	uint64_t	 deferred;	/* 4xx replies */
 	uint64_t	 rejected;	/* 5xx replies */
+	uint64_t	 txn[SIM_TXN__COUNT]; /* transactions by outcome */
 };
 
 /** @return zeroed counters for @p nprof profiles, or NULL (no memory). */
@@ -43,6 +50,9 @@ void sim_stats_free(struct sim_stats *s);
 
 /** Count one reply event (owner thread only). */
 void sim_stats_event(struct sim_stats *s, const struct sim_event *ev);
+
+/** Count one ended mail transaction (owner thread only). */
+void sim_stats_txn(struct sim_stats *s, const struct sim_txn *t);
 
 /** Count one session start (owner thread only). */
 void sim_stats_connection(struct sim_stats *s);
@@ -57,9 +67,24 @@ void sim_stats_merge(struct sim_stats *dst, const struct sim_stats *src);
 /** @return the count of (profile, kind); prof == nprof is the no-MX row. */
 uint64_t sim_stats_get(const struct sim_stats *s, size_t prof, enum sim_rk rk);
 
+/** @return transactions of (profile, outcome, reason); outcome deferred
+ *  or refused (others: 0); prof == nprof is the no-MX row. */
+uint64_t sim_stats_txn_get(const struct sim_stats *s, size_t prof,
+    enum sim_txn_outcome o, enum sim_rk rk);
+
+/** @return the outcome's name: "accepted", "deferred", "refused",
+ *  "abandoned". */
+const char *sim_stats_outcome_name(enum sim_txn_outcome o);
+
+/** The code and enhanced code ("" for none) a row answers kind @p rk
+ *  with: the profile's, or the built-in one on the no-MX row. */
+void sim_stats_code(const struct prof_world *w, size_t prof, enum sim_rk rk,
+    unsigned *code, const char **enh);
+
 /**
- * Print the per-provider table of reply codes and the totals.
- * Rows with a zero count are left out.
+ * Print the per-provider table of replies, the table of transactions
+ * (accepted, then deferred and refused per reason, abandoned) and the
+ * totals of both.  Rows with a zero count are left out.
  */
 void sim_stats_print(const struct sim_stats *s, const struct prof_world *w,
     FILE *fp);
