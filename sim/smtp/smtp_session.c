@@ -375,6 +375,7 @@ smtp_enter_state(struct smtp_session *s, enum smtp_state st)
 static void
 smtp_close(struct smtp_session *s)
 {
+	smtp_txn_end(s);		/* its last reply, if any, is noted */
 	smtp_enter_state(s, SMTP_STATE_QUIT);
 	s->flags |= SMTP_F_CLOSING;
 }
@@ -446,7 +447,8 @@ smtp_txn_end(struct smtp_session *s)
 }
 
 /* smtp_txn_reset - end and forget the mail transaction (RSET, end of
- * DATA, refused MAIL, EHLO/HELO, STARTTLS, free) */
+ * DATA, refused MAIL, EHLO/HELO, STARTTLS, free); smtp_close() ends it
+ * too, keeping the envelope for the last reply's text */
 static void
 smtp_txn_reset(struct smtp_session *s)
 {

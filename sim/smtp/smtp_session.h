@@ -41,7 +41,8 @@
  *
  * Transactions: a mail transaction opens when a MAIL command is put to
  * the policy (syntax and sequence passed) and ends at the end-of-DATA
- * reply, a refused MAIL, RSET, EHLO/HELO, or the session's end.  Its
+ * reply, a refused MAIL, RSET, EHLO/HELO, or when the session closes
+ * (QUIT, a closing reply, timeout, shutdown, the peer's EOF).  Its
  * outcome is decided once, when it ends, and reported to env->on_txn:
  * the end-of-DATA reply decides alone (2xx accepted, 4xx deferred, 5xx
  * refused); otherwise the first 4xx reply sent inside it makes it
