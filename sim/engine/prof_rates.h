@@ -18,8 +18,8 @@
 #include "prof_world.h"
 
 /* Messages a real second one MTA typically delivers to one provider from
- * one IP: a simulator choice (issue 14's check measured Exim at 33/s on
- * loopback).  A limit that needs more is out of reach at that scale. */
+ * one IP: a simulator choice (the check behind issue 14 saw Exim send 33
+ * a second).  A limit that needs more is out of reach at that scale. */
 #define PROF_RATES_MTA_PER_S	50.0
 
 #define PROF_RATES_SHORT	0x1	/* window under 1 s of real time */
