@@ -57,6 +57,21 @@ test_bundled_profile(const char *name)
 	return p;
 }
 
+/* test_has_line - is @line one whole line of @text */
+int
+test_has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p = text;
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {

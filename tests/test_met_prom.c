@@ -16,7 +16,6 @@
 static struct prof_world *mini_world(void);
 static void	feed(struct sim_stats *, uint32_t, enum sim_rk, uint16_t,
 		    const char *, enum sim_stage, uint32_t, int);
-static int	has_line(const char *, const char *);
 static void	feed_txn(struct sim_stats *, uint32_t, enum sim_txn_outcome,
 		    enum sim_rk, uint16_t, int);
 
@@ -73,21 +72,6 @@ feed_txn(struct sim_stats *s, uint32_t prof, enum sim_txn_outcome o,
 	t.code = code;
 	while (n-- > 0)
 		sim_stats_txn(s, &t);
-}
-
-/* has_line - is @line one whole line of @text */
-static int
-has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-	const char *p = text;
-
-	while ((p = strstr(p, line)) != NULL) {
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return 1;
-		p++;
-	}
-	return 0;
 }
 
 /* a whole snapshot renders to the exact expected lines */
@@ -187,13 +171,13 @@ test_render(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_EQUAL(strlen(text), len);
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		if (!has_line(text, want[i])) {
+		if (!test_has_line(text, want[i])) {
 			CU_FAIL("line missing");
 			fprintf(stderr, "\nmissing: %s\n", want[i]);
 		}
 	/* zero rows are left out */
 	CU_ASSERT_PTR_NULL(strstr(text, "reason=\"ok.quit\""));
-	CU_ASSERT_FALSE(has_line(text, "mxsim_messages_accepted_total"
+	CU_ASSERT_FALSE(test_has_line(text, "mxsim_messages_accepted_total"
 	    "{provider=\"(no MX)\"} 0"));
 	CU_ASSERT_EQUAL(text[len - 1], '\n');
 	free(text);
@@ -206,7 +190,7 @@ test_render(void)
 	CU_ASSERT_PTR_NULL(strstr(text, "mxsim_evlog"));
 	CU_ASSERT_PTR_NULL(strstr(text, "mxsim_tls"));
 	CU_ASSERT_PTR_NULL(strstr(text, "mxsim_reputation_bucket"));
-	CU_ASSERT(has_line(text, "# TYPE mxsim_reputation histogram"));
+	CU_ASSERT(test_has_line(text, "# TYPE mxsim_reputation histogram"));
 	free(text);
 	sim_stats_free(s);
 	prof_world_free(w);
@@ -274,7 +258,7 @@ test_transactions(void)
 	text = met_prom_render(&m, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		if (!has_line(text, want[i])) {
+		if (!test_has_line(text, want[i])) {
 			CU_FAIL("line missing");
 			fprintf(stderr, "\nmissing: %s\n", want[i]);
 		}
@@ -287,13 +271,13 @@ test_transactions(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
 	sim_stats_print(sum, w, fp);
 	fclose(fp);
-	CU_ASSERT(has_line(text, "gmail      refused   rate.block"
+	CU_ASSERT(test_has_line(text, "gmail      refused   rate.block"
 	    "                550 5.7.28              1"));
-	CU_ASSERT(has_line(text, "gmail      deferred  rate.ip"
+	CU_ASSERT(test_has_line(text, "gmail      deferred  rate.ip"
 	    "                   421 4.7.28              2"));
-	CU_ASSERT(has_line(text, "gmail      abandoned -"
+	CU_ASSERT(test_has_line(text, "gmail      abandoned -"
 	    "                           - -                   1"));
-	CU_ASSERT(has_line(text, "transactions: 3 accepted, 2 deferred "
+	CU_ASSERT(test_has_line(text, "transactions: 3 accepted, 2 deferred "
 	    "(4xx), 2 refused (5xx), 1 abandoned"));
 	CU_ASSERT(strstr(text, "5xx replies 3\n") != NULL);
 	free(text);

@@ -14,7 +14,6 @@
 #include "test_suites.h"
 
 static char	*render(const struct prof_profile *, double, size_t *);
-static int	has_line(const char *, const char *);
 
 /* render - the table of one profile at @scale; *nflag: its return */
 static char *
@@ -29,21 +28,6 @@ render(const struct prof_profile *p, double scale, size_t *nflag)
 	*nflag = prof_rates_print(fp, &p, 1, scale);
 	fclose(fp);
 	return buf;
-}
-
-/* has_line - is @line one whole line of @text */
-static int
-has_line(const char *text, const char *line)
-{
-	size_t n = strlen(line);
-	const char *p = text;
-
-	while ((p = strstr(p, line)) != NULL) {
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return 1;
-		p++;
-	}
-	return 0;
 }
 
 /* rates and flags of single limits */
@@ -86,13 +70,13 @@ test_table(void)
 	t = render(p, 60, &n);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	CU_ASSERT_EQUAL(n, 1);
-	CU_ASSERT(has_line(t, "time scale 60 (real time of a simulated "
+	CU_ASSERT(test_has_line(t, "time scale 60 (real time of a simulated "
 	    "second 16.7 ms, minute 1 s, hour 1 min, day 24 min)"));
-	CU_ASSERT(has_line(t, "  provider   counter                    "
+	CU_ASSERT(test_has_line(t, "  provider   counter                    "
 	    "minute           day"));
-	CU_ASSERT(has_line(t, "  gm         connection_rate_per_ip     "
+	CU_ASSERT(test_has_line(t, "  gm         connection_rate_per_ip     "
 	    "30 = 30/s        -"));
-	CU_ASSERT(has_line(t, "  gm         per_ip.messages            "
+	CU_ASSERT(test_has_line(t, "  gm         per_ip.messages            "
 	    "100 = 100/s !    20000 = 13.9/s"));
 	CU_ASSERT(strstr(t, "warning (!): 1 limit needs more than 50/s of "
 	    "real time") != NULL);
@@ -103,9 +87,9 @@ test_table(void)
 	t = render(p, 120, &n);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	CU_ASSERT_EQUAL(n, 2);
-	CU_ASSERT(has_line(t, "  gm         connection_rate_per_ip     "
+	CU_ASSERT(test_has_line(t, "  gm         connection_rate_per_ip     "
 	    "30 = 60/s ! <    -"));
-	CU_ASSERT(has_line(t, "  gm         per_ip.messages            "
+	CU_ASSERT(test_has_line(t, "  gm         per_ip.messages            "
 	    "100 = 200/s ! <  20000 = 27.8/s"));
 	CU_ASSERT(strstr(t, "warning (<): 2 limits count over a window "
 	    "shorter than a second of real time") != NULL);
@@ -115,7 +99,7 @@ test_table(void)
 	t = render(p, 1, &n);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	CU_ASSERT_EQUAL(n, 0);
-	CU_ASSERT(has_line(t, "  gm         per_ip.messages            "
+	CU_ASSERT(test_has_line(t, "  gm         per_ip.messages            "
 	    "100 = 1.67/s     20000 = 13.9/min"));
 	CU_ASSERT(strstr(t, "warning") == NULL);
 	free(t);
@@ -126,7 +110,7 @@ test_table(void)
 	t = render(p, 1440, &n);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	CU_ASSERT_EQUAL(n, 0);
-	CU_ASSERT(has_line(t, "  no rate limits"));
+	CU_ASSERT(test_has_line(t, "  no rate limits"));
 	free(t);
 	prof_profile_free(p);
 }

@@ -446,14 +446,11 @@ static json_t *
 txn_json(const uint64_t *txn, const struct sim_stats *s,
     const struct prof_world *w, size_t row)
 {
-	static const enum sim_txn_outcome by_reason[] = { SIM_TXN_DEFERRED,
-	    SIM_TXN_REFUSED };
+	struct sim_stats_reason rs[SIM_STATS_MAX_REASONS];
 	json_t *o, *reasons;
 	const char *enh;
 	unsigned code;
-	uint64_t n;
-	size_t i;
-	int rk;
+	size_t i, n;
 
 	if ((o = json_object()) == NULL)
 		return NULL;
@@ -462,19 +459,15 @@ txn_json(const uint64_t *txn, const struct sim_stats *s,
 		    json_integer((json_int_t)txn[i]));
 	if (s == NULL || (reasons = json_array()) == NULL)
 		return o;
-	for (i = 0; i < 2; i++)
-		for (rk = 0; rk < SIM_RK__COUNT; rk++) {
-			if ((n = sim_stats_txn_get(s, row, by_reason[i],
-			    rk)) == 0)
-				continue;
-			sim_stats_code(w, row, rk, &code, &enh);
-			json_array_append_new(reasons, json_pack(
-			    "{s:s,s:s,s:i,s:s?,s:I}",
-			    "outcome", sim_stats_outcome_name(by_reason[i]),
-			    "reason", sim_kind_info(rk)->name, "code", code,
-			    "enhanced", enh[0] != '\0' ? enh : NULL,
-			    "count", (json_int_t)n));
-		}
+	n = sim_stats_txn_reasons(s, row, rs);
+	for (i = 0; i < n; i++) {
+		sim_stats_code(w, row, rs[i].rk, &code, &enh);
+		json_array_append_new(reasons, json_pack(
+		    "{s:s,s:s,s:i,s:s?,s:I}", "outcome", sim_stats_outcome_name(rs[i].outcome),
+		    "reason", sim_kind_info(rs[i].rk)->name, "code", code,
+		    "enhanced", enh[0] != '\0' ? enh : NULL,
+		    "count", (json_int_t)rs[i].n));
+	}
 	json_object_set_new(o, "reasons", reasons);
 	return o;
 }

@@ -140,10 +140,10 @@ put_txn(FILE *fp, const struct met_snapshot *m, size_t row,
 static void
 put_txns(FILE *fp, const struct met_snapshot *m)
 {
+	struct sim_stats_reason rs[SIM_STATS_MAX_REASONS];
 	const struct sim_stats *s = m->stats;
 	const struct sim_stats_row *r;
-	size_t row;
-	int rk;
+	size_t row, i, n;
 
 	family(fp, "mxsim_transactions_total", "counter", "Mail "
 	    "transactions (MAIL to its end), by provider, outcome (accepted, "
@@ -155,14 +155,10 @@ put_txns(FILE *fp, const struct met_snapshot *m)
 		put_txn(fp, m, row, SIM_TXN_ACCEPTED,
 		    sim_kind_info(SIM_RK_DATA_OK)->name,
 		    r->txn[SIM_TXN_ACCEPTED]);
-		for (rk = 0; rk < SIM_RK__COUNT; rk++)
-			put_txn(fp, m, row, SIM_TXN_DEFERRED,
-			    sim_kind_info(rk)->name, sim_stats_txn_get(s, row,
-			    SIM_TXN_DEFERRED, rk));
-		for (rk = 0; rk < SIM_RK__COUNT; rk++)
-			put_txn(fp, m, row, SIM_TXN_REFUSED,
-			    sim_kind_info(rk)->name, sim_stats_txn_get(s, row,
-			    SIM_TXN_REFUSED, rk));
+		n = sim_stats_txn_reasons(s, row, rs);
+		for (i = 0; i < n; i++)
+			put_txn(fp, m, row, rs[i].outcome,
+			    sim_kind_info(rs[i].rk)->name, rs[i].n);
 		put_txn(fp, m, row, SIM_TXN_ABANDONED, "none",
 		    r->txn[SIM_TXN_ABANDONED]);
 	}

@@ -130,6 +130,29 @@ sim_stats_txn_get(const struct sim_stats *s, size_t prof,
 	return i != SIZE_MAX ? LOAD(&s->txn_reasons[i]) : 0;
 }
 
+/* sim_stats_txn_reasons - non-zero deferred, then refused, reasons */
+size_t
+sim_stats_txn_reasons(const struct sim_stats *s, size_t prof,
+    struct sim_stats_reason *out)
+{
+	static const enum sim_txn_outcome by_reason[] = { SIM_TXN_DEFERRED,
+	    SIM_TXN_REFUSED };
+	size_t i, n = 0;
+	uint64_t c;
+	int rk;
+
+	for (i = 0; i < 2; i++)
+		for (rk = 0; rk < SIM_RK__COUNT; rk++) {
+			if ((c = sim_stats_txn_get(s, prof, by_reason[i],
+			    rk)) == 0)
+				continue;
+			out[n].outcome = by_reason[i];
+			out[n].rk = rk;
+			out[n++].n = c;
+		}
+	return n;
+}
+
 /* sim_stats_outcome_name - name of an outcome */
 const char *
 sim_stats_outcome_name(enum sim_txn_outcome o)
@@ -219,38 +242,31 @@ sim_stats_get(const struct sim_stats *s, size_t prof, enum sim_rk rk)
 static void
 print_txns(const struct sim_stats *s, const struct prof_world *w, FILE *fp)
 {
-	static const enum sim_txn_outcome by_reason[] = { SIM_TXN_DEFERRED,
-	    SIM_TXN_REFUSED };
-	const struct sim_stats_row *r;
+	struct sim_stats_reason rs[SIM_STATS_MAX_REASONS];
 	const char *name, *enh;
 	unsigned code;
 	uint64_t n;
-	size_t p, i;
-	int rk;
+	size_t p, i, nr;
 
 	fprintf(fp, "%-10s %-9s %-24s %4s %-8s %12s\n", "provider", "outcome",
 	    "reason", "code", "enhanced", "transactions");
 	for (p = 0; p <= s->nprof; p++) {
 		name = p < s->nprof ? w->profiles[p]->name : "(no MX)";
-		r = &s->rows[p];
-		if ((n = LOAD(&r->txn[SIM_TXN_ACCEPTED])) > 0) {
+		if ((n = LOAD(&s->rows[p].txn[SIM_TXN_ACCEPTED])) > 0) {
 			sim_stats_code(w, p, SIM_RK_DATA_OK, &code, &enh);
 			fprintf(fp, "%-10s %-9s %-24s %4u %-8s %12llu\n", name,
 			    "accepted", sim_kind_info(SIM_RK_DATA_OK)->name,
 			    code, enh[0] ? enh : "-", (unsigned long long)n);
 		}
-		for (i = 0; i < 2; i++)
-			for (rk = 0; rk < SIM_RK__COUNT; rk++) {
-				if ((n = sim_stats_txn_get(s, p, by_reason[i],
-				    rk)) == 0)
-					continue;
-				sim_stats_code(w, p, rk, &code, &enh);
-				fprintf(fp, "%-10s %-9s %-24s %4u %-8s %12llu\n",
-				    name, outcome_names[by_reason[i]],
-				    sim_kind_info(rk)->name, code,
-				    enh[0] ? enh : "-", (unsigned long long)n);
-			}
-		if ((n = LOAD(&r->txn[SIM_TXN_ABANDONED])) > 0)
+		nr = sim_stats_txn_reasons(s, p, rs);
+		for (i = 0; i < nr; i++) {
+			sim_stats_code(w, p, rs[i].rk, &code, &enh);
+			fprintf(fp, "%-10s %-9s %-24s %4u %-8s %12llu\n", name,
+			    outcome_names[rs[i].outcome],
+			    sim_kind_info(rs[i].rk)->name, code,
+			    enh[0] ? enh : "-", (unsigned long long)rs[i].n);
+		}
+		if ((n = LOAD(&s->rows[p].txn[SIM_TXN_ABANDONED])) > 0)
 			fprintf(fp, "%-10s %-9s %-24s %4s %-8s %12llu\n", name,
 			    "abandoned", "-", "-", "-", (unsigned long long)n);
 	}

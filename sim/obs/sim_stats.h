@@ -18,6 +18,15 @@
 #include "prof_world.h"
 #include "sim_event.h"
 
+#define SIM_STATS_MAX_REASONS	(2 * SIM_RK__COUNT)
+
+/* Transactions of one row that ended deferred or refused for one reason. */
+struct sim_stats_reason {
+	enum sim_txn_outcome outcome;	/* deferred or refused */
+	enum sim_rk	 rk;
+	uint64_t	 n;		/* > 0 */
+};
+
 /* Totals of one row (a profile, or the "no MX" row). */
 struct sim_stats_row {
 	uint64_t	 connections;	/* sessions: their one connect-stage reply */
@@ -71,6 +80,12 @@ uint64_t sim_stats_get(const struct sim_stats *s, size_t prof, enum sim_rk rk);
  *  or refused (others: 0); prof == nprof is the no-MX row. */
 uint64_t sim_stats_txn_get(const struct sim_stats *s, size_t prof,
     enum sim_txn_outcome o, enum sim_rk rk);
+
+/** List the non-zero deferred, then refused, reasons of row @p prof (in
+ *  reply-kind order) into @p out[SIM_STATS_MAX_REASONS].
+ *  @return how many. */
+size_t sim_stats_txn_reasons(const struct sim_stats *s, size_t prof,
+    struct sim_stats_reason *out);
 
 /** @return the outcome's name: "accepted", "deferred", "refused",
  *  "abandoned". */
