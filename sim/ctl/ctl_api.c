@@ -463,7 +463,8 @@ txn_json(const uint64_t *txn, const struct sim_stats *s,
 	for (i = 0; i < n; i++) {
 		sim_stats_code(w, row, rs[i].rk, &code, &enh);
 		json_array_append_new(reasons, json_pack(
-		    "{s:s,s:s,s:i,s:s?,s:I}", "outcome", sim_stats_outcome_name(rs[i].outcome),
+		    "{s:s,s:s,s:i,s:s?,s:I}",
+		    "outcome", sim_stats_outcome_name(rs[i].outcome),
 		    "reason", sim_kind_info(rs[i].rk)->name, "code", code,
 		    "enhanced", enh[0] != '\0' ? enh : NULL,
 		    "count", (json_int_t)rs[i].n));

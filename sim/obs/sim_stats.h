@@ -5,9 +5,10 @@
  * outcome (accepted, deferred, refused, abandoned: smtp_session.h defines
  * them), deferred and refused ones per reason, so a refused MAIL with
  * pipelined RCPT and DATA is one refusal (and three replies).  Each
- * worker owns one sim_stats and counts without locks; readers merge them.  Counters are
- * updated with relaxed atomics so a reader (status line, metrics) may sum
- * them while workers run; totals after the workers stop are exact.
+ * worker owns one sim_stats and counts without locks; readers merge
+ * them.  Counters are updated with relaxed atomics so a reader (status
+ * line, metrics) may sum them while workers run; totals after the
+ * workers stop are exact.
  */
 #ifndef SIM_STATS_H
 #define SIM_STATS_H
@@ -41,8 +42,9 @@ struct sim_stats {
 	size_t		 nprof;		/* rows: profiles, then one "no MX" row */
 	uint64_t	*replies;	/* [(nprof + 1) * SIM_RK__COUNT] */
 	struct sim_stats_row *rows;	/* [nprof + 1] */
-	uint64_t	*txn_reasons;	/* [((nprof + 1) * 2 + d) * SIM_RK__COUNT
-					 * + rk]: d 0 deferred, 1 refused */
+	uint64_t	*txn_reasons;	/* [(row * 2 + d) * SIM_RK__COUNT +
+					 * rk], rows 0..nprof; d 0 deferred,
+					 * 1 refused */
 	uint64_t	 connections;	/* sessions started */
 	uint64_t	 messages;	/* messages accepted (250 at EOD) */
 	uint64_t	 recipients;	/* recipients of accepted messages */
