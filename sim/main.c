@@ -41,6 +41,7 @@
 #include "mx_opts.h"
 #include "nb_backend.h"
 #include "prof_load.h"
+#include "prof_rates.h"
 #include "sim_clock.h"
 #include "sim_evlog.h"
 #include "sim_pm.h"
@@ -218,13 +219,17 @@ drop_privileges(const struct mxsim *m)
 	return 0;
 }
 
-/* do_check - validate a scenario or profile; exit status */
+/* do_check - validate a scenario or profile and show its limits as
+ * real-time rates at the time scale (-t, else the scenario's, else 1);
+ * exit status */
 static int
-do_check(const char *path)
+do_check(const struct mx_opts *o)
 {
+	const struct prof_profile *one;
 	struct prof_error err;
 	struct prof_profile *p;
 	struct prof_world *w;
+	const char *path = o->check;
 	char buf[1200];
 
 	memset(&err, 0, sizeof(err));
@@ -235,6 +240,9 @@ do_check(const char *path)
 			return 1;
 		}
 		printf("%s: OK (profile %s)\n", path, p->name);
+		one = p;
+		prof_rates_print(stdout, &one, 1,
+		    o->time_scale > 0 ? o->time_scale : 1.0);
 		prof_profile_free(p);
 		return 0;
 	}
@@ -244,6 +252,9 @@ do_check(const char *path)
 	}
 	printf("%s: OK (%zu profiles, %llu MX addresses, port %u)\n", path,
 	    w->nprofiles, (unsigned long long)prof_world_naddrs(w), w->port);
+	prof_rates_print(stdout, (const struct prof_profile *const *)
+	    w->profiles, w->nprofiles, o->time_scale > 0 ? o->time_scale :
+	    w->time_scale);
 	prof_world_free(w);
 	return 0;
 }
@@ -269,11 +280,14 @@ status_line(const struct mxsim *m, struct sim_stats *st)
 	sim_stats_reset(st);
 	nb_stats(m->be, st);
 	fprintf(stderr, "mxsim: [sim %s] open %llu, connections %llu, "
-	    "accepted %llu, 4xx %llu, 5xx %llu, tracked %zu\n",
+	    "accepted %llu, deferred %llu, refused %llu (replies 4xx %llu, "
+	    "5xx %llu), tracked %zu\n",
 	    sim_clock_iso(sim_clock_now(&m->clock), iso, sizeof(iso)),
 	    (unsigned long long)nb_open_conns(m->be),
 	    (unsigned long long)st->connections,
 	    (unsigned long long)st->messages,
+	    (unsigned long long)st->txn[SIM_TXN_DEFERRED],
+	    (unsigned long long)st->txn[SIM_TXN_REFUSED],
 	    (unsigned long long)st->deferred,
 	    (unsigned long long)st->rejected, sim_state_count(m->state));
 }
@@ -413,6 +427,8 @@ print_banner(const struct mxsim *m)
 	if (w->event_log != NULL)
 		fprintf(stderr, "  event log: %s\n", w->event_log);
 	nb_banner(m->be, stderr);
+	prof_rates_print(stderr, (const struct prof_profile *const *)
+	    w->profiles, w->nprofiles, w->time_scale);
 }
 
 /* load_world - the scenario, with the command line's overrides; 0 or -1 */
@@ -649,7 +665,7 @@ main(int argc, char **argv)
 	if ((m.kind = pick_backend(&m.o)) == NULL)
 		return 2;
 	if (m.o.check != NULL)
-		return do_check(m.o.check);
+		return do_check(&m.o);
 	if (check_http_addrs(&m.o) != 0)
 		return 2;
 	if (load_world(&m) != 0)

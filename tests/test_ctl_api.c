@@ -448,7 +448,9 @@ test_api_reads(void)
 	    0);
 	CU_ASSERT_EQUAL(call(&f, "GET", "/counters", ""), 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"gmail\":{\"connections\""
-	    ":0,\"messages\":0,\"recipients\":0,\"4xx\":0,\"5xx\":0,"
+	    ":0,\"messages\":0,\"recipients\":0,\"replies_4xx\":0,"
+	    "\"replies_5xx\":0,\"transactions\":{\"accepted\":0,"
+	    "\"deferred\":0,\"refused\":0,\"abandoned\":0,\"reasons\":[]},"
 	    "\"replies\":[]}"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"event_log\":null"));
 

@@ -38,6 +38,7 @@ static const struct suite_reg suites[] = {
 	{ "nb_backend", test_nb_backend_register },
 	{ "met_prom", test_met_prom_register },
 	{ "world_slot", test_world_slot_register },
+	{ "prof_rates", test_prof_rates_register },
 };
 
 /* test_bundled_profile - load profiles/NAME.yaml, NULL (and a message) on
@@ -54,6 +55,21 @@ test_bundled_profile(const char *name)
 		fprintf(stderr, "\n  %s\n", prof_error_str(&err, buf,
 		    sizeof(buf)));
 	return p;
+}
+
+/* test_has_line - is @line one whole line of @text */
+int
+test_has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+	const char *p = text;
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return 1;
+		p++;
+	}
+	return 0;
 }
 
 int

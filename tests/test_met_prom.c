@@ -16,7 +16,8 @@
 static struct prof_world *mini_world(void);
 static void	feed(struct sim_stats *, uint32_t, enum sim_rk, uint16_t,
 		    const char *, enum sim_stage, uint32_t, int);
-static int	has_line(const char *, const char *);
+static void	feed_txn(struct sim_stats *, uint32_t, enum sim_txn_outcome,
+		    enum sim_rk, uint16_t, int);
 
 /* mini_world - "gmail" with a 421 4.7.28 rate.ip, and a profile whose
  * name needs escaping (the YAML loader would refuse it; a label must
@@ -57,19 +58,20 @@ feed(struct sim_stats *s, uint32_t prof, enum sim_rk rk, uint16_t code,
 		sim_stats_event(s, &ev);
 }
 
-/* has_line - is @line one whole line of @text */
-static int
-has_line(const char *text, const char *line)
+/* feed_txn - count n ended transactions through the real counter */
+static void
+feed_txn(struct sim_stats *s, uint32_t prof, enum sim_txn_outcome o,
+    enum sim_rk rk, uint16_t code, int n)
 {
-	size_t n = strlen(line);
-	const char *p = text;
+	struct sim_txn t;
 
-	while ((p = strstr(p, line)) != NULL) {
-		if ((p == text || p[-1] == '\n') && p[n] == '\n')
-			return 1;
-		p++;
-	}
-	return 0;
+	memset(&t, 0, sizeof(t));
+	t.prof = prof;
+	t.outcome = o;
+	t.rk = rk;
+	t.code = code;
+	while (n-- > 0)
+		sim_stats_txn(s, &t);
 }
 
 /* a whole snapshot renders to the exact expected lines */
@@ -169,13 +171,13 @@ test_render(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	CU_ASSERT_EQUAL(strlen(text), len);
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		if (!has_line(text, want[i])) {
+		if (!test_has_line(text, want[i])) {
 			CU_FAIL("line missing");
 			fprintf(stderr, "\nmissing: %s\n", want[i]);
 		}
 	/* zero rows are left out */
 	CU_ASSERT_PTR_NULL(strstr(text, "reason=\"ok.quit\""));
-	CU_ASSERT_FALSE(has_line(text, "mxsim_messages_accepted_total"
+	CU_ASSERT_FALSE(test_has_line(text, "mxsim_messages_accepted_total"
 	    "{provider=\"(no MX)\"} 0"));
 	CU_ASSERT_EQUAL(text[len - 1], '\n');
 	free(text);
@@ -188,9 +190,100 @@ test_render(void)
 	CU_ASSERT_PTR_NULL(strstr(text, "mxsim_evlog"));
 	CU_ASSERT_PTR_NULL(strstr(text, "mxsim_tls"));
 	CU_ASSERT_PTR_NULL(strstr(text, "mxsim_reputation_bucket"));
-	CU_ASSERT(has_line(text, "# TYPE mxsim_reputation histogram"));
+	CU_ASSERT(test_has_line(text, "# TYPE mxsim_reputation histogram"));
 	free(text);
 	sim_stats_free(s);
+	prof_world_free(w);
+}
+
+/* transactions: one sample per (provider, outcome, reason), merged
+ * across workers, and the exit summary's table and totals */
+static void
+test_transactions(void)
+{
+	struct prof_world *w = mini_world();
+	struct sim_stats *a, *b, *sum;
+	struct met_snapshot m;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp;
+	const char *want[] = {
+		"# TYPE mxsim_transactions_total counter",
+		"mxsim_transactions_total{provider=\"gmail\",outcome="
+		    "\"accepted\",reason=\"ok.message\"} 3",
+		"mxsim_transactions_total{provider=\"gmail\",outcome="
+		    "\"deferred\",reason=\"rate.ip\"} 2",
+		"mxsim_transactions_total{provider=\"gmail\",outcome="
+		    "\"refused\",reason=\"rate.block\"} 1",
+		"mxsim_transactions_total{provider=\"gmail\",outcome="
+		    "\"abandoned\",reason=\"none\"} 1",
+		"mxsim_transactions_total{provider=\"(no MX)\",outcome="
+		    "\"refused\",reason=\"protocol.no_mx\"} 1",
+	};
+	size_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	a = sim_stats_new(w->nprofiles);
+	b = sim_stats_new(w->nprofiles);
+	sum = sim_stats_new(w->nprofiles);
+	CU_ASSERT_FATAL(a != NULL && b != NULL && sum != NULL);
+	feed_txn(a, 0, SIM_TXN_ACCEPTED, SIM_RK_DATA_OK, 250, 2);
+	feed_txn(b, 0, SIM_TXN_ACCEPTED, SIM_RK_DATA_OK, 250, 1);
+	feed_txn(a, 0, SIM_TXN_DEFERRED, SIM_RK_RATE_IP, 421, 1);
+	feed_txn(b, 0, SIM_TXN_DEFERRED, SIM_RK_RATE_IP, 421, 1);
+	feed_txn(b, 0, SIM_TXN_REFUSED, SIM_RK_RATE_BLOCK, 550, 1);
+	feed_txn(a, 0, SIM_TXN_ABANDONED, SIM_RK__COUNT, 0, 1);
+	feed_txn(a, UINT32_MAX, SIM_TXN_REFUSED, SIM_RK_NO_MX, 554, 1);
+	/* three replies of a refused MAIL with pipelined RCPT and DATA */
+	feed(b, 0, SIM_RK_RATE_BLOCK, 550, "5.7.28", SIM_STAGE_MAIL, 0, 1);
+	feed(b, 0, SIM_RK_BAD_SEQ, 503, "5.5.1", SIM_STAGE_RCPT, 0, 1);
+	feed(b, 0, SIM_RK_BAD_SEQ, 503, "5.5.1", SIM_STAGE_DATA, 0, 1);
+	sim_stats_merge(sum, a);
+	sim_stats_merge(sum, b);
+	CU_ASSERT_EQUAL(sum->txn[SIM_TXN_ACCEPTED], 3);
+	CU_ASSERT_EQUAL(sum->txn[SIM_TXN_DEFERRED], 2);
+	CU_ASSERT_EQUAL(sum->txn[SIM_TXN_REFUSED], 2);
+	CU_ASSERT_EQUAL(sum->txn[SIM_TXN_ABANDONED], 1);
+	CU_ASSERT_EQUAL(sum->rows[0].txn[SIM_TXN_REFUSED], 1);
+	CU_ASSERT_EQUAL(sum->rows[2].txn[SIM_TXN_REFUSED], 1);
+	CU_ASSERT_EQUAL(sim_stats_txn_get(sum, 0, SIM_TXN_DEFERRED,
+	    SIM_RK_RATE_IP), 2);
+	CU_ASSERT_EQUAL(sim_stats_txn_get(sum, 0, SIM_TXN_ACCEPTED,
+	    SIM_RK_DATA_OK), 0);		/* per reason: 4xx/5xx only */
+	CU_ASSERT_EQUAL(sum->rejected, 3);
+
+	memset(&m, 0, sizeof(m));
+	m.world = w;
+	m.stats = sum;
+	text = met_prom_render(&m, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!test_has_line(text, want[i])) {
+			CU_FAIL("line missing");
+			fprintf(stderr, "\nmissing: %s\n", want[i]);
+		}
+	CU_ASSERT_PTR_NULL(strstr(text, "mxsim_transactions_total{provider="
+	    "\"we"));
+	free(text);
+
+	text = NULL;
+	fp = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	sim_stats_print(sum, w, fp);
+	fclose(fp);
+	CU_ASSERT(test_has_line(text, "gmail      refused   rate.block"
+	    "                550 5.7.28              1"));
+	CU_ASSERT(test_has_line(text, "gmail      deferred  rate.ip"
+	    "                   421 4.7.28              2"));
+	CU_ASSERT(test_has_line(text, "gmail      abandoned -"
+	    "                           - -                   1"));
+	CU_ASSERT(test_has_line(text, "transactions: 3 accepted, 2 deferred "
+	    "(4xx), 2 refused (5xx), 1 abandoned"));
+	CU_ASSERT(strstr(text, "5xx replies 3\n") != NULL);
+	free(text);
+	sim_stats_free(a);
+	sim_stats_free(b);
+	sim_stats_free(sum);
 	prof_world_free(w);
 }
 
@@ -361,6 +454,7 @@ test_met_prom_register(void)
 	    CU_add_test(s, "render exact lines", test_render) == NULL ||
 	    CU_add_test(s, "every sample has a TYPE",
 	    test_render_families) == NULL ||
+	    CU_add_test(s, "transactions", test_transactions) == NULL ||
 	    CU_add_test(s, "label escaping", test_escape) == NULL ||
 	    CU_add_test(s, "reputation buckets", test_rep_buckets) == NULL ||
 	    CU_add_test(s, "state walk", test_state_foreach) == NULL)

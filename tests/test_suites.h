@@ -12,6 +12,9 @@ struct prof_profile;
  *  message and return NULL (test_main.c). */
 struct prof_profile *test_bundled_profile(const char *name);
 
+/** @return 1 when @p line is one whole line of @p text (test_main.c). */
+int test_has_line(const char *text, const char *line);
+
 int test_sim_kinds_register(void);
 int test_prof_load_register(void);
 int test_sim_clock_register(void);
@@ -26,6 +29,7 @@ int test_ctl_api_register(void);
 int test_nb_backend_register(void);
 int test_met_prom_register(void);
 int test_world_slot_register(void);
+int test_prof_rates_register(void);
 
 int test_msg_scan_register(void);
 int test_auth_register(void);

@@ -440,15 +440,47 @@ provider_json(const struct prof_world *w, size_t idx, uint64_t now)
 	return o;
 }
 
-/* row_json - one stats row: totals and non-zero replies */
+/* txn_json - transactions by outcome: {"accepted": n, ...}, with
+ * "reasons" (deferred and refused per reason) when @p s is given */
+static json_t *
+txn_json(const uint64_t *txn, const struct sim_stats *s,
+    const struct prof_world *w, size_t row)
+{
+	struct sim_stats_reason rs[SIM_STATS_MAX_REASONS];
+	json_t *o, *reasons;
+	const char *enh;
+	unsigned code;
+	size_t i, n;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
+	for (i = 0; i < SIM_TXN__COUNT; i++)
+		json_object_set_new(o, sim_stats_outcome_name(i),
+		    json_integer((json_int_t)txn[i]));
+	if (s == NULL || (reasons = json_array()) == NULL)
+		return o;
+	n = sim_stats_txn_reasons(s, row, rs);
+	for (i = 0; i < n; i++) {
+		sim_stats_code(w, row, rs[i].rk, &code, &enh);
+		json_array_append_new(reasons, json_pack(
+		    "{s:s,s:s,s:i,s:s?,s:I}",
+		    "outcome", sim_stats_outcome_name(rs[i].outcome),
+		    "reason", sim_kind_info(rs[i].rk)->name, "code", code,
+		    "enhanced", enh[0] != '\0' ? enh : NULL,
+		    "count", (json_int_t)rs[i].n));
+	}
+	json_object_set_new(o, "reasons", reasons);
+	return o;
+}
+
+/* row_json - one stats row: totals, transactions and non-zero replies */
 static json_t *
 row_json(const struct sim_stats *s, const struct prof_world *w, size_t row)
 {
 	const struct sim_stats_row *r = &s->rows[row];
-	const struct prof_reply *pr;
-	const struct sim_kind_info *ki;
 	json_t *o, *replies;
 	const char *enh;
+	unsigned code;
 	uint64_t n;
 	int rk;
 
@@ -457,21 +489,20 @@ row_json(const struct sim_stats *s, const struct prof_world *w, size_t row)
 	for (rk = 0; rk < SIM_RK__COUNT; rk++) {
 		if ((n = sim_stats_get(s, row, rk)) == 0)
 			continue;
-		ki = sim_kind_info(rk);
-		pr = row < w->nprofiles ? &w->profiles[row]->replies[rk] : NULL;
-		enh = pr != NULL ? pr->enhanced : ki->enhanced;
+		sim_stats_code(w, row, rk, &code, &enh);
 		/* as in the event log: null when the reply has none */
 		json_array_append_new(replies, json_pack("{s:s,s:i,s:s?,s:I}",
-		    "reason", ki->name,
-		    "code", pr != NULL ? pr->code : ki->code,
+		    "reason", sim_kind_info(rk)->name, "code", code,
 		    "enhanced", enh[0] != '\0' ? enh : NULL,
 		    "count", (json_int_t)n));
 	}
-	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}",
+	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o*,s:o}",
 	    "connections", (json_int_t)r->connections,
 	    "messages", (json_int_t)r->messages,
 	    "recipients", (json_int_t)r->recipients,
-	    "4xx", (json_int_t)r->deferred, "5xx", (json_int_t)r->rejected,
+	    "replies_4xx", (json_int_t)r->deferred,
+	    "replies_5xx", (json_int_t)r->rejected,
+	    "transactions", txn_json(r->txn, s, w, row),
 	    "replies", replies);
 	return o;
 }
@@ -580,11 +611,13 @@ r_counters(struct api_req *rq)
 		tls = json_pack("{s:I,s:I}", "handshakes", (json_int_t)tls_done,
 		    "failed", (json_int_t)tls_failed);
 	}
-	totals = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o*,s:o*}",
+	totals = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o*,s:I,s:I,s:I,s:o*,s:o*}",
 	    "connections", (json_int_t)s->connections,
 	    "messages", (json_int_t)s->messages,
 	    "recipients", (json_int_t)s->recipients,
-	    "4xx", (json_int_t)s->deferred, "5xx", (json_int_t)s->rejected,
+	    "replies_4xx", (json_int_t)s->deferred,
+	    "replies_5xx", (json_int_t)s->rejected,
+	    "transactions", txn_json(s->txn, NULL, w, 0),
 	    "open_connections", (json_int_t)nb_open_conns(cf->be),
 	    "tracked_identities", (json_int_t)sim_state_count(cf->state),
 	    "state_exhausted", (json_int_t)sim_state_exhausted(cf->state),

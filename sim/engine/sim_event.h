@@ -56,4 +56,26 @@ struct sim_event {
 /* Called once per reply the session sends (see smtp_session.h). */
 typedef void smtp_event_fn(void *ctx, const struct sim_event *ev);
 
+/* How a mail transaction ended; smtp_session.h says when each applies. */
+enum sim_txn_outcome {
+	SIM_TXN_ACCEPTED = 0,	/* the message was accepted */
+	SIM_TXN_DEFERRED,	/* ended on a 4xx: the sender retries */
+	SIM_TXN_REFUSED,	/* ended on a 5xx: the sender bounces */
+	SIM_TXN_ABANDONED,	/* the client gave up: no message, no refusal */
+	SIM_TXN__COUNT
+};
+
+/* One ended mail transaction, as the session reports it. */
+struct sim_txn {
+	uint64_t	 session_id;
+	uint32_t	 prof;		/* profile index; UINT32_MAX = no MX */
+	enum sim_txn_outcome outcome;
+	enum sim_rk	 rk;		/* the reply that decided it; for
+					 * abandoned, SIM_RK__COUNT (none) */
+	uint16_t	 code;		/* its code; 0 for abandoned */
+};
+
+/* Called once per ended mail transaction (see smtp_session.h). */
+typedef void smtp_txn_fn(void *ctx, const struct sim_txn *t);
+
 #endif /* SIM_EVENT_H */

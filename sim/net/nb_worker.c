@@ -3,7 +3,8 @@
  *	The per-worker glue both backends share.  Each reply a session
  *	reports (smtp_env.on_event) is counted in the worker's sim_stats,
  *	written to its event-log buffer, folded into the Postmaster view and,
- *	when notices are on, printed if it is the first of its kind.  Session
+ *	when notices are on, printed if it is the first of its kind.  Each
+ *	ended mail transaction (smtp_env.on_txn) is counted there too.  Session
  *	ids mix the scenario seed with one counter shared by the backend's
  *	workers, so they do not depend on which worker accepted.
  *
@@ -19,6 +20,7 @@
 #include "smtp_auth.h"
 
 static void	on_event(void *, const struct sim_event *);
+static void	on_txn(void *, const struct sim_txn *);
 
 /* on_event - a session's reply: count, log, Postmaster view, notice */
 static void
@@ -35,6 +37,15 @@ on_event(void *ctx, const struct sim_event *ev)
 	if (nb->seen != NULL)
 		sim_stats_notice(nb->seen, nb->conf.world, ev,
 		    nb->conf.notice_fp);
+}
+
+/* on_txn - a session's ended mail transaction: count */
+static void
+on_txn(void *ctx, const struct sim_txn *t)
+{
+	struct nb_worker *wk = ctx;
+
+	sim_stats_txn(wk->stats, t);
 }
 
 /* nb_worker_init - counters, auth context, event-log buffer, env */
@@ -59,6 +70,7 @@ nb_worker_init(struct nb_worker *wk, struct nb_backend *nb)
 	wk->env.clock = cf->clock;
 	wk->env.on_event = on_event;
 	wk->env.event_ctx = wk;
+	wk->env.on_txn = on_txn;
 	wk->env.scan = cf->scan;
 	wk->env.words = cf->words;
 	wk->env.auth = wk->auth;

@@ -18,6 +18,9 @@ static void	family(FILE *, const char *, const char *, const char *);
 static void	put_label(FILE *, const char *);
 static const char *row_name(const struct met_snapshot *, size_t);
 static void	put_replies(FILE *, const struct met_snapshot *);
+static void	put_txn(FILE *, const struct met_snapshot *, size_t,
+		    enum sim_txn_outcome, const char *, uint64_t);
+static void	put_txns(FILE *, const struct met_snapshot *);
 static void	put_rows(FILE *, const struct met_snapshot *);
 static void	put_workers(FILE *, const struct met_snapshot *);
 static void	put_state(FILE *, const struct met_snapshot *);
@@ -95,8 +98,6 @@ static void
 put_replies(FILE *fp, const struct met_snapshot *m)
 {
 	const struct sim_stats *s = m->stats;
-	const struct prof_reply *r;
-	const struct sim_kind_info *ki;
 	uint64_t n;
 	unsigned code;
 	const char *enh;
@@ -109,22 +110,58 @@ put_replies(FILE *fp, const struct met_snapshot *m)
 		for (rk = 0; rk < SIM_RK__COUNT; rk++) {
 			if ((n = sim_stats_get(s, row, rk)) == 0)
 				continue;
-			ki = sim_kind_info(rk);
-			code = ki->code;
-			enh = ki->enhanced;
-			if (row < m->world->nprofiles) {
-				r = &m->world->profiles[row]->replies[rk];
-				code = r->code;
-				enh = r->enhanced;
-			}
+			sim_stats_code(m->world, row, rk, &code, &enh);
 			fputs("mxsim_replies_total{provider=", fp);
 			put_label(fp, row_name(m, row));
 			fprintf(fp, ",code=\"%u\",enhanced=", code);
 			put_label(fp, enh);
 			fputs(",reason=", fp);
-			put_label(fp, ki->name);
+			put_label(fp, sim_kind_info(rk)->name);
 			fprintf(fp, "} %llu\n", (unsigned long long)n);
 		}
+}
+
+/* put_txn - one sample of mxsim_transactions_total (none when zero) */
+static void
+put_txn(FILE *fp, const struct met_snapshot *m, size_t row,
+    enum sim_txn_outcome o, const char *reason, uint64_t n)
+{
+	if (n == 0)
+		return;
+	fputs("mxsim_transactions_total{provider=", fp);
+	put_label(fp, row_name(m, row));
+	fprintf(fp, ",outcome=\"%s\",reason=", sim_stats_outcome_name(o));
+	put_label(fp, reason);
+	fprintf(fp, "} %llu\n", (unsigned long long)n);
+}
+
+/* put_txns - mxsim_transactions_total: accepted, deferred and refused
+ * per reason, abandoned; non-zero samples only */
+static void
+put_txns(FILE *fp, const struct met_snapshot *m)
+{
+	struct sim_stats_reason rs[SIM_STATS_MAX_REASONS];
+	const struct sim_stats *s = m->stats;
+	const struct sim_stats_row *r;
+	size_t row, i, n;
+
+	family(fp, "mxsim_transactions_total", "counter", "Mail "
+	    "transactions (MAIL to its end), by provider, outcome (accepted, "
+	    "deferred: ended on a 4xx, refused: on a 5xx, abandoned by the "
+	    "client) and reason (the reply kind that decided it; none when "
+	    "abandoned).");
+	for (row = 0; row <= s->nprof; row++) {
+		r = &s->rows[row];
+		put_txn(fp, m, row, SIM_TXN_ACCEPTED,
+		    sim_kind_info(SIM_RK_DATA_OK)->name,
+		    r->txn[SIM_TXN_ACCEPTED]);
+		n = sim_stats_txn_reasons(s, row, rs);
+		for (i = 0; i < n; i++)
+			put_txn(fp, m, row, rs[i].outcome,
+			    sim_kind_info(rs[i].rk)->name, rs[i].n);
+		put_txn(fp, m, row, SIM_TXN_ABANDONED, "none",
+		    r->txn[SIM_TXN_ABANDONED]);
+	}
 }
 
 /* put_rows - per-provider sessions, messages and recipients */
@@ -274,6 +311,7 @@ met_prom_render(const struct met_snapshot *m, size_t *len)
 	if ((fp = open_memstream(&buf, &n)) == NULL)
 		return NULL;
 	put_replies(fp, m);
+	put_txns(fp, m);
 	put_rows(fp, m);
 	put_workers(fp, m);
 	put_state(fp, m);

@@ -7,6 +7,9 @@
  * counts, the simulated clock), so it is tested with hand-made numbers.
  *
  * Families: mxsim_replies_total{provider,code,enhanced,reason},
+ * mxsim_transactions_total{provider,outcome,reason} (outcome accepted,
+ * deferred, refused or abandoned; reason the deciding reply kind, "none"
+ * for abandoned),
  * mxsim_connections_total{provider}, mxsim_messages_accepted_total{provider},
  * mxsim_recipients_accepted_total{provider}, mxsim_open_connections,
  * mxsim_worker_connections{worker}, mxsim_worker_sessions_total{worker},

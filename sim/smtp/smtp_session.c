@@ -149,6 +149,15 @@ enum smtp_dstate {
 #define SMTP_F_TLS		0x100	/* the session runs over TLS */
 #define SMTP_F_HELD		0x200	/* a connect refusal answers EHLO/HELO
 					 * (held_rk, held_limit) */
+#define SMTP_F_TXN		0x400	/* a mail transaction is open */
+
+/* The replies a transaction's outcome is decided from (smtp_txn_end()). */
+enum smtp_txn_slot {
+	SMTP_TXN_EOD = 0,		/* the end-of-DATA reply */
+	SMTP_TXN_FIRST_4XX,		/* the first 4xx inside it */
+	SMTP_TXN_FIRST_5XX,		/* the first 5xx inside it */
+	SMTP_TXN__SLOTS
+};
 
 /* A slice of the input buffer, valid until the buffer is compacted at the
  * end of smtp_process(). */
@@ -216,6 +225,10 @@ struct smtp_session {
 	uint8_t		 spf_hard;	/* ... from a hard fail (-all) */
 	uint16_t	 held_rk;	/* SMTP_F_HELD: the refusal ... */
 	uint64_t	 held_limit;	/* ... and its limit */
+	/* Open transaction (SMTP_F_TXN): the replies that decide its
+	 * outcome, by enum smtp_txn_slot; code 0 = none yet. */
+	enum sim_rk	 txn_rk[SMTP_TXN__SLOTS];
+	uint16_t	 txn_code[SMTP_TXN__SLOTS];
 
 	/* DATA recogniser, resumable at any byte. */
 	enum smtp_dstate dstate;
@@ -255,6 +268,10 @@ static void	smtp_enter_state(struct smtp_session *, enum smtp_state);
 static const char *smtp_strstate(enum smtp_state);
 static void	smtp_close(struct smtp_session *);
 static void	smtp_txn_reset(struct smtp_session *);
+static void	smtp_txn_open(struct smtp_session *);
+static void	smtp_txn_note(struct smtp_session *, enum sim_stage,
+		    enum sim_rk, uint16_t);
+static void	smtp_txn_end(struct smtp_session *);
 static const char *smtp_arena_copy(struct smtp_session *, const char *,
 		    size_t, int);
 static uint32_t	smtp_rcpt_list(const struct smtp_session *, const char **);
@@ -375,14 +392,84 @@ smtp_enter_state(struct smtp_session *s, enum smtp_state st)
 static void
 smtp_close(struct smtp_session *s)
 {
+	smtp_txn_end(s);		/* its last reply, if any, is noted */
 	smtp_enter_state(s, SMTP_STATE_QUIT);
 	s->flags |= SMTP_F_CLOSING;
 }
 
-/* smtp_txn_reset - forget the mail transaction (RSET, end of DATA) */
+/* smtp_txn_open - MAIL is put to the policy: a transaction opens */
+static void
+smtp_txn_open(struct smtp_session *s)
+{
+	smtp_txn_end(s);		/* cannot be open: MAIL needs READY */
+	memset(s->txn_code, 0, sizeof(s->txn_code));
+	s->flags |= SMTP_F_TXN;
+}
+
+/* smtp_txn_note - a reported reply: keep it if it may decide the open
+ * transaction's outcome */
+static void
+smtp_txn_note(struct smtp_session *s, enum sim_stage stage, enum sim_rk rk,
+    uint16_t code)
+{
+	enum smtp_txn_slot slot;
+
+	if ((s->flags & SMTP_F_TXN) == 0)
+		return;
+	if (stage == SIM_STAGE_EOD && s->txn_code[SMTP_TXN_EOD] == 0)
+		slot = SMTP_TXN_EOD;
+	else if (code >= 400 && code < 500)
+		slot = SMTP_TXN_FIRST_4XX;
+	else if (code >= 500)
+		slot = SMTP_TXN_FIRST_5XX;
+	else
+		return;
+	if (s->txn_code[slot] != 0)
+		return;
+	s->txn_rk[slot] = rk;
+	s->txn_code[slot] = code;
+}
+
+/*
+ * smtp_txn_end - the one place a transaction's outcome is decided (rules
+ * in smtp_session.h): the end-of-DATA reply alone, else the first 4xx,
+ * else the first 5xx, else abandoned; reported to env->on_txn
+ */
+static void
+smtp_txn_end(struct smtp_session *s)
+{
+	struct sim_txn t;
+	enum smtp_txn_slot slot;
+
+	if ((s->flags & SMTP_F_TXN) == 0)
+		return;
+	s->flags &= ~SMTP_F_TXN;
+	if (s->env->on_txn == NULL)
+		return;
+	memset(&t, 0, sizeof(t));
+	t.session_id = s->ci.session_id;
+	t.prof = s->prof;
+	t.outcome = SIM_TXN_ABANDONED;
+	t.rk = SIM_RK__COUNT;
+	for (slot = 0; slot < SMTP_TXN__SLOTS; slot++) {
+		if (s->txn_code[slot] == 0)
+			continue;
+		t.rk = s->txn_rk[slot];
+		t.code = s->txn_code[slot];
+		t.outcome = t.code < 400 ? SIM_TXN_ACCEPTED : t.code < 500 ?
+		    SIM_TXN_DEFERRED : SIM_TXN_REFUSED;
+		break;
+	}
+	s->env->on_txn(s->env->event_ctx, &t);
+}
+
+/* smtp_txn_reset - end and forget the mail transaction (RSET, end of
+ * DATA, refused MAIL, EHLO/HELO, STARTTLS, free); smtp_close() ends it
+ * too, keeping the envelope for the last reply's text */
 static void
 smtp_txn_reset(struct smtp_session *s)
 {
+	smtp_txn_end(s);
 	s->sender_domain = NULL;
 	s->cur_rcpt = NULL;
 	s->size = 0;
@@ -555,6 +642,7 @@ smtp_busy(struct smtp_session *s)
 	s->flags |= SMTP_F_BUSYOUT;
 	s->outpos = 0;
 	s->outlen = sizeof(SMTP_BUSY_TEXT) - 1;
+	smtp_txn_note(s, SIM_STAGE_OTHER, SIM_RK_SHUTDOWN, 421);
 	smtp_event(s, SIM_STAGE_OTHER, SIM_RK_SHUTDOWN, 421, "4.3.2");
 	smtp_close(s);
 }
@@ -704,8 +792,10 @@ smtp_reply(struct smtp_session *s, enum sim_rk rk, enum sim_stage stage,
 		n = smtp_reply_ehlo_ext(s, out, n, cap);
 	s->outlen += (uint32_t)n;
 
-	if (code >= 400 || (stage != SIM_STAGE_OTHER && rk != SIM_RK_DATA_GO))
+	if (code >= 400 || (stage != SIM_STAGE_OTHER && rk != SIM_RK_DATA_GO)) {
+		smtp_txn_note(s, stage, rk, code);
 		smtp_event(s, stage, rk, code, enh);
+	}
 	if (close)
 		smtp_close(s);
 	else if (stage == SIM_STAGE_CONNECT && rk != SIM_RK_GREETING)
@@ -1284,6 +1374,7 @@ smtp_cmd_mail(struct smtp_session *s, struct smtp_str arg)
 	s->size = size;
 	if (s->env->auth != NULL)
 		smtp_mail_spf(s, addr);
+	smtp_txn_open(s);
 	smtp_facts(s, &f, &a);
 	f.size = size;
 	smtp_decide(s, SIM_STAGE_MAIL, &f, &v);
@@ -1825,6 +1916,7 @@ smtp_session_free(struct smtp_session *s)
 		sim_policy_release(s->env->world, s->env->state, &f,
 		    sim_clock_now(s->env->clock));
 	}
+	smtp_txn_end(s);
 	world_drop(s->world);
 	s->world = NULL;
 	if (s->pool == NULL) {

@@ -39,6 +39,18 @@
  * if an output buffer is at hand, a fixed text otherwise) and closes;
  * smtp_pool_stats() counts these.
  *
+ * Transactions: a mail transaction opens when a MAIL command is put to
+ * the policy (syntax and sequence passed) and ends at the end-of-DATA
+ * reply, a refused MAIL, RSET, EHLO/HELO, or when the session closes
+ * (QUIT, a closing reply, timeout, shutdown, the peer's EOF).  Its
+ * outcome is decided once, when it ends, and reported to env->on_txn:
+ * the end-of-DATA reply decides alone (2xx accepted, 4xx deferred, 5xx
+ * refused); otherwise the first 4xx reply sent inside it makes it
+ * deferred, else the first 5xx refused, each with that reply's kind as
+ * the reason; with neither it was abandoned.  Replies outside a
+ * transaction (the 503s to RCPT and DATA pipelined after a refused MAIL,
+ * connect and EHLO refusals) count as replies only.
+ *
  * STARTTLS (RFC 3207): EHLO lists STARTTLS only when the profile's
  * extensions name it, env->tls_ok is set and the session is not under TLS
  * yet.  STARTTLS with an argument is answered 501 5.5.4, when not offered
@@ -88,6 +100,9 @@ struct smtp_env {
 	const struct sim_clock *clock;
 	smtp_event_fn	*on_event;	/* called once per logged reply; may be NULL */
 	void		*event_ctx;
+	smtp_txn_fn	*on_txn;	/* called once per ended mail
+					 * transaction, with event_ctx; may
+					 * be NULL */
 	/* issue 5: message content and authentication */
 	bool		 scan;		/* scan each message (msg_scan) and
 					 * give the policy facts->msg */

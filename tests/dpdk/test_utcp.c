@@ -21,6 +21,7 @@
 #define CIP	DPT_CLIENT_IP
 #define GMAIL	DPT_GMAIL_MX
 #define SINK	DPT_SINK_MX
+#define GENERIC	0xc6120407u	/* 198.18.4.7: generic in dpdk_scenario */
 
 static struct dpt T;	/* the fixture of the running test */
 
@@ -151,6 +152,34 @@ test_transaction(void)
 	CU_ASSERT(strncmp(buf, "250 ", 4) == 0);
 	CU_ASSERT_EQUAL(dp_lcore_stats(T.lc)->messages, 1);
 	close_by_quit(&c);
+}
+
+/* test_txn_outcome - a MAIL refused with RCPT and DATA pipelined behind
+ * it: three 5xx replies, one refused transaction (counted by the glue
+ * both backends share) */
+static void
+test_txn_outcome(void)
+{
+	const struct sim_stats *st = dp_lcore_stats(T.lc);
+	struct dpt_conn c;
+	char buf[2048];
+	int prof;
+
+	greet(&c, 40050, GENERIC, buf, sizeof(buf));
+	dpt_talk(&T, &c, "EHLO client.test\r\n", buf, sizeof(buf));
+	dpt_talk(&T, &c, "MAIL FROM:<a@auth.example> SIZE=99999999999\r\n"
+	    "RCPT TO:<u@example.net>\r\nDATA\r\n", buf, sizeof(buf));
+	CU_ASSERT(strncmp(buf, "552 5.3.4 ", 10) == 0);
+	CU_ASSERT(strstr(buf, "\r\n503 5.5.1 ") != NULL);
+	prof = prof_world_lookup(T.world, GENERIC);
+	CU_ASSERT_FATAL(prof >= 0);
+	CU_ASSERT_EQUAL(st->rejected, 3);
+	CU_ASSERT_EQUAL(st->txn[SIM_TXN_REFUSED], 1);
+	CU_ASSERT_EQUAL(sim_stats_txn_get(st, (size_t)prof, SIM_TXN_REFUSED,
+	    SIM_RK_SIZE), 1);
+	close_by_quit(&c);
+	CU_ASSERT_EQUAL(st->txn[SIM_TXN_ACCEPTED] + st->txn[SIM_TXN_DEFERRED] +
+	    st->txn[SIM_TXN_REFUSED] + st->txn[SIM_TXN_ABANDONED], 1);
 }
 
 /* test_pipelined - several commands in one segment, replies in order */
@@ -571,6 +600,7 @@ test_utcp_register(void)
 		{ "ISN keyed by tuple and seed", test_isn },
 		{ "whole transaction", test_transaction },
 		{ "pipelined commands", test_pipelined },
+		{ "refused MAIL is one transaction", test_txn_outcome },
 		{ "data retransmitted on loss", test_retransmit_data },
 		{ "timers on time with a 1 ms clock", test_fine_clock },
 		{ "SYN-ACK retransmitted", test_retransmit_synack },

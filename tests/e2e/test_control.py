@@ -22,6 +22,7 @@ from mxsim_proc import Client, Mxsim, enhanced, free_port, free_ports, read_even
 
 GMAIL_MX = "127.1.0.5"
 MS_MX = "127.2.0.5"
+GENERIC_MX = "127.4.0.5"
 SINK_MX = "127.0.0.1"
 
 # urllib must not send loopback requests to a proxy from the environment
@@ -289,8 +290,10 @@ class Suite:
             assert prov["connections"] == sum(e["stage"] == "connect" for e in mine), name
             assert prov["messages"] == sum(e["stage"] == "eod" and e["code"] == 250
                                            for e in mine), name
-            assert prov["4xx"] == sum(400 <= e["code"] < 500 for e in mine), name
-            assert prov["5xx"] == sum(e["code"] >= 500 for e in mine), name
+            assert prov["replies_4xx"] == sum(400 <= e["code"] < 500 for e in mine), name
+            assert prov["replies_5xx"] == sum(e["code"] >= 500 for e in mine), name
+            # every accepted message ended its transaction accepted
+            assert prov["transactions"]["accepted"] == prov["messages"], name
         t = cnt["totals"]
         assert t["connections"] == sum(e["stage"] == "connect" for e in ev), t
         assert t["event_log"] == {"written": len(ev), "dropped": 0}, t
@@ -327,6 +330,80 @@ class Suite:
     def test_metrics_on_control_port(self):
         """--metrics on the --control address: one daemon serves both."""
         self._load_and_compare(same=True)
+
+    def test_transactions(self):
+        """A refused MAIL with pipelined RCPT and DATA is one refused
+        transaction and three 5xx replies, in /counters, /metrics and the
+        exit summary; a refused recipient, an abandoned MAIL and an
+        accepted message are one transaction each."""
+        m = self.start(metrics=True, same=True)
+        try:
+            s = socket.create_connection((GENERIC_MX, self.port), timeout=10,
+                                         source_address=("127.0.48.1", 0))
+            f = s.makefile("rb")
+
+            def codes(n):
+                out = []
+                while len(out) < n:
+                    line = f.readline()
+                    if line[3:4] != b"-":
+                        out.append(int(line[:3]))
+                return out
+
+            assert codes(1) == [220]
+            s.sendall(b"EHLO client.test\r\n")
+            assert codes(1) == [250]
+            # refused at MAIL (SIZE over generic's maximum): 552, 503, 503
+            s.sendall(b"MAIL FROM:<a@auth.example> SIZE=99999999999\r\n"
+                      b"RCPT TO:<u@example.net>\r\nDATA\r\n")
+            assert codes(3) == [552, 503, 503]
+            # its only recipient refused: 550, then 554 to DATA; RSET ends it
+            s.sendall(b"MAIL FROM:<a@auth.example>\r\nRCPT TO:<unknown1@example.net>\r\n"
+                      b"DATA\r\nRSET\r\n")
+            assert codes(4) == [250, 550, 554, 250]
+            # abandoned: MAIL, then QUIT
+            s.sendall(b"MAIL FROM:<a@auth.example>\r\nQUIT\r\n")
+            assert codes(2) == [250, 221]
+            s.close()
+            c = Client(GENERIC_MX, self.port, "127.0.48.2")
+            assert c.message("b@auth.example", "u@example.net")[:2] == ("eod", 250)
+            c.close()
+            # every count below was made before the reply it follows was sent
+            st, cnt = http_json("GET", self.api + "/counters")
+            assert st == 200, cnt
+            st, _, page = http("GET", self.metrics)
+            assert st == 200
+        finally:
+            rc, out, err = m.stop()
+        assert rc == 0, err
+        gen = cnt["providers"]["generic"]
+        assert gen["transactions"] == {
+            "accepted": 1, "deferred": 0, "refused": 2, "abandoned": 1,
+            "reasons": [
+                {"outcome": "refused", "reason": "size", "code": 552,
+                 "enhanced": "5.3.4", "count": 1},
+                {"outcome": "refused", "reason": "user.unknown", "code": 550,
+                 "enhanced": "5.1.1", "count": 1}]}, gen
+        assert (gen["replies_4xx"], gen["replies_5xx"], gen["messages"]) == (0, 5, 1), gen
+        assert cnt["totals"]["transactions"] == {
+            "accepted": 1, "deferred": 0, "refused": 2, "abandoned": 1}, cnt["totals"]
+        met = parse_metrics(page.decode())
+        txns = {tuple(sorted(dict(lab).items())): v for (n, lab), v in met.items()
+                if n == "mxsim_transactions_total"}
+        assert txns == {
+            (("outcome", "accepted"), ("provider", "generic"), ("reason", "ok.message")): 1,
+            (("outcome", "refused"), ("provider", "generic"), ("reason", "size")): 1,
+            (("outcome", "refused"), ("provider", "generic"), ("reason", "user.unknown")): 1,
+            (("outcome", "abandoned"), ("provider", "generic"), ("reason", "none")): 1}, txns
+        bad_seq = frozenset({("provider", "generic"), ("code", "503"), ("enhanced", "5.5.1"),
+                             ("reason", "protocol.bad_sequence")})
+        assert met[("mxsim_replies_total", bad_seq)] == 2, met
+        # the exit summary: one refusal per transaction, replies apart
+        assert re.search(r"^generic +refused +size +552 5\.3\.4 +1$", out, re.M), out
+        assert re.search(r"^generic +refused +user\.unknown +550 5\.1\.1 +1$", out, re.M), out
+        assert "transactions: 1 accepted, 0 deferred (4xx), 2 refused (5xx), 1 abandoned\n" \
+            in out, out
+        assert re.search(r"4xx replies 0, 5xx replies 5$", out, re.M), out
 
     def test_bad_requests(self):
         """400 (bad JSON, unknown key path, wrong type), 404, 405, 413."""

@@ -338,6 +338,40 @@ class Suite:
         assert p.returncode == 1, p
         assert re.match(re.escape(bad) + r":\d+:\d+: ", p.stderr), p.stderr
 
+    def test_time_scale_rates(self):
+        """--check and the banner print each limit as a real-time rate at the
+        time scale: gmail's 100 a minute is 100/s at -t 60 (beyond one MTA),
+        its window half a real second at -t 120, 6.67/s at -t 4."""
+        scn = os.path.join(PROFILES, "default.yaml")
+
+        def check(*args):
+            p = subprocess.run([self.mxsim_bin, "--check"] + list(args),
+                               capture_output=True, text=True)
+            assert p.returncode == 0, p.stdout + p.stderr
+            return p.stdout
+
+        row = re.compile(r"^  gmail +per_ip\.messages +(\S.*)$", re.M)
+        out = check(scn, "-t", "60")
+        assert "time scale 60 (real time of a simulated second 16.7 ms, minute 1 s, " \
+            "hour 1 min, day 24 min)" in out, out
+        assert row.search(out).group(1).split("  ")[0] == "100 = 100/s !", out
+        assert re.search(r"warning \(!\): \d+ limits need more than 50/s of real time", out), out
+        assert "warning (<)" not in out, out
+        out = check(scn, "-t", "120")
+        assert row.search(out).group(1).split("  ")[0] == "100 = 200/s ! <", out
+        assert re.search(r"warning \(<\): \d+ limits count over a window shorter than a "
+                         r"second of real time", out), out
+        out = check(os.path.join(PROFILES, "gmail.yaml"), "-t", "4")
+        assert re.sub(r" +", " ", row.search(out).group(1)) == \
+            "100 = 6.67/s 3000 = 3.33/s 20000 = 55.6/min", out
+        assert "warning" not in out, out
+        m = self.start("-t", "4")
+        rc, out, err = m.stop()
+        assert rc == 0, err
+        assert "time scale 4 (real time of a simulated second 250 ms," in err, err
+        assert re.sub(r" +", " ", row.search(err).group(1)) == \
+            "100 = 6.67/s 3000 = 3.33/s 20000 = 55.6/min", err
+
     def test_shutdown_mid_session(self):
         """SIGTERM: sessions get the profile's shutdown reply (Gmail's
         421 4.3.0), the event log is complete."""
