@@ -348,9 +348,12 @@ wait_ms(const struct hx_load *ld)
 	if (ld->conf->series != NULL &&
 	    hx_series_next(ld->conf->series) < until)
 		until = hx_series_next(ld->conf->series);
-	if (!ld->stopping && ld->rq.len > 0 &&
-	    ld->start_us + hx_retry_queue_top(&ld->rq)->due_us < until)
-		until = ld->start_us + hx_retry_queue_top(&ld->rq)->due_us;
+	/* a retry already due waits for a slot: a socket event frees one */
+	if (!ld->stopping && ld->rq.len > 0) {
+		t = ld->start_us + hx_retry_queue_top(&ld->rq)->due_us;
+		if (t > ld->now_us && t < until)
+			until = t;
+	}
 	if (!ld->stopping && ld->until_us != 0 && ld->until_us < until)
 		until = ld->until_us;
 	if (!ld->stopping && ld->qlen > 0 && ld->conf->rate > 0) {

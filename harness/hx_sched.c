@@ -220,6 +220,11 @@ parse_text(const char *text, struct hx_sched *s, char *err, size_t errlen)
 		return fail(err, errlen, "longer than %d characters",
 		    SCHED_TEXT_MAX - 1);
 	strcpy(buf, text);
+	if (buf[0] == '\0' || strchr(",;", buf[0]) != NULL ||
+	    strchr(",;", buf[strlen(buf) - 1]) != NULL ||
+	    strstr(buf, ",,") != NULL || strstr(buf, ";;") != NULL ||
+	    strstr(buf, ",;") != NULL || strstr(buf, ";,") != NULL)
+		return fail(err, errlen, "empty item");
 	if ((buf[0] == 'F' || buf[0] == 'G') && buf[1] == ',')
 		return parse_rules(buf, s, err, errlen);
 	return parse_items(buf, s, err, errlen);
