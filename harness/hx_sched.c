@@ -7,6 +7,11 @@
  *	expanded to its text form first, parsed, then every duration is
  *	divided by the factor.
  *
+ *	With run=D, retries start at queue scans, every D after the start
+ *	of the run; a scan takes each retry due at most HX_SCHED_SLACK
+ *	after it, as Postfix's queue manager takes each deferred file whose
+ *	whole-second time stamp is at most one second in the future.
+ *
  *	The presets are the MTAs' documented defaults: Postfix
  *	minimal_backoff_time 300s, maximal_backoff_time 4000s,
  *	queue_run_delay 300s, maximal_queue_lifetime 5d (postconf(5));
@@ -317,13 +322,17 @@ hx_sched_delay(const struct hx_sched *s, uint32_t failures, uint64_t age_us,
 	}
 }
 
-/* hx_sched_due - the next queue scan at or after @p due_us */
+/* hx_sched_due - the first queue scan that takes a retry due then */
 uint64_t
 hx_sched_due(const struct hx_sched *s, uint64_t due_us)
 {
+	uint64_t k;
+
 	if (s->run_us == 0)
 		return due_us;
-	return (due_us + s->run_us - 1) / s->run_us * s->run_us;
+	k = due_us > HX_SCHED_SLACK ?
+	    (due_us - HX_SCHED_SLACK + s->run_us - 1) / s->run_us : 1;
+	return (k > 0 ? k : 1) * s->run_us;
 }
 
 /* hx_sched_expired - does a temporary failure at this age expire it? */
