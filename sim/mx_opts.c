@@ -52,7 +52,8 @@ static const struct opt_def opt_defs[] = {
 	{ "config", 'c', OPT_STR, OFF(config), 0, 0, "FILE",
 	    "scenario YAML (default: the bundled default.yaml)" },
 	{ "check", 256, OPT_STR, OFF(check), 0, 0, "FILE",
-	    "validate a scenario or a profile file and exit" },
+	    "validate a scenario or a profile file, print its limits\n"
+	    "as real-time rates at the time scale, and exit" },
 	{ "workers", 'w', OPT_LONG, OFF(workers), 1, 256, "N",
 	    "worker threads (default: scenario, else one per core)" },
 	{ "port", 'p', OPT_LONG, OFF(port), 1, 65535, "N",
