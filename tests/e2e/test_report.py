@@ -189,7 +189,8 @@ def test_reputation_logged():
             exp = [want[ident][b] for b in sorted(want[ident])]
             assert [(round(t, 3), v) for t, v in pts] == \
                 [(round(t, 3), v) for t, v in exp], (ident, pts, exp)
-    # the rate.ip deferrals cost the IP: its last score is below the start
+    # the recorded run's IP score fell (its penalties): the plot keeps the
+    # first and the last logged score
     ip = blocks(os.path.join(d, 'data', 'rep_ip_gmail.dat'))['127.0.10.1']
     assert ip[-1][1] == 74.57 and ip[0][1] == 80.0, ip
 

@@ -8,6 +8,7 @@ Usage: test_wire.py --build BUILD_DIR [TEST_NAME ...]
 Prints one line per test and ends with "wire: N passed, N failed".
 Addresses: MX 127.77.N.x, clients 127.78.N.x (unused by other suites).
 """
+import json
 import os
 import re
 import shutil
@@ -134,6 +135,15 @@ def body(frm, msgid, extra=""):
             "Subject: wire\r\n%s\r\nhello\r\n" % (frm, msgid, extra))
 
 
+def sim_day(ctl):
+    """The day of the scenario's simulated clock (its start is day 0, at
+    2026-01-01) read over the control API."""
+    with urllib.request.urlopen("http://%s/clock" % ctl, timeout=10) as r:
+        clock = json.load(r)
+    start = 1767225600000       # 2026-01-01T00:00:00Z in ms
+    return (clock["sim_ms"] - start) // 86400000
+
+
 class Suite:
     def __init__(self, build):
         self.mxsim_bin = os.path.join(build, "sim", "mxsim")
@@ -206,23 +216,35 @@ class Suite:
     def complained_day1(self, prov, block_rate, sender, frm, rcpt, client):
         """mxsim where the sender domain's every recipient complains and
         one day of one message is rated: a message on simulated day 0,
-        then a greeted connection on day 1 (day 0 lasts two real seconds
-        at 30x).  Returns (mxsim, connection)."""
+        then a greeted connection on day 1.  Day 0 ends 60 simulated
+        seconds after the start (10 real seconds at 6x); the test reads the
+        simulated clock (GET /clock) before and after the message instead
+        of sleeping, so a slow machine only waits longer.
+        Returns (mxsim, connection)."""
         def rated(p):
             p["reputation"]["complaints"] = {
                 "warn_rate": 0.001, "block_rate": block_rate,
                 "recovery_days": 7, "min_messages": 1}
         auth = {"spf": "pass", "dkim": "pass", "dmarc": "none"}
+        ctl = "127.0.0.1:%d" % free_port()
         m = self.start({prov: rated}, {
-            "time_scale": 30, "start": "2026-01-01T23:59:00Z",
+            "time_scale": 6, "start": "2026-01-01T23:59:00Z",
             "senders": {"default": auth, "domains": {
-                sender.split("@")[1]: dict(auth, complaint_rate=1)}}})
+                sender.split("@")[1]: dict(auth, complaint_rate=1)}}},
+            args=["--control", ctl])
         try:
             w = self.greet(prov, client)
             r = w.message(sender, rcpt, body(frm, "day0.%s@wire.test" % prov))
             assert r[:2] == ("eod", 250), r
             w.close()
-            time.sleep(2.5)     # simulated day 1
+            day = sim_day(ctl)
+            assert day == 0, ("the day-0 message came after simulated "
+                              "midnight (mxsim took over 10 real seconds "
+                              "to take it)", day)
+            deadline = time.time() + 60
+            while sim_day(ctl) == 0 and time.time() < deadline:
+                time.sleep(0.2)
+            assert sim_day(ctl) == 1, "simulated day 1 never came"
             return m, self.greet(prov, client)
         except Exception:
             self.stop(m)
