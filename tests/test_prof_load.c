@@ -144,6 +144,12 @@ static const struct bad_case bad_cases[] = {
 	    "unknown placeholder \"{hostname}\"" },
 	{ "prof_bad_del.yaml", false, NULL, 6, 23,
 	    "reply text contains a control character" },
+	{ "prof_bad_rate_limited.yaml", false, NULL, 6, 46,
+	    "reputation.penalties.rate_limited was removed: a rate-limited, "
+	    "warm-up or per-recipient reply costs no reputation" },
+	{ "prof_bad_hours.yaml", false, NULL, 10, 23,
+	    "escalate.hours (simulated clock hours in a row) must be an "
+	    "integer 1..24, got \"25\"" },
 	{ "prof_no_such_file.yaml", false, NULL, 0, 0,
 	    "cannot open: No such file or directory" },
 	{ "prof_scn_unknown_profile.yaml", true, NULL, 2, 14,
@@ -198,6 +204,7 @@ static void lim_check(const struct prof_lim_key *, const void *,
     unsigned *);
 static void test_limits_every_key(void);
 static void test_limits_errors(void);
+static void test_escalate_hours(void);
 static void test_scenario_placement(void);
 static void test_scenario_rdns(void);
 static char *yaml_tmp(const char *);
@@ -329,7 +336,6 @@ test_gmail_limits(void)
 	CU_ASSERT_DOUBLE_EQUAL(p->rep.pen_user_unknown, 2.0, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(p->rep.pen_auth_fail, 1.0, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(p->rep.pen_spike, 0.5, 1e-9);
-	CU_ASSERT_DOUBLE_EQUAL(p->rep.pen_rate, 0.2, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(p->rep.spike_factor, 4.0, 1e-9);
 	CU_ASSERT_EQUAL(p->rep.spike_min, 30);
 	/* kinds the file does not list keep their defaults */
@@ -731,6 +737,62 @@ bad_texts(const struct place_bad *cases, size_t n)
 	}
 }
 
+#define EB_HEAD	"provider: eb\nmx_hosts: [mx.eb.test]\nreplies:\n" \
+	"  rate.block: {code: 550, enhanced: \"5.7.28\", text: b}\n" \
+	"  rate.ip:\n    code: 421\n    enhanced: \"4.7.28\"\n    text: r\n"
+
+/* Broken sustained-pressure ladders. */
+static const struct place_bad esc_bad[] = {
+	{ EB_HEAD "    escalate: {to: rate.block, hours: 3}\n", 9, 39,
+	    "escalate.hours needs \"after\" (refusals in each of those "
+	    "hours)" },
+	{ EB_HEAD "    escalate: {to: rate.block, after: 65536, hours: 3}\n",
+	    9, 39, "escalate.after with hours (refusals in an hour) must be "
+	    "an integer 1..65535, got \"65536\"" },
+	{ EB_HEAD "    escalate: {to: rate.block, after: 5, hours: 0}\n",
+	    9, 49, "escalate.hours (simulated clock hours in a row) must be "
+	    "an integer 1..24, got \"0\"" },
+	{ EB_HEAD "    escalate: {to: rate.block, after: 5, hours: two}\n",
+	    9, 49, "must be an integer 1..24, got \"two\"" },
+};
+
+/* test_escalate_hours - the hourly ladder loads; its errors point at
+ * the value */
+static void
+test_escalate_hours(void)
+{
+	struct prof_error err;
+	struct prof_profile *p;
+	const struct prof_escalate *x;
+	char *path;
+
+	path = yaml_tmp(EB_HEAD "    escalate: {to: rate.block, after: 65535,"
+	    " hours: 24, days: 2}\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	p = prof_load_profile(path, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	x = &reply_of(p, "rate.ip")->esc;
+	CU_ASSERT_EQUAL(x->to, SIM_RK_RATE_BLOCK);
+	CU_ASSERT_EQUAL(x->after, 65535);
+	CU_ASSERT_EQUAL(x->hours, 24);
+	CU_ASSERT_EQUAL(x->days, 2);
+	prof_profile_free(p);
+	unlink(path);
+	free(path);
+	/* without hours, after keeps its per-day range */
+	path = yaml_tmp(EB_HEAD "    escalate: {to: rate.block, after: "
+	    "1000000}\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+	p = prof_load_profile(path, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(reply_of(p, "rate.ip")->esc.after, 1000000);
+	CU_ASSERT_EQUAL(reply_of(p, "rate.ip")->esc.hours, 0);
+	prof_profile_free(p);
+	unlink(path);
+	free(path);
+	bad_texts(esc_bad, sizeof(esc_bad) / sizeof(esc_bad[0]));
+}
+
 #define LB_HEAD	"provider: lb\nmx_hosts: [mx.lb.test]\nlimits:\n"
 
 /* Broken limits: blocks; the bounds and rules are the schema's. */
@@ -1072,6 +1134,7 @@ test_prof_load_register(void)
 		{ "broken placement sections", test_placement_errors },
 		{ "every key of the limits schema", test_limits_every_key },
 		{ "broken limits blocks", test_limits_errors },
+		{ "sustained-pressure ladders", test_escalate_hours },
 		{ "seeds and complaint schedules", test_scenario_placement },
 		{ "reverse DNS of senders", test_scenario_rdns },
 		{ "error string", test_error_str },

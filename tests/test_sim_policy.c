@@ -4,6 +4,10 @@
  * reputation falls with penalties and recovers with time, refusals
  * roll back what an earlier identity counted, and an accepted message's
  * verdict carries its complaints, seeds, reputation and placement.
+ * Escalation ladders: the sustained-pressure form (escalate.hours) climbs
+ * only for a sender pushing for hours, never for a burst that drains;
+ * rate-limited and per-recipient refusals cost no reputation; refusals
+ * carry the scores.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -547,7 +551,7 @@ test_eod_verdict(void)
 	CU_ASSERT_DOUBLE_EQUAL(v.ip_rep, 90, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, 90, 1e-9);
 
-	/* a refusal at end of DATA: no placement, no scores */
+	/* a refusal at end of DATA: no placement, the scores that held */
 	f.p->limits.max_size = 10;
 	prof_set_reply(f.p, SIM_RK_SIZE, 552, "5.3.4", "x", SIM_STAGE_EOD);
 	eod(&f, "c.example", 100, T0, &v);
@@ -556,7 +560,8 @@ test_eod_verdict(void)
 	CU_ASSERT_EQUAL(v.spf, SIM_AUTH_PASS);	/* refused, still reported */
 	CU_ASSERT_EQUAL(v.complaints, 0);
 	CU_ASSERT_EQUAL(v.nseeds, 0);
-	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, -1, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(v.ip_rep, 90, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, 100, 1e-9);
 
 	/* complaints cost the IP and the sender domain score (penalties.
 	 * complaint, per complaining recipient): 3 complaints x 4 = 12 */
@@ -630,6 +635,314 @@ test_eod_placement(void)
 	fx_free(&f);
 }
 
+/* Replies to a pushing sender, counted per simulated clock hour. */
+struct push_out {
+	uint32_t	 accepted;
+	uint32_t	 deferred[8];	/* rate.ip, by hour from T0 */
+	uint32_t	 blocked[8];	/* rate.block, by hour from T0 */
+	uint32_t	 deferred_before;	/* deferrals in the hour of the
+						 * first block, before it */
+	uint64_t	 first_block;	/* when, 0 = never */
+};
+
+/* ladder_fx - Gmail-like per-IP limits (100 a minute, 3000 an hour) at
+ * end of DATA, rate.ip -> rate.block after `after` refusals (in each of
+ * `hours` hours when set), held a day; a reputation model that starts
+ * at 80 and does not recover (so any penalty shows) */
+static void
+ladder_fx(struct fx *f, uint32_t after, uint32_t hours)
+{
+	struct prof_escalate *x;
+
+	fx_init(f);
+	f->p->limits.per_ip.messages.max[SIM_WIN_MINUTE] = 100;
+	f->p->limits.per_ip.messages.max[SIM_WIN_HOUR] = 3000;
+	prof_set_reply(f->p, SIM_RK_RATE_IP, 421, "4.7.28", "x", SIM_STAGE_EOD);
+	prof_set_reply(f->p, SIM_RK_RATE_BLOCK, 550, "5.7.28", "x",
+	    SIM_STAGE_EOD);
+	x = &f->p->replies[SIM_RK_RATE_IP].esc;
+	x->to = SIM_RK_RATE_BLOCK;
+	x->after = after;
+	x->hours = hours;
+	x->days = 1;
+	f->p->rep.initial = 80;
+	f->p->rep.max = 100;
+	f->p->rep.pen_user_unknown = 1;	/* models reputation */
+}
+
+/* attempt - one message at end of DATA; counted into o */
+static enum sim_rk
+attempt(struct fx *f, uint32_t ip, uint64_t now, struct push_out *o)
+{
+	enum sim_rk rk = decide(f, SIM_STAGE_EOD, ip, "a.example", "u@t", now);
+	unsigned h = (unsigned)((now - T0) / HOUR);
+
+	if (h >= 8)
+		h = 7;
+	if (rk == SIM_RK_ACCEPT)
+		o->accepted++;
+	else if (rk == SIM_RK_RATE_IP)
+		o->deferred[h]++;
+	else if (rk == SIM_RK_RATE_BLOCK) {
+		if (o->first_block == 0) {
+			o->first_block = now;
+			o->deferred_before = o->deferred[h];
+		}
+		o->blocked[h]++;
+	}
+	return rk;
+}
+
+/* push - a sender that keeps pushing: `per_sec` messages a second from
+ * `ip` over [from, to), whatever the replies */
+static void
+push(struct fx *f, uint32_t ip, uint64_t from, uint64_t to, unsigned per_sec,
+    struct push_out *o)
+{
+	uint64_t t;
+	unsigned i;
+
+	for (t = from; t < to; t += 1000)
+		for (i = 0; i < per_sec; i++)
+			attempt(f, ip, t + i, o);
+}
+
+/* burst - 1,000 messages from IP1 retried every 5 minutes from 00:55:30
+ * until delivered (a sender honouring deferrals; the queue drains in
+ * under an hour, across a clock hour); @return the minutes it took */
+static unsigned
+burst(struct fx *f, struct push_out *o)
+{
+	uint64_t t = T0 + 55 * MIN + 30000;
+	unsigned pending = 1000, n, i, rounds = 0;
+
+	while (pending > 0 && rounds < 30) {
+		for (n = pending, i = 0; i < n; i++)
+			if (attempt(f, IP1, t + i, o) == SIM_RK_ACCEPT)
+				pending--;
+		t += 5 * MIN;
+		rounds++;
+	}
+	return pending == 0 ? rounds * 5 : 0;
+}
+
+/* a burst that drains within an hour never reaches the block of an
+ * hourly ladder; the same burst against a per-day ladder does */
+static void
+test_ladder_burst(void)
+{
+	struct push_out o;
+	struct fx f;
+	unsigned took;
+
+	ladder_fx(&f, 50, 3);
+	memset(&o, 0, sizeof(o));
+	took = burst(&f, &o);
+	CU_ASSERT(took > 0 && took <= 60);
+	CU_ASSERT_EQUAL(o.accepted, 1000);
+	CU_ASSERT(o.deferred[0] >= 50 && o.deferred[1] >= 50);	/* 2 hours */
+	CU_ASSERT_EQUAL(o.first_block, 0);
+	/* thousands of rate-limited replies cost the IP and domain nothing */
+	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_IP, 0,
+	    IP1, NULL, T0 + 2 * HOUR), 80, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_DOMAIN,
+	    0, 0, "a.example", T0 + 2 * HOUR), 80, 1e-9);
+	fx_free(&f);
+
+	ladder_fx(&f, 50, 0);	/* per day: the 51st deferral blocks */
+	memset(&o, 0, sizeof(o));
+	burst(&f, &o);
+	CU_ASSERT_NOT_EQUAL(o.first_block, 0);
+	CU_ASSERT_EQUAL(o.deferred_before, 50);
+	fx_free(&f);
+}
+
+/* a sender refused >= after in each of 3 hours in a row is blocked in
+ * the third, right after its after-th refusal there; the block holds
+ * to the end of the ladder's days */
+static void
+test_ladder_sustained(void)
+{
+	struct push_out o;
+	struct fx f;
+	struct sim_facts fa;
+	struct sim_verdict v;
+
+	ladder_fx(&f, 50, 3);
+	memset(&o, 0, sizeof(o));
+	push(&f, IP1, T0, T0 + 4 * HOUR, 4, &o);
+	CU_ASSERT(o.deferred[0] >= 50 && o.deferred[1] >= 50);
+	CU_ASSERT_EQUAL(o.blocked[0], 0);
+	CU_ASSERT_EQUAL(o.blocked[1], 0);
+	CU_ASSERT(o.first_block >= T0 + 2 * HOUR &&
+	    o.first_block < T0 + 3 * HOUR);
+	CU_ASSERT_EQUAL(o.deferred_before, 50);
+	CU_ASSERT_EQUAL(o.deferred[3], 0);	/* held all the next hour */
+	CU_ASSERT(o.blocked[3] > 0);
+	/* a quiet evening: still blocked; the next day: accepted */
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_EOD, IP1, "a.example", "u@t",
+	    T0 + 20 * HOUR), SIM_RK_RATE_BLOCK);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_EOD, IP1, "a.example", "u@t",
+	    T0 + DAY + HOUR), SIM_RK_ACCEPT);
+	/* another IP was never part of it */
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_EOD, IP2, "a.example", "u@t",
+	    T0 + 20 * HOUR), SIM_RK_ACCEPT);
+	/* neither the deferrals nor the block cost reputation, and the
+	 * refusal's verdict carries the scores */
+	memset(&fa, 0, sizeof(fa));
+	fa.client_ip = IP1;
+	fa.sender_domain = "a.example";
+	sim_policy_decide(f.w, f.st, SIM_STAGE_EOD, &fa, T0 + 21 * HOUR, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_RATE_BLOCK);
+	CU_ASSERT_DOUBLE_EQUAL(v.ip_rep, 80, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, 80, 1e-9);
+	fx_free(&f);
+}
+
+/* an hour without pressure -- idle, or fewer than `after` refusals --
+ * ends the run: it starts again from one */
+static void
+test_ladder_streak_broken(void)
+{
+	struct push_out o, l;
+	struct fx f;
+	unsigned i;
+
+	ladder_fx(&f, 50, 3);
+	memset(&o, 0, sizeof(o));
+	memset(&l, 0, sizeof(l));
+	/* IP1 pushes in hours 0, 1, 3, 4, 5 (hour 2 idle); IP2 likewise,
+	 * but in hour 2 sends 110 at once: 100 accepted, 10 deferred */
+	push(&f, IP1, T0, T0 + 2 * HOUR, 4, &o);
+	push(&f, IP2, T0, T0 + 2 * HOUR, 4, &l);
+	for (i = 0; i < 110; i++)
+		attempt(&f, IP2, T0 + 2 * HOUR + 30 * MIN + i, &l);
+	CU_ASSERT_EQUAL(l.deferred[2], 10);
+	push(&f, IP1, T0 + 3 * HOUR, T0 + 5 * HOUR, 4, &o);
+	push(&f, IP2, T0 + 3 * HOUR, T0 + 5 * HOUR, 4, &l);
+	CU_ASSERT_EQUAL(o.first_block, 0);
+	CU_ASSERT_EQUAL(l.first_block, 0);
+	CU_ASSERT(o.deferred[3] >= 50 && o.deferred[4] >= 50);
+	/* the third hour of the new run blocks */
+	push(&f, IP1, T0 + 5 * HOUR, T0 + 6 * HOUR, 4, &o);
+	push(&f, IP2, T0 + 5 * HOUR, T0 + 6 * HOUR, 4, &l);
+	CU_ASSERT(o.first_block >= T0 + 5 * HOUR);
+	CU_ASSERT(l.first_block >= T0 + 5 * HOUR);
+	CU_ASSERT_EQUAL(o.deferred_before, 50);
+	CU_ASSERT_EQUAL(l.deferred_before, 50);
+	fx_free(&f);
+}
+
+/* per-recipient refusals (and their ladder) are about the recipient:
+ * hundreds of retries leave the client IP and the sender domain as
+ * they were, and every refusal's verdict carries the scores */
+static void
+test_rcpt_costs_nothing(void)
+{
+	struct fx f;
+	struct sim_facts fa;
+	struct sim_verdict v;
+	unsigned i, refused = 0;
+	enum sim_rk rk;
+
+	fx_init(&f);
+	f.p->rep.initial = 80;
+	f.p->rep.max = 100;
+	f.p->rep.temp_below = 79.5;
+	f.p->rep.block_below = 15;
+	f.p->rep.pen_user_unknown = 1;
+	f.p->limits.per_recipient.max[SIM_WIN_MINUTE] = 2;
+	f.p->limits.conn_rate.max[SIM_WIN_MINUTE] = 1000;
+	prof_set_reply(f.p, SIM_RK_RATE_RECIPIENT, 421, "4.2.1", "x",
+	    SIM_STAGE_RCPT);
+	prof_set_reply(f.p, SIM_RK_RATE_RCPT_BLOCK, 550, "5.2.1", "x",
+	    SIM_STAGE_RCPT);
+	f.p->replies[SIM_RK_RATE_RECIPIENT].esc.to = SIM_RK_RATE_RCPT_BLOCK;
+	f.p->replies[SIM_RK_RATE_RECIPIENT].esc.after = 50;
+	prof_set_reply(f.p, SIM_RK_REP_TEMP, 421, "4.7.0", "x",
+	    SIM_STAGE_CONNECT);
+	prof_set_reply(f.p, SIM_RK_CONN_RATE, 421, "4.7.0", "x",
+	    SIM_STAGE_CONNECT);
+	for (i = 0; i < 400; i++) {
+		rk = send_msg(&f, IP1, "a.example", "hot@t", T0 + i * 1000);
+		refused += rk == SIM_RK_RATE_RECIPIENT ||
+		    rk == SIM_RK_RATE_RCPT_BLOCK;
+	}
+	CU_ASSERT(refused >= 325);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "hot@t", T0 + 401000),
+	    SIM_RK_RATE_RCPT_BLOCK);	/* the recipient's ladder climbed */
+	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_IP, 0,
+	    IP1, NULL, T0 + 402000), 80, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_DOMAIN,
+	    0, 0, "a.example", T0 + 402000), 80, 1e-9);
+	/* the IP still connects and mails another recipient */
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, IP1, NULL, NULL,
+	    T0 + 402000), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "cold@t", T0 + 402000),
+	    SIM_RK_ACCEPT);
+	/* a refused RCPT carries the IP and domain scores */
+	memset(&fa, 0, sizeof(fa));
+	fa.client_ip = IP1;
+	fa.sender_domain = "a.example";
+	fa.rcpt = "hot@t";
+	sim_policy_decide(f.w, f.st, SIM_STAGE_RCPT, &fa, T0 + 403000, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_RATE_RCPT_BLOCK);
+	CU_ASSERT_DOUBLE_EQUAL(v.ip_rep, 80, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, 80, 1e-9);
+	/* a refused connection: the IP's score, no domain */
+	f.p->rep.pen_user_unknown = 5;
+	prof_set_reply(f.p, SIM_RK_USER_UNKNOWN, 550, "5.1.1", "x",
+	    SIM_STAGE_RCPT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, IP1, "a.example",
+	    "unknown1@t", T0 + 404000), SIM_RK_USER_UNKNOWN);
+	memset(&fa, 0, sizeof(fa));
+	fa.client_ip = IP1;
+	sim_policy_decide(f.w, f.st, SIM_STAGE_CONNECT, &fa, T0 + 405000, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_REP_TEMP);
+	CU_ASSERT_DOUBLE_EQUAL(v.ip_rep, 75, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, -1, 1e-9);
+	fx_free(&f);
+}
+
+/* warm-up deferrals, the daily cap, connection limits and the domain
+ * rate cost nothing */
+static void
+test_limits_cost_nothing(void)
+{
+	struct fx f;
+	unsigned i, refused = 0;
+	enum sim_rk rk;
+
+	fx_init(&f);
+	f.p->rep.initial = 80;
+	f.p->rep.max = 100;
+	f.p->rep.pen_user_unknown = 1;
+	f.p->limits.warmup.days = 3;
+	f.p->limits.warmup.first_day = 5;
+	f.p->limits.warmup.growth = 2.0;
+	f.p->limits.per_domain.messages.max[SIM_WIN_MINUTE] = 3;
+	f.p->limits.conns_per_ip = 1;
+	prof_set_reply(f.p, SIM_RK_WARMUP, 451, "4.7.500", "x", SIM_STAGE_MAIL);
+	prof_set_reply(f.p, SIM_RK_RATE_DOMAIN, 421, "4.7.28", "x",
+	    SIM_STAGE_EOD);
+	prof_set_reply(f.p, SIM_RK_CONN_LIMIT, 421, "4.7.0", "x",
+	    SIM_STAGE_CONNECT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, IP1, NULL, NULL, T0),
+	    SIM_RK_ACCEPT);
+	for (i = 0; i < 200; i++) {
+		rk = decide(&f, SIM_STAGE_CONNECT, IP1, NULL, NULL, T0 + i);
+		refused += rk == SIM_RK_CONN_LIMIT;
+		rk = send_msg(&f, IP1, "a.example", "u@t", T0 + i * 100);
+		refused += rk == SIM_RK_WARMUP || rk == SIM_RK_RATE_DOMAIN;
+	}
+	CU_ASSERT(refused >= 390);
+	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_IP, 0,
+	    IP1, NULL, T0 + HOUR), 80, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_DOMAIN,
+	    0, 0, "a.example", T0 + HOUR), 80, 1e-9);
+	fx_free(&f);
+}
+
 int
 test_sim_policy_register(void)
 {
@@ -651,7 +964,17 @@ test_sim_policy_register(void)
 	    CU_add_test(s, "roll-back", test_rollback) == NULL ||
 	    CU_add_test(s, "end-of-DATA verdict", test_eod_verdict) == NULL ||
 	    CU_add_test(s, "placement by complaints",
-	    test_eod_placement) == NULL)
+	    test_eod_placement) == NULL ||
+	    CU_add_test(s, "hourly ladder: a draining burst",
+	    test_ladder_burst) == NULL ||
+	    CU_add_test(s, "hourly ladder: sustained pressure",
+	    test_ladder_sustained) == NULL ||
+	    CU_add_test(s, "hourly ladder: a broken run",
+	    test_ladder_streak_broken) == NULL ||
+	    CU_add_test(s, "per-recipient refusals cost nothing",
+	    test_rcpt_costs_nothing) == NULL ||
+	    CU_add_test(s, "rate limits cost nothing",
+	    test_limits_cost_nothing) == NULL)
 		return -1;
 	return 0;
 }

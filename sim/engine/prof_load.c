@@ -46,6 +46,7 @@ struct ld_reply {
 struct ld_esc {
 	yaml_node_t	*to;
 	yaml_node_t	*after;
+	yaml_node_t	*hours;
 	yaml_node_t	*below;
 	yaml_node_t	*days;
 };
@@ -107,6 +108,8 @@ static int	 set_reputation(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_complaints(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
+static int	 ld_set_removed(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
 static int	 ld_escalate(struct ld *, enum sim_rk, yaml_node_t *,
 		    struct prof_escalate *);
 static int	 ld_escalate_check(struct ld *, const struct prof_profile *,
@@ -146,8 +149,7 @@ static const struct ld_key penalties_keys[] = {
 	{ "auth_fail", ld_set_nonneg,
 	    offsetof(struct prof_reputation, pen_auth_fail) },
 	{ "spike", ld_set_nonneg, offsetof(struct prof_reputation, pen_spike) },
-	{ "rate_limited", ld_set_nonneg,
-	    offsetof(struct prof_reputation, pen_rate) },
+	{ "rate_limited", ld_set_removed, 0 },
 	{ "spam_trap", ld_set_nonneg,
 	    offsetof(struct prof_reputation, pen_spam_trap) },
 	{ "complaint", ld_set_nonneg,
@@ -292,6 +294,7 @@ static const struct ld_key reply_keys[] = {
 static const struct ld_key escalate_keys[] = {
 	{ "to", ld_set_node, offsetof(struct ld_esc, to), NULL, LD_REQUIRED },
 	{ "after", ld_set_node, offsetof(struct ld_esc, after) },
+	{ "hours", ld_set_node, offsetof(struct ld_esc, hours) },
 	{ "below", ld_set_node, offsetof(struct ld_esc, below) },
 	{ "days", ld_set_node, offsetof(struct ld_esc, days) },
 	{ NULL }
@@ -581,14 +584,27 @@ set_complaints(struct ld *ld, yaml_node_t *n, void *field,
 	return 0;
 }
 
-/* ld_escalate - {to, after, below}: the ladder of one reply */
+/* ld_set_removed - a key the schema no longer has: say why */
+static int
+ld_set_removed(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	(void)field;
+	(void)k;
+	return ld_err(ld, n, "%s was removed: a rate-limited, warm-up or "
+	    "per-recipient reply costs no reputation (providers lower it on "
+	    "complaints, unknown users, spam traps, failed authentication, "
+	    "content and volume spikes); delete the key", path);
+}
+
+/* ld_escalate - {to, after, hours, below, days}: the ladder of one reply */
 static int
 ld_escalate(struct ld *ld, enum sim_rk rk, yaml_node_t *n,
     struct prof_escalate *out)
 {
 	struct ld_esc en;
 	const char *s;
-	uint64_t after = 0, days = 0;
+	uint64_t after = 0, hours = 0, days = 0;
 	double below = 0;
 	int rc, to;
 
@@ -604,7 +620,20 @@ ld_escalate(struct ld *ld, enum sim_rk rk, yaml_node_t *n,
 		    "kind other than outage, got %s", ld_got(ld, en.to));
 	if ((enum sim_rk)to == rk)
 		return ld_err(ld, en.to, "a reply cannot escalate to itself");
-	if (en.after != NULL &&
+	if (en.hours != NULL && ld_uint(ld, en.hours, 1, PROF_ESC_MAX_HOURS,
+	    &hours) != 0)
+		return ld_err(ld, en.hours, "escalate.hours (simulated clock "
+		    "hours in a row) must be an integer 1..%d, got %s",
+		    PROF_ESC_MAX_HOURS, ld_got(ld, en.hours));
+	if (en.hours != NULL && en.after == NULL)
+		return ld_err(ld, en.hours, "escalate.hours needs \"after\" "
+		    "(refusals in each of those hours)");
+	if (en.hours != NULL && ld_uint(ld, en.after, 1, PROF_ESC_MAX_HOURLY,
+	    &after) != 0)
+		return ld_err(ld, en.after, "escalate.after with hours "
+		    "(refusals in an hour) must be an integer 1..%d, got %s",
+		    PROF_ESC_MAX_HOURLY, ld_got(ld, en.after));
+	if (en.hours == NULL && en.after != NULL &&
 	    (rc = ld_uint(ld, en.after, 1, UINT32_MAX, &after)) != 0)
 		return rc;
 	if (en.below != NULL &&
@@ -615,9 +644,11 @@ ld_escalate(struct ld *ld, enum sim_rk rk, yaml_node_t *n,
 		return rc;
 	if (en.after == NULL && en.below == NULL)
 		return ld_err(ld, n, "escalate needs \"after\" (refusals a "
-		    "day) or \"below\" (reputation score), or both");
+		    "day, or an hour with \"hours\") or \"below\" "
+		    "(reputation score), or both");
 	out->to = (enum sim_rk)to;
 	out->after = (uint32_t)after;
+	out->hours = (uint32_t)hours;
 	out->below = below;
 	out->days = (uint32_t)days;
 	return 0;

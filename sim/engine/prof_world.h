@@ -26,18 +26,26 @@
 #define PROF_MAX_PROFILES	64	/* profiles per scenario */
 #define PROF_MAX_EXT		16	/* EHLO extensions per profile */
 #define PROF_MAX_STEPS		16	/* complaint schedule steps per sender */
+#define PROF_ESC_MAX_HOURS	24	/* escalate.hours: at most a day */
+#define PROF_ESC_MAX_HOURLY	65535	/* escalate.after with hours (the
+					 * per-hour count is 16 bits) */
 
 /*
- * Escalation ladder of one reply: once the identity the reply is about
- * has been refused `after` times in the simulated day, or its reputation
- * score has fallen below `below`, the policy answers kind `to` instead
- * (a deferral becomes a block), for `days` days when set.  `to` 0
- * (ok.greeting, never a target)
- * means no ladder; `after` 0 and `below` 0 disable that trigger.
+ * Escalation ladder of one reply: the policy answers kind `to` instead (a
+ * deferral becomes a block), for `days` days when set, once the identity
+ * the reply is about was refused `after` times in the simulated day, or
+ * with `hours` set, `after` times in each of `hours` consecutive simulated
+ * clock hours (the current one counts once it reaches `after`: sustained
+ * pressure, so a burst that stops within `hours` hours never climbs), or
+ * once its reputation score fell below `below`.  `to` 0 (ok.greeting,
+ * never a target) means no ladder; `after` 0 and `below` 0 disable that
+ * trigger.
  */
 struct prof_escalate {
 	enum sim_rk	 to;
-	uint32_t	 after;		/* refusals of the identity that day */
+	uint32_t	 after;		/* refusals of the identity that day,
+					 * or in each hour with `hours` */
+	uint32_t	 hours;		/* 0 = per day; 1..24 hours in a row */
 	double		 below;		/* reputation score */
 	uint32_t	 days;		/* once reached, `to` holds this many
 					 * days (0 = while the trigger lasts) */
@@ -100,7 +108,6 @@ struct prof_reputation {
 	double		 pen_user_unknown; /* per recipient to an unknown user */
 	double		 pen_auth_fail;	/* per message failing SPF and DKIM */
 	double		 pen_spike;	/* per message beyond the spike line */
-	double		 pen_rate;	/* per reply of a rate limit */
 	double		 pen_spam_trap;	/* per message delivered to a trap */
 	double		 pen_complaint;	/* per recipient who complained */
 	double		 spike_factor;	/* minute volume above factor x hourly

@@ -60,8 +60,11 @@
 #include "sim_policy.h"
 #include "sim_rng.h"
 
-#define HOUR_MS		3600000.0
+#define HOUR_MS		3600000ULL
 #define DAY_MS		86400000ULL
+
+/* the hour count (sim_tally.hr_refused) holds any hourly `after` */
+_Static_assert(PROF_ESC_MAX_HOURLY <= UINT16_MAX, "sim_tally.hr_refused");
 
 #define TALLY_BULK	0x1u	/* org entry: a bulk sender for good */
 
@@ -126,7 +129,8 @@ static bool	needs_entry(const struct prof_profile *, const enum sim_rk *,
 static void	tally_roll(const struct prof_reputation *, struct sim_tally *,
 		    uint32_t);
 static enum sim_rk escalate(const struct prof_profile *, enum sim_rk,
-		    struct sim_entry *, double);
+		    const struct sim_tally *, double);
+static void	hour_roll(struct sim_tally *, const struct sim_wnow *);
 static void	refuse(const struct prof_profile *, struct sim_entry *, double,
 		    const struct sim_wnow *, struct sim_verdict *);
 static bool	held(const struct prof_profile *, const struct sim_entry *,
@@ -165,6 +169,12 @@ static uint64_t	msg_key(const struct sim_facts *, uint64_t);
 static uint32_t	complaints_of(const struct prof_world *,
 		    const struct sim_facts *, uint64_t);
 static bool	rep_on(const struct prof_reputation *);
+static void	scores(const struct prof_world *, const struct prof_profile *,
+		    struct sim_state *, const struct sim_facts *,
+		    const struct sim_wnow *, struct sim_verdict *);
+static bool	refused(const struct prof_world *, const struct prof_profile *,
+		    struct sim_state *, enum sim_stage, const struct sim_facts *,
+		    const struct sim_wnow *, struct sim_verdict *);
 static void	place_in(const struct prof_world *,
 		    const struct prof_profile *, const struct sim_facts *,
 		    const struct sim_entry *, const struct sim_verdict *,
@@ -209,7 +219,7 @@ sim_policy_score(const struct prof_reputation *r, const struct sim_entry *e,
 	score = e->rep;
 	if (now > e->rep_ms)
 		score += r->recover_per_hour * (double)(now - e->rep_ms) /
-		    HOUR_MS;
+		    (double)HOUR_MS;
 	return score > r->max ? r->max : score;
 }
 
@@ -420,10 +430,6 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 		*counted = true;
 	}
 out:
-	if (hit && v->rk != SIM_RK_CONN_LIMIT && v->rk != SIM_RK_CONN_RATE &&
-	    v->rk != SIM_RK_REP_BLOCK && v->rk != SIM_RK_REP_TEMP &&
-	    v->rk != SIM_RK_PTR_MISSING && v->rk != SIM_RK_PTR_BLOCK)
-		rep_penalize(&p->rep, e, wn, p->rep.pen_rate);
 	if (hit)
 		refuse(p, e, rep_now(&p->rep, e, wn), wn, v);
 	sim_state_put(st, e);
@@ -467,10 +473,8 @@ check_domain(const struct prof_world *w, const struct prof_profile *p,
 	}
 	if ((hit = check_rep(p, stage, score, v)))
 		goto out;
-	if ((hit = check_rates(p, stage, e, &g, f, wn, v))) {
-		rep_penalize(&p->rep, e, wn, p->rep.pen_rate);
+	if ((hit = check_rates(p, stage, e, &g, f, wn, v)))
 		goto out;
-	}
 	if (stage == SIM_STAGE_EOD) {
 		count_message(e, f, wn, 1);
 		if (spike(&p->rep, e, wn))
@@ -600,37 +604,68 @@ tally_roll(const struct prof_reputation *r, struct sim_tally *t, uint32_t day)
 }
 
 /* escalate - the reply's ladder: its harder form once the identity was
- * refused `after` times today or its score fell below `below` */
+ * refused `after` times today (with `hours`: in each of the last `hours`
+ * clock hours, this one included) or its score fell below `below` */
 static enum sim_rk
-escalate(const struct prof_profile *p, enum sim_rk rk, struct sim_entry *e,
-    double score)
+escalate(const struct prof_profile *p, enum sim_rk rk,
+    const struct sim_tally *t, double score)
 {
 	const struct prof_escalate *x = &p->replies[rk].esc;
+	bool pushed;
 
 	if (x->to == 0)
 		return rk;
-	if ((x->after != 0 && e->tally.refused >= x->after) ||
-	    (x->below > 0 && score < x->below))
+	pushed = x->hours != 0 ? t->hr_met && t->hr_run >= x->hours :
+	    x->after != 0 && t->refused >= x->after;
+	if (pushed || (x->below > 0 && score < x->below))
 		return x->to;
 	return rk;
 }
 
+/* hour_roll - move the hour count of a tally to the hour of now: the run
+ * of hours that reached a ladder's `after` goes on only from the hour
+ * just before (an hour short of it, or idle, ends the run) */
+static void
+hour_roll(struct sim_tally *t, const struct sim_wnow *wn)
+{
+	uint16_t h = (uint16_t)(wn->ms / HOUR_MS);
+
+	if (h == t->hr)
+		return;
+	if (!t->hr_met || (uint16_t)(t->hr + 1) != h)
+		t->hr_run = 0;
+	t->hr = h;
+	t->hr_refused = 0;
+	t->hr_met = 0;
+}
+
 /* refuse - a check of entry e fired: climb its ladder (holding the top
- * for the ladder's days), count the refusal */
+ * for the ladder's days), count the refusal for the day and the hour; an
+ * hour whose count reaches the fired reply's `after` extends the run */
 static void
 refuse(const struct prof_profile *p, struct sim_entry *e, double score,
     const struct sim_wnow *wn, struct sim_verdict *v)
 {
 	const struct prof_escalate *x = &p->replies[v->rk].esc;
-	enum sim_rk to = escalate(p, v->rk, e, score);
+	struct sim_tally *t = &e->tally;
+	enum sim_rk to;
 
+	hour_roll(t, wn);
+	to = escalate(p, v->rk, t, score);
 	if (to != v->rk && x->days != 0) {
-		e->tally.hold_day = (uint32_t)(wn->ms / DAY_MS) + x->days;
-		e->tally.hold_rk = (uint16_t)to;
+		t->hold_day = (uint32_t)(wn->ms / DAY_MS) + x->days;
+		t->hold_rk = (uint16_t)to;
+	}
+	if (t->refused < UINT32_MAX)
+		t->refused++;
+	if (t->hr_refused < UINT16_MAX)
+		t->hr_refused++;
+	if (x->hours != 0 && !t->hr_met && t->hr_refused >= x->after) {
+		t->hr_met = 1;
+		if (t->hr_run < UINT8_MAX)
+			t->hr_run++;
 	}
 	v->rk = to;
-	if (e->tally.refused < UINT32_MAX)
-		e->tally.refused++;
 }
 
 /* held - a block an escalation put on the entry still holds */
@@ -912,7 +947,6 @@ ident_check(const struct prof_profile *p, struct sim_state *st,
 	    windows_hit(&lim->recipients, e->rcpts, wn, extra, &max);
 	if (hit) {
 		fire(v, rk, max);
-		rep_penalize(&p->rep, e, wn, p->rep.pen_rate);
 		refuse(p, e, rep_now(&p->rep, e, wn), wn, v);
 	}
 	sim_state_put(st, e);
@@ -1041,8 +1075,27 @@ static bool
 rep_on(const struct prof_reputation *r)
 {
 	return r->initial < r->max || r->pen_user_unknown > 0 ||
-	    r->pen_auth_fail > 0 || r->pen_spike > 0 || r->pen_rate > 0 ||
+	    r->pen_auth_fail > 0 || r->pen_spike > 0 ||
 	    r->pen_spam_trap > 0 || r->pen_complaint > 0;
+}
+
+/* scores - the verdict's IP and sender-domain scores after the decision
+ * (domain -1 without a sender domain), looked up only when the profile
+ * models reputation */
+static void
+scores(const struct prof_world *w, const struct prof_profile *p,
+    struct sim_state *st, const struct sim_facts *f,
+    const struct sim_wnow *wn, struct sim_verdict *v)
+{
+	v->ip_rep = p->rep.initial;
+	v->domain_rep = f->sender_domain != NULL ? p->rep.initial : -1;
+	if (!rep_on(&p->rep))
+		return;
+	v->ip_rep = sim_policy_reputation(w, st, SIM_KEY_IP, f->prof,
+	    f->client_ip, NULL, wn->ms);
+	if (f->sender_domain != NULL)
+		v->domain_rep = sim_policy_reputation(w, st, SIM_KEY_DOMAIN,
+		    f->prof, 0, f->sender_domain, wn->ms);
 }
 
 /* place_in - the placement inputs of an accepted message; org is the
@@ -1154,16 +1207,7 @@ count_accepted(const struct prof_world *w, const struct prof_profile *p,
 	    p->rep.pen_complaint * (double)v->complaints;
 	penalize(p, st, SIM_KEY_IP, f, wn, cost);
 	penalize(p, st, SIM_KEY_DOMAIN, f, wn, cost);
-	v->ip_rep = p->rep.initial;
-	v->domain_rep = f->sender_domain != NULL ? p->rep.initial : -1;
-	if (rep_on(&p->rep)) {
-		v->ip_rep = sim_policy_reputation(w, st, SIM_KEY_IP, f->prof,
-		    f->client_ip, NULL, wn->ms);
-		if (f->sender_domain != NULL)
-			v->domain_rep = sim_policy_reputation(w, st,
-			    SIM_KEY_DOMAIN, f->prof, 0, f->sender_domain,
-			    wn->ms);
-	}
+	scores(w, p, st, f, wn, v);
 	if ((org = org_of(f)) == NULL || (l->bulk_threshold == 0 &&
 	    c->block_rate <= 0 && c->warn_rate <= 0 &&
 	    l->warmup_domain.days == 0 && p->place.nrules == 0) ||
@@ -1207,6 +1251,57 @@ roll_back(struct sim_state *st, enum sim_stage stage,
 	}
 }
 
+/* refused - run the checks in order; true when one refused (undoing
+ * what earlier groups counted for the message or connection) */
+static bool
+refused(const struct prof_world *w, const struct prof_profile *p,
+    struct sim_state *st, enum sim_stage stage, const struct sim_facts *f,
+    const struct sim_wnow *wn, struct sim_verdict *v)
+{
+	struct sim_entry *e;
+	bool ip_counted = false, dom_counted = false, need_ip;
+
+	if (check_stateless(w, p, stage, f, wn, v)) {
+		if (v->rk == SIM_RK_USER_UNKNOWN) {
+			penalize(p, st, SIM_KEY_IP, f, wn,
+			    p->rep.pen_user_unknown);
+			penalize(p, st, SIM_KEY_DOMAIN, f, wn,
+			    p->rep.pen_user_unknown);
+		}
+		return true;
+	}
+	if (check_message(p, stage, f, v) ||
+	    check_org(w, p, st, stage, f, wn, v))
+		return true;
+	need_ip = needs_entry(p, ip_kinds, sizeof(ip_kinds) /
+	    sizeof(ip_kinds[0]), stage) || (stage == SIM_STAGE_CONNECT &&
+	    (p->replies[SIM_RK_CONN_LIMIT].enabled ||
+	    p->replies[SIM_RK_CONN_RATE].enabled));
+	if (need_ip && check_ip(w, p, st, stage, f, wn, v, &ip_counted))
+		return true;
+	if (needs_entry(p, domain_kinds, sizeof(domain_kinds) /
+	    sizeof(domain_kinds[0]), stage) &&
+	    check_domain(w, p, st, stage, f, wn, v, &dom_counted)) {
+		if (ip_counted && stage == SIM_STAGE_EOD &&
+		    (e = sim_state_get(st, SIM_KEY_IP, f->prof, f->client_ip,
+		    NULL, wn->ms)) != NULL) {
+			count_message(e, f, wn, -1);
+			sim_state_put(st, e);
+		}
+		if (ip_counted && stage == SIM_STAGE_CONNECT)
+			sim_policy_release(w, st, f, wn->ms);
+		return true;
+	}
+	/* a per-recipient refusal is about the recipient: it costs the
+	 * client IP and the sender domain nothing */
+	if (check_idents(p, st, stage, f, wn, v) ||
+	    check_rcpt(p, st, stage, f, wn, v)) {
+		roll_back(st, stage, f, wn, ip_counted, dom_counted);
+		return true;
+	}
+	return false;
+}
+
 /* sim_policy_decide - the reply kind for a stage */
 void
 sim_policy_decide(const struct prof_world *w, struct sim_state *st,
@@ -1214,10 +1309,8 @@ sim_policy_decide(const struct prof_world *w, struct sim_state *st,
     struct sim_verdict *v)
 {
 	const struct prof_profile *p;
-	struct sim_entry *e;
 	struct sim_wnow wn;
 	struct auth_view av;
-	bool ip_counted = false, dom_counted = false, need_ip;
 
 	if (f->prof >= w->nprofiles)
 		abort();
@@ -1232,47 +1325,9 @@ sim_policy_decide(const struct prof_world *w, struct sim_state *st,
 		v->dkim = (uint8_t)av.dkim;
 		v->dmarc = (uint8_t)av.dmarc;
 	}
-
-	if (check_stateless(w, p, stage, f, &wn, v)) {
-		if (v->rk == SIM_RK_USER_UNKNOWN) {
-			penalize(p, st, SIM_KEY_IP, f, &wn,
-			    p->rep.pen_user_unknown);
-			penalize(p, st, SIM_KEY_DOMAIN, f, &wn,
-			    p->rep.pen_user_unknown);
-		}
-		return;
-	}
-	if (check_message(p, stage, f, v) ||
-	    check_org(w, p, st, stage, f, &wn, v))
-		return;
-	need_ip = needs_entry(p, ip_kinds, sizeof(ip_kinds) /
-	    sizeof(ip_kinds[0]), stage) || (stage == SIM_STAGE_CONNECT &&
-	    (p->replies[SIM_RK_CONN_LIMIT].enabled ||
-	    p->replies[SIM_RK_CONN_RATE].enabled));
-	if (need_ip && check_ip(w, p, st, stage, f, &wn, v, &ip_counted))
-		return;
-	if (needs_entry(p, domain_kinds, sizeof(domain_kinds) /
-	    sizeof(domain_kinds[0]), stage) &&
-	    check_domain(w, p, st, stage, f, &wn, v, &dom_counted)) {
-		if (ip_counted && stage == SIM_STAGE_EOD &&
-		    (e = sim_state_get(st, SIM_KEY_IP, f->prof, f->client_ip,
-		    NULL, now)) != NULL) {
-			count_message(e, f, &wn, -1);
-			sim_state_put(st, e);
-		}
-		if (ip_counted && stage == SIM_STAGE_CONNECT)
-			sim_policy_release(w, st, f, now);
-		return;
-	}
-	if (check_idents(p, st, stage, f, &wn, v) ||
-	    check_rcpt(p, st, stage, f, &wn, v)) {
-		if (v->rk == SIM_RK_RATE_RECIPIENT ||
-		    v->rk == SIM_RK_RATE_RCPT_BLOCK)
-			penalize(p, st, SIM_KEY_IP, f, &wn, p->rep.pen_rate);
-		roll_back(st, stage, f, &wn, ip_counted, dom_counted);
-		return;
-	}
-	if (stage == SIM_STAGE_EOD)
+	if (refused(w, p, st, stage, f, &wn, v))
+		scores(w, p, st, f, &wn, v);
+	else if (stage == SIM_STAGE_EOD)
 		count_accepted(w, p, st, f, &wn, v);
 }
 

@@ -9,7 +9,9 @@
  *
  * Accepting commits the counts (connections at connect, messages and
  * recipients at end of DATA); a refusal commits nothing but the
- * reputation penalties the profile defines.
+ * reputation penalties the profile defines (never for a rate limit, a
+ * warm-up or a per-recipient refusal) and its count on the identity's
+ * escalation ladder.
  */
 #ifndef SIM_POLICY_H
 #define SIM_POLICY_H
@@ -101,6 +103,7 @@ struct sim_verdict {
 	uint32_t	 place_rules;	/* accepted: placement rules matched */
 	uint32_t	 complaints;	/* accepted: recipients who complained */
 	uint32_t	 nseeds;	/* accepted: seed-list recipients */
+	/* Every refusal, and an accepted message at end of DATA: */
 	double		 ip_rep;	/* client IP score after the decision */
 	double		 domain_rep;	/* sender domain score, -1 for none */
 };
@@ -114,7 +117,9 @@ struct sim_verdict {
  * also fills the verdict's complaints (drawn per recipient with the
  * sender's complaint rate of the day), nseeds, ip_rep, domain_rep and its
  * placement, category and place_rules from the profile's placement table
- * (sim_place.h; none = inbox); a refusal leaves them zero (domain_rep -1).
+ * (sim_place.h; none = inbox); a refusal leaves them zero but for
+ * ip_rep and domain_rep, the scores after the decision (domain_rep -1
+ * without a sender domain).
  * No allocation.
  * @param now  simulated ms.
  */

@@ -45,7 +45,9 @@ enum sim_key_kind {
  * meaning): counts for the simulated day `day`, rolled over to the next
  * day by the policy, a clean-history count for warm-up, a complaint
  * status with its clean-day streak, flags such as bulk-sender status, and
- * a block that holds for some days once an escalation ladder reached it.
+ * a block that holds for some days once an escalation ladder reached it,
+ * and the refusals of the current simulated hour with the run of hours in
+ * a row that reached a ladder's `after` (the sustained-pressure ladders).
  */
 struct sim_tally {
 	uint32_t	 day;		/* day index (simulated ms / 86400000) */
@@ -58,8 +60,15 @@ struct sim_tally {
 	uint32_t	 flags;		/* policy flags, e.g. bulk sender */
 	uint32_t	 hold_day;	/* a block holds before this day */
 	uint16_t	 hold_rk;	/* ... answering this reply kind */
+	uint16_t	 hr_refused;	/* policy refusals in hour `hr`
+					 * (saturating) */
 	uint32_t	 rcpts;		/* recipients of the messages accepted
 					 * that day (complaint-rate base) */
+	uint16_t	 hr;		/* simulated hour index (ms / 3600000)
+					 * of hr_refused, modulo 2^16 */
+	uint8_t		 hr_run;	/* consecutive hours up to `hr` that
+					 * reached a ladder's `after` */
+	uint8_t		 hr_met;	/* hour `hr` reached it (in hr_run) */
 };
 
 struct sim_win {
