@@ -164,7 +164,10 @@ hx_conn_open(struct hx_load *ld, struct hx_conn *c)
 	int fd, one, rc;
 	char why[96];
 
-	c->target = (uint32_t)(ld->next_target++ % cf->ntargets);
+	if (c->flags & HX_CF_RETRY)
+		c->target = c->rm.target;	/* where it went first */
+	else
+		c->target = (uint32_t)(ld->next_target++ % cf->ntargets);
 	t = &cf->targets[c->target];
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
@@ -244,7 +247,7 @@ hx_conn_close(struct hx_load *ld, struct hx_conn *c)
 		ld->sum->aborted++;	/* only when abandoning the run */
 		hx_txn_log(ld, c, "abandoned", hx_conn_stage(ld, c), 0,
 		    (c->flags & HX_CF_EODSENT) != 0);
-		c->flags &= ~HX_CF_INMSG;
+		hx_txn_abandon(ld, c);
 	}
 	if (c->ssl != NULL) {
 		if (c->state == HX_CS_QUIT)

@@ -18,9 +18,16 @@
  *	latencies also go to the per-second CSV (hx_series.c), and the
  *	loop never sleeps past the end of its open row.
  *
+ *	With conf->retry, a slot between messages takes the retry due
+ *	first (hx_retry.h; an open connection only one for its own target)
+ *	before a new message; when the message limit or the duration ends
+ *	new starts, queued retries go on until the queue is empty and no
+ *	message is in flight, or conf->retry_until passes; what is still
+ *	queued then ends deferred.
+ *
  *	SIGINT and SIGTERM arrive through a signalfd: the first stops
- *	starting messages (idle connections say QUIT), the second abandons
- *	the open ones.
+ *	starting messages and retries (idle connections say QUIT), the
+ *	second abandons the open ones.
  *
  * DIAGNOSTICS
  *	A slot queued twice, or a queued slot neither idle nor ready,
@@ -48,6 +55,12 @@ static int		rate_allows(const struct hx_load *);
 static void		set_stopping(struct hx_load *);
 static void		start_work(struct hx_load *);
 static void		msg_reserve(struct hx_load *, struct hx_conn *);
+static void		retry_reserve(struct hx_load *, struct hx_conn *);
+static void		fresh_stop(struct hx_load *);
+static int		work_for(const struct hx_load *,
+			    const struct hx_conn *);
+static void		start_one(struct hx_load *, struct hx_conn *, int);
+static void		start_retrying(struct hx_load *);
 static void		handle_signal(struct hx_load *);
 static void		progress(struct hx_load *, int);
 static int		wait_ms(const struct hx_load *);
@@ -81,6 +94,15 @@ hx_load_queue(struct hx_load *ld, struct hx_conn *c)
 	ld->queue[(ld->qhead + ld->qlen) % cap] = c->id;
 	ld->qlen++;
 	c->flags |= HX_CF_QUEUED;
+}
+
+/* hx_load_rel - microseconds since the start of the run */
+uint64_t
+hx_load_rel(const struct hx_load *ld)
+{
+	uint64_t now = hx_mono_us();
+
+	return now > ld->start_us ? now - ld->start_us : 0;
 }
 
 /* queue_pop - oldest queued slot, or NULL */
@@ -123,6 +145,16 @@ set_stopping(struct hx_load *ld)
 			hx_smtp_quit(ld, c);
 }
 
+/* fresh_stop - no new message starts (retries go on with conf->retry) */
+static void
+fresh_stop(struct hx_load *ld)
+{
+	if (ld->conf->retry == NULL)
+		set_stopping(ld);
+	else
+		ld->fresh_done = 1;
+}
+
 /*
  * start_work - start queued messages while the limits allow; at most one
  * per slot per call, so slots failing at once cannot starve the loop
@@ -134,30 +166,118 @@ start_work(struct hx_load *ld)
 	unsigned budget;
 
 	if (!ld->stopping && ld->end_us != 0 && ld->now_us >= ld->end_us)
-		set_stopping(ld);
+		fresh_stop(ld);
+	if (ld->conf->retry != NULL) {
+		start_retrying(ld);
+		return;
+	}
 	budget = ld->conf->concurrency;
 	while (!ld->stopping && ld->qlen > 0 && budget-- > 0 &&
 	    rate_allows(ld)) {
 		c = queue_pop(ld);
-		msg_reserve(ld, c);
-		if (c->state == HX_CS_IDLE)
-			hx_conn_open(ld, c);
-		else if (c->state == HX_CS_READY)
-			hx_txn_begin(ld, c);
-		else
-			abort();	/* only idle or ready slots queue */
-		if (ld->conf->messages != 0 &&
-		    ld->started >= ld->conf->messages)
-			set_stopping(ld);
+		start_one(ld, c, 0);
 	}
 }
 
-/* msg_reserve - count a message start on this slot */
+/* start_one - reserve a new message (@p retry 0) or the retry due first
+ * for the slot, and start it */
+static void
+start_one(struct hx_load *ld, struct hx_conn *c, int retry)
+{
+	if (retry)
+		retry_reserve(ld, c);
+	else
+		msg_reserve(ld, c);
+	if (c->state == HX_CS_IDLE)
+		hx_conn_open(ld, c);
+	else if (c->state == HX_CS_READY)
+		hx_txn_begin(ld, c);
+	else
+		abort();	/* only idle or ready slots queue */
+	if (ld->conf->messages != 0 && ld->started >= ld->conf->messages)
+		fresh_stop(ld);
+}
+
+/* work_for - what the slot may start now: 1 the retry due first, 0 a new
+ * message, -1 nothing */
+static int
+work_for(const struct hx_load *ld, const struct hx_conn *c)
+{
+	const struct hx_retry_msg *m;
+
+	m = hx_retry_queue_top(&ld->rq);
+	if (m != NULL && ld->start_us + m->due_us <= ld->now_us &&
+	    (c->state == HX_CS_IDLE || c->target == m->target))
+		return 1;
+	if (!ld->fresh_done && rate_allows(ld))
+		return 0;
+	return -1;
+}
+
+/*
+ * start_retrying - start_work() with conf->retry: each queued slot is
+ * looked at once; one with nothing to do waits in the queue, or says
+ * QUIT when it holds a connection and no new message will come.  Stop
+ * when nothing is queued, nothing is in flight and no new message will
+ * start, or at conf->retry_until.
+ */
+static void
+start_retrying(struct hx_load *ld)
+{
+	struct hx_conn *c;
+	size_t budget;
+	int w;
+
+	if (!ld->stopping && ld->until_us != 0 && ld->now_us >= ld->until_us)
+		set_stopping(ld);
+	budget = ld->qlen;
+	while (!ld->stopping && ld->qlen > 0 && budget-- > 0) {
+		c = queue_pop(ld);
+		w = work_for(ld, c);
+		if (w >= 0)
+			start_one(ld, c, w);
+		else if (c->state == HX_CS_READY && ld->fresh_done)
+			hx_smtp_quit(ld, c);
+		else
+			hx_load_queue(ld, c);
+	}
+	if (!ld->stopping && ld->fresh_done && ld->rq.len == 0 &&
+	    ld->inflight == 0)
+		set_stopping(ld);
+}
+
+/* msg_reserve - count a new message's start on this slot */
 static void
 msg_reserve(struct hx_load *ld, struct hx_conn *c)
 {
 	c->seq = ld->started++;
 	c->flags |= HX_CF_INMSG;
+	c->flags &= ~HX_CF_RETRY;
+	ld->inflight++;
+	if (ld->conf->retry != NULL) {
+		memset(&c->rm, 0, sizeof(c->rm));
+		c->rm.seq = c->seq;
+		c->rm.first_us = ld->now_us - ld->start_us;
+		c->rm.attempts = 1;
+		if (!ld->conf->rstats->started) {
+			ld->conf->rstats->started = 1;
+			ld->conf->rstats->first_us = c->rm.first_us;
+		}
+	}
+	if (ld->conf->series != NULL)
+		hx_series_sent(ld->conf->series, ld->now_us);
+}
+
+/* retry_reserve - the retry due first goes to this slot */
+static void
+retry_reserve(struct hx_load *ld, struct hx_conn *c)
+{
+	if (hx_retry_queue_pop(&ld->rq, &c->rm) != 0)
+		abort();	/* work_for() saw it */
+	c->rm.attempts++;
+	c->seq = c->rm.seq;
+	c->flags |= HX_CF_INMSG | HX_CF_RETRY;
+	ld->inflight++;
 	if (ld->conf->series != NULL)
 		hx_series_sent(ld->conf->series, ld->now_us);
 }
@@ -228,6 +348,14 @@ wait_ms(const struct hx_load *ld)
 	if (ld->conf->series != NULL &&
 	    hx_series_next(ld->conf->series) < until)
 		until = hx_series_next(ld->conf->series);
+	/* a retry already due waits for a slot: a socket event frees one */
+	if (!ld->stopping && ld->rq.len > 0) {
+		t = ld->start_us + hx_retry_queue_top(&ld->rq)->due_us;
+		if (t > ld->now_us && t < until)
+			until = t;
+	}
+	if (!ld->stopping && ld->until_us != 0 && ld->until_us < until)
+		until = ld->until_us;
 	if (!ld->stopping && ld->qlen > 0 && ld->conf->rate > 0) {
 		t = ld->start_us + (uint64_t)((double)ld->started /
 		    ld->conf->rate * 1e6);
@@ -272,6 +400,10 @@ ld_open(struct hx_load *ld)
 		return -ENOMEM;
 	if (conf->starttls && (ld->tls_ctx = hx_tls_ctx_new()) == NULL)
 		return -ENOMEM;
+	if (conf->retry != NULL && (conf->messages == 0 ||
+	    conf->messages > SIZE_MAX / sizeof(struct hx_retry_msg) ||
+	    hx_retry_queue_init(&ld->rq, (size_t)conf->messages) != 0))
+		return -ENOMEM;
 	for (i = 0; i < conf->nsources; i++)
 		ld->nsrcaddr += conf->sources[i].naddr;
 	ld->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -309,6 +441,9 @@ ld_start(struct hx_load *ld)
 	ld->timeout_us = (uint64_t)(conf->timeout * 1e6);
 	if (conf->duration > 0)
 		ld->end_us = ld->start_us + (uint64_t)(conf->duration * 1e6);
+	if (conf->retry_until > 0)
+		ld->until_us = ld->start_us +
+		    (uint64_t)(conf->retry_until * 1e6);
 	ld->next_progress = ld->start_us + HX_TICK_MS * 1000u;
 	if (conf->series != NULL) {
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -367,6 +502,7 @@ static void
 ld_finish(struct hx_load *ld)
 {
 	const struct hx_load_conf *conf = ld->conf;
+	struct hx_retry_msg m;
 	size_t i;
 
 	ld->stopping = 1;
@@ -374,6 +510,9 @@ ld_finish(struct hx_load *ld)
 		if (ld->conns[i].state != HX_CS_IDLE)
 			hx_conn_close(ld, &ld->conns[i]);
 	ld->now_us = hx_mono_us();
+	while (hx_retry_queue_pop(&ld->rq, &m) == 0)
+		hx_retry_final(conf->rstats, &m, HX_FIN_DEFERRED,
+		    ld->now_us - ld->start_us);
 	progress(ld, 1);
 	if (conf->series != NULL)
 		(void)hx_series_finish(conf->series, ld->now_us);
@@ -394,6 +533,7 @@ ld_free(struct hx_load *ld)
 	free(ld->conns);
 	free(ld->queue);
 	free(ld->tcursor);
+	hx_retry_queue_free(&ld->rq);
 }
 
 /* hx_load_run - the event loop */

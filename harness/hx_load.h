@@ -1,11 +1,16 @@
 /**
  * @file hx_load.h
  * The mxload engine: a single-threaded epoll loop driving a fixed pool of
- * client SMTP connections against a set of target ranges.  It never
- * retries; every deciding reply is counted in a struct hx_tally and every
- * attempted message gets exactly one outcome.  All memory (connection
- * slots with fixed input/output buffers, the start queue) is allocated
- * before the loop starts; nothing is allocated per message.
+ * client SMTP connections against a set of target ranges.  Every
+ * deciding reply is counted in a struct hx_tally and every attempt gets
+ * exactly one outcome.  Without conf->retry it never retries; with it, a
+ * message whose attempt fails temporarily (4xx, or a connection error)
+ * waits in a retry queue (hx_retry.h) for its next attempt on the
+ * schedule (hx_sched.h) until it is delivered, bounced (5xx) or expired,
+ * and each message's final outcome goes to conf->rstats.  All memory
+ * (connection slots with fixed input/output buffers, the start queue,
+ * the retry queue) is allocated before the loop starts; nothing is
+ * allocated per message.
  *
  * Client aborts (conf->abort_prob) are planned and counted by hx_abort.h.
  *
@@ -23,6 +28,8 @@
 
 #include "hx_abort.h"
 #include "hx_opt.h"
+#include "hx_retry.h"
+#include "hx_sched.h"
 #include "hx_series.h"
 #include "hx_tally.h"
 
@@ -74,6 +81,13 @@ struct hx_load_conf {
 	int			 starttls;	/* STARTTLS when offered */
 	struct hx_tls_stats	*tls;		/* out: STARTTLS counts, or
 						   NULL */
+	const struct hx_sched	*retry;		/* retry schedule, or NULL:
+						   never retry; needs
+						   messages > 0 */
+	double			 retry_until;	/* seconds: no attempt
+						   starts later; 0: none */
+	struct hx_retry_stats	*rstats;	/* out: per-message outcomes
+						   (with retry) */
 };
 
 struct auth_dkim;

@@ -36,6 +36,8 @@
 #define HX_CF_INMSG	0x20	/* a message is reserved, no outcome yet */
 #define HX_CF_EODSENT	0x40	/* the final dot has been sent */
 #define HX_CF_TLS	0x80	/* STARTTLS done: the session is under TLS */
+#define HX_CF_RETRY	0x100	/* the reserved message is a retry: it goes
+				   to c->rm.target */
 
 /* Connection states; only hx_conn_state() assigns c->state. */
 enum hx_cstate {
@@ -65,6 +67,8 @@ struct hx_conn {
 					   (connect(): the greeting's) */
 	uint64_t	 body_sent;	/* message bytes written (BODY) */
 	struct hx_abort_plan ab;	/* this message's abort plan */
+	struct hx_retry_msg rm;		/* with conf->retry: the reserved
+					   message's attempts and times */
 	int		 fd;		/* -1 when idle */
 	SSL		*ssl;		/* after STARTTLS's 220, or NULL */
 	uint32_t	 id;		/* slot index */
@@ -116,6 +120,11 @@ struct hx_load {
 	int		 sigfd;
 	int		 stopping;	/* start nothing new */
 	int		 aborting;	/* second signal: give up now */
+	int		 fresh_done;	/* with retry: no new message starts,
+					   queued retries still do */
+	uint64_t	 until_us;	/* conf->retry_until deadline; 0 */
+	uint64_t	 inflight;	/* messages reserved, no outcome */
+	struct hx_retry_queue rq;	/* messages waiting for a retry */
 	SSL_CTX		*tls_ctx;	/* with conf->starttls, else NULL */
 	struct hx_tls_stats tls;	/* STARTTLS counts */
 	char		 date[64];	/* Date: header text */
@@ -128,6 +137,9 @@ uint64_t	hx_mono_us(void);
 
 /** Put a slot in the start queue, once (a slot already queued stays). */
 void		hx_load_queue(struct hx_load *ld, struct hx_conn *c);
+
+/** @return microseconds since the start of the run */
+uint64_t	hx_load_rel(const struct hx_load *ld);
 
 /* hx_conn.c: slot states, timers, socket lifecycle */
 
@@ -189,6 +201,10 @@ void		hx_txn_begin(struct hx_load *ld, struct hx_conn *c);
  *  @p code, 0: none). */
 void		hx_txn_decide(struct hx_load *ld, struct hx_conn *c,
 		    enum hx_outcome o, enum hx_stage stage, unsigned code);
+
+/** The slot's message leaves the connection without an outcome
+ *  (abandoned): with conf->retry it ends deferred. */
+void		hx_txn_abandon(struct hx_load *ld, struct hx_conn *c);
 
 /** One --msg-log line for the slot's message (@p abort: show the plan). */
 void		hx_txn_log(struct hx_load *ld, struct hx_conn *c,

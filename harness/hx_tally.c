@@ -225,14 +225,8 @@ int
 hx_tally_print(const struct hx_tally *t, const struct hx_summary *s,
     const char *const *names, FILE *fp)
 {
-	struct hx_row *v;
-	size_t n, i, w, tl;
 	uint64_t msgs;
-	const char *name;
 
-	v = rows_sorted(t, &n);
-	if (v == NULL)
-		return -ENOMEM;
 	msgs = hx_tally_messages(t);
 	fprintf(fp, "mxload: %llu messages in %.2f s (%.1f msg/s), "
 	    "%llu connections, %llu errors%s\n", (unsigned long long)msgs,
@@ -258,7 +252,21 @@ hx_tally_print(const struct hx_tally *t, const struct hx_summary *s,
 		fprintf(fp, "warning: %llu replies not tabled (more than %zu "
 		    "distinct rows)\n", (unsigned long long)t->dropped,
 		    t->cap * 3 / 4);
+	return hx_tally_print_rows(t, names, fp);
+}
 
+/* hx_tally_print_rows - the table alone */
+int
+hx_tally_print_rows(const struct hx_tally *t, const char *const *names,
+    FILE *fp)
+{
+	struct hx_row *v;
+	size_t n, i, w, tl;
+	const char *name;
+
+	v = rows_sorted(t, &n);
+	if (v == NULL)
+		return -ENOMEM;
 	w = strlen("target");
 	for (i = 0; i < n; i++)
 		if (strlen(names[v[i].target]) > w)
@@ -306,14 +314,11 @@ int
 hx_tally_json(const struct hx_tally *t, const struct hx_summary *s,
     const char *const *names, FILE *fp)
 {
-	struct hx_row *v;
-	size_t n, i;
 	uint64_t msgs;
+	size_t i;
 	int k;
+	int rc;
 
-	v = rows_sorted(t, &n);
-	if (v == NULL)
-		return -ENOMEM;
 	msgs = hx_tally_messages(t);
 	fprintf(fp, "{\n  \"messages\": %llu,\n  \"elapsed_s\": %.3f,\n"
 	    "  \"msg_per_s\": %.1f,\n  \"connections\": %llu,\n"
@@ -345,9 +350,28 @@ hx_tally_json(const struct hx_tally *t, const struct hx_summary *s,
 			    (unsigned long long)t->outcome[i][k]);
 		fputc('}', fp);
 	}
-	fprintf(fp, "\n  ],\n  \"rows\": [");
+	fprintf(fp, "\n  ],\n  \"rows\": ");
+	if ((rc = hx_tally_json_rows(t, names, 2, fp)) != 0)
+		return rc;
+	fprintf(fp, "\n}\n");
+	return ferror(fp) ? -EIO : 0;
+}
+
+/* hx_tally_json_rows - the rows as a JSON array */
+int
+hx_tally_json_rows(const struct hx_tally *t, const char *const *names,
+    int indent, FILE *fp)
+{
+	struct hx_row *v;
+	size_t n, i;
+
+	v = rows_sorted(t, &n);
+	if (v == NULL)
+		return -ENOMEM;
+	fputc('[', fp);
 	for (i = 0; i < n; i++) {
-		fprintf(fp, "%s\n    {\"target\": ", i > 0 ? "," : "");
+		fprintf(fp, "%s\n%*s{\"target\": ", i > 0 ? "," : "",
+		    indent + 2, "");
 		json_str(fp, names[v[i].target]);
 		fprintf(fp, ", \"stage\": \"%s\", \"code\": %u, "
 		    "\"enhanced\": ", hx_stage_name((enum hx_stage)v[i].stage),
@@ -358,7 +382,7 @@ hx_tally_json(const struct hx_tally *t, const struct hx_summary *s,
 		json_str(fp, v[i].text);
 		fputc('}', fp);
 	}
-	fprintf(fp, "\n  ]\n}\n");
+	fprintf(fp, "\n%*s]", indent, "");
 	free(v);
 	return ferror(fp) ? -EIO : 0;
 }

@@ -144,6 +144,27 @@ int hx_tally_print(const struct hx_tally *t, const struct hx_summary *s,
     const char *const *names, FILE *fp);
 
 /**
+ * Print the table alone (header line and rows), as hx_tally_print().
+ * @param t     tally
+ * @param names target names
+ * @param fp    output stream
+ * @return 0; -ENOMEM; -EIO
+ */
+int hx_tally_print_rows(const struct hx_tally *t, const char *const *names,
+    FILE *fp);
+
+/**
+ * Write the rows as a JSON array (no newline after "]").
+ * @param t      tally
+ * @param names  target names
+ * @param indent spaces before the closing "]"; rows get two more
+ * @param fp     output stream
+ * @return 0; -ENOMEM; -EIO
+ */
+int hx_tally_json_rows(const struct hx_tally *t, const char *const *names,
+    int indent, FILE *fp);
+
+/**
  * Write the same result as one JSON object: totals, latency, per-target
  * outcomes and rows.
  * @param t     tally

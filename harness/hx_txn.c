@@ -6,7 +6,9 @@
  *	reply), its single outcome (counted in the tally and the per-second
  *	series, and logged to --msg-log), and a planned client abort carried
  *	out (counted, logged "abort" or "unknown", the connection dropped
- *	by RST or close).
+ *	by RST or close).  With --retry an outcome also settles the
+ *	message: delivered, bounced, expired, or queued for its next
+ *	attempt (hx_retry.h) on the schedule (hx_sched.h).
  *
  * DIAGNOSTICS
  *	A failing DKIM signature exits mxload with a message (the key was
@@ -24,6 +26,10 @@
 #include "sim_rng.h"
 
 #define HX_LOG_LINE	256	/* one --msg-log line */
+
+static void	txn_final(struct hx_load *, struct hx_conn *, enum hx_final);
+static void	txn_settle(struct hx_load *, struct hx_conn *,
+		    enum hx_outcome, enum hx_stage, unsigned);
 
 /* hx_txn_begin - start the reserved message on an established session */
 void
@@ -102,10 +108,76 @@ hx_txn_decide(struct hx_load *ld, struct hx_conn *c, enum hx_outcome o,
 	if (!(c->flags & HX_CF_INMSG))
 		return;
 	c->flags &= ~HX_CF_INMSG;
+	ld->inflight--;
 	hx_txn_log(ld, c, names[o], stage, code, 0);
 	hx_tally_outcome(ld->tally, c->target, o);
 	if (ld->conf->series != NULL)
 		hx_series_outcome(ld->conf->series, hx_mono_us(), o);
+	if (ld->conf->retry != NULL)
+		txn_settle(ld, c, o, stage, code);
+}
+
+/* txn_final - with --retry: the message's final outcome, now */
+static void
+txn_final(struct hx_load *ld, struct hx_conn *c, enum hx_final fin)
+{
+	c->rm.target = c->target;
+	hx_retry_final(ld->conf->rstats, &c->rm, fin, hx_load_rel(ld));
+}
+
+/*
+ * txn_settle - with --retry, after an attempt's outcome: delivered (2xx),
+ * bounced (5xx, its reply counted), or on a temporary failure (4xx or a
+ * connection error) expired when the message is older than the
+ * schedule's lifetime, else queued for the next attempt
+ */
+static void
+txn_settle(struct hx_load *ld, struct hx_conn *c, enum hx_outcome o,
+    enum hx_stage stage, unsigned code)
+{
+	const struct hx_sched *s = ld->conf->retry;
+	struct hx_retry_stats *st = ld->conf->rstats;
+	struct hx_retry_msg *m = &c->rm;
+	const char *enh, *text;
+	uint64_t now, age, d;
+
+	enh = code != 0 && c->reply.code == code ? c->reply.enh : "";
+	text = code == 0 ? "connection error" :
+	    c->reply.code == code ? c->reply.text : "";
+	if (o == HX_OUT_ACCEPTED) {
+		txn_final(ld, c, HX_FIN_DELIVERED);
+		return;
+	}
+	if (o == HX_OUT_REJECTED) {
+		(void)hx_tally_add(st->bounced, c->target, stage, code, enh,
+		    text);
+		txn_final(ld, c, HX_FIN_BOUNCED);
+		return;
+	}
+	now = hx_load_rel(ld);
+	age = now - m->first_us;
+	if (hx_sched_expired(s, age)) {
+		(void)hx_tally_add(st->expired, c->target, stage, code, enh,
+		    text);
+		txn_final(ld, c, HX_FIN_EXPIRED);
+		return;
+	}
+	d = hx_sched_delay(s, m->attempts, age, m->last_delay_us);
+	m->last_delay_us = d;
+	m->due_us = hx_sched_due(s, now + d);
+	m->target = c->target;
+	if (hx_retry_queue_push(&ld->rq, m) != 0)
+		abort();	/* sized for every message of the run */
+}
+
+/* hx_txn_abandon - the message leaves without an outcome */
+void
+hx_txn_abandon(struct hx_load *ld, struct hx_conn *c)
+{
+	c->flags &= ~HX_CF_INMSG;
+	ld->inflight--;
+	if (ld->conf->retry != NULL)
+		txn_final(ld, c, HX_FIN_DEFERRED);
 }
 
 /* hx_txn_log - one --msg-log line for the slot's message */
@@ -163,6 +235,9 @@ hx_txn_abort(struct hx_load *ld, struct hx_conn *c)
 	hx_txn_log(ld, c, c->ab.stage == HX_AB_AFTER_DOT ? "unknown" : "abort",
 	    st, 0, 1);
 	c->flags &= ~HX_CF_INMSG;
+	ld->inflight--;
+	if (ld->conf->retry != NULL)
+		txn_final(ld, c, HX_FIN_ABORTED);
 	hx_tally_outcome(ld->tally, c->target, HX_OUT_ERROR);
 	if (ld->conf->series != NULL)
 		hx_series_outcome(ld->conf->series, hx_mono_us(), HX_OUT_ERROR);

@@ -3,9 +3,11 @@
  *	mxload - SMTP load generator for mxsim.  Parses the command line
  *	into a struct hx_load_conf, runs the engine (hx_load.h) and prints
  *	the tally (hx_tally.c) to stdout and optionally as JSON, and with
- *	--csv a per-second time series (hx_series.c).  It never
- *	retries: every deciding reply is counted by target, stage, code and
- *	enhanced code.
+ *	--csv a per-second time series (hx_series.c).  Every deciding
+ *	reply is counted by target, stage, code and enhanced code.  With
+ *	--retry SCHEDULE (hx_sched.h) it retries each temporarily failed
+ *	message like an MTA's queue and also reports each message's final
+ *	outcome (hx_retry.h).
  *
  *	With --abort-prob it also drops connections on purpose (see
  *	hx_abort.h) and prints what it dropped; --msg-log and --tag-rcpt let
@@ -57,6 +59,8 @@ struct mx_opts {
 	char			*dkim_pem;	/* its contents */
 	struct hx_aborts	 aborts;	/* --abort-prob counts */
 	struct hx_tls_stats	 tls;		/* --starttls counts */
+	struct hx_sched		 sched;		/* --retry */
+	struct hx_retry_stats	 rstats;	/* its per-message outcomes */
 	int			 quiet;
 	int			 messages_set;	/* -n given */
 };
@@ -103,6 +107,7 @@ static void	opt_from(struct mx_opts *, const char *);
 static void	opt_rcpt(struct mx_opts *, const char *);
 static void	opt_helo(struct mx_opts *, const char *);
 static void	opt_help(struct mx_opts *, const char *);
+static void	opt_retry(struct mx_opts *, const char *);
 static void	opt_store(struct mx_opts *, const struct mx_optdef *,
 		    const char *);
 static void	opts_defaults(struct mx_opts *);
@@ -153,6 +158,9 @@ static const struct mx_optdef mx_optdefs[] = {
 	{ "list-unsubscribe", 0, MX_SET, OFF(lc.list_unsub), 0, 0, 0, 0,
 	    NULL },
 	{ "starttls", 0, MX_SET, OFF(lc.starttls), 0, 0, 0, 0, NULL },
+	{ "retry", 0, MX_FN, 0, 0, 0, 0, 0, opt_retry },
+	{ "retry-until", 0, MX_DBL, OFF(lc.retry_until), 0, 0, 0.001, 1e9,
+	    NULL },
 	{ "quiet", 'q', MX_SET, OFF(quiet), 0, 0, 0, 0, NULL },
 	{ "verbose", 'v', MX_SET, OFF(lc.verbose), 0, 0, 0, 0, NULL },
 	{ "help", 'h', MX_FN, 0, 0, 0, 0, 0, opt_help },
@@ -176,6 +184,14 @@ static const char mx_usage_notes[] =
 "SIGINT/SIGTERM: stop starting messages, let those in flight finish, print\n"
 "the results; a second signal abandons the ones in flight.\n"
 "\n"
+"With --retry, a message ends delivered (2xx at end of DATA), bounced\n"
+"(5xx; a message with several recipients is one message: delivered when\n"
+"its DATA is accepted for the recipients that were), expired, deferred\n"
+"(still queued when the run ended) or aborted (--abort-prob); the summary\n"
+"adds these, attempts per message, the time to drain, and the replies\n"
+"that bounced or expired messages.  The outcome line counts attempts.\n"
+"Retries are not paced by -r.\n"
+"\n"
 "Exit status: 0 the run completed (whatever the replies), 1 nothing could\n"
 "connect (or setup failed), 2 usage error.\n";
 
@@ -186,8 +202,9 @@ usage(FILE *fp)
 	fprintf(fp,
 "usage: mxload -t [NAME=]ADDR[/PREFIX][:PORT][@RCPTDOMAIN] [options]\n"
 "\n"
-"SMTP load generator.  Never retries; every deciding reply is counted by\n"
-"target, stage, code and enhanced code.\n"
+"SMTP load generator.  Every deciding reply is counted by target, stage,\n"
+"code and enhanced code; with --retry each temporarily failed message is\n"
+"retried like an MTA would, and each message's final outcome is counted.\n"
 "\n"
 "  -t, --target [NAME=]ADDR[/PREFIX][:PORT][@RCPTDOMAIN]\n"
 "                        server(s) to load; repeatable (up to %d).\n"
@@ -255,6 +272,25 @@ usage(FILE *fp)
 "                        (OpenSSL, TLS 1.2 or later, no certificate\n"
 "                        verification), then EHLO again; handshakes are\n"
 "                        counted in the summary\n"
+"      --retry SCHEDULE  retry each message that fails temporarily (4xx at\n"
+"                        the greeting, EHLO, MAIL, RCPT, DATA or end of\n"
+"                        DATA, or a connection error) on SCHEDULE, real\n"
+"                        time (mxload does not know mxsim's time scale):\n"
+"                          5s,10s,20s,40s  the n-th retry waits the n-th\n"
+"                                     delay, the last one repeats\n"
+"                          min=5s,max=40s  Postfix: a retry waits the\n"
+"                                     message's age, min..max (doubling)\n"
+"                          F,2h,15m;G,16h,1h,1.5  Exim rules: F fixed, G\n"
+"                                     geometric, each until its cutoff\n"
+"                          postfix[/N], exim[/N]  the MTA's defaults, N\n"
+"                                     times faster (postfix/60)\n"
+"                        append ,lifetime=D (default 5d) and ,run=D\n"
+"                        (queue scan period); units ms s m h d.  A\n"
+"                        temporary failure of a message older than the\n"
+"                        lifetime expires it (bounce \"expired\").  Needs\n"
+"                        -n; -d ends new messages, not retries\n"
+"      --retry-until S   with --retry: start no attempt after S seconds;\n"
+"                        messages still queued end \"deferred\"\n"
 "      --dkim-key FILE   sign every message with this RSA private key (PEM,\n"
 "                        e.g. from mxsim --dkim-keys-dir); d= is the header\n"
 "                        From domain (libopendkim, relaxed/relaxed,\n"
@@ -362,6 +398,17 @@ opt_helo(struct mx_opts *o, const char *v)
 	if (hx_domain_check(v) != 0)
 		usage_error("--helo \"%s\": not a domain name", v);
 	o->lc.helo = v;
+}
+
+/* opt_retry - --retry SCHEDULE */
+static void
+opt_retry(struct mx_opts *o, const char *v)
+{
+	char err[160];
+
+	if (hx_sched_parse(v, &o->sched, err, sizeof(err)) != 0)
+		usage_error("--retry \"%s\": %s", v, err);
+	o->lc.retry = &o->sched;
 }
 
 /* opt_help - -h: the summary on stdout, exit 0 */
@@ -477,6 +524,11 @@ opts_check(struct mx_opts *o)
 		    lc->from_header);
 	if (lc->duration > 0 && !o->messages_set)
 		lc->messages = 0;
+	if (lc->retry != NULL && lc->messages == 0)
+		usage_error("--retry needs a message count (-n N, N > 0): "
+		    "the retry queue holds every message");
+	if (lc->retry_until > 0 && lc->retry == NULL)
+		usage_error("--retry-until goes with --retry");
 }
 
 /* parse_args - the command line into @p o through mx_optdefs, or exit 2 */
@@ -548,7 +600,8 @@ raise_nofile(unsigned conns)
 	return 0;
 }
 
-/* write_json - the tally's JSON, with "aborts" added when aborting */
+/* write_json - the tally's JSON, with "aborts" added when aborting and
+ * "retry" with --retry */
 static int
 write_json(const struct hx_tally *t, const struct hx_summary *sum,
     const char *const *names, const struct mx_opts *o, FILE *fp)
@@ -558,22 +611,29 @@ write_json(const struct hx_tally *t, const struct hx_summary *sum,
 	FILE *ms;
 	int rc;
 
-	if (o->lc.abort_prob <= 0)
+	if (o->lc.abort_prob <= 0 && o->lc.retry == NULL)
 		return hx_tally_json(t, sum, names, fp);
 	if ((ms = open_memstream(&buf, &len)) == NULL)
 		return -ENOMEM;
 	rc = hx_tally_json(t, sum, names, ms);
 	if (fclose(ms) != 0 && rc == 0)
 		rc = -ENOMEM;
-	/* the object ends in "\n}\n": add one member before it */
+	/* the object ends in "\n}\n": add members before it */
 	if (rc == 0 && (len < 3 || memcmp(buf + len - 3, "\n}\n", 3) != 0))
 		rc = -EIO;
 	if (rc == 0) {
 		fwrite(buf, 1, len - 3, fp);
-		fputs(",\n  \"aborts\": ", fp);
-		hx_aborts_json(&o->aborts, fp);
+		if (o->lc.abort_prob > 0) {
+			fputs(",\n  \"aborts\": ", fp);
+			hx_aborts_json(&o->aborts, fp);
+		}
+		if (o->lc.retry != NULL) {
+			fputs(",\n  \"retry\": ", fp);
+			rc = hx_retry_json(&o->rstats, names, fp);
+		}
 		fputs("\n}\n", fp);
-		rc = ferror(fp) ? -EIO : 0;
+		if (rc == 0)
+			rc = ferror(fp) ? -EIO : 0;
 	}
 	free(buf);
 	return rc;
@@ -640,6 +700,7 @@ static void
 start_line(const struct mx_opts *o)
 {
 	char lim[48];
+	char sched[HX_SCHED_TEXT_MAX];
 
 	if (o->lc.messages == 0)
 		snprintf(lim, sizeof(lim), "no message limit");
@@ -652,6 +713,10 @@ start_line(const struct mx_opts *o)
 	    o->lc.rcpts, (unsigned long long)o->lc.size,
 	    o->lc.pipelining ? "if offered" : "off",
 	    o->lc.starttls ? ", STARTTLS if offered" : "");
+	if (o->lc.retry != NULL) {
+		(void)hx_sched_format(o->lc.retry, sched, sizeof(sched));
+		fprintf(stderr, "mxload: --retry %s (real time)\n", sched);
+	}
 }
 
 /* report - print the tables, close the output files; the exit status */
@@ -662,6 +727,9 @@ report(struct mx_opts *o, struct hx_tally *t, const struct hx_summary *sum,
 	int status = 0;
 
 	if (hx_tally_print(t, sum, names, stdout) != 0)
+		status = 1;
+	if (o->lc.retry != NULL &&
+	    hx_retry_print(&o->rstats, names, stdout) != 0)
 		status = 1;
 	if (o->lc.abort_prob > 0)
 		hx_aborts_print(&o->aborts, hx_tally_messages(t), stdout);
@@ -724,12 +792,14 @@ main(int argc, char **argv)
 		usage_error("--concurrency %u: exceeds the open-file limit "
 		    "(ulimit -n)", o->lc.concurrency);
 	t = hx_tally_create(o->lc.ntargets, MX_ROWS_MAX);
-	if (open_outputs(o, &f) != 0 || t == NULL) {
+	if (open_outputs(o, &f) != 0 || t == NULL ||
+	    hx_retry_stats_init(&o->rstats, o->lc.ntargets) != 0) {
 		fprintf(stderr, "mxload: out of memory\n");
 		return 1;
 	}
 	o->lc.aborts = &o->aborts;
 	o->lc.tls = &o->tls;
+	o->lc.rstats = &o->rstats;
 	o->lc.progress = !o->quiet && !o->lc.verbose && isatty(STDERR_FILENO);
 	for (i = 0; i < o->lc.ntargets; i++)
 		names[i] = o->targets[i].name;
@@ -744,6 +814,7 @@ main(int argc, char **argv)
 	}
 	status = report(o, t, &sum, names, &f);
 	hx_tally_free(t);
+	hx_retry_stats_free(&o->rstats);
 #ifdef MXSIM_HAVE_AUTH
 	auth_dkim_free(o->lc.dkim);
 #endif

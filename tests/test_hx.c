@@ -8,7 +8,9 @@
  *	(exact size, line length, dot-stuffing), the option parsers, and
  *	the client aborts of --abort-prob: plans, counts, message log, and
  *	the engine carrying them out against a real mxsim server on
- *	127.9.1.1 (sink profile, a free port).
+ *	127.9.1.1 (sink profile, a free port), and --retry: the schedule
+ *	grammar, presets and delays, the retry queue's order, the
+ *	per-message outcome counts and their reports.
  *	Run as "hx_tests"; exits non-zero when a test fails.
  *
  * DIAGNOSTICS
@@ -37,6 +39,8 @@
 #include "hx_msg.h"
 #include "hx_opt.h"
 #include "hx_reply.h"
+#include "hx_retry.h"
+#include "hx_sched.h"
 #include "hx_series.h"
 #include "hx_tally.h"
 #include "prof_load.h"
@@ -911,6 +915,262 @@ test_abort_engine(void)
 	prof_world_free(w);
 }
 
+#define SEC	1000000ull	/* microseconds */
+
+/* sched_ok - parse @p text, which must succeed */
+static void
+sched_ok(const char *text, struct hx_sched *s)
+{
+	char err[160] = "";
+
+	CU_ASSERT_EQUAL(hx_sched_parse(text, s, err, sizeof(err)), 0);
+	if (err[0] != '\0')
+		fprintf(stderr, "%s: %s\n", text, err);
+}
+
+static void
+test_sched_durations(void)
+{
+	uint64_t us;
+
+	CU_ASSERT_EQUAL(hx_duration_parse("250ms", &us), 0);
+	CU_ASSERT_EQUAL(us, 250000u);
+	CU_ASSERT_EQUAL(hx_duration_parse("5s", &us), 0);
+	CU_ASSERT_EQUAL(us, 5 * SEC);
+	CU_ASSERT_EQUAL(hx_duration_parse("1.5m", &us), 0);
+	CU_ASSERT_EQUAL(us, 90 * SEC);
+	CU_ASSERT_EQUAL(hx_duration_parse("2h", &us), 0);
+	CU_ASSERT_EQUAL(us, 7200 * SEC);
+	CU_ASSERT_EQUAL(hx_duration_parse("5d", &us), 0);
+	CU_ASSERT_EQUAL(us, 432000 * SEC);
+	CU_ASSERT_EQUAL(hx_duration_parse("5", &us), -EINVAL);
+	CU_ASSERT_EQUAL(hx_duration_parse("0s", &us), -EINVAL);
+	CU_ASSERT_EQUAL(hx_duration_parse("-1s", &us), -EINVAL);
+	CU_ASSERT_EQUAL(hx_duration_parse("5 s", &us), -EINVAL);
+	CU_ASSERT_EQUAL(hx_duration_parse("5w", &us), -EINVAL);
+	CU_ASSERT_EQUAL(hx_duration_parse("s", &us), -EINVAL);
+	CU_ASSERT_EQUAL(hx_duration_parse("99999d", &us), -EINVAL);
+}
+
+static void
+test_sched_list(void)
+{
+	struct hx_sched s;
+	char buf[HX_SCHED_TEXT_MAX];
+
+	sched_ok("5s,10s,20s,40s", &s);
+	CU_ASSERT_EQUAL(s.kind, HX_SCHED_LIST);
+	CU_ASSERT_EQUAL(s.n, 4u);
+	CU_ASSERT_EQUAL(s.lifetime_us, HX_SCHED_LIFETIME);
+	CU_ASSERT_EQUAL(hx_sched_delay(&s, 1, 0, 0), 5 * SEC);
+	CU_ASSERT_EQUAL(hx_sched_delay(&s, 2, 5 * SEC, 5 * SEC), 10 * SEC);
+	CU_ASSERT_EQUAL(hx_sched_delay(&s, 4, 0, 0), 40 * SEC);
+	CU_ASSERT_EQUAL(hx_sched_delay(&s, 9, 0, 0), 40 * SEC);
+	CU_ASSERT_EQUAL(hx_sched_due(&s, 7 * SEC + 1), 7 * SEC + 1);
+	CU_ASSERT(!hx_sched_expired(&s, 4 * 86400 * SEC));
+	CU_ASSERT(hx_sched_expired(&s, 5 * 86400 * SEC));
+	hx_sched_format(&s, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "5s,10s,20s,40s,lifetime=5d");
+
+	sched_ok("500ms,lifetime=3s,run=2s", &s);
+	CU_ASSERT_EQUAL(s.lifetime_us, 3 * SEC);
+	CU_ASSERT_EQUAL(hx_sched_due(&s, 1), 2 * SEC);
+	CU_ASSERT_EQUAL(hx_sched_due(&s, 2 * SEC), 2 * SEC);
+	CU_ASSERT_EQUAL(hx_sched_due(&s, 2 * SEC + 1), 4 * SEC);
+	CU_ASSERT(!hx_sched_expired(&s, 3 * SEC - 1));
+	CU_ASSERT(hx_sched_expired(&s, 3 * SEC));
+	hx_sched_format(&s, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "500ms,run=2s,lifetime=3s");
+}
+
+static void
+test_sched_age(void)
+{
+	struct hx_sched s;
+	char buf[HX_SCHED_TEXT_MAX];
+
+	/* Postfix: the wait is the message's age, clamped to min..max */
+	sched_ok("min=5s,max=40s,lifetime=5m", &s);
+	CU_ASSERT_EQUAL(s.kind, HX_SCHED_AGE);
+	CU_ASSERT_EQUAL(hx_sched_delay(&s, 1, 0, 0), 5 * SEC);
+	CU_ASSERT_EQUAL(hx_sched_delay(&s, 2, 5 * SEC, 5 * SEC), 5 * SEC);
+	CU_ASSERT_EQUAL(hx_sched_delay(&s, 3, 10 * SEC, 5 * SEC), 10 * SEC);
+	CU_ASSERT_EQUAL(hx_sched_delay(&s, 4, 20 * SEC, 10 * SEC), 20 * SEC);
+	CU_ASSERT_EQUAL(hx_sched_delay(&s, 5, 40 * SEC, 20 * SEC), 40 * SEC);
+	CU_ASSERT_EQUAL(hx_sched_delay(&s, 6, 80 * SEC, 40 * SEC), 40 * SEC);
+	hx_sched_format(&s, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "min=5s,max=40s,lifetime=5m");
+
+	/* the preset: postconf(5) defaults, 60 times faster */
+	sched_ok("postfix", &s);
+	hx_sched_format(&s, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "min=5m,max=4000s,run=5m,lifetime=5d");
+	sched_ok("postfix/60", &s);
+	CU_ASSERT_EQUAL(s.min_us, 5 * SEC);
+	CU_ASSERT_EQUAL(s.run_us, 5 * SEC);
+	CU_ASSERT_EQUAL(s.lifetime_us, 2 * 3600 * SEC);
+	hx_sched_format(&s, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf,
+	    "min=5s,max=66.667s,run=5s,lifetime=2h");
+}
+
+static void
+test_sched_rules(void)
+{
+	struct hx_sched s;
+	char buf[HX_SCHED_TEXT_MAX];
+	uint64_t d;
+
+	/* Exim's default rule */
+	sched_ok("exim", &s);
+	CU_ASSERT_EQUAL(s.kind, HX_SCHED_RULES);
+	CU_ASSERT_EQUAL(s.n, 3u);
+	CU_ASSERT_EQUAL(s.lifetime_us, 4 * 86400 * SEC);
+	hx_sched_format(&s, buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "F,2h,15m;G,16h,1h,1.5;F,4d,6h");
+	/* every 15 minutes for the first two hours */
+	CU_ASSERT_EQUAL(hx_sched_delay(&s, 1, 0, 0), 900 * SEC);
+	CU_ASSERT_EQUAL(hx_sched_delay(&s, 8, 7199 * SEC, 900 * SEC),
+	    900 * SEC);
+	/* then 1h, 1.5h, 2.25h ... until 16h */
+	d = hx_sched_delay(&s, 9, 7200 * SEC, 900 * SEC);
+	CU_ASSERT_EQUAL(d, 3600 * SEC);
+	d = hx_sched_delay(&s, 10, 3 * 3600 * SEC, d);
+	CU_ASSERT_EQUAL(d, 5400 * SEC);
+	d = hx_sched_delay(&s, 11, 5 * 3600 * SEC, d);
+	CU_ASSERT_EQUAL(d, 8100 * SEC);
+	/* then every 6 hours until 4 days */
+	CU_ASSERT_EQUAL(hx_sched_delay(&s, 20, 16 * 3600 * SEC, d),
+	    6 * 3600 * SEC);
+	CU_ASSERT(!hx_sched_expired(&s, 4 * 86400 * SEC - 1));
+	CU_ASSERT(hx_sched_expired(&s, 4 * 86400 * SEC));
+
+	sched_ok("exim/3600", &s);
+	CU_ASSERT_EQUAL(s.rule[0].interval_us, 250000u);
+	CU_ASSERT_EQUAL(s.lifetime_us, 96 * SEC);
+	sched_ok("F,10s,1s;G,1m,2s,2", &s);
+	CU_ASSERT_EQUAL(s.lifetime_us, 60 * SEC);
+	CU_ASSERT_EQUAL(hx_sched_delay(&s, 3, 11 * SEC, 1 * SEC), 2 * SEC);
+	CU_ASSERT_EQUAL(hx_sched_delay(&s, 4, 13 * SEC, 2 * SEC), 4 * SEC);
+}
+
+static void
+test_sched_errors(void)
+{
+	static const char *const bad[] = {
+		"", "5", "5s,", "5s,x", "min=5s", "max=5s", "min=9s,max=5s",
+		"5s,min=1s,max=2s", "5s,lifetime=0s", "5s,life=1d",
+		"postfix/0", "postfix/x", "postfix/", "5s/2", "gmail",
+		"F,1h", "F,1h,1m,2", "G,1h,1m", "G,1h,1m,0.5", "X,1h,1m",
+		"F,2h,1m;F,1h,1m", "F,1h,1m;", "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,"
+		"1s,1s,1s,1s,1s,1s,1s",
+	};
+	struct hx_sched s;
+	char err[160];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		CU_ASSERT_EQUAL(hx_sched_parse(bad[i], &s, err, sizeof(err)),
+		    -EINVAL);
+		CU_ASSERT(err[0] != '\0');
+	}
+}
+
+static void
+test_retry_queue(void)
+{
+	struct hx_retry_queue q;
+	struct hx_retry_msg m, prev;
+	struct sim_rng rng;
+	size_t i, n = 1000;
+
+	memset(&q, 0, sizeof(q));
+	CU_ASSERT_EQUAL_FATAL(hx_retry_queue_init(&q, n), 0);
+	CU_ASSERT_PTR_NULL(hx_retry_queue_top(&q));
+	CU_ASSERT_EQUAL(hx_retry_queue_pop(&q, &m), -ENOENT);
+	sim_rng_seed(&rng, 7, 0);
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < n; i++) {
+		m.seq = i;
+		m.due_us = sim_rng_below(&rng, 100);	/* many equal */
+		CU_ASSERT_EQUAL(hx_retry_queue_push(&q, &m), 0);
+	}
+	CU_ASSERT_EQUAL(hx_retry_queue_push(&q, &m), -ENOSPC);
+	/* interleave: pop half, push them back later */
+	for (i = 0; i < n / 2; i++) {
+		CU_ASSERT_EQUAL(hx_retry_queue_pop(&q, &m), 0);
+		m.due_us += 100;
+		CU_ASSERT_EQUAL(hx_retry_queue_push(&q, &m), 0);
+	}
+	memset(&prev, 0, sizeof(prev));
+	for (i = 0; i < n; i++) {
+		CU_ASSERT_EQUAL(hx_retry_queue_top(&q)->due_us,
+		    q.v[0].due_us);
+		CU_ASSERT_EQUAL_FATAL(hx_retry_queue_pop(&q, &m), 0);
+		if (i > 0)
+			CU_ASSERT(m.due_us > prev.due_us ||
+			    (m.due_us == prev.due_us && m.seq > prev.seq));
+		prev = m;
+	}
+	CU_ASSERT_EQUAL(q.len, 0u);
+	hx_retry_queue_free(&q);
+}
+
+static void
+test_retry_stats(void)
+{
+	static const char *const names[] = { "gmail" };
+	struct hx_retry_stats st;
+	struct hx_retry_msg m;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	CU_ASSERT_EQUAL_FATAL(hx_retry_stats_init(&st, 1), 0);
+	memset(&m, 0, sizeof(m));
+	m.attempts = 1;
+	hx_retry_final(&st, &m, HX_FIN_DELIVERED, 2 * SEC);
+	m.attempts = 3;
+	hx_retry_final(&st, &m, HX_FIN_BOUNCED, 5 * SEC);
+	(void)hx_tally_add(st.bounced, 0, HX_STAGE_EOD, 550, "5.7.26",
+	    "unauthenticated");
+	m.attempts = 40;
+	hx_retry_final(&st, &m, HX_FIN_DEFERRED, 9 * SEC);
+	CU_ASSERT_EQUAL(st.final[HX_FIN_DELIVERED], 1u);
+	CU_ASSERT_EQUAL(st.final[HX_FIN_BOUNCED], 1u);
+	CU_ASSERT_EQUAL(st.final[HX_FIN_DEFERRED], 1u);
+	CU_ASSERT_EQUAL(st.attempts, 44u);
+	CU_ASSERT_EQUAL(st.attempts_max, 40u);
+	CU_ASSERT_EQUAL(st.hist[0], 1u);
+	CU_ASSERT_EQUAL(st.hist[2], 1u);
+	CU_ASSERT_EQUAL(st.hist[HX_RETRY_HIST - 1], 1u);
+	CU_ASSERT_EQUAL(st.last_us, 5 * SEC);	/* deferred is not final */
+	CU_ASSERT_STRING_EQUAL(hx_final_name(HX_FIN_EXPIRED), "expired");
+
+	fp = open_memstream(&buf, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	CU_ASSERT_EQUAL(hx_retry_print(&st, names, fp), 0);
+	fclose(fp);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "delivered 1 bounced 1 expired 0 "
+	    "deferred 1 aborted 0"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "1:1 3:1 16+:1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "not drained"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "550  5.7.26"));
+	free(buf);
+	buf = NULL;
+	fp = open_memstream(&buf, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+	CU_ASSERT_EQUAL(hx_retry_json(&st, names, fp), 0);
+	fclose(fp);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"delivered\": 1, \"bounced\": 1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"attempts_max\": 40"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"enhanced\": \"5.7.26\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"expired_after\": [\n    ]"));
+	free(buf);
+	hx_retry_stats_free(&st);
+}
+
 static const struct hx_test tests[] = {
 	{ "reply cases", test_reply_cases },
 	{ "reply split at every byte", test_reply_split },
@@ -929,6 +1189,13 @@ static const struct hx_test tests[] = {
 	{ "abort plans", test_abort_plan },
 	{ "abort counts, log line, JSON", test_abort_counts },
 	{ "aborts against a real server", test_abort_engine },
+	{ "retry durations", test_sched_durations },
+	{ "retry list schedules", test_sched_list },
+	{ "retry age schedules (Postfix)", test_sched_age },
+	{ "retry rules (Exim)", test_sched_rules },
+	{ "retry schedule errors", test_sched_errors },
+	{ "retry queue order", test_retry_queue },
+	{ "retry outcomes and reports", test_retry_stats },
 };
 
 int
