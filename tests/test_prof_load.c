@@ -332,7 +332,7 @@ test_gmail_limits(void)
 	CU_ASSERT_DOUBLE_EQUAL(p->rep.initial, 80.0, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(p->rep.temp_below, 40.0, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(p->rep.block_below, 15.0, 1e-9);
-	CU_ASSERT_DOUBLE_EQUAL(p->rep.recover_per_hour, 5.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(p->rep.recover_per_hour, 1.0, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(p->rep.pen_user_unknown, 2.0, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(p->rep.pen_auth_fail, 1.0, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(p->rep.pen_spike, 0.5, 1e-9);

@@ -46,15 +46,23 @@ class Log:
         self.replies = []          # (code, enhanced, reason, provider, stage)
         self.attempts = {}         # rcpt -> [Attempt] in order
         self.delivered = {}        # rcpt -> number of 250s at end of DATA
+        self.delivered_ms = {}     # rcpt -> wall_ms of its first delivery
+        self.accepted = []         # (provider, sim_ms) of each message accepted
         self.dsn = {}              # rcpt of a null-sender message -> count
         self.sessions = {}         # id -> Session
         self.nrcpt_mismatch = 0    # EOD nrcpts != RCPT 250s of the transaction
 
     def count(self, parts):
-        """Replies matching 'CODE [ENHANCED [reason]]' split in PARTS."""
+        """Replies matching 'CODE [ENHANCED [reason]]' split in PARTS, or
+        the class ['4xx'] / ['5xx']: the replies of that class that refuse
+        something (protocol.* replies left out: a 503 to a command pipelined
+        after a refused MAIL is no second refusal)."""
         n = 0
         for code, enh, reason, _p, _s in self.replies:
-            if str(code) != parts[0]:
+            if parts[0].endswith("xx"):
+                if str(code)[0] != parts[0][0] or (reason or "").startswith("protocol."):
+                    continue
+            elif str(code) != parts[0]:
                 continue
             if len(parts) > 1 and (enh or "") != parts[1]:
                 continue
@@ -118,6 +126,8 @@ def load(path):
                 null, acc = txn.pop(sid, (False, []))
                 if ev["nrcpts"] != len(acc) and code == 250:
                     log.nrcpt_mismatch += 1
+                if code == 250 and not null:
+                    log.accepted.append((ev["provider"], ev["sim_ms"]))
                 for rcpt, a in acc:
                     a.final = code
                     if code == 250:
@@ -125,6 +135,7 @@ def load(path):
                             log.dsn[rcpt] = log.dsn.get(rcpt, 0) + 1
                         else:
                             log.delivered[rcpt] = log.delivered.get(rcpt, 0) + 1
+                            log.delivered_ms.setdefault(rcpt, ev["wall_ms"])
             elif code >= 400 and sid in txn and stage in ("data", "connect", "ehlo"):
                 # transaction ended before end of DATA (or session refused)
                 for _rcpt, a in txn.pop(sid)[1]:

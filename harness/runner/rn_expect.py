@@ -166,6 +166,35 @@ def evaluate(spec, msgs, log, mta_out, run, attempts=None, floor=None):
             ri["unit"], ",".join(ri["groups"]), src),
                         _fmt(b, "s"), obs, ok))
 
+    for c in e.get("accepted_rate", []):
+        # windows aligned on the simulated clock, as mxsim's own counters
+        win_ms = c["window"] * 1000.0
+        per = {}
+        for prov, sim_ms in log.accepted:
+            if prov == c["provider"]:
+                k = int(sim_ms // win_ms)
+                per[k] = per.get(k, 0) + 1
+        n = max(per.values(), default=0)
+        rows.append(Row("accepted by %s per %gs sim window" % (c["provider"], c["window"]),
+                        "<= %d" % c["max"], "%d (busiest of %d)" % (n, len(per)),
+                        n <= c["max"]))
+
+    dr = e.get("drain")
+    if dr:
+        # from the groups' first delivery to their last, in simulated time:
+        # how long the provider's limits spread the burst, whatever the
+        # MTA took to take the messages in
+        ts = [log.delivered_ms[r] for r, m in by_rcpt.items()
+              if m.group in dr["groups"] and r in log.delivered_ms]
+        if ts:
+            t = (max(ts) - min(ts)) / 1000.0 * run["time_scale"]
+            obs, ok = "%gs (%d delivered)" % (round(t, 1), len(ts)), \
+                _within(t, (dr["min"], dr["max"]))
+        else:
+            obs, ok = "nothing delivered", False
+        rows.append(Row("drain: first to last delivery of %s (sim)" % ",".join(
+            dr["groups"]), _fmt((dr["min"], dr["max"]), "s"), obs, ok))
+
     for c in e.get("concurrency", []):
         if c["adapters"] is not None and run.get("adapter") not in c["adapters"]:
             continue        # a behaviour of those MTAs, not of this one

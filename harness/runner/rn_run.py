@@ -216,7 +216,7 @@ def prepare(spec, args, binary, datadir, has_control, workdir):
         if p is not None and p not in world.providers:
             return None, "%s: no provider '%s' in the mxsim scenario (have: %s)" % (
                 mark(act["node"]), p, ", ".join(sorted(world.providers)))
-    for c in spec.expect.get("concurrency", []):
+    for c in spec.expect.get("concurrency", []) + spec.expect.get("accepted_rate", []):
         if c["provider"] not in world.providers:
             return None, "%s: no provider '%s' in the mxsim scenario" % (
                 mark(c["node"]), c["provider"])

@@ -155,7 +155,7 @@ INJECT = ("at", "group", "count", "from", "to", "rcpts", "size")
 ACTIONS = ("limits", "outage", "outage_end", "reputation", "wait")
 TIMELINE = ("at",) + ACTIONS
 EXPECT = ("outcomes", "delivered", "bounced", "replies", "retry_interval",
-          "attempts", "concurrency")
+          "attempts", "concurrency", "accepted_rate", "drain")
 OUTCOMES = ("delivered", "bounced", "any")
 
 
@@ -377,8 +377,10 @@ def _expect(spec, node):
         e["replies"] = []
         for k, v in mapping(m["replies"], "expect.replies", None).items():
             parts = k.split()
-            if not (1 <= len(parts) <= 3 and re.fullmatch(r"[2-5][0-9][0-9]", parts[0])):
-                fail(v, "expect.replies: key '%s' must be 'CODE [ENHANCED [reason]]'" % k)
+            if not ((1 <= len(parts) <= 3 and re.fullmatch(r"[2-5][0-9][0-9]", parts[0])) or
+                    (len(parts) == 1 and re.fullmatch(r"[45]xx", parts[0]))):
+                fail(v, "expect.replies: key '%s' must be 'CODE [ENHANCED [reason]]' "
+                     "or a class, 4xx or 5xx" % k)
             e["replies"].append((k, parts, bounds(v, "expect.replies." + k)))
     if "retry_interval" in m:
         r = mapping(m["retry_interval"], "expect.retry_interval",
@@ -428,6 +430,27 @@ def _expect(spec, node):
             if "connections" in c:
                 d["connections"] = bounds(c["connections"], w + ".connections")
             e["concurrency"].append(d)
+    if "accepted_rate" in m:
+        e["accepted_rate"] = []
+        for i, n in enumerate(seq(m["accepted_rate"], "expect.accepted_rate")):
+            w = "expect.accepted_rate[%d]" % i
+            c = mapping(n, w, ("provider", "window", "max"), ("provider", "window", "max"))
+            win = duration(c["window"], w + ".window")
+            if win <= 0:
+                fail(c["window"], "%s.window must be longer than 0" % w)
+            e["accepted_rate"].append({"provider": string(c["provider"], w + ".provider"),
+                                       "window": win, "node": n,
+                                       "max": integer(c["max"], w + ".max", 0)})
+    if "drain" in m:
+        d = mapping(m["drain"], "expect.drain", ("min", "max", "groups"))
+        gs = sorted(groups)
+        if "groups" in d:
+            gs = _groups(d["groups"], "expect.drain.groups", groups)
+        lo = duration(d["min"], "expect.drain.min") if "min" in d else None
+        hi = duration(d["max"], "expect.drain.max") if "max" in d else None
+        if lo is None and hi is None:
+            fail(m["drain"], "expect.drain needs min or max")
+        e["drain"] = {"min": lo, "max": hi, "groups": gs}
     spec.expect = e
 
 

@@ -5,8 +5,8 @@ profiles/warmup-demo.yaml, drives steady.example (127.0.70.1, 100 x 1.25^d a
 day) and blast.example (127.0.71.1, 3,000 a day) with mxload and writes the
 report. The event log must show the two senders diverge: steady is never
 refused and its accepted mail grows every day; blast gets its first-day
-allowance, then 451 4.7.500 and 550 5.7.511, and never more per day than on
-day one. The report must hold the per-day chart with the same numbers.
+allowance, then 451 4.7.500 all day, every day (never banned: its refusals
+are no sustained pressure), and never more per day than on day one. The report must hold the per-day chart with the same numbers.
 
 Run: python3 tests/e2e/test_warmup.py --build BUILD_DIR [TEST ...]"""
 import os
@@ -80,19 +80,18 @@ class Suite:
         assert all(acc[d + 1] > acc[d] for d in range(DAYS - 1)), acc
         assert sum(acc) == sum(int(100 * 1.25 ** d) for d in range(DAYS)), \
             acc
-        # blast: the first day's 1,000, then 100 warm-up deferrals and the
-        # escalation to the ban; no later day gets more through.  The
-        # allowance is checked at MAIL and counted at end of DATA, so up to
-        # mxload's 4 transactions in flight may pass it together.
+        # blast: the first day's 1,000, then warm-up deferrals all day,
+        # every day; no later day gets more through, and no ban (about 83
+        # refusals an hour, far under the 1,000 in each of 3 hours that
+        # escalate to 5.7.511).  The allowance is checked at MAIL and
+        # counted at end of DATA, so up to mxload's 4 transactions in
+        # flight may pass it together.
         b_acc = [blast[d].get("ok", 0) for d in range(DAYS)]
         assert 1000 <= b_acc[0] <= 1004, b_acc
         assert all(b_acc[d] <= 1004 for d in range(DAYS)), b_acc
-        assert blast[0].get((451, "4.7.500")) == 100, blast[0]
-        assert blast[0].get((550, "5.7.511"), 0) > 1000, blast[0]
-        for d in range(1, DAYS):
-            refused = sum(v for k, v in blast[d].items() if k != "ok")
-            assert refused >= 2000, (d, blast[d])
-            assert blast[d].get((550, "5.7.511"), 0) > 0, (d, blast[d])
+        for d in range(DAYS):
+            assert blast[d].get((451, "4.7.500"), 0) >= 1900, (d, blast[d])
+            assert blast[d].get((550, "5.7.511"), 0) == 0, (d, blast[d])
 
     def test_report_daily_chart(self):
         self.run_demo()
