@@ -754,6 +754,10 @@ static const struct place_bad esc_bad[] = {
 	    "an integer 1..24, got \"0\"" },
 	{ EB_HEAD "    escalate: {to: rate.block, after: 5, hours: two}\n",
 	    9, 49, "must be an integer 1..24, got \"two\"" },
+	{ EB_HEAD "  user.unknown:\n    code: 550\n    enhanced: \"5.1.1\"\n"
+	    "    text: u\n    escalate: {to: rate.block, after: 5}\n", 13, 15,
+	    "user.unknown cannot escalate: its refusals are not counted on "
+	    "any identity" },
 };
 
 /* test_escalate_hours - the hourly ladder loads; its errors point at

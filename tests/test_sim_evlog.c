@@ -79,7 +79,8 @@ evfx_close(struct evfx *x, uint64_t *written, uint64_t *dropped)
 	return got;
 }
 
-/* one accepted message and one refusal with hostile strings */
+/* two accepted messages, a refusal with hostile strings, two policy
+ * refusals with their scores */
 static void
 test_lines(void)
 {
@@ -147,8 +148,32 @@ test_lines(void)
 	ev.session_id = UINT64_MAX;
 	ev.prof = UINT32_MAX;
 	sim_evlog_write(x.l, &ev);
+	/* policy refusals carry the scores after the decision */
+	ev.session_id = 0xa2ULL;
+	ev.prof = 0;
+	ev.rcpt = NULL;
+	ev.sender_domain = "auth.example";
+	ev.stage = SIM_STAGE_EOD;
+	ev.rk = SIM_RK_RATE_IP;
+	ev.code = 421;
+	ev.enhanced = "4.7.28";
+	ev.nrcpts = 1;
+	ev.spf = 0;
+	ev.placement = 0;
+	ev.category = 0;
+	ev.rep_set = true;
+	ev.ip_rep = 41.5;
+	ev.domain_rep = 63.254;
+	sim_evlog_write(x.l, &ev);
+	ev.sender_domain = NULL;
+	ev.stage = SIM_STAGE_CONNECT;
+	ev.rk = SIM_RK_REP_TEMP;
+	ev.enhanced = "4.7.0";
+	ev.nrcpts = 0;
+	ev.domain_rep = -1;
+	sim_evlog_write(x.l, &ev);
 	got = evfx_close(&x, &written, &dropped);
-	CU_ASSERT_EQUAL(written, 3);
+	CU_ASSERT_EQUAL(written, 5);
 	CU_ASSERT_EQUAL(dropped, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(got);
 	CU_ASSERT_STRING_EQUAL(got,
@@ -190,6 +215,30 @@ test_lines(void)
 	    "\"tls\":false,\"spf\":\"neutral\",\"dkim\":null,\"dmarc\":null,"
 	    "\"placement\":null,\"category\":null,\"place_rules\":null,"
 	    "\"complaints\":null,\"seeds\":null,\"ip_rep\":null,"
+	    "\"domain_rep\":null}\n"
+	    "{\"wall\":\"2026-01-01T00:00:00.123Z\","
+	    "\"sim\":\"2026-01-02T00:00:00.009Z\","
+	    "\"wall_ms\":1767225600123,\"sim_ms\":1767312000009,"
+	    "\"session\":\"00000000000000a2\",\"provider\":\"gmail\","
+	    "\"mx\":\"127.1.0.5\",\"client\":\"127.0.10.1\","
+	    "\"sender_domain\":\"auth.example\",\"rcpt\":null,"
+	    "\"stage\":\"eod\",\"code\":421,\"enhanced\":\"4.7.28\","
+	    "\"reason\":\"rate.ip\",\"nrcpts\":1,"
+	    "\"tls\":false,\"spf\":null,\"dkim\":null,\"dmarc\":null,"
+	    "\"placement\":null,\"category\":null,\"place_rules\":null,"
+	    "\"complaints\":null,\"seeds\":null,\"ip_rep\":41.50,"
+	    "\"domain_rep\":63.25}\n"
+	    "{\"wall\":\"2026-01-01T00:00:00.123Z\","
+	    "\"sim\":\"2026-01-02T00:00:00.009Z\","
+	    "\"wall_ms\":1767225600123,\"sim_ms\":1767312000009,"
+	    "\"session\":\"00000000000000a2\",\"provider\":\"gmail\","
+	    "\"mx\":\"127.1.0.5\",\"client\":\"127.0.10.1\","
+	    "\"sender_domain\":null,\"rcpt\":null,"
+	    "\"stage\":\"connect\",\"code\":421,\"enhanced\":\"4.7.0\","
+	    "\"reason\":\"reputation.temp\",\"nrcpts\":0,"
+	    "\"tls\":false,\"spf\":null,\"dkim\":null,\"dmarc\":null,"
+	    "\"placement\":null,\"category\":null,\"place_rules\":null,"
+	    "\"complaints\":null,\"seeds\":null,\"ip_rep\":41.50,"
 	    "\"domain_rep\":null}\n");
 	free(got);
 }

@@ -36,8 +36,11 @@ static void	fx_init(struct fx *);
 static void	fx_free(struct fx *);
 static enum sim_rk decide(struct fx *, enum sim_stage, uint32_t,
 		    const char *, const char *, uint64_t);
+static enum sim_rk decide_v(struct fx *, enum sim_stage, uint32_t,
+		    const char *, const char *, uint64_t, struct sim_verdict *);
 static enum sim_rk send_msg(struct fx *, uint32_t, const char *,
 		    const char *, uint64_t);
+static void	rep_model(struct fx *);
 
 /* fx_init - one profile "t" on 127.1.0.0/24, nothing enabled */
 static void
@@ -76,8 +79,17 @@ static enum sim_rk
 decide(struct fx *f, enum sim_stage stage, uint32_t ip, const char *domain,
     const char *rcpt, uint64_t now)
 {
-	struct sim_facts fa;
 	struct sim_verdict v;
+
+	return decide_v(f, stage, ip, domain, rcpt, now, &v);
+}
+
+/* decide_v - decide() keeping the whole verdict in v */
+static enum sim_rk
+decide_v(struct fx *f, enum sim_stage stage, uint32_t ip, const char *domain,
+    const char *rcpt, uint64_t now, struct sim_verdict *v)
+{
+	struct sim_facts fa;
 	const char *rcpts[1] = { rcpt };
 
 	memset(&fa, 0, sizeof(fa));
@@ -90,8 +102,8 @@ decide(struct fx *f, enum sim_stage stage, uint32_t ip, const char *domain,
 		fa.rcpts = rcpts;
 		fa.nrcpts = 1;
 	}
-	sim_policy_decide(f->w, f->st, stage, &fa, now, &v);
-	return v.rk;
+	sim_policy_decide(f->w, f->st, stage, &fa, now, v);
+	return v->rk;
 }
 
 /* send_msg - MAIL, RCPT, EOD; the first refusal, or ACCEPT */
@@ -647,8 +659,7 @@ struct push_out {
 
 /* ladder_fx - Gmail-like per-IP limits (100 a minute, 3000 an hour) at
  * end of DATA, rate.ip -> rate.block after `after` refusals (in each of
- * `hours` hours when set), held a day; a reputation model that starts
- * at 80 and does not recover (so any penalty shows) */
+ * `hours` hours when set), held a day; rep_model() */
 static void
 ladder_fx(struct fx *f, uint32_t after, uint32_t hours)
 {
@@ -665,9 +676,17 @@ ladder_fx(struct fx *f, uint32_t after, uint32_t hours)
 	x->after = after;
 	x->hours = hours;
 	x->days = 1;
+	rep_model(f);
+}
+
+/* rep_model - scores start at 80 of 100 and do not recover, so any
+ * penalty shows; unknown users cost 1 (the model is on) */
+static void
+rep_model(struct fx *f)
+{
 	f->p->rep.initial = 80;
 	f->p->rep.max = 100;
-	f->p->rep.pen_user_unknown = 1;	/* models reputation */
+	f->p->rep.pen_user_unknown = 1;
 }
 
 /* attempt - one message at end of DATA; counted into o */
@@ -765,7 +784,6 @@ test_ladder_sustained(void)
 {
 	struct push_out o;
 	struct fx f;
-	struct sim_facts fa;
 	struct sim_verdict v;
 
 	ladder_fx(&f, 50, 3);
@@ -789,11 +807,8 @@ test_ladder_sustained(void)
 	    T0 + 20 * HOUR), SIM_RK_ACCEPT);
 	/* neither the deferrals nor the block cost reputation, and the
 	 * refusal's verdict carries the scores */
-	memset(&fa, 0, sizeof(fa));
-	fa.client_ip = IP1;
-	fa.sender_domain = "a.example";
-	sim_policy_decide(f.w, f.st, SIM_STAGE_EOD, &fa, T0 + 21 * HOUR, &v);
-	CU_ASSERT_EQUAL(v.rk, SIM_RK_RATE_BLOCK);
+	CU_ASSERT_EQUAL(decide_v(&f, SIM_STAGE_EOD, IP1, "a.example", NULL,
+	    T0 + 21 * HOUR, &v), SIM_RK_RATE_BLOCK);
 	CU_ASSERT_DOUBLE_EQUAL(v.ip_rep, 80, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, 80, 1e-9);
 	fx_free(&f);
@@ -840,17 +855,14 @@ static void
 test_rcpt_costs_nothing(void)
 {
 	struct fx f;
-	struct sim_facts fa;
 	struct sim_verdict v;
 	unsigned i, refused = 0;
 	enum sim_rk rk;
 
 	fx_init(&f);
-	f.p->rep.initial = 80;
-	f.p->rep.max = 100;
+	rep_model(&f);
 	f.p->rep.temp_below = 79.5;
 	f.p->rep.block_below = 15;
-	f.p->rep.pen_user_unknown = 1;
 	f.p->limits.per_recipient.max[SIM_WIN_MINUTE] = 2;
 	f.p->limits.conn_rate.max[SIM_WIN_MINUTE] = 1000;
 	prof_set_reply(f.p, SIM_RK_RATE_RECIPIENT, 421, "4.2.1", "x",
@@ -881,12 +893,8 @@ test_rcpt_costs_nothing(void)
 	CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "cold@t", T0 + 402000),
 	    SIM_RK_ACCEPT);
 	/* a refused RCPT carries the IP and domain scores */
-	memset(&fa, 0, sizeof(fa));
-	fa.client_ip = IP1;
-	fa.sender_domain = "a.example";
-	fa.rcpt = "hot@t";
-	sim_policy_decide(f.w, f.st, SIM_STAGE_RCPT, &fa, T0 + 403000, &v);
-	CU_ASSERT_EQUAL(v.rk, SIM_RK_RATE_RCPT_BLOCK);
+	CU_ASSERT_EQUAL(decide_v(&f, SIM_STAGE_RCPT, IP1, "a.example", "hot@t",
+	    T0 + 403000, &v), SIM_RK_RATE_RCPT_BLOCK);
 	CU_ASSERT_DOUBLE_EQUAL(v.ip_rep, 80, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, 80, 1e-9);
 	/* a refused connection: the IP's score, no domain */
@@ -895,10 +903,8 @@ test_rcpt_costs_nothing(void)
 	    SIM_STAGE_RCPT);
 	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, IP1, "a.example",
 	    "unknown1@t", T0 + 404000), SIM_RK_USER_UNKNOWN);
-	memset(&fa, 0, sizeof(fa));
-	fa.client_ip = IP1;
-	sim_policy_decide(f.w, f.st, SIM_STAGE_CONNECT, &fa, T0 + 405000, &v);
-	CU_ASSERT_EQUAL(v.rk, SIM_RK_REP_TEMP);
+	CU_ASSERT_EQUAL(decide_v(&f, SIM_STAGE_CONNECT, IP1, NULL, NULL,
+	    T0 + 405000, &v), SIM_RK_REP_TEMP);
 	CU_ASSERT_DOUBLE_EQUAL(v.ip_rep, 75, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(v.domain_rep, -1, 1e-9);
 	fx_free(&f);
@@ -914,9 +920,7 @@ test_limits_cost_nothing(void)
 	enum sim_rk rk;
 
 	fx_init(&f);
-	f.p->rep.initial = 80;
-	f.p->rep.max = 100;
-	f.p->rep.pen_user_unknown = 1;
+	rep_model(&f);
 	f.p->limits.warmup.days = 3;
 	f.p->limits.warmup.first_day = 5;
 	f.p->limits.warmup.growth = 2.0;

@@ -1,5 +1,6 @@
 /*
- * Tests of sim_state: sliding windows, lookup, expiry, bounded pool.
+ * Tests of sim_state: sliding windows, lookup, expiry, bounded pool,
+ * entry size.
  */
 #include <stdio.h>
 
@@ -114,6 +115,27 @@ test_bounded(void)
 	sim_state_free(st);
 }
 
+/* an entry stays small: the hourly ladder's count (sim_tally.hr*) sits
+ * in what was padding, so on LP64 an entry is still 248 bytes, and a new
+ * entry starts with no hour counted */
+static void
+test_entry_size(void)
+{
+	struct sim_state *st = sim_state_new(4, 1000);
+	struct sim_entry *e;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	if (sizeof(void *) == 8)
+		CU_ASSERT_EQUAL(sim_state_entry_size(), 248);
+	e = sim_state_get(st, SIM_KEY_IP, 0, 1, NULL, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	CU_ASSERT_EQUAL(e->tally.hr_refused, 0);
+	CU_ASSERT_EQUAL(e->tally.hr_run, 0);
+	CU_ASSERT_EQUAL(e->tally.hr_met, 0);
+	sim_state_put(st, e);
+	sim_state_free(st);
+}
+
 int
 test_sim_state_register(void)
 {
@@ -123,7 +145,8 @@ test_sim_state_register(void)
 	    CU_add_test(s, "sliding window", test_window_slide) == NULL ||
 	    CU_add_test(s, "lookup", test_lookup) == NULL ||
 	    CU_add_test(s, "expiry", test_expire) == NULL ||
-	    CU_add_test(s, "bounded pool", test_bounded) == NULL)
+	    CU_add_test(s, "bounded pool", test_bounded) == NULL ||
+	    CU_add_test(s, "entry size", test_entry_size) == NULL)
 		return -1;
 	return 0;
 }

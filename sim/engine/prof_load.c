@@ -27,6 +27,7 @@
 #include <yaml.h>
 
 #include "prof_load_priv.h"
+#include "sim_policy.h"
 
 #define LD_TEXT_MAX	900	/* bytes of a reply text */
 #define LD_WRAP_MIN	20	/* narrowest useful wrap width */
@@ -592,9 +593,9 @@ ld_set_removed(struct ld *ld, yaml_node_t *n, void *field,
 	(void)field;
 	(void)k;
 	return ld_err(ld, n, "%s was removed: a rate-limited, warm-up or "
-	    "per-recipient reply costs no reputation (providers lower it on "
-	    "complaints, unknown users, spam traps, failed authentication, "
-	    "content and volume spikes); delete the key", path);
+	    "per-recipient reply costs no reputation (providers lower it for "
+	    "complaints, unknown users, spam traps, failed authentication and "
+	    "volume spikes: the other penalties); delete the key", path);
 }
 
 /* ld_escalate - {to, after, hours, below, days}: the ladder of one reply */
@@ -666,6 +667,11 @@ ld_escalate_check(struct ld *ld, const struct prof_profile *p,
 		r = &p->replies[rk];
 		if (at[rk] == NULL || r->esc.to == 0)
 			continue;
+		if (!sim_policy_counted((enum sim_rk)rk))
+			return ld_err(ld, at[rk], "%s cannot escalate: its "
+			    "refusals are not counted on any identity (it "
+			    "needs no state), so the ladder would never climb",
+			    sim_kind_info(rk)->name);
 		if (!p->replies[r->esc.to].enabled)
 			return ld_err(ld, at[rk], "escalate.to %s is not a "
 			    "reply of this profile (add replies.%s)",

@@ -44,11 +44,13 @@ struct sim_event {
 					 * marked the message as spam */
 	uint32_t	 nseeds;	/* EOD, accepted: recipients the
 					 * scenario marks as seed addresses */
-	double		 ip_rep;	/* EOD: reputation of the client IP
-					 * after the decision (0..100) */
-	double		 domain_rep;	/* EOD: reputation of the sender
-					 * domain after the decision; -1 when
-					 * there is no sender domain */
+	/* Scores after the decision, for an accepted message at EOD and
+	 * for every refusal the policy decided (rep_set true). */
+	bool		 rep_set;	/* ip_rep and domain_rep are set */
+	double		 ip_rep;	/* reputation of the client IP
+					 * (0..100) */
+	double		 domain_rep;	/* reputation of the sender domain;
+					 * -1 when there is no sender domain */
 };
 
 /* Called once per reply the session sends (see smtp_session.h). */

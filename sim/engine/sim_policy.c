@@ -35,13 +35,17 @@
  *	organizational domain's lock with its complaint status and today's
  *	rate.  None of it changes the reply.
  *	Authentication comes from facts->auth, or the scenario's declared
- *	facts when it is NULL.  Every refusal counts on its identity's day
- *	tally and may climb the reply's escalation ladder (prof_escalate).
+ *	facts when it is NULL.  Every refusal on an identity's entry goes
+ *	through refuse(): it counts on the entry's day tally and clock-hour
+ *	count and may climb the reply's escalation ladder (prof_escalate:
+ *	refusals that day, or in each of consecutive hours); every refusal's
+ *	verdict carries the IP and sender-domain scores after the decision.
  *
  *	Reputation is a score per IP and per domain that falls by the
- *	profile's penalties (unknown users, failed authentication, rate
- *	limits hit, volume spikes, spam traps) and recovers linearly with
- *	simulated time.  Complaint rates and warm-up history are computed per
+ *	profile's penalties (unknown users, failed authentication, volume
+ *	spikes, spam traps, complaints) and recovers linearly with
+ *	simulated time.  Rate limits, connection limits, warm-up and
+ *	per-recipient refusals cost nothing.  Complaint rates and warm-up history are computed per
  *	simulated day (sim_tally), rolled over at an entry's first use in a
  *	new day.
  *
@@ -199,6 +203,28 @@ static const enum sim_rk domain_kinds[] = {
 	SIM_RK_AUTH_BLOCK, SIM_RK_AUTH_MISSING, SIM_RK_REP_BLOCK,
 	SIM_RK_REP_TEMP, SIM_RK_DAILY_CAP, SIM_RK_RATE_DOMAIN
 };
+
+/* Kinds decided without an identity's entry (check_stateless,
+ * check_message): nothing counts their refusals. */
+static const enum sim_rk uncounted_kinds[] = {
+	SIM_RK_OUTAGE, SIM_RK_BLOCKLIST, SIM_RK_CONN_MESSAGES, SIM_RK_SIZE,
+	SIM_RK_RCPTS_TOO_MANY, SIM_RK_USER_UNKNOWN, SIM_RK_RCPT_DOMAINS,
+	SIM_RK_HOPS, SIM_RK_MSGID_MISSING, SIM_RK_FROM_MISSING,
+	SIM_RK_HEADER_SIZE
+};
+
+/* sim_policy_counted - is a refusal of kind rk counted on an entry */
+bool
+sim_policy_counted(enum sim_rk rk)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(uncounted_kinds) / sizeof(uncounted_kinds[0]);
+	    i++)
+		if (uncounted_kinds[i] == rk)
+			return false;
+	return rk >= SIM_RK__POLICY_FIRST && rk <= SIM_RK__POLICY_LAST;
+}
 
 /* at - is kind rk enabled and answered at this stage */
 static bool
@@ -1292,8 +1318,9 @@ refused(const struct prof_world *w, const struct prof_profile *p,
 			sim_policy_release(w, st, f, wn->ms);
 		return true;
 	}
-	/* a per-recipient refusal is about the recipient: it costs the
-	 * client IP and the sender domain nothing */
+	/* refusals of another identity's window (/24, EHLO, DKIM, URL,
+	 * Message-ID, recipient) cost the client IP and sender domain
+	 * nothing */
 	if (check_idents(p, st, stage, f, wn, v) ||
 	    check_rcpt(p, st, stage, f, wn, v)) {
 		roll_back(st, stage, f, wn, ip_counted, dom_counted);

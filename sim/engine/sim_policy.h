@@ -127,6 +127,14 @@ void sim_policy_decide(const struct prof_world *w, struct sim_state *st,
     enum sim_stage stage, const struct sim_facts *f, uint64_t now,
     struct sim_verdict *v);
 
+/**
+ * @return whether a refusal of kind @p rk is counted on an identity (IP,
+ * domain, recipient, ...), so that its escalation ladder can climb; false
+ * for the checks that need no state (outage, blocklist, size, unknown
+ * user, message format, ...).
+ */
+bool sim_policy_counted(enum sim_rk rk);
+
 /** A connection accepted at SIM_STAGE_CONNECT has closed. */
 void sim_policy_release(const struct prof_world *w, struct sim_state *st,
     const struct sim_facts *f, uint64_t now);

@@ -292,7 +292,8 @@ put_rep(char *o, double v)
 }
 
 /* put_eod - the placement keys: values for an accepted message at end of
- * DATA (profile p may be NULL), nulls elsewhere; returns length */
+ * DATA (profile p may be NULL), nulls elsewhere but for the scores of a
+ * refusal; returns length */
 static size_t
 put_eod(char *o, const struct prof_profile *p, const struct sim_event *ev)
 {
@@ -302,10 +303,17 @@ put_eod(char *o, const struct prof_profile *p, const struct sim_event *ev)
 	bool first = true;
 
 	if (ev->stage != SIM_STAGE_EOD || ev->placement == 0 ||
-	    (name = sim_place_name(ev->placement)) == NULL)
-		return PUT_C(o, ",\"placement\":null,\"category\":null,"
+	    (name = sim_place_name(ev->placement)) == NULL) {
+		n += PUT_C(o, ",\"placement\":null,\"category\":null,"
 		    "\"place_rules\":null,\"complaints\":null,\"seeds\":null,"
-		    "\"ip_rep\":null,\"domain_rep\":null");
+		    "\"ip_rep\":");
+		n += ev->rep_set ? put_rep(o + n, ev->ip_rep) :
+		    put_lit(o + n, "null");
+		n += PUT_C(o + n, ",\"domain_rep\":");
+		n += ev->rep_set ? put_rep(o + n, ev->domain_rep) :
+		    put_lit(o + n, "null");
+		return n;
+	}
 	n += PUT_C(o + n, ",\"placement\":\"");
 	n += put_lit(o + n, name);
 	n += PUT_C(o + n, "\",\"category\":");

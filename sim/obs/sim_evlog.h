@@ -24,13 +24,15 @@
  * "tls" is whether the session runs over TLS.  "spf", "dkim" and "dmarc"
  * are pass, fail, softfail, neutral, temperror or permerror, and null when
  * not checked or when there was no record (the event cannot tell those
- * apart).  The last seven keys describe an accepted message at end of
+ * apart).  The next five keys describe an accepted message at end of
  * DATA and are null on every other line: "placement" (inbox, spam,
  * promotions), "category" (a name from the profile's placement
  * categories, or null), "place_rules" (names of the profile's placement
  * rules that applied, [] when none), "complaints" (recipients who marked
- * it as spam), "seeds" (seed-list recipients), "ip_rep" and "domain_rep"
- * (scores after the decision; domain_rep null for the null sender).
+ * it as spam), "seeds" (seed-list recipients).  "ip_rep" and "domain_rep"
+ * are the scores after the decision, on the line of an accepted message
+ * at end of DATA and on every line of a policy refusal (any stage);
+ * null elsewhere, and domain_rep null without a sender domain.
  */
 #ifndef SIM_EVLOG_H
 #define SIM_EVLOG_H

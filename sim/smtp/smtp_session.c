@@ -183,6 +183,9 @@ struct smtp_session {
 	struct smtp_dctx *dprivate;	/* unpooled session's own, or NULL */
 	const struct sim_verdict *eodv;	/* end of DATA: the verdict being
 					 * answered (for the event), or NULL */
+	double		 vrep[2];	/* the last verdict's ip_rep and
+					 * domain_rep, for the event of ... */
+	uint16_t	 vrk;		/* ... its reply kind */
 
 	/* Envelope; strings live in the arena. */
 	const char	*sender_domain;	/* lower case; NULL for <> or none */
@@ -750,8 +753,15 @@ smtp_event(const struct smtp_session *s, enum sim_stage stage,
 		ev.place_rules = s->eodv->place_rules;
 		ev.complaints = s->eodv->complaints;
 		ev.nseeds = s->eodv->nseeds;
+		ev.rep_set = true;
 		ev.ip_rep = s->eodv->ip_rep;
 		ev.domain_rep = s->eodv->domain_rep;
+	} else if (rk == s->vrk && rk >= SIM_RK__POLICY_FIRST &&
+	    rk <= SIM_RK__POLICY_LAST) {
+		/* a refusal: the scores the policy had after deciding it */
+		ev.rep_set = true;
+		ev.ip_rep = s->vrep[0];
+		ev.domain_rep = s->vrep[1];
 	}
 	s->env->on_event(s->env->event_ctx, &ev);
 }
@@ -787,6 +797,9 @@ smtp_decide(struct smtp_session *s, enum sim_stage stage, struct sim_facts *f,
 {
 	sim_policy_decide(s->env->world, s->env->state, stage, f,
 	    sim_clock_now(s->env->clock), v);
+	s->vrk = (uint16_t)v->rk;
+	s->vrep[0] = v->ip_rep;
+	s->vrep[1] = v->domain_rep;
 }
 
 /* smtp_process - handle buffered input while replies have room */
