@@ -343,7 +343,8 @@ wait_ms(const struct hx_load *ld)
 	c = TAILQ_FIRST(&ld->timers);
 	if (c != NULL && c->deadline < until)
 		until = c->deadline;
-	if (!ld->stopping && ld->end_us != 0 && ld->end_us < until)
+	if (!ld->stopping && !ld->fresh_done && ld->end_us != 0 &&
+	    ld->end_us < until)
 		until = ld->end_us;
 	if (ld->conf->series != NULL &&
 	    hx_series_next(ld->conf->series) < until)
@@ -356,7 +357,8 @@ wait_ms(const struct hx_load *ld)
 	}
 	if (!ld->stopping && ld->until_us != 0 && ld->until_us < until)
 		until = ld->until_us;
-	if (!ld->stopping && ld->qlen > 0 && ld->conf->rate > 0) {
+	if (!ld->stopping && !ld->fresh_done && ld->qlen > 0 &&
+	    ld->conf->rate > 0) {
 		t = ld->start_us + (uint64_t)((double)ld->started /
 		    ld->conf->rate * 1e6);
 		if (t < until)

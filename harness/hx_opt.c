@@ -18,13 +18,11 @@
 
 #include "hx_opt.h"
 
-static int	fail(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static int	addr_prefix(char *, uint32_t *, uint32_t *, char *, size_t);
 
-/* fail - format a reason and return -EINVAL */
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+/* hx_opt_fail - format a reason and return -EINVAL */
+int
+hx_opt_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -49,11 +47,12 @@ addr_prefix(char *s, uint32_t *addr, uint32_t *naddr, char *err,
 	if (slash != NULL) {
 		*slash = '\0';
 		if (hx_parse_u64(slash + 1, HX_PREFIX_MIN, 32, &plen) != 0)
-			return fail(err, errlen, "bad prefix length \"%s\" "
+			return hx_opt_fail(err, errlen,
+			    "bad prefix length \"%s\" "
 			    "(want %d..32)", slash + 1, HX_PREFIX_MIN);
 	}
 	if (inet_pton(AF_INET, s, &in) != 1)
-		return fail(err, errlen, "bad IPv4 address \"%s\"", s);
+		return hx_opt_fail(err, errlen, "bad IPv4 address \"%s\"", s);
 	mask = plen == 32 ? 0xffffffffu : ~(0xffffffffu >> plen);
 	*addr = ntohl(in.s_addr) & mask;
 	*naddr = (uint32_t)(1ull << (32 - plen));
@@ -71,7 +70,7 @@ hx_target_parse(const char *spec, struct hx_target *t, char *err,
 	int rc;
 
 	if (strlen(spec) >= sizeof(buf))
-		return fail(err, errlen, "target too long");
+		return hx_opt_fail(err, errlen, "target too long");
 	memcpy(buf, spec, strlen(spec) + 1);
 	memset(t, 0, sizeof(*t));
 	t->port = HX_DEFAULT_PORT;
@@ -82,10 +81,12 @@ hx_target_parse(const char *spec, struct hx_target *t, char *err,
 	if (eq != NULL) {
 		*eq = '\0';
 		if (*p == '\0' || strlen(p) >= sizeof(t->name))
-			return fail(err, errlen, "target name must be 1..%d "
+			return hx_opt_fail(err, errlen,
+			    "target name must be 1..%d "
 			    "characters", HX_NAME_MAX - 1);
 		if (strpbrk(p, " \t\"\\") != NULL)
-			return fail(err, errlen, "bad target name \"%s\"", p);
+			return hx_opt_fail(err, errlen,
+			    "bad target name \"%s\"", p);
 		memcpy(t->name, p, strlen(p) + 1);
 		p = eq + 1;
 	}
@@ -93,7 +94,8 @@ hx_target_parse(const char *spec, struct hx_target *t, char *err,
 	if (at != NULL) {
 		*at = '\0';
 		if (hx_domain_check(at + 1) != 0)
-			return fail(err, errlen, "bad recipient domain \"%s\"",
+			return hx_opt_fail(err, errlen,
+			    "bad recipient domain \"%s\"",
 			    at + 1);
 		snprintf(t->rcpt_domain, sizeof(t->rcpt_domain), "%s",
 		    at + 1);
@@ -102,12 +104,14 @@ hx_target_parse(const char *spec, struct hx_target *t, char *err,
 	if (colon != NULL) {
 		*colon = '\0';
 		if (hx_parse_u64(colon + 1, 1, 65535, &port) != 0)
-			return fail(err, errlen, "bad port \"%s\"", colon + 1);
+			return hx_opt_fail(err, errlen,
+			    "bad port \"%s\"", colon + 1);
 		t->port = (uint16_t)port;
 	}
 	if (t->name[0] == '\0') {
 		if (strlen(p) >= sizeof(t->name))
-			return fail(err, errlen, "bad address \"%s\"", p);
+			return hx_opt_fail(err, errlen,
+			    "bad address \"%s\"", p);
 		memcpy(t->name, p, strlen(p) + 1);
 	}
 	rc = addr_prefix(p, &t->addr, &t->naddr, err, errlen);
@@ -121,7 +125,8 @@ hx_cidr_parse(const char *spec, struct hx_cidr *c, char *err, size_t errlen)
 	char buf[64];
 
 	if (strlen(spec) >= sizeof(buf))
-		return fail(err, errlen, "bad source range \"%s\"", spec);
+		return hx_opt_fail(err, errlen,
+		    "bad source range \"%s\"", spec);
 	memcpy(buf, spec, strlen(spec) + 1);
 	return addr_prefix(buf, &c->addr, &c->naddr, err, errlen);
 }

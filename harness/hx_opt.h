@@ -103,4 +103,13 @@ int hx_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *v);
  */
 int hx_parse_double(const char *s, double lo, double hi, double *v);
 
+/**
+ * Write a one-line reason into a parser's error buffer.
+ * @param err    out: the reason (vsnprintf of @p fmt)
+ * @param errlen size of @p err
+ * @return -EINVAL, for the parser to return
+ */
+int hx_opt_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif /* HX_OPT_H */

@@ -20,6 +20,7 @@ static int	msg_before(const struct hx_retry_msg *,
 static void	msg_swap(struct hx_retry_msg *, struct hx_retry_msg *);
 static double	attempts_mean(const struct hx_retry_stats *);
 static double	drain_s(const struct hx_retry_stats *);
+static double	delivered_rate(const struct hx_retry_stats *);
 
 static const char *const final_names[HX_FIN_COUNT] = {
 	[HX_FIN_DELIVERED] = "delivered",
@@ -194,6 +195,15 @@ drain_s(const struct hx_retry_stats *st)
 	return (double)(st->last_us - st->first_us) / 1e6;
 }
 
+/* delivered_rate - delivered messages per second of the drain */
+static double
+delivered_rate(const struct hx_retry_stats *st)
+{
+	double d = drain_s(st);
+
+	return d > 0 ? (double)st->final[HX_FIN_DELIVERED] / d : 0.0;
+}
+
 /* hx_retry_print - the per-message report */
 int
 hx_retry_print(const struct hx_retry_stats *st, const char *const *names,
@@ -214,7 +224,8 @@ hx_retry_print(const struct hx_retry_stats *st, const char *const *names,
 			    k == HX_RETRY_HIST - 1 ? "+" : "",
 			    (unsigned long long)st->hist[k]);
 	fprintf(fp, "\ndrain     %.2f s (first attempt to last final "
-	    "outcome)%s\n", drain_s(st), st->final[HX_FIN_DEFERRED] > 0 ?
+	    "outcome), %.1f delivered/s%s\n", drain_s(st), delivered_rate(st),
+	    st->final[HX_FIN_DEFERRED] > 0 ?
 	    ", not drained: messages still deferred" : "");
 	if (st->bounced->nrows > 0) {
 		fprintf(fp, "bounced by:\n");
@@ -247,8 +258,8 @@ hx_retry_json(const struct hx_retry_stats *st, const char *const *names,
 	for (k = 0; k < HX_RETRY_HIST; k++)
 		fprintf(fp, "%s%llu", k > 0 ? ", " : "",
 		    (unsigned long long)st->hist[k]);
-	fprintf(fp, "], \"drain_s\": %.3f,\n    \"bounced_by\": ",
-	    drain_s(st));
+	fprintf(fp, "], \"drain_s\": %.3f, \"delivered_per_s\": %.3f,\n"
+	    "    \"bounced_by\": ", drain_s(st), delivered_rate(st));
 	if ((rc = hx_tally_json_rows(st->bounced, names, 4, fp)) != 0)
 		return rc;
 	fprintf(fp, ",\n    \"expired_after\": ");

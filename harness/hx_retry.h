@@ -117,8 +117,8 @@ void hx_retry_final(struct hx_retry_stats *st, const struct hx_retry_msg *m,
 const char *hx_final_name(enum hx_final fin);
 
 /**
- * Print the per-message lines: outcomes, attempts, time to drain, and
- * the bounce and expiry reply tables.
+ * Print the per-message lines: outcomes, attempts, time to drain and
+ * the delivered rate over it, and the bounce and expiry reply tables.
  * @param st    statistics
  * @param names target names
  * @param fp    output

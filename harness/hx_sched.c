@@ -7,6 +7,11 @@
  *	expanded to its text form first, parsed, then every duration is
  *	divided by the factor.
  *
+ *	With run=D, retries start at queue scans, every D after the start
+ *	of the run; a scan takes each retry due at most HX_SCHED_SLACK
+ *	after it, as Postfix's queue manager takes each deferred file whose
+ *	whole-second time stamp is at most one second in the future.
+ *
  *	The presets are the MTAs' documented defaults: Postfix
  *	minimal_backoff_time 300s, maximal_backoff_time 4000s,
  *	queue_run_delay 300s, maximal_queue_lifetime 5d (postconf(5));
@@ -19,11 +24,11 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hx_opt.h"
 #include "hx_sched.h"
 
 #define SCHED_TEXT_MAX	256		/* a --retry value */
@@ -54,26 +59,12 @@ static const struct sched_unit units[] = {
 
 #define NUNITS	(sizeof(units) / sizeof(units[0]))
 
-static int	fail(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static int	parse_rules(char *, struct hx_sched *, char *, size_t);
 static int	parse_items(char *, struct hx_sched *, char *, size_t);
 static int	parse_text(const char *, struct hx_sched *, char *, size_t);
 static int	scale(struct hx_sched *, double, char *, size_t);
 static uint64_t	scale_one(uint64_t, double);
 static int	put_dur(char *, size_t, uint64_t);
-
-/* fail - write the reason; -EINVAL */
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 /* hx_duration_parse - "<number><unit>" to microseconds */
 int
@@ -116,7 +107,7 @@ parse_rules(char *text, struct hx_sched *s, char *err, size_t errlen)
 		while (*rule == ' ')
 			rule++;
 		if (s->n == HX_SCHED_MAX)
-			return fail(err, errlen, "more than %d rules",
+			return hx_opt_fail(err, errlen, "more than %d rules",
 			    HX_SCHED_MAX);
 		nf = 0;
 		for (f[nf] = strtok_r(rule, ",", &save2); f[nf] != NULL &&
@@ -126,28 +117,32 @@ parse_rules(char *text, struct hx_sched *s, char *err, size_t errlen)
 		if (nf < 3 || (nf == 4 && f[4] != NULL) ||
 		    (f[0][0] != 'F' && f[0][0] != 'G') ||
 		    f[0][1] != '\0' || nf != (f[0][0] == 'F' ? 3u : 4u))
-			return fail(err, errlen, "rule %zu: want F,CUTOFF,"
+			return hx_opt_fail(err, errlen,
+			    "rule %zu: want F,CUTOFF,"
 			    "INTERVAL or G,CUTOFF,INTERVAL,MULT", s->n + 1);
 		if (hx_duration_parse(f[1], &r->cutoff_us) != 0 ||
 		    hx_duration_parse(f[2], &r->interval_us) != 0)
-			return fail(err, errlen, "rule %zu: bad duration "
+			return hx_opt_fail(err, errlen,
+			    "rule %zu: bad duration "
 			    "(want e.g. 15m; units ms s m h d)", s->n + 1);
 		if (r->cutoff_us <= prev)
-			return fail(err, errlen, "rule %zu: cutoff %s not "
+			return hx_opt_fail(err, errlen,
+			    "rule %zu: cutoff %s not "
 			    "after the previous one", s->n + 1, f[1]);
 		r->mult = 1.0;
 		if (nf == 4) {
 			r->mult = strtod(f[3], &end);
 			if (*end != '\0' || !isfinite(r->mult) ||
 			    r->mult < 1.0 || r->mult > 100.0)
-				return fail(err, errlen, "rule %zu: multiplier "
+				return hx_opt_fail(err, errlen,
+				    "rule %zu: multiplier "
 				    "\"%s\" not in 1..100", s->n + 1, f[3]);
 		}
 		prev = r->cutoff_us;
 		s->n++;
 	}
 	if (s->n == 0)
-		return fail(err, errlen, "no rule");
+		return hx_opt_fail(err, errlen, "no rule");
 	s->lifetime_us = prev;
 	return 0;
 }
@@ -165,10 +160,11 @@ parse_items(char *text, struct hx_sched *s, char *err, size_t errlen)
 		v = strchr(it, '=');
 		if (v == NULL) {
 			if (s->n == HX_SCHED_MAX)
-				return fail(err, errlen, "more than %d delays",
+				return hx_opt_fail(err, errlen,
+				    "more than %d delays",
 				    HX_SCHED_MAX);
 			if (hx_duration_parse(it, &s->delay_us[s->n]) != 0)
-				return fail(err, errlen, "\"%s\": not a "
+				return hx_opt_fail(err, errlen, "\"%s\": not a "
 				    "duration (want e.g. 5s; units ms s m h d)",
 				    it);
 			s->n++;
@@ -186,23 +182,25 @@ parse_items(char *text, struct hx_sched *s, char *err, size_t errlen)
 		else if (strcmp(it, "run") == 0)
 			field = &s->run_us;
 		else
-			return fail(err, errlen, "unknown key \"%s\" (want "
+			return hx_opt_fail(err, errlen,
+			    "unknown key \"%s\" (want "
 			    "min, max, lifetime or run)", it);
 		if (hx_duration_parse(v, &d) != 0)
-			return fail(err, errlen, "%s=\"%s\": not a duration "
+			return hx_opt_fail(err, errlen,
+			    "%s=\"%s\": not a duration "
 			    "(want e.g. 5s; units ms s m h d)", it, v);
 		*field = d;
 	}
 	if (have_min != have_max)
-		return fail(err, errlen, "min= and max= go together");
+		return hx_opt_fail(err, errlen, "min= and max= go together");
 	if (have_min && s->n > 0)
-		return fail(err, errlen, "either a list of delays or "
+		return hx_opt_fail(err, errlen, "either a list of delays or "
 		    "min=,max=, not both");
 	if (!have_min && s->n == 0)
-		return fail(err, errlen, "no delay (want e.g. 5s,10s or "
+		return hx_opt_fail(err, errlen, "no delay (want e.g. 5s,10s or "
 		    "min=5s,max=40s)");
 	if (have_min && s->min_us > s->max_us)
-		return fail(err, errlen, "min= is above max=");
+		return hx_opt_fail(err, errlen, "min= is above max=");
 	s->kind = have_min ? HX_SCHED_AGE : HX_SCHED_LIST;
 	if (s->lifetime_us == 0)
 		s->lifetime_us = HX_SCHED_LIFETIME;
@@ -217,14 +215,14 @@ parse_text(const char *text, struct hx_sched *s, char *err, size_t errlen)
 
 	memset(s, 0, sizeof(*s));
 	if (strlen(text) >= sizeof(buf))
-		return fail(err, errlen, "longer than %d characters",
+		return hx_opt_fail(err, errlen, "longer than %d characters",
 		    SCHED_TEXT_MAX - 1);
 	strcpy(buf, text);
 	if (buf[0] == '\0' || strchr(",;", buf[0]) != NULL ||
 	    strchr(",;", buf[strlen(buf) - 1]) != NULL ||
 	    strstr(buf, ",,") != NULL || strstr(buf, ";;") != NULL ||
 	    strstr(buf, ",;") != NULL || strstr(buf, ";,") != NULL)
-		return fail(err, errlen, "empty item");
+		return hx_opt_fail(err, errlen, "empty item");
 	if ((buf[0] == 'F' || buf[0] == 'G') && buf[1] == ',')
 		return parse_rules(buf, s, err, errlen);
 	return parse_items(buf, s, err, errlen);
@@ -246,7 +244,7 @@ scale(struct hx_sched *s, double f, char *err, size_t errlen)
 	size_t i;
 
 	if (!isfinite(f) || f <= 0 || f > 1e6)
-		return fail(err, errlen, "factor not in (0, 1000000]");
+		return hx_opt_fail(err, errlen, "factor not in (0, 1000000]");
 	for (i = 0; i < s->n; i++) {
 		s->delay_us[i] = scale_one(s->delay_us[i], f);
 		s->rule[i].cutoff_us = scale_one(s->rule[i].cutoff_us, f);
@@ -278,7 +276,7 @@ hx_sched_parse(const char *text, struct hx_sched *s, char *err,
 			break;
 	if (i == sizeof(presets) / sizeof(presets[0])) {
 		if (slash != NULL)
-			return fail(err, errlen, "\"/FACTOR\" follows a "
+			return hx_opt_fail(err, errlen, "\"/FACTOR\" follows a "
 			    "preset (postfix or exim)");
 		return parse_text(text, s, err, errlen);
 	}
@@ -287,7 +285,8 @@ hx_sched_parse(const char *text, struct hx_sched *s, char *err,
 		return rc;
 	f = strtod(slash + 1, &end);
 	if (end == slash + 1 || *end != '\0')
-		return fail(err, errlen, "\"%s\": not a factor", slash + 1);
+		return hx_opt_fail(err, errlen,
+		    "\"%s\": not a factor", slash + 1);
 	return scale(s, f, err, errlen);
 }
 
@@ -323,13 +322,17 @@ hx_sched_delay(const struct hx_sched *s, uint32_t failures, uint64_t age_us,
 	}
 }
 
-/* hx_sched_due - the next queue scan at or after @p due_us */
+/* hx_sched_due - the first queue scan that takes a retry due then */
 uint64_t
 hx_sched_due(const struct hx_sched *s, uint64_t due_us)
 {
+	uint64_t k;
+
 	if (s->run_us == 0)
 		return due_us;
-	return (due_us + s->run_us - 1) / s->run_us * s->run_us;
+	k = due_us > HX_SCHED_SLACK ?
+	    (due_us - HX_SCHED_SLACK + s->run_us - 1) / s->run_us : 1;
+	return (k > 0 ? k : 1) * s->run_us;
 }
 
 /* hx_sched_expired - does a temporary failure at this age expire it? */

@@ -19,8 +19,10 @@
  * A message that fails temporarily when its age (time since its first
  * attempt) has reached the lifetime expires (Postfix's
  * maximal_queue_lifetime; for RULES the last cutoff).  Default lifetime
- * 5d.  With run=D retries start only at multiples of D after the run's
- * start (Postfix's queue_run_delay).
+ * 5d.  With run=D retries start only at queue scans, every D after the
+ * run's start (Postfix's queue_run_delay); a scan takes a retry due up
+ * to HX_SCHED_SLACK after it (Postfix compares whole-second time
+ * stamps, with one second to spare).
  */
 #ifndef HX_SCHED_H
 #define HX_SCHED_H
@@ -31,6 +33,7 @@
 #define HX_SCHED_MAX		16	/* delays of a LIST, rules of RULES */
 #define HX_SCHED_TEXT_MAX	160	/* hx_sched_format() text, incl. NUL */
 #define HX_SCHED_LIFETIME	(5ull * 86400 * 1000000) /* 5d, us */
+#define HX_SCHED_SLACK		1000000ull	/* run=: 1 s, us */
 
 /** Which form the schedule has. */
 enum hx_sched_kind {
@@ -89,8 +92,9 @@ uint64_t hx_sched_delay(const struct hx_sched *s, uint32_t failures,
     uint64_t age_us, uint64_t last_us);
 
 /**
- * When a retry due at @p due_us (run-relative) really starts: the next
- * queue scan (a multiple of s->run_us) at or after it.
+ * When a retry due at @p due_us (run-relative) really starts: the first
+ * queue scan (a multiple of s->run_us, not 0) at or after
+ * @p due_us - HX_SCHED_SLACK; @p due_us itself without run=.
  * @return run-relative microseconds
  */
 uint64_t hx_sched_due(const struct hx_sched *s, uint64_t due_us);

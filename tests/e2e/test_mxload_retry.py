@@ -63,23 +63,27 @@ class Suite:
         return Mxsim(self.mxsim_bin, ["-c", self.scenario, "-q",
                                       "-t", str(time_scale)], self.port)
 
-    def mxload(self, name, source, sender, n, *args):
-        """Run mxload with --json; returns (its JSON, its stdout)."""
+    def run(self, name, time_scale, source, sender, n, *args):
+        """mxsim at time_scale, then mxload -n n from source with --json;
+        returns (mxload's JSON, its stdout, the end-of-DATA events of
+        source as (code, enhanced) pairs)."""
+        m = self.start(time_scale)
         out = os.path.join(self.dir, name + ".json")
-        p = subprocess.run([self.mxload_bin, "-q",
-                            "-t", "gmail=%s:%d@gmail.com" % (MX, self.port),
-                            "-s", source, "-f", sender, "-n", str(n),
-                            "-c", "5", "--json", out] + list(args),
-                           capture_output=True, text=True, timeout=600)
+        try:
+            p = subprocess.run([self.mxload_bin, "-q",
+                                "-t", "gmail=%s:%d@gmail.com" % (MX, self.port),
+                                "-s", source, "-f", sender, "-n", str(n),
+                                "-c", "5", "--json", out] + list(args),
+                               capture_output=True, text=True, timeout=600)
+        finally:
+            rc, _, err = m.stop()
+        assert rc == 0, err
         assert p.returncode == 0, (p.returncode, p.stderr)
         with open(out) as f:
-            return json.load(f), p.stdout
-
-    @staticmethod
-    def eod(events, source):
-        """End-of-DATA events of one client: (code, enhanced) each."""
-        return [(e["code"], e["enhanced"]) for e in events
-                if e["stage"] == "eod" and e["client"] == source]
+            j = json.load(f)
+        eod = [(e["code"], e["enhanced"]) for e in read_events(m.events)
+               if e["stage"] == "eod" and e["client"] == source]
+        return j, p.stdout, eod
 
     @staticmethod
     def final(j):
@@ -96,15 +100,10 @@ class Suite:
         windows after the burst) keeps the deferrals (at most 3 x 20)
         under the 100 a day after which today's gmail profile blocks the
         IP, so the result does not depend on that calibration."""
-        n, src = 2 * HOUR_LIMIT, "127.0.61.1"
-        m = self.start(360)
-        try:
-            j, out = self.mxload("burst", src, "auth.example", n,
-                                 "--retry", "min=5s,max=10s,lifetime=10m",
-                                 "--retry-until", "500")
-        finally:
-            rc, _, err = m.stop()
-        assert rc == 0, err
+        n = 2 * HOUR_LIMIT
+        j, out, eod = self.run("burst", 360, "127.0.61.1", "auth.example", n,
+                               "--retry", "min=5s,max=10s,lifetime=10m",
+                               "--retry-until", "500")
         assert self.final(j) == {"delivered": n, "bounced": 0, "expired": 0,
                                  "deferred": 0, "aborted": 0}, (j["retry"], out)
         r = j["retry"]
@@ -112,7 +111,6 @@ class Suite:
         assert sum(r["attempts_hist"]) == n, r
         assert "delivered %d bounced 0" % n in out, out
         # the wire: mxsim accepted each message once and deferred the rest
-        eod = self.eod(read_events(m.events), src)
         assert eod.count((250, "2.0.0")) == n, eod
         assert len(eod) == r["attempts"], (len(eod), r["attempts"])
         assert set(eod) == {(250, "2.0.0"), (421, "4.7.28")}, set(eod)
@@ -120,15 +118,10 @@ class Suite:
     def test_unauthenticated_bounces(self):
         """An unauthenticated sender at Gmail: 4.7.26 deferrals, then every
         message bounced with 5.7.26, none delivered."""
-        n, src = 10, "127.0.61.2"
-        m = self.start(1)
-        try:
-            j, out = self.mxload("unauth", src, "unauth.example", n,
-                                 "--retry", "200ms,lifetime=10m",
-                                 "--retry-until", "500")
-        finally:
-            rc, _, err = m.stop()
-        assert rc == 0, err
+        n = 10
+        j, out, eod = self.run("unauth", 1, "127.0.61.2", "unauth.example", n,
+                               "--retry", "200ms,lifetime=10m",
+                               "--retry-until", "500")
         assert self.final(j) == {"delivered": 0, "bounced": n, "expired": 0,
                                  "deferred": 0, "aborted": 0}, (j["retry"], out)
         by = j["retry"]["bounced_by"]
@@ -136,7 +129,6 @@ class Suite:
             [("eod", 550, "5.7.26", n)], by
         rows = {(r["code"], r["enhanced"]) for r in j["rows"]}
         assert (421, "4.7.26") in rows, rows
-        eod = self.eod(read_events(m.events), src)
         assert eod.count((550, "5.7.26")) == n, eod
         assert eod.count((421, "4.7.26")) == j["retry"]["attempts"] - n, eod
         # deferrals come first, bounces after
@@ -148,15 +140,9 @@ class Suite:
         """A lifetime shorter than the deferral (the hour window at -t 1):
         the messages over the limit expire, each within its bounded
         number of attempts; the rest are delivered."""
-        n, src = HOUR_LIMIT + 5, "127.0.61.3"
-        delay, lifetime = 0.5, 2.0
-        m = self.start(1)
-        try:
-            j, out = self.mxload("expire", src, "auth.example", n,
-                                 "--retry", "500ms,lifetime=2s")
-        finally:
-            rc, _, err = m.stop()
-        assert rc == 0, err
+        n, delay, lifetime = HOUR_LIMIT + 5, 0.5, 2.0
+        j, out, eod = self.run("expire", 1, "127.0.61.3", "auth.example", n,
+                               "--retry", "500ms,lifetime=2s")
         assert self.final(j) == {"delivered": HOUR_LIMIT, "bounced": 0,
                                  "expired": 5, "deferred": 0, "aborted": 0}, \
             (j["retry"], out)
@@ -168,26 +154,19 @@ class Suite:
         assert [(e["code"], e["enhanced"], e["count"]) for e in r["expired_after"]] == \
             [(421, "4.7.28", 5)], r["expired_after"]
         assert "expired 5" in out and "421  4.7.28" in out, out
-        eod = self.eod(read_events(m.events), src)
         assert eod.count((250, "2.0.0")) == HOUR_LIMIT, eod
         assert eod.count((421, "4.7.28")) == r["attempts"] - HOUR_LIMIT, eod
 
     def test_retry_until_leaves_deferred(self):
         """--retry-until before the schedule gives up: the messages over the
         limit end "deferred" (still queued), not bounced."""
-        n, src = HOUR_LIMIT + 5, "127.0.61.4"
-        m = self.start(1)
-        try:
-            j, out = self.mxload("until", src, "auth.example", n,
-                                 "--retry", "500ms", "--retry-until", "2")
-        finally:
-            rc, _, err = m.stop()
-        assert rc == 0, err
+        n = HOUR_LIMIT + 5
+        j, out, eod = self.run("until", 1, "127.0.61.4", "auth.example", n,
+                               "--retry", "500ms", "--retry-until", "2")
         assert self.final(j) == {"delivered": HOUR_LIMIT, "bounced": 0,
                                  "expired": 0, "deferred": 5, "aborted": 0}, \
             (j["retry"], out)
         assert "not drained" in out, out
-        eod = self.eod(read_events(m.events), src)
         assert eod.count((421, "4.7.28")) == j["retry"]["attempts"] - HOUR_LIMIT, eod
 
     def test_usage(self):
