@@ -55,7 +55,7 @@ static const struct row rows[] = {
 	{ "gmail", "rate.netblock", 421, "4.7.28", "eod",
 	    "from your IP Netblock {netblock}" },
 	{ "gmail", "rate.dkim_domain", 421, "4.7.28", "eod",
-	    "from your DKIM domain {domain}" },
+	    "from your DKIM domain {dkim_domain}" },
 	{ "gmail", "rate.domain", 421, "4.7.28", "eod",
 	    "from your SPF domain {domain}" },
 	{ "gmail", "rate.url_domain", 421, "4.7.28", "eod",
@@ -74,7 +74,7 @@ static const struct row rows[] = {
 	{ "gmail", "complaints.block", 550, "5.7.1", "eod",
 	    "likely unsolicited email" },
 	{ "gmail", "complaints.temp", 421, "4.7.28", "eod",
-	    "unusual rate of unsolicited email" },
+	    "unsolicited email originating from your domain {from_domain}" },
 	{ "gmail", "auth.missing", 421, "4.7.26", "eod",
 	    "Gmail requires all senders to authenticate with either SPF or DKIM" },
 	{ "gmail", "auth.block", 550, "5.7.26", "eod",
@@ -127,8 +127,24 @@ static const struct row rows[] = {
 	{ "gmail", "from.missing", 550, "5.7.1", "eod",
 	    "missing a valid address in the From: header" },
 	{ "gmail", "hops", 554, "5.4.6", "eod", "exceeded {limit} hops" },
-	{ "gmail", "conn.limit", 421, "4.7.0", "connect",
+	{ "gmail", "conn.limit", 421, "4.7.0", "ehlo",
 	    "Try again later, closing connection." },
+	{ "gmail", "protocol.unknown_command", 502, "5.5.1", "other",
+	    "Unrecognized command." },
+	{ "gmail", "protocol.not_implemented", 502, "5.5.1", "other",
+	    "Unimplemented command." },
+	{ "gmail", "protocol.syntax", 555, "5.5.2", "other", "Syntax error." },
+	{ "gmail", "protocol.timeout", 451, "4.4.2", "other",
+	    "Timeout - closing connection." },
+	{ "gmail", "protocol.shutdown", 421, "4.3.0", "other",
+	    "Temporary System Problem. Try again later." },
+	{ "gmail", "outage", 421, "4.3.0", "connect",
+	    "Temporary System Problem. Try again later." },
+	{ "gmail", "protocol.busy", 421, "4.4.5", "connect",
+	    "Server busy, try again later." },
+	{ "yahoo", "outage", 451, "4.3.2", "connect", "Internal server error" },
+	{ "icloud", "outage", 451, "4.7.1", "connect",
+	    "Service unavailable - try again later" },
 	/* Microsoft [SISIMAI-MS] [SFM] [MS-451] [MS-515] */
 	{ "microsoft", "auth.high_volume", 550, "5.7.515", "eod",
 	    "does not meet the required authentication level" },
@@ -144,10 +160,12 @@ static const struct row rows[] = {
 	    "Sender Policy Framework violation" },
 	{ "microsoft", "from.missing", 550, "5.7.512", "eod",
 	    "RFC 5322 section 3.6.2" },
-	{ "microsoft", "complaints.block", 550, "", "mail", "SC-004" },
+	{ "microsoft", "complaints.block", 550, "", "mail",
+	    "against your domain {domain}" },
 	{ "microsoft", "conn.limit", 421, "4.3.2", "connect", "PRX8" },
 	{ "microsoft", "user.unknown", 550, "5.4.1", "rcpt", "Access denied" },
-	{ "microsoft", "daily_cap", 421, "", "mail", "RP-001" },
+	{ "microsoft", "daily_cap", 421, "", "mail",
+	    "RP-001 (COL0-MC3-F15) Unfortunately, some messages from {domain}" },
 	/* Yahoo [SISIMAI-Y] [Y-ERR] */
 	{ "yahoo", "rate.ip", 421, "4.7.0", "mail",
 	    "[TSS04] Messages from {ip} temporarily deferred" },
@@ -184,6 +202,8 @@ static const struct row rows[] = {
 	    "Service unavailable - try again later" },
 	{ "icloud", "reputation.block", 554, "", "connect",
 	    "ESMTP not accepting connections" },
+	{ "icloud", "rate.block", 550, "5.7.0", "mail",
+	    "Blocked - see https://support.proofpoint.com/" },
 	{ "icloud", "blocklist", 550, "5.7.0", "mail",
 	    "support.proofpoint.com/dnsbl-lookup.cgi?ip={ip}" },
 	{ "icloud", "content.spam", 550, "5.7.1", "eod",
@@ -424,6 +444,92 @@ test_reply_tables(void)
 	CU_ASSERT_EQUAL(bad, 0);
 	for (i = 0; i < 4; i++)
 		prof_profile_free(p[i]);
+}
+
+/* every ladder of every bundled profile: the target is sent at the stage
+ * of the reply it replaces, so its stage must be that stage (a connect
+ * greeting such as "not accepting connections" never answers MAIL FROM) */
+static void
+test_ladder_stages(void)
+{
+	static const char *const names[] = {
+		"gmail", "microsoft", "yahoo", "icloud", "generic"
+	};
+	const struct prof_reply *r, *to;
+	struct prof_profile *p;
+	size_t i, bad = 0, ladders = 0;
+	int k;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		p = test_bundled_profile(names[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		for (k = SIM_RK__POLICY_FIRST; k <= SIM_RK__POLICY_LAST; k++) {
+			r = &p->replies[k];
+			if (!r->enabled || r->esc.to == 0)
+				continue;
+			ladders++;
+			to = &p->replies[r->esc.to];
+			if (to->stage != r->stage) {
+				fprintf(stderr, "\n  %s %s (%s) escalates to %s "
+				    "(%s)", names[i], sim_kind_info(k)->name,
+				    sim_stage_name(r->stage),
+				    sim_kind_info(r->esc.to)->name,
+				    sim_stage_name(to->stage));
+				bad++;
+			}
+		}
+		prof_profile_free(p);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT(ladders >= 10);
+}
+
+/* the host a protocol, timeout or outage reply names is the one the
+ * banner names (never another of the profile's MX names) */
+static void
+test_reply_hosts(void)
+{
+	static const char *const names[] = {
+		"gmail", "microsoft", "yahoo", "icloud", "generic"
+	};
+	static const enum sim_rk kinds[] = {
+		SIM_RK_QUIT, SIM_RK_UNKNOWN_CMD, SIM_RK_UNIMPL_CMD,
+		SIM_RK_SYNTAX, SIM_RK_BAD_SEQ, SIM_RK_BAD_PARAM,
+		SIM_RK_LINE_TOO_LONG, SIM_RK_TIMEOUT, SIM_RK_TOO_MANY_ERRORS,
+		SIM_RK_SHUTDOWN, SIM_RK_BUSY, SIM_RK_OUTAGE, SIM_RK_CONN_LIMIT,
+		SIM_RK_EHLO
+	};
+	struct smtp_reply_vars v;
+	struct prof_profile *p;
+	char banner[512], out[2048];
+	size_t i, j, k, bad = 0;
+
+	memset(&v, 0, sizeof(v));
+	v.client_ip = 0x7f000a01;
+	v.session_id = 0x1234abcd5678ef90ULL;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		p = test_bundled_profile(names[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		CU_ASSERT_FATAL(smtp_reply_render(p, SIM_RK_GREETING, &v,
+		    banner, sizeof(banner)) > 0);
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			if (!p->replies[kinds[k]].enabled)
+				continue;
+			CU_ASSERT_FATAL(smtp_reply_render(p, kinds[k], &v, out,
+			    sizeof(out)) > 0);
+			for (j = 0; j < p->nmx_hosts; j++)
+				if (strstr(out, p->mx_hosts[j]) != NULL &&
+				    strstr(banner, p->mx_hosts[j]) == NULL) {
+					fprintf(stderr, "\n  %s %s names %s, the "
+					    "banner: %s", names[i],
+					    sim_kind_info(kinds[k])->name,
+					    p->mx_hosts[j], banner);
+					bad++;
+				}
+		}
+		prof_profile_free(p);
+	}
+	CU_ASSERT_EQUAL(bad, 0);
 }
 
 /* trailers and tags as the session renders them */
@@ -929,6 +1035,49 @@ test_gmail_ladders(void)
 	fx_free(&f);
 }
 
+/* test_ms_606_at_rcpt - Microsoft's 5.7.606 (reputation.block and the
+ * scenario blocklist) comes at RCPT after a 250 to MAIL FROM on every
+ * path: a score below block_below, between block_below and temp_below
+ * (451 4.7.650 at MAIL), and a blocklisted client */
+static void
+test_ms_606_at_rcpt(void)
+{
+	const struct prof_profile *p;
+	struct fx f;
+	uint32_t ip = 0x7f00b001;
+
+	fx_init(&f, "microsoft");
+	p = f.w->profiles[0];
+	CU_ASSERT_EQUAL(p->replies[SIM_RK_REP_BLOCK].stage, SIM_STAGE_RCPT);
+	CU_ASSERT_STRING_EQUAL(p->replies[SIM_RK_REP_BLOCK].enhanced,
+	    "5.7.606");
+	CU_ASSERT_FATAL(sim_policy_set_reputation(f.w, f.st, SIM_KEY_IP, 0,
+	    ip, NULL, T0, p->rep.block_below - 1) == 0);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, ip, "shop.example", NULL,
+	    NULL, NULL, T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, ip, "shop.example",
+	    "r@outlook.com", NULL, NULL, T0), SIM_RK_REP_BLOCK);
+	/* above the block line, below the deferral line: 4.7.650 at MAIL */
+	CU_ASSERT_FATAL(sim_policy_set_reputation(f.w, f.st, SIM_KEY_IP, 0,
+	    ip + 1, NULL, T0, (p->rep.block_below + p->rep.temp_below) / 2)
+	    == 0);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, ip + 1, "shop.example",
+	    NULL, NULL, NULL, T0), SIM_RK_REP_TEMP);
+	/* a blocklisted client */
+	f.w->blocklist = calloc(1, sizeof(*f.w->blocklist));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f.w->blocklist);
+	f.w->blocklist[0].addr = ip + 2;
+	f.w->blocklist[0].mask = 0xffffffffu;
+	f.w->nblocklist = 1;
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, ip + 2, NULL, NULL,
+	    NULL, NULL, T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, ip + 2, "shop.example",
+	    NULL, NULL, NULL, T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, ip + 2, "shop.example",
+	    "r@outlook.com", NULL, NULL, T0), SIM_RK_BLOCKLIST);
+	fx_free(&f);
+}
+
 /* test_ptr_ladder - Gmail's reverse-DNS rows: a client without PTR (or
  * whose PTR name does not point back) is deferred with 4.7.23 at end of
  * DATA, blocked with 5.7.25 after 10 deferrals in a day, deferred again
@@ -1427,6 +1576,8 @@ test_fidelity_register(void)
 	if (s == NULL ||
 	    CU_add_test(s, "reply tables", test_reply_tables) == NULL ||
 	    CU_add_test(s, "rendering", test_rendering) == NULL ||
+	    CU_add_test(s, "reply hosts", test_reply_hosts) == NULL ||
+	    CU_add_test(s, "ladder stages", test_ladder_stages) == NULL ||
 	    CU_add_test(s, "gmail bulk", test_gmail_bulk) == NULL ||
 	    CU_add_test(s, "auth rules", test_auth_rules) == NULL ||
 	    CU_add_test(s, "ms high volume", test_ms_high_volume) == NULL ||
@@ -1435,6 +1586,7 @@ test_fidelity_register(void)
 	    CU_add_test(s, "complaints", test_complaints) == NULL ||
 	    CU_add_test(s, "spam traps", test_spam_traps) == NULL ||
 	    CU_add_test(s, "gmail ladders", test_gmail_ladders) == NULL ||
+	    CU_add_test(s, "ms 5.7.606 at rcpt", test_ms_606_at_rcpt) == NULL ||
 	    CU_add_test(s, "ptr ladder", test_ptr_ladder) == NULL ||
 	    CU_add_test(s, "warm-up demo", test_warmup_demo) == NULL ||
 	    CU_add_test(s, "placement demo", test_placement_demo) == NULL ||

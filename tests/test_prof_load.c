@@ -68,7 +68,7 @@ static const struct reply_case reply_cases[] = {
 	{ "gmail", "user.unknown", 550, "5.1.1", "rcpt", "does not exist" },
 	{ "gmail", "size", 552, "5.3.4", "eod", "{size} bytes" },
 	{ "gmail", "daily_cap", 421, "4.7.28", "eod", "unusual rate of email" },
-	{ "gmail", "conn.limit", 421, "4.7.0", "connect",
+	{ "gmail", "conn.limit", 421, "4.7.0", "ehlo",
 	    "Try again later, closing connection." },
 	{ "gmail", "ok.greeting", 220, "", "connect", "mx.google.com ESMTP" },
 	{ "gmail", "ok.ehlo", 250, "", "ehlo",
@@ -123,7 +123,7 @@ static const struct bad_case bad_cases[] = {
 	    "is known from mail)" },
 	{ "prof_late_conn.yaml", false, NULL, 8, 12,
 	    "stage \"mail\" is not valid for conn.limit (expected one of: "
-	    "connect)" },
+	    "connect, ehlo)" },
 	{ "prof_missing_key.yaml", false, NULL, 2, 1,
 	    "missing required key \"mx_hosts\" in profile" },
 	{ "prof_missing_text.yaml", false, NULL, 5, 5,
@@ -354,9 +354,9 @@ test_other_limits(void)
 
 	p = test_bundled_profile("microsoft");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-	/* host names keep their case, domains are lower-cased */
+	/* domains are lower-cased */
 	CU_ASSERT_STRING_EQUAL(p->mx_hosts[0],
-	    "BL2NAM06FT004.mail.protection.outlook.com");
+	    "outlook-com.olc.protection.outlook.com");
 	CU_ASSERT_STRING_EQUAL(p->domains[0], "outlook.com");
 	CU_ASSERT_EQUAL(p->limits.rcpts_per_msg, 500);
 	CU_ASSERT_EQUAL(p->limits.per_domain.recipients.max[SIM_WIN_DAY],

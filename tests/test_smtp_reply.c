@@ -159,8 +159,8 @@ static const struct render_case render_cases[] = {
 	  "421-4.7.28 Our system has detected an\r\n"
 	  "421-4.7.28 unusual rate of unsolicited\r\n"
 	  "421-4.7.28 mail originating from your IP\r\n"
-	  "421-4.7.28 address [198.51.100.7]. -\r\n"
-	  "421 4.7.28 gsmtp\r\n" },
+	  "421-4.7.28 address [198.51.100.7].\r\n"
+	  "421 4.7.28 - gsmtp\r\n" },
 	{ "wrap wide enough: one line", SIM_RK_RATE_IP, 200, 421, "4.7.28",
 	  "Slow down", " - gsmtp", "421 4.7.28 Slow down - gsmtp\r\n" },
 	{ "wrap exactly at the width", SIM_RK_RATE_IP, 19, 421, "4.7.28",
@@ -262,6 +262,49 @@ test_render_wrap_lines(void)
 	prof_profile_free(p);
 }
 
+/* test_render_trailer_whole - at every text length, Gmail's trailer
+ * "<id> - gsmtp" ends the last line whole (a Postfix log parser reads
+ * "(\S+) - gsmtp$" there), and no line but one holding a single word
+ * is wider than the wrap */
+static void
+test_render_trailer_whole(void)
+{
+	static const char tail[] = " 0000000000000abc - gsmtp\r\n";
+	struct prof_profile *p;
+	char text[400], out[2048], *line, *end, *last;
+	size_t len, n;
+
+	p = new_profile(" {session} - gsmtp", 76);
+	CU_ASSERT_FATAL(p != NULL);
+	for (len = 1; len < sizeof(text) - 1; len++) {
+		/* words of 1..9 letters: breaks fall everywhere */
+		for (n = 0; n < len; n++)
+			text[n] = n % 10 == 9 - len % 7 ? ' ' : 'a';
+		text[len] = '\0';
+		CU_ASSERT_FATAL(prof_set_reply(p, SIM_RK_RATE_IP, 421,
+		    "4.7.28", text, SIM_STAGE_EOD) == 0);
+		n = smtp_reply_render(p, SIM_RK_RATE_IP, &vars, out,
+		    sizeof(out) - 1);
+		CU_ASSERT_FATAL(n > 0);
+		out[n] = '\0';
+		last = out;
+		for (line = out; *line != '\0'; line = end + 2) {
+			end = strstr(line, "\r\n");
+			CU_ASSERT_FATAL(end != NULL);
+			CU_ASSERT((size_t)(end - line) <= 76 ||
+			    memchr(line + 11, ' ', (size_t)(end - line) - 11)
+			    == NULL);
+			last = line;
+		}
+		CU_ASSERT(strncmp(last, "421 4.7.28 ", 11) == 0);
+		/* the id is preceded by a space or starts the line's text */
+		CU_ASSERT(n >= sizeof(tail) - 1 &&
+		    strcmp(out + n - (sizeof(tail) - 1), tail) == 0 &&
+		    out + n - (sizeof(tail) - 1) >= last + 10);
+	}
+	prof_profile_free(p);
+}
+
 /* test_smtp_reply_register - the suite */
 int
 test_smtp_reply_register(void)
@@ -276,7 +319,9 @@ test_smtp_reply_register(void)
 	    CU_add_test(s, "render", test_render) == NULL ||
 	    CU_add_test(s, "render fit", test_render_fit) == NULL ||
 	    CU_add_test(s, "render wrap lines", test_render_wrap_lines) ==
-	    NULL)
+	    NULL ||
+	    CU_add_test(s, "render trailer whole", test_render_trailer_whole)
+	    == NULL)
 		return -1;
 	return 0;
 }

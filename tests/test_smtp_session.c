@@ -561,6 +561,8 @@ test_flow_control(void)
 static void
 test_no_mx(void)
 {
+	static const char in[] = "EHLO c\r\nMAIL FROM:<a@b.example>\r\n"
+	    "XYZZY\r\nQUIT\r\n";
 	static char out[SMTP_FIX_OUT_MAX];
 	struct smtp_fix fx;
 	struct smtp_session *s;
@@ -570,18 +572,76 @@ test_no_mx(void)
 	s = smtp_fix_session(&fx, SMTP_FIX_NO_MX);
 	CU_ASSERT_FATAL(s != NULL);
 	CU_ASSERT_EQUAL(smtp_session_profile(s), UINT32_MAX);
-	CU_ASSERT(smtp_session_closing(s));
-	smtp_fix_drain(s, out, &len, sizeof(out));
+	/* a 554 instead of the greeting waits for QUIT, other commands get
+	 * 503 (RFC 5321 section 3.1) */
+	CU_ASSERT(!smtp_session_closing(s));
+	smtp_fix_feed(s, in, sizeof(in) - 1, 0, 0, out, sizeof(out));
 	CU_ASSERT_STRING_EQUAL(out,
-	    "554 5.3.2 No mail service at this address\r\n");
+	    "554 5.3.2 No mail service at this address\r\n"
+	    "503 5.5.1 Bad sequence of commands\r\n"
+	    "503 5.5.1 Bad sequence of commands\r\n"
+	    "503 5.5.1 Bad sequence of commands\r\n"
+	    "221 2.0.0 localhost closing connection\r\n");
+	(void)len;
+	CU_ASSERT(smtp_session_closing(s));
 	CU_ASSERT(smtp_session_done(s));
-	CU_ASSERT_EQUAL(fx.nev, 1);
+	CU_ASSERT_EQUAL(fx.nev, 4);
 	CU_ASSERT_EQUAL(fx.ev[0].prof, UINT32_MAX);
 	CU_ASSERT_EQUAL(fx.ev[0].rk, SIM_RK_NO_MX);
 	CU_ASSERT_EQUAL(fx.ev[0].stage, SIM_STAGE_CONNECT);
 	CU_ASSERT_EQUAL(fx.ev[0].code, 554);
 	smtp_session_free(s);
 	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_fix_free(&fx);
+}
+
+/* test_refused_554 - a profile's 554 at connect (the blocklist) waits
+ * for QUIT answering 503, a 421 closes at once, and too many commands
+ * end the wait (the protocol-error bound) */
+static void
+test_refused_554(void)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *s;
+	size_t len = 0;
+	int i;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	CU_ASSERT_FATAL(prof_set_reply(fx.p, SIM_RK_BLOCKLIST, 554, "5.7.1",
+	    "blocked", SIM_STAGE_CONNECT) == 0);
+	fx.w->blocklist = calloc(1, sizeof(*fx.w->blocklist));
+	CU_ASSERT_FATAL(fx.w->blocklist != NULL);
+	fx.w->blocklist[0].addr = SMTP_FIX_CLIENT;
+	fx.w->blocklist[0].mask = 0xffffffffu;
+	fx.w->nblocklist = 1;
+	s = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(s != NULL);
+	CU_ASSERT(!smtp_session_closing(s));
+	CU_ASSERT_STRING_EQUAL(smtp_session_strstate(s), "REFUSED");
+	smtp_fix_feed(s, "NOOP\r\nQUIT\r\n", 12, 0, 0, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "554 5.7.1 blocked" T E503 QUIT_R);
+	CU_ASSERT(smtp_session_closing(s));
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_session_free(s);
+
+	/* the error bound: max_errors commands, then 421 and close */
+	s = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(s != NULL);
+	smtp_fix_drain(s, out, &len, sizeof(out));
+	for (i = 0; i < (int)fx.w->max_errors && !smtp_session_closing(s); i++)
+		smtp_fix_feed(s, "RSET\r\n", 6, 0, 0, out, sizeof(out));
+	CU_ASSERT(smtp_session_closing(s));
+	CU_ASSERT_EQUAL(i, 10);
+	smtp_session_free(s);
+
+	/* a 421 refusal closes at once */
+	CU_ASSERT_FATAL(prof_set_reply(fx.p, SIM_RK_BLOCKLIST, 421, "4.7.1",
+	    "go away", SIM_STAGE_CONNECT) == 0);
+	s = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(s != NULL);
+	CU_ASSERT(smtp_session_closing(s));
+	smtp_session_free(s);
 	smtp_fix_free(&fx);
 }
 
@@ -682,6 +742,52 @@ test_conn_limit(void)
 	smtp_fix_drain(c, out, &len, sizeof(out));
 	CU_ASSERT_STRING_EQUAL(out, GREET);
 	smtp_session_free(c);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_fix_free(&fx);
+}
+
+/* test_conn_limit_ehlo - conn.limit at stage ehlo (Gmail): decided at
+ * connect, the 220 greeting first, then the refusal answers EHLO (or
+ * HELO) and closes; the connection is never counted */
+static void
+test_conn_limit_ehlo(void)
+{
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *a, *b;
+	size_t len;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	fx.p->limits.conns_per_ip = 1;
+	CU_ASSERT_FATAL(prof_set_reply(fx.p, SIM_RK_CONN_LIMIT, 421, "4.7.0",
+	    "Try again later, closing connection.", SIM_STAGE_EHLO) == 0);
+	a = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(a != NULL);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 1);
+
+	b = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(b != NULL);
+	CU_ASSERT(!smtp_session_closing(b));
+	len = smtp_fix_feed(b, "NOOP\r\nEHLO c\r\nNOOP\r\n", 20, 0, 0, out,
+	    sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, GREET OK_R
+	    "421 4.7.0 Try again later, closing connection." T);
+	CU_ASSERT(len > 0);
+	CU_ASSERT(smtp_session_closing(b));
+	CU_ASSERT_EQUAL(fx.ev[fx.nev - 1].rk, SIM_RK_CONN_LIMIT);
+	CU_ASSERT_EQUAL(fx.ev[fx.nev - 1].stage, SIM_STAGE_EHLO);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 1);
+	smtp_session_free(b);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 1);
+
+	/* HELO is answered the same way */
+	b = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(b != NULL);
+	smtp_fix_feed(b, "HELO c\r\n", 8, 0, 0, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, GREET
+	    "421 4.7.0 Try again later, closing connection." T);
+	smtp_session_free(b);
+	smtp_session_free(a);
 	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
 	smtp_fix_free(&fx);
 }
@@ -1351,9 +1457,11 @@ test_smtp_session_register(void)
 	    CU_add_test(s, "eof", test_eof) == NULL ||
 	    CU_add_test(s, "flow control", test_flow_control) == NULL ||
 	    CU_add_test(s, "no mx", test_no_mx) == NULL ||
+	    CU_add_test(s, "554 waits for QUIT", test_refused_554) == NULL ||
 	    CU_add_test(s, "user.unknown", test_user_unknown) == NULL ||
 	    CU_add_test(s, "rcpts.too_many", test_rcpts_too_many) == NULL ||
 	    CU_add_test(s, "conn.limit", test_conn_limit) == NULL ||
+	    CU_add_test(s, "conn.limit at ehlo", test_conn_limit_ehlo) == NULL ||
 	    CU_add_test(s, "recipient bound", test_recipient_bound) == NULL ||
 	    CU_add_test(s, "address bytes", test_address_bytes) == NULL ||
 	    CU_add_test(s, "pool idle", test_pool_idle) == NULL ||

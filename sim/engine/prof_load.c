@@ -314,8 +314,9 @@ static const struct ld_key escalate_keys[] = {
 /* Earliest stage at which the facts behind each policy kind exist. */
 static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	[SIM_RK_OUTAGE] = { ST(CONNECT), "an outage refuses connections" },
-	[SIM_RK_CONN_LIMIT] = { ST(CONNECT), "connections are counted at "
-	    "connect" },
+	[SIM_RK_CONN_LIMIT] = { ST(CONNECT) | ST(EHLO), "connections are "
+	    "counted at connect (ehlo: decided at connect, answered to "
+	    "EHLO/HELO after the greeting)" },
 	[SIM_RK_CONN_RATE] = { ST(CONNECT), "connections are counted at "
 	    "connect" },
 	[SIM_RK_BLOCKLIST] = { ST_ANY, FACT_IP },

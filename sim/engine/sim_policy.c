@@ -308,13 +308,19 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	return false;
 }
 
-/* check_rep - reputation thresholds of one score */
+/* check_rep - reputation thresholds of one score.  Below block_below,
+ * a block answered at a later stage (Microsoft's 5.7.606 at RCPT after a
+ * 250 to MAIL FROM) lets this stage pass rather than defer */
 static bool
 check_rep(const struct prof_profile *p, enum sim_stage stage, double score,
     struct sim_verdict *v)
 {
+	const struct prof_reply *blk = &p->replies[SIM_RK_REP_BLOCK];
+
 	if (at(p, SIM_RK_REP_BLOCK, stage) && score < p->rep.block_below)
 		return fire(v, SIM_RK_REP_BLOCK, 0);
+	if (blk->enabled && blk->stage > stage && score < p->rep.block_below)
+		return false;
 	if (at(p, SIM_RK_REP_TEMP, stage) && score < p->rep.temp_below)
 		return fire(v, SIM_RK_REP_TEMP, 0);
 	return false;

@@ -4,6 +4,8 @@
  *	expansion ({ip}, {host}, {session}, ...), the profile's trailer and
  *	the optional multi-line wrap ("421-4.7.28 ..." / "421 4.7.28 ...",
  *	every line repeating the code and the enhanced code, as Gmail does).
+ *	Wrapping never splits the trailer: Gmail's "<id> - gsmtp" ends the
+ *	last line whole, as log parsers expect.
  *
  *	A NULL profile renders the built-in defaults of sim_kind_info(),
  *	with no trailer and no wrap (used for addresses no profile serves).
@@ -86,8 +88,8 @@ static void	smtp_ph_put(struct smtp_wbuf *, const struct prof_profile *,
 		    enum smtp_ph_id, const struct smtp_reply_vars *);
 
 /* wrapping */
-static bool	smtp_wrap_next(const char *, size_t, size_t *, size_t,
-		    size_t *, size_t *);
+static bool	smtp_wrap_next(const char *, size_t, size_t, size_t *,
+		    size_t, size_t *, size_t *);
 static size_t	smtp_line_put(char *, size_t, uint16_t, char, const char *,
 		    size_t, const char *, size_t);
 
@@ -235,12 +237,14 @@ smtp_reply_expand(const struct prof_profile *p, const char *tmpl,
 
 /*
  * smtp_wrap_next - next line of @t (length @n) starting at *@pos, at most
- * @avail columns, split at a space (the space is dropped).  A word longer
- * than @avail makes a line of its own.  @return false when no text is left.
+ * @avail columns, split at a space (the space is dropped) at or before
+ * index @brk: the trailer after it is never split, so "<id> - gsmtp" ends
+ * the last line whole.  A word longer than @avail makes a line of its own.
+ * @return false when no text is left.
  */
 static bool
-smtp_wrap_next(const char *t, size_t n, size_t *pos, size_t avail,
-    size_t *start, size_t *len)
+smtp_wrap_next(const char *t, size_t n, size_t brk, size_t *pos,
+    size_t avail, size_t *start, size_t *len)
 {
 	size_t i, p = *pos;
 
@@ -253,10 +257,11 @@ smtp_wrap_next(const char *t, size_t n, size_t *pos, size_t avail,
 		return true;
 	}
 	for (i = p + avail; i > p; i--)
-		if (t[i] == ' ')
+		if (t[i] == ' ' && i <= brk)
 			break;
 	if (i == p)
-		for (i = p + avail + 1; i < n && t[i] != ' '; i++)
+		for (i = p + avail + 1; i < n && (t[i] != ' ' || i > brk);
+		    i++)
 			;
 	*len = i - p;
 	*pos = i + 1;		/* past the space, or n + 1 at the end */
@@ -301,7 +306,7 @@ smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
 	char text[SMTP_REPLY_TEXT_MAX];
 	const struct sim_kind_info *ki;
 	const char *enh, *tmpl;
-	size_t n, i, enhlen, avail, prefix, pos, start, len, total, off;
+	size_t n, i, enhlen, avail, prefix, pos, start, len, total, off, brk;
 	uint16_t code;
 	int pass;
 
@@ -320,6 +325,7 @@ smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
 	enhlen = strlen(enh);
 
 	n = smtp_reply_expand(p, tmpl, v, text, sizeof(text));
+	brk = n;		/* the trailer is not split */
 	if (p != NULL && rk != SIM_RK_EHLO && p->trailer != NULL)
 		n += smtp_reply_expand(p, p->trailer, v, text + n,
 		    sizeof(text) - n);
@@ -338,7 +344,8 @@ smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
 	for (pass = 0; pass < 2; pass++) {
 		off = 0;
 		pos = 0;
-		while (smtp_wrap_next(text, n, &pos, avail, &start, &len))
+		while (smtp_wrap_next(text, n, brk, &pos, avail, &start,
+		    &len))
 			off += smtp_line_put(pass == 0 ? NULL : out, off,
 			    code, pos > n ? ' ' : '-', enh, enhlen,
 			    text + start, len);

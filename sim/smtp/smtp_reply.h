@@ -11,7 +11,8 @@
  *   the first signature), both at end of DATA only.
  * An unknown placeholder is kept literally.  The profile's trailer is
  * appended to the text (not to EHLO).  Text longer than the profile's wrap
- * width is split at spaces into "421-4.7.28 ..." / "421 4.7.28 ..." lines.
+ * width is split at spaces into "421-4.7.28 ..." / "421 4.7.28 ..." lines;
+ * the trailer is never split (it ends the last line whole).
  */
 #ifndef SMTP_REPLY_H
 #define SMTP_REPLY_H

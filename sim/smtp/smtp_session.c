@@ -10,7 +10,10 @@
  *	States: GREETING (before a successful EHLO/HELO), READY, MAIL (after
  *	MAIL), RCPT (at least one accepted recipient), DATA (receiving the
  *	message), TLS (STARTTLS answered; input dropped until the backend's
- *	handshake completes, then GREETING again), QUIT (closing).
+ *	handshake completes, then GREETING again), REFUSED (a 554 was sent
+ *	instead of the greeting: RFC 5321 section 3.1 has the server wait for
+ *	QUIT and answer other commands 503; the idle and session timeouts
+ *	and the protocol-error bound end it too), QUIT (closing).
  *	smtp_enter_state() is the only place that assigns the state.
  *
  *	Bounds and their outcomes:
@@ -51,6 +54,10 @@
  *	a line for dot-unstuffing (no SMTP smuggling).  A bare LF does end a
  *	text line for the line-length limit.  The size counted is the
  *	message after dot-unstuffing, without the final ".\r\n".
+ *
+ *	A connect-time refusal whose reply the profile answers at stage ehlo
+ *	(Gmail's conn.limit) is decided at connect but sent after the 220,
+ *	as the reply to the first EHLO/HELO (SMTP_F_HELD).
  *
  *	Events: one env->on_event call per reply at the connect, ehlo, mail,
  *	rcpt, data and eod stages (except 354), and per 4xx/5xx reply at any
@@ -116,6 +123,8 @@ enum smtp_state {
 	SMTP_STATE_DATA,		/* receiving the message */
 	SMTP_STATE_TLS,			/* STARTTLS answered 220: waits for
 					 * the backend's handshake */
+	SMTP_STATE_REFUSED,		/* 554 instead of the greeting: QUIT
+					 * closes, anything else gets 503 */
 	SMTP_STATE_QUIT			/* closing */
 };
 
@@ -138,6 +147,8 @@ enum smtp_dstate {
 #define SMTP_F_SPF		0x80	/* spf/spf_hard hold this transaction's
 					 * computed SPF result */
 #define SMTP_F_TLS		0x100	/* the session runs over TLS */
+#define SMTP_F_HELD		0x200	/* a connect refusal answers EHLO/HELO
+					 * (held_rk, held_limit) */
 
 /* A slice of the input buffer, valid until the buffer is compacted at the
  * end of smtp_process(). */
@@ -203,6 +214,8 @@ struct smtp_session {
 	uint32_t	 rcpt_off;	/* accepted recipients start here */
 	uint8_t		 spf;		/* enum sim_auth_res, at MAIL */
 	uint8_t		 spf_hard;	/* ... from a hard fail (-all) */
+	uint16_t	 held_rk;	/* SMTP_F_HELD: the refusal ... */
+	uint64_t	 held_limit;	/* ... and its limit */
 
 	/* DATA recogniser, resumable at any byte. */
 	enum smtp_dstate dstate;
@@ -336,6 +349,7 @@ smtp_strstate(enum smtp_state st)
 	CASE(RCPT);
 	CASE(DATA);
 	CASE(TLS);
+	CASE(REFUSED);
 	CASE(QUIT);
 	default:
 		abort();
@@ -642,12 +656,13 @@ smtp_reply(struct smtp_session *s, enum sim_rk rk, enum sim_stage stage,
 	case SIM_RK_TIMEOUT:
 	case SIM_RK_TOO_MANY_ERRORS:
 	case SIM_RK_SHUTDOWN:
-	case SIM_RK_NO_MX:
 		close = 1;
 		break;
 	default:
+		/* a refusal instead of the greeting closes at once, but a
+		 * 554 waits for QUIT (RFC 5321 section 3.1) */
 		if (stage == SIM_STAGE_CONNECT && rk != SIM_RK_GREETING)
-			close = 1;
+			close = code != 554;
 		break;
 	}
 
@@ -693,6 +708,8 @@ smtp_reply(struct smtp_session *s, enum sim_rk rk, enum sim_stage stage,
 		smtp_event(s, stage, rk, code, enh);
 	if (close)
 		smtp_close(s);
+	else if (stage == SIM_STAGE_CONNECT && rk != SIM_RK_GREETING)
+		smtp_enter_state(s, SMTP_STATE_REFUSED);
 }
 
 /* smtp_error - protocol error reply; too many of them end the session */
@@ -890,6 +907,12 @@ smtp_command(struct smtp_session *s, const char *line, size_t len)
 		c = &smtp_cmds[i];
 		if (c->len == vlen && strncasecmp(c->name, line, vlen) == 0)
 			break;
+	}
+	if (s->state == SMTP_STATE_REFUSED &&
+	    (i == sizeof(smtp_cmds) / sizeof(smtp_cmds[0]) ||
+	    c->fn != smtp_cmd_quit)) {
+		smtp_error(s, SIM_RK_BAD_SEQ, SIM_STAGE_OTHER);
+		return;
 	}
 	if (i == sizeof(smtp_cmds) / sizeof(smtp_cmds[0])) {
 		smtp_error(s, SIM_RK_UNKNOWN_CMD, SIM_STAGE_OTHER);
@@ -1164,6 +1187,13 @@ smtp_hello(struct smtp_session *s, struct smtp_str arg, enum sim_rk ok)
 	memcpy(s->helo, arg.p, arg.len);
 	s->helo[arg.len] = '\0';
 	s->flags |= SMTP_F_HELO;
+	if (s->flags & SMTP_F_HELD) {
+		/* refused at connect, answered here (Gmail's conn.limit) */
+		s->flags &= ~SMTP_F_HELD;
+		smtp_reply(s, (enum sim_rk)s->held_rk, SIM_STAGE_EHLO,
+		    s->held_limit);
+		return;
+	}
 
 	smtp_facts(s, &f, NULL);
 	smtp_decide(s, SIM_STAGE_EHLO, &f, &v);
@@ -1615,6 +1645,13 @@ smtp_session_start(struct smtp_session *s)
 	smtp_decide(s, SIM_STAGE_CONNECT, &f, &v);
 	if (v.rk == SIM_RK_ACCEPT) {
 		s->flags |= SMTP_F_CONNECTED;
+		smtp_reply(s, SIM_RK_GREETING, SIM_STAGE_CONNECT, 0);
+	} else if (s->p->replies[v.rk].stage == SIM_STAGE_EHLO) {
+		/* decided at connect (the connection is not counted), but
+		 * the profile answers it to EHLO/HELO after the greeting */
+		s->flags |= SMTP_F_HELD;
+		s->held_rk = (uint16_t)v.rk;
+		s->held_limit = v.limit;
 		smtp_reply(s, SIM_RK_GREETING, SIM_STAGE_CONNECT, 0);
 	} else
 		smtp_reply(s, v.rk, SIM_STAGE_CONNECT, v.limit);

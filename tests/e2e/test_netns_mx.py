@@ -41,7 +41,7 @@ SENDER = "probe@mta.netns.example"
 # recipient domain -> (provider, first MX host, its address)
 EXPECT = {
     "gmail.com": ("gmail", "gmail-smtp-in.l.google.com", "198.19.41.1"),
-    "outlook.com": ("microsoft", "BL2NAM06FT004.mail.protection.outlook.com",
+    "outlook.com": ("microsoft", "outlook-com.olc.protection.outlook.com",
                     "198.19.42.1"),
     "yahoo.com": ("yahoo", "mta5.am0.yahoodns.net", "198.19.43.1"),
 }
