@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Transactions as large as the limits (issue 16 item 4), over real
+sockets against a real mxsim with the bundled profiles, unmodified:
+
+- microsoft accepts a 500-recipient transaction (its documented
+  recipients_per_message) and answers the 501st with its own
+  rcpts.too_many reply;
+- sink (no recipient limit) accepts 1,000 recipients of 64 characters in
+  one transaction, and the 1,001st meets mxsim's own bound (452 4.5.3).
+
+Recipients are pipelined in batches (PIPELINING is offered by both
+profiles); the event log must agree with the wire (one end-of-DATA event
+with the transaction's recipient count).
+
+Usage: test_bigtxn.py --build BUILD_DIR [TEST_NAME ...]
+Prints one line per test and ends with "bigtxn: N passed, N failed".
+Addresses: MX 127.81.1.5 (microsoft), 127.81.2.5 (sink); clients
+127.82.x.y (unused by other suites).
+"""
+import os
+import shutil
+import socket
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mxsim_proc import Mxsim, free_port, read_events, run_suite  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PROFILES = os.path.join(ROOT, "profiles")
+MX = {"microsoft": "127.81.1.5", "sink": "127.81.2.5"}
+BATCH = 50      # RCPT lines written before their replies are read
+
+
+def rcpt_addr(i, domain):
+    """A 64-character address numbered i at domain."""
+    local = "bulk.recipient.%05d." % i
+    pad = 64 - len(local) - 1 - len(domain)
+    return local + "x" * pad + "@" + domain
+
+
+class Wire:
+    """One raw SMTP connection; reply() returns (code, [line texts])."""
+
+    def __init__(self, mx, port, source):
+        self.s = socket.create_connection((mx, port), timeout=30,
+                                          source_address=(source, 0))
+        self.f = self.s.makefile("rb")
+
+    def reply(self):
+        lines = []
+        while True:
+            line = self.f.readline()
+            if not line:
+                raise EOFError("connection closed after %r" % lines)
+            lines.append(line[:-2].decode())
+            if line[3:4] == b" ":
+                return int(line[:3]), lines
+
+    def cmd(self, line):
+        self.s.sendall(line.encode() + b"\r\n")
+        return self.reply()
+
+    def rcpts(self, addrs):
+        """Pipelined RCPT commands: the reply code of each, in order."""
+        codes, texts = [], []
+        for i in range(0, len(addrs), BATCH):
+            part = addrs[i:i + BATCH]
+            self.s.sendall(b"".join(b"RCPT TO:<%s>\r\n" % a.encode()
+                                    for a in part))
+            for _ in part:
+                code, lines = self.reply()
+                codes.append(code)
+                texts.append(lines[-1])
+        return codes, texts
+
+    def data(self, sender, n):
+        code, lines = self.cmd("DATA")
+        assert code == 354, lines
+        self.s.sendall(("From: <%s>\r\nTo: <undisclosed-recipients:;>\r\n"
+                        "Message-ID: <bigtxn.%d.%d@auth.example>\r\n"
+                        "Subject: big transaction\r\n\r\nhello\r\n.\r\n" % (
+                            sender, os.getpid(), n)).encode())
+        return self.reply()
+
+    def close(self):
+        try:
+            self.cmd("QUIT")
+        except (OSError, EOFError):
+            pass
+        self.s.close()
+
+
+class Suite:
+    def __init__(self, build):
+        self.mxsim_bin = os.path.join(build, "sim", "mxsim")
+
+    def start(self):
+        """mxsim on the bundled microsoft and sink profiles (by path)."""
+        self.dir = tempfile.mkdtemp(prefix="mxsim-bigtxn-")
+        path = os.path.join(self.dir, "scenario.yaml")
+        with open(path, "w") as f:
+            f.write("seed: 16\ntime_scale: 1\n"
+                    "timeouts: {idle: 60, session: 300}\nservers:\n")
+            for name, ip in MX.items():
+                f.write("  - profile: %s\n    addresses: [%s/32]\n" % (
+                    os.path.join(PROFILES, name + ".yaml"), ip))
+            f.write("senders:\n  default: {spf: pass, dkim: pass, "
+                    "dmarc: pass}\n")
+        self.port = free_port()
+        self.m = Mxsim(self.mxsim_bin, ["-q", "-c", path], self.port)
+
+    def stop(self, client):
+        """Stop mxsim: the end-of-DATA events of client (log complete)."""
+        rc, _, err = self.m.stop()
+        ev = [e for e in read_events(self.m.events)
+              if e["client"] == client and e["stage"] == "eod"]
+        shutil.rmtree(self.dir, ignore_errors=True)
+        assert rc == 0, (rc, err[-2000:])
+        return ev
+
+    def session(self, prov, client):
+        w = Wire(MX[prov], self.port, client)
+        code, lines = w.reply()
+        assert code == 220, lines
+        code, lines = w.cmd("EHLO bigtxn.auth.example")
+        assert code == 250 and any(
+            l[4:] == "PIPELINING" for l in lines[1:]), lines
+        return w
+
+    def test_microsoft_500(self):
+        """500 recipients accepted by the bundled microsoft profile, the
+        501st refused with its rcpts.too_many reply, the message taken."""
+        client = "127.82.1.1"
+        sender = "news@auth.example"
+        self.start()
+        w = None
+        try:
+            w = self.session("microsoft", client)
+            code, lines = w.cmd("MAIL FROM:<%s>" % sender)
+            assert code == 250, lines
+            codes, texts = w.rcpts([rcpt_addr(i, "outlook.com")
+                                    for i in range(501)])
+            assert codes[:500] == [250] * 500, [
+                (i, c, t) for i, (c, t) in enumerate(zip(codes, texts))
+                if c != 250][:3]
+            assert codes[500] == 452, (codes[500], texts[500])
+            assert texts[500].startswith("452 4.5.3 Too many recipients"), \
+                texts[500]
+            code, lines = w.data(sender, 500)
+            assert code == 250, lines
+        finally:
+            if w is not None:
+                w.close()
+            ev = self.stop(client)
+        assert [(e["code"], e["nrcpts"]) for e in ev] == [(250, 500)], ev
+
+    def test_sink_1000(self):
+        """1,000 recipients of 64 characters in one transaction at sink;
+        the 1,001st meets mxsim's own bound, 452 4.5.3."""
+        client = "127.82.2.1"
+        sender = "bulk@auth.example"
+        self.start()
+        w = None
+        try:
+            w = self.session("sink", client)
+            code, lines = w.cmd("MAIL FROM:<%s>" % sender)
+            assert code == 250, lines
+            addrs = [rcpt_addr(i, "sink.example") for i in range(1001)]
+            assert all(len(a) == 64 for a in addrs)
+            codes, texts = w.rcpts(addrs)
+            assert codes[:1000] == [250] * 1000, [
+                (i, c, t) for i, (c, t) in enumerate(zip(codes, texts))
+                if c != 250][:3]
+            assert codes[1000] == 452 and texts[1000].startswith(
+                "452 4.5.3 "), texts[1000]
+            code, lines = w.data(sender, 1000)
+            assert code == 250, lines
+            # the next transaction starts from an empty arena
+            code, lines = w.cmd("MAIL FROM:<%s>" % sender)
+            assert code == 250, lines
+            codes, _ = w.rcpts(addrs[:10])
+            assert codes == [250] * 10, codes
+            code, lines = w.data(sender, 10)
+            assert code == 250, lines
+        finally:
+            if w is not None:
+                w.close()
+            ev = self.stop(client)
+        assert [(e["code"], e["nrcpts"]) for e in ev] == [
+            (250, 1000), (250, 10)], ev
+
+
+if __name__ == "__main__":
+    sys.exit(run_suite("bigtxn", Suite))
