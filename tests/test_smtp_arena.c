@@ -23,6 +23,24 @@ addr64(char *buf, size_t cap, unsigned i)
 	    "Bulk-Example.test", i);
 }
 
+/* fill - keep recipients @i.. (up to 1,000) until a copy fails; @return
+ * that copy's error (0: all kept), the next number in *@i */
+static int
+fill(struct smtp_arena *a, uint32_t *i)
+{
+	const char *r;
+	char buf[80];
+	int rc;
+
+	for (; *i < 1000; (*i)++) {
+		addr64(buf, sizeof(buf), *i);
+		if ((rc = smtp_arena_rcpt_copy(a, buf, 64, &r)) != 0)
+			return rc;
+		smtp_arena_rcpt_keep(a, r);
+	}
+	return 0;
+}
+
 /* pool_idle - no chunk is out */
 static void
 pool_idle(const struct smtp_arena_pool *p)
@@ -85,12 +103,10 @@ test_thousand(void)
 	smtp_arena_init(&a, &p);
 	CU_ASSERT_FATAL(smtp_arena_open(&a) == 0);
 	CU_ASSERT(smtp_arena_copy(&a, "bulk.example", 12, true, &r) == 0);
-	for (i = 0; i < 1000; i++) {
-		addr64(buf, sizeof(buf), i);
-		CU_ASSERT_EQUAL_FATAL(strlen(buf), 64);
-		CU_ASSERT_FATAL(smtp_arena_rcpt_copy(&a, buf, 64, &r) == 0);
-		smtp_arena_rcpt_keep(&a, r);
-	}
+	addr64(buf, sizeof(buf), 0);
+	CU_ASSERT_EQUAL_FATAL(strlen(buf), 64);
+	i = 0;
+	CU_ASSERT_FATAL(fill(&a, &i) == 0);
 	v = smtp_arena_rcpts(&a, &n);
 	CU_ASSERT_EQUAL(n, 1000);
 	for (i = 0; i < n; i++) {
@@ -158,52 +174,28 @@ static void
 test_exhausted(void)
 {
 	struct smtp_arena_pool p;
-	struct smtp_arena a, b;
-	const char *r;
-	char buf[80];
-	uint32_t i, na;
-	int rc = 0;
+	struct smtp_arena a, b, c;
+	uint32_t i = 0, na;
 
 	CU_ASSERT_FATAL(smtp_arena_pool_init(&p, 2, 3) == 0);
 	smtp_arena_init(&a, &p);
 	smtp_arena_init(&b, &p);
+	smtp_arena_init(&c, &p);
 	CU_ASSERT_FATAL(smtp_arena_open(&a) == 0);
-	for (i = 0; i < 1000; i++) {
-		addr64(buf, sizeof(buf), i);
-		if ((rc = smtp_arena_rcpt_copy(&a, buf, 64, &r)) != 0)
-			break;
-		smtp_arena_rcpt_keep(&a, r);
-	}
-	CU_ASSERT_EQUAL(rc, -ENOBUFS);
+	CU_ASSERT_EQUAL(fill(&a, &i), -ENOBUFS);
 	CU_ASSERT_EQUAL(p.exhausted, 1);
 	CU_ASSERT_EQUAL(p.grow_used, 3);
 	na = a.nrcpts;
 	CU_ASSERT(na > 200 && na < 1000);
-	/* b opens on its first chunk, but cannot grow */
+	/* b opens on its first chunk, but cannot grow; c cannot open */
 	CU_ASSERT_FATAL(smtp_arena_open(&b) == 0);
-	for (i = 0; i < 1000; i++) {
-		addr64(buf, sizeof(buf), i);
-		if ((rc = smtp_arena_rcpt_copy(&b, buf, 64, &r)) != 0)
-			break;
-		smtp_arena_rcpt_keep(&b, r);
-	}
-	CU_ASSERT_EQUAL(rc, -ENOBUFS);
-	CU_ASSERT(b.nrcpts < SMTP_ARENA_INLINE_RCPTS + 1);
-	/* a third cannot open at all */
-	{
-		struct smtp_arena c;
-
-		smtp_arena_init(&c, &p);
-		CU_ASSERT(smtp_arena_open(&c) == -ENOBUFS);
-	}
+	i = 0;
+	CU_ASSERT_EQUAL(fill(&b, &i), -ENOBUFS);
+	CU_ASSERT_EQUAL(b.nrcpts, SMTP_ARENA_INLINE_RCPTS);
+	CU_ASSERT(smtp_arena_open(&c) == -ENOBUFS);
 	/* a ends: b grows as far as a did */
 	smtp_arena_close(&a);
-	for (; i < 1000; i++) {
-		addr64(buf, sizeof(buf), i);
-		if ((rc = smtp_arena_rcpt_copy(&b, buf, 64, &r)) != 0)
-			break;
-		smtp_arena_rcpt_keep(&b, r);
-	}
+	CU_ASSERT_EQUAL(fill(&b, &i), -ENOBUFS);
 	CU_ASSERT_EQUAL(b.nrcpts, na);
 	smtp_arena_close(&b);
 	pool_idle(&p);
