@@ -80,7 +80,7 @@ class Suite:
     def __init__(self, build):
         self.mxsim_bin = os.path.join(build, "sim", "mxsim")
 
-    def start(self):
+    def start(self, args=()):
         """mxsim on the bundled microsoft and sink profiles (by path)."""
         self.dir = tempfile.mkdtemp(prefix="mxsim-bigtxn-")
         path = os.path.join(self.dir, "scenario.yaml")
@@ -93,7 +93,8 @@ class Suite:
             f.write("senders:\n  default: {spf: pass, dkim: pass, "
                     "dmarc: pass}\n")
         self.port = free_port()
-        self.m = Mxsim(self.mxsim_bin, ["-q", "-c", path], self.port)
+        self.m = Mxsim(self.mxsim_bin, ["-q", "-c", path] + list(args),
+                       self.port)
 
     def stop(self, client):
         """Stop mxsim: the end-of-DATA events of client (log complete)."""
@@ -104,6 +105,15 @@ class Suite:
         assert rc == 0, (rc, err[-2000:])
         return ev
 
+    def connect(self, prov, client):
+        w = Wire(MX[prov], self.port, client)
+        code, lines = w.reply()
+        assert code == 220, lines
+        code, lines = w.cmd("EHLO bigtxn.auth.example")
+        assert code == 250 and any(
+            l[4:] == "PIPELINING" for l in lines[1:]), lines
+        return w
+
     def session(self, prov, client, sender, addrs, more=()):
         """One connection to prov from client: a transaction to addrs, then
         one to each list in more; the RCPT replies of each and the
@@ -111,12 +121,7 @@ class Suite:
         self.start()
         w = None
         try:
-            w = Wire(MX[prov], self.port, client)
-            code, lines = w.reply()
-            assert code == 220, lines
-            code, lines = w.cmd("EHLO bigtxn.auth.example")
-            assert code == 250 and any(
-                l[4:] == "PIPELINING" for l in lines[1:]), lines
+            w = self.connect(prov, client)
             got = [w.txn(sender, a) for a in [addrs] + list(more)]
             w.cmd("QUIT")
         finally:
@@ -151,6 +156,57 @@ class Suite:
             "452 4.5.3 "), got[1000]
         assert [c for c, _ in small] == [250] * 10, small
         assert ev == [(250, 1000), (250, 10)], ev
+
+
+    def test_sink_pool_exhausted(self):
+        """One worker with --max-conns 4 has 32 growth chunks (smtp_conns.h):
+        three open 1,000-recipient transactions take 27, so the fourth
+        gets 452 4.5.3 once its arena needs more than 5; after the first
+        ends, the fourth's remaining recipients fit and its message is
+        accepted with all 1,000."""
+        sender = "bulk@auth.example"
+        addrs = [rcpt_addr(i, "sink.example") for i in range(1000)]
+        clients = ["127.82.3.%d" % i for i in range(1, 5)]
+        self.start(["--workers", "1", "--max-conns", "4"])
+        ws = []
+        try:
+            for c in clients:
+                ws.append(self.connect("sink", c))
+                code, lines = ws[-1].cmd("MAIL FROM:<%s>" % sender)
+                assert code == 250, lines
+            for w in ws[:3]:
+                got = w.rcpts(addrs)
+                assert refused(got, 1000) == [], refused(got, 1000)
+            got = ws[3].rcpts(addrs)
+            n = sum(1 for c, _ in got if c == 250)
+            assert 32 < n < 1000 and all(c == 250 for c, _ in got[:n]), n
+            assert all(c == 452 and t.startswith("452 4.5.3 ")
+                       for c, t in got[n:]), got[n]
+            # the first ends: its chunks come back to the pool
+            code, lines = ws[0].cmd("DATA")
+            assert code == 354, lines
+            ws[0].s.sendall(b"Subject: t\r\n\r\nhi\r\n.\r\n")
+            assert ws[0].reply()[0] == 250
+            got = ws[3].rcpts(addrs[n:])
+            assert refused(got, len(got)) == [], refused(got, len(got))
+            code, lines = ws[3].cmd("DATA")
+            assert code == 354, lines
+            ws[3].s.sendall(b"Subject: t\r\n\r\nhi\r\n.\r\n")
+            assert ws[3].reply()[0] == 250
+        finally:
+            for w in ws:
+                w.close()
+            rc, _, err = self.m.stop()
+            ev = read_events(self.m.events)
+            shutil.rmtree(self.dir, ignore_errors=True)
+        assert rc == 0, (rc, err[-2000:])
+        eod = [(e["client"], e["code"], e["nrcpts"]) for e in ev
+               if e["stage"] == "eod"]
+        assert eod == [(clients[0], 250, 1000), (clients[3], 250, 1000)], eod
+        full = [e for e in ev if e["stage"] == "rcpt" and e["code"] == 452]
+        assert len(full) == 1000 - n and all(
+            e["client"] == clients[3] and e["reason"] == "rcpts.too_many"
+            for e in full), full[:2]
 
 
 if __name__ == "__main__":
