@@ -94,10 +94,11 @@
  *
  * DIAGNOSTICS
  *	Panics (abort) on an impossible state or recogniser state, on input
- *	counts larger than the room given by smtp_session_inbuf(), and on
- *	consuming more output than is pending.
+ *	counts larger than the room given by smtp_session_inbuf(), on
+ *	consuming more output than is pending, and when a fresh transaction
+ *	arena cannot hold the sender domain (its first chunk holds any
+ *	command line).
  */
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
