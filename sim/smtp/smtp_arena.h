@@ -33,9 +33,10 @@
 #define SMTP_ARENA_TXN_CHUNKS	16	/* chunks one transaction holds at
 					 * most (128 KiB) */
 #define SMTP_ARENA_HDR		sizeof(void *) /* chunk link */
-#define SMTP_ARENA_INLINE_RCPTS	32	/* list entries kept in the first
-					 * chunk; more move to a chunk of
-					 * their own */
+#define SMTP_ARENA_INLINE_RCPTS	100	/* list entries kept in the first
+					 * chunk (Gmail's 100 recipients of
+					 * up to 70 characters fit in it);
+					 * more move to a chunk of their own */
 #define SMTP_ARENA_MAX_RCPTS	\
 	((SMTP_ARENA_CHUNK - SMTP_ARENA_HDR) / sizeof(const char *))
 #define SMTP_ARENA_STR_MAX	\
