@@ -28,6 +28,7 @@ static const struct suite_reg suites[] = {
 	{ "fidelity", test_fidelity_register },
 	{ "smtp_reply", test_smtp_reply_register },
 	{ "smtp_session", test_smtp_session_register },
+	{ "smtp_arena", test_smtp_arena_register },
 	{ "hx", test_hx_register },
 	{ "msg_scan", test_msg_scan_register },
 	{ "auth", test_auth_register },

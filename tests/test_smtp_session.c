@@ -30,6 +30,7 @@
 #include "msg_scan.h"
 #include "sim_policy.h"
 #include "sim_rng.h"
+#include "smtp_arena.h"
 #include "smtp_auth.h"
 #include "smtp_helper.h"
 #include "test_suites.h"
@@ -824,6 +825,174 @@ test_recipient_bound(void)
 	smtp_fix_free(&fx);
 }
 
+/* big_rcpts - append @n RCPT lines of 64-character addresses, numbered
+ * from @first, to @in (@len used of @cap); @return the new length */
+static size_t
+big_rcpts(char *in, size_t len, size_t cap, unsigned first, unsigned n)
+{
+	unsigned i;
+
+	for (i = first; i < first + n; i++)
+		len += (size_t)snprintf(in + len, cap - len, "RCPT TO:<"
+		    "Recipient.Number.%05u.xxxxxxxxxxxxxxxxxxxxxxx@"
+		    "Bulk-Example.test>\r\n", i);
+	return len;
+}
+
+/* count_lines - replies in @out that start with @prefix */
+static size_t
+count_lines(const char *out, const char *prefix)
+{
+	size_t n = 0, plen = strlen(prefix);
+	const char *p = out;
+
+	for (;;) {
+		if (strncmp(p, prefix, plen) == 0)
+			n++;
+		if ((p = strstr(p, "\r\n")) == NULL)
+			return n;
+		p += 2;
+	}
+}
+
+/* test_big_txn - 1,000 recipients of 64 characters in one transaction,
+ * unpooled and pooled, with no profile limit: all accepted, the 1,001st
+ * meets SMTP_MAX_RCPTS, the message is accepted, the chunks come back */
+static void
+test_big_txn(void)
+{
+	static char in[1 << 18], out[1 << 18];
+	struct smtp_pool_stats ps;
+	struct smtp_fix fx;
+	struct smtp_session *s;
+	size_t n;
+	int pooled;
+
+	for (pooled = 0; pooled < 2; pooled++) {
+		CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+		if (pooled)
+			CU_ASSERT_FATAL((fx.pool = smtp_pool_new(1, 2, 1)) !=
+			    NULL);
+		s = smtp_fix_session(&fx, SMTP_FIX_MX);
+		CU_ASSERT_FATAL(s != NULL);
+		n = (size_t)snprintf(in, sizeof(in), "EHLO c\r\n" MAIL_A);
+		n = big_rcpts(in, n, sizeof(in), 0, 1001);
+		smtp_fix_feed(s, in, n, 0, 0, out, sizeof(out));
+		CU_ASSERT_EQUAL(count_lines(out, "250 2.1.5 "), 1000);
+		CU_ASSERT_EQUAL(count_lines(out, "452 4.5.3 "), 1);
+		if (pooled) {
+			smtp_pool_stats(fx.pool, &ps);
+			CU_ASSERT_EQUAL(ps.txns, 1);
+			CU_ASSERT(ps.chunks > 0 &&
+			    ps.chunks < SMTP_ARENA_TXN_CHUNKS);
+			CU_ASSERT_EQUAL(ps.arena_exhausted + ps.arena_full, 0);
+		}
+		smtp_fix_feed(s, "DATA\r\n.\r\n", 9, 0, 0, out, sizeof(out));
+		CU_ASSERT_STRING_EQUAL(out, DATA_R QUEUED(0));
+		if (pooled) {
+			smtp_pool_stats(fx.pool, &ps);
+			CU_ASSERT_EQUAL(ps.txns + ps.chunks + ps.bufs, 0);
+		}
+		smtp_session_free(s);
+		CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+		if (pooled) {
+			smtp_pool_stats(fx.pool, &ps);
+			CU_ASSERT_EQUAL(ps.sessions + ps.txns + ps.chunks, 0);
+			smtp_pool_free(fx.pool);
+		}
+		smtp_fix_free(&fx);
+	}
+}
+
+/* test_big_txn_limit - a profile's recipients_per_message (500) answers
+ * first, with the profile's own reply */
+static void
+test_big_txn_limit(void)
+{
+	static char in[1 << 18], out[1 << 18];
+	struct smtp_fix fx;
+	struct smtp_session *s;
+	size_t n;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	CU_ASSERT_FATAL((fx.pool = smtp_pool_new(1, 2, 1)) != NULL);
+	fx.p->limits.rcpts_per_msg = 500;
+	CU_ASSERT_FATAL(prof_set_reply(fx.p, SIM_RK_RCPTS_TOO_MANY, 452,
+	    "4.5.3", "Profile says: too many recipients", SIM_STAGE_RCPT) ==
+	    0);
+	s = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(s != NULL);
+	n = (size_t)snprintf(in, sizeof(in), "EHLO c\r\n" MAIL_A);
+	n = big_rcpts(in, n, sizeof(in), 0, 600);
+	n += (size_t)snprintf(in + n, sizeof(in) - n, "DATA\r\n.\r\n");
+	smtp_fix_feed(s, in, n, 0, 0, out, sizeof(out));
+	CU_ASSERT_EQUAL(count_lines(out, "250 2.1.5 "), 500);
+	CU_ASSERT_EQUAL(count_lines(out, "452 4.5.3 Profile says: too many "
+	    "recipients"), 100);
+	CU_ASSERT_EQUAL(count_lines(out, "250 2.0.0 OK 0 bytes queued"), 1);
+	smtp_session_free(s);
+	smtp_pool_free(fx.pool);
+	smtp_fix_free(&fx);
+}
+
+/* test_big_txn_exhausted - the pool's growth chunks run out: RCPT gets
+ * 452 4.5.3 (counted), the transaction goes on with what it holds,
+ * another session still opens a transaction, and once the first ends
+ * the second grows again */
+static void
+test_big_txn_exhausted(void)
+{
+	static char in[1 << 18], out[1 << 18];
+	struct smtp_pool_stats ps;
+	struct smtp_fix fx;
+	struct smtp_session *a, *b;
+	size_t n, na;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	CU_ASSERT_FATAL((fx.pool = smtp_pool_new_chunks(2, 8, 2, 4)) !=
+	    NULL);
+	a = smtp_fix_session(&fx, SMTP_FIX_MX);
+	b = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(a != NULL && b != NULL);
+	n = (size_t)snprintf(in, sizeof(in), "EHLO c\r\n" MAIL_A);
+	n = big_rcpts(in, n, sizeof(in), 0, 1000);
+	smtp_fix_feed(a, in, n, 0, 0, out, sizeof(out));
+	na = count_lines(out, "250 2.1.5 ");
+	CU_ASSERT(na > 300 && na < 1000);
+	CU_ASSERT_EQUAL(count_lines(out, "452 4.5.3 "), 1000 - na);
+	CU_ASSERT(!smtp_session_closing(a));
+	/* b opens (its first chunk is reserved) but cannot grow: its list
+	 * holds SMTP_ARENA_INLINE_RCPTS */
+	n = (size_t)snprintf(in, sizeof(in), "EHLO c\r\n" MAIL_A);
+	n = big_rcpts(in, n, sizeof(in), 0, SMTP_ARENA_INLINE_RCPTS + 8);
+	smtp_fix_feed(b, in, n, 0, 0, out, sizeof(out));
+	CU_ASSERT_EQUAL(count_lines(out, "250 2.1.0 "), 1);
+	CU_ASSERT_EQUAL(count_lines(out, "250 2.1.5 "),
+	    SMTP_ARENA_INLINE_RCPTS);
+	CU_ASSERT_EQUAL(count_lines(out, "452 4.5.3 "), 8);
+	smtp_pool_stats(fx.pool, &ps);
+	CU_ASSERT_EQUAL(ps.arena_exhausted, 1000 - na + 8);
+	CU_ASSERT_EQUAL(ps.chunks, 4);
+	/* a delivers to the recipients it holds; its chunks come back */
+	smtp_fix_feed(a, "DATA\r\n.\r\n", 9, 0, 0, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, DATA_R QUEUED(0));
+	/* b recovers: the rest of its recipients, then the message */
+	n = big_rcpts(in, 0, sizeof(in), SMTP_ARENA_INLINE_RCPTS, 8);
+	n += (size_t)snprintf(in + n, sizeof(in) - n, "DATA\r\n.\r\n");
+	smtp_fix_feed(b, in, n, 0, 0, out, sizeof(out));
+	CU_ASSERT_EQUAL(count_lines(out, "250 2.1.5 "), 8);
+	CU_ASSERT_EQUAL(count_lines(out, "250 2.0.0 OK 0 bytes queued"), 1);
+	smtp_session_free(a);
+	smtp_session_free(b);
+	smtp_pool_stats(fx.pool, &ps);
+	CU_ASSERT_EQUAL(ps.sessions + ps.bufs + ps.txns + ps.chunks, 0);
+	CU_ASSERT_EQUAL(ps.chunks_peak, 4);
+	CU_ASSERT_EQUAL(ps.exhausted, 0);
+	CU_ASSERT_EQUAL(smtp_fix_conns(&fx), 0);
+	smtp_pool_free(fx.pool);
+	smtp_fix_free(&fx);
+}
+
 /* test_address_bytes - NUL, control and 8-bit bytes in addresses are
  * syntax errors (found by fuzz_smtp / test_hostile.py); elsewhere they
  * are kept and never echoed raw */
@@ -1463,6 +1632,11 @@ test_smtp_session_register(void)
 	    CU_add_test(s, "conn.limit", test_conn_limit) == NULL ||
 	    CU_add_test(s, "conn.limit at ehlo", test_conn_limit_ehlo) == NULL ||
 	    CU_add_test(s, "recipient bound", test_recipient_bound) == NULL ||
+	    CU_add_test(s, "1,000 recipients", test_big_txn) == NULL ||
+	    CU_add_test(s, "1,000 recipients: profile limit first",
+	    test_big_txn_limit) == NULL ||
+	    CU_add_test(s, "1,000 recipients: pool exhausted",
+	    test_big_txn_exhausted) == NULL ||
 	    CU_add_test(s, "address bytes", test_address_bytes) == NULL ||
 	    CU_add_test(s, "pool idle", test_pool_idle) == NULL ||
 	    CU_add_test(s, "pool exhausted", test_pool_exhausted) == NULL ||

@@ -24,6 +24,7 @@ int test_sim_evlog_register(void);
 int test_fidelity_register(void);
 int test_smtp_reply_register(void);
 int test_smtp_session_register(void);
+int test_smtp_arena_register(void);
 int test_hx_register(void);
 int test_ctl_api_register(void);
 int test_nb_backend_register(void);

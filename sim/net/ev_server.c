@@ -6,8 +6,9 @@
  *	connection wakes one worker, which then owns it until it closes.
  *	Connections come from a fixed per-worker pool, and so do their
  *	sessions' structs, buffers and transaction arenas (struct smtp_pool:
- *	max_conns sessions, 2 x max_conns buffers and max_conns arenas, each
- *	capped (smtp_conns.h); resident only as far as ever used at once).
+ *	max_conns sessions, 2 x max_conns buffers, max_conns arenas and
+ *	2 x max_conns arena growth chunks, each capped (smtp_conns.h);
+ *	resident only as far as ever used at once).
  *	An empty input buffer goes back to the pool after every read, so an
  *	idle connection holds no buffer.  Idle and total
  *	session timeouts are kept with two lists ordered by last activity and
@@ -940,7 +941,11 @@ ev_server_pool_stats(const struct nb_backend *b, struct smtp_pool_stats *out)
 		out->bufs_peak += one.bufs_peak;
 		out->txns += one.txns;
 		out->txns_peak += one.txns_peak;
+		out->chunks += one.chunks;
+		out->chunks_peak += one.chunks_peak;
 		out->exhausted += one.exhausted;
+		out->arena_exhausted += one.arena_exhausted;
+		out->arena_full += one.arena_full;
 	}
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sim_clock.h"
+#include "smtp_arena.h"
 #include "smtp_conns.h"
 #include "smtp_reply.h"
 
@@ -21,7 +22,7 @@
 struct smtp_pool *
 smtp_conns_pool_new(uint32_t max_conns)
 {
-	uint64_t nbufs, ntxns;
+	uint64_t nbufs, ntxns, nchunks;
 
 	if (max_conns == 0)
 		return NULL;
@@ -29,9 +30,15 @@ smtp_conns_pool_new(uint32_t max_conns)
 	if (nbufs > SMTP_CONNS_POOL_BYTES / SMTP_INBUF_SIZE)
 		nbufs = SMTP_CONNS_POOL_BYTES / SMTP_INBUF_SIZE;
 	ntxns = max_conns;
-	if (ntxns > SMTP_CONNS_POOL_BYTES / SMTP_CONNS_TXN_BYTES)
-		ntxns = SMTP_CONNS_POOL_BYTES / SMTP_CONNS_TXN_BYTES;
-	return smtp_pool_new(max_conns, (uint32_t)nbufs, (uint32_t)ntxns);
+	if (ntxns > SMTP_CONNS_POOL_BYTES / SMTP_ARENA_CHUNK)
+		ntxns = SMTP_CONNS_POOL_BYTES / SMTP_ARENA_CHUNK;
+	nchunks = 2 * (uint64_t)max_conns;
+	if (nchunks < SMTP_CONNS_GROW_MIN)
+		nchunks = SMTP_CONNS_GROW_MIN;
+	if (nchunks > SMTP_CONNS_POOL_BYTES / SMTP_ARENA_CHUNK)
+		nchunks = SMTP_CONNS_POOL_BYTES / SMTP_ARENA_CHUNK;
+	return smtp_pool_new_chunks(max_conns, (uint32_t)nbufs,
+	    (uint32_t)ntxns, (uint32_t)nchunks);
 }
 
 /* smtp_conns_busy - render and report the busy reply */

@@ -13,16 +13,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "smtp_arena.h"
 #include "smtp_session.h"
 
 #define SMTP_CONNS_POOL_BYTES	(256u << 20)	/* cap per buffer kind */
-#define SMTP_CONNS_TXN_BYTES	8192u		/* a transaction arena */
+#define SMTP_CONNS_GROW_MIN	(2 * SMTP_ARENA_TXN_CHUNKS) /* growth
+					 * chunks: two largest transactions */
 #define SMTP_CONNS_BUSY_MAX	512	/* longest busy reply sent */
 
 /**
  * The session pool of one worker serving at most @p max_conns sessions:
- * max_conns sessions, 2 x max_conns buffers and max_conns arenas, each
- * kind capped at SMTP_CONNS_POOL_BYTES.
+ * max_conns sessions, 2 x max_conns buffers, max_conns arenas (their
+ * first chunks) and 2 x max_conns arena growth chunks (at least
+ * SMTP_CONNS_GROW_MIN), each kind capped at SMTP_CONNS_POOL_BYTES (the
+ * growth chunks: 32,768 of SMTP_ARENA_CHUNK bytes, shared by the open
+ * transactions; about 3,600 of 1,000 recipients of 64 characters).
  * @return the pool, or NULL (max_conns 0, out of memory).
  */
 struct smtp_pool *smtp_conns_pool_new(uint32_t max_conns);

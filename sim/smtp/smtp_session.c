@@ -22,10 +22,16 @@
  *	- text line > SMTP_TEXT_LINE_MAX octets: remembered, and the message
  *	  is answered protocol.text_line_too_long instead of being accepted;
  *	- recipients: at most SMTP_MAX_RCPTS, and their lower-cased copies
- *	  must fit in the transaction arena (SMTP_ARENA_SIZE bytes, shared
- *	  with the sender domain); beyond either bound RCPT is
- *	  answered with the profile's rcpts.too_many reply (452 4.5.3 by
- *	  default) whether or not that policy kind is enabled;
+ *	  must fit in the transaction arena (smtp_arena.h: at most
+ *	  SMTP_ARENA_TXN_CHUNKS chunks, grown from the pool's growth chunks
+ *	  while there are any); beyond any of these bounds RCPT is answered
+ *	  with the profile's rcpts.too_many reply (452 4.5.3 by default)
+ *	  whether or not that policy kind is enabled, before the policy is
+ *	  asked.  RFC 5321 4.5.3.1.10 wants 452 for a server's recipient
+ *	  limit, and RFC 3463's X.5.3 asks the client to deliver to the
+ *	  recipients taken and send the rest in a later transaction, which
+ *	  finds the chunks this one gives back at its end.  A profile's own
+ *	  recipients_per_message, below these bounds, answers first;
  *	- world->max_errors protocol errors (kinds protocol.*): the error
  *	  reply is followed by "421 4.7.0" (protocol.too_many_errors), close;
  *	- input is processed only while the output buffer has
@@ -70,13 +76,17 @@
  *	from smtp_session_new_pool() borrows from the worker's pool: an
  *	input buffer from smtp_session_inbuf() until its input is used up,
  *	an output buffer from the first queued reply until it is all sent, a
- *	transaction arena from MAIL to the end of the transaction.  The HELO
+ *	transaction arena from MAIL to the end of the transaction (a first
+ *	chunk of its own, then growth chunks shared with the worker's other
+ *	transactions as its recipients need them).  The HELO
  *	name lives in the struct.  A pool that runs dry ends the session:
  *	"421 4.3.2" (SIM_RK_SHUTDOWN's text, or SMTP_BUSY_TEXT when no output
  *	buffer is at hand), reported as a SIM_RK_SHUTDOWN event and counted
- *	in the pool.  Pools are fixed at creation: a free list over objects
- *	already used plus a bump pointer over address space reserved with
- *	mmap, so memory is resident only for the most objects ever in use.
+ *	in the pool.  Pools are fixed at creation (smtp_slab.h,
+ *	smtp_arena.h): a free list over objects already used plus a bump
+ *	pointer over address space reserved with mmap, so memory is
+ *	resident only for the most objects ever in use.  An unpooled
+ *	session has a private chunk pool of one transaction's worth.
  *	DATA contexts come from the pool too (as many as arenas), from the
  *	354 to the end of the transaction.  No allocation after
  *	smtp_session_new() / smtp_session_new_pool(), except inside
@@ -84,11 +94,11 @@
  *
  * DIAGNOSTICS
  *	Panics (abort) on an impossible state or recogniser state, on input
- *	counts larger than the room given by smtp_session_inbuf(), and on
- *	consuming more output than is pending.
+ *	counts larger than the room given by smtp_session_inbuf(), on
+ *	consuming more output than is pending, and when a fresh transaction
+ *	arena cannot hold the sender domain (its first chunk holds any
+ *	command line).
  */
-#include <sys/mman.h>
-
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,19 +107,22 @@
 
 #include "msg_scan.h"
 #include "sim_policy.h"
+#include "smtp_arena.h"
 #include "smtp_auth.h"
 #include "smtp_reply.h"
 #include "smtp_session.h"
+#include "smtp_slab.h"
 #include "world_slot.h"
 
-#define SMTP_ARENA_SIZE		8192	/* sender domain, recipients */
 #define SMTP_HELO_SIZE		SMTP_CMD_LINE_MAX /* any HELO name + NUL */
 #define SMTP_REPLY_ROOM		1024	/* output room needed to read input */
 #define SMTP_BUF_SIZE		SMTP_INBUF_SIZE	/* one pooled buffer */
 #define SMTP_BUSY_TEXT		"421 4.3.2 Server busy, try again later\r\n"
 
-_Static_assert(SMTP_ARENA_SIZE >= 2 * SMTP_CMD_LINE_MAX,
-    "the arena must hold a sender domain and a recipient");
+_Static_assert(SMTP_ARENA_STR_MAX >= SMTP_CMD_LINE_MAX,
+    "an arena chunk must hold any address");
+_Static_assert(SMTP_MAX_RCPTS <= SMTP_ARENA_MAX_RCPTS,
+    "the arena's recipient list must hold SMTP_MAX_RCPTS");
 _Static_assert(SMTP_INBUF_SIZE == SMTP_OUTBUF_SIZE,
     "input and output buffers come from one pool");
 _Static_assert(SMTP_OUTBUF_SIZE >= 2 * SMTP_REPLY_ROOM,
@@ -166,23 +179,10 @@ struct smtp_str {
 	size_t		 len;
 };
 
-/* A fixed set of same-sized objects: a free list through objects already
- * used, then a bump pointer over reserved, not yet touched memory. */
-struct smtp_slab {
-	uint8_t		*base;
-	size_t		 objsz;
-	size_t		 mapsz;
-	uint32_t	 cap;
-	uint32_t	 bump;		/* objects ever handed out */
-	uint32_t	 used;
-	uint32_t	 peak;
-	void		*free;		/* next pointer in the object */
-};
-
 struct smtp_pool {
 	struct smtp_slab sess;
 	struct smtp_slab bufs;		/* input and output buffers */
-	struct smtp_slab txns;		/* transaction arenas */
+	struct smtp_arena_pool arenas;	/* transaction arenas' chunks */
 	struct smtp_slab dctxs;		/* DATA contexts */
 	uint64_t	 exhausted;
 };
@@ -195,7 +195,8 @@ struct smtp_session {
 	struct smtp_pool *pool;		/* NULL: private buffers follow */
 	uint8_t		*in;		/* input buffer, or NULL (pooled) */
 	uint8_t		*out;		/* output buffer, or NULL (pooled) */
-	char		*arena;		/* transaction arena, or NULL */
+	struct smtp_arena arena;	/* the transaction's strings and
+					 * recipient list (open from MAIL) */
 	/* DATA sink: the per-transaction consumer of message text (a
 	 * scanner and DKIM verifier taken from a pool at DATA, returned at
 	 * the end of the transaction); NULL while none is attached. */
@@ -218,9 +219,6 @@ struct smtp_session {
 	unsigned	 flags;		/* SMTP_F_* */
 	uint32_t	 nerrors;	/* protocol errors so far */
 	uint32_t	 msgs_in_conn;	/* messages accepted */
-	uint32_t	 nrcpts;	/* accepted recipients */
-	uint32_t	 arena_used;
-	uint32_t	 rcpt_off;	/* accepted recipients start here */
 	uint8_t		 spf;		/* enum sim_auth_res, at MAIL */
 	uint8_t		 spf_hard;	/* ... from a hard fail (-all) */
 	uint16_t	 held_rk;	/* SMTP_F_HELD: the refusal ... */
@@ -272,15 +270,10 @@ static void	smtp_txn_open(struct smtp_session *);
 static void	smtp_txn_note(struct smtp_session *, enum sim_stage,
 		    enum sim_rk, uint16_t);
 static void	smtp_txn_end(struct smtp_session *);
-static const char *smtp_arena_copy(struct smtp_session *, const char *,
-		    size_t, int);
-static uint32_t	smtp_rcpt_list(const struct smtp_session *, const char **);
+static uint32_t	smtp_rcpt_list(const struct smtp_session *,
+		    const char *const **);
 
 /* pools and buffers */
-static int	smtp_slab_init(struct smtp_slab *, size_t, uint32_t);
-static void	*smtp_slab_get(struct smtp_slab *);
-static void	smtp_slab_put(struct smtp_slab *, void *);
-static void	smtp_slab_fini(struct smtp_slab *);
 static int	smtp_buf_get(struct smtp_session *, uint8_t **);
 static void	smtp_bufs_trim(struct smtp_session *);
 static void	smtp_busy(struct smtp_session *);
@@ -473,17 +466,11 @@ smtp_txn_reset(struct smtp_session *s)
 	s->sender_domain = NULL;
 	s->cur_rcpt = NULL;
 	s->size = 0;
-	s->nrcpts = 0;
-	s->arena_used = 0;
-	s->rcpt_off = 0;
 	s->spf = SIM_AUTH_NONE;
 	s->spf_hard = 0;
 	s->flags &= ~(SMTP_F_LONGLINE | SMTP_F_SPF);
 	smtp_dctx_put(s);
-	if (s->pool != NULL && s->arena != NULL) {
-		smtp_slab_put(&s->pool->txns, s->arena);
-		s->arena = NULL;
-	}
+	smtp_arena_close(&s->arena);
 }
 
 /* smtp_dctx_put - detach the DATA context (DKIM state freed; a pooled
@@ -499,96 +486,15 @@ smtp_dctx_put(struct smtp_session *s)
 	s->dsink = NULL;
 }
 
-/* smtp_arena_copy - NUL-terminated (optionally lower-cased) copy, or NULL
- * when the arena is full */
-static const char *
-smtp_arena_copy(struct smtp_session *s, const char *p, size_t len, int lower)
-{
-	char *d;
-	size_t i;
-
-	if (s->arena == NULL || len + 1 > SMTP_ARENA_SIZE - s->arena_used)
-		return NULL;
-	d = s->arena + s->arena_used;
-	for (i = 0; i < len; i++)
-		d[i] = lower && p[i] >= 'A' && p[i] <= 'Z' ?
-		    (char)(p[i] - 'A' + 'a') : p[i];
-	d[len] = '\0';
-	s->arena_used += (uint32_t)len + 1;
-	return d;
-}
-
-/* smtp_rcpt_list - pointers to the accepted recipients (in the arena, one
- * after the other from rcpt_off); @return how many */
+/* smtp_rcpt_list - the accepted recipients (the arena's list) in *@v;
+ * @return how many */
 static uint32_t
-smtp_rcpt_list(const struct smtp_session *s, const char **v)
+smtp_rcpt_list(const struct smtp_session *s, const char *const **v)
 {
-	const char *q;
-	uint32_t i;
+	uint32_t n;
 
-	if (s->arena == NULL)
-		return 0;
-	q = s->arena + s->rcpt_off;
-	for (i = 0; i < s->nrcpts; i++) {
-		v[i] = q;
-		q += strlen(q) + 1;
-	}
-	return s->nrcpts;
-}
-
-/* smtp_slab_init - reserve @cap objects of @objsz bytes (untouched) */
-static int
-smtp_slab_init(struct smtp_slab *sl, size_t objsz, uint32_t cap)
-{
-	void *m;
-
-	memset(sl, 0, sizeof(*sl));
-	if (cap == 0)
-		return 0;
-	sl->objsz = (objsz + 63) & ~(size_t)63;
-	sl->mapsz = sl->objsz * cap;
-	m = mmap(NULL, sl->mapsz, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m == MAP_FAILED)
-		return -1;
-	sl->base = m;
-	sl->cap = cap;
-	return 0;
-}
-
-/* smtp_slab_get - an object, or NULL when all are in use */
-static void *
-smtp_slab_get(struct smtp_slab *sl)
-{
-	void *o;
-
-	if ((o = sl->free) != NULL)
-		memcpy(&sl->free, o, sizeof(void *));
-	else if (sl->bump < sl->cap)
-		o = sl->base + (size_t)sl->bump++ * sl->objsz;
-	else
-		return NULL;
-	if (++sl->used > sl->peak)
-		sl->peak = sl->used;
-	return o;
-}
-
-/* smtp_slab_put - give an object back */
-static void
-smtp_slab_put(struct smtp_slab *sl, void *o)
-{
-	memcpy(o, &sl->free, sizeof(void *));
-	sl->free = o;
-	sl->used--;
-}
-
-/* smtp_slab_fini - unmap */
-static void
-smtp_slab_fini(struct smtp_slab *sl)
-{
-	if (sl->base != NULL)
-		munmap(sl->base, sl->mapsz);
-	sl->base = NULL;
+	*v = smtp_arena_rcpts(&s->arena, &n);
+	return n;
 }
 
 /* smtp_buf_get - attach a pooled buffer at @bp; @return 0, or -1 when
@@ -838,7 +744,7 @@ smtp_event(const struct smtp_session *s, enum sim_stage stage,
 	ev.rk = rk;
 	ev.code = code;
 	ev.enhanced = enh;
-	ev.nrcpts = stage == SIM_STAGE_EOD ? s->nrcpts : 0;
+	ev.nrcpts = stage == SIM_STAGE_EOD ? s->arena.nrcpts : 0;
 	ev.tls = (s->flags & SMTP_F_TLS) != 0;
 	ev.domain_rep = -1;
 	if (stage == SIM_STAGE_EOD && s->eodv != NULL &&
@@ -892,7 +798,7 @@ smtp_facts(const struct smtp_session *s, struct sim_facts *f,
 	f->helo = s->flags & SMTP_F_HELO ? s->helo : NULL;
 	f->sender_domain = s->sender_domain;
 	f->msgs_in_conn = s->msgs_in_conn;
-	f->rcpts_in_txn = s->nrcpts;
+	f->rcpts_in_txn = s->arena.nrcpts;
 	f->tls = (s->flags & SMTP_F_TLS) != 0;
 	f->no_tls = !s->env->tls_ok;
 }
@@ -1120,7 +1026,7 @@ smtp_data(struct smtp_session *s)
 static void
 smtp_eod(struct smtp_session *s)
 {
-	const char *rv[SMTP_MAX_RCPTS];
+	const char *const *rv;
 	struct smtp_dctx *d = s->dsink;
 	struct sim_facts f;
 	struct sim_verdict v;
@@ -1147,8 +1053,8 @@ smtp_eod(struct smtp_session *s)
 			d->have_res = true;
 			f.auth = &d->res;
 		}
+		f.nrcpts = smtp_rcpt_list(s, &rv);
 		f.rcpts = rv;
-		f.nrcpts = smtp_rcpt_list(s, rv);
 		f.size = s->dsize;
 		smtp_decide(s, SIM_STAGE_EOD, &f, &v);
 		s->eodv = &v;
@@ -1361,16 +1267,15 @@ smtp_cmd_mail(struct smtp_session *s, struct smtp_str arg)
 		}
 	}
 
-	/* The transaction's arena; it holds one command line at least. */
-	if (s->arena == NULL && (s->pool == NULL ||
-	    (s->arena = smtp_slab_get(&s->pool->txns)) == NULL)) {
+	/* The transaction's arena: its first chunk holds any sender. */
+	if (smtp_arena_open(&s->arena) != 0) {
 		smtp_busy(s);
 		return;
 	}
-	s->arena_used = 0;
-	s->sender_domain = addr.len == 0 ? NULL :
-	    smtp_arena_copy(s, addr.p + dom, addr.len - dom, 1);
-	s->rcpt_off = s->arena_used;
+	s->sender_domain = NULL;
+	if (addr.len > 0 && smtp_arena_copy(&s->arena, addr.p + dom,
+	    addr.len - dom, true, &s->sender_domain) != 0)
+		abort();
 	s->size = size;
 	if (s->env->auth != NULL)
 		smtp_mail_spf(s, addr);
@@ -1391,13 +1296,12 @@ smtp_cmd_mail(struct smtp_session *s, struct smtp_str arg)
 static void
 smtp_cmd_rcpt(struct smtp_session *s, struct smtp_str arg)
 {
-	const char *rv[SMTP_MAX_RCPTS];
+	const char *const *rv;
 	struct smtp_str addr, rest, key, val;
 	struct sim_facts f;
 	struct sim_verdict v;
 	struct sim_auth a;
 	const char *rcpt;
-	size_t mark;
 
 	if (s->state != SMTP_STATE_MAIL && s->state != SMTP_STATE_RCPT) {
 		smtp_error(s, SIM_RK_BAD_SEQ, SIM_STAGE_RCPT);
@@ -1413,26 +1317,29 @@ smtp_cmd_rcpt(struct smtp_session *s, struct smtp_str arg)
 		smtp_error(s, SIM_RK_BAD_PARAM, SIM_STAGE_RCPT);
 		return;
 	}
-	mark = s->arena_used;	/* recipients stay contiguous */
-	if (s->nrcpts == SMTP_MAX_RCPTS ||
-	    (rcpt = smtp_arena_copy(s, addr.p, addr.len, 1)) == NULL) {
+	/* The session's bounds (RFC 5321 4.5.3.1.10: 452): the most
+	 * recipients kept, the transaction's arena bound, and the pool's
+	 * growth chunks; profile limits below them answer first, from the
+	 * policy. */
+	if (s->arena.nrcpts >= SMTP_MAX_RCPTS || smtp_arena_rcpt_copy(&s->arena,
+	    addr.p, addr.len, &rcpt) != 0) {
 		smtp_reply(s, SIM_RK_RCPTS_TOO_MANY, SIM_STAGE_RCPT,
-		    s->nrcpts);
+		    s->arena.nrcpts);
 		return;
 	}
 	s->cur_rcpt = rcpt;
 	smtp_facts(s, &f, &a);
 	f.rcpt = rcpt;
+	f.nrcpts = smtp_rcpt_list(s, &rv);
 	f.rcpts = rv;
-	f.nrcpts = smtp_rcpt_list(s, rv);
 	smtp_decide(s, SIM_STAGE_RCPT, &f, &v);
 	if (v.rk == SIM_RK_ACCEPT) {
-		s->nrcpts++;
+		smtp_arena_rcpt_keep(&s->arena, rcpt);
 		smtp_enter_state(s, SMTP_STATE_RCPT);
 		smtp_reply(s, SIM_RK_RCPT_OK, SIM_STAGE_RCPT, 0);
 	} else {
 		smtp_reply(s, v.rk, SIM_STAGE_RCPT, v.limit);
-		s->arena_used = (uint32_t)mark;
+		smtp_arena_unwind(&s->arena, rcpt);
 	}
 	s->cur_rcpt = NULL;
 }
@@ -1441,7 +1348,7 @@ smtp_cmd_rcpt(struct smtp_session *s, struct smtp_str arg)
 static void
 smtp_cmd_data(struct smtp_session *s, struct smtp_str arg)
 {
-	const char *rv[SMTP_MAX_RCPTS];
+	const char *const *rv;
 	struct sim_facts f;
 	struct sim_verdict v;
 	struct sim_auth a;
@@ -1461,8 +1368,8 @@ smtp_cmd_data(struct smtp_session *s, struct smtp_str arg)
 		abort();
 	}
 	smtp_facts(s, &f, &a);
+	f.nrcpts = smtp_rcpt_list(s, &rv);
 	f.rcpts = rv;
-	f.nrcpts = smtp_rcpt_list(s, rv);
 	smtp_decide(s, SIM_STAGE_DATA, &f, &v);
 	if (v.rk != SIM_RK_ACCEPT) {
 		smtp_reply(s, v.rk, SIM_STAGE_DATA, v.limit);
@@ -1600,9 +1507,22 @@ smtp_cmd_starttls(struct smtp_session *s, struct smtp_str arg)
 	smtp_enter_state(s, SMTP_STATE_TLS);
 }
 
-/* smtp_pool_new - fixed pools for one worker */
+/* smtp_pool_new - fixed pools for one worker, every transaction able
+ * to grow to its bound */
 struct smtp_pool *
 smtp_pool_new(uint32_t nsessions, uint32_t nbufs, uint32_t ntxns)
+{
+	uint64_t ngrow = (uint64_t)ntxns * (SMTP_ARENA_TXN_CHUNKS - 1);
+
+	if (ngrow > UINT32_MAX / 2)
+		return NULL;
+	return smtp_pool_new_chunks(nsessions, nbufs, ntxns, (uint32_t)ngrow);
+}
+
+/* smtp_pool_new_chunks - fixed pools for one worker */
+struct smtp_pool *
+smtp_pool_new_chunks(uint32_t nsessions, uint32_t nbufs, uint32_t ntxns,
+    uint32_t nchunks)
 {
 	struct smtp_pool *pool;
 
@@ -1613,7 +1533,7 @@ smtp_pool_new(uint32_t nsessions, uint32_t nbufs, uint32_t ntxns)
 	if (smtp_slab_init(&pool->sess, sizeof(struct smtp_session),
 	    nsessions) != 0 ||
 	    smtp_slab_init(&pool->bufs, SMTP_BUF_SIZE, nbufs) != 0 ||
-	    smtp_slab_init(&pool->txns, SMTP_ARENA_SIZE, ntxns) != 0 ||
+	    smtp_arena_pool_init(&pool->arenas, ntxns, nchunks) != 0 ||
 	    smtp_slab_init(&pool->dctxs, sizeof(struct smtp_dctx), ntxns) !=
 	    0) {
 		smtp_pool_free(pool);
@@ -1630,7 +1550,7 @@ smtp_pool_free(struct smtp_pool *pool)
 		return;
 	smtp_slab_fini(&pool->sess);
 	smtp_slab_fini(&pool->bufs);
-	smtp_slab_fini(&pool->txns);
+	smtp_arena_pool_fini(&pool->arenas);
 	smtp_slab_fini(&pool->dctxs);
 	free(pool);
 }
@@ -1644,8 +1564,12 @@ smtp_pool_stats(const struct smtp_pool *pool, struct smtp_pool_stats *out)
 	out->sessions_peak = pool->sess.peak;
 	out->bufs = pool->bufs.used;
 	out->bufs_peak = pool->bufs.peak;
-	out->txns = pool->txns.used;
-	out->txns_peak = pool->txns.peak;
+	out->txns = pool->arenas.first_used;
+	out->txns_peak = pool->arenas.first_peak;
+	out->chunks = pool->arenas.grow_used;
+	out->chunks_peak = pool->arenas.grow_peak;
+	out->arena_exhausted = pool->arenas.exhausted;
+	out->arena_full = pool->arenas.full;
 	out->dctxs = pool->dctxs.used;
 	out->dctxs_peak = pool->dctxs.peak;
 	out->exhausted = pool->exhausted;
@@ -1686,24 +1610,31 @@ smtp_session_init(struct smtp_session *s, const struct smtp_env *env,
 struct smtp_session *
 smtp_session_new(const struct smtp_env *env, const struct smtp_conn_info *ci)
 {
+	struct smtp_arena_pool *ap;
 	struct smtp_session *s;
 	uint8_t *m;
-	size_t head, dsz;
+	size_t head, apsz, dsz;
 
-	/* the DATA context first (aligned), then the byte buffers */
+	/* the arena's chunk pool and the DATA context first (aligned),
+	 * then the byte buffers; the chunks are one transaction's worth */
 	head = (sizeof(*s) + 15) & ~(size_t)15;
+	apsz = (sizeof(*ap) + 15) & ~(size_t)15;
 	dsz = env->scan || env->auth != NULL ?
 	    (sizeof(struct smtp_dctx) + 15) & ~(size_t)15 : 0;
-	m = malloc(head + dsz + SMTP_INBUF_SIZE + SMTP_OUTBUF_SIZE +
-	    SMTP_ARENA_SIZE);
+	m = malloc(head + apsz + dsz + SMTP_INBUF_SIZE + SMTP_OUTBUF_SIZE);
 	if (m == NULL)
 		return NULL;
+	ap = (struct smtp_arena_pool *)(void *)(m + head);
+	if (smtp_arena_pool_init(ap, 1, SMTP_ARENA_TXN_CHUNKS - 1) != 0) {
+		free(m);
+		return NULL;
+	}
 	s = (struct smtp_session *)m;
 	smtp_session_init(s, env, ci);
-	s->dprivate = dsz > 0 ? (struct smtp_dctx *)(m + head) : NULL;
-	s->in = m + head + dsz;
+	smtp_arena_init(&s->arena, ap);
+	s->dprivate = dsz > 0 ? (struct smtp_dctx *)(m + head + apsz) : NULL;
+	s->in = m + head + apsz + dsz;
 	s->out = s->in + SMTP_INBUF_SIZE;
-	s->arena = (char *)s->out + SMTP_OUTBUF_SIZE;
 	return s;
 }
 
@@ -1717,6 +1648,7 @@ smtp_session_new_pool(const struct smtp_env *env, struct smtp_pool *pool,
 	if ((s = smtp_slab_get(&pool->sess)) == NULL)
 		return NULL;
 	smtp_session_init(s, env, ci);
+	smtp_arena_init(&s->arena, &pool->arenas);
 	s->pool = pool;
 	return s;
 }
@@ -1921,6 +1853,8 @@ smtp_session_free(struct smtp_session *s)
 	s->world = NULL;
 	if (s->pool == NULL) {
 		smtp_dctx_put(s);
+		smtp_arena_close(&s->arena);
+		smtp_arena_pool_fini(s->arena.pool);
 		free(s);
 		return;
 	}

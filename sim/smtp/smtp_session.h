@@ -28,13 +28,18 @@
  * attached from the 354 to the end of the message.
  *
  * Memory: a session from smtp_session_new() carries its own input and
- * output buffers, transaction arena and, when env->scan or env->auth is
- * set, DATA context (one allocation).  A session from
+ * output buffers, transaction arena chunks (reserved address space for
+ * one transaction at its bound) and, when env->scan or env->auth is
+ * set, DATA context.  A session from
  * smtp_session_new_pool() is a small struct (see smtp_session_size())
  * that borrows an input buffer while input is buffered, an output buffer
  * while output is pending, a transaction arena from MAIL to the end
- * of the transaction and a DATA context during DATA, all from the worker's struct smtp_pool, and gives
- * them back when empty: an idle session holds no buffer.  When a pool
+ * of the transaction (one chunk, more as its recipients need them:
+ * smtp_arena.h) and a DATA context during DATA, all from the worker's
+ * struct smtp_pool, and gives them back when empty: an idle session
+ * holds no buffer.  A RCPT the arena has no room for (the transaction's
+ * bound, or no growth chunk left in the pool) is answered rcpts.too_many
+ * (452 4.5.3) and the transaction goes on with the recipients it has.  When a pool
  * runs dry the session answers "421 4.3.2" (the profile's shutdown text
  * if an output buffer is at hand, a fixed text otherwise) and closes;
  * smtp_pool_stats() counts these.
@@ -83,7 +88,9 @@
 #define SMTP_OUTBUF_SIZE	4096	/* output buffer per session */
 #define SMTP_CMD_LINE_MAX	512	/* RFC 5321 4.5.3.1.4, with CRLF */
 #define SMTP_TEXT_LINE_MAX	1000	/* RFC 5321 4.5.3.1.6, with CRLF */
-#define SMTP_MAX_RCPTS		1000	/* hard cap on recipients kept */
+#define SMTP_MAX_RCPTS		1000	/* hard cap on recipients kept
+					 * (Postfix's smtpd_recipient_limit
+					 * default; twice Microsoft's 500) */
 
 struct smtp_auth;
 struct msg_wordlist;
@@ -132,21 +139,35 @@ struct smtp_pool_stats {
 	uint32_t	 sessions_peak;
 	uint32_t	 bufs;		/* input + output buffers in use */
 	uint32_t	 bufs_peak;
-	uint32_t	 txns;		/* transaction arenas in use */
+	uint32_t	 txns;		/* transaction arenas in use (open
+					 * transactions, a first chunk each) */
 	uint32_t	 txns_peak;
+	uint32_t	 chunks;	/* arena growth chunks in use */
+	uint32_t	 chunks_peak;
 	uint32_t	 dctxs;		/* DATA contexts (scanner, DKIM) */
 	uint32_t	 dctxs_peak;
 	uint64_t	 exhausted;	/* sessions ended "421 4.3.2" for want
 					 * of a buffer or an arena */
+	uint64_t	 arena_exhausted; /* RCPTs answered rcpts.too_many
+					 * for want of a growth chunk */
+	uint64_t	 arena_full;	/* ... at a transaction's arena bound */
 };
 
 /**
  * Fixed pools for one worker (not thread-safe): @p nsessions session
  * structs, @p nbufs buffers of SMTP_INBUF_SIZE bytes (input and output
- * alike), @p ntxns transaction arenas and as many DATA contexts.  Address space is reserved at
- * once; pages become resident only when first used.
+ * alike), @p ntxns transaction arenas (a first chunk each) and as many
+ * DATA contexts, and @p nchunks arena growth chunks (smtp_arena.h) that
+ * the open transactions share.  Address space is reserved at once; pages
+ * become resident only when first used.
  * @return the pool, or NULL (bad sizes, out of memory).
  */
+struct smtp_pool *smtp_pool_new_chunks(uint32_t nsessions, uint32_t nbufs,
+    uint32_t ntxns, uint32_t nchunks);
+
+/** smtp_pool_new_chunks() with growth chunks for every one of the @p ntxns
+ *  transactions to reach its bound (SMTP_ARENA_TXN_CHUNKS).
+ *  @return the pool, or NULL (bad sizes, out of memory). */
 struct smtp_pool *smtp_pool_new(uint32_t nsessions, uint32_t nbufs,
     uint32_t ntxns);
 
