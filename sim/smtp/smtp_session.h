@@ -87,6 +87,7 @@
 
 struct smtp_auth;
 struct msg_wordlist;
+struct sim_acct;
 
 /* Everything a session needs from its backend; shared, read-only (but
  * for auth, which belongs to the backend's worker thread). */
@@ -97,6 +98,8 @@ struct smtp_env {
 					 * holds the world it opened in (reply
 					 * texts) until smtp_session_free() */
 	struct sim_state *state;
+	struct sim_acct	*acct;		/* submission accounts (sim_acct.h),
+					 * or NULL: every login fails */
 	const struct sim_clock *clock;
 	smtp_event_fn	*on_event;	/* called once per logged reply; may be NULL */
 	void		*event_ctx;
