@@ -252,8 +252,11 @@ do_check(const struct mx_opts *o)
 		fprintf(stderr, "%s\n", prof_error_str(&err, buf, sizeof(buf)));
 		return 1;
 	}
-	printf("%s: OK (%zu profiles, %llu MX addresses, port %u)\n", path,
+	printf("%s: OK (%zu profiles, %llu MX addresses, port %u", path,
 	    w->nprofiles, (unsigned long long)prof_world_naddrs(w), w->port);
+	if (prof_world_has_submission(w))
+		printf(", submission port %u", w->submission_port);
+	printf(")\n");
 	prof_rates_print(stdout, (const struct prof_profile *const *)
 	    w->profiles, w->nprofiles, o->time_scale > 0 ? o->time_scale :
 	    w->time_scale);
