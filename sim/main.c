@@ -705,8 +705,10 @@ main(int argc, char **argv)
 		return 2;
 	if (load_world(&m) != 0)
 		return 1;
-	if (check_submission(&m) != 0)
+	if (check_submission(&m) != 0) {
+		world_drop(m.w);
 		return 2;
+	}
 	raise_nofile();
 	if (start_engine(&m) != 0 || start_network(&m) != 0)
 		return stop_all(&m, 1);
