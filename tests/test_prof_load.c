@@ -172,7 +172,7 @@ static const struct bad_case bad_cases[] = {
 	{ "prof_scn_missing_servers.yaml", true, NULL, 1, 1,
 	    "missing required key \"servers\" in scenario" },
 	{ "prof_scn_bad_auth.yaml", true, NULL, 5, 18,
-	    "expected pass, fail or none, got \"maybe\"" },
+	    "expected pass, fail, none or temperror, got \"maybe\"" },
 };
 
 /* One broken profile text (placement, limits) and the error it must
