@@ -54,7 +54,8 @@ struct bad_case {
 
 static const struct reply_case reply_cases[] = {
 	{ "gmail", "rate.ip", 421, "4.7.28", "eod",
-	    "unusual rate of email originating from your IP address {ip}." },
+	    /* issue 16: the observed 2026 wording, "unsolicited mail" */
+	    "unusual rate of unsolicited mail originating from your IP address {ip}." },
 	{ "gmail", "rate.domain", 421, "4.7.28", "eod",
 	    "from your SPF domain {domain}" },
 	{ "gmail", "auth.missing", 421, "4.7.26", "eod", "unauthenticated" },
@@ -323,8 +324,13 @@ test_gmail_limits(void)
 	CU_ASSERT_EQUAL(l->max_size, 52428800);
 	CU_ASSERT_EQUAL(l->per_ip.messages.max[SIM_WIN_MINUTE], 100);
 	CU_ASSERT_EQUAL(l->per_ip.messages.max[SIM_WIN_HOUR], 3000);
-	CU_ASSERT_EQUAL(l->per_ip.messages.max[SIM_WIN_DAY], 20000);
-	CU_ASSERT_EQUAL(l->per_domain.messages.max[SIM_WIN_DAY], 2000);
+	/* issue 16: the day counts recipients; the per-domain 2,000 a day
+	 * was a sending-account limit and is gone (an hour of recipients
+	 * drives rate.domain) */
+	CU_ASSERT_EQUAL(l->per_ip.messages.max[SIM_WIN_DAY], 0);
+	CU_ASSERT_EQUAL(l->per_ip.recipients.max[SIM_WIN_DAY], 20000);
+	CU_ASSERT_EQUAL(l->per_domain.messages.max[SIM_WIN_DAY], 0);
+	CU_ASSERT_EQUAL(l->per_domain.recipients.max[SIM_WIN_HOUR], 10000);
 	CU_ASSERT_EQUAL(l->per_recipient.max[SIM_WIN_MINUTE], 60);
 	CU_ASSERT_EQUAL(l->per_recipient.max[SIM_WIN_HOUR], 3600);
 	CU_ASSERT_EQUAL(l->per_recipient.max[SIM_WIN_DAY], 86400);
