@@ -105,7 +105,9 @@ static const struct reply_case reply_cases[] = {
 	{ "generic", "blocklist", 554, "5.7.1", "connect", NULL },
 	{ "generic", "user.unknown", 550, "5.1.1", "rcpt", NULL },
 	{ "generic", "rcpts.too_many", 452, "4.5.3", "rcpt", NULL },
-	{ "generic", "auth.missing", 421, "4.7.26", "eod", NULL },
+	/* issue 16 item 5: told apart from the 4.7.26 rate replies */
+	{ "generic", "auth.missing", 451, "4.7.1", "eod", NULL },
+	{ "generic", "auth.block", 550, "5.7.1", "eod", NULL },
 };
 
 static const struct bad_case bad_cases[] = {
