@@ -314,26 +314,15 @@ class Driver:
         """A connection greeted and EHLO'ed (and STARTTLS'ed): None when
         the server refused (a prime step goes on, else Refused)."""
         c = Conn(self.mx, self.port, source)
+        ehlo = self.d.get("ehlo", "rows.test")
+        steps = [("connect", c.reply), ("ehlo", lambda: c.ehlo(ehlo))]
+        if tls:
+            steps += [("ehlo", c.starttls), ("ehlo", lambda: c.ehlo(ehlo))]
         try:
-            code, lines = c.reply()
-            if code >= 400:
-                self.fail_or_note(prime, "connect", code, lines, source)
-                c.close()
-                return None
-            code, lines = c.ehlo(self.d.get("ehlo", "rows.test"))
-            if code >= 400:
-                self.fail_or_note(prime, "ehlo", code, lines, source)
-                c.close()
-                return None
-            if tls:
-                code, lines = c.starttls()
+            for stage, do in steps:
+                code, lines = do()
                 if code >= 400:
-                    self.fail_or_note(prime, "ehlo", code, lines, source)
-                    c.close()
-                    return None
-                code, lines = c.ehlo(self.d.get("ehlo", "rows.test"))
-                if code >= 400:
-                    self.fail_or_note(prime, "ehlo", code, lines, source)
+                    self.fail_or_note(prime, stage, code, lines, source)
                     c.close()
                     return None
             return c
