@@ -21,6 +21,7 @@ Addresses: MX 127.79.N.5 (N per provider), clients 127.100+.x.y.
 The rows-file format and the drive vocabulary: tests/rows/README.md.
 """
 import argparse
+import base64
 import copy
 import json
 import os
@@ -36,7 +37,7 @@ import urllib.request
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mxsim_proc import Mxsim, free_port, read_events  # noqa: E402
+from mxsim_proc import Mxsim, free_ports, read_events  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROFILES = os.path.join(ROOT, "profiles")
@@ -52,12 +53,15 @@ EXPECT_KEYS = {"code", "enh", "stage", "phrase"}
 DRIVE_KEYS = {"scale", "start", "facts", "ip", "ipv6", "ehlo", "tls", "auth",
               "port", "send", "connections", "script", "control"}
 SEND_KEYS = {"count", "mail_from", "rcpt", "body", "per_connection",
-             "headers", "prime", "sources", "declare_size", "tls", "rcpt_k"}
+             "headers", "prime", "sources", "declare_size", "tls", "rcpt_k",
+             "auth"}
+AUTH_KEYS = {"user", "pass", "mech"}
 STAGES = ("connect", "ehlo", "mail", "rcpt", "data", "eod", "auth")
 BODIES = ("plain", "spam", "links", "big", "big_header", "hops")
 # facts merged across the rows of one mxsim (lists add up, maps join);
 # any other scenario key (timeouts, dns, ...) gives the row its own mxsim
-MERGEABLE = {"senders", "recipients", "blocklist"}
+# ("accounts": submission accounts, put under every submission server)
+MERGEABLE = {"senders", "recipients", "blocklist", "accounts"}
 DEFAULT_START = "2026-03-02T00:00:05Z"
 SPAM_TEXT = ("WINNER! You are our lottery winner: claim your free cash prize "
              "now. Guaranteed bonus, act now, click here, limited time offer, "
@@ -159,6 +163,16 @@ def check_row(rel, i, r):
                 raise RowsError("%s: drive.send[%d].body must be a string" % (where, j))
         if d.get("port", "mx") not in ("mx", "submission"):
             raise RowsError("%s: drive.port is mx or submission" % where)
+        for j, a in enumerate([d.get("auth")] + [s.get("auth") for s in
+                                                 d.get("send") or []]):
+            if a is None:
+                continue
+            _keys("%s: auth #%d" % (where, j), a, AUTH_KEYS)
+            if a.get("mech", "PLAIN") not in ("PLAIN", "LOGIN") or \
+                    not isinstance(a.get("user"), str) or \
+                    not isinstance(a.get("pass"), str):
+                raise RowsError("%s: auth needs user, pass (strings) and "
+                                "mech PLAIN or LOGIN" % where)
         for j, c in enumerate(d.get("control") or []):
             _keys("%s: drive.control[%d]" % (where, j), c,
                   {"method", "path", "body"})
@@ -301,7 +315,8 @@ class Driver:
     def __init__(self, run, row):
         self.run, self.row, self.d = run, row, row["drive"]
         self.mx = run.mx[row["provider"]]
-        self.port = run.port
+        self.port = run.sub_port if self.d.get("port") == "submission" \
+            else run.port
         self.prof = run.profiles[row["provider"]]
         self.nmsg = 0
 
@@ -310,14 +325,30 @@ class Driver:
         if not prime and code >= 400:
             raise Refused(stage, code, lines, source)
 
-    def open(self, source, prime, tls):
-        """A connection greeted and EHLO'ed (and STARTTLS'ed): None when
-        the server refused (a prime step goes on, else Refused)."""
+    def login(self, c, auth):
+        """SMTP AUTH PLAIN or LOGIN; (code, lines) of the last reply."""
+        enc = lambda x: base64.b64encode(x.encode()).decode()  # noqa: E731
+        if auth.get("mech", "PLAIN") == "PLAIN":
+            return c.cmd("AUTH PLAIN " + enc("\0%s\0%s" % (auth["user"],
+                                                          auth["pass"])))
+        code, lines = c.cmd("AUTH LOGIN")
+        for x in (auth["user"], auth["pass"]):
+            if code != 334:
+                break
+            code, lines = c.cmd(enc(x))
+        return code, lines
+
+    def open(self, source, prime, tls, auth=None):
+        """A connection greeted and EHLO'ed (and STARTTLS'ed, and
+        authenticated): None when the server refused (a prime step goes
+        on, else Refused)."""
         c = Conn(self.mx, self.port, source)
         ehlo = self.d.get("ehlo", "rows.test")
         steps = [("connect", c.reply), ("ehlo", lambda: c.ehlo(ehlo))]
         if tls:
             steps += [("ehlo", c.starttls), ("ehlo", lambda: c.ehlo(ehlo))]
+        if auth:
+            steps += [("auth", lambda: self.login(c, auth))]
         try:
             for stage, do in steps:
                 code, lines = do()
@@ -373,7 +404,8 @@ class Driver:
         """One transaction, MAIL..DATA pipelined where offered.  Returns
         False when the connection is gone."""
         frm = step.get("mail_from", "a@rows.example").replace("{n}", str(n))
-        rcpts = step.get("rcpt", ["r@" + self.prof["domains"][0]])
+        rcpts = step.get("rcpt") or [
+            "r@" + (self.prof.get("domains") or ["rows.test"])[0]]
         if isinstance(rcpts, str):
             rcpts = [rcpts]
         rcpts = [r.replace("{n}", str(n)).replace("{k}", str(k))
@@ -426,11 +458,12 @@ class Driver:
         per = int(step.get("per_connection", count)) or count
         srcs = self.sources(int(step.get("sources", 1)))
         tls = step.get("tls", self.d.get("tls", False))
+        auth = step.get("auth", self.d.get("auth"))
         n, k = 0, 0
         while n < count:
             src = srcs[k % len(srcs)]
             k += 1
-            c = self.open(src, prime, tls)
+            c = self.open(src, prime, tls, auth)
             if c is None:
                 n += 1          # a refused prime connection counts as one
                 continue
@@ -576,6 +609,8 @@ class Run:
         self.providers = providers
         self.profiles = {p: profile(p) for p in providers}
         self.mx, servers = {}, []
+        facts = dict(group["facts"])
+        accounts = facts.pop("accounts", None) or []
         for i, p in enumerate(providers):
             if group["ipv6"]:
                 self.mx[p] = "::1"
@@ -585,21 +620,26 @@ class Run:
                 self.mx[p] = "127.79.%d.5" % (i + 1)
                 servers.append({"profile": os.path.join(PROFILES, p + ".yaml"),
                                 "addresses": ["127.79.%d.0/24" % (i + 1)]})
+        for sv, p in zip(servers, providers):
+            if accounts and "submission" in self.profiles[p]:
+                sv["accounts"] = accounts
         scn = {"seed": 16, "time_scale": group["scale"],
                "start": group["start"],
                "timeouts": {"idle": 30, "session": 600},
                "servers": servers,
                "senders": {"default": {"spf": "pass", "dkim": "pass",
                                        "dmarc": "none"}}}
-        for k, v in list(group["own"].items()) + list(group["facts"].items()):
+        for k, v in list(group["own"].items()) + list(facts.items()):
             scn[k] = merge(scn[k], v) if k in scn and k == "senders" else v
         self.scenario = os.path.join(self.dir, "scenario.yaml")
         with open(self.scenario, "w") as f:
             yaml.safe_dump(scn, f, sort_keys=False)
-        self.ctl = "127.0.0.1:%d" % free_port()
-        self.port = free_port()
+        ports = free_ports(3)
+        self.ctl = "127.0.0.1:%d" % ports[0]
+        self.port, self.sub_port = ports[1], ports[2]
         self.m = Mxsim(os.path.join(build, "sim", "mxsim"),
-                       ["-q", "-c", self.scenario, "--control", self.ctl],
+                       ["-q", "-c", self.scenario, "--control", self.ctl,
+                        "--submission-port", str(self.sub_port)],
                        self.port)
 
     def control(self, c, provider):
@@ -677,9 +717,6 @@ def present(row, prof):
 
 def skip_reason(row, ipv6_ok):
     d = row["drive"]
-    if d.get("port", "mx") == "submission" or "auth" in d:
-        return ("submission port and AUTH: not in this build's drive yet "
-                "(the submission profiles add them)")
     if d.get("ipv6") and not ipv6_ok:
         return "IPv6: this build cannot serve an MX on ::1 yet"
     return None
