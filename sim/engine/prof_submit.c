@@ -9,13 +9,14 @@
  *
  * DIAGNOSTICS
  *	Errors name the file, line and column (struct prof_error): an
- *	unknown mechanism, a mechanism listed twice, an empty mechanism
- *	list, accounts on a profile without a submission section, an
+ *	unknown mechanism (at the list), a mechanism listed twice, an empty
+ *	mechanism list, accounts on a profile without a submission section, an
  *	account listed twice, a user name or password that is empty or
  *	longer than PROF_ACCOUNT_MAX bytes.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -64,38 +65,40 @@ static const struct {
 	{ "LOGIN", PROF_MECH_LOGIN },
 };
 
-/* set_mechanisms - list of PLAIN and LOGIN, at least one */
+/* Mechanism names as read (ld_set_strlist), before they become bits. */
+struct ld_mechs {
+	char		**names;
+	size_t		 n;
+};
+
+/* set_mechanisms - list of PLAIN and LOGIN, at least one, each once */
 static int
 set_mechanisms(struct ld *ld, yaml_node_t *n, void *field,
     const struct ld_key *k, const char *path)
 {
+	static const struct ld_key names_key = LD_STRLIST("mechanisms",
+	    struct ld_mechs, names, n, LD_NONZERO);
+	struct ld_mechs m = { NULL, 0 };
 	unsigned *out = field;
-	yaml_node_item_t *it;
-	yaml_node_t *in;
-	const char *s;
-	size_t i;
+	size_t i, j;
 	int rc;
 
 	(void)k;
-	if ((rc = ld_seq(ld, n, path, 1)) != 0)
-		return rc;
-	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-	    it++) {
-		in = ld_node(ld, *it);
-		if ((rc = ld_string(ld, in, &s)) != 0)
-			return rc;
-		for (i = 0; i < sizeof(mechs) / sizeof(mechs[0]); i++)
-			if (strcasecmp(s, mechs[i].name) == 0)
+	rc = ld_set_strlist(ld, n, &m.names, &names_key, path);
+	for (i = 0; rc == 0 && i < m.n; i++) {
+		for (j = 0; j < sizeof(mechs) / sizeof(mechs[0]); j++)
+			if (strcasecmp(m.names[i], mechs[j].name) == 0)
 				break;
-		if (i == sizeof(mechs) / sizeof(mechs[0]))
-			return ld_err(ld, in, "mechanism %.60s is not "
-			    "implemented by mxsim (expected PLAIN or LOGIN)", s);
-		if (*out & mechs[i].bit)
-			return ld_err(ld, in, "mechanism %s is listed twice",
-			    mechs[i].name);
-		*out |= mechs[i].bit;
+		if (j == sizeof(mechs) / sizeof(mechs[0]))
+			rc = ld_err(ld, n, "mechanism %.60s is not implemented "
+			    "by mxsim (expected PLAIN or LOGIN)", m.names[i]);
+		else
+			*out |= mechs[j].bit;
 	}
-	return 0;
+	for (i = 0; i < m.n; i++)
+		free(m.names[i]);
+	free(m.names);
+	return rc;
 }
 
 /* prof_ld_set_submission - a profile's submission section */

@@ -45,6 +45,8 @@ static void	ring_advance(struct sim_acct_ring *, enum sim_window,
 static uint32_t	ring_sum(struct sim_acct_ring *, enum sim_window, uint64_t);
 static void	ring_add(struct sim_acct_ring *, enum sim_window, uint64_t,
 		    uint32_t);
+static int	acct_over(struct sim_acct_ring *, const struct prof_windows *,
+		    uint32_t, uint64_t);
 
 /* acct_entry - the entry of an index, locked */
 static struct sim_acct_entry *
@@ -164,30 +166,38 @@ sim_acct_login(struct sim_acct *a, const struct prof_world *w, int idx,
 	return res;
 }
 
+/* acct_over - the longest window of @max whose count plus @extra has
+ * reached its limit (the day first: its reply is the one the services
+ * document), or -1 */
+static int
+acct_over(struct sim_acct_ring *rings, const struct prof_windows *max,
+    uint32_t extra, uint64_t now)
+{
+	int w;
+
+	for (w = SIM_WIN_DAY; w >= 0; w--)
+		if (max->max[w] > 0 && (uint64_t)ring_sum(&rings[w],
+		    (enum sim_window)w, now) + extra >= max->max[w])
+			return w;
+	return -1;
+}
+
 /* sim_acct_may_send - one more message within limits.per_user.messages */
 bool
 sim_acct_may_send(struct sim_acct *a, int idx, const struct prof_limits *lim,
     uint64_t now, enum sim_rk *rk, uint64_t *limit)
 {
 	struct sim_acct_entry *e;
-	uint32_t max;
 	int w;
-	bool ok = true;
 
 	e = acct_entry(a, idx);
-	/* the day first: its reply is the one the services document */
-	for (w = SIM_WIN_DAY; w >= 0 && ok; w--) {
-		max = lim->per_user.messages.max[w];
-		if (max > 0 && ring_sum(&e->msgs[w], (enum sim_window)w,
-		    now) >= max) {
-			ok = false;
-			*rk = w == SIM_WIN_DAY ? SIM_RK_SUBMIT_MESSAGES :
-			    SIM_RK_SUBMIT_RATE;
-			*limit = max;
-		}
-	}
+	w = acct_over(e->msgs, &lim->per_user.messages, 0, now);
 	pthread_mutex_unlock(&e->mu);
-	return ok;
+	if (w < 0)
+		return true;
+	*rk = w == SIM_WIN_DAY ? SIM_RK_SUBMIT_MESSAGES : SIM_RK_SUBMIT_RATE;
+	*limit = lim->per_user.messages.max[w];
+	return false;
 }
 
 /* sim_acct_may_rcpt - one more recipient within limits.per_user.recipients */
@@ -196,21 +206,15 @@ sim_acct_may_rcpt(struct sim_acct *a, int idx, const struct prof_limits *lim,
     uint32_t in_txn, uint64_t now, uint64_t *limit)
 {
 	struct sim_acct_entry *e;
-	uint32_t max;
 	int w;
-	bool ok = true;
 
 	e = acct_entry(a, idx);
-	for (w = SIM_WIN_DAY; w >= 0 && ok; w--) {
-		max = lim->per_user.recipients.max[w];
-		if (max > 0 && (uint64_t)ring_sum(&e->rcpts[w],
-		    (enum sim_window)w, now) + in_txn >= max) {
-			ok = false;
-			*limit = max;
-		}
-	}
+	w = acct_over(e->rcpts, &lim->per_user.recipients, in_txn, now);
 	pthread_mutex_unlock(&e->mu);
-	return ok;
+	if (w < 0)
+		return true;
+	*limit = lim->per_user.recipients.max[w];
+	return false;
 }
 
 /* sim_acct_commit - count an accepted message */
