@@ -111,6 +111,14 @@ static const struct reply_case reply_cases[] = {
 };
 
 static const struct bad_case bad_cases[] = {
+	/* issue 16: submission services */
+	{ "prof_bad_mech.yaml", false, NULL, 4, 15,
+	    "mechanism CRAM-MD5 is not implemented by mxsim" },
+	{ "prof_scn_acct_mx.yaml", true, NULL, 5, 7,
+	    "accounts need a submission profile (profile generic has no "
+	    "submission section)" },
+	{ "prof_scn_acct_dup.yaml", true, NULL, 6, 16,
+	    "account a@gmail.com is listed twice" },
 	{ "prof_unknown_key.yaml", false, NULL, 5, 3,
 	    "unknown key \"max_conns\" in limits (expected one of: "
 	    "connections_per_ip, connection_rate_per_ip," },
