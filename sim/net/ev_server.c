@@ -1017,9 +1017,14 @@ static void
 ev_describe(const struct nb_backend *b, char *buf, size_t len)
 {
 	const struct ev_server *srv = EV_CSRV(b);
+	const struct prof_world *w = srv->conf.nb.world;
+	char sub[40] = "";
 
-	snprintf(buf, len, "(%zu listening sockets) on port %u, %u workers",
-	    srv->nlisteners, srv->conf.nb.world->port, srv->conf.workers);
+	if (prof_world_has_submission(w))
+		snprintf(sub, sizeof(sub), " (submission %u)",
+		    w->submission_port);
+	snprintf(buf, len, "(%zu listening sockets) on port %u%s, %u workers",
+	    srv->nlisteners, w->port, sub, srv->conf.workers);
 }
 
 /* ev_banner - the STARTTLS line */
