@@ -45,6 +45,7 @@
 #include "sim_clock.h"
 #include "sim_evlog.h"
 #include "sim_pm.h"
+#include "sim_acct.h"
 #include "sim_state.h"
 #include "sim_stats.h"
 #include "smtp_authset.h"
@@ -71,6 +72,7 @@ struct mxsim {
 	struct smtp_authset as;
 	struct sim_clock clock;
 	struct sim_state *state;
+	struct sim_acct	*acct;		/* submission accounts */
 	struct sim_pm	*pm;		/* Postmaster view */
 	struct sim_evlog *evlog;	/* NULL: no event log */
 	const struct backend_kind *kind;
@@ -250,8 +252,11 @@ do_check(const struct mx_opts *o)
 		fprintf(stderr, "%s\n", prof_error_str(&err, buf, sizeof(buf)));
 		return 1;
 	}
-	printf("%s: OK (%zu profiles, %llu MX addresses, port %u)\n", path,
+	printf("%s: OK (%zu profiles, %llu MX addresses, port %u", path,
 	    w->nprofiles, (unsigned long long)prof_world_naddrs(w), w->port);
+	if (prof_world_has_submission(w))
+		printf(", submission port %u", w->submission_port);
+	printf(")\n");
 	prof_rates_print(stdout, (const struct prof_profile *const *)
 	    w->profiles, w->nprofiles, o->time_scale > 0 ? o->time_scale :
 	    w->time_scale);
@@ -454,6 +459,8 @@ load_world(struct mxsim *m)
 	}
 	if (o->port > 0)
 		m->w->port = (uint16_t)o->port;
+	if (o->submission_port > 0)
+		m->w->submission_port = (uint16_t)o->submission_port;
 	if (o->time_scale > 0)
 		m->w->time_scale = o->time_scale;
 	if (o->seed_set)
@@ -467,6 +474,28 @@ load_world(struct mxsim *m)
 	if (o->event_log != NULL) {
 		free(m->w->event_log);
 		m->w->event_log = strdup(o->event_log);
+	}
+	return 0;
+}
+
+/* check_submission - submission profiles need STARTTLS (SMTP AUTH is
+ * offered only under TLS): the socket backend without --no-tls; 0 or -1
+ * (said) */
+static int
+check_submission(const struct mxsim *m)
+{
+	if (!prof_world_has_submission(m->w))
+		return 0;
+	if (strcmp(m->kind->name, "socket") != 0) {
+		fprintf(stderr, "mxsim: --backend %s: the scenario has "
+		    "submission profiles, which need STARTTLS; only the "
+		    "socket backend runs TLS\n", m->kind->name);
+		return -1;
+	}
+	if (m->o.no_tls) {
+		fprintf(stderr, "mxsim: --no-tls: the scenario has submission "
+		    "profiles, which offer AUTH only after STARTTLS\n");
+		return -1;
 	}
 	return 0;
 }
@@ -500,6 +529,10 @@ start_engine(struct mxsim *m)
 		fprintf(stderr, "mxsim: cannot allocate the state table\n");
 		return -1;
 	}
+	if ((m->acct = sim_acct_new(w->naccounts)) == NULL) {
+		fprintf(stderr, "mxsim: cannot allocate the account table\n");
+		return -1;
+	}
 	if ((m->pm = sim_pm_new(0)) == NULL) {
 		fprintf(stderr, "mxsim: cannot allocate the Postmaster view\n");
 		return -1;
@@ -525,6 +558,7 @@ start_network(struct mxsim *m)
 	memset(&nc, 0, sizeof(nc));
 	nc.world = m->w;
 	nc.state = m->state;
+	nc.acct = m->acct;
 	nc.clock = &m->clock;
 	nc.evlog = m->evlog;
 	nc.pm = m->pm;
@@ -638,6 +672,7 @@ stop_all(struct mxsim *m, int status)
 	ctl_api_free(m->api);
 	sim_pm_free(m->pm);
 	sim_state_free(m->state);
+	sim_acct_free(m->acct);
 	world_drop(m->w);	/* the last reference: backend and API are gone */
 	return status;
 }
@@ -670,6 +705,10 @@ main(int argc, char **argv)
 		return 2;
 	if (load_world(&m) != 0)
 		return 1;
+	if (check_submission(&m) != 0) {
+		world_drop(m.w);
+		return 2;
+	}
 	raise_nofile();
 	if (start_engine(&m) != 0 || start_network(&m) != 0)
 		return stop_all(&m, 1);

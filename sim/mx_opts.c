@@ -58,6 +58,9 @@ static const struct opt_def opt_defs[] = {
 	    "worker threads (default: scenario, else one per core)" },
 	{ "port", 'p', OPT_LONG, OFF(port), 1, 65535, "N",
 	    "TCP port of every MX (default: scenario, 2525)" },
+	{ "submission-port", 257, OPT_LONG, OFF(submission_port), 1, 65535,
+	    "N", "TCP port of every submission profile's addresses\n"
+	    "(default: scenario, 587)" },
 	{ "time-scale", 't', OPT_DBL, OFF(time_scale), 1e-6, 1e9, "X",
 	    "simulated seconds per real second (1440: a day per\n"
 	    "minute; default: scenario, 1)" },
@@ -238,7 +241,7 @@ mx_opts_parse(int argc, char **argv, struct mx_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	memset(longopts, 0, sizeof(longopts));
-	o->workers = o->port = o->seed = -1;
+	o->workers = o->port = o->seed = o->submission_port = -1;
 	o->state_entries = 262144;
 	o->max_conns = 16384;
 	o->backend = "socket";

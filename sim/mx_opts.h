@@ -18,6 +18,7 @@ struct mx_opts {
 	const char	*metrics;	/* /metrics address, NULL = none */
 	long		 workers;	/* -1 = scenario's */
 	long		 port;		/* -1 = scenario's */
+	long		 submission_port; /* -1 = scenario's */
 	double		 time_scale;	/* 0 = scenario's */
 	long long	 seed;		/* -1 = scenario's */
 	double		 duration;	/* 0 = until a signal */

@@ -40,6 +40,8 @@ static const struct suite_reg suites[] = {
 	{ "met_prom", test_met_prom_register },
 	{ "world_slot", test_world_slot_register },
 	{ "prof_rates", test_prof_rates_register },
+	{ "smtp_sasl", test_smtp_sasl_register },
+	{ "sim_acct", test_sim_acct_register },
 };
 
 /* test_bundled_profile - load profiles/NAME.yaml, NULL (and a message) on

@@ -38,5 +38,7 @@ int test_dns_server_register(void);
 int test_tls_srv_register(void);
 int test_sim_pm_register(void);	/* issue 9: Postmaster view */
 int test_sim_place_register(void);	/* issue 9: inbox placement */
+int test_smtp_sasl_register(void);	/* issue 16: SMTP AUTH */
+int test_sim_acct_register(void);	/* issue 16: submission accounts */
 
 #endif /* TEST_SUITES_H */

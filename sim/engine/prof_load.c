@@ -213,6 +213,8 @@ static const struct ld_key profile_keys[] = {
 	    reputation_keys },
 	{ "replies", set_replies, 0 },
 	{ "placement", set_placement, offsetof(struct prof_profile, place) },
+	{ "submission", prof_ld_set_submission,
+	    offsetof(struct prof_profile, submit) },
 	{ NULL }
 };
 

@@ -114,6 +114,12 @@ int		 ld_set_fraction(struct ld *, yaml_node_t *, void *,
 int		 ld_set_strlist(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 
+/* submission services (prof_submit.c) */
+int		 prof_ld_set_submission(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+int		 prof_ld_accounts(struct ld *, yaml_node_t *, const char *,
+		    uint32_t);
+
 /* shared value checks */
 bool		 ld_name_ok(const char *);
 bool		 ld_domain_ok(const char *);

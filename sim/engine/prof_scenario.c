@@ -44,6 +44,7 @@ struct ld_blk {
 struct ld_server {
 	yaml_node_t	*profile;
 	yaml_node_t	*addresses;
+	yaml_node_t	*accounts;	/* submission profiles only */
 };
 
 /* Value nodes of one senders.reverse_dns entry. */
@@ -226,6 +227,7 @@ static const struct ld_key server_keys[] = {
 	    LD_REQUIRED },
 	{ "addresses", ld_set_node, offsetof(struct ld_server, addresses), NULL,
 	    LD_REQUIRED },
+	{ "accounts", ld_set_node, offsetof(struct ld_server, accounts) },
 	{ NULL }
 };
 
@@ -234,6 +236,8 @@ static const struct ld_key scenario_keys[] = {
 	{ "time_scale", ld_set_positive, offsetof(struct prof_world, time_scale) },
 	{ "start", set_start, offsetof(struct prof_world, start_ms) },
 	{ "port", set_port, offsetof(struct prof_world, port) },
+	{ "submission_port", set_port,
+	    offsetof(struct prof_world, submission_port) },
 	{ "workers", ld_set_u32, offsetof(struct prof_world, workers) },
 	{ "timeouts", ld_set_map, 0, timeouts_keys },
 	{ "max_errors", ld_set_u32, offsetof(struct prof_world, max_errors), NULL,
@@ -413,7 +417,7 @@ set_event_log(struct ld *ld, yaml_node_t *n, void *field,
 	return 0;
 }
 
-/* set_auth - pass | fail | none */
+/* set_auth - pass | fail | none | temperror */
 static int
 set_auth(struct ld *ld, yaml_node_t *n, void *field, const struct ld_key *k,
     const char *path)
@@ -430,8 +434,10 @@ set_auth(struct ld *ld, yaml_node_t *n, void *field, const struct ld_key *k,
 		*(enum prof_auth *)field = PROF_AUTH_FAIL;
 	else if (strcmp(s, "none") == 0)
 		*(enum prof_auth *)field = PROF_AUTH_NONE;
+	else if (strcmp(s, "temperror") == 0)
+		*(enum prof_auth *)field = PROF_AUTH_TEMPERROR;
 	else
-		return ld_err(ld, n, "expected pass, fail or none, got %s",
+		return ld_err(ld, n, "expected pass, fail, none or temperror, got %s",
 		    ld_got(ld, n));
 	return 0;
 }
@@ -1094,6 +1100,10 @@ set_servers(struct ld *ld, yaml_node_t *n, void *field,
 		if ((rc = ld_seq(ld, srv.addresses, apath, 1)) != 0)
 			return rc;
 		if ((rc = ld_profile_ref(ld, srv.profile, &idx)) != 0)
+			return rc;
+		snprintf(apath, sizeof(apath), "%s.accounts", sub);
+		if (srv.accounts != NULL &&
+		    (rc = prof_ld_accounts(ld, srv.accounts, apath, idx)) != 0)
 			return rc;
 		for (ai = srv.addresses->data.sequence.items.start;
 		    ai < srv.addresses->data.sequence.items.top; ai++)

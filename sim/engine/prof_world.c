@@ -165,6 +165,7 @@ prof_world_new(void)
 	w->seed = 1;
 	w->time_scale = 1.0;
 	w->port = 2525;
+	w->submission_port = 587;
 	w->idle_timeout_s = 300;
 	w->session_timeout_s = 1800;
 	w->max_errors = 10;
@@ -202,6 +203,11 @@ prof_world_free(struct prof_world *w)
 	for (i = 0; i < w->nrdns; i++)
 		free(w->rdns[i].ptr);
 	free(w->rdns);
+	for (i = 0; i < w->naccounts; i++) {
+		free(w->accounts[i].user);
+		free(w->accounts[i].password);
+	}
+	free(w->accounts);
 	free(w->event_log);
 	free(w->file);
 	free(w);
@@ -221,6 +227,7 @@ prof_world_clone(const struct prof_world *w)
 	c->time_scale = w->time_scale;
 	c->start_ms = w->start_ms;
 	c->port = w->port;
+	c->submission_port = w->submission_port;
 	c->workers = w->workers;
 	c->idle_timeout_s = w->idle_timeout_s;
 	c->session_timeout_s = w->session_timeout_s;
@@ -270,6 +277,17 @@ prof_world_clone(const struct prof_world *w)
 		if (sender_copy(&c->senders[i], &w->senders[i]) != 0)
 			goto fail;
 	}
+	if (w->naccounts > 0 && (c->accounts = calloc(w->naccounts,
+	    sizeof(*c->accounts))) == NULL)
+		goto fail;
+	for (i = 0; i < w->naccounts; i++) {
+		c->naccounts++;
+		c->accounts[i].profile = w->accounts[i].profile;
+		if (dup_str(&c->accounts[i].user, w->accounts[i].user) != 0 ||
+		    dup_str(&c->accounts[i].password,
+		    w->accounts[i].password) != 0)
+			goto fail;
+	}
 	return c;
 fail:
 	prof_world_free(c);
@@ -292,6 +310,7 @@ prof_profile_clone(const struct prof_profile *p)
 	c->rep = p->rep;
 	c->place = p->place;	/* fixed arrays, no pointers */
 	c->outage_until_ms = p->outage_until_ms;
+	c->submit = p->submit;
 	if (dup_str(&c->name, p->name) != 0 ||
 	    dup_str(&c->file, p->file) != 0 ||
 	    dup_str(&c->trailer, p->trailer) != 0 ||
@@ -450,6 +469,41 @@ prof_world_lookup(const struct prof_world *w, uint32_t addr)
 			best = b;
 	}
 	return best == NULL ? -1 : (int)best->profile;
+}
+
+/* prof_world_port - the port a profile's addresses listen on */
+uint16_t
+prof_world_port(const struct prof_world *w, uint32_t prof)
+{
+	return w->profiles[prof]->submit.mechs != 0 ? w->submission_port :
+	    w->port;
+}
+
+/* prof_world_has_submission - is any profile a submission service */
+bool
+prof_world_has_submission(const struct prof_world *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nprofiles; i++)
+		if (w->profiles[i]->submit.mechs != 0)
+			return true;
+	return false;
+}
+
+/* prof_world_account - an account of a profile by its exact user name */
+int
+prof_world_account(const struct prof_world *w, uint32_t prof,
+    const char *user, size_t ulen)
+{
+	size_t i;
+
+	for (i = 0; i < w->naccounts; i++)
+		if (w->accounts[i].profile == prof &&
+		    strlen(w->accounts[i].user) == ulen &&
+		    memcmp(w->accounts[i].user, user, ulen) == 0)
+			return (int)i;
+	return -1;
 }
 
 /* prof_world_sender - facts of a sender domain, or the default */

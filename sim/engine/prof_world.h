@@ -27,6 +27,8 @@
 #define PROF_MAX_EXT		16	/* EHLO extensions per profile */
 #define PROF_MAX_STEPS		16	/* complaint schedule steps per sender */
 #define PROF_ESC_MAX_HOURS	24	/* escalate.hours: at most a day */
+#define PROF_ACCOUNT_MAX	255	/* bytes of an account's user name or
+					 * password */
 #define PROF_ESC_MAX_HOURLY	65535	/* escalate.after with hours (the
 					 * per-hour count is 16 bits) */
 
@@ -142,6 +144,28 @@ struct prof_limits {
 	struct prof_rate per_dkim;	/* per DKIM d= domain */
 	struct prof_windows per_url;	/* messages per URL domain */
 	struct prof_windows per_msgid;	/* copies per Message-ID */
+	struct prof_rate per_user;	/* per authenticated account of a
+					 * submission profile (sim_acct.h) */
+};
+
+/* SASL mechanisms a submission profile offers (bits). */
+#define PROF_MECH_PLAIN		0x1u
+#define PROF_MECH_LOGIN		0x2u
+
+/* A submission service (port 587, SMTP AUTH after STARTTLS); off when
+ * mechs is 0 (an MX profile). */
+struct prof_submit {
+	unsigned	 mechs;		/* PROF_MECH_* offered after TLS */
+	uint32_t	 lockout_after;	/* failed logins in a row that lock
+					 * the account; 0 = never */
+	uint32_t	 lockout_minutes; /* simulated minutes it stays locked */
+};
+
+/* An account of a submission profile (scenario servers[].accounts). */
+struct prof_account {
+	char		*user;		/* as the client sends it, exact */
+	char		*password;
+	uint32_t	 profile;	/* index into world.profiles */
 };
 
 struct prof_profile {
@@ -163,6 +187,7 @@ struct prof_profile {
 	struct prof_reply replies[SIM_RK__COUNT];
 	struct sim_place_table place;	/* placement rules (issue 9); none =
 					 * every accepted message in the inbox */
+	struct prof_submit submit;	/* submission service, or mechs 0 */
 	uint64_t	 outage_until_ms; /* simulated ms; "outage" answers
 					 * until then (set by the control API) */
 };
@@ -171,7 +196,8 @@ struct prof_profile {
 enum prof_auth {
 	PROF_AUTH_NONE = 0,
 	PROF_AUTH_PASS,
-	PROF_AUTH_FAIL
+	PROF_AUTH_FAIL,
+	PROF_AUTH_TEMPERROR	/* the DNS lookup failed (a scenario choice) */
 };
 
 /* DMARC policy a scenario declares (when it gives no record text). */
@@ -259,6 +285,8 @@ struct prof_world {
 	double		 time_scale;	/* simulated seconds per real second */
 	uint64_t	 start_ms;	/* simulated epoch at start (Unix ms) */
 	uint16_t	 port;		/* TCP port of every MX */
+	uint16_t	 submission_port; /* TCP port of every submission
+					 * profile's addresses (587) */
 	uint32_t	 workers;	/* 0 = one per core */
 	uint32_t	 idle_timeout_s; /* real seconds without input -> 421 4.4.2 */
 	uint32_t	 session_timeout_s; /* real seconds per session, total */
@@ -292,6 +320,9 @@ struct prof_world {
 					 * server, NULL = none */
 	uint32_t	 dns_addr;	/* ... parsed, host order */
 	uint16_t	 dns_port;
+	struct prof_account *accounts;	/* submission accounts; the index is
+					 * the account's id in sim_acct */
+	size_t		 naccounts;
 	unsigned	 refs;		/* holders; atomic, world_slot.c only */
 };
 
@@ -359,6 +390,18 @@ int prof_world_add_block(struct prof_world *w, uint32_t addr, unsigned prefix,
 
 /** @return the profile index serving local address @p addr, or -1. */
 int prof_world_lookup(const struct prof_world *w, uint32_t addr);
+
+/** @return the TCP port profile @p prof's addresses listen on:
+ *  submission_port for a submission profile, port for an MX. */
+uint16_t prof_world_port(const struct prof_world *w, uint32_t prof);
+
+/** @return true when some profile of the world is a submission service. */
+bool prof_world_has_submission(const struct prof_world *w);
+
+/** @return the index of account @p user (exact) of profile @p prof in
+ *  world.accounts, or -1. */
+int prof_world_account(const struct prof_world *w, uint32_t prof,
+    const char *user, size_t ulen);
 
 /** @return the facts for @p domain (lower case), or the default sender. */
 const struct prof_sender *prof_world_sender(const struct prof_world *w,

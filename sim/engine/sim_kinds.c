@@ -72,6 +72,31 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	[SIM_RK_BUSY] = { "protocol.busy", 421, "4.3.2",
 	    "{host} Too many connections, try again later",
 	    SIM_STAGE_CONNECT },
+	[SIM_RK_AUTH_OK] = { "ok.auth", 235, "2.7.0",
+	    "Authentication successful", SIM_STAGE_AUTH },
+	[SIM_RK_SUBMIT_TLS] = { "submit.tls_required", 530, "5.7.0",
+	    "Must issue a STARTTLS command first", SIM_STAGE_AUTH },
+	[SIM_RK_SUBMIT_AUTH_REQ] = { "submit.auth_required", 530, "5.7.0",
+	    "Authentication required", SIM_STAGE_MAIL },
+	[SIM_RK_SUBMIT_BAD_CRED] = { "submit.bad_credentials", 535, "5.7.8",
+	    "Authentication credentials invalid", SIM_STAGE_AUTH },
+	[SIM_RK_SUBMIT_LOCKED] = { "submit.locked", 454, "4.7.0",
+	    "Too many failed login attempts, try again later",
+	    SIM_STAGE_AUTH },
+	[SIM_RK_SUBMIT_MECH] = { "submit.mechanism", 504, "5.5.4",
+	    "Unrecognized authentication type", SIM_STAGE_AUTH },
+	[SIM_RK_SUBMIT_CANCEL] = { "submit.cancelled", 501, "5.7.0",
+	    "Authentication cancelled", SIM_STAGE_AUTH },
+	[SIM_RK_SUBMIT_BASE64] = { "submit.bad_base64", 501, "5.5.2",
+	    "Cannot decode response", SIM_STAGE_AUTH },
+	[SIM_RK_SUBMIT_MESSAGES] = { "submit.messages", 550, "5.4.5",
+	    "Daily sending quota of {limit} messages exceeded",
+	    SIM_STAGE_MAIL },
+	[SIM_RK_SUBMIT_RATE] = { "submit.rate", 451, "4.7.0",
+	    "Sending rate limit of {limit} messages exceeded, try again later",
+	    SIM_STAGE_MAIL },
+	[SIM_RK_SUBMIT_RCPTS] = { "submit.recipients", 550, "5.4.5",
+	    "Recipient quota of {limit} exceeded", SIM_STAGE_RCPT },
 
 	[SIM_RK_OUTAGE] = POL("outage", 421, "4.3.2",
 	    "Service temporarily unavailable, try again later",
@@ -204,7 +229,7 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {
-	"connect", "ehlo", "mail", "rcpt", "data", "eod", "other"
+	"connect", "ehlo", "mail", "rcpt", "data", "eod", "other", "auth"
 };
 
 static const char *const window_names[SIM_WIN__COUNT] = {

@@ -21,6 +21,7 @@ enum sim_stage {
 	SIM_STAGE_DATA,		/* DATA command (before 354) */
 	SIM_STAGE_EOD,		/* end of DATA (the final dot) */
 	SIM_STAGE_OTHER,	/* RSET, NOOP, QUIT, VRFY, HELP, protocol errors */
+	SIM_STAGE_AUTH,		/* SMTP AUTH (RFC 4954) on a submission profile */
 	SIM_STAGE__COUNT
 };
 
@@ -68,6 +69,20 @@ enum sim_rk {
 	SIM_RK_NO_MX,		/* 554 5.3.2 no MX configured at this address */
 	SIM_RK_BUSY,		/* 421 4.3.2 the backend's connection pool is
 				 * full, closes (answered by the backend) */
+
+	/* submission profiles (SMTP AUTH, per-account quotas): always on
+	 * where the profile has a submission section, fixed stages */
+	SIM_RK_AUTH_OK,		/* "ok.auth" 235 2.7.0 */
+	SIM_RK_SUBMIT_TLS,	/* "submit.tls_required": AUTH before STARTTLS */
+	SIM_RK_SUBMIT_AUTH_REQ,	/* "submit.auth_required": MAIL without AUTH */
+	SIM_RK_SUBMIT_BAD_CRED,	/* "submit.bad_credentials" */
+	SIM_RK_SUBMIT_LOCKED,	/* "submit.locked": too many failed logins */
+	SIM_RK_SUBMIT_MECH,	/* "submit.mechanism": mechanism not offered */
+	SIM_RK_SUBMIT_CANCEL,	/* "submit.cancelled": the client sent "*" */
+	SIM_RK_SUBMIT_BASE64,	/* "submit.bad_base64": undecodable response */
+	SIM_RK_SUBMIT_MESSAGES,	/* "submit.messages": per-user day messages */
+	SIM_RK_SUBMIT_RATE,	/* "submit.rate": per-user shorter windows */
+	SIM_RK_SUBMIT_RCPTS,	/* "submit.recipients": per-user recipients */
 
 	/* policy verdicts */
 	SIM_RK_OUTAGE,		/* "outage": the provider is down (control API) */

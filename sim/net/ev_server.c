@@ -226,8 +226,9 @@ ev_listen_all(struct ev_server *srv, char *err, size_t errlen)
 		for (i = 0; i < w->nblocks; i++)
 			for (a = 0; a <= (uint64_t)(~w->blocks[i].mask); a++)
 				if (listen_one(srv, w->blocks[i].addr +
-				    (uint32_t)a, w->port, false, err,
-				    errlen) != 0)
+				    (uint32_t)a, prof_world_port(w,
+				    w->blocks[i].profile),
+				    false, err, errlen) != 0)
 					return -1;
 		return 0;
 	}
@@ -242,6 +243,9 @@ ev_listen_all(struct ev_server *srv, char *err, size_t errlen)
 			    (unsigned long long)n, EV_BIND_EACH_MAX);
 			return -1;
 		}
+	if (prof_world_has_submission(w) &&
+	    listen_one(srv, 0, w->submission_port, true, err, errlen) != 0)
+		return -1;
 	return listen_one(srv, 0, w->port, true, err, errlen);
 }
 
@@ -272,7 +276,8 @@ ev_server_new(const struct ev_server_conf *conf, char *err, size_t errlen)
 	srv->conf = *conf;
 	srv->stopfd = -1;
 	if (nb_backend_init(&srv->nb, &ev_ops, &conf->nb) != 0 ||
-	    (srv->listeners = calloc(n, sizeof(*srv->listeners))) == NULL) {
+	    (srv->listeners = calloc(n + 1, sizeof(*srv->listeners))) ==
+	    NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -631,7 +636,9 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 	struct epoll_event ee;
 	struct ev_conn *c;
 	socklen_t plen, llen;
+	const struct prof_world *w;
 	uint32_t mx;
+	int prof;
 	char busy[SMTP_CONNS_BUSY_MAX];
 	ssize_t n;
 	int i, fd, one = 1, sndbuf = EV_SNDBUF;
@@ -645,10 +652,13 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 		mx = l->addr;
 		if (l->any) {
 			/* which fake MX was called: served, or dropped */
+			/* ... on the port of its role (MX or submission) */
+			w = srv->conf.nb.world;
 			llen = sizeof(local);
 			if (getsockname(fd, (struct sockaddr *)&local,
 			    &llen) != 0 || (mx = ntohl(local.sin_addr.s_addr),
-			    prof_world_lookup(srv->conf.nb.world, mx) < 0)) {
+			    prof = prof_world_lookup(w, mx)) < 0 ||
+			    prof_world_port(w, (uint32_t)prof) != l->port) {
 				wk->stray++;
 				close(fd);
 				continue;
@@ -1012,9 +1022,14 @@ static void
 ev_describe(const struct nb_backend *b, char *buf, size_t len)
 {
 	const struct ev_server *srv = EV_CSRV(b);
+	const struct prof_world *w = srv->conf.nb.world;
+	char sub[40] = "";
 
-	snprintf(buf, len, "(%zu listening sockets) on port %u, %u workers",
-	    srv->nlisteners, srv->conf.nb.world->port, srv->conf.workers);
+	if (prof_world_has_submission(w))
+		snprintf(sub, sizeof(sub), " (submission %u)",
+		    w->submission_port);
+	snprintf(buf, len, "(%zu listening sockets) on port %u%s, %u workers",
+	    srv->nlisteners, w->port, sub, srv->conf.workers);
 }
 
 /* ev_banner - the STARTTLS line */

@@ -40,6 +40,7 @@ struct nb_conf {
 	const struct prof_world *world;	/* the first world; addresses, port,
 					 * seed and timeouts are read from it */
 	struct sim_state *state;
+	struct sim_acct	*acct;		/* submission accounts, or NULL */
 	const struct sim_clock *clock;
 	struct sim_evlog *evlog;	/* NULL = no event log */
 	struct sim_pm	*pm;		/* Postmaster view (sim_pm.h), or NULL */

@@ -67,6 +67,7 @@ nb_worker_init(struct nb_worker *wk, struct nb_backend *nb)
 		return -ENOMEM;
 	wk->env.world = nb_world(nb);	/* held until nb_worker_fini() */
 	wk->env.state = cf->state;
+	wk->env.acct = cf->acct;
 	wk->env.clock = cf->clock;
 	wk->env.on_event = on_event;
 	wk->env.event_ctx = wk;

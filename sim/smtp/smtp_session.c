@@ -61,6 +61,15 @@
  *	text line for the line-length limit.  The size counted is the
  *	message after dot-unstuffing, without the final ".\r\n".
  *
+ *	Submission profiles (p->submit.mechs != 0): EHLO under TLS lists
+ *	AUTH with the profile's mechanisms; AUTH (smtp_sasl.c) before
+ *	STARTTLS is answered submit.tls_required, a second AUTH 503, and
+ *	the state AUTH takes the client's response lines until the exchange
+ *	ends.  Once authenticated, MAIL and RCPT accepted by the policy are
+ *	checked against the account's limits.per_user (sim_acct.c), and an
+ *	accepted message is counted on the account; MAIL without AUTH is
+ *	answered submit.auth_required.
+ *
  *	A connect-time refusal whose reply the profile answers at stage ehlo
  *	(Gmail's conn.limit) is decided at connect but sent after the 220,
  *	as the reply to the first EHLO/HELO (SMTP_F_HELD).
@@ -106,10 +115,12 @@
 #include <strings.h>
 
 #include "msg_scan.h"
+#include "sim_acct.h"
 #include "sim_policy.h"
 #include "smtp_arena.h"
 #include "smtp_auth.h"
 #include "smtp_reply.h"
+#include "smtp_sasl.h"
 #include "smtp_session.h"
 #include "smtp_slab.h"
 #include "world_slot.h"
@@ -138,6 +149,8 @@ enum smtp_state {
 					 * the backend's handshake */
 	SMTP_STATE_REFUSED,		/* 554 instead of the greeting: QUIT
 					 * closes, anything else gets 503 */
+	SMTP_STATE_AUTH,		/* AUTH under way: lines are SASL
+					 * responses (smtp_sasl.c) */
 	SMTP_STATE_QUIT			/* closing */
 };
 
@@ -163,6 +176,7 @@ enum smtp_dstate {
 #define SMTP_F_HELD		0x200	/* a connect refusal answers EHLO/HELO
 					 * (held_rk, held_limit) */
 #define SMTP_F_TXN		0x400	/* a mail transaction is open */
+#define SMTP_F_AUTHED		0x800	/* SMTP AUTH succeeded (acct) */
 
 /* The replies a transaction's outcome is decided from (smtp_txn_end()). */
 enum smtp_txn_slot {
@@ -221,6 +235,10 @@ struct smtp_session {
 	uint32_t	 msgs_in_conn;	/* messages accepted */
 	uint8_t		 spf;		/* enum sim_auth_res, at MAIL */
 	uint8_t		 spf_hard;	/* ... from a hard fail (-all) */
+	uint8_t		 sasl;		/* enum smtp_sasl_state */
+	int32_t		 acct;		/* account (world.accounts) once
+					 * authenticated, or LOGIN's user
+					 * during AUTH; -1 = none */
 	uint16_t	 held_rk;	/* SMTP_F_HELD: the refusal ... */
 	uint64_t	 held_limit;	/* ... and its limit */
 	/* Open transaction (SMTP_F_TXN): the replies that decide its
@@ -325,6 +343,13 @@ static void	smtp_cmd_help(struct smtp_session *, struct smtp_str);
 static void	smtp_cmd_unimpl(struct smtp_session *, struct smtp_str);
 static void	smtp_cmd_starttls(struct smtp_session *, struct smtp_str);
 static bool	smtp_tls_offered(const struct smtp_session *);
+static void	smtp_cmd_auth(struct smtp_session *, struct smtp_str);
+static void	smtp_auth_result(struct smtp_session *, enum smtp_sasl_res,
+		    const struct smtp_sasl_out *);
+static void	smtp_auth_login(struct smtp_session *, const char *, size_t);
+static void	smtp_challenge(struct smtp_session *, const char *);
+static void	smtp_submit_gate(struct smtp_session *, enum sim_stage,
+		    struct sim_verdict *);
 
 #define CMD(n, fn, fl, st)	{ n, sizeof(n) - 1, fn, fl, st }
 
@@ -342,7 +367,7 @@ static const struct smtp_cmd smtp_cmds[] = {
 	CMD("EXPN", smtp_cmd_unimpl, 0, SIM_STAGE_OTHER),
 	CMD("TURN", smtp_cmd_unimpl, 0, SIM_STAGE_OTHER),
 	CMD("ETRN", smtp_cmd_unimpl, 0, SIM_STAGE_OTHER),
-	CMD("AUTH", smtp_cmd_unimpl, 0, SIM_STAGE_OTHER),
+	CMD("AUTH", smtp_cmd_auth, 0, SIM_STAGE_AUTH),
 	CMD("BDAT", smtp_cmd_unimpl, 0, SIM_STAGE_OTHER),
 	CMD("STARTTLS", smtp_cmd_starttls, SMTP_CMD_NOARG, SIM_STAGE_OTHER),
 };
@@ -361,6 +386,7 @@ smtp_strstate(enum smtp_state st)
 	CASE(TLS);
 	CASE(REFUSED);
 	CASE(QUIT);
+	CASE(AUTH);
 	default:
 		abort();
 	}
@@ -574,8 +600,8 @@ static size_t
 smtp_reply_ehlo_ext(const struct smtp_session *s, char *out, size_t n,
     size_t cap)
 {
-	const char *ext[PROF_MAX_EXT + 1];
-	char size[32];
+	const char *ext[PROF_MAX_EXT + 2];
+	char size[32], auth[32];
 	size_t i, need, last, nlines;
 	int len;
 
@@ -592,6 +618,13 @@ smtp_reply_ehlo_ext(const struct smtp_session *s, char *out, size_t n,
 			size[0] = '\0';
 		else
 			ext[nlines++] = size;
+	}
+	/* AUTH only under TLS (RFC 4954 section 4, as the services do) */
+	if (s->p->submit.mechs != 0 && (s->flags & SMTP_F_TLS)) {
+		snprintf(auth, sizeof(auth), "AUTH%s%s",
+		    s->p->submit.mechs & PROF_MECH_PLAIN ? " PLAIN" : "",
+		    s->p->submit.mechs & PROF_MECH_LOGIN ? " LOGIN" : "");
+		ext[nlines++] = auth;
 	}
 	if (nlines == 0 || n < 6)
 		return n;
@@ -888,6 +921,10 @@ smtp_command(struct smtp_session *s, const char *line, size_t len)
 	struct smtp_str arg;
 	size_t i, vlen;
 
+	if (s->state == SMTP_STATE_AUTH) {
+		smtp_auth_login(s, line, len);
+		return;
+	}
 	for (vlen = 0; vlen < len && line[vlen] != ' '; vlen++)
 		;
 	arg.p = line + vlen;
@@ -1060,6 +1097,9 @@ smtp_eod(struct smtp_session *s)
 		s->eodv = &v;
 		if (v.rk == SIM_RK_ACCEPT) {
 			s->msgs_in_conn++;
+			if (s->flags & SMTP_F_AUTHED)
+				sim_acct_commit(s->env->acct, s->acct,
+				    s->arena.nrcpts, sim_clock_now(s->env->clock));
 			smtp_reply(s, SIM_RK_DATA_OK, SIM_STAGE_EOD, 0);
 		} else
 			smtp_reply(s, v.rk, SIM_STAGE_EOD, v.limit);
@@ -1283,6 +1323,7 @@ smtp_cmd_mail(struct smtp_session *s, struct smtp_str arg)
 	smtp_facts(s, &f, &a);
 	f.size = size;
 	smtp_decide(s, SIM_STAGE_MAIL, &f, &v);
+	smtp_submit_gate(s, SIM_STAGE_MAIL, &v);
 	if (v.rk == SIM_RK_ACCEPT) {
 		smtp_enter_state(s, SMTP_STATE_MAIL);
 		smtp_reply(s, SIM_RK_MAIL_OK, SIM_STAGE_MAIL, 0);
@@ -1333,6 +1374,7 @@ smtp_cmd_rcpt(struct smtp_session *s, struct smtp_str arg)
 	f.nrcpts = smtp_rcpt_list(s, &rv);
 	f.rcpts = rv;
 	smtp_decide(s, SIM_STAGE_RCPT, &f, &v);
+	smtp_submit_gate(s, SIM_STAGE_RCPT, &v);
 	if (v.rk == SIM_RK_ACCEPT) {
 		smtp_arena_rcpt_keep(&s->arena, rcpt);
 		smtp_enter_state(s, SMTP_STATE_RCPT);
@@ -1507,6 +1549,130 @@ smtp_cmd_starttls(struct smtp_session *s, struct smtp_str arg)
 	smtp_enter_state(s, SMTP_STATE_TLS);
 }
 
+/* smtp_cmd_auth - AUTH (RFC 4954) on a submission profile */
+static void
+smtp_cmd_auth(struct smtp_session *s, struct smtp_str arg)
+{
+	struct smtp_sasl_out o;
+	char buf[SMTP_SASL_BUF];
+
+	if (s->p == NULL || s->p->submit.mechs == 0) {
+		smtp_error(s, SIM_RK_UNIMPL_CMD, SIM_STAGE_OTHER);
+		return;
+	}
+	if (s->state != SMTP_STATE_READY || (s->flags & SMTP_F_AUTHED)) {
+		smtp_error(s, SIM_RK_BAD_SEQ, SIM_STAGE_AUTH);
+		return;
+	}
+	if ((s->flags & SMTP_F_TLS) == 0) {
+		smtp_reply(s, SIM_RK_SUBMIT_TLS, SIM_STAGE_AUTH, 0);
+		return;
+	}
+	s->acct = -1;
+	smtp_auth_result(s, smtp_sasl_start(&s->sasl, s->p->submit.mechs,
+	    arg.p, arg.len, buf, &o), &o);
+}
+
+/* smtp_auth_login - a response line while AUTH is under way */
+static void
+smtp_auth_login(struct smtp_session *s, const char *line, size_t len)
+{
+	struct smtp_sasl_out o;
+	char buf[SMTP_SASL_BUF];
+
+	smtp_auth_result(s, smtp_sasl_step(&s->sasl, line, len, buf, &o), &o);
+}
+
+/* smtp_auth_result - answer one step of the SASL exchange */
+static void
+smtp_auth_result(struct smtp_session *s, enum smtp_sasl_res res,
+    const struct smtp_sasl_out *o)
+{
+	if (o->user != NULL)
+		s->acct = prof_world_account(s->world, s->prof, o->user,
+		    o->ulen);
+	if (res == SMTP_SASL_CHALLENGE) {
+		smtp_enter_state(s, SMTP_STATE_AUTH);
+		smtp_challenge(s, o->challenge);
+		return;
+	}
+	smtp_enter_state(s, SMTP_STATE_READY);
+	switch (res) {
+	case SMTP_SASL_CREDS:
+		switch (sim_acct_login(s->env->acct, s->world, s->acct, o->pass,
+		    o->plen, sim_clock_now(s->env->clock))) {
+		case SIM_ACCT_OK:
+			s->flags |= SMTP_F_AUTHED;
+			smtp_reply(s, SIM_RK_AUTH_OK, SIM_STAGE_AUTH, 0);
+			return;
+		case SIM_ACCT_LOCKED:
+			smtp_reply(s, SIM_RK_SUBMIT_LOCKED, SIM_STAGE_AUTH, 0);
+			break;
+		case SIM_ACCT_BAD:
+		default:
+			smtp_reply(s, SIM_RK_SUBMIT_BAD_CRED, SIM_STAGE_AUTH, 0);
+			break;
+		}
+		break;
+	case SMTP_SASL_CANCEL:
+		smtp_error(s, SIM_RK_SUBMIT_CANCEL, SIM_STAGE_AUTH);
+		break;
+	case SMTP_SASL_BASE64:
+		smtp_error(s, SIM_RK_SUBMIT_BASE64, SIM_STAGE_AUTH);
+		break;
+	case SMTP_SASL_MECH:
+		smtp_error(s, SIM_RK_SUBMIT_MECH, SIM_STAGE_AUTH);
+		break;
+	case SMTP_SASL_SYNTAX:
+	default:
+		smtp_error(s, SIM_RK_SYNTAX, SIM_STAGE_AUTH);
+		break;
+	}
+	s->acct = -1;
+}
+
+/* smtp_challenge - "334 text": a SASL challenge (no reply kind, no event) */
+static void
+smtp_challenge(struct smtp_session *s, const char *b64)
+{
+	size_t cap;
+	int n;
+
+	if (smtp_buf_get(s, &s->out) != 0) {
+		smtp_busy(s);
+		return;
+	}
+	cap = smtp_outroom(s);
+	n = snprintf((char *)s->out + s->outlen, cap, "334 %s\r\n", b64);
+	if (n > 0 && (size_t)n < cap)
+		s->outlen += (uint32_t)n;
+}
+
+/* smtp_submit_gate - a submission profile's account rules on a MAIL or
+ * RCPT the policy accepted: AUTH first, then limits.per_user */
+static void
+smtp_submit_gate(struct smtp_session *s, enum sim_stage stage,
+    struct sim_verdict *v)
+{
+	uint64_t now, limit = 0;
+	enum sim_rk rk = SIM_RK_ACCEPT;
+
+	if (v->rk != SIM_RK_ACCEPT || s->p == NULL || s->p->submit.mechs == 0)
+		return;
+	if ((s->flags & SMTP_F_AUTHED) == 0) {
+		v->rk = SIM_RK_SUBMIT_AUTH_REQ;
+		v->limit = 0;
+		return;
+	}
+	now = sim_clock_now(s->env->clock);
+	if (stage == SIM_STAGE_MAIL ? !sim_acct_may_send(s->env->acct, s->acct,
+	    &s->p->limits, now, &rk, &limit) : !sim_acct_may_rcpt(s->env->acct,
+	    s->acct, &s->p->limits, s->arena.nrcpts, now, &limit)) {
+		v->rk = stage == SIM_STAGE_MAIL ? rk : SIM_RK_SUBMIT_RCPTS;
+		v->limit = limit;
+	}
+}
+
 /* smtp_pool_new - fixed pools for one worker, every transaction able
  * to grow to its bound */
 struct smtp_pool *
@@ -1604,6 +1770,7 @@ smtp_session_init(struct smtp_session *s, const struct smtp_env *env,
 	}
 	s->state = SMTP_STATE_GREETING;
 	s->dstate = SMTP_D_BOL;
+	s->acct = -1;
 }
 
 /* smtp_session_new - a session with private buffers, in one block */

@@ -71,6 +71,15 @@
  * or shutdown while the handshake is awaited closes without a reply.  If
  * the handshake fails the backend closes the connection
  * (smtp_session_eof()).
+ *
+ * SMTP AUTH (RFC 4954), on a submission profile only (p->submit.mechs; an
+ * MX profile answers AUTH 502 5.5.1): EHLO under TLS lists AUTH with the
+ * profile's mechanisms; AUTH before STARTTLS is submit.tls_required, before
+ * EHLO, in a transaction or once logged in 503 5.5.1; the SASL exchange
+ * (smtp_sasl.h) checks the credentials against the world's accounts and
+ * env->acct (sim_acct.h: lockout, per-user limits).  Logged in, MAIL and
+ * RCPT the policy accepted are checked against limits.per_user; without a
+ * login MAIL is submit.auth_required.
  */
 #ifndef SMTP_SESSION_H
 #define SMTP_SESSION_H
@@ -94,6 +103,7 @@
 
 struct smtp_auth;
 struct msg_wordlist;
+struct sim_acct;
 
 /* Everything a session needs from its backend; shared, read-only (but
  * for auth, which belongs to the backend's worker thread). */
@@ -104,6 +114,8 @@ struct smtp_env {
 					 * holds the world it opened in (reply
 					 * texts) until smtp_session_free() */
 	struct sim_state *state;
+	struct sim_acct	*acct;		/* submission accounts (sim_acct.h),
+					 * or NULL: every login fails */
 	const struct sim_clock *clock;
 	smtp_event_fn	*on_event;	/* called once per logged reply; may be NULL */
 	void		*event_ctx;

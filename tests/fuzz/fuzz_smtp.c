@@ -3,7 +3,8 @@
  *	libFuzzer harness for the SMTP session (smtp_session.c, with the
  *	policy, the state table and reply rendering underneath).  The
  *	world is fuzz_world.yaml: the bundled profiles plus a profile with
- *	tiny limits.  Input layout:
+ *	tiny limits and the gmail-submission service with one account
+ *	(fuzz@gmail.com / fuzz; SMTP AUTH once STARTTLS ran).  Input layout:
  *	  byte 0: MX (bits 0-2), client (bits 3-4), how it ends (bits 5-7);
  *	  byte 1: seed of the chunking, draining and clock steps; its top
  *	          bit offers STARTTLS (env.tls_ok): a session asking for
@@ -43,6 +44,7 @@
 
 #include "fuzz_check.h"
 #include "prof_load.h"
+#include "sim_acct.h"
 #include "sim_rng.h"
 #include "sim_state.h"
 #include "smtp_session.h"
@@ -71,7 +73,7 @@ static const uint32_t fz_mx[8] = {
 	0x7f040005u,	/* generic */
 	0x7f000001u,	/* sink */
 	0x0a000001u,	/* tiny 10.0.0.1 */
-	0x0a000002u,	/* tiny */
+	0x7f570105u,	/* gmail-submission 127.87.1.5 (AUTH under TLS) */
 	0x0a090909u,	/* no MX */
 };
 
@@ -163,7 +165,7 @@ fz_on_event(void *ctx, const struct sim_event *ev)
 
 	FUZZ_CHECK(ev->code >= 200 && ev->code <= 599, "event code %u",
 	    ev->code);
-	FUZZ_CHECK((unsigned)ev->stage <= SIM_STAGE_OTHER, "stage %d",
+	FUZZ_CHECK((unsigned)ev->stage < SIM_STAGE__COUNT, "stage %d",
 	    (int)ev->stage);
 	FUZZ_CHECK((unsigned)ev->rk < SIM_RK__COUNT, "kind %d", (int)ev->rk);
 	(*n)++;
@@ -220,6 +222,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	env.on_event = fz_on_event;
 	env.event_ctx = &nevents;
 	env.tls_ok = (data[1] & 0x80) != 0;
+	if ((env.acct = sim_acct_new(fz_world->naccounts)) == NULL)
+		abort();
 	memset(&ci, 0, sizeof(ci));
 	ci.mx_ip = fz_mx[data[0] & 7];
 	ci.mx_port = 25;
@@ -322,5 +326,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sim_state_put(st, e);
 	}
 	sim_state_free(st);
+	sim_acct_free(env.acct);
 	return 0;
 }
