@@ -95,6 +95,12 @@ static int	 set_blocklist(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_servers(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
+static int	 ld_clients(struct ld *, yaml_node_t *, struct prof_world *,
+		    enum prof_client_fact, const char *);
+static int	 set_dialup(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_norep(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
 static int	 ld_profile_ref(struct ld *, yaml_node_t *, uint32_t *);
 static int	 ld_add_block(struct ld *, yaml_node_t *, size_t, uint32_t);
 static void	 ld_release(struct ld *);
@@ -229,6 +235,13 @@ static const struct ld_key server_keys[] = {
 	{ NULL }
 };
 
+/* clients: facts a receiver knows about client address blocks */
+static const struct ld_key clients_keys[] = {
+	{ "dialup", set_dialup, 0 },
+	{ "no_reputation", set_norep, 0 },
+	{ NULL }
+};
+
 static const struct ld_key scenario_keys[] = {
 	{ "seed", ld_set_u64, offsetof(struct prof_world, seed) },
 	{ "time_scale", ld_set_positive, offsetof(struct prof_world, time_scale) },
@@ -242,6 +255,7 @@ static const struct ld_key scenario_keys[] = {
 	{ "servers", set_servers, 0, NULL, LD_REQUIRED },
 	{ "senders", ld_set_map, 0, senders_keys },
 	{ "blocklist", set_blocklist, 0 },
+	{ "clients", ld_set_map, 0, clients_keys },
 	{ "recipients", ld_set_map, 0, recipients_keys },
 	{ "dns", ld_set_map, 0, dns_keys },
 	{ NULL }
@@ -946,6 +960,52 @@ set_blocklist(struct ld *ld, yaml_node_t *n, void *field,
 		w->nblocklist++;
 	}
 	return 0;
+}
+
+/* ld_clients - client CIDRs declared with one fact */
+static int
+ld_clients(struct ld *ld, yaml_node_t *n, struct prof_world *w,
+    enum prof_client_fact fact, const char *path)
+{
+	yaml_node_item_t *it;
+	unsigned prefix;
+	uint32_t addr;
+	int rc;
+
+	if ((rc = ld_seq(ld, n, path, 0)) != 0)
+		return rc;
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	    it++) {
+		if ((rc = ld_cidr(ld, ld_node(ld, *it), &addr, &prefix)) != 0)
+			return rc;
+		w->clients = ld_xrealloc(w->clients,
+		    (w->nclients + 1) * sizeof(*w->clients));
+		w->clients[w->nclients].addr = addr;
+		w->clients[w->nclients].mask = prefix == 0 ? 0 :
+		    0xffffffffu << (32 - prefix);
+		w->clients[w->nclients].fact = fact;
+		w->nclients++;
+	}
+	return 0;
+}
+
+/* set_dialup - clients.dialup: dial-up / residential client CIDRs */
+static int
+set_dialup(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	(void)k;
+	return ld_clients(ld, n, field, PROF_CLIENT_DIALUP, path);
+}
+
+/* set_norep - clients.no_reputation: client CIDRs the receiver does not
+ * know (not on its allowlist) */
+static int
+set_norep(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	(void)k;
+	return ld_clients(ld, n, field, PROF_CLIENT_NOREP, path);
 }
 
 /* ld_profile_ref - resolve, load (once) and index a servers[].profile */

@@ -199,6 +199,7 @@ prof_world_free(struct prof_world *w)
 	free(w->senders);
 	free(w->blocks);
 	free(w->blocklist);
+	free(w->clients);
 	for (i = 0; i < w->nrdns; i++)
 		free(w->rdns[i].ptr);
 	free(w->rdns);
@@ -247,11 +248,14 @@ prof_world_clone(const struct prof_world *w)
 	c->blocks = dup_mem(w->blocks, w->nblocks, sizeof(*w->blocks));
 	c->blocklist = dup_mem(w->blocklist, w->nblocklist,
 	    sizeof(*w->blocklist));
+	c->clients = dup_mem(w->clients, w->nclients, sizeof(*w->clients));
 	if ((w->nblocks > 0 && c->blocks == NULL) ||
-	    (w->nblocklist > 0 && c->blocklist == NULL))
+	    (w->nblocklist > 0 && c->blocklist == NULL) ||
+	    (w->nclients > 0 && c->clients == NULL))
 		goto fail;
 	c->nblocks = w->nblocks;
 	c->nblocklist = w->nblocklist;
+	c->nclients = w->nclients;
 	if (w->nrdns > 0 &&
 	    (c->rdns = calloc(w->nrdns, sizeof(*c->rdns))) == NULL)
 		goto fail;
@@ -291,6 +295,7 @@ prof_profile_clone(const struct prof_profile *p)
 	c->limits = p->limits;
 	c->rep = p->rep;
 	c->place = p->place;	/* fixed arrays, no pointers */
+	c->grey = p->grey;
 	c->outage_until_ms = p->outage_until_ms;
 	if (dup_str(&c->name, p->name) != 0 ||
 	    dup_str(&c->file, p->file) != 0 ||
@@ -473,6 +478,20 @@ prof_world_blocklisted(const struct prof_world *w, uint32_t addr)
 
 	for (i = 0; i < w->nblocklist; i++)
 		if ((addr & w->blocklist[i].mask) == w->blocklist[i].addr)
+			return true;
+	return false;
+}
+
+/* prof_world_client - does the scenario declare a fact of a client IP */
+bool
+prof_world_client(const struct prof_world *w, uint32_t addr,
+    enum prof_client_fact fact)
+{
+	size_t i;
+
+	for (i = 0; i < w->nclients; i++)
+		if (w->clients[i].fact == fact &&
+		    (addr & w->clients[i].mask) == w->clients[i].addr)
 			return true;
 	return false;
 }

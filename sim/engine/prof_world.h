@@ -144,6 +144,17 @@ struct prof_limits {
 	struct prof_windows per_msgid;	/* copies per Message-ID */
 };
 
+/* Triplet greylisting (sim_grey.h): the first attempt of an (IP, sender,
+ * recipient) triplet is answered `greylist`; a retry after `delay_s` and
+ * within `window_s` of that attempt passes, and the triplet then passes
+ * until `keep_s` pass without mail from it.  Simulated seconds; delay_s 0
+ * = off. */
+struct prof_greylist {
+	uint32_t	 delay_s;
+	uint32_t	 window_s;
+	uint32_t	 keep_s;
+};
+
 struct prof_profile {
 	char		*name;		/* "gmail" */
 	char		*file;		/* where it was loaded from */
@@ -163,6 +174,7 @@ struct prof_profile {
 	struct prof_reply replies[SIM_RK__COUNT];
 	struct sim_place_table place;	/* placement rules (issue 9); none =
 					 * every accepted message in the inbox */
+	struct prof_greylist grey;	/* triplet greylisting, delay_s 0 = off */
 	uint64_t	 outage_until_ms; /* simulated ms; "outage" answers
 					 * until then (set by the control API) */
 };
@@ -237,6 +249,19 @@ struct prof_cidr {
 	uint32_t	 mask;
 };
 
+/* What the scenario declares about a client address block (clients:). */
+enum prof_client_fact {
+	PROF_CLIENT_DIALUP = 0,	/* dial-up / residential / dynamic space */
+	PROF_CLIENT_NOREP	/* unknown to the receiver (not allowlisted) */
+};
+
+/* One declared client block (scenario clients:). */
+struct prof_client {
+	uint32_t	 addr;
+	uint32_t	 mask;
+	enum prof_client_fact fact;
+};
+
 /* What the reverse DNS of a client address says (scenario
  * senders.reverse_dns); undeclared addresses are PROF_RDNS_VALID. */
 enum prof_rdns_state {
@@ -275,6 +300,8 @@ struct prof_world {
 	struct prof_sender default_sender; /* for undeclared domains */
 	struct prof_cidr *blocklist;	/* blocklisted client IPs */
 	size_t		 nblocklist;
+	struct prof_client *clients;	/* declared client facts */
+	size_t		 nclients;
 	struct prof_rdns *rdns;		/* declared reverse DNS; blocks do
 					 * not overlap */
 	size_t		 nrdns;
@@ -366,6 +393,10 @@ const struct prof_sender *prof_world_sender(const struct prof_world *w,
 
 /** @return true when client @p addr is on the scenario's blocklist. */
 bool prof_world_blocklisted(const struct prof_world *w, uint32_t addr);
+
+/** @return true when the scenario declares @p fact of client @p addr. */
+bool prof_world_client(const struct prof_world *w, uint32_t addr,
+    enum prof_client_fact fact);
 
 /**
  * Reverse DNS of client @p addr.

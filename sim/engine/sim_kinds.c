@@ -201,6 +201,14 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	    SIM_STAGE_MAIL),
 	[SIM_RK_PTR_BLOCK] = POL("ptr.block", 550, "5.7.25",
 	    "Client host [{ip}] has no valid reverse DNS", SIM_STAGE_MAIL),
+	[SIM_RK_GREYLIST] = POL("greylist", 451, "4.7.1",
+	    "Greylisted, please try again later", SIM_STAGE_RCPT),
+	[SIM_RK_CLIENT_DIALUP] = POL("client.dialup", 554, "5.7.1",
+	    "Client host [{ip}] is a dynamic or residential address",
+	    SIM_STAGE_CONNECT),
+	[SIM_RK_CLIENT_NOREP] = POL("client.no_reputation", 554, "5.7.1",
+	    "Client host [{ip}] has no reputation with this service",
+	    SIM_STAGE_CONNECT),
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {

@@ -130,11 +130,18 @@ enum sim_rk {
 	SIM_RK_PTR_MISSING,	/* "ptr.missing": no PTR, or its forward A
 				 * does not point back to the client */
 	SIM_RK_PTR_BLOCK,	/* "ptr.block": escalated ptr.missing */
+	/* receivers of issue 16 (sim_grey.h; scenario clients:) */
+	SIM_RK_GREYLIST,	/* "greylist": first attempt of an (IP,
+				 * sender, recipient) triplet */
+	SIM_RK_CLIENT_DIALUP,	/* "client.dialup": client IP declared
+				 * dial-up / residential */
+	SIM_RK_CLIENT_NOREP,	/* "client.no_reputation": client IP
+				 * declared unknown to the receiver */
 	SIM_RK__COUNT
 };
 
 #define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
-#define SIM_RK__POLICY_LAST	SIM_RK_PTR_BLOCK
+#define SIM_RK__POLICY_LAST	SIM_RK_CLIENT_NOREP
 
 /* Static description of a reply kind: its name and built-in default. */
 struct sim_kind_info {

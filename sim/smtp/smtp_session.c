@@ -96,6 +96,7 @@
 #include <strings.h>
 
 #include "msg_scan.h"
+#include "sim_grey.h"
 #include "sim_policy.h"
 #include "smtp_auth.h"
 #include "smtp_reply.h"
@@ -209,6 +210,8 @@ struct smtp_session {
 
 	/* Envelope; strings live in the arena. */
 	const char	*sender_domain;	/* lower case; NULL for <> or none */
+	uint64_t	 sender_key;	/* sim_grey_hash() of the MAIL FROM
+					 * address (greylisting triplets) */
 	const char	*cur_rcpt;	/* recipient being answered */
 	uint64_t	 size;		/* MAIL SIZE=, then bytes at EOD */
 	uint64_t	 dsize;		/* DATA: message bytes after unstuffing */
@@ -891,6 +894,7 @@ smtp_facts(const struct smtp_session *s, struct sim_facts *f,
 	f->client_ip = s->ci.client_ip;
 	f->helo = s->flags & SMTP_F_HELO ? s->helo : NULL;
 	f->sender_domain = s->sender_domain;
+	f->sender_key = s->sender_key;
 	f->msgs_in_conn = s->msgs_in_conn;
 	f->rcpts_in_txn = s->nrcpts;
 	f->tls = (s->flags & SMTP_F_TLS) != 0;
@@ -1370,6 +1374,7 @@ smtp_cmd_mail(struct smtp_session *s, struct smtp_str arg)
 	s->arena_used = 0;
 	s->sender_domain = addr.len == 0 ? NULL :
 	    smtp_arena_copy(s, addr.p + dom, addr.len - dom, 1);
+	s->sender_key = sim_grey_hash(addr.p, addr.len);
 	s->rcpt_off = s->arena_used;
 	s->size = size;
 	if (s->env->auth != NULL)
