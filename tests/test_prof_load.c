@@ -787,6 +787,7 @@ static const struct place_bad esc_bad[] = {
 };
 
 #define GB_HEAD	"provider: gl\nmx_hosts: [mx.gl.test]\n"
+#define GB_RATE	"replies:\n  rate.ip:\n    code: 421\n    enhanced: \"\"\n"
 #define GB_REPLY "replies:\n  greylist:\n    code: 451\n    enhanced: \"\"\n" \
 	"    text: t\n"
 
@@ -803,15 +804,12 @@ static const struct place_bad grey_bad[] = {
 	    "missing required key \"keep\"" },
 	{ GB_HEAD "replies:\n  greylist:\n    code: 451\n    enhanced: \"\"\n"
 	    "    text: t\n    stage: mail\n", 8, 12, "too early for greylist" },
-	{ GB_HEAD "replies:\n  rate.ip:\n    code: 421\n    enhanced: \"\"\n"
-	    "    text: [a, \"\", c]\n", 7, 15, "must not be empty" },
-	{ GB_HEAD "replies:\n  rate.ip:\n    code: 421\n    enhanced: \"\"\n"
-	    "    text: [a, b, c, d, e, f, g, h, i]\n", 7, 11,
+	{ GB_HEAD GB_RATE "    text: [a, \"\", c]\n", 7, 15, "must not be empty" },
+	{ GB_HEAD GB_RATE "    text: [a, b, c, d, e, f, g, h, i]\n", 7, 11,
 	    "at most 8 lines" },
-	{ GB_HEAD "replies:\n  rate.ip:\n    code: 421\n    enhanced: \"\"\n"
-	    "    text: [a, \"{nope}\"]\n", 7, 15, "unknown placeholder" },
-	{ GB_HEAD "replies:\n  rate.ip:\n    code: 421\n    enhanced: \"\"\n"
-	    "    text: []\n", 7, 11, "needs at least 1 entry" },
+	{ GB_HEAD GB_RATE "    text: [a, \"{nope}\"]\n", 7, 15,
+	    "unknown placeholder" },
+	{ GB_HEAD GB_RATE "    text: []\n", 7, 11, "needs at least 1 entry" },
 };
 
 /* test_greylist_lines - the greylist section and multi-line texts load;

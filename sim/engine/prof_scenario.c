@@ -95,6 +95,8 @@ static int	 set_blocklist(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_servers(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
+static int	 ld_cidrs(struct ld *, yaml_node_t *, const char *,
+		    struct prof_cidr **, size_t *);
 static int	 ld_clients(struct ld *, yaml_node_t *, struct prof_world *,
 		    enum prof_client_fact, const char *);
 static int	 set_dialup(struct ld *, yaml_node_t *, void *,
@@ -936,32 +938,39 @@ set_reverse_dns(struct ld *ld, yaml_node_t *n, void *field,
 	return 0;
 }
 
-/* set_blocklist - client CIDRs */
+/* ld_cidrs - a sequence of client CIDRs appended to *v (*n of them) */
 static int
-set_blocklist(struct ld *ld, yaml_node_t *n, void *field,
-    const struct ld_key *k, const char *path)
+ld_cidrs(struct ld *ld, yaml_node_t *n, const char *path,
+    struct prof_cidr **v, size_t *cnt)
 {
-	struct prof_world *w = field;
 	yaml_node_item_t *it;
 	unsigned prefix;
 	uint32_t addr;
 	int rc;
 
-	(void)k;
 	if ((rc = ld_seq(ld, n, path, 0)) != 0)
 		return rc;
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
 	    it++) {
 		if ((rc = ld_cidr(ld, ld_node(ld, *it), &addr, &prefix)) != 0)
 			return rc;
-		w->blocklist = ld_xrealloc(w->blocklist,
-		    (w->nblocklist + 1) * sizeof(*w->blocklist));
-		w->blocklist[w->nblocklist].addr = addr;
-		w->blocklist[w->nblocklist].mask = prefix == 0 ? 0 :
-		    0xffffffffu << (32 - prefix);
-		w->nblocklist++;
+		*v = ld_xrealloc(*v, (*cnt + 1) * sizeof(**v));
+		(*v)[*cnt].addr = addr;
+		(*v)[*cnt].mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+		(*cnt)++;
 	}
 	return 0;
+}
+
+/* set_blocklist - client CIDRs */
+static int
+set_blocklist(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_world *w = field;
+
+	(void)k;
+	return ld_cidrs(ld, n, path, &w->blocklist, &w->nblocklist);
 }
 
 /* ld_clients - client CIDRs declared with one fact */
@@ -969,26 +978,19 @@ static int
 ld_clients(struct ld *ld, yaml_node_t *n, struct prof_world *w,
     enum prof_client_fact fact, const char *path)
 {
-	yaml_node_item_t *it;
-	unsigned prefix;
-	uint32_t addr;
+	struct prof_cidr *v = NULL;
+	size_t i, cnt = 0;
 	int rc;
 
-	if ((rc = ld_seq(ld, n, path, 0)) != 0)
-		return rc;
-	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-	    it++) {
-		if ((rc = ld_cidr(ld, ld_node(ld, *it), &addr, &prefix)) != 0)
-			return rc;
+	if ((rc = ld_cidrs(ld, n, path, &v, &cnt)) == 0 && cnt > 0) {
 		w->clients = ld_xrealloc(w->clients,
-		    (w->nclients + 1) * sizeof(*w->clients));
-		w->clients[w->nclients].addr = addr;
-		w->clients[w->nclients].mask = prefix == 0 ? 0 :
-		    0xffffffffu << (32 - prefix);
-		w->clients[w->nclients].fact = fact;
-		w->nclients++;
+		    (w->nclients + cnt) * sizeof(*w->clients));
+		for (i = 0; i < cnt; i++)
+			w->clients[w->nclients++] = (struct prof_client){
+			    v[i].addr, v[i].mask, fact };
 	}
-	return 0;
+	free(v);
+	return rc;
 }
 
 /* set_dialup - clients.dialup: dial-up / residential client CIDRs */
