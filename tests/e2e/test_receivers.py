@@ -13,6 +13,7 @@ Addresses: MX 127.79.N.x, clients 127.80.N.x (unused by other suites).
 """
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -20,11 +21,14 @@ import time
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mxsim_proc import Client, Mxsim, free_port, read_events, run_suite  # noqa: E402
+from mxsim_proc import (Client, Mxsim, Skip, free_ports, read_events,  # noqa: E402
+                        run_suite)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PROFILES = os.path.join(ROOT, "profiles")
-MX = {"mimecast": "127.79.1.5", "gmx": "127.79.2.5", "t-online": "127.79.3.5"}
+MX = {"mimecast": "127.79.1.5", "gmx": "127.79.2.5", "t-online": "127.79.3.5",
+      "comcast": "127.79.4.5", "orange": "127.79.5.5", "yandex": "127.79.6.5",
+      "proofpoint": "127.79.7.5"}
 # Mimecast's greylist delay (profiles/mimecast.yaml greylist.delay), ms
 DELAY_MS = 60000
 SCALE = 600          # a simulated minute is 0.1 real second
@@ -43,10 +47,11 @@ class Suite:
             "clients": {"dialup": ["127.80.10.0/24"],
                         "no_reputation": ["127.80.11.0/24"]},
         }
+        self.port, self.dns = free_ports(2)
+        scen["dns"] = {"listen": "127.0.0.1:%d" % self.dns}
         self.scen = os.path.join(self.dir, "scenario.yaml")
         with open(self.scen, "w") as f:
             yaml.safe_dump(scen, f)
-        self.port = free_port()
         self.mx = Mxsim(self.bin, ["-c", self.scen, "-w", "1", "-q"],
                         self.port)
 
@@ -141,6 +146,37 @@ class Suite:
         c = Client(MX["t-online"], self.port, "127.80.3.1")
         assert c.greeting[0] == 220, c.greeting
         c.close()
+
+    def test_dns_mx_hosts(self):
+        """mxsim's DNS serves each new receiver's domains with MX records
+        naming its hosts under the provider's real suffix, and A records
+        of those hosts inside the profile's block."""
+        if shutil.which("dig") is None:
+            raise Skip("dig is not installed")
+        suffix = {"mimecast": ".mimecast.com.", "gmx": ".gmx.net.",
+                  "t-online": ".t-online.de.", "comcast": ".comcast.net.",
+                  "orange": ".orange.fr.", "yandex": ".yandex.ru.",
+                  "proofpoint": ".ppe-hosted.com."}
+
+        def dig(qtype, name):
+            p = subprocess.run(["dig", "@127.0.0.1", "-p", str(self.dns),
+                                "+short", "+time=3", "+tries=2", qtype, name],
+                               capture_output=True, text=True, timeout=20)
+            assert p.returncode == 0, p.stderr
+            return p.stdout.split("\n")[:-1]
+
+        for name, mx in MX.items():
+            with open(os.path.join(PROFILES, name + ".yaml")) as f:
+                prof = yaml.safe_load(f)
+            block = mx.rsplit(".", 1)[0] + "."
+            for dom in prof["domains"]:
+                hosts = sorted(ln.split()[1] for ln in dig("MX", dom))
+                assert hosts == sorted(h + "." for h in prof["mx_hosts"]), \
+                    (dom, hosts)
+            host = prof["mx_hosts"][0]
+            assert (host + ".").endswith(suffix[name]), host
+            a = dig("A", host)
+            assert len(a) == 1 and a[0].startswith(block), (host, a)
 
 
 if __name__ == "__main__":
