@@ -82,12 +82,7 @@ def load_rows(rows_dir=ROWS):
         with open(path) as f:
             doc = yaml.safe_load(f)
         rel = os.path.relpath(path, ROOT)
-        if not isinstance(doc, dict):
-            raise RowsError("%s: not a mapping" % rel)
-        bad = set(doc) - FILE_KEYS
-        if bad:
-            raise RowsError("%s: unknown key(s) %s (expected %s)" % (
-                rel, sorted(bad), sorted(FILE_KEYS)))
+        _keys(rel, doc, FILE_KEYS)
         if not isinstance(doc.get("provider"), str):
             raise RowsError("%s: provider (a profile name) is required" % rel)
         if not isinstance(doc.get("rows"), list):
@@ -422,6 +417,16 @@ class Driver:
 
     def step(self, step):
         prime = bool(step.get("prime"))
+        if prime:
+            # a prime step builds state; the same step (same content,
+            # provider and scenario) runs once per mxsim, so rows that need
+            # one bulk domain share its 5,000 messages.  Only for state not
+            # keyed on the client address: the step runs from the first
+            # row's addresses.
+            key = json.dumps([self.row["provider"], step], sort_keys=True)
+            if key in self.run.primed:
+                return
+            self.run.primed.add(key)
         count = int(step.get("count", 1))
         per = int(step.get("per_connection", count)) or count
         srcs = self.sources(int(step.get("sources", 1)))
@@ -596,6 +601,7 @@ class Run:
         self.scenario = os.path.join(self.dir, "scenario.yaml")
         with open(self.scenario, "w") as f:
             yaml.safe_dump(scn, f, sort_keys=False)
+        self.primed = set()
         self.ctl = "127.0.0.1:%d" % free_port()
         self.port = free_port()
         self.m = Mxsim(os.path.join(build, "sim", "mxsim"),
