@@ -50,7 +50,7 @@ ROW_KEYS = {"id", "ref", "kind", "expect", "drive", "untriggerable", "missing",
             "note"}
 EXPECT_KEYS = {"code", "enh", "stage", "phrase"}
 DRIVE_KEYS = {"scale", "start", "facts", "ip", "ipv6", "ehlo", "tls", "auth",
-              "port", "send", "connections", "script", "control"}
+              "port", "send", "connections", "script", "control", "args"}
 SEND_KEYS = {"count", "mail_from", "rcpt", "body", "per_connection",
              "headers", "prime", "sources", "declare_size", "tls", "rcpt_k"}
 STAGES = ("connect", "ehlo", "mail", "rcpt", "data", "eod", "auth")
@@ -71,10 +71,12 @@ class RowsError(Exception):
 
 # ---- rows files -------------------------------------------------------------
 
-def load_rows(rows_dir=ROWS):
-    """Every row of every rows file: a list of dicts with "provider" and
-    "file" added; files naming the same provider add up."""
+def load_rows(rows_dir=None):
+    """Every row of every rows file (tests/rows unless rows_dir): a list of
+    dicts with "provider" and "file" added; files naming the same provider
+    add up."""
     rows, ids = [], {}
+    rows_dir = rows_dir or ROWS
     for name in sorted(os.listdir(rows_dir)):
         if not name.endswith(".yaml"):
             continue
@@ -413,6 +415,8 @@ class Driver:
     def sources(self, n):
         if "ip" in self.d:
             return [self.d["ip"]]
+        if self.d.get("ipv6"):
+            return ["::1"]
         return ["%s.%d" % (self.row["net"], 1 + i) for i in range(n)]
 
     def step(self, step):
@@ -555,7 +559,8 @@ def group_rows(rows):
         own = {k: v for k, v in facts.items() if k not in MERGEABLE}
         key = json.dumps([d.get("scale", 1), d.get("start", DEFAULT_START),
                           bool(d.get("ipv6")), own,
-                          r["id"] if d.get("control") or d.get("ipv6") else ""],
+                          r["id"] if d.get("control") or d.get("ipv6") or
+                          d.get("args") else ""],
                          sort_keys=True)
         shared = {k: v for k, v in facts.items() if k in MERGEABLE}
         for g in groups:
@@ -569,7 +574,8 @@ def group_rows(rows):
             groups.append({"key": key, "facts": shared, "own": own,
                            "rows": [r], "scale": d.get("scale", 1),
                            "start": d.get("start", DEFAULT_START),
-                           "ipv6": bool(d.get("ipv6"))})
+                           "ipv6": bool(d.get("ipv6")),
+                           "args": [str(x) for x in d.get("args") or []]})
     return groups
 
 
@@ -605,7 +611,8 @@ class Run:
         self.ctl = "127.0.0.1:%d" % free_port()
         self.port = free_port()
         self.m = Mxsim(os.path.join(build, "sim", "mxsim"),
-                       ["-q", "-c", self.scenario, "--control", self.ctl],
+                       ["-q", "-c", self.scenario, "--control", self.ctl] +
+                       group["args"],
                        self.port)
 
     def control(self, c, provider):
