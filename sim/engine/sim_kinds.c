@@ -125,6 +125,12 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	[SIM_RK_USER_UNKNOWN] = POL("user.unknown", 550, "5.1.1",
 	    "{addr}: Recipient address rejected: User unknown",
 	    SIM_STAGE_RCPT),
+	[SIM_RK_USER_INACTIVE] = POL("user.inactive", 550, "5.2.1",
+	    "{addr}: Recipient address rejected: Account disabled",
+	    SIM_STAGE_RCPT),
+	[SIM_RK_USER_FULL] = POL("user.full", 452, "4.2.2",
+	    "{addr}: Recipient address rejected: Mailbox full",
+	    SIM_STAGE_RCPT),
 
 	[SIM_RK_AUTH_SPF_FAIL] = POL("auth.spf_fail", 550, "5.7.26",
 	    "SPF check failed for {domain} with a hard fail policy",

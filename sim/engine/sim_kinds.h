@@ -90,6 +90,8 @@ enum sim_rk {
 	SIM_RK_RCPTS_TOO_MANY,	/* "rcpts.too_many": recipients per message */
 	SIM_RK_SIZE,		/* "size": message larger than the limit */
 	SIM_RK_USER_UNKNOWN,	/* "user.unknown": recipient does not exist */
+	SIM_RK_USER_INACTIVE,	/* "user.inactive": a disabled account */
+	SIM_RK_USER_FULL,	/* "user.full": a mailbox over its quota */
 
 	/* provider fidelity (issue 5): authentication */
 	SIM_RK_AUTH_SPF_FAIL,	/* "auth.spf_fail": SPF -all fail */
