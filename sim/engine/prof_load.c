@@ -351,6 +351,8 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	    "a new message starts at mail" },
 	[SIM_RK_RATE_RECIPIENT] = { ST(RCPT), FACT_RCPT },
 	[SIM_RK_USER_UNKNOWN] = { ST(RCPT), FACT_RCPT },
+	[SIM_RK_USER_INACTIVE] = { ST(RCPT), FACT_RCPT },
+	[SIM_RK_USER_FULL] = { ST(RCPT), FACT_RCPT },
 	[SIM_RK_RCPTS_TOO_MANY] = { ST(RCPT),
 	    "recipients are counted from rcpt" },
 	[SIM_RK_SIZE] = { ST(MAIL) | ST(EOD),

@@ -190,6 +190,12 @@ prof_world_free(struct prof_world *w)
 		free(w->unknown_rcpts[i]);
 	for (i = 0; i < w->nspam_traps; i++)
 		free(w->spam_traps[i]);
+	for (i = 0; i < w->ninactive_rcpts; i++)
+		free(w->inactive_rcpts[i]);
+	for (i = 0; i < w->nfull_rcpts; i++)
+		free(w->full_rcpts[i]);
+	free(w->inactive_rcpts);
+	free(w->full_rcpts);
 	for (i = 0; i < w->nseeds; i++)
 		free(w->seeds[i]);
 	free(w->unknown_rcpts);
@@ -237,6 +243,10 @@ prof_world_clone(const struct prof_world *w)
 	    w->nunknown_rcpts) != 0 ||
 	    dup_strv(&c->spam_traps, &c->nspam_traps, w->spam_traps,
 	    w->nspam_traps) != 0 ||
+	    dup_strv(&c->inactive_rcpts, &c->ninactive_rcpts,
+	    w->inactive_rcpts, w->ninactive_rcpts) != 0 ||
+	    dup_strv(&c->full_rcpts, &c->nfull_rcpts, w->full_rcpts,
+	    w->nfull_rcpts) != 0 ||
 	    dup_strv(&c->seeds, &c->nseeds, w->seeds, w->nseeds) != 0)
 		goto fail;
 	for (i = 0; i < w->nprofiles; i++) {
@@ -531,6 +541,13 @@ bool
 prof_world_rcpt_unknown(const struct prof_world *w, const char *addr)
 {
 	return match_any(w->unknown_rcpts, w->nunknown_rcpts, addr);
+}
+
+/* prof_world_rcpt_in - does a recipient match one of a list's patterns */
+bool
+prof_world_rcpt_in(char *const *pats, size_t n, const char *addr)
+{
+	return match_any(pats, n, addr);
 }
 
 /* prof_world_spam_trap - does a recipient match a spam-trap pattern */

@@ -310,6 +310,10 @@ struct prof_world {
 	size_t		 nunknown_rcpts;
 	char		**spam_traps;	/* fnmatch(3) patterns, lower case */
 	size_t		 nspam_traps;
+	char		**inactive_rcpts; /* disabled accounts: fnmatch(3) */
+	size_t		 ninactive_rcpts;
+	char		**full_rcpts;	/* mailboxes over quota: fnmatch(3) */
+	size_t		 nfull_rcpts;
 	char		**seeds;	/* seed-list recipients (placement
 					 * tests): fnmatch(3), lower case */
 	size_t		 nseeds;
@@ -410,6 +414,10 @@ enum prof_rdns_state prof_world_rdns(const struct prof_world *w,
 
 /** @return true when recipient @p addr (lower case) is declared unknown. */
 bool prof_world_rcpt_unknown(const struct prof_world *w, const char *addr);
+
+/** @return true when recipient @p addr (lower case) matches one of the
+ * @p n fnmatch(3) patterns @p pats (a recipients list of the scenario). */
+bool prof_world_rcpt_in(char *const *pats, size_t n, const char *addr);
 
 /** @return true when recipient @p addr (lower case) is a spam trap. */
 bool prof_world_spam_trap(const struct prof_world *w, const char *addr);

@@ -68,6 +68,9 @@ enum sim_rk {
 	SIM_RK_NO_MX,		/* 554 5.3.2 no MX configured at this address */
 	SIM_RK_BUSY,		/* 421 4.3.2 the backend's connection pool is
 				 * full, closes (answered by the backend) */
+	SIM_RK_BAD_HELO,	/* 501 5.5.4 EHLO/HELO without an argument */
+	SIM_RK_BAD_SENDER,	/* 501 5.5.4 MAIL FROM path not an address */
+	SIM_RK_BAD_RCPT,	/* 501 5.5.4 RCPT TO path not an address */
 
 	/* policy verdicts */
 	SIM_RK_OUTAGE,		/* "outage": the provider is down (control API) */
@@ -87,6 +90,8 @@ enum sim_rk {
 	SIM_RK_RCPTS_TOO_MANY,	/* "rcpts.too_many": recipients per message */
 	SIM_RK_SIZE,		/* "size": message larger than the limit */
 	SIM_RK_USER_UNKNOWN,	/* "user.unknown": recipient does not exist */
+	SIM_RK_USER_INACTIVE,	/* "user.inactive": a disabled account */
+	SIM_RK_USER_FULL,	/* "user.full": a mailbox over its quota */
 
 	/* provider fidelity (issue 5): authentication */
 	SIM_RK_AUTH_SPF_FAIL,	/* "auth.spf_fail": SPF -all fail */
