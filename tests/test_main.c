@@ -25,6 +25,7 @@ static const struct suite_reg suites[] = {
 	{ "sim_policy", test_sim_policy_register },
 	{ "sim_evlog", test_sim_evlog_register },
 	{ "sim_place", test_sim_place_register },
+	{ "sim_grey", test_sim_grey_register },
 	{ "fidelity", test_fidelity_register },
 	{ "smtp_reply", test_smtp_reply_register },
 	{ "smtp_session", test_smtp_session_register },

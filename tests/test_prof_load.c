@@ -100,8 +100,9 @@ static const struct reply_case reply_cases[] = {
 	{ "generic", "rate.ip", 421, "4.7.26", "mail",
 	    "Email rate limit exceeded, try again later" },
 	{ "generic", "rate.domain", 421, "4.7.26", "mail", NULL },
-	{ "generic", "reputation.temp", 421, "4.7.0", "mail", NULL },
-	{ "generic", "reputation.block", 550, "5.7.1", "mail", NULL },
+	/* issue 16: at end of DATA, so that the block can be reached */
+	{ "generic", "reputation.temp", 421, "4.7.0", "eod", NULL },
+	{ "generic", "reputation.block", 550, "5.7.1", "eod", NULL },
 	{ "generic", "blocklist", 554, "5.7.1", "connect", NULL },
 	{ "generic", "user.unknown", 550, "5.1.1", "rcpt", NULL },
 	{ "generic", "rcpts.too_many", 452, "4.5.3", "rcpt", NULL },
@@ -216,6 +217,7 @@ static void lim_check(const struct prof_lim_key *, const void *,
 static void test_limits_every_key(void);
 static void test_limits_errors(void);
 static void test_escalate_hours(void);
+static void test_greylist_lines(void);
 static void test_scenario_placement(void);
 static void test_scenario_rdns(void);
 static char *yaml_tmp(const char *);
@@ -426,6 +428,14 @@ test_default_scenario(void)
 		{ 0x7f000002, NULL },
 		{ 0x7f050001, "icloud" },
 		{ 0x7f060001, NULL },
+		/* issue 16: the receivers beyond the four providers */
+		{ 0x7f100001, "comcast" },
+		{ 0x7f110002, "gmx" },
+		{ 0x7f120001, "orange" },
+		{ 0x7f130004, "t-online" },
+		{ 0x7f140001, "yandex" },
+		{ 0x7f150001, "proofpoint" },
+		{ 0x7f160002, "mimecast" },
 	};
 	struct prof_error err;
 	struct prof_world *w;
@@ -440,8 +450,9 @@ test_default_scenario(void)
 		    sizeof(buf)));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	CU_ASSERT_STRING_EQUAL(w->file, PDIR "/default.yaml");
-	CU_ASSERT_EQUAL(w->nprofiles, 6);
-	CU_ASSERT_EQUAL(w->nblocks, 6);
+	/* issue 16 added seven receivers to the six */
+	CU_ASSERT_EQUAL(w->nprofiles, 13);
+	CU_ASSERT_EQUAL(w->nblocks, 13);
 	CU_ASSERT_EQUAL(w->port, 2525);
 	CU_ASSERT_EQUAL(w->seed, 42);
 	CU_ASSERT_DOUBLE_EQUAL(w->time_scale, 1.0, 1e-12);
@@ -479,6 +490,14 @@ test_default_scenario(void)
 	    PROF_RDNS_VALID);
 	CU_ASSERT_TRUE(prof_world_blocklisted(w, ip(127, 0, 66, 5)));
 	CU_ASSERT_FALSE(prof_world_blocklisted(w, ip(127, 0, 65, 5)));
+	CU_ASSERT_TRUE(prof_world_client(w, ip(127, 0, 67, 5),
+	    PROF_CLIENT_DIALUP));
+	CU_ASSERT_FALSE(prof_world_client(w, ip(127, 0, 67, 5),
+	    PROF_CLIENT_NOREP));
+	CU_ASSERT_TRUE(prof_world_client(w, ip(127, 0, 68, 5),
+	    PROF_CLIENT_NOREP));
+	CU_ASSERT_FALSE(prof_world_client(w, ip(127, 0, 66, 5),
+	    PROF_CLIENT_DIALUP));
 	CU_ASSERT_TRUE(prof_world_rcpt_unknown(w, "unknown42@gmail.com"));
 	CU_ASSERT_TRUE(prof_world_rcpt_unknown(w, "nobody@yahoo.com"));
 	CU_ASSERT_FALSE(prof_world_rcpt_unknown(w, "alice@gmail.com"));
@@ -775,6 +794,76 @@ static const struct place_bad esc_bad[] = {
 	    "user.unknown cannot escalate: its refusals are not counted on "
 	    "any identity" },
 };
+
+#define GB_HEAD	"provider: gl\nmx_hosts: [mx.gl.test]\n"
+#define GB_RATE	"replies:\n  rate.ip:\n    code: 421\n    enhanced: \"\"\n"
+#define GB_REPLY "replies:\n  greylist:\n    code: 451\n    enhanced: \"\"\n" \
+	"    text: t\n"
+
+/* Broken greylisting and multi-line texts (issue 16). */
+static const struct place_bad grey_bad[] = {
+	{ GB_HEAD GB_REPLY, 1, 1, "replies.greylist needs a greylist section" },
+	{ GB_HEAD "greylist: {delay: 60, window: 3600, keep: 60}\n", 1, 1,
+	    "a greylist section needs replies.greylist" },
+	{ GB_HEAD "greylist: {delay: 600, window: 60, keep: 60}\n" GB_REPLY,
+	    3, 11, "greylist.window (60 s) is shorter than greylist.delay" },
+	{ GB_HEAD "greylist: {delay: 0, window: 60, keep: 60}\n" GB_REPLY,
+	    3, 19, "" },
+	{ GB_HEAD "greylist: {delay: 1, window: 60}\n" GB_REPLY, 3, 11,
+	    "missing required key \"keep\"" },
+	{ GB_HEAD "replies:\n  greylist:\n    code: 451\n    enhanced: \"\"\n"
+	    "    text: t\n    stage: mail\n", 8, 12, "too early for greylist" },
+	{ GB_HEAD GB_RATE "    text: [a, \"\", c]\n", 7, 15, "must not be empty" },
+	{ GB_HEAD GB_RATE "    text: [a, b, c, d, e, f, g, h, i]\n", 7, 11,
+	    "at most 8 lines" },
+	{ GB_HEAD GB_RATE "    text: [a, \"{nope}\"]\n", 7, 15,
+	    "unknown placeholder" },
+	{ GB_HEAD GB_RATE "    text: []\n", 7, 11, "needs at least 1 entry" },
+};
+
+/* test_greylist_lines - the greylist section and multi-line texts load;
+ * their errors point at the value */
+static void
+test_greylist_lines(void)
+{
+	struct prof_profile *p;
+	struct prof_world *w;
+	char *path;
+
+	bad_texts(grey_bad, sizeof(grey_bad) / sizeof(grey_bad[0]));
+	p = test_bundled_profile("mimecast");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_EQUAL(p->grey.delay_s, 60);
+	CU_ASSERT_EQUAL(p->grey.window_s, 43200);
+	CU_ASSERT_TRUE(p->replies[SIM_RK_GREYLIST].enabled);
+	CU_ASSERT_EQUAL(p->replies[SIM_RK_GREYLIST].stage, SIM_STAGE_RCPT);
+	prof_profile_free(p);
+	p = test_bundled_profile("gmx");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_STRING_EQUAL(p->replies[SIM_RK_PTR_MISSING].text,
+	    "{host} (mxgmx) Nemesis ESMTP Service not available\n"
+	    "No SMTP service\nBad DNS PTR resource record.\n"
+	    "For explanation visit https://postmaster.gmx.com/en/"
+	    "error-messages?ip={ip}&c=rdns");
+	CU_ASSERT_STRING_EQUAL(p->replies[SIM_RK_PTR_MISSING].enhanced, "");
+	CU_ASSERT_EQUAL(p->grey.delay_s, 0);
+	prof_profile_free(p);
+	/* scenario client facts; a bad CIDR names its place */
+	w = scenario_tmp("servers: [{profile: sink, addresses: [127.9.0.1]}]\n"
+	    "clients: {dialup: [10.1.0.0/16], no_reputation: [10.2.0.9]}\n",
+	    &path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL(w->nclients, 2);
+	CU_ASSERT_TRUE(prof_world_client(w, ip(10, 1, 7, 7),
+	    PROF_CLIENT_DIALUP));
+	CU_ASSERT_FALSE(prof_world_client(w, ip(10, 2, 0, 8),
+	    PROF_CLIENT_NOREP));
+	CU_ASSERT_TRUE(prof_world_client(w, ip(10, 2, 0, 9),
+	    PROF_CLIENT_NOREP));
+	prof_world_free(w);
+	unlink(path);
+	free(path);
+}
 
 /* test_escalate_hours - the hourly ladder loads; its errors point at
  * the value */
@@ -1148,6 +1237,7 @@ test_prof_load_register(void)
 		{ "gmail limits and reputation", test_gmail_limits },
 		{ "microsoft, yahoo, generic, sink limits", test_other_limits },
 		{ "default scenario", test_default_scenario },
+		{ "greylist and multi-line texts", test_greylist_lines },
 		{ "scenario fixture", test_scenario_fixture },
 		{ "broken fixtures", test_bad_fixtures },
 		{ "placement of the bundled profiles", test_placement_bundled },

@@ -172,8 +172,19 @@ static const struct render_case render_cases[] = {
 	  "550 5.7.1 end\r\n" },
 	{ "wrap without enhanced code", SIM_RK_GREETING, 14, 0, "",
 	  "aaaa bbbb cccc", "", "220-aaaa bbbb\r\n220 cccc\r\n" },
+	/* issue 16: LF (a text given as lines) breaks the reply; every
+	 * line carries the code, so no template can forge a reply line */
 	{ "CR and LF in a template", SIM_RK_NOOP, 0, 0, NULL, "a\r\n250 b",
-	  "", "250 2.0.0 a  250 b\r\n" },
+	  "", "250-2.0.0 a \r\n250 2.0.0 250 b\r\n" },
+	{ "GMX lines without enhanced code", SIM_RK_RATE_IP, 0, 421, "",
+	  "mx.gmx.net (mxgmx001) Nemesis ESMTP Service not available\n"
+	  "Requested action aborted: local error in processing", "",
+	  "421-mx.gmx.net (mxgmx001) Nemesis ESMTP Service not available\r\n"
+	  "421 Requested action aborted: local error in processing\r\n" },
+	{ "lines, then wrap and trailer", SIM_RK_RATE_IP, 20, 421, "4.7.0",
+	  "one\ntwo three four five", " [id]",
+	  "421-4.7.0 one\r\n421-4.7.0 two three\r\n"
+	  "421-4.7.0 four five\r\n421 4.7.0 [id]\r\n" },
 };
 
 /* test_render - table of rendered replies */

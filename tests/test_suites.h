@@ -40,5 +40,6 @@ int test_sim_pm_register(void);	/* issue 9: Postmaster view */
 int test_sim_place_register(void);	/* issue 9: inbox placement */
 int test_smtp_sasl_register(void);	/* issue 16: SMTP AUTH */
 int test_sim_acct_register(void);	/* issue 16: submission accounts */
+int test_sim_grey_register(void);	/* issue 16: triplet greylisting */
 
 #endif /* TEST_SUITES_H */

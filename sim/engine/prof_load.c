@@ -30,6 +30,7 @@
 #include "sim_policy.h"
 
 #define LD_TEXT_MAX	900	/* bytes of a reply text */
+#define LD_TEXT_LINES	8	/* lines of a multi-line reply text */
 #define LD_WRAP_MIN	20	/* narrowest useful wrap width */
 #define LD_WRAP_MAX	500	/* RFC 5321 reply line limit is 512 */
 
@@ -107,6 +108,11 @@ static int	 set_wrap(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_reputation(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
+static int	 set_greylist(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 ld_text_lines(struct ld *, yaml_node_t *, const char **);
+static int	 ld_greylist_check(struct ld *, yaml_node_t *,
+		    const struct prof_profile *);
 static int	 set_complaints(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 ld_set_removed(struct ld *, yaml_node_t *, void *,
@@ -201,6 +207,17 @@ static const struct ld_key smtp_keys[] = {
 	{ NULL }
 };
 
+/* greylist: triplet greylisting (sim_grey.h), simulated seconds */
+static const struct ld_key greylist_keys[] = {
+	{ "delay", ld_set_u32, offsetof(struct prof_greylist, delay_s), NULL,
+	    LD_REQUIRED | LD_NONZERO },
+	{ "window", ld_set_u32, offsetof(struct prof_greylist, window_s), NULL,
+	    LD_REQUIRED | LD_NONZERO },
+	{ "keep", ld_set_u32, offsetof(struct prof_greylist, keep_s), NULL,
+	    LD_REQUIRED | LD_NONZERO },
+	{ NULL }
+};
+
 static const struct ld_key profile_keys[] = {
 	{ "provider", set_provider, 0, NULL, LD_REQUIRED },
 	LD_STRLIST("domains", struct prof_profile, domains, ndomains,
@@ -215,6 +232,8 @@ static const struct ld_key profile_keys[] = {
 	{ "placement", set_placement, offsetof(struct prof_profile, place) },
 	{ "submission", prof_ld_set_submission,
 	    offsetof(struct prof_profile, submit) },
+	{ "greylist", set_greylist, offsetof(struct prof_profile, grey),
+	    greylist_keys },
 	{ NULL }
 };
 
@@ -334,6 +353,8 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	    "a new message starts at mail" },
 	[SIM_RK_RATE_RECIPIENT] = { ST(RCPT), FACT_RCPT },
 	[SIM_RK_USER_UNKNOWN] = { ST(RCPT), FACT_RCPT },
+	[SIM_RK_USER_INACTIVE] = { ST(RCPT), FACT_RCPT },
+	[SIM_RK_USER_FULL] = { ST(RCPT), FACT_RCPT },
 	[SIM_RK_RCPTS_TOO_MANY] = { ST(RCPT),
 	    "recipients are counted from rcpt" },
 	[SIM_RK_SIZE] = { ST(MAIL) | ST(EOD),
@@ -372,6 +393,10 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	[SIM_RK_RCPT_DOMAINS] = { ST(RCPT) | ST(EOD), FACT_RCPT },
 	[SIM_RK_PTR_MISSING] = { ST_ANY, FACT_IP },
 	[SIM_RK_PTR_BLOCK] = { ST_ANY, FACT_IP },
+	[SIM_RK_GREYLIST] = { ST(RCPT), "the (IP, sender, recipient) triplet "
+	    "is known from rcpt" },
+	[SIM_RK_CLIENT_DIALUP] = { ST_ANY, FACT_IP },
+	[SIM_RK_CLIENT_NOREP] = { ST_ANY, FACT_IP },
 };
 
 /* EHLO extensions mxsim implements (SIZE comes from max_message_size). */
@@ -851,12 +876,65 @@ ld_reply_enhanced(struct ld *ld, const struct ld_reply *rn, uint64_t code,
 	return 0;
 }
 
-/* ld_reply_text - one line of 1..LD_TEXT_MAX bytes, known placeholders */
+/* ld_text_lines - a reply text given as a list of lines (a multi-line
+ * reply, GMX's form): 1..LD_TEXT_LINES lines, each checked as a text,
+ * joined with LF (smtp_reply.c breaks the reply there).  The joined text
+ * lives in ld->lines until the next one or ld_close(); the caller copies
+ * it like any text of the document. */
+static int
+ld_text_lines(struct ld *ld, yaml_node_t *n, const char **text)
+{
+	yaml_node_item_t *it;
+	yaml_node_t *ln;
+	const char *s;
+	size_t len = 0, l;
+	char *buf;
+	int rc;
+
+	if ((rc = ld_seq(ld, n, "text", 1)) != 0)
+		return rc;
+	if (n->data.sequence.items.top - n->data.sequence.items.start >
+	    LD_TEXT_LINES)
+		return ld_err(ld, n, "a reply text has at most %d lines",
+		    LD_TEXT_LINES);
+	buf = ld_xrealloc(NULL, LD_TEXT_MAX + 1);
+	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	    it++) {
+		ln = ld_node(ld, *it);
+		if ((rc = ld_string(ld, ln, &s)) != 0 ||
+		    (rc = ld_template(ld, ln, s)) != 0)
+			goto out;
+		l = strlen(s);
+		if (l == 0 || len + l + (len > 0) > LD_TEXT_MAX) {
+			rc = ld_err(ld, ln, l == 0 ? "a reply text line must "
+			    "not be empty" : "reply text is over %d bytes",
+			    LD_TEXT_MAX);
+			goto out;
+		}
+		if (len > 0)
+			buf[len++] = '\n';
+		memcpy(buf + len, s, l);
+		len += l;
+	}
+	buf[len] = '\0';
+	free(ld->lines);
+	ld->lines = buf;
+	*text = buf;
+	return 0;
+out:
+	free(buf);
+	return rc;
+}
+
+/* ld_reply_text - one line of 1..LD_TEXT_MAX bytes, known placeholders;
+ * or a list of such lines (ld_text_lines) */
 static int
 ld_reply_text(struct ld *ld, yaml_node_t *n, const char **text)
 {
 	int rc;
 
+	if (n->type == YAML_SEQUENCE_NODE)
+		return ld_text_lines(ld, n, text);
 	if ((rc = ld_string(ld, n, text)) != 0)
 		return rc;
 	if (**text == '\0')
@@ -1155,6 +1233,38 @@ set_placement(struct ld *ld, yaml_node_t *n, void *field,
 	return 0;
 }
 
+/* set_greylist - the greylist section: window at least the delay */
+static int
+set_greylist(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_greylist *g = field;
+	int rc;
+
+	if ((rc = ld_map(ld, n, path, k->sub, g)) != 0)
+		return rc;
+	if (g->window_s < g->delay_s)
+		return ld_err(ld, n, "greylist.window (%u s) is shorter than "
+		    "greylist.delay (%u s): no retry could pass", g->window_s,
+		    g->delay_s);
+	return 0;
+}
+
+/* ld_greylist_check - replies.greylist and the greylist section go
+ * together */
+static int
+ld_greylist_check(struct ld *ld, yaml_node_t *root,
+    const struct prof_profile *p)
+{
+	bool on = p->replies[SIM_RK_GREYLIST].enabled;
+
+	if (on == (p->grey.delay_s != 0))
+		return 0;
+	return ld_err(ld, root, on ? "replies.greylist needs a greylist "
+	    "section (delay, window, keep)" : "a greylist section needs "
+	    "replies.greylist");
+}
+
 /* prof_load_profile - load and check one provider profile */
 struct prof_profile *
 prof_load_profile(const char *path, struct prof_error *err)
@@ -1168,7 +1278,8 @@ prof_load_profile(const char *path, struct prof_error *err)
 	if ((p = prof_profile_new("")) == NULL)
 		abort();
 	p->file = ld_xstrdup(path);
-	if (ld_map(&ld, root, "", profile_keys, p) != 0) {
+	if (ld_map(&ld, root, "", profile_keys, p) != 0 ||
+	    ld_greylist_check(&ld, root, p) != 0) {
 		prof_profile_free(p);
 		p = NULL;
 	}

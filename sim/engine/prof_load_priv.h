@@ -35,6 +35,8 @@ struct ld {
 	yaml_document_t	 doc;
 	bool		 have_doc;
 	char		 got[96];	/* ld_got() scratch */
+	char		*lines;		/* a multi-line reply text, joined
+					 * (prof_load.c), freed by ld_close() */
 
 	/* scenario only (prof_scenario.c) */
 	struct prof_world *w;

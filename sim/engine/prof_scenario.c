@@ -96,6 +96,14 @@ static int	 set_blocklist(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 static int	 set_servers(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
+static int	 ld_cidrs(struct ld *, yaml_node_t *, const char *,
+		    struct prof_cidr **, size_t *);
+static int	 ld_clients(struct ld *, yaml_node_t *, struct prof_world *,
+		    enum prof_client_fact, const char *);
+static int	 set_dialup(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+static int	 set_norep(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
 static int	 ld_profile_ref(struct ld *, yaml_node_t *, uint32_t *);
 static int	 ld_add_block(struct ld *, yaml_node_t *, size_t, uint32_t);
 static void	 ld_release(struct ld *);
@@ -219,6 +227,10 @@ static const struct ld_key recipients_keys[] = {
 	LD_STRLIST("spam_traps", struct prof_world, spam_traps, nspam_traps,
 	    LD_LIST_LOWER),
 	LD_STRLIST("seeds", struct prof_world, seeds, nseeds, LD_LIST_LOWER),
+	LD_STRLIST("inactive", struct prof_world, inactive_rcpts,
+	    ninactive_rcpts, LD_LIST_LOWER),
+	LD_STRLIST("full", struct prof_world, full_rcpts, nfull_rcpts,
+	    LD_LIST_LOWER),
 	{ NULL }
 };
 
@@ -228,6 +240,13 @@ static const struct ld_key server_keys[] = {
 	{ "addresses", ld_set_node, offsetof(struct ld_server, addresses), NULL,
 	    LD_REQUIRED },
 	{ "accounts", ld_set_node, offsetof(struct ld_server, accounts) },
+	{ NULL }
+};
+
+/* clients: facts a receiver knows about client address blocks */
+static const struct ld_key clients_keys[] = {
+	{ "dialup", set_dialup, 0 },
+	{ "no_reputation", set_norep, 0 },
 	{ NULL }
 };
 
@@ -246,6 +265,7 @@ static const struct ld_key scenario_keys[] = {
 	{ "servers", set_servers, 0, NULL, LD_REQUIRED },
 	{ "senders", ld_set_map, 0, senders_keys },
 	{ "blocklist", set_blocklist, 0 },
+	{ "clients", ld_set_map, 0, clients_keys },
 	{ "recipients", ld_set_map, 0, recipients_keys },
 	{ "dns", ld_set_map, 0, dns_keys },
 	{ NULL }
@@ -926,32 +946,78 @@ set_reverse_dns(struct ld *ld, yaml_node_t *n, void *field,
 	return 0;
 }
 
-/* set_blocklist - client CIDRs */
+/* ld_cidrs - a sequence of client CIDRs appended to *v (*n of them) */
 static int
-set_blocklist(struct ld *ld, yaml_node_t *n, void *field,
-    const struct ld_key *k, const char *path)
+ld_cidrs(struct ld *ld, yaml_node_t *n, const char *path,
+    struct prof_cidr **v, size_t *cnt)
 {
-	struct prof_world *w = field;
 	yaml_node_item_t *it;
 	unsigned prefix;
 	uint32_t addr;
 	int rc;
 
-	(void)k;
 	if ((rc = ld_seq(ld, n, path, 0)) != 0)
 		return rc;
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
 	    it++) {
 		if ((rc = ld_cidr(ld, ld_node(ld, *it), &addr, &prefix)) != 0)
 			return rc;
-		w->blocklist = ld_xrealloc(w->blocklist,
-		    (w->nblocklist + 1) * sizeof(*w->blocklist));
-		w->blocklist[w->nblocklist].addr = addr;
-		w->blocklist[w->nblocklist].mask = prefix == 0 ? 0 :
-		    0xffffffffu << (32 - prefix);
-		w->nblocklist++;
+		*v = ld_xrealloc(*v, (*cnt + 1) * sizeof(**v));
+		(*v)[*cnt].addr = addr;
+		(*v)[*cnt].mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+		(*cnt)++;
 	}
 	return 0;
+}
+
+/* set_blocklist - client CIDRs */
+static int
+set_blocklist(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	struct prof_world *w = field;
+
+	(void)k;
+	return ld_cidrs(ld, n, path, &w->blocklist, &w->nblocklist);
+}
+
+/* ld_clients - client CIDRs declared with one fact */
+static int
+ld_clients(struct ld *ld, yaml_node_t *n, struct prof_world *w,
+    enum prof_client_fact fact, const char *path)
+{
+	struct prof_cidr *v = NULL;
+	size_t i, cnt = 0;
+	int rc;
+
+	if ((rc = ld_cidrs(ld, n, path, &v, &cnt)) == 0 && cnt > 0) {
+		w->clients = ld_xrealloc(w->clients,
+		    (w->nclients + cnt) * sizeof(*w->clients));
+		for (i = 0; i < cnt; i++)
+			w->clients[w->nclients++] = (struct prof_client){
+			    v[i].addr, v[i].mask, fact };
+	}
+	free(v);
+	return rc;
+}
+
+/* set_dialup - clients.dialup: dial-up / residential client CIDRs */
+static int
+set_dialup(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	(void)k;
+	return ld_clients(ld, n, field, PROF_CLIENT_DIALUP, path);
+}
+
+/* set_norep - clients.no_reputation: client CIDRs the receiver does not
+ * know (not on its allowlist) */
+static int
+set_norep(struct ld *ld, yaml_node_t *n, void *field,
+    const struct ld_key *k, const char *path)
+{
+	(void)k;
+	return ld_clients(ld, n, field, PROF_CLIENT_NOREP, path);
 }
 
 /* ld_profile_ref - resolve, load (once) and index a servers[].profile */

@@ -191,6 +191,12 @@ prof_world_free(struct prof_world *w)
 		free(w->unknown_rcpts[i]);
 	for (i = 0; i < w->nspam_traps; i++)
 		free(w->spam_traps[i]);
+	for (i = 0; i < w->ninactive_rcpts; i++)
+		free(w->inactive_rcpts[i]);
+	for (i = 0; i < w->nfull_rcpts; i++)
+		free(w->full_rcpts[i]);
+	free(w->inactive_rcpts);
+	free(w->full_rcpts);
 	for (i = 0; i < w->nseeds; i++)
 		free(w->seeds[i]);
 	free(w->unknown_rcpts);
@@ -200,6 +206,7 @@ prof_world_free(struct prof_world *w)
 	free(w->senders);
 	free(w->blocks);
 	free(w->blocklist);
+	free(w->clients);
 	for (i = 0; i < w->nrdns; i++)
 		free(w->rdns[i].ptr);
 	free(w->rdns);
@@ -243,6 +250,10 @@ prof_world_clone(const struct prof_world *w)
 	    w->nunknown_rcpts) != 0 ||
 	    dup_strv(&c->spam_traps, &c->nspam_traps, w->spam_traps,
 	    w->nspam_traps) != 0 ||
+	    dup_strv(&c->inactive_rcpts, &c->ninactive_rcpts,
+	    w->inactive_rcpts, w->ninactive_rcpts) != 0 ||
+	    dup_strv(&c->full_rcpts, &c->nfull_rcpts, w->full_rcpts,
+	    w->nfull_rcpts) != 0 ||
 	    dup_strv(&c->seeds, &c->nseeds, w->seeds, w->nseeds) != 0)
 		goto fail;
 	for (i = 0; i < w->nprofiles; i++) {
@@ -254,11 +265,14 @@ prof_world_clone(const struct prof_world *w)
 	c->blocks = dup_mem(w->blocks, w->nblocks, sizeof(*w->blocks));
 	c->blocklist = dup_mem(w->blocklist, w->nblocklist,
 	    sizeof(*w->blocklist));
+	c->clients = dup_mem(w->clients, w->nclients, sizeof(*w->clients));
 	if ((w->nblocks > 0 && c->blocks == NULL) ||
-	    (w->nblocklist > 0 && c->blocklist == NULL))
+	    (w->nblocklist > 0 && c->blocklist == NULL) ||
+	    (w->nclients > 0 && c->clients == NULL))
 		goto fail;
 	c->nblocks = w->nblocks;
 	c->nblocklist = w->nblocklist;
+	c->nclients = w->nclients;
 	if (w->nrdns > 0 &&
 	    (c->rdns = calloc(w->nrdns, sizeof(*c->rdns))) == NULL)
 		goto fail;
@@ -309,6 +323,7 @@ prof_profile_clone(const struct prof_profile *p)
 	c->limits = p->limits;
 	c->rep = p->rep;
 	c->place = p->place;	/* fixed arrays, no pointers */
+	c->grey = p->grey;
 	c->outage_until_ms = p->outage_until_ms;
 	c->submit = p->submit;
 	if (dup_str(&c->name, p->name) != 0 ||
@@ -531,6 +546,20 @@ prof_world_blocklisted(const struct prof_world *w, uint32_t addr)
 	return false;
 }
 
+/* prof_world_client - does the scenario declare a fact of a client IP */
+bool
+prof_world_client(const struct prof_world *w, uint32_t addr,
+    enum prof_client_fact fact)
+{
+	size_t i;
+
+	for (i = 0; i < w->nclients; i++)
+		if (w->clients[i].fact == fact &&
+		    (addr & w->clients[i].mask) == w->clients[i].addr)
+			return true;
+	return false;
+}
+
 /* prof_world_rdns - reverse DNS of a client IP (valid when undeclared) */
 enum prof_rdns_state
 prof_world_rdns(const struct prof_world *w, uint32_t addr,
@@ -566,6 +595,13 @@ bool
 prof_world_rcpt_unknown(const struct prof_world *w, const char *addr)
 {
 	return match_any(w->unknown_rcpts, w->nunknown_rcpts, addr);
+}
+
+/* prof_world_rcpt_in - does a recipient match one of a list's patterns */
+bool
+prof_world_rcpt_in(char *const *pats, size_t n, const char *addr)
+{
+	return match_any(pats, n, addr);
 }
 
 /* prof_world_spam_trap - does a recipient match a spam-trap pattern */

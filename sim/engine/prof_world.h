@@ -168,6 +168,17 @@ struct prof_account {
 	uint32_t	 profile;	/* index into world.profiles */
 };
 
+/* Triplet greylisting (sim_grey.h): the first attempt of an (IP, sender,
+ * recipient) triplet is answered `greylist`; a retry after `delay_s` and
+ * within `window_s` of that attempt passes, and the triplet then passes
+ * until `keep_s` pass without mail from it.  Simulated seconds; delay_s 0
+ * = off. */
+struct prof_greylist {
+	uint32_t	 delay_s;
+	uint32_t	 window_s;
+	uint32_t	 keep_s;
+};
+
 struct prof_profile {
 	char		*name;		/* "gmail" */
 	char		*file;		/* where it was loaded from */
@@ -188,6 +199,7 @@ struct prof_profile {
 	struct sim_place_table place;	/* placement rules (issue 9); none =
 					 * every accepted message in the inbox */
 	struct prof_submit submit;	/* submission service, or mechs 0 */
+	struct prof_greylist grey;	/* triplet greylisting, delay_s 0 = off */
 	uint64_t	 outage_until_ms; /* simulated ms; "outage" answers
 					 * until then (set by the control API) */
 };
@@ -263,6 +275,19 @@ struct prof_cidr {
 	uint32_t	 mask;
 };
 
+/* What the scenario declares about a client address block (clients:). */
+enum prof_client_fact {
+	PROF_CLIENT_DIALUP = 0,	/* dial-up / residential / dynamic space */
+	PROF_CLIENT_NOREP	/* unknown to the receiver (not allowlisted) */
+};
+
+/* One declared client block (scenario clients:). */
+struct prof_client {
+	uint32_t	 addr;
+	uint32_t	 mask;
+	enum prof_client_fact fact;
+};
+
 /* What the reverse DNS of a client address says (scenario
  * senders.reverse_dns); undeclared addresses are PROF_RDNS_VALID. */
 enum prof_rdns_state {
@@ -303,6 +328,8 @@ struct prof_world {
 	struct prof_sender default_sender; /* for undeclared domains */
 	struct prof_cidr *blocklist;	/* blocklisted client IPs */
 	size_t		 nblocklist;
+	struct prof_client *clients;	/* declared client facts */
+	size_t		 nclients;
 	struct prof_rdns *rdns;		/* declared reverse DNS; blocks do
 					 * not overlap */
 	size_t		 nrdns;
@@ -310,6 +337,10 @@ struct prof_world {
 	size_t		 nunknown_rcpts;
 	char		**spam_traps;	/* fnmatch(3) patterns, lower case */
 	size_t		 nspam_traps;
+	char		**inactive_rcpts; /* disabled accounts: fnmatch(3) */
+	size_t		 ninactive_rcpts;
+	char		**full_rcpts;	/* mailboxes over quota: fnmatch(3) */
+	size_t		 nfull_rcpts;
 	char		**seeds;	/* seed-list recipients (placement
 					 * tests): fnmatch(3), lower case */
 	size_t		 nseeds;
@@ -410,6 +441,10 @@ const struct prof_sender *prof_world_sender(const struct prof_world *w,
 /** @return true when client @p addr is on the scenario's blocklist. */
 bool prof_world_blocklisted(const struct prof_world *w, uint32_t addr);
 
+/** @return true when the scenario declares @p fact of client @p addr. */
+bool prof_world_client(const struct prof_world *w, uint32_t addr,
+    enum prof_client_fact fact);
+
 /**
  * Reverse DNS of client @p addr.
  * @param rd  when not NULL, receives the declared block, or NULL when
@@ -421,6 +456,10 @@ enum prof_rdns_state prof_world_rdns(const struct prof_world *w,
 
 /** @return true when recipient @p addr (lower case) is declared unknown. */
 bool prof_world_rcpt_unknown(const struct prof_world *w, const char *addr);
+
+/** @return true when recipient @p addr (lower case) matches one of the
+ * @p n fnmatch(3) patterns @p pats (a recipients list of the scenario). */
+bool prof_world_rcpt_in(char *const *pats, size_t n, const char *addr);
 
 /** @return true when recipient @p addr (lower case) is a spam trap. */
 bool prof_world_spam_trap(const struct prof_world *w, const char *addr);

@@ -196,6 +196,8 @@ ld_close(struct ld *ld)
 	if (ld->have_doc)
 		yaml_document_delete(&ld->doc);
 	ld->have_doc = false;
+	free(ld->lines);
+	ld->lines = NULL;
 }
 
 /* ld_node - node by index */

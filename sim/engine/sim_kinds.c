@@ -98,6 +98,14 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	[SIM_RK_SUBMIT_RCPTS] = { "submit.recipients", 550, "5.4.5",
 	    "Recipient quota of {limit} exceeded", SIM_STAGE_RCPT },
 
+	/* issue 16: told apart from protocol.syntax so that a provider can
+	 * give its own replies; the defaults are protocol.syntax's */
+	[SIM_RK_BAD_HELO] = { "protocol.bad_helo", 501, "5.5.4",
+	    "Syntax error in parameters or arguments", SIM_STAGE_OTHER },
+	[SIM_RK_BAD_SENDER] = { "protocol.bad_sender", 501, "5.5.4",
+	    "Syntax error in parameters or arguments", SIM_STAGE_OTHER },
+	[SIM_RK_BAD_RCPT] = { "protocol.bad_recipient", 501, "5.5.4",
+	    "Syntax error in parameters or arguments", SIM_STAGE_OTHER },
 	[SIM_RK_OUTAGE] = POL("outage", 421, "4.3.2",
 	    "Service temporarily unavailable, try again later",
 	    SIM_STAGE_CONNECT),
@@ -141,6 +149,12 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	    SIM_STAGE_MAIL),
 	[SIM_RK_USER_UNKNOWN] = POL("user.unknown", 550, "5.1.1",
 	    "{addr}: Recipient address rejected: User unknown",
+	    SIM_STAGE_RCPT),
+	[SIM_RK_USER_INACTIVE] = POL("user.inactive", 550, "5.2.1",
+	    "{addr}: Recipient address rejected: Account disabled",
+	    SIM_STAGE_RCPT),
+	[SIM_RK_USER_FULL] = POL("user.full", 452, "4.2.2",
+	    "{addr}: Recipient address rejected: Mailbox full",
 	    SIM_STAGE_RCPT),
 
 	[SIM_RK_AUTH_SPF_FAIL] = POL("auth.spf_fail", 550, "5.7.26",
@@ -226,6 +240,14 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	    SIM_STAGE_MAIL),
 	[SIM_RK_PTR_BLOCK] = POL("ptr.block", 550, "5.7.25",
 	    "Client host [{ip}] has no valid reverse DNS", SIM_STAGE_MAIL),
+	[SIM_RK_GREYLIST] = POL("greylist", 451, "4.7.1",
+	    "Greylisted, please try again later", SIM_STAGE_RCPT),
+	[SIM_RK_CLIENT_DIALUP] = POL("client.dialup", 554, "5.7.1",
+	    "Client host [{ip}] is a dynamic or residential address",
+	    SIM_STAGE_CONNECT),
+	[SIM_RK_CLIENT_NOREP] = POL("client.no_reputation", 554, "5.7.1",
+	    "Client host [{ip}] has no reputation with this service",
+	    SIM_STAGE_CONNECT),
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {

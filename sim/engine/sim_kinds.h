@@ -69,6 +69,9 @@ enum sim_rk {
 	SIM_RK_NO_MX,		/* 554 5.3.2 no MX configured at this address */
 	SIM_RK_BUSY,		/* 421 4.3.2 the backend's connection pool is
 				 * full, closes (answered by the backend) */
+	SIM_RK_BAD_HELO,	/* 501 5.5.4 EHLO/HELO without an argument */
+	SIM_RK_BAD_SENDER,	/* 501 5.5.4 MAIL FROM path not an address */
+	SIM_RK_BAD_RCPT,	/* 501 5.5.4 RCPT TO path not an address */
 
 	/* submission profiles (SMTP AUTH, per-account quotas): always on
 	 * where the profile has a submission section, fixed stages */
@@ -102,6 +105,8 @@ enum sim_rk {
 	SIM_RK_RCPTS_TOO_MANY,	/* "rcpts.too_many": recipients per message */
 	SIM_RK_SIZE,		/* "size": message larger than the limit */
 	SIM_RK_USER_UNKNOWN,	/* "user.unknown": recipient does not exist */
+	SIM_RK_USER_INACTIVE,	/* "user.inactive": a disabled account */
+	SIM_RK_USER_FULL,	/* "user.full": a mailbox over its quota */
 
 	/* provider fidelity (issue 5): authentication */
 	SIM_RK_AUTH_SPF_FAIL,	/* "auth.spf_fail": SPF -all fail */
@@ -145,11 +150,18 @@ enum sim_rk {
 	SIM_RK_PTR_MISSING,	/* "ptr.missing": no PTR, or its forward A
 				 * does not point back to the client */
 	SIM_RK_PTR_BLOCK,	/* "ptr.block": escalated ptr.missing */
+	/* receivers of issue 16 (sim_grey.h; scenario clients:) */
+	SIM_RK_GREYLIST,	/* "greylist": first attempt of an (IP,
+				 * sender, recipient) triplet */
+	SIM_RK_CLIENT_DIALUP,	/* "client.dialup": client IP declared
+				 * dial-up / residential */
+	SIM_RK_CLIENT_NOREP,	/* "client.no_reputation": client IP
+				 * declared unknown to the receiver */
 	SIM_RK__COUNT
 };
 
 #define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
-#define SIM_RK__POLICY_LAST	SIM_RK_PTR_BLOCK
+#define SIM_RK__POLICY_LAST	SIM_RK_CLIENT_NOREP
 
 /* Static description of a reply kind: its name and built-in default. */
 struct sim_kind_info {

@@ -16,7 +16,11 @@
  *	     it refuses a message group 2 already counted, that count is
  *	     rolled back;
  *	  4. the (provider, recipient) entries: rate.recipient at RCPT, and
- *	     the per-recipient count of an accepted message.
+ *	     the per-recipient count of an accepted message; then, at RCPT,
+ *	     the greylisting triplet (sim_grey.h) of a recipient every
+ *	     other check let pass.
+ *	Group 1 also answers the scenario's client facts (clients.dialup,
+ *	clients.no_reputation) with client.dialup / client.no_reputation.
  *
  *	Provider fidelity (issue 5) adds, between groups 1 and 2, format
  *	checks on the scanned message (msgid/from.missing, hops, header.size,
@@ -60,6 +64,7 @@
 #include <string.h>
 
 #include "msg_scan.h"
+#include "sim_grey.h"
 #include "sim_place.h"
 #include "sim_policy.h"
 #include "sim_rng.h"
@@ -118,6 +123,9 @@ static bool	check_domain(const struct prof_world *,
 		    const struct prof_profile *, struct sim_state *,
 		    enum sim_stage, const struct sim_facts *, const struct sim_wnow *,
 		    struct sim_verdict *, bool *);
+static bool	check_grey(const struct prof_profile *, struct sim_state *,
+		    enum sim_stage, const struct sim_facts *,
+		    const struct sim_wnow *, struct sim_verdict *);
 static bool	check_rcpt(const struct prof_profile *, struct sim_state *,
 		    enum sim_stage, const struct sim_facts *, const struct sim_wnow *,
 		    struct sim_verdict *);
@@ -208,9 +216,11 @@ static const enum sim_rk domain_kinds[] = {
  * check_message): nothing counts their refusals. */
 static const enum sim_rk uncounted_kinds[] = {
 	SIM_RK_OUTAGE, SIM_RK_BLOCKLIST, SIM_RK_CONN_MESSAGES, SIM_RK_SIZE,
-	SIM_RK_RCPTS_TOO_MANY, SIM_RK_USER_UNKNOWN, SIM_RK_RCPT_DOMAINS,
+	SIM_RK_RCPTS_TOO_MANY, SIM_RK_USER_UNKNOWN, SIM_RK_USER_INACTIVE,
+	SIM_RK_USER_FULL, SIM_RK_RCPT_DOMAINS,
 	SIM_RK_HOPS, SIM_RK_MSGID_MISSING, SIM_RK_FROM_MISSING,
-	SIM_RK_HEADER_SIZE
+	SIM_RK_HEADER_SIZE, SIM_RK_GREYLIST, SIM_RK_CLIENT_DIALUP,
+	SIM_RK_CLIENT_NOREP
 };
 
 /* sim_policy_counted - is a refusal of kind rk counted on an entry */
@@ -290,6 +300,12 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	if (at(p, SIM_RK_BLOCKLIST, stage) &&
 	    prof_world_blocklisted(w, f->client_ip))
 		return fire(v, SIM_RK_BLOCKLIST, 0);
+	if (at(p, SIM_RK_CLIENT_DIALUP, stage) &&
+	    prof_world_client(w, f->client_ip, PROF_CLIENT_DIALUP))
+		return fire(v, SIM_RK_CLIENT_DIALUP, 0);
+	if (at(p, SIM_RK_CLIENT_NOREP, stage) &&
+	    prof_world_client(w, f->client_ip, PROF_CLIENT_NOREP))
+		return fire(v, SIM_RK_CLIENT_NOREP, 0);
 	if (at(p, SIM_RK_CONN_MESSAGES, stage) && l->msgs_per_conn != 0 &&
 	    f->msgs_in_conn >= l->msgs_per_conn)
 		return fire(v, SIM_RK_CONN_MESSAGES, l->msgs_per_conn);
@@ -305,6 +321,12 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	if (p->replies[SIM_RK_USER_UNKNOWN].enabled && f->rcpt != NULL &&
 	    prof_world_rcpt_unknown(w, f->rcpt))
 		return fire(v, SIM_RK_USER_UNKNOWN, 0);
+	if (p->replies[SIM_RK_USER_INACTIVE].enabled && f->rcpt != NULL &&
+	    prof_world_rcpt_in(w->inactive_rcpts, w->ninactive_rcpts, f->rcpt))
+		return fire(v, SIM_RK_USER_INACTIVE, 0);
+	if (p->replies[SIM_RK_USER_FULL].enabled && f->rcpt != NULL &&
+	    prof_world_rcpt_in(w->full_rcpts, w->nfull_rcpts, f->rcpt))
+		return fire(v, SIM_RK_USER_FULL, 0);
 	return false;
 }
 
@@ -558,6 +580,25 @@ check_rcpt(const struct prof_profile *p, struct sim_state *st,
 		}
 	}
 	return false;
+}
+
+/* check_grey - triplet greylisting at RCPT (sim_grey.h), once every
+ * other check let the recipient pass */
+static bool
+check_grey(const struct prof_profile *p, struct sim_state *st,
+    enum sim_stage stage, const struct sim_facts *f, const struct sim_wnow *wn,
+    struct sim_verdict *v)
+{
+	uint64_t key;
+
+	if (!at(p, SIM_RK_GREYLIST, stage) || p->grey.delay_s == 0 ||
+	    f->rcpt == NULL)
+		return false;
+	key = sim_grey_key(f->prof, f->client_ip, f->sender_key, f->rcpt);
+	if (sim_grey_check(sim_state_grey(st), &p->grey, key, wn->ms) ==
+	    SIM_GREY_PASS)
+		return false;
+	return fire(v, SIM_RK_GREYLIST, p->grey.delay_s);
 }
 
 /* penalize - lower the reputation of the IP or the sender domain */
@@ -1329,7 +1370,8 @@ refused(const struct prof_world *w, const struct prof_profile *p,
 	 * Message-ID, recipient) cost the client IP and sender domain
 	 * nothing */
 	if (check_idents(p, st, stage, f, wn, v) ||
-	    check_rcpt(p, st, stage, f, wn, v)) {
+	    check_rcpt(p, st, stage, f, wn, v) ||
+	    check_grey(p, st, stage, f, wn, v)) {
 		roll_back(st, stage, f, wn, ip_counted, dom_counted);
 		return true;
 	}

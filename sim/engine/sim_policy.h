@@ -71,6 +71,8 @@ struct sim_facts {
 	const char	*helo;		/* EHLO/HELO argument, NULL before */
 	const char	*sender_domain;	/* lower case; NULL before MAIL or <> */
 	const char	*rcpt;		/* RCPT: the recipient, lower case */
+	uint64_t	 sender_key;	/* MAIL..EOD: sim_grey_hash() of the
+					 * MAIL FROM address ("" for <>) */
 	const char *const *rcpts;	/* RCPT, DATA, EOD: recipients accepted
 					 * so far in the transaction */
 	size_t		 nrcpts;	/* their number */

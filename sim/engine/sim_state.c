@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "sim_grey.h"
 #include "sim_rng.h"
 #include "sim_state.h"
 
@@ -34,6 +35,7 @@ struct sim_state {
 	size_t		 pool_bytes;
 	size_t		 max_entries;
 	uint64_t	 idle_ms;
+	struct sim_grey	*grey;		/* greylisting triplets (sim_grey.h) */
 };
 
 static void	*pool_alloc(size_t);
@@ -137,6 +139,11 @@ sim_state_new(size_t max_entries, uint64_t idle_ms)
 		return NULL;
 	}
 	st->pool_bytes = max_entries * sizeof(*st->pool);
+	if ((st->grey = sim_grey_new(max_entries / SIM_STATE_GREY_SHARE)) ==
+	    NULL) {
+		sim_state_free(st);
+		return NULL;
+	}
 	per = max_entries / STATE_STRIPES;
 	for (nb = 16; nb < per; nb <<= 1)
 		;
@@ -170,7 +177,15 @@ sim_state_free(struct sim_state *st)
 		pthread_spin_destroy(&st->stripes[i].lock);
 	}
 	pool_free(st->pool, st->pool_bytes);
+	sim_grey_free(st->grey);
 	free(st);
+}
+
+/* sim_state_grey - the greylisting table */
+struct sim_grey *
+sim_state_grey(struct sim_state *st)
+{
+	return st->grey;
 }
 
 /* stripe_expire - free idle entries of one stripe (lock held) */

@@ -106,6 +106,12 @@ struct sim_state;
 /* Real milliseconds between two sim_state_expire() sweeps in mxsim. */
 #define SIM_STATE_EXPIRE_EVERY_MS 10000ULL
 
+/* The greylisting table (sim_grey.h) the state owns holds max_entries /
+ * this many triplets: a triplet is 32 bytes, an identity several hundred. */
+#define SIM_STATE_GREY_SHARE	4
+
+struct sim_grey;
+
 /**
  * Create a state table.
  * @param max_entries  pool size (entries are never allocated later).
@@ -116,6 +122,9 @@ struct sim_state *sim_state_new(size_t max_entries, uint64_t idle_ms);
 
 /** Free the table; NULL is accepted. */
 void sim_state_free(struct sim_state *st);
+
+/** @return the greylisting table the state owns (sim_grey.h). */
+struct sim_grey *sim_state_grey(struct sim_state *st);
 
 /**
  * Find (and lock) the entry of an identity, creating it when absent.

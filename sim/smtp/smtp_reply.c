@@ -5,7 +5,10 @@
  *	the optional multi-line wrap ("421-4.7.28 ..." / "421 4.7.28 ...",
  *	every line repeating the code and the enhanced code, as Gmail does).
  *	Wrapping never splits the trailer: Gmail's "<id> - gsmtp" ends the
- *	last line whole, as log parsers expect.
+ *	last line whole, as log parsers expect.  A text the profile gives
+ *	as a list of lines (joined with LF by the loader) breaks at each
+ *	LF, every line repeating the code (and the enhanced code, if any),
+ *	as GMX's multi-line replies do.
  *
  *	A NULL profile renders the built-in defaults of sim_kind_info(),
  *	with no trailer and no wrap (used for addresses no profile serves).
@@ -251,6 +254,14 @@ smtp_wrap_next(const char *t, size_t n, size_t brk, size_t *pos,
 	if (p > n)
 		return false;
 	*start = p;
+	/* a multi-line text's LF within reach ends the line */
+	for (i = p; i < n && i - p <= avail && t[i] != '\n'; i++)
+		;
+	if (i < n && t[i] == '\n') {
+		*len = i - p;
+		*pos = i + 1;
+		return true;
+	}
 	if (n - p <= avail) {
 		*len = n - p;
 		*pos = n + 1;
@@ -260,8 +271,8 @@ smtp_wrap_next(const char *t, size_t n, size_t brk, size_t *pos,
 		if (t[i] == ' ' && i <= brk)
 			break;
 	if (i == p)
-		for (i = p + avail + 1; i < n && (t[i] != ' ' || i > brk);
-		    i++)
+		for (i = p + avail + 1; i < n && t[i] != '\n' &&
+		    (t[i] != ' ' || i > brk); i++)
 			;
 	*len = i - p;
 	*pos = i + 1;		/* past the space, or n + 1 at the end */
@@ -329,8 +340,11 @@ smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
 	if (p != NULL && rk != SIM_RK_EHLO && p->trailer != NULL)
 		n += smtp_reply_expand(p, p->trailer, v, text + n,
 		    sizeof(text) - n);
+	/* LF in the profile's template is a line break (a text given as a
+	 * list of lines); peer values cannot carry one (sanitized) */
 	for (i = 0; i < n; i++)
-		if (text[i] == '\r' || text[i] == '\n' || text[i] == '\0')
+		if (text[i] == '\r' || text[i] == '\0' ||
+		    (text[i] == '\n' && i >= brk))
 			text[i] = ' ';
 
 	prefix = 4 + (enhlen > 0 ? enhlen + 1 : 0);

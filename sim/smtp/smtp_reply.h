@@ -12,7 +12,8 @@
  * An unknown placeholder is kept literally.  The profile's trailer is
  * appended to the text (not to EHLO).  Text longer than the profile's wrap
  * width is split at spaces into "421-4.7.28 ..." / "421 4.7.28 ..." lines;
- * the trailer is never split (it ends the last line whole).
+ * the trailer is never split (it ends the last line whole).  A LF in the
+ * template (a text given as a list of lines) always starts a new line.
  */
 #ifndef SMTP_REPLY_H
 #define SMTP_REPLY_H

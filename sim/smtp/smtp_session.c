@@ -116,6 +116,7 @@
 
 #include "msg_scan.h"
 #include "sim_acct.h"
+#include "sim_grey.h"
 #include "sim_policy.h"
 #include "smtp_arena.h"
 #include "smtp_auth.h"
@@ -224,6 +225,8 @@ struct smtp_session {
 
 	/* Envelope; strings live in the arena. */
 	const char	*sender_domain;	/* lower case; NULL for <> or none */
+	uint64_t	 sender_key;	/* sim_grey_hash() of the MAIL FROM
+					 * address (greylisting triplets) */
 	const char	*cur_rcpt;	/* recipient being answered */
 	uint64_t	 size;		/* MAIL SIZE=, then bytes at EOD */
 	uint64_t	 dsize;		/* DATA: message bytes after unstuffing */
@@ -830,6 +833,7 @@ smtp_facts(const struct smtp_session *s, struct sim_facts *f,
 	f->client_ip = s->ci.client_ip;
 	f->helo = s->flags & SMTP_F_HELO ? s->helo : NULL;
 	f->sender_domain = s->sender_domain;
+	f->sender_key = s->sender_key;
 	f->msgs_in_conn = s->msgs_in_conn;
 	f->rcpts_in_txn = s->arena.nrcpts;
 	f->tls = (s->flags & SMTP_F_TLS) != 0;
@@ -953,7 +957,8 @@ smtp_command(struct smtp_session *s, const char *line, size_t len)
 	}
 	if (((c->flags & SMTP_CMD_NOARG) && arg.len > 0) ||
 	    ((c->flags & SMTP_CMD_NEEDARG) && arg.len == 0)) {
-		smtp_error(s, SIM_RK_SYNTAX, c->stage);
+		smtp_error(s, c->stage == SIM_STAGE_EHLO ? SIM_RK_BAD_HELO :
+		    SIM_RK_SYNTAX, c->stage);
 		return;
 	}
 	c->fn(s, arg);
@@ -1277,7 +1282,7 @@ smtp_cmd_mail(struct smtp_session *s, struct smtp_str arg)
 	}
 	if (smtp_parse_path(arg, "FROM:", &addr, &rest) != 0 ||
 	    (addr.len > 0 && (dom = smtp_addr_domain(addr)) == 0)) {
-		smtp_error(s, SIM_RK_SYNTAX, SIM_STAGE_MAIL);
+		smtp_error(s, SIM_RK_BAD_SENDER, SIM_STAGE_MAIL);
 		return;
 	}
 	while (smtp_next_param(&rest, &key, &val)) {
@@ -1316,6 +1321,7 @@ smtp_cmd_mail(struct smtp_session *s, struct smtp_str arg)
 	if (addr.len > 0 && smtp_arena_copy(&s->arena, addr.p + dom,
 	    addr.len - dom, true, &s->sender_domain) != 0)
 		abort();
+	s->sender_key = sim_grey_hash(addr.p, addr.len);
 	s->size = size;
 	if (s->env->auth != NULL)
 		smtp_mail_spf(s, addr);
@@ -1351,7 +1357,7 @@ smtp_cmd_rcpt(struct smtp_session *s, struct smtp_str arg)
 	if (smtp_parse_path(arg, "TO:", &addr, &rest) != 0 ||
 	    (smtp_addr_domain(addr) == 0 && !(addr.len == 10 &&
 	    strncasecmp(addr.p, "postmaster", 10) == 0))) {
-		smtp_error(s, SIM_RK_SYNTAX, SIM_STAGE_RCPT);
+		smtp_error(s, SIM_RK_BAD_RCPT, SIM_STAGE_RCPT);
 		return;
 	}
 	if (smtp_next_param(&rest, &key, &val)) {
