@@ -114,6 +114,14 @@ int		 ld_set_fraction(struct ld *, yaml_node_t *, void *,
 int		 ld_set_strlist(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 
+/* IPv6 parts of a scenario (prof_scenario6.c) */
+bool		 ld_is_ipv6(const yaml_node_t *);
+int		 ld_add_block6(struct ld *, yaml_node_t *, size_t, uint32_t);
+int		 ld_rdns6(struct ld *, yaml_node_t *, const char *, const char *,
+		    bool);
+int		 ld_set_prefix6(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
+
 /* shared value checks */
 bool		 ld_name_ok(const char *);
 bool		 ld_domain_ok(const char *);

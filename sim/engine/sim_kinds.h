@@ -130,11 +130,16 @@ enum sim_rk {
 	SIM_RK_PTR_MISSING,	/* "ptr.missing": no PTR, or its forward A
 				 * does not point back to the client */
 	SIM_RK_PTR_BLOCK,	/* "ptr.block": escalated ptr.missing */
+	/* IPv6 senders (issue 16): only for a client connected over IPv6 */
+	SIM_RK_IPV6_PTR,	/* "ipv6.ptr": no valid reverse DNS */
+	SIM_RK_IPV6_AUTH,	/* "ipv6.auth": neither SPF nor DKIM passes */
+	SIM_RK_IPV6_REFUSED,	/* "ipv6.refused": the recipient takes no
+				 * mail over IPv6 (recipients.ipv4_only) */
 	SIM_RK__COUNT
 };
 
 #define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
-#define SIM_RK__POLICY_LAST	SIM_RK_PTR_BLOCK
+#define SIM_RK__POLICY_LAST	SIM_RK_IPV6_REFUSED
 
 /* Static description of a reply kind: its name and built-in default. */
 struct sim_kind_info {
