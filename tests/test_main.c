@@ -39,6 +39,8 @@ static const struct suite_reg suites[] = {
 	{ "met_prom", test_met_prom_register },
 	{ "world_slot", test_world_slot_register },
 	{ "prof_rates", test_prof_rates_register },
+	{ "sim_addr", test_sim_addr_register },		/* issue 16: IPv6 */
+	{ "prof_scenario6", test_prof_scenario6_register },
 };
 
 /* test_bundled_profile - load profiles/NAME.yaml, NULL (and a message) on

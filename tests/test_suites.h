@@ -37,5 +37,7 @@ int test_dns_server_register(void);
 int test_tls_srv_register(void);
 int test_sim_pm_register(void);	/* issue 9: Postmaster view */
 int test_sim_place_register(void);	/* issue 9: inbox placement */
+int test_sim_addr_register(void);	/* issue 16: IPv6 addresses */
+int test_prof_scenario6_register(void);	/* issue 16: IPv6 scenario */
 
 #endif /* TEST_SUITES_H */
