@@ -429,6 +429,8 @@ class Driver:
     def sources(self, n):
         if "ip" in self.d:
             return [self.d["ip"]]
+        if self.d.get("ipv6"):
+            return ["::1"]      # the one IPv6 loopback address
         return ["%s.%d" % (self.row["net"], 1 + i) for i in range(n)]
 
     def step(self, step):
