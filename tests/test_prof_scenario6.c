@@ -54,19 +54,6 @@ load(const char *text, struct prof_error *err)
 	return w;
 }
 
-/* a6 - an IPv6 address the test knows is valid */
-static struct sim_addr6
-a6(const char *s)
-{
-	struct sim_addr6 a;
-	unsigned pfx;
-	uint32_t v4;
-	bool v6;
-
-	CU_ASSERT_FATAL(sim_addr_parse(s, &v6, &v4, &a, &pfx) == 0 && v6);
-	return a;
-}
-
 /* check_world - what scn_ok declares (a loaded world or its clone) */
 static void
 check_world(const struct prof_world *w)
@@ -79,20 +66,20 @@ check_world(const struct prof_world *w)
 	CU_ASSERT_EQUAL(w->ipv6_prefix, 56);
 	CU_ASSERT_EQUAL(w->ipv6_netblock, PROF_IPV6_NETBLOCK_DEFAULT);
 	CU_ASSERT_EQUAL(prof_world_naddrs(w), 4 + 4 + 1);
-	a = a6("2001:db8:16::3");
+	a = test_a6("2001:db8:16::3");
 	CU_ASSERT_EQUAL(prof_world_lookup6(w, &a), 0);
-	a = a6("2001:db8:16::4");
+	a = test_a6("2001:db8:16::4");
 	CU_ASSERT_EQUAL(prof_world_lookup6(w, &a), -1);
-	a = a6("::1");
+	a = test_a6("::1");
 	CU_ASSERT_EQUAL(prof_world_lookup6(w, &a), 1);
 	CU_ASSERT_EQUAL(prof_world_lookup(w, 0x7f00da02u), 0);
-	a = a6("2001:db8:17::99");
+	a = test_a6("2001:db8:17::99");
 	CU_ASSERT_EQUAL(prof_world_rdns6(w, &a, &rd), PROF_RDNS_NONE);
-	a = a6("2001:db8:18::5");
+	a = test_a6("2001:db8:18::5");
 	CU_ASSERT_EQUAL(prof_world_rdns6(w, &a, &rd), PROF_RDNS_MISMATCH);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rd);
 	CU_ASSERT_STRING_EQUAL(rd->ptr, "mx.v6.example");
-	a = a6("2001:db8:19::1");
+	a = test_a6("2001:db8:19::1");
 	CU_ASSERT_EQUAL(prof_world_rdns6(w, &a, &rd), PROF_RDNS_VALID);
 	CU_ASSERT_PTR_NULL(rd);
 	CU_ASSERT(prof_world_ipv4_only(w, "bob@v4only.example"));

@@ -11,9 +11,9 @@
 #include "sim_addr.h"
 #include "test_suites.h"
 
-/* a6 - parse an IPv6 address the test knows is valid */
-static struct sim_addr6
-a6(const char *s)
+/* test_a6 - parse an IPv6 address the test knows is valid */
+struct sim_addr6
+test_a6(const char *s)
 {
 	struct sim_addr6 a;
 	unsigned pfx;
@@ -65,26 +65,26 @@ test_parse(void)
 static void
 test_mask_in(void)
 {
-	struct sim_addr6 a = a6("2001:db8:1:2:3:4:5:6"), n;
+	struct sim_addr6 a = test_a6("2001:db8:1:2:3:4:5:6"), n;
 	char t[SIM_ADDR_TEXT_MAX];
 
 	n = a;
 	sim_addr6_mask(&n, 64);
 	CU_ASSERT_STRING_EQUAL(sim_addr6_fmt(&n, t, sizeof(t)),
 	    "2001:db8:1:2::");
-	n = a6("2001:db8:ffff::1");
+	n = test_a6("2001:db8:ffff::1");
 	sim_addr6_mask(&n, 36);		/* inside a byte: the high nibble */
 	CU_ASSERT_STRING_EQUAL(sim_addr6_fmt(&n, t, sizeof(t)),
 	    "2001:db8:f000::");
 	n = a;
 	sim_addr6_mask(&n, 0);
 	CU_ASSERT_STRING_EQUAL(sim_addr6_fmt(&n, t, sizeof(t)), "::");
-	n = a6("2001:db8:1:2::");
+	n = test_a6("2001:db8:1:2::");
 	CU_ASSERT(sim_addr6_in(&a, &n, 64));
 	CU_ASSERT(sim_addr6_in(&a, &n, 78));	/* :3: is 0x0003 */
 	CU_ASSERT(!sim_addr6_in(&a, &n, 79));
 	CU_ASSERT(!sim_addr6_in(&a, &n, 128));
-	n = a6("2001:db8:1:3::");
+	n = test_a6("2001:db8:1:3::");
 	CU_ASSERT(!sim_addr6_in(&a, &n, 64));
 	CU_ASSERT(sim_addr6_in(&a, &n, 46));	/* :2 and :3 differ in bit 63 */
 	CU_ASSERT(sim_addr6_host_bits(&a, 64));
@@ -96,13 +96,13 @@ test_mask_in(void)
 static void
 test_add(void)
 {
-	struct sim_addr6 a = a6("2001:db8::ff");
+	struct sim_addr6 a = test_a6("2001:db8::ff");
 	char t[SIM_ADDR_TEXT_MAX];
 
 	sim_addr6_add(&a, 1);
 	CU_ASSERT_STRING_EQUAL(sim_addr6_fmt(&a, t, sizeof(t)),
 	    "2001:db8::100");
-	a = a6("2001:db8:0:1:ffff:ffff:ffff:ffff");
+	a = test_a6("2001:db8:0:1:ffff:ffff:ffff:ffff");
 	sim_addr6_add(&a, 2);
 	CU_ASSERT_STRING_EQUAL(sim_addr6_fmt(&a, t, sizeof(t)),
 	    "2001:db8:0:2::1");
@@ -112,8 +112,8 @@ test_add(void)
 static void
 test_key(void)
 {
-	struct sim_addr6 a = a6("2001:db8:16:1::a"), b = a6("2001:db8:16:1::b");
-	struct sim_addr6 c = a6("2001:db8:16:2::1");
+	struct sim_addr6 a = test_a6("2001:db8:16:1::a"), b = test_a6("2001:db8:16:1::b");
+	struct sim_addr6 c = test_a6("2001:db8:16:2::1");
 	char ka[SIM_ADDR_TEXT_MAX], kb[SIM_ADDR_TEXT_MAX], kc[SIM_ADDR_TEXT_MAX];
 
 	CU_ASSERT_STRING_EQUAL(sim_addr6_key(&a, 64, ka, sizeof(ka)),
@@ -127,7 +127,7 @@ test_key(void)
 	    "2001:db8:16:1::a/128");
 	CU_ASSERT_STRING_EQUAL(sim_addr6_key(&a, 200, kb, sizeof(kb)), ka);
 	/* the longest text fits SIM_ADDR_TEXT_MAX */
-	a = a6("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
+	a = test_a6("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
 	CU_ASSERT(strlen(sim_addr6_key(&a, 128, ka, sizeof(ka))) <
 	    SIM_ADDR_TEXT_MAX - 1);
 	CU_ASSERT_STRING_EQUAL(ka,

@@ -955,14 +955,10 @@ decide6(struct fx *f, enum sim_stage stage, const char *addr, unsigned prefix,
 {
 	char key[SIM_ADDR_TEXT_MAX], net[SIM_ADDR_TEXT_MAX];
 	const char *rcpts[1] = { rcpt };
-	struct sim_addr6 a;
+	struct sim_addr6 a = test_a6(addr);
 	struct sim_verdict v;
 	struct sim_facts fa;
-	unsigned pfx;
-	uint32_t v4;
-	bool v6;
 
-	CU_ASSERT_FATAL(sim_addr_parse(addr, &v6, &v4, &a, &pfx) == 0 && v6);
 	memset(&fa, 0, sizeof(fa));
 	fa.client6 = &a;
 	fa.client_key = sim_addr6_key(&a, prefix, key, sizeof(key));

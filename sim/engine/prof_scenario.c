@@ -854,7 +854,6 @@ ld_rdns_entry(struct ld *ld, yaml_node_t *n, const char *path)
 	uint32_t addr, mask;
 	unsigned prefix;
 	size_t i;
-	char *c;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
@@ -897,15 +896,8 @@ ld_rdns_entry(struct ld *ld, yaml_node_t *n, const char *path)
 	memset(rd, 0, sizeof(*rd));
 	rd->addr = addr;
 	rd->mask = mask;
-	if (strcmp(ptr, "none") == 0) {
-		rd->state = PROF_RDNS_NONE;
-		return 0;
-	}
-	rd->state = fwd != NULL && strcmp(fwd, "mismatch") == 0 ?
-	    PROF_RDNS_MISMATCH : PROF_RDNS_VALID;
-	rd->ptr = ld_xstrdup(ptr);
-	for (c = rd->ptr; *c != '\0'; c++)
-		*c = (char)tolower((unsigned char)*c);
+	ld_rdns_name(ptr, fwd != NULL && strcmp(fwd, "mismatch") == 0,
+	    &rd->state, &rd->ptr);
 	return 0;
 }
 

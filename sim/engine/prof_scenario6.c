@@ -104,7 +104,6 @@ ld_rdns6(struct ld *ld, yaml_node_t *n, const char *path, const char *ptr,
 	struct sim_addr6 a;
 	unsigned prefix;
 	size_t i;
-	char *c;
 	int rc;
 
 	if ((rc = ld_cidr6(ld, n, &a, &prefix)) != 0)
@@ -120,15 +119,27 @@ ld_rdns6(struct ld *ld, yaml_node_t *n, const char *path, const char *ptr,
 	memset(rd, 0, sizeof(*rd));
 	rd->addr = a;
 	rd->prefix = prefix;
-	if (strcmp(ptr, "none") == 0) {
-		rd->state = PROF_RDNS_NONE;
-		return 0;
-	}
-	rd->state = mismatch ? PROF_RDNS_MISMATCH : PROF_RDNS_VALID;
-	rd->ptr = ld_xstrdup(ptr);
-	for (c = rd->ptr; *c != '\0'; c++)
-		*c = (char)tolower((unsigned char)*c);
+	ld_rdns_name(ptr, mismatch, &rd->state, &rd->ptr);
 	return 0;
+}
+
+/* ld_rdns_name - the state and lower-cased PTR name (NULL for "none") of
+ * a reverse_dns entry, IPv4 or IPv6 */
+void
+ld_rdns_name(const char *ptr, bool mismatch, enum prof_rdns_state *state,
+    char **name)
+{
+	char *c;
+
+	*name = NULL;
+	if (strcmp(ptr, "none") == 0) {
+		*state = PROF_RDNS_NONE;
+		return;
+	}
+	*state = mismatch ? PROF_RDNS_MISMATCH : PROF_RDNS_VALID;
+	*name = ld_xstrdup(ptr);
+	for (c = *name; *c != '\0'; c++)
+		*c = (char)tolower((unsigned char)*c);
 }
 
 /* ld_set_prefix6 - an IPv6 prefix length, 1..128 */
