@@ -1054,7 +1054,7 @@ r_postmaster(struct api_req *rq)
 			keyo = json_object_get(prov, "ips");
 			a.s_addr = htonl(r->ip);
 			inet_ntop(AF_INET, &a, ip, sizeof(ip));
-			key = ip;
+			key = r->domain[0] != '\0' ? r->domain : ip;	/* IPv6 */
 		}
 		if (!json_is_object(keyo) || (days = json_object_get(keyo,
 		    key)) == NULL) {
