@@ -1104,7 +1104,8 @@ msg_key(const struct sim_facts *f, uint64_t now)
 	if (f->msg != NULL && f->msg->message_id[0] != '\0')
 		return str_hash(f->msg->message_id);
 	return str_hash(f->sender_domain) ^ sim_mix64(now ^
-	    ((uint64_t)f->client_ip << 32));
+	    ((uint64_t)f->client_ip << 32)) ^
+	    (f->client_key != NULL ? str_hash(f->client_key) : 0);
 }
 
 /* complaints_of - simulated recipients who mark the message as spam: one

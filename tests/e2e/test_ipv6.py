@@ -105,6 +105,14 @@ servers:
         assert four and all(e["mx"] == V4_MX and e["provider"] == "generic"
                             for e in four), four
         assert any(e["reason"] == "ok.message" for e in six), six
+        # the report's per-IP series name the IPv6 client as the log does
+        out = os.path.join(self.dir, "report")
+        r = subprocess.run([os.path.join(ROOT, "reports", "mxreport"),
+                            "--no-plots", "-o", out, m.events],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        with open(os.path.join(out, "data", "rep_ip_microsoft.dat")) as f:
+            assert f.read().split("\n")[1] == "# ::1"  # the series' title
 
     def test_microsoft_ipv6_ptr(self):
         """No PTR for ::1: 550 5.7.25 at RCPT naming the IPv6 address."""
