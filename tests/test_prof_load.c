@@ -100,8 +100,9 @@ static const struct reply_case reply_cases[] = {
 	{ "generic", "rate.ip", 421, "4.7.26", "mail",
 	    "Email rate limit exceeded, try again later" },
 	{ "generic", "rate.domain", 421, "4.7.26", "mail", NULL },
-	{ "generic", "reputation.temp", 421, "4.7.0", "mail", NULL },
-	{ "generic", "reputation.block", 550, "5.7.1", "mail", NULL },
+	/* issue 16: at end of DATA, so that the block can be reached */
+	{ "generic", "reputation.temp", 421, "4.7.0", "eod", NULL },
+	{ "generic", "reputation.block", 550, "5.7.1", "eod", NULL },
 	{ "generic", "blocklist", 554, "5.7.1", "connect", NULL },
 	{ "generic", "user.unknown", 550, "5.1.1", "rcpt", NULL },
 	{ "generic", "rcpts.too_many", 452, "4.5.3", "rcpt", NULL },

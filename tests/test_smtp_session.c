@@ -400,7 +400,8 @@ test_events(void)
 		  "sender.example", "", 0 },
 		{ SIM_STAGE_RCPT, SIM_RK_RCPT_OK, 250, "2.1.5",
 		  "sender.example", "bob@test.example", 0 },
-		{ SIM_STAGE_RCPT, SIM_RK_SYNTAX, 501, "5.5.4",
+		/* issue 16: a path that is not an address has its own kind */
+		{ SIM_STAGE_RCPT, SIM_RK_BAD_RCPT, 501, "5.5.4",
 		  "sender.example", "", 0 },
 		{ SIM_STAGE_EOD, SIM_RK_DATA_OK, 250, "2.0.0",
 		  "sender.example", "", 1 },

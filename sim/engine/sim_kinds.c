@@ -73,6 +73,14 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	    "{host} Too many connections, try again later",
 	    SIM_STAGE_CONNECT },
 
+	/* issue 16: told apart from protocol.syntax so that a provider can
+	 * give its own replies; the defaults are protocol.syntax's */
+	[SIM_RK_BAD_HELO] = { "protocol.bad_helo", 501, "5.5.4",
+	    "Syntax error in parameters or arguments", SIM_STAGE_OTHER },
+	[SIM_RK_BAD_SENDER] = { "protocol.bad_sender", 501, "5.5.4",
+	    "Syntax error in parameters or arguments", SIM_STAGE_OTHER },
+	[SIM_RK_BAD_RCPT] = { "protocol.bad_recipient", 501, "5.5.4",
+	    "Syntax error in parameters or arguments", SIM_STAGE_OTHER },
 	[SIM_RK_OUTAGE] = POL("outage", 421, "4.3.2",
 	    "Service temporarily unavailable, try again later",
 	    SIM_STAGE_CONNECT),

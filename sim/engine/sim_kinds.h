@@ -68,6 +68,9 @@ enum sim_rk {
 	SIM_RK_NO_MX,		/* 554 5.3.2 no MX configured at this address */
 	SIM_RK_BUSY,		/* 421 4.3.2 the backend's connection pool is
 				 * full, closes (answered by the backend) */
+	SIM_RK_BAD_HELO,	/* 501 5.5.4 EHLO/HELO without an argument */
+	SIM_RK_BAD_SENDER,	/* 501 5.5.4 MAIL FROM path not an address */
+	SIM_RK_BAD_RCPT,	/* 501 5.5.4 RCPT TO path not an address */
 
 	/* policy verdicts */
 	SIM_RK_OUTAGE,		/* "outage": the provider is down (control API) */

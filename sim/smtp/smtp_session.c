@@ -1026,7 +1026,8 @@ smtp_command(struct smtp_session *s, const char *line, size_t len)
 	}
 	if (((c->flags & SMTP_CMD_NOARG) && arg.len > 0) ||
 	    ((c->flags & SMTP_CMD_NEEDARG) && arg.len == 0)) {
-		smtp_error(s, SIM_RK_SYNTAX, c->stage);
+		smtp_error(s, c->stage == SIM_STAGE_EHLO ? SIM_RK_BAD_HELO :
+		    SIM_RK_SYNTAX, c->stage);
 		return;
 	}
 	c->fn(s, arg);
@@ -1347,7 +1348,7 @@ smtp_cmd_mail(struct smtp_session *s, struct smtp_str arg)
 	}
 	if (smtp_parse_path(arg, "FROM:", &addr, &rest) != 0 ||
 	    (addr.len > 0 && (dom = smtp_addr_domain(addr)) == 0)) {
-		smtp_error(s, SIM_RK_SYNTAX, SIM_STAGE_MAIL);
+		smtp_error(s, SIM_RK_BAD_SENDER, SIM_STAGE_MAIL);
 		return;
 	}
 	while (smtp_next_param(&rest, &key, &val)) {
@@ -1422,7 +1423,7 @@ smtp_cmd_rcpt(struct smtp_session *s, struct smtp_str arg)
 	if (smtp_parse_path(arg, "TO:", &addr, &rest) != 0 ||
 	    (smtp_addr_domain(addr) == 0 && !(addr.len == 10 &&
 	    strncasecmp(addr.p, "postmaster", 10) == 0))) {
-		smtp_error(s, SIM_RK_SYNTAX, SIM_STAGE_RCPT);
+		smtp_error(s, SIM_RK_BAD_RCPT, SIM_STAGE_RCPT);
 		return;
 	}
 	if (smtp_next_param(&rest, &key, &val)) {
