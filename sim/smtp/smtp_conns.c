@@ -62,6 +62,7 @@ smtp_conns_busy(const struct smtp_env *env, const struct smtp_conn_info *ci,
 	v.mx_ip = ci->mx_ip;
 	v.client6 = ci->v6 ? &ci->client6 : NULL;
 	v.mx6 = ci->v6 ? &ci->mx6 : NULL;
+	v.netblock6 = env->world->ipv6_netblock;
 	v.session_id = ci->session_id;
 	if ((n = smtp_reply_render(p, SIM_RK_BUSY, &v, out, cap)) == 0) {
 		len = snprintf(out, cap, "%03u%s%s %s\r\n", code % 1000u,
