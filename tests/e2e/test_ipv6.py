@@ -94,6 +94,13 @@ servers:
                 pm = json.load(r)
             assert "::1" in pm["providers"]["microsoft"]["ips"], pm
             assert V4_CLIENT in pm["providers"]["generic"]["ips"], pm
+            # the control API keys an IPv6 address by its /64
+            rq = urllib.request.Request(
+                "http://%s/reputation/ip/microsoft/::1" % ctl,
+                data=b'{"score": 10}', method="PUT")
+            with urllib.request.urlopen(rq, timeout=10) as r:
+                rep = json.load(r)
+            assert rep["key"] == "::/64" and rep["score"] == 10, rep
         finally:
             rc, _, err = m.stop()
         assert rc == 0, err
