@@ -1,7 +1,8 @@
 /*
  * Tests of the IPv6 parts of a scenario (prof_scenario6.c) and of the
  * world they fill (issue 16): IPv6 MX blocks beside IPv4 ones, IPv6
- * reverse DNS, ipv6_prefix / ipv6_netblock, recipients.ipv4_only, copies
+ * reverse DNS and blocklist entries, ipv6_prefix / ipv6_netblock,
+ * recipients.ipv4_only, copies
  * of all of them in a cloned world, AAAA records of the MX hosts, and the
  * loader's errors for a block with host bits, too large or overlapping.
  */
@@ -32,7 +33,8 @@ static const char scn_ok[] =
     "    - {addresses: \"2001:db8:18::/64\", ptr: mx.v6.example,\n"
     "       forward: mismatch}\n"
     "recipients:\n"
-    "  ipv4_only: [\"*@V4only.example\"]\n";
+    "  ipv4_only: [\"*@V4only.example\"]\n"
+    "blocklist: [127.0.66.0/24, \"2001:db8:66::/48\"]\n";
 
 /* load - scenario text through a temporary file; NULL with @err filled */
 static struct prof_world *
@@ -82,6 +84,11 @@ check_world(const struct prof_world *w)
 	a = test_a6("2001:db8:19::1");
 	CU_ASSERT_EQUAL(prof_world_rdns6(w, &a, &rd), PROF_RDNS_VALID);
 	CU_ASSERT_PTR_NULL(rd);
+	a = test_a6("2001:db8:66:1::9");
+	CU_ASSERT(prof_world_blocklisted6(w, &a));
+	a = test_a6("2001:db8:67::9");
+	CU_ASSERT(!prof_world_blocklisted6(w, &a));
+	CU_ASSERT(prof_world_blocklisted(w, 0x7f004201u));
 	CU_ASSERT(prof_world_ipv4_only(w, "bob@v4only.example"));
 	CU_ASSERT(!prof_world_ipv4_only(w, "bob@gmail.com"));
 }

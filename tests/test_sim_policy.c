@@ -1063,6 +1063,18 @@ test_ipv6_rules(void)
 	f.p->replies[SIM_RK_IPV6_PTR].enabled = false;
 	CU_ASSERT_EQUAL(send6(&f, "2001:db8:17::1", 64, "a.example", "u@t",
 	    T0), SIM_RK_PTR_MISSING);
+	/* an IPv6 blocklist entry answers blocklist, for that block only */
+	f.w->blocklist6 = calloc(1, sizeof(*f.w->blocklist6));
+	CU_ASSERT_FATAL(f.w->blocklist6 != NULL);
+	f.w->blocklist6[0].addr = test_a6("2001:db8:66::");
+	f.w->blocklist6[0].prefix = 48;
+	f.w->nblocklist6 = 1;
+	prof_set_reply(f.p, SIM_RK_BLOCKLIST, 554, "5.7.1", "x",
+	    SIM_STAGE_CONNECT);
+	CU_ASSERT_EQUAL(decide6(&f, SIM_STAGE_CONNECT, "2001:db8:66:1::1", 64,
+	    NULL, NULL, T0), SIM_RK_BLOCKLIST);
+	CU_ASSERT_EQUAL(decide6(&f, SIM_STAGE_CONNECT, "2001:db8:18::1", 64,
+	    NULL, NULL, T0), SIM_RK_ACCEPT);
 	fx_free(&f);
 }
 

@@ -121,6 +121,7 @@ int		 ld_rdns6(struct ld *, yaml_node_t *, const char *, const char *,
 		    bool);
 void		 ld_rdns_name(const char *, bool, enum prof_rdns_state *,
 		    char **);
+int		 ld_blocklist6(struct ld *, yaml_node_t *);
 int		 ld_set_prefix6(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 

@@ -940,6 +940,11 @@ set_blocklist(struct ld *ld, yaml_node_t *n, void *field,
 		return rc;
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
 	    it++) {
+		if (ld_is_ipv6(ld_node(ld, *it))) {
+			if ((rc = ld_blocklist6(ld, ld_node(ld, *it))) != 0)
+				return rc;
+			continue;
+		}
 		if ((rc = ld_cidr(ld, ld_node(ld, *it), &addr, &prefix)) != 0)
 			return rc;
 		w->blocklist = ld_xrealloc(w->blocklist,

@@ -1,7 +1,8 @@
 /*
  * DESCRIPTION
  *	The IPv6 parts of a scenario (issue 16): IPv6 MX blocks in
- *	servers[].addresses, IPv6 client blocks in senders.reverse_dns, and
+ *	servers[].addresses, IPv6 client blocks in senders.reverse_dns and
+ *	in the blocklist, and
  *	the prefixes IPv6 senders are keyed by (ipv6_prefix, ipv6_netblock).
  *	prof_scenario.c hands a node here when its text holds a ':'.
  *
@@ -140,6 +141,24 @@ ld_rdns_name(const char *ptr, bool mismatch, enum prof_rdns_state *state,
 	*name = ld_xstrdup(ptr);
 	for (c = *name; *c != '\0'; c++)
 		*c = (char)tolower((unsigned char)*c);
+}
+
+/* ld_blocklist6 - one IPv6 entry of the scenario blocklist */
+int
+ld_blocklist6(struct ld *ld, yaml_node_t *n)
+{
+	struct prof_world *w = ld->w;
+	struct sim_addr6 a;
+	unsigned prefix;
+	int rc;
+
+	if ((rc = ld_cidr6(ld, n, &a, &prefix)) != 0)
+		return rc;
+	w->blocklist6 = ld_xrealloc(w->blocklist6, (w->nblocklist6 + 1) *
+	    sizeof(*w->blocklist6));
+	w->blocklist6[w->nblocklist6].addr = a;
+	w->blocklist6[w->nblocklist6++].prefix = prefix;
+	return 0;
 }
 
 /* ld_set_prefix6 - an IPv6 prefix length, 1..128 */

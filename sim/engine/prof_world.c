@@ -166,6 +166,10 @@ clone6(struct prof_world *c, const struct prof_world *w)
 	    sizeof(*w->blocks6))) == NULL)
 		return -ENOMEM;
 	c->nblocks6 = w->nblocks6;
+	if (w->nblocklist6 > 0 && (c->blocklist6 = dup_mem(w->blocklist6,
+	    w->nblocklist6, sizeof(*w->blocklist6))) == NULL)
+		return -ENOMEM;
+	c->nblocklist6 = w->nblocklist6;
 	if (w->nrdns6 > 0 &&
 	    (c->rdns6 = calloc(w->nrdns6, sizeof(*c->rdns6))) == NULL)
 		return -ENOMEM;
@@ -227,6 +231,7 @@ prof_world_free(struct prof_world *w)
 		free(w->rdns6[i].ptr);
 	free(w->rdns6);
 	free(w->blocks6);
+	free(w->blocklist6);
 	free(w->unknown_rcpts);
 	free(w->spam_traps);
 	free(w->seeds);
@@ -526,6 +531,19 @@ prof_world_lookup6(const struct prof_world *w, const struct sim_addr6 *a)
 			best = b;
 	}
 	return best == NULL ? -1 : (int)best->profile;
+}
+
+/* prof_world_blocklisted6 - is an IPv6 client on the blocklist */
+bool
+prof_world_blocklisted6(const struct prof_world *w, const struct sim_addr6 *a)
+{
+	size_t i;
+
+	for (i = 0; i < w->nblocklist6; i++)
+		if (sim_addr6_in(a, &w->blocklist6[i].addr,
+		    w->blocklist6[i].prefix))
+			return true;
+	return false;
 }
 
 /* prof_world_rdns6 - reverse DNS of an IPv6 client (valid when

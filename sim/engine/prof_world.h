@@ -274,6 +274,12 @@ struct prof_rdns {
 	char		*ptr;		/* PTR name, lower case; NULL for NONE */
 };
 
+/* An IPv6 client block (scenario blocklist). */
+struct prof_cidr6 {
+	struct sim_addr6 addr;
+	unsigned	 prefix;
+};
+
 /* Reverse DNS of one IPv6 client block (scenario senders.reverse_dns). */
 struct prof_rdns6 {
 	struct sim_addr6 addr;		/* network address */
@@ -324,6 +330,8 @@ struct prof_world {
 	/* IPv6 (issue 16) */
 	struct prof_block6 *blocks6;	/* IPv6 MX blocks; never overlap */
 	size_t		 nblocks6;
+	struct prof_cidr6 *blocklist6;	/* blocklisted IPv6 clients */
+	size_t		 nblocklist6;
 	struct prof_rdns6 *rdns6;	/* declared IPv6 reverse DNS */
 	size_t		 nrdns6;
 	unsigned	 ipv6_prefix;	/* client identity prefix, 1..128 */
@@ -409,6 +417,10 @@ int prof_world_add_block6(struct prof_world *w, const struct sim_addr6 *addr,
 
 /** @return the profile index serving local IPv6 address @p a, or -1. */
 int prof_world_lookup6(const struct prof_world *w, const struct sim_addr6 *a);
+
+/** @return true when IPv6 client @p a is on the scenario's blocklist. */
+bool prof_world_blocklisted6(const struct prof_world *w,
+    const struct sim_addr6 *a);
 
 /** Reverse DNS of IPv6 client @p a, as prof_world_rdns(). */
 enum prof_rdns_state prof_world_rdns6(const struct prof_world *w,

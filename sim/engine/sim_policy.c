@@ -294,7 +294,8 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	if (at(p, SIM_RK_OUTAGE, stage) && wn->ms < p->outage_until_ms)
 		return fire(v, SIM_RK_OUTAGE, 0);
 	if (at(p, SIM_RK_BLOCKLIST, stage) &&
-	    f->client6 == NULL && prof_world_blocklisted(w, f->client_ip))
+	    (f->client6 != NULL ? prof_world_blocklisted6(w, f->client6) :
+	    prof_world_blocklisted(w, f->client_ip)))
 		return fire(v, SIM_RK_BLOCKLIST, 0);
 	if (at(p, SIM_RK_CONN_MESSAGES, stage) && l->msgs_per_conn != 0 &&
 	    f->msgs_in_conn >= l->msgs_per_conn)
