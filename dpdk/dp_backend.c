@@ -129,6 +129,14 @@ dp_backend_new(const struct dp_backend_conf *conf, int eal_argc,
 	be->conf = *conf;
 	for (lid = 0; lid < RTE_MAX_LCORE; lid++)
 		be->qof[lid] = -1;
+	if (w != NULL && w->nblocks6 > 0) {
+		/* the DPDK path (dp_lcore.c, utcp) speaks IPv4 only */
+		snprintf(err, errlen, "the DPDK backend serves IPv4 MX "
+		    "addresses only, and the scenario has %zu IPv6 block(s) "
+		    "(servers[].addresses): serve them with --backend socket",
+		    w->nblocks6);
+		goto fail;
+	}
 	if (conf->nb.max_conns == 0 || w == NULL ||
 	    prof_world_naddrs(w) == 0) {
 		snprintf(err, errlen, "nothing to serve (no MX address or "

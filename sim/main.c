@@ -411,7 +411,7 @@ print_banner(const struct mxsim *m)
 	const struct prof_world *w = m->w;
 	const struct prof_block *b;
 	const struct prof_profile *p;
-	char how[400];
+	char how[400], a6[SIM_ADDR_TEXT_MAX];
 	unsigned prefix;
 	size_t i;
 
@@ -427,6 +427,13 @@ print_banner(const struct mxsim *m)
 		fprintf(stderr, "  %-10s %u.%u.%u.%u/%u%s%s\n", p->name,
 		    b->addr >> 24, (b->addr >> 16) & 255, (b->addr >> 8) & 255,
 		    b->addr & 255, prefix, p->ndomains > 0 ? "  serving " : "",
+		    p->ndomains > 0 ? p->domains[0] : "");
+	}
+	for (i = 0; i < w->nblocks6; i++) {
+		p = w->profiles[w->blocks6[i].profile];
+		fprintf(stderr, "  %-10s %s/%u%s%s\n", p->name,
+		    sim_addr6_fmt(&w->blocks6[i].addr, a6, sizeof(a6)),
+		    w->blocks6[i].prefix, p->ndomains > 0 ? "  serving " : "",
 		    p->ndomains > 0 ? p->domains[0] : "");
 	}
 	if (w->event_log != NULL)

@@ -43,6 +43,8 @@ static const struct suite_reg suites[] = {
 	{ "prof_rates", test_prof_rates_register },
 	{ "smtp_sasl", test_smtp_sasl_register },
 	{ "sim_acct", test_sim_acct_register },
+	{ "sim_addr", test_sim_addr_register },		/* issue 16: IPv6 */
+	{ "prof_scenario6", test_prof_scenario6_register },
 };
 
 /* test_bundled_profile - load profiles/NAME.yaml, NULL (and a message) on

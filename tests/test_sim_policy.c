@@ -947,6 +947,137 @@ test_limits_cost_nothing(void)
 	fx_free(&f);
 }
 
+/* decide6 - one decision for an IPv6 client keyed by its /prefix and
+ * /48, as the session fills the facts (issue 16) */
+static enum sim_rk
+decide6(struct fx *f, enum sim_stage stage, const char *addr, unsigned prefix,
+    const char *domain, const char *rcpt, uint64_t now)
+{
+	char key[SIM_ADDR_TEXT_MAX], net[SIM_ADDR_TEXT_MAX];
+	const char *rcpts[1] = { rcpt };
+	struct sim_addr6 a = test_a6(addr);
+	struct sim_verdict v;
+	struct sim_facts fa;
+
+	memset(&fa, 0, sizeof(fa));
+	fa.client6 = &a;
+	fa.client_key = sim_addr6_key(&a, prefix, key, sizeof(key));
+	fa.netblock_key = sim_addr6_key(&a, 48, net, sizeof(net));
+	fa.sender_domain = domain;
+	fa.rcpt = stage == SIM_STAGE_RCPT ? rcpt : NULL;
+	if (stage == SIM_STAGE_EOD && rcpt != NULL) {
+		fa.rcpts = rcpts;
+		fa.nrcpts = 1;
+	}
+	sim_policy_decide(f->w, f->st, stage, &fa, now, &v);
+	return v.rk;
+}
+
+/* send6 - MAIL, RCPT, EOD from an IPv6 client */
+static enum sim_rk
+send6(struct fx *f, const char *addr, unsigned prefix, const char *domain,
+    const char *rcpt, uint64_t now)
+{
+	enum sim_rk rk;
+
+	if ((rk = decide6(f, SIM_STAGE_MAIL, addr, prefix, domain, NULL,
+	    now)) != SIM_RK_ACCEPT ||
+	    (rk = decide6(f, SIM_STAGE_RCPT, addr, prefix, domain, rcpt,
+	    now)) != SIM_RK_ACCEPT)
+		return rk;
+	return decide6(f, SIM_STAGE_EOD, addr, prefix, domain, rcpt, now);
+}
+
+/* IPv6 clients share the per-IP and netblock counts of their network,
+ * and never share them with an IPv4 client (whose address is 0 here) */
+static void
+test_ipv6_keying(void)
+{
+	struct fx f;
+
+	fx_init(&f);
+	f.p->limits.per_ip.messages.max[SIM_WIN_HOUR] = 2;
+	f.p->limits.per_netblock.messages.max[SIM_WIN_HOUR] = 3;
+	prof_set_reply(f.p, SIM_RK_RATE_IP, 421, "4.7.28", "x", SIM_STAGE_MAIL);
+	prof_set_reply(f.p, SIM_RK_RATE_NETBLOCK, 421, "4.7.28", "x",
+	    SIM_STAGE_MAIL);
+	CU_ASSERT_EQUAL(send6(&f, "2001:db8:16:1::a", 64, "a.example", "u@t",
+	    T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send6(&f, "2001:db8:16:1::b", 64, "a.example", "u@t",
+	    T0 + 1), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send6(&f, "2001:db8:16:1::c", 64, "a.example", "u@t",
+	    T0 + 2), SIM_RK_RATE_IP);	/* one /64: one sender */
+	/* keyed by /128, the same address is a new sender */
+	CU_ASSERT_EQUAL(send6(&f, "2001:db8:16:1::c", 128, "a.example", "u@t",
+	    T0 + 3), SIM_RK_ACCEPT);
+	/* another /64 of the /48: its own IP count, the /48's fourth */
+	CU_ASSERT_EQUAL(send6(&f, "2001:db8:16:2::1", 64, "a.example", "u@t",
+	    T0 + 4), SIM_RK_RATE_NETBLOCK);
+	/* IPv4 0.0.0.0 and 0.0.0.0/24 are other identities */
+	CU_ASSERT_EQUAL(send_msg(&f, 0, "a.example", "u@t", T0 + 5),
+	    SIM_RK_ACCEPT);
+	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_IP, 0,
+	    0, "2001:db8:16:1::/64", T0 + 6), f.p->rep.initial, 1e-9);
+	fx_free(&f);
+}
+
+/* the IPv6 rules fire for IPv6 clients only, each where the profile
+ * answers it; ipv6.ptr stands in for ptr.missing */
+static void
+test_ipv6_rules(void)
+{
+	struct fx f;
+
+	fx_init(&f);
+	f.w->rdns6 = calloc(1, sizeof(*f.w->rdns6));
+	CU_ASSERT_FATAL(f.w->rdns6 != NULL);
+	f.w->rdns6[0].addr.b[0] = 0x20;		/* 2001:db8:17::/64 */
+	f.w->rdns6[0].addr.b[1] = 0x01;
+	f.w->rdns6[0].addr.b[2] = 0x0d;
+	f.w->rdns6[0].addr.b[3] = 0xb8;
+	f.w->rdns6[0].addr.b[5] = 0x17;
+	f.w->rdns6[0].prefix = 64;
+	f.w->rdns6[0].state = PROF_RDNS_NONE;
+	f.w->nrdns6 = 1;
+	f.w->ipv4_only = calloc(1, sizeof(char *));
+	f.w->ipv4_only[0] = strdup("*@v4.example");
+	f.w->nipv4_only = 1;
+	prof_set_reply(f.p, SIM_RK_PTR_MISSING, 451, "4.7.23", "x",
+	    SIM_STAGE_MAIL);
+	prof_set_reply(f.p, SIM_RK_IPV6_PTR, 550, "5.7.25", "x",
+	    SIM_STAGE_RCPT);
+	prof_set_reply(f.p, SIM_RK_IPV6_REFUSED, 550, "5.7.510", "x",
+	    SIM_STAGE_RCPT);
+	prof_set_reply(f.p, SIM_RK_IPV6_AUTH, 451, "4.7.26", "x",
+	    SIM_STAGE_EOD);
+	CU_ASSERT_EQUAL(send6(&f, "2001:db8:17::1", 64, "a.example", "u@t",
+	    T0), SIM_RK_IPV6_PTR);
+	CU_ASSERT_EQUAL(send6(&f, "2001:db8:18::1", 64, "a.example",
+	    "u@v4.example", T0), SIM_RK_IPV6_REFUSED);
+	CU_ASSERT_EQUAL(send6(&f, "2001:db8:18::1", 64, "unauth.example",
+	    "u@t", T0), SIM_RK_IPV6_AUTH);
+	CU_ASSERT_EQUAL(send6(&f, "2001:db8:18::1", 64, "a.example", "u@t",
+	    T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(send_msg(&f, IP1, "unauth.example", "u@v4.example",
+	    T0), SIM_RK_ACCEPT);		/* IPv4: none of them */
+	f.p->replies[SIM_RK_IPV6_PTR].enabled = false;
+	CU_ASSERT_EQUAL(send6(&f, "2001:db8:17::1", 64, "a.example", "u@t",
+	    T0), SIM_RK_PTR_MISSING);
+	/* an IPv6 blocklist entry answers blocklist, for that block only */
+	f.w->blocklist6 = calloc(1, sizeof(*f.w->blocklist6));
+	CU_ASSERT_FATAL(f.w->blocklist6 != NULL);
+	f.w->blocklist6[0].addr = test_a6("2001:db8:66::");
+	f.w->blocklist6[0].prefix = 48;
+	f.w->nblocklist6 = 1;
+	prof_set_reply(f.p, SIM_RK_BLOCKLIST, 554, "5.7.1", "x",
+	    SIM_STAGE_CONNECT);
+	CU_ASSERT_EQUAL(decide6(&f, SIM_STAGE_CONNECT, "2001:db8:66:1::1", 64,
+	    NULL, NULL, T0), SIM_RK_BLOCKLIST);
+	CU_ASSERT_EQUAL(decide6(&f, SIM_STAGE_CONNECT, "2001:db8:18::1", 64,
+	    NULL, NULL, T0), SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
 int
 test_sim_policy_register(void)
 {
@@ -978,7 +1109,9 @@ test_sim_policy_register(void)
 	    CU_add_test(s, "per-recipient refusals cost nothing",
 	    test_rcpt_costs_nothing) == NULL ||
 	    CU_add_test(s, "rate limits cost nothing",
-	    test_limits_cost_nothing) == NULL)
+	    test_limits_cost_nothing) == NULL ||
+	    CU_add_test(s, "IPv6 keyed by prefix", test_ipv6_keying) == NULL ||
+	    CU_add_test(s, "IPv6 rules", test_ipv6_rules) == NULL)
 		return -1;
 	return 0;
 }

@@ -316,6 +316,32 @@ test_render_trailer_whole(void)
 	prof_profile_free(p);
 }
 
+/* test_expand_ipv6 - {ip}, {netblock} and {mx} of an IPv6 connection */
+static void
+test_expand_ipv6(void)
+{
+	struct smtp_reply_vars v = vars;
+	struct sim_addr6 c, m;
+	struct prof_profile *p;
+	char out[256];
+	uint32_t v4;
+	unsigned pfx;
+	bool v6;
+
+	CU_ASSERT_FATAL(sim_addr_parse("2001:db8:16:1::a", &v6, &v4, &c,
+	    &pfx) == 0 && sim_addr_parse("::1", &v6, &v4, &m, &pfx) == 0);
+	p = new_profile("", 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	v.client6 = &c;
+	v.mx6 = &m;
+	smtp_reply_expand(p, "[{ip}] {netblock} {mx}", &v, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "[2001:db8:16:1::a] 2001:db8:16::/48 ::1");
+	v.netblock6 = 56;
+	smtp_reply_expand(p, "{netblock}", &v, out, sizeof(out));
+	CU_ASSERT_STRING_EQUAL(out, "2001:db8:16::/56");
+	prof_profile_free(p);
+}
+
 /* test_smtp_reply_register - the suite */
 int
 test_smtp_reply_register(void)
@@ -332,7 +358,8 @@ test_smtp_reply_register(void)
 	    CU_add_test(s, "render wrap lines", test_render_wrap_lines) ==
 	    NULL ||
 	    CU_add_test(s, "render trailer whole", test_render_trailer_whole)
-	    == NULL)
+	    == NULL ||
+	    CU_add_test(s, "expand IPv6", test_expand_ipv6) == NULL)
 		return -1;
 	return 0;
 }

@@ -12,6 +12,11 @@ struct prof_profile;
  *  message and return NULL (test_main.c). */
 struct prof_profile *test_bundled_profile(const char *name);
 
+struct sim_addr6;
+
+/** Parse an IPv6 address a test knows is valid (test_sim_addr.c). */
+struct sim_addr6 test_a6(const char *s);
+
 /** @return 1 when @p line is one whole line of @p text (test_main.c). */
 int test_has_line(const char *text, const char *line);
 
@@ -41,5 +46,7 @@ int test_sim_place_register(void);	/* issue 9: inbox placement */
 int test_smtp_sasl_register(void);	/* issue 16: SMTP AUTH */
 int test_sim_acct_register(void);	/* issue 16: submission accounts */
 int test_sim_grey_register(void);	/* issue 16: triplet greylisting */
+int test_sim_addr_register(void);	/* issue 16: IPv6 addresses */
+int test_prof_scenario6_register(void);	/* issue 16: IPv6 scenario */
 
 #endif /* TEST_SUITES_H */

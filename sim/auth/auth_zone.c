@@ -210,6 +210,7 @@ auth_zone_add(struct auth_zone *z, const char *name, enum auth_rr_type type,
 	struct auth_node *nd;
 	struct auth_rr *rr;
 	struct in_addr a;
+	struct in6_addr a6;
 	const char *d = data;
 
 	if (data == NULL || norm(name, nm) != 0)
@@ -217,6 +218,10 @@ auth_zone_add(struct auth_zone *z, const char *name, enum auth_rr_type type,
 	switch (type) {
 	case AUTH_RR_A:
 		if (inet_pton(AF_INET, data, &a) != 1)
+			return -EINVAL;
+		break;
+	case AUTH_RR_AAAA:
+		if (inet_pton(AF_INET6, data, &a6) != 1)
 			return -EINVAL;
 		break;
 	case AUTH_RR_MX:
@@ -258,6 +263,8 @@ auth_zone_add(struct auth_zone *z, const char *name, enum auth_rr_type type,
 	rr->pref = (uint16_t)pref;
 	if (type == AUTH_RR_A)
 		rr->addr = a.s_addr;
+	if (type == AUTH_RR_AAAA)
+		memcpy(rr->addr6, &a6, sizeof(rr->addr6));
 	nd->nrr++;
 	z->nrr++;
 	return 0;
@@ -336,6 +343,13 @@ int
 auth_zone_add_a(struct auth_zone *z, const char *host, const char *ipv4)
 {
 	return auth_zone_add(z, host, AUTH_RR_A, ipv4, 0);
+}
+
+/* auth_zone_add_aaaa - AAAA at the host */
+int
+auth_zone_add_aaaa(struct auth_zone *z, const char *host, const char *ipv6)
+{
+	return auth_zone_add(z, host, AUTH_RR_AAAA, ipv6, 0);
 }
 
 /* auth_zone_name - exists, NXDOMAIN in a zone, or outside every zone */

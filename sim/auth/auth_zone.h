@@ -30,6 +30,7 @@ enum auth_rr_type {
 	AUTH_RR_PTR = 12,
 	AUTH_RR_MX = 15,
 	AUTH_RR_TXT = 16,
+	AUTH_RR_AAAA = 28,
 };
 
 /** One record.  Owned by the zone; valid until auth_zone_free(). */
@@ -38,8 +39,9 @@ struct auth_rr {
 	uint16_t		 pref;		/* MX preference */
 	uint32_t		 ttl;		/* seconds */
 	uint32_t		 addr;		/* A: IPv4, network order */
-	const char		*data;		/* A: dotted quad; MX, PTR:
-						   host; TXT: the whole text */
+	uint8_t			 addr6[16];	/* AAAA: IPv6, network order */
+	const char		*data;		/* A, AAAA: address text; MX,
+						   PTR: host; TXT: the text */
 };
 
 struct auth_zone;
@@ -97,6 +99,10 @@ int auth_zone_add_mx(struct auth_zone *z, const char *domain, unsigned pref,
 
 /** Add A @p ipv4 at @p host.  @return as auth_zone_add(). */
 int auth_zone_add_a(struct auth_zone *z, const char *host, const char *ipv4);
+
+/** Add AAAA @p ipv6 (text) at @p host.  @return as auth_zone_add(). */
+int auth_zone_add_aaaa(struct auth_zone *z, const char *host,
+    const char *ipv6);
 
 /**
  * Add PTR @p host at the in-addr.arpa name of @p ipv4 (host order):

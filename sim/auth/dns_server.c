@@ -104,6 +104,12 @@ rr_from_zone(const ldns_rdf *owner, const struct auth_rr *zr)
 		if (d == NULL || !ldns_rr_push_rdf(rr, d))
 			goto fail;
 		break;
+	case AUTH_RR_AAAA:
+		ldns_rr_set_type(rr, LDNS_RR_TYPE_AAAA);
+		d = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_AAAA, 16, zr->addr6);
+		if (d == NULL || !ldns_rr_push_rdf(rr, d))
+			goto fail;
+		break;
 	case AUTH_RR_MX:
 		ldns_rr_set_type(rr, LDNS_RR_TYPE_MX);
 		d = ldns_native2rdf_int16(LDNS_RDF_TYPE_INT16, zr->pref);
@@ -182,16 +188,20 @@ add_type(ldns_pkt *r, const struct auth_zone *z, const char *name,
 	return added;
 }
 
-/* add_glue - A records of an MX target, as additional data */
+/* add_glue - A and AAAA records of an MX target, as additional data */
 static void
 add_glue(ldns_pkt *r, const struct auth_zone *z, const char *host)
 {
 	const struct auth_rr *rrs[8];
 	ldns_rdf *owner;
 	ldns_rr *rr;
-	size_t n, i;
+	size_t n, m, i;
 
-	n = auth_zone_lookup(z, host, AUTH_RR_A, rrs, 8);
+	if ((n = auth_zone_lookup(z, host, AUTH_RR_A, rrs, 4)) > 4)
+		n = 4;
+	if ((m = auth_zone_lookup(z, host, AUTH_RR_AAAA, rrs + n, 4)) > 4)
+		m = 4;
+	n += m;
 	if (n == 0 || (owner = ldns_dname_new_frm_str(host)) == NULL)
 		return;
 	for (i = 0; i < n && i < 8; i++) {
@@ -320,6 +330,7 @@ add_records(ldns_pkt *r, const struct auth_zone *z, const char *name,
 		enum auth_rr_type	 zone;
 	} types[] = {
 		{ LDNS_RR_TYPE_A, AUTH_RR_A },
+		{ LDNS_RR_TYPE_AAAA, AUTH_RR_AAAA },
 		{ LDNS_RR_TYPE_MX, AUTH_RR_MX },
 		{ LDNS_RR_TYPE_TXT, AUTH_RR_TXT },
 		{ LDNS_RR_TYPE_PTR, AUTH_RR_PTR },

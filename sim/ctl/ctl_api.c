@@ -741,26 +741,36 @@ r_outage_delete(struct api_req *rq)
 }
 
 /* rep_key - provider, kind and identity of /reputation/{kind}/{provider}/
- * {key}; -1 after an error reply.  A domain is lower-cased into buf. */
+ * {key}; -1 after an error reply.  A domain is lower-cased into buf, an
+ * IPv6 address's network key (sim_addr6_key()) written there. */
 static int
 rep_key(struct api_req *rq, enum sim_key_kind *kind, uint32_t *ip,
     char *buf, size_t buflen)
 {
 	const char *key = rq->args[2];
+	struct sim_addr6 a6;
 	struct in_addr in;
 	size_t i, n = strlen(key);
+	unsigned pfx;
+	bool v6;
 
 	*ip = 0;
 	buf[0] = '\0';
 	if (strcmp(rq->args[0], "ip") == 0) {
 		*kind = SIM_KEY_IP;
-		if (inet_pton(AF_INET, key, &in) != 1) {
-			reply_error(rq->out, 400, "\"%s\": expected an IPv4 "
-			    "address", key);
-			return -1;
+		if (inet_pton(AF_INET, key, &in) == 1) {
+			*ip = ntohl(in.s_addr);
+			return 0;
 		}
-		*ip = ntohl(in.s_addr);
-		return 0;
+		/* an IPv6 client: the key of its network (ipv6_prefix) */
+		if (sim_addr_parse(key, &v6, ip, &a6, &pfx) == 0 && v6 &&
+		    pfx == 128) {
+			sim_addr6_key(&a6, rq->world->ipv6_prefix, buf, buflen);
+			return 0;
+		}
+		reply_error(rq->out, 400, "\"%s\": expected an IPv4 or IPv6 "
+		    "address", key);
+		return -1;
 	}
 	if (strcmp(rq->args[0], "domain") != 0) {
 		reply_error(rq->out, 404, "no reputation kind \"%s\" (expected "
@@ -801,10 +811,10 @@ r_rep_get(struct api_req *rq)
 		return;
 	r = &w->profiles[i]->rep;
 	score = sim_policy_reputation(w, cf->state, kind, (uint32_t)i, ip,
-	    kind == SIM_KEY_DOMAIN ? dom : NULL, sim_clock_now(cf->clock));
+	    dom[0] != '\0' ? dom : NULL, sim_clock_now(cf->clock));
 	reply_json(rq->out, 200, json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f}",
 	    "provider", w->profiles[i]->name, "kind", rep_kind_names[kind],
-	    "key", kind == SIM_KEY_DOMAIN ? dom : rq->args[2], "score", score,
+	    "key", dom[0] != '\0' ? dom : rq->args[2], "score", score,
 	    "initial", r->initial, "max", r->max, "temp_below", r->temp_below,
 	    "block_below", r->block_below));
 }
@@ -840,7 +850,7 @@ r_rep_put(struct api_req *rq)
 		return;
 	}
 	if (sim_policy_set_reputation(w, cf->state, kind, (uint32_t)i, ip,
-	    kind == SIM_KEY_DOMAIN ? dom : NULL, sim_clock_now(cf->clock),
+	    dom[0] != '\0' ? dom : NULL, sim_clock_now(cf->clock),
 	    score) != 0) {
 		reply_error(rq->out, 503, "the state table is full");
 		return;
@@ -1054,7 +1064,7 @@ r_postmaster(struct api_req *rq)
 			keyo = json_object_get(prov, "ips");
 			a.s_addr = htonl(r->ip);
 			inet_ntop(AF_INET, &a, ip, sizeof(ip));
-			key = ip;
+			key = r->domain[0] != '\0' ? r->domain : ip;	/* IPv6 */
 		}
 		if (!json_is_object(keyo) || (days = json_object_get(keyo,
 		    key)) == NULL) {

@@ -397,6 +397,9 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	    "is known from rcpt" },
 	[SIM_RK_CLIENT_DIALUP] = { ST_ANY, FACT_IP },
 	[SIM_RK_CLIENT_NOREP] = { ST_ANY, FACT_IP },
+	[SIM_RK_IPV6_PTR] = { ST_ANY, FACT_IP },
+	[SIM_RK_IPV6_AUTH] = { ST(EOD), FACT_EOD },
+	[SIM_RK_IPV6_REFUSED] = { ST(RCPT), FACT_RCPT },
 };
 
 /* EHLO extensions mxsim implements (SIZE comes from max_message_size). */

@@ -121,6 +121,16 @@ int		 prof_ld_set_submission(struct ld *, yaml_node_t *, void *,
 		    const struct ld_key *, const char *);
 int		 prof_ld_accounts(struct ld *, yaml_node_t *, const char *,
 		    uint32_t);
+/* IPv6 parts of a scenario (prof_scenario6.c) */
+bool		 ld_is_ipv6(const yaml_node_t *);
+int		 ld_add_block6(struct ld *, yaml_node_t *, size_t, uint32_t);
+int		 ld_rdns6(struct ld *, yaml_node_t *, const char *, const char *,
+		    bool);
+void		 ld_rdns_name(const char *, bool, enum prof_rdns_state *,
+		    char **);
+int		 ld_blocklist6(struct ld *, yaml_node_t *);
+int		 ld_set_prefix6(struct ld *, yaml_node_t *, void *,
+		    const struct ld_key *, const char *);
 
 /* shared value checks */
 bool		 ld_name_ok(const char *);

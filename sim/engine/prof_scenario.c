@@ -7,7 +7,7 @@
  *	client blocklist, the clients' reverse DNS (senders.reverse_dns:
  *	address blocks that must not overlap, default valid), unknown
  *	recipients and spam traps, and where the scenario's DNS server
- *	listens.  A servers[].profile is resolved beside the scenario or
+ *	listens.  IPv6 blocks and prefixes: prof_scenario6.c.  A servers[].profile is resolved beside the scenario or
  *	in the bundled profiles directory and loaded once with
  *	prof_load_profile(); address blocks must not overlap.
  *
@@ -231,6 +231,8 @@ static const struct ld_key recipients_keys[] = {
 	    ninactive_rcpts, LD_LIST_LOWER),
 	LD_STRLIST("full", struct prof_world, full_rcpts, nfull_rcpts,
 	    LD_LIST_LOWER),
+	LD_STRLIST("ipv4_only", struct prof_world, ipv4_only, nipv4_only,
+	    LD_LIST_LOWER),
 	{ NULL }
 };
 
@@ -268,6 +270,10 @@ static const struct ld_key scenario_keys[] = {
 	{ "clients", ld_set_map, 0, clients_keys },
 	{ "recipients", ld_set_map, 0, recipients_keys },
 	{ "dns", ld_set_map, 0, dns_keys },
+	{ "ipv6_prefix", ld_set_prefix6, offsetof(struct prof_world,
+	    ipv6_prefix) },
+	{ "ipv6_netblock", ld_set_prefix6, offsetof(struct prof_world,
+	    ipv6_netblock) },
 	{ NULL }
 };
 
@@ -872,15 +878,30 @@ ld_rdns_entry(struct ld *ld, yaml_node_t *n, const char *path)
 	uint32_t addr, mask;
 	unsigned prefix;
 	size_t i;
-	char *c;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
 	if ((rc = ld_map(ld, n, path, rdns_keys, &e)) != 0)
 		return rc;
-	if ((rc = ld_cidr(ld, e.addresses, &addr, &prefix)) != 0 ||
-	    (rc = ld_string(ld, e.ptr, &ptr)) != 0 ||
+	if ((rc = ld_string(ld, e.ptr, &ptr)) != 0 ||
 	    (e.forward != NULL && (rc = ld_string(ld, e.forward, &fwd)) != 0))
+		return rc;
+	if (strcmp(ptr, "none") != 0 && (!ld_domain_ok(ptr) ||
+	    strchr(ptr, '.') == NULL))
+		return ld_err(ld, e.ptr, "expected none or a host name like "
+		    "mail.example.net for %s.ptr, got %s", path,
+		    ld_got(ld, e.ptr));
+	if (fwd != NULL && strcmp(ptr, "none") == 0)
+		return ld_err(ld, e.forward, "%s.forward needs a ptr name "
+		    "(ptr: none has no forward entry)", path);
+	if (fwd != NULL && strcmp(fwd, "match") != 0 &&
+	    strcmp(fwd, "mismatch") != 0)
+		return ld_err(ld, e.forward, "expected match or mismatch for "
+		    "%s.forward, got %s", path, ld_got(ld, e.forward));
+	if (ld_is_ipv6(e.addresses))
+		return ld_rdns6(ld, e.addresses, path, ptr, fwd != NULL &&
+		    strcmp(fwd, "mismatch") == 0);
+	if ((rc = ld_cidr(ld, e.addresses, &addr, &prefix)) != 0)
 		return rc;
 	mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
 	for (i = 0; i < w->nrdns; i++)
@@ -890,36 +911,17 @@ ld_rdns_entry(struct ld *ld, yaml_node_t *n, const char *path)
 			    "overlaps an earlier reverse_dns block (each "
 			    "client address has one reverse DNS)", path,
 			    ld_got(ld, e.addresses));
-	if (strcmp(ptr, "none") != 0 && (!ld_domain_ok(ptr) ||
-	    strchr(ptr, '.') == NULL))
-		return ld_err(ld, e.ptr, "expected none or a host name like "
-		    "mail.example.net for %s.ptr, got %s", path,
-		    ld_got(ld, e.ptr));
 	if (strcmp(ptr, "none") != 0 && prefix < 24)
 		return ld_err(ld, e.addresses, "%s.addresses %s: a block with "
 		    "a ptr name covers at most 256 addresses (/24; one PTR "
 		    "and one A record each)", path, ld_got(ld, e.addresses));
-	if (fwd != NULL && strcmp(ptr, "none") == 0)
-		return ld_err(ld, e.forward, "%s.forward needs a ptr name "
-		    "(ptr: none has no forward entry)", path);
-	if (fwd != NULL && strcmp(fwd, "match") != 0 &&
-	    strcmp(fwd, "mismatch") != 0)
-		return ld_err(ld, e.forward, "expected match or mismatch for "
-		    "%s.forward, got %s", path, ld_got(ld, e.forward));
 	w->rdns = ld_xrealloc(w->rdns, (w->nrdns + 1) * sizeof(*w->rdns));
 	rd = &w->rdns[w->nrdns++];
 	memset(rd, 0, sizeof(*rd));
 	rd->addr = addr;
 	rd->mask = mask;
-	if (strcmp(ptr, "none") == 0) {
-		rd->state = PROF_RDNS_NONE;
-		return 0;
-	}
-	rd->state = fwd != NULL && strcmp(fwd, "mismatch") == 0 ?
-	    PROF_RDNS_MISMATCH : PROF_RDNS_VALID;
-	rd->ptr = ld_xstrdup(ptr);
-	for (c = rd->ptr; *c != '\0'; c++)
-		*c = (char)tolower((unsigned char)*c);
+	ld_rdns_name(ptr, fwd != NULL && strcmp(fwd, "mismatch") == 0,
+	    &rd->state, &rd->ptr);
 	return 0;
 }
 
@@ -960,6 +962,11 @@ ld_cidrs(struct ld *ld, yaml_node_t *n, const char *path,
 		return rc;
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top;
 	    it++) {
+		if (ld_is_ipv6(ld_node(ld, *it))) {
+			if ((rc = ld_blocklist6(ld, ld_node(ld, *it))) != 0)
+				return rc;
+			continue;
+		}
 		if ((rc = ld_cidr(ld, ld_node(ld, *it), &addr, &prefix)) != 0)
 			return rc;
 		*v = ld_xrealloc(*v, (*cnt + 1) * sizeof(**v));
@@ -1114,6 +1121,8 @@ ld_add_block(struct ld *ld, yaml_node_t *n, size_t server, uint32_t profile)
 	size_t i;
 	int rc;
 
+	if (ld_is_ipv6(n))
+		return ld_add_block6(ld, n, server, profile);
 	if ((rc = ld_cidr(ld, n, &addr, &prefix)) != 0)
 		return rc;
 	mask = prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);

@@ -30,6 +30,9 @@ static void	*dup_mem(const void *, size_t, size_t);
 static void	sender_free(struct prof_sender *);
 static int	sender_copy(struct prof_sender *, const struct prof_sender *);
 static bool	match_any(char *const *, size_t, const char *);
+static int	clone6(struct prof_world *, const struct prof_world *);
+static int	zone_provider6(const struct prof_world *, size_t,
+		    struct auth_zone *, char *, size_t);
 static int	zone_sender(struct prof_sender *, struct auth_zone *,
 		    prof_keygen_fn *, prof_pubkey_fn *, char *, size_t);
 static int	zone_provider(const struct prof_world *, size_t,
@@ -153,6 +156,33 @@ sender_copy(struct prof_sender *dst, const struct prof_sender *src)
 	return 0;
 }
 
+/* clone6 - the IPv6 blocks and reverse DNS of w into c */
+static int
+clone6(struct prof_world *c, const struct prof_world *w)
+{
+	size_t i;
+
+	if (w->nblocks6 > 0 && (c->blocks6 = dup_mem(w->blocks6, w->nblocks6,
+	    sizeof(*w->blocks6))) == NULL)
+		return -ENOMEM;
+	c->nblocks6 = w->nblocks6;
+	if (w->nblocklist6 > 0 && (c->blocklist6 = dup_mem(w->blocklist6,
+	    w->nblocklist6, sizeof(*w->blocklist6))) == NULL)
+		return -ENOMEM;
+	c->nblocklist6 = w->nblocklist6;
+	if (w->nrdns6 > 0 &&
+	    (c->rdns6 = calloc(w->nrdns6, sizeof(*c->rdns6))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < w->nrdns6; i++) {
+		c->rdns6[i] = w->rdns6[i];
+		c->rdns6[i].ptr = NULL;
+		c->nrdns6++;
+		if (dup_str(&c->rdns6[i].ptr, w->rdns6[i].ptr) != 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* prof_world_new - empty world with scenario defaults */
 struct prof_world *
 prof_world_new(void)
@@ -169,6 +199,8 @@ prof_world_new(void)
 	w->idle_timeout_s = 300;
 	w->session_timeout_s = 1800;
 	w->max_errors = 10;
+	w->ipv6_prefix = PROF_IPV6_PREFIX_DEFAULT;
+	w->ipv6_netblock = PROF_IPV6_NETBLOCK_DEFAULT;
 	w->default_sender.spf = PROF_AUTH_PASS;
 	w->default_sender.dkim = PROF_AUTH_PASS;
 	w->default_sender.dmarc = PROF_AUTH_NONE;
@@ -199,6 +231,14 @@ prof_world_free(struct prof_world *w)
 	free(w->full_rcpts);
 	for (i = 0; i < w->nseeds; i++)
 		free(w->seeds[i]);
+	for (i = 0; i < w->nipv4_only; i++)
+		free(w->ipv4_only[i]);
+	free(w->ipv4_only);
+	for (i = 0; i < w->nrdns6; i++)
+		free(w->rdns6[i].ptr);
+	free(w->rdns6);
+	free(w->blocks6);
+	free(w->blocklist6);
 	free(w->unknown_rcpts);
 	free(w->spam_traps);
 	free(w->seeds);
@@ -243,6 +283,8 @@ prof_world_clone(const struct prof_world *w)
 	c->dns_addr = w->dns_addr;
 	c->dns_port = w->dns_port;
 	c->no_complaints = w->no_complaints;
+	c->ipv6_prefix = w->ipv6_prefix;
+	c->ipv6_netblock = w->ipv6_netblock;
 	if (dup_str(&c->file, w->file) != 0 ||
 	    dup_str(&c->event_log, w->event_log) != 0 ||
 	    dup_str(&c->dns_listen, w->dns_listen) != 0 ||
@@ -254,7 +296,9 @@ prof_world_clone(const struct prof_world *w)
 	    w->inactive_rcpts, w->ninactive_rcpts) != 0 ||
 	    dup_strv(&c->full_rcpts, &c->nfull_rcpts, w->full_rcpts,
 	    w->nfull_rcpts) != 0 ||
-	    dup_strv(&c->seeds, &c->nseeds, w->seeds, w->nseeds) != 0)
+	    dup_strv(&c->seeds, &c->nseeds, w->seeds, w->nseeds) != 0 ||
+	    dup_strv(&c->ipv4_only, &c->nipv4_only, w->ipv4_only,
+	    w->nipv4_only) != 0 || clone6(c, w) != 0)
 		goto fail;
 	for (i = 0; i < w->nprofiles; i++) {
 		if ((c->profiles[i] = prof_profile_clone(w->profiles[i])) ==
@@ -506,6 +550,56 @@ prof_world_has_submission(const struct prof_world *w)
 	return false;
 }
 
+/* prof_world_add_block6 - serve an IPv6 block with a profile */
+int
+prof_world_add_block6(struct prof_world *w, const struct sim_addr6 *addr,
+    unsigned prefix, uint32_t profile)
+{
+	struct prof_block6 *nb;
+
+	if (prefix > 128 || profile >= w->nprofiles)
+		return -EINVAL;
+	nb = realloc(w->blocks6, (w->nblocks6 + 1) * sizeof(*nb));
+	if (nb == NULL)
+		return -ENOMEM;
+	w->blocks6 = nb;
+	nb[w->nblocks6].addr = *addr;
+	sim_addr6_mask(&nb[w->nblocks6].addr, prefix);
+	nb[w->nblocks6].prefix = prefix;
+	nb[w->nblocks6].profile = profile;
+	w->nblocks6++;
+	return 0;
+}
+
+/* prof_world_lookup6 - profile serving a local IPv6 address */
+int
+prof_world_lookup6(const struct prof_world *w, const struct sim_addr6 *a)
+{
+	const struct prof_block6 *b, *best = NULL;
+	size_t i;
+
+	for (i = 0; i < w->nblocks6; i++) {
+		b = &w->blocks6[i];
+		if (sim_addr6_in(a, &b->addr, b->prefix) &&
+		    (best == NULL || b->prefix > best->prefix))
+			best = b;
+	}
+	return best == NULL ? -1 : (int)best->profile;
+}
+
+/* prof_world_blocklisted6 - is an IPv6 client on the blocklist */
+bool
+prof_world_blocklisted6(const struct prof_world *w, const struct sim_addr6 *a)
+{
+	size_t i;
+
+	for (i = 0; i < w->nblocklist6; i++)
+		if (sim_addr6_in(a, &w->blocklist6[i].addr,
+		    w->blocklist6[i].prefix))
+			return true;
+	return false;
+}
+
 /* prof_world_account - an account of a profile by its exact user name */
 int
 prof_world_account(const struct prof_world *w, uint32_t prof,
@@ -519,6 +613,25 @@ prof_world_account(const struct prof_world *w, uint32_t prof,
 		    memcmp(w->accounts[i].user, user, ulen) == 0)
 			return (int)i;
 	return -1;
+}
+
+/* prof_world_rdns6 - reverse DNS of an IPv6 client (valid when
+ * undeclared) */
+enum prof_rdns_state
+prof_world_rdns6(const struct prof_world *w, const struct sim_addr6 *a,
+    const struct prof_rdns6 **rd)
+{
+	size_t i;
+
+	for (i = 0; i < w->nrdns6; i++)
+		if (sim_addr6_in(a, &w->rdns6[i].addr, w->rdns6[i].prefix)) {
+			if (rd != NULL)
+				*rd = &w->rdns6[i];
+			return w->rdns6[i].state;
+		}
+	if (rd != NULL)
+		*rd = NULL;
+	return PROF_RDNS_VALID;
 }
 
 /* prof_world_sender - facts of a sender domain, or the default */
@@ -609,6 +722,13 @@ bool
 prof_world_spam_trap(const struct prof_world *w, const char *addr)
 {
 	return match_any(w->spam_traps, w->nspam_traps, addr);
+}
+
+/* prof_world_ipv4_only - does the recipient refuse mail over IPv6 */
+bool
+prof_world_ipv4_only(const struct prof_world *w, const char *addr)
+{
+	return match_any(w->ipv4_only, w->nipv4_only, addr);
 }
 
 /* prof_world_seed - does a recipient match a seed-address pattern */
@@ -702,7 +822,10 @@ zone_provider(const struct prof_world *w, size_t pi, struct auth_zone *z,
 	for (i = 0; i < w->nblocks && b == NULL; i++)
 		if (w->blocks[i].profile == pi)
 			b = &w->blocks[i];
-	if (b == NULL)
+	for (i = 0; i < w->nblocks6 && b == NULL; i++)
+		if (w->blocks6[i].profile == pi)
+			break;
+	if (b == NULL && i == w->nblocks6)
 		return 0;	/* a profile serving nothing has no MX */
 	for (i = 0; i < p->ndomains; i++)
 		for (j = 0; j < p->nmx_hosts; j++)
@@ -711,7 +834,7 @@ zone_provider(const struct prof_world *w, size_t pi, struct auth_zone *z,
 				snprintf(why, whylen, "MX of %s", p->domains[i]);
 				return rc;
 			}
-	for (j = 0; j < p->nmx_hosts; j++) {
+	for (j = 0; j < p->nmx_hosts && b != NULL; j++) {
 		/* host j answers on the (j+1)-th address of the block, or
 		 * on the block's only address */
 		addr = b->mask == 0xffffffffu ? b->addr :
@@ -720,6 +843,37 @@ zone_provider(const struct prof_world *w, size_t pi, struct auth_zone *z,
 		inet_ntop(AF_INET, &in, a, sizeof(a));
 		if ((rc = auth_zone_add_a(z, p->mx_hosts[j], a)) != 0) {
 			snprintf(why, whylen, "A of %s", p->mx_hosts[j]);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* zone_provider6 - AAAA records of a profile's MX hosts inside the first
+ * IPv6 block it serves, as zone_provider() places its A records */
+static int
+zone_provider6(const struct prof_world *w, size_t pi, struct auth_zone *z,
+    char *why, size_t whylen)
+{
+	const struct prof_profile *p = w->profiles[pi];
+	const struct prof_block6 *b = NULL;
+	struct sim_addr6 a;
+	char t[SIM_ADDR_TEXT_MAX];
+	size_t i, j;
+	int rc;
+
+	for (i = 0; i < w->nblocks6 && b == NULL; i++)
+		if (w->blocks6[i].profile == pi)
+			b = &w->blocks6[i];
+	for (j = 0; b != NULL && j < p->nmx_hosts; j++) {
+		a = b->addr;
+		if (b->prefix < 128)
+			sim_addr6_add(&a, (uint64_t)(j + 1) &
+			    (b->prefix <= 64 ? UINT64_MAX :
+			    (UINT64_MAX >> (b->prefix - 64))));
+		sim_addr6_fmt(&a, t, sizeof(t));
+		if ((rc = auth_zone_add_aaaa(z, p->mx_hosts[j], t)) != 0) {
+			snprintf(why, whylen, "AAAA of %s", p->mx_hosts[j]);
 			return rc;
 		}
 	}
@@ -776,7 +930,8 @@ prof_world_build_zone(struct prof_world *w, struct auth_zone *z,
 		    whylen)) != 0)
 			return rc;
 	for (i = 0; i < w->nprofiles; i++)
-		if ((rc = zone_provider(w, i, z, why, whylen)) != 0)
+		if ((rc = zone_provider(w, i, z, why, whylen)) != 0 ||
+		    (rc = zone_provider6(w, i, z, why, whylen)) != 0)
 			return rc;
 	for (i = 0; i < w->nrdns; i++)
 		if ((rc = zone_rdns(&w->rdns[i], z, why, whylen)) != 0)
@@ -794,6 +949,9 @@ prof_world_naddrs(const struct prof_world *w)
 
 	for (i = 0; i < w->nblocks; i++)
 		n += (uint64_t)(~w->blocks[i].mask) + 1;
+	for (i = 0; i < w->nblocks6; i++)
+		n += w->blocks6[i].prefix <= 96 ? (uint64_t)1 << 32 :
+		    (uint64_t)1 << (128 - w->blocks6[i].prefix);
 	return n;
 }
 
@@ -801,24 +959,10 @@ prof_world_naddrs(const struct prof_world *w)
 int
 prof_parse_cidr(const char *s, uint32_t *addr, unsigned *prefix)
 {
-	char buf[32], *slash, *end;
-	struct in_addr in;
-	unsigned long n = 32;
+	struct sim_addr6 a6;
+	bool v6;
 
-	if (strlen(s) >= sizeof(buf))
+	if (sim_addr_parse(s, &v6, addr, &a6, prefix) != 0 || v6)
 		return -EINVAL;
-	strcpy(buf, s);
-	if ((slash = strchr(buf, '/')) != NULL) {
-		*slash++ = '\0';
-		if (*slash < '0' || *slash > '9')
-			return -EINVAL;
-		n = strtoul(slash, &end, 10);
-		if (*end != '\0' || n > 32)
-			return -EINVAL;
-	}
-	if (inet_pton(AF_INET, buf, &in) != 1)
-		return -EINVAL;
-	*addr = ntohl(in.s_addr);
-	*prefix = (unsigned)n;
 	return 0;
 }

@@ -10,8 +10,9 @@
  * Ownership: a world owns all its strings and arrays; prof_world_free()
  * releases everything.  A shared world is reference-counted
  * (world_hold()/world_drop() in world_slot.h): new and cloned worlds
- * start with one reference, their maker's.  Addresses are IPv4 in host
- * byte order.
+ * start with one reference, their maker's.  IPv4 addresses are in host
+ * byte order; IPv6 ones (MX blocks6, reverse DNS rdns6, socket backend
+ * only) are struct sim_addr6 (sim_addr.h).
  */
 #ifndef PROF_WORLD_H
 #define PROF_WORLD_H
@@ -20,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim_addr.h"
 #include "sim_kinds.h"
 #include "sim_place.h"
 
@@ -270,6 +272,24 @@ struct prof_block {
 	uint32_t	 profile;	/* index into world.profiles */
 };
 
+/* An IPv6 address block served by one profile (issue 16: the socket
+ * backend binds each address; DPDK serves IPv4 only). */
+struct prof_block6 {
+	struct sim_addr6 addr;		/* network address */
+	unsigned	 prefix;	/* 0..128 */
+	uint32_t	 profile;	/* index into world.profiles */
+};
+
+/* IPv6 senders are keyed by their network at this prefix (scenario
+ * ipv6_prefix), and their "netblock" (the /24 of IPv4) at
+ * PROF_IPV6_NETBLOCK_DEFAULT (scenario ipv6_netblock).  Simulator
+ * choice: /64 is one IPv6 subnet (RFC 4291 section 2.5.1: 64-bit
+ * interface identifiers; RFC 7421), so a host rotating addresses inside
+ * its subnet stays one identity; /48 is the classic end-site allocation
+ * (RFC 6177 section 1). */
+#define PROF_IPV6_PREFIX_DEFAULT	64
+#define PROF_IPV6_NETBLOCK_DEFAULT	48
+
 struct prof_cidr {
 	uint32_t	 addr;
 	uint32_t	 mask;
@@ -300,6 +320,20 @@ enum prof_rdns_state {
 struct prof_rdns {
 	uint32_t	 addr;		/* network address, host order */
 	uint32_t	 mask;		/* netmask */
+	enum prof_rdns_state state;
+	char		*ptr;		/* PTR name, lower case; NULL for NONE */
+};
+
+/* An IPv6 client block (scenario blocklist). */
+struct prof_cidr6 {
+	struct sim_addr6 addr;
+	unsigned	 prefix;
+};
+
+/* Reverse DNS of one IPv6 client block (scenario senders.reverse_dns). */
+struct prof_rdns6 {
+	struct sim_addr6 addr;		/* network address */
+	unsigned	 prefix;
 	enum prof_rdns_state state;
 	char		*ptr;		/* PTR name, lower case; NULL for NONE */
 };
@@ -354,6 +388,19 @@ struct prof_world {
 	struct prof_account *accounts;	/* submission accounts; the index is
 					 * the account's id in sim_acct */
 	size_t		 naccounts;
+	/* IPv6 (issue 16) */
+	struct prof_block6 *blocks6;	/* IPv6 MX blocks; never overlap */
+	size_t		 nblocks6;
+	struct prof_cidr6 *blocklist6;	/* blocklisted IPv6 clients */
+	size_t		 nblocklist6;
+	struct prof_rdns6 *rdns6;	/* declared IPv6 reverse DNS */
+	size_t		 nrdns6;
+	unsigned	 ipv6_prefix;	/* client identity prefix, 1..128 */
+	unsigned	 ipv6_netblock;	/* client netblock prefix, 1..128 */
+	char		**ipv4_only;	/* recipients whose domain takes no
+					 * mail over IPv6: fnmatch(3), lower
+					 * case (scenario recipients.ipv4_only) */
+	size_t		 nipv4_only;
 	unsigned	 refs;		/* holders; atomic, world_slot.c only */
 };
 
@@ -433,6 +480,26 @@ bool prof_world_has_submission(const struct prof_world *w);
  *  world.accounts, or -1. */
 int prof_world_account(const struct prof_world *w, uint32_t prof,
     const char *user, size_t ulen);
+/**
+ * Serve IPv6 @p addr/@p prefix with profile @p profile.
+ * @return 0, -EINVAL (bad prefix or profile index), or -ENOMEM.
+ */
+int prof_world_add_block6(struct prof_world *w, const struct sim_addr6 *addr,
+    unsigned prefix, uint32_t profile);
+
+/** @return the profile index serving local IPv6 address @p a, or -1. */
+int prof_world_lookup6(const struct prof_world *w, const struct sim_addr6 *a);
+
+/** @return true when IPv6 client @p a is on the scenario's blocklist. */
+bool prof_world_blocklisted6(const struct prof_world *w,
+    const struct sim_addr6 *a);
+
+/** Reverse DNS of IPv6 client @p a, as prof_world_rdns(). */
+enum prof_rdns_state prof_world_rdns6(const struct prof_world *w,
+    const struct sim_addr6 *a, const struct prof_rdns6 **rd);
+
+/** @return true when recipient @p addr (lower case) takes no IPv6 mail. */
+bool prof_world_ipv4_only(const struct prof_world *w, const char *addr);
 
 /** @return the facts for @p domain (lower case), or the default sender. */
 const struct prof_sender *prof_world_sender(const struct prof_world *w,
@@ -499,7 +566,8 @@ struct auth_zone;
 int prof_world_build_zone(struct prof_world *w, struct auth_zone *z,
     prof_keygen_fn *keygen, prof_pubkey_fn *pubkey, char *why, size_t whylen);
 
-/** @return number of addresses all blocks cover (overlaps counted twice). */
+/** @return number of addresses all blocks cover, IPv4 and IPv6 (overlaps
+ *  counted twice; an IPv6 block counts at most 2^32). */
 uint64_t prof_world_naddrs(const struct prof_world *w);
 
 /**

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sim_addr.h"
 #include "sim_kinds.h"
 
 struct sim_event {
@@ -19,6 +20,8 @@ struct sim_event {
 	uint32_t	 prof;		/* profile index; UINT32_MAX = no MX */
 	uint32_t	 mx_ip;		/* local address (host order) */
 	uint32_t	 client_ip;	/* peer address (host order) */
+	const struct sim_addr6 *mx6;	/* IPv6 connection: the addresses */
+	const struct sim_addr6 *client6; /* (mx_ip, client_ip 0); else NULL */
 	const char	*sender_domain;	/* NULL before MAIL or for <> */
 	const char	*rcpt;		/* RCPT stage only, else NULL */
 	enum sim_stage	 stage;

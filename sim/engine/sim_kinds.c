@@ -248,6 +248,13 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	[SIM_RK_CLIENT_NOREP] = POL("client.no_reputation", 554, "5.7.1",
 	    "Client host [{ip}] has no reputation with this service",
 	    SIM_STAGE_CONNECT),
+	[SIM_RK_IPV6_PTR] = POL("ipv6.ptr", 550, "5.7.25",
+	    "The sending IPv6 address [{ip}] has no valid reverse DNS",
+	    SIM_STAGE_RCPT),
+	[SIM_RK_IPV6_AUTH] = POL("ipv6.auth", 451, "4.7.26",
+	    "Mail over IPv6 must pass SPF or DKIM", SIM_STAGE_EOD),
+	[SIM_RK_IPV6_REFUSED] = POL("ipv6.refused", 550, "5.7.510",
+	    "{rcpt_domain} does not accept email over IPv6", SIM_STAGE_RCPT),
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {

@@ -157,11 +157,16 @@ enum sim_rk {
 				 * dial-up / residential */
 	SIM_RK_CLIENT_NOREP,	/* "client.no_reputation": client IP
 				 * declared unknown to the receiver */
+	/* IPv6 senders (issue 16): only for a client connected over IPv6 */
+	SIM_RK_IPV6_PTR,	/* "ipv6.ptr": no valid reverse DNS */
+	SIM_RK_IPV6_AUTH,	/* "ipv6.auth": neither SPF nor DKIM passes */
+	SIM_RK_IPV6_REFUSED,	/* "ipv6.refused": the recipient takes no
+				 * mail over IPv6 (recipients.ipv4_only) */
 	SIM_RK__COUNT
 };
 
 #define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
-#define SIM_RK__POLICY_LAST	SIM_RK_CLIENT_NOREP
+#define SIM_RK__POLICY_LAST	SIM_RK_IPV6_REFUSED
 
 /* Static description of a reply kind: its name and built-in default. */
 struct sim_kind_info {

@@ -201,6 +201,11 @@ static uint64_t	str_hash(const char *);
 static void	roll_back(struct sim_state *, enum sim_stage,
 		    const struct sim_facts *, const struct sim_wnow *, bool,
 		    bool);
+static enum prof_rdns_state client_rdns(const struct prof_world *,
+		    const struct sim_facts *);
+static bool	check_ipv6(const struct prof_world *,
+		    const struct prof_profile *, enum sim_stage,
+		    const struct sim_facts *, struct sim_verdict *);
 
 /* Kinds answered from the (provider, IP) and (provider, domain) entries. */
 static const enum sim_rk ip_kinds[] = {
@@ -220,7 +225,8 @@ static const enum sim_rk uncounted_kinds[] = {
 	SIM_RK_USER_FULL, SIM_RK_RCPT_DOMAINS,
 	SIM_RK_HOPS, SIM_RK_MSGID_MISSING, SIM_RK_FROM_MISSING,
 	SIM_RK_HEADER_SIZE, SIM_RK_GREYLIST, SIM_RK_CLIENT_DIALUP,
-	SIM_RK_CLIENT_NOREP
+	SIM_RK_CLIENT_NOREP, SIM_RK_IPV6_PTR, SIM_RK_IPV6_AUTH,
+	SIM_RK_IPV6_REFUSED
 };
 
 /* sim_policy_counted - is a refusal of kind rk counted on an entry */
@@ -298,7 +304,8 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	if (at(p, SIM_RK_OUTAGE, stage) && wn->ms < p->outage_until_ms)
 		return fire(v, SIM_RK_OUTAGE, 0);
 	if (at(p, SIM_RK_BLOCKLIST, stage) &&
-	    prof_world_blocklisted(w, f->client_ip))
+	    (f->client6 != NULL ? prof_world_blocklisted6(w, f->client6) :
+	    prof_world_blocklisted(w, f->client_ip)))
 		return fire(v, SIM_RK_BLOCKLIST, 0);
 	if (at(p, SIM_RK_CLIENT_DIALUP, stage) &&
 	    prof_world_client(w, f->client_ip, PROF_CLIENT_DIALUP))
@@ -328,6 +335,39 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	    prof_world_rcpt_in(w->full_rcpts, w->nfull_rcpts, f->rcpt))
 		return fire(v, SIM_RK_USER_FULL, 0);
 	return false;
+}
+
+/* client_rdns - the declared reverse DNS of the client, IPv4 or IPv6 */
+static enum prof_rdns_state
+client_rdns(const struct prof_world *w, const struct sim_facts *f)
+{
+	return f->client6 != NULL ? prof_world_rdns6(w, f->client6, NULL) :
+	    prof_world_rdns(w, f->client_ip, NULL);
+}
+
+/* check_ipv6 - the stricter rules for a client over IPv6 (issue 16): a
+ * recipient that takes no IPv6 mail, no valid PTR, neither SPF nor DKIM
+ * passing; for an IPv6 client ipv6.ptr, when enabled, stands in for
+ * ptr.missing.  Uncounted: nothing climbs a ladder on them */
+static bool
+check_ipv6(const struct prof_world *w, const struct prof_profile *p,
+    enum sim_stage stage, const struct sim_facts *f, struct sim_verdict *v)
+{
+	struct auth_view a;
+
+	if (f->client6 == NULL)
+		return false;
+	if (at(p, SIM_RK_IPV6_REFUSED, stage) && f->rcpt != NULL &&
+	    prof_world_ipv4_only(w, f->rcpt))
+		return fire(v, SIM_RK_IPV6_REFUSED, 0);
+	if (at(p, SIM_RK_IPV6_PTR, stage) &&
+	    client_rdns(w, f) != PROF_RDNS_VALID)
+		return fire(v, SIM_RK_IPV6_PTR, 0);
+	if (!at(p, SIM_RK_IPV6_AUTH, stage))
+		return false;
+	auth_view(w, f, &a);
+	return a.spf != SIM_AUTH_PASS && a.dkim != SIM_AUTH_PASS &&
+	    fire(v, SIM_RK_IPV6_AUTH, 0);
 }
 
 /* check_rep - reputation thresholds of one score.  Below block_below,
@@ -435,8 +475,8 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 	int wi;
 
 	*counted = false;
-	if ((e = sim_state_get(st, SIM_KEY_IP, f->prof, f->client_ip, NULL,
-	    wn->ms)) == NULL)
+	if ((e = sim_state_get(st, SIM_KEY_IP, f->prof, f->client_ip,
+	    f->client_key, wn->ms)) == NULL)
 		return false;
 	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
 	if (stage == SIM_STAGE_CONNECT) {
@@ -461,8 +501,9 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 		goto out;
 	/* no PTR, or no forward match: the scenario's fact, looked up
 	 * only when the profile answers it here */
-	if (at(p, SIM_RK_PTR_MISSING, stage) &&
-	    prof_world_rdns(w, f->client_ip, NULL) != PROF_RDNS_VALID) {
+	if (at(p, SIM_RK_PTR_MISSING, stage) && (f->client6 == NULL ||
+	    !p->replies[SIM_RK_IPV6_PTR].enabled) &&
+	    client_rdns(w, f) != PROF_RDNS_VALID) {
 		hit = fire(v, SIM_RK_PTR_MISSING, 0);
 		goto out;
 	}
@@ -613,8 +654,8 @@ penalize(const struct prof_profile *p, struct sim_state *st,
 		return;
 	if (kind == SIM_KEY_DOMAIN && f->sender_domain == NULL)
 		return;
-	e = sim_state_get(st, kind, f->prof, f->client_ip, f->sender_domain,
-	    wn->ms);
+	e = sim_state_get(st, kind, f->prof, f->client_ip, kind == SIM_KEY_IP ?
+	    f->client_key : f->sender_domain, wn->ms);
 	if (e == NULL)
 		return;
 	rep_penalize(&p->rep, e, wn, amount);
@@ -1052,7 +1093,7 @@ check_idents(const struct prof_profile *p, struct sim_state *st,
 	unsigned i;
 
 	if (ident_check(p, st, SIM_KEY_NETBLOCK, f->client_ip & 0xffffff00u,
-	    NULL, SIM_RK_RATE_NETBLOCK, &l->per_netblock, stage, f, wn, v))
+	    f->netblock_key, SIM_RK_RATE_NETBLOCK, &l->per_netblock, stage, f, wn, v))
 		return true;
 	if (f->helo != NULL && ident_check(p, st, SIM_KEY_HELO, 0, f->helo,
 	    SIM_RK_RATE_HELO, &l->per_helo, stage, f, wn, v))
@@ -1105,7 +1146,8 @@ msg_key(const struct sim_facts *f, uint64_t now)
 	if (f->msg != NULL && f->msg->message_id[0] != '\0')
 		return str_hash(f->msg->message_id);
 	return str_hash(f->sender_domain) ^ sim_mix64(now ^
-	    ((uint64_t)f->client_ip << 32));
+	    ((uint64_t)f->client_ip << 32)) ^
+	    (f->client_key != NULL ? str_hash(f->client_key) : 0);
 }
 
 /* complaints_of - simulated recipients who mark the message as spam: one
@@ -1166,7 +1208,7 @@ scores(const struct prof_world *w, const struct prof_profile *p,
 	if (!rep_on(&p->rep))
 		return;
 	v->ip_rep = sim_policy_reputation(w, st, SIM_KEY_IP, f->prof,
-	    f->client_ip, NULL, wn->ms);
+	    f->client_ip, f->client_key, wn->ms);
 	if (f->sender_domain != NULL)
 		v->domain_rep = sim_policy_reputation(w, st, SIM_KEY_DOMAIN,
 		    f->prof, 0, f->sender_domain, wn->ms);
@@ -1258,7 +1300,7 @@ count_accepted(const struct prof_world *w, const struct prof_profile *p,
 
 	if (p->replies[SIM_RK_RATE_NETBLOCK].enabled)
 		ident_count(p, st, SIM_KEY_NETBLOCK, f->client_ip & 0xffffff00u,
-		    NULL, f, wn);
+		    f->netblock_key, f, wn);
 	if (p->replies[SIM_RK_RATE_HELO].enabled && f->helo != NULL)
 		ident_count(p, st, SIM_KEY_HELO, 0, f->helo, f, wn);
 	if (p->replies[SIM_RK_RATE_DKIM].enabled && (d = dkim_of(f)) != NULL)
@@ -1314,7 +1356,7 @@ roll_back(struct sim_state *st, enum sim_stage stage,
 	if (stage != SIM_STAGE_EOD)
 		return;
 	if (ip && (e = sim_state_get(st, SIM_KEY_IP, f->prof, f->client_ip,
-	    NULL, wn->ms)) != NULL) {
+	    f->client_key, wn->ms)) != NULL) {
 		count_message(e, f, wn, -1);
 		sim_state_put(st, e);
 	}
@@ -1335,7 +1377,8 @@ refused(const struct prof_world *w, const struct prof_profile *p,
 	struct sim_entry *e;
 	bool ip_counted = false, dom_counted = false, need_ip;
 
-	if (check_stateless(w, p, stage, f, wn, v)) {
+	if (check_stateless(w, p, stage, f, wn, v) ||
+	    check_ipv6(w, p, stage, f, v)) {
 		if (v->rk == SIM_RK_USER_UNKNOWN) {
 			penalize(p, st, SIM_KEY_IP, f, wn,
 			    p->rep.pen_user_unknown);
@@ -1358,7 +1401,7 @@ refused(const struct prof_world *w, const struct prof_profile *p,
 	    check_domain(w, p, st, stage, f, wn, v, &dom_counted)) {
 		if (ip_counted && stage == SIM_STAGE_EOD &&
 		    (e = sim_state_get(st, SIM_KEY_IP, f->prof, f->client_ip,
-		    NULL, wn->ms)) != NULL) {
+		    f->client_key, wn->ms)) != NULL) {
 			count_message(e, f, wn, -1);
 			sim_state_put(st, e);
 		}
@@ -1415,7 +1458,8 @@ sim_policy_release(const struct prof_world *w, struct sim_state *st,
 	struct sim_entry *e;
 
 	(void)w;
-	e = sim_state_find(st, SIM_KEY_IP, f->prof, f->client_ip, NULL, now);
+	e = sim_state_find(st, SIM_KEY_IP, f->prof, f->client_ip,
+	    f->client_key, now);
 	if (e == NULL)
 		return;
 	if (e->conns > 0)

@@ -67,7 +67,13 @@ struct sim_auth {
 struct sim_facts {
 	uint32_t	 prof;		/* profile index */
 	uint32_t	 mx_ip;		/* local address */
-	uint32_t	 client_ip;	/* peer address */
+	uint32_t	 client_ip;	/* peer address (IPv4; 0 for IPv6) */
+	const struct sim_addr6 *client6; /* IPv6 peer, NULL for IPv4 */
+	const char	*client_key;	/* IPv6: the client's network at the
+					 * scenario's ipv6_prefix, the key of
+					 * its IP entry; NULL for IPv4 */
+	const char	*netblock_key;	/* IPv6: ... at ipv6_netblock, the
+					 * key of its netblock entry */
 	const char	*helo;		/* EHLO/HELO argument, NULL before */
 	const char	*sender_domain;	/* lower case; NULL before MAIL or <> */
 	const char	*rcpt;		/* RCPT: the recipient, lower case */

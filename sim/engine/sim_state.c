@@ -87,7 +87,9 @@ key_hash(enum sim_key_kind kind, uint32_t prof, uint32_t ip, const char *str,
 	if (kind == SIM_KEY_IP || kind == SIM_KEY_NETBLOCK) {
 		a ^= ip;
 		b ^= (uint64_t)ip << 17;
-	} else if (str != NULL) {
+	}
+	/* an IPv6 client's IP and netblock are keyed by text (ip 0) */
+	if (str != NULL) {
 		len = strlen(str);
 		for (i = 0; i + 8 <= len; i += 8) {
 			memcpy(&chunk, str + i, 8);

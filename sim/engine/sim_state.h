@@ -132,7 +132,9 @@ struct sim_grey *sim_state_grey(struct sim_state *st);
  * (meaning "not set": the policy puts the profile's initial score in).
  * @param prof  profile index.
  * @param ip    the IP for SIM_KEY_IP and SIM_KEY_NETBLOCK, else ignored.
- * @param str   the domain or recipient (lower case), else ignored.
+ * @param str   the domain or recipient (lower case); for SIM_KEY_IP and
+ *	        SIM_KEY_NETBLOCK NULL, or an IPv6 client's network key
+ *	        (sim_addr6_key(), with @p ip 0).
  * @return a locked entry, or NULL when the pool is exhausted (counted).
  */
 struct sim_entry *sim_state_get(struct sim_state *st, enum sim_key_kind kind,

@@ -94,6 +94,8 @@ struct ev_listener {
 	uint16_t	 port;
 	bool		 any;		/* 0.0.0.0 on lo: the MX is the
 					 * connection's local address */
+	bool		 v6;		/* an IPv6 MX address, in addr6 */
+	struct sim_addr6 addr6;
 };
 
 struct ev_conn {
@@ -158,6 +160,11 @@ static int	listen_one(struct ev_server *, uint32_t, uint16_t, bool, char *,
 		    size_t);
 static void	*worker_main(void *);
 static void	do_accept(struct ev_worker *, struct ev_listener *);
+static int	listen_one6(struct ev_server *, const struct sim_addr6 *,
+		    uint16_t, char *, size_t);
+static int	ev_listen_all6(struct ev_server *, char *, size_t);
+static void	ev_conn_addrs(const struct ev_listener *, uint32_t,
+		    const struct sockaddr_storage *, struct smtp_conn_info *);
 static void	conn_run(struct ev_worker *, struct ev_conn *, bool);
 static void	conn_close(struct ev_worker *, struct ev_conn *);
 static void	conn_linger(struct ev_worker *, struct ev_conn *);
@@ -214,14 +221,82 @@ fail:
 	return -1;
 }
 
-/* ev_listen_all - a socket per MX address, or one wildcard on lo */
+/* listen_one6 - bind and listen on one IPv6 address (IPv6 only) */
+static int
+listen_one6(struct ev_server *srv, const struct sim_addr6 *addr,
+    uint16_t port, char *err, size_t errlen)
+{
+	struct ev_listener *l = &srv->listeners[srv->nlisteners];
+	struct sockaddr_in6 sin6;
+	char t[SIM_ADDR_TEXT_MAX];
+	int fd, one = 1;
+
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = htons(port);
+	memcpy(&sin6.sin6_addr, addr->b, 16);
+	if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) != 0 ||
+	    listen(fd, 1024) != 0)
+		goto fail;
+	l->tag.kind = EV_TAG_LISTEN;
+	l->fd = fd;
+	l->v6 = true;
+	l->addr6 = *addr;
+	l->port = port;
+	srv->nlisteners++;
+	return 0;
+fail:
+	snprintf(err, errlen, "listen on [%s]:%u: %s%s",
+	    sim_addr6_fmt(addr, t, sizeof(t)), port, strerror(errno),
+	    errno == EADDRNOTAVAIL ? " (an IPv6 MX address must be "
+	    "assigned to an interface, or routed to lo: ip -6 route add "
+	    "local BLOCK dev lo)" : "");
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* ev_listen_all6 - a socket per IPv6 MX address */
+static int
+ev_listen_all6(struct ev_server *srv, char *err, size_t errlen)
+{
+	const struct prof_world *w = srv->conf.nb.world;
+	struct sim_addr6 a;
+	uint64_t k, n;
+	size_t i;
+
+	for (i = 0; i < w->nblocks6; i++) {
+		n = (uint64_t)1 << (128 - w->blocks6[i].prefix);
+		for (k = 0; k < n; k++) {
+			a = w->blocks6[i].addr;
+			sim_addr6_add(&a, k);
+			if (listen_one6(srv, &a, w->port, err, errlen) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* ev_listen_all - a socket per MX address, or one wildcard on lo; a
+ * socket per IPv6 MX address */
 static int
 ev_listen_all(struct ev_server *srv, char *err, size_t errlen)
 {
 	const struct prof_world *w = srv->conf.nb.world;
-	uint64_t n = prof_world_naddrs(w), a;
+	uint64_t n = 0, a;
 	size_t i;
 
+	if (ev_listen_all6(srv, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < w->nblocks; i++)
+		n += (uint64_t)(~w->blocks[i].mask) + 1;
+	if (n == 0)
+		return 0;
 	if (n <= EV_BIND_EACH_MAX) {
 		for (i = 0; i < w->nblocks; i++)
 			for (a = 0; a <= (uint64_t)(~w->blocks[i].mask); a++)
@@ -626,13 +701,36 @@ run_again(struct ev_worker *wk)
 	}
 }
 
+/* ev_conn_addrs - the MX and client addresses of an accepted connection */
+static void
+ev_conn_addrs(const struct ev_listener *l, uint32_t mx,
+    const struct sockaddr_storage *peer, struct smtp_conn_info *ci)
+{
+	const struct sockaddr_in6 *p6;
+	const struct sockaddr_in *p4;
+
+	ci->mx_port = l->port;
+	if (l->v6) {
+		p6 = (const struct sockaddr_in6 *)(const void *)peer;
+		ci->v6 = true;
+		ci->mx6 = l->addr6;
+		memcpy(ci->client6.b, &p6->sin6_addr, 16);
+		ci->client_port = ntohs(p6->sin6_port);
+		return;
+	}
+	p4 = (const struct sockaddr_in *)(const void *)peer;
+	ci->mx_ip = mx;
+	ci->client_ip = ntohl(p4->sin_addr.s_addr);
+	ci->client_port = ntohs(p4->sin_port);
+}
+
 /* do_accept - accept a burst of connections from one listener */
 static void
 do_accept(struct ev_worker *wk, struct ev_listener *l)
 {
 	struct ev_server *srv = wk->srv;
 	struct smtp_conn_info ci;
-	struct sockaddr_in peer, local;
+	struct sockaddr_storage peer, local;
 	struct epoll_event ee;
 	struct ev_conn *c;
 	socklen_t plen, llen;
@@ -656,7 +754,8 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 			w = srv->conf.nb.world;
 			llen = sizeof(local);
 			if (getsockname(fd, (struct sockaddr *)&local,
-			    &llen) != 0 || (mx = ntohl(local.sin_addr.s_addr),
+			    &llen) != 0 || (mx = ntohl(((struct sockaddr_in *)
+			    (void *)&local)->sin_addr.s_addr),
 			    prof = prof_world_lookup(w, mx)) < 0 ||
 			    prof_world_port(w, (uint32_t)prof) != l->port) {
 				wk->stray++;
@@ -665,10 +764,7 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 			}
 		}
 		memset(&ci, 0, sizeof(ci));
-		ci.mx_ip = mx;
-		ci.mx_port = l->port;
-		ci.client_ip = ntohl(peer.sin_addr.s_addr);
-		ci.client_port = ntohs(peer.sin_port);
+		ev_conn_addrs(l, mx, &peer, &ci);
 		ci.session_id = nb_worker_session_id(&wk->nw);
 		/* a burst may run past a control change published after
 		 * the epoll_wait: a new session starts in the newest world */

@@ -59,7 +59,7 @@ static struct evbuf *buf_get(struct sim_evlog *);
 static void	buf_submit(struct sim_evlog *, struct evbuf *);
 static size_t	put_str(char *, size_t, const char *);
 static size_t	put_lit(char *, const char *);
-static size_t	put_ip(char *, uint32_t);
+static size_t	put_ip(char *, uint32_t, const struct sim_addr6 *);
 static void	iso_cached(uint64_t, uint64_t *, char *);
 static size_t	put_auth(char *, unsigned);
 static size_t	put_rep(char *, double);
@@ -241,14 +241,18 @@ put_lit(char *o, const char *lit)
 	return n;
 }
 
-/* put_ip - dotted quad in quotes; returns length */
+/* put_ip - dotted quad, or the IPv6 address when @a6, in quotes; returns
+ * length */
 static size_t
-put_ip(char *o, uint32_t ip)
+put_ip(char *o, uint32_t ip, const struct sim_addr6 *a6)
 {
 	size_t n = 1;
 
 	o[0] = '"';
-	n += sim_fmt_ipv4(o + 1, ip);
+	if (a6 != NULL)
+		n += strlen(sim_addr6_fmt(a6, o + 1, SIM_ADDR_TEXT_MAX));
+	else
+		n += sim_fmt_ipv4(o + 1, ip);
 	o[n++] = '"';
 	return n;
 }
@@ -374,9 +378,9 @@ sim_evlog_write(struct sim_evlog_local *l, const struct sim_event *ev)
 	n += put_lit(line + n, "\",\"provider\":");
 	n += put_str(line + n, 64, prov);
 	n += put_lit(line + n, ",\"mx\":");
-	n += put_ip(line + n, ev->mx_ip);
+	n += put_ip(line + n, ev->mx_ip, ev->mx6);
 	n += put_lit(line + n, ",\"client\":");
-	n += put_ip(line + n, ev->client_ip);
+	n += put_ip(line + n, ev->client_ip, ev->client6);
 	n += put_lit(line + n, ",\"sender_domain\":");
 	n += put_str(line + n, 700, ev->sender_domain);
 	n += put_lit(line + n, ",\"rcpt\":");

@@ -241,6 +241,7 @@ count(struct sim_pm *pm, unsigned kind, uint32_t prof, uint64_t day,
 void
 sim_pm_event(struct sim_pm *pm, const struct sim_event *ev)
 {
+	char a6[SIM_ADDR_TEXT_MAX];
 	uint64_t day;
 
 	if (ev->prof == UINT32_MAX)
@@ -255,8 +256,12 @@ sim_pm_event(struct sim_pm *pm, const struct sim_event *ev)
 			count(pm, SIM_PM_DOMAIN, ev->prof, day, 0,
 			    ev->sender_domain, ev, ev->domain_rep);
 	}
-	count(pm, SIM_PM_IP, ev->prof, day, ev->client_ip, NULL, ev,
-	    ev->ip_rep);
+	if (ev->client6 != NULL) {	/* IPv6: its text in the domain key */
+		sim_addr6_fmt(ev->client6, a6, sizeof(a6));
+		count(pm, SIM_PM_IP, ev->prof, day, 0, a6, ev, ev->ip_rep);
+	} else
+		count(pm, SIM_PM_IP, ev->prof, day, ev->client_ip, NULL, ev,
+		    ev->ip_rep);
 }
 
 /* sim_pm_overflow - events that found no row */
@@ -287,7 +292,7 @@ row_match(const struct sim_pm_row *r, const struct sim_pm_filter *f)
 		return true;
 	if (r->kind == SIM_PM_DOMAIN)
 		return f->domain != NULL && strcmp(r->domain, f->domain) == 0;
-	return f->by_ip && r->ip == f->ip;
+	return f->by_ip && r->ip == f->ip && r->domain[0] == '\0';
 }
 
 /* row_cmp - kind, provider, domain or IP, day */

@@ -87,7 +87,9 @@ struct sim_pm_row {
 	uint32_t	 prof;		/* profile index */
 	uint64_t	 day;		/* sim_ms / SIM_PM_DAY_MS */
 	uint32_t	 ip;		/* SIM_PM_IP: client IP, host order */
-	char		 domain[SIM_PM_DOMAIN_MAX]; /* SIM_PM_DOMAIN */
+	char		 domain[SIM_PM_DOMAIN_MAX]; /* SIM_PM_DOMAIN; SIM_PM_IP
+					 * of an IPv6 client: its address
+					 * in text (ip 0) */
 	/* figures (see the file comment) */
 	uint64_t	 messages;
 	uint64_t	 recipients;

@@ -318,7 +318,7 @@ sim_stats_notice(unsigned char *seen, const struct prof_world *w,
 {
 	const struct prof_profile *p;
 	size_t row;
-	char iso[32];
+	char iso[32], ip[SIM_ADDR_TEXT_MAX];
 
 	if (ev->code < 400)
 		return;
@@ -327,12 +327,16 @@ sim_stats_notice(unsigned char *seen, const struct prof_world *w,
 	    __ATOMIC_RELAXED))
 		return;
 	p = ev->prof < w->nprofiles ? w->profiles[ev->prof] : NULL;
+	if (ev->client6 != NULL)
+		sim_addr6_fmt(ev->client6, ip, sizeof(ip));
+	else
+		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", ev->client_ip >> 24,
+		    (ev->client_ip >> 16) & 255, (ev->client_ip >> 8) & 255,
+		    ev->client_ip & 255);
 	fprintf(fp, "mxsim: [sim %s] %s: first %u%s%s %s (stage %s, client "
-	    "%u.%u.%u.%u)\n", sim_clock_iso(ev->sim_ms, iso, sizeof(iso)),
+	    "%s)\n", sim_clock_iso(ev->sim_ms, iso, sizeof(iso)),
 	    p != NULL ? p->name : "(no MX)", ev->code,
 	    ev->enhanced[0] ? " " : "", ev->enhanced,
-	    sim_kind_info(ev->rk)->name, sim_stage_name(ev->stage),
-	    ev->client_ip >> 24, (ev->client_ip >> 16) & 255,
-	    (ev->client_ip >> 8) & 255, ev->client_ip & 255);
+	    sim_kind_info(ev->rk)->name, sim_stage_name(ev->stage), ip);
 	fflush(fp);
 }

@@ -47,7 +47,6 @@ struct smtp_auth {
 static enum sim_auth_res smtp_auth_spf_res(enum auth_spf_result);
 static enum auth_spf_result smtp_auth_spf_back(enum sim_auth_res);
 static enum sim_auth_res smtp_auth_dkim_res(enum auth_dkim_result);
-static void	smtp_auth_ip(uint32_t, char *, size_t);
 static bool	smtp_auth_org_eq(const char *, const char *);
 
 /* smtp_auth_world_new - the process-wide part over @z */
@@ -173,17 +172,6 @@ smtp_auth_dkim_res(enum auth_dkim_result r)
 	}
 }
 
-/* smtp_auth_ip - dotted quad of a host-order address */
-static void
-smtp_auth_ip(uint32_t ip, char *buf, size_t cap)
-{
-	struct in_addr in;
-
-	in.s_addr = htonl(ip);
-	if (inet_ntop(AF_INET, &in, buf, (socklen_t)cap) == NULL)
-		snprintf(buf, cap, "0.0.0.0");
-}
-
 /* smtp_auth_org_eq - same organizational domain (case-insensitive) */
 static bool
 smtp_auth_org_eq(const char *a, const char *b)
@@ -195,14 +183,12 @@ smtp_auth_org_eq(const char *a, const char *b)
 
 /* smtp_auth_spf - SPF of MAIL FROM (or HELO for <>) */
 void
-smtp_auth_spf(struct smtp_auth *a, uint32_t client_ip, const char *helo,
+smtp_auth_spf(struct smtp_auth *a, const char *client_ip, const char *helo,
     const char *mail_from, struct sim_auth *out)
 {
 	enum auth_spf_result r = AUTH_SPF_NONE;
-	char ip[INET_ADDRSTRLEN];
 
-	smtp_auth_ip(client_ip, ip, sizeof(ip));
-	if (auth_spf_check(a->spf, ip, helo != NULL && helo[0] != '\0' ?
+	if (auth_spf_check(a->spf, client_ip, helo != NULL && helo[0] != '\0' ?
 	    helo : "unknown", mail_from != NULL ? mail_from : "", &r) != 0)
 		r = AUTH_SPF_NONE;
 	out->spf = smtp_auth_spf_res(r);
@@ -232,12 +218,11 @@ smtp_auth_msg_feed(struct smtp_auth_msg *m, const void *p, size_t n)
 /* smtp_auth_msg_end - finish DKIM, evaluate DMARC, fill @out */
 void
 smtp_auth_msg_end(struct smtp_auth *a, struct smtp_auth_msg *m,
-    uint32_t client_ip, const char *spf_domain, bool spf_helo,
+    const char *client_ip, const char *spf_domain, bool spf_helo,
     const struct msg_info *mi, struct sim_auth *out)
 {
 	struct auth_dmarc_in in;
 	struct auth_dmarc_res res;
-	char ip[INET_ADDRSTRLEN];
 	const char *from = mi != NULL ? mi->from_domain : NULL;
 	size_t i;
 
@@ -257,9 +242,8 @@ smtp_auth_msg_end(struct smtp_auth *a, struct smtp_auth_msg *m,
 			break;
 		}
 
-	smtp_auth_ip(client_ip, ip, sizeof(ip));
 	memset(&in, 0, sizeof(in));
-	in.client_ip = ip;
+	in.client_ip = client_ip;
 	in.from_domain = from;
 	in.spf = smtp_auth_spf_back(out->spf);
 	in.spf_domain = spf_domain;
@@ -355,7 +339,7 @@ smtp_auth_free(struct smtp_auth *a)
 
 /* smtp_auth_spf - no checker: no result */
 void
-smtp_auth_spf(struct smtp_auth *a, uint32_t client_ip, const char *helo,
+smtp_auth_spf(struct smtp_auth *a, const char *client_ip, const char *helo,
     const char *mail_from, struct sim_auth *out)
 {
 	(void)a;
@@ -387,7 +371,7 @@ smtp_auth_msg_feed(struct smtp_auth_msg *m, const void *p, size_t n)
 /* smtp_auth_msg_end - no results */
 void
 smtp_auth_msg_end(struct smtp_auth *a, struct smtp_auth_msg *m,
-    uint32_t client_ip, const char *spf_domain, bool spf_helo,
+    const char *client_ip, const char *spf_domain, bool spf_helo,
     const struct msg_info *mi, struct sim_auth *out)
 {
 	(void)a;

@@ -63,10 +63,10 @@ void smtp_auth_free(struct smtp_auth *a);
 /**
  * SPF of the MAIL FROM identity, or of the HELO identity when
  * @p mail_from is empty.  Fills out->spf and out->spf_hardfail only.
- * @param client_ip  host order.
+ * @param client_ip  the client's address in text, IPv4 or IPv6.
  * @param helo       EHLO/HELO name, or NULL.
  */
-void smtp_auth_spf(struct smtp_auth *a, uint32_t client_ip,
+void smtp_auth_spf(struct smtp_auth *a, const char *client_ip,
     const char *helo, const char *mail_from, struct sim_auth *out);
 
 /**
@@ -86,7 +86,7 @@ void smtp_auth_msg_feed(struct smtp_auth_msg *m, const void *p, size_t n);
  * @param spf_domain  the MAIL FROM domain, or the HELO name for <>.
  */
 void smtp_auth_msg_end(struct smtp_auth *a, struct smtp_auth_msg *m,
-    uint32_t client_ip, const char *spf_domain, bool spf_helo,
+    const char *client_ip, const char *spf_domain, bool spf_helo,
     const struct msg_info *mi, struct sim_auth *out);
 
 /** Drop a message's DKIM state (abandoned transaction); idempotent. */

@@ -55,7 +55,8 @@ smtp_conns_busy(const struct smtp_env *env, const struct smtp_conn_info *ci,
 	int i, len;
 	size_t n;
 
-	i = prof_world_lookup(env->world, ci->mx_ip);
+	i = ci->v6 ? prof_world_lookup6(env->world, &ci->mx6) :
+	    prof_world_lookup(env->world, ci->mx_ip);
 	if (i >= 0) {
 		p = env->world->profiles[i];
 		code = p->replies[SIM_RK_BUSY].code;
@@ -66,6 +67,9 @@ smtp_conns_busy(const struct smtp_env *env, const struct smtp_conn_info *ci,
 	memset(&v, 0, sizeof(v));
 	v.client_ip = ci->client_ip;
 	v.mx_ip = ci->mx_ip;
+	v.client6 = ci->v6 ? &ci->client6 : NULL;
+	v.mx6 = ci->v6 ? &ci->mx6 : NULL;
+	v.netblock6 = env->world->ipv6_netblock;
 	v.session_id = ci->session_id;
 	if ((n = smtp_reply_render(p, SIM_RK_BUSY, &v, out, cap)) == 0) {
 		len = snprintf(out, cap, "%03u%s%s %s\r\n", code % 1000u,
@@ -83,6 +87,8 @@ smtp_conns_busy(const struct smtp_env *env, const struct smtp_conn_info *ci,
 	ev.prof = i >= 0 ? (uint32_t)i : UINT32_MAX;
 	ev.mx_ip = ci->mx_ip;
 	ev.client_ip = ci->client_ip;
+	ev.client6 = ci->v6 ? &ci->client6 : NULL;
+	ev.mx6 = ci->v6 ? &ci->mx6 : NULL;
 	ev.stage = SIM_STAGE_CONNECT;
 	ev.rk = SIM_RK_BUSY;
 	ev.code = code;

@@ -142,24 +142,38 @@ static void
 smtp_ph_put(struct smtp_wbuf *wb, const struct prof_profile *p,
     enum smtp_ph_id id, const struct smtp_reply_vars *v)
 {
-	char num[32];
+	char num[32], a6[SIM_ADDR_TEXT_MAX];
 	const char *at;
 
 	switch (id) {
 	case SMTP_PH_IP:
-		smtp_wb_put(wb, num, smtp_fmt_ip(num, v->client_ip, false),
-		    false);
+		if (v->client6 != NULL)
+			smtp_wb_str(wb, sim_addr6_fmt(v->client6, a6,
+			    sizeof(a6)), false);
+		else
+			smtp_wb_put(wb, num, smtp_fmt_ip(num, v->client_ip,
+			    false), false);
 		break;
 	case SMTP_PH_NETBLOCK:
-		smtp_wb_put(wb, num, smtp_fmt_ip(num, v->client_ip, true),
-		    false);
+		if (v->client6 != NULL)
+			smtp_wb_str(wb, sim_addr6_key(v->client6,
+			    v->netblock6 != 0 ? v->netblock6 :
+			    PROF_IPV6_NETBLOCK_DEFAULT, a6, sizeof(a6)), false);
+		else
+			smtp_wb_put(wb, num, smtp_fmt_ip(num, v->client_ip,
+			    true), false);
 		break;
 	case SMTP_PH_HOST:
 		smtp_wb_str(wb, p != NULL && p->nmx_hosts > 0 ?
 		    p->mx_hosts[0] : "localhost", true);
 		break;
 	case SMTP_PH_MX:
-		smtp_wb_put(wb, num, smtp_fmt_ip(num, v->mx_ip, false), false);
+		if (v->mx6 != NULL)
+			smtp_wb_str(wb, sim_addr6_fmt(v->mx6, a6, sizeof(a6)),
+			    false);
+		else
+			smtp_wb_put(wb, num, smtp_fmt_ip(num, v->mx_ip, false),
+			    false);
 		break;
 	case SMTP_PH_SESSION:
 		smtp_wb_put(wb, num, sim_fmt_hex16(num, v->session_id),

@@ -2,7 +2,8 @@
  * @file smtp_reply.h
  * Rendering a profile's reply into SMTP reply lines.  Templates take
  * placeholders in braces, replaced at render time:
- *   {ip} client IP, {netblock} its /24 ("198.51.100.0/24"), {host} the
+ *   {ip} client IP, {netblock} its /24 ("198.51.100.0/24"; IPv6: its
+ *   network at the scenario's ipv6_netblock, "2001:db8::/48"), {host} the
  *   profile's first MX host name, {mx} the MX address, {session} the
  *   session id (16 hex digits), {domain} sender domain, {addr} recipient,
  *   {rcpt_domain} recipient domain, {size} message size, {limit} the limit
@@ -27,6 +28,9 @@
 struct smtp_reply_vars {
 	uint32_t	 client_ip;
 	uint32_t	 mx_ip;
+	const struct sim_addr6 *client6; /* IPv6 connection: {ip} and {mx} */
+	const struct sim_addr6 *mx6;	/* print these; else NULL */
+	unsigned	 netblock6;	/* IPv6 {netblock} prefix (0 = 48) */
 	uint64_t	 session_id;
 	const char	*helo;
 	const char	*domain;

@@ -231,6 +231,11 @@ struct smtp_session {
 	uint64_t	 size;		/* MAIL SIZE=, then bytes at EOD */
 	uint64_t	 dsize;		/* DATA: message bytes after unstuffing */
 	struct smtp_conn_info ci;
+	/* the client in text for SPF/DMARC, and an IPv6 client's identity
+	 * keys at the world's ipv6_prefix and ipv6_netblock ("" for IPv4) */
+	char		 ip_text[SIM_ADDR_TEXT_MAX];
+	char		 v6_key[SIM_ADDR_TEXT_MAX];
+	char		 v6_net[SIM_ADDR_TEXT_MAX];
 	uint32_t	 prof;		/* profile index or UINT32_MAX */
 	enum smtp_state	 state;
 	unsigned	 flags;		/* SMTP_F_* */
@@ -286,6 +291,7 @@ struct smtp_cmd {
 static void	smtp_enter_state(struct smtp_session *, enum smtp_state);
 static const char *smtp_strstate(enum smtp_state);
 static void	smtp_close(struct smtp_session *);
+static void	smtp_session_addr_text(struct smtp_session *);
 static void	smtp_txn_reset(struct smtp_session *);
 static void	smtp_txn_open(struct smtp_session *);
 static void	smtp_txn_note(struct smtp_session *, enum sim_stage,
@@ -704,6 +710,9 @@ smtp_reply(struct smtp_session *s, enum sim_rk rk, enum sim_stage stage,
 	}
 	v.client_ip = s->ci.client_ip;
 	v.mx_ip = s->ci.mx_ip;
+	v.client6 = s->ci.v6 ? &s->ci.client6 : NULL;
+	v.mx6 = s->ci.v6 ? &s->ci.mx6 : NULL;
+	v.netblock6 = s->world->ipv6_netblock;
 	v.session_id = s->ci.session_id;
 	v.helo = s->flags & SMTP_F_HELO ? s->helo : NULL;
 	v.domain = s->sender_domain;
@@ -774,6 +783,8 @@ smtp_event(const struct smtp_session *s, enum sim_stage stage,
 	ev.prof = s->prof;
 	ev.mx_ip = s->ci.mx_ip;
 	ev.client_ip = s->ci.client_ip;
+	ev.client6 = s->ci.v6 ? &s->ci.client6 : NULL;
+	ev.mx6 = s->ci.v6 ? &s->ci.mx6 : NULL;
 	ev.sender_domain = s->sender_domain;
 	ev.rcpt = stage == SIM_STAGE_RCPT ? s->cur_rcpt : NULL;
 	ev.stage = stage;
@@ -831,6 +842,11 @@ smtp_facts(const struct smtp_session *s, struct sim_facts *f,
 	f->prof = s->prof;
 	f->mx_ip = s->ci.mx_ip;
 	f->client_ip = s->ci.client_ip;
+	if (s->ci.v6) {
+		f->client6 = &s->ci.client6;
+		f->client_key = s->v6_key;
+		f->netblock_key = s->v6_net;
+	}
 	f->helo = s->flags & SMTP_F_HELO ? s->helo : NULL;
 	f->sender_domain = s->sender_domain;
 	f->sender_key = s->sender_key;
@@ -1087,7 +1103,7 @@ smtp_eod(struct smtp_session *s)
 		if (d != NULL && s->env->auth != NULL &&
 		    (s->flags & SMTP_F_SPF)) {
 			d->res = a;
-			smtp_auth_msg_end(s->env->auth, &d->am, s->ci.client_ip,
+			smtp_auth_msg_end(s->env->auth, &d->am, s->ip_text,
 			    s->sender_domain != NULL ? s->sender_domain :
 			    (s->flags & SMTP_F_HELO ? s->helo : NULL),
 			    s->sender_domain == NULL, s->env->scan ?
@@ -1258,7 +1274,7 @@ smtp_mail_spf(struct smtp_session *s, struct smtp_str addr)
 	memcpy(from, addr.p, n);
 	from[n] = '\0';
 	memset(&a, 0, sizeof(a));
-	smtp_auth_spf(s->env->auth, s->ci.client_ip,
+	smtp_auth_spf(s->env->auth, s->ip_text,
 	    s->flags & SMTP_F_HELO ? s->helo : NULL, from, &a);
 	s->spf = (uint8_t)a.spf;
 	s->spf_hard = a.spf_hardfail;
@@ -1754,6 +1770,27 @@ smtp_session_size(void)
 	return sizeof(struct smtp_session);
 }
 
+/* smtp_session_addr_text - the client in text, and an IPv6 client's
+ * identity keys (sim_addr.h) */
+static void
+smtp_session_addr_text(struct smtp_session *s)
+{
+	const struct smtp_conn_info *ci = &s->ci;
+
+	if (!ci->v6) {
+		snprintf(s->ip_text, sizeof(s->ip_text), "%u.%u.%u.%u",
+		    ci->client_ip >> 24, (ci->client_ip >> 16) & 255,
+		    (ci->client_ip >> 8) & 255, ci->client_ip & 255);
+		s->v6_key[0] = s->v6_net[0] = '\0';
+		return;
+	}
+	sim_addr6_fmt(&ci->client6, s->ip_text, sizeof(s->ip_text));
+	sim_addr6_key(&ci->client6, s->world->ipv6_prefix, s->v6_key,
+	    sizeof(s->v6_key));
+	sim_addr6_key(&ci->client6, s->world->ipv6_netblock, s->v6_net,
+	    sizeof(s->v6_net));
+}
+
 /* smtp_session_init - fill a fresh struct (the HELO buffer is left as
  * it is: it is read only once SMTP_F_HELO says it was written) */
 static void
@@ -1766,7 +1803,9 @@ smtp_session_init(struct smtp_session *s, const struct smtp_env *env,
 	s->env = env;
 	s->ci = *ci;
 	s->world = world_hold(env->world);
-	prof = prof_world_lookup(s->world, ci->mx_ip);
+	smtp_session_addr_text(s);
+	prof = ci->v6 ? prof_world_lookup6(s->world, &ci->mx6) :
+	    prof_world_lookup(s->world, ci->mx_ip);
 	if (prof < 0) {
 		s->prof = UINT32_MAX;
 		s->p = NULL;

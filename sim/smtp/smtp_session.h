@@ -133,13 +133,18 @@ struct smtp_env {
 					 * smtp_session_tls_wanted()) */
 };
 
-/* The connection as the backend sees it.  Addresses in host order. */
+/* The connection as the backend sees it.  IPv4 addresses in host order;
+ * an IPv6 connection (v6 true) has its addresses in mx6 and client6 and
+ * mx_ip, client_ip 0. */
 struct smtp_conn_info {
 	uint32_t	 mx_ip;		/* local address: which fake MX */
 	uint16_t	 mx_port;
 	uint32_t	 client_ip;	/* peer address: which sender */
 	uint16_t	 client_port;
 	uint64_t	 session_id;	/* unique per process; shown as {session} */
+	bool		 v6;		/* an IPv6 connection (issue 16) */
+	struct sim_addr6 mx6;		/* v6: the local address */
+	struct sim_addr6 client6;	/* v6: the peer address */
 };
 
 struct smtp_session;
