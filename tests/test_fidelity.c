@@ -145,9 +145,21 @@ static const struct row rows[] = {
 	{ "yahoo", "outage", 451, "4.3.2", "connect", "Internal server error" },
 	{ "icloud", "outage", 451, "4.7.1", "connect",
 	    "Service unavailable - try again later" },
+	/* issue 16: connection limits answered; content limits set */
+	{ "yahoo", "conn.limit", 451, "", "connect",
+	    "Resources temporarily unavailable. Please try again later" },
+	{ "yahoo", "from.missing", 554, "", "eod",
+	    "headers are not RFC compliant" },
+	{ "yahoo", "header.size", 554, "5.7.9", "eod", "policy reasons" },
+	{ "icloud", "conn.limit", 451, "4.7.1", "connect",
+	    "Service unavailable - try again later" },
+	{ "icloud", "reputation.temp", 421, "", "mail",
+	    "[HCM1] Your mail from {ip} was deferred" },
 	/* Microsoft [SISIMAI-MS] [SFM] [MS-451] [MS-515] */
+	/* issue 16: the observed wording ("doesn't meet", providers-2026-12
+	 * 2.2) is the default; the page's "does not meet" is a comment */
 	{ "microsoft", "auth.high_volume", 550, "5.7.515", "eod",
-	    "does not meet the required authentication level" },
+	    "doesn't meet the required authentication level" },
 	{ "microsoft", "reputation.temp", 451, "4.7.650", "mail", "(S775)" },
 	{ "microsoft", "warmup", 451, "4.7.500", "mail", "(AS77712344)" },
 	{ "microsoft", "rate.block", 550, "5.7.511", "mail",
@@ -162,10 +174,22 @@ static const struct row rows[] = {
 	    "RFC 5322 section 3.6.2" },
 	{ "microsoft", "complaints.block", 550, "", "mail",
 	    "against your domain {domain}" },
-	{ "microsoft", "conn.limit", 421, "4.3.2", "connect", "PRX8" },
+	/* issue 16: Outlook.com's connection limit (providers-2026-12 2.2);
+	 * EOP's PRX8 answers a full pool */
+	{ "microsoft", "conn.limit", 451, "4.7.652", "connect",
+	    "has exceeded the maximum number of connections. (S3115)" },
+	{ "microsoft", "protocol.busy", 421, "4.3.2", "connect", "PRX8" },
 	{ "microsoft", "user.unknown", 550, "5.4.1", "rcpt", "Access denied" },
+	/* issue 16: RP-001 counts per IP again, as Outlook.com's text says
+	 * (the per-domain day cap was a sending account's limit) */
 	{ "microsoft", "daily_cap", 421, "", "mail",
-	    "RP-001 (COL0-MC3-F15) Unfortunately, some messages from {domain}" },
+	    "RP-001 (COL0-MC3-F15) Unfortunately, some messages from {ip}" },
+	{ "microsoft", "blocklist", 550, "5.7.1", "mail", "(S3140)" },
+	{ "microsoft", "outage", 451, "4.7.0", "connect", "PRX4" },
+	{ "microsoft", "rate.recipient", 550, "5.2.122", "rcpt",
+	    "maximum delivery threshold" },
+	{ "microsoft", "rate.pair", 550, "5.2.121", "rcpt",
+	    "maximum delivery threshold of {limit} messages an hour from this" },
 	/* Yahoo [SISIMAI-Y] [Y-ERR] */
 	{ "yahoo", "rate.ip", 421, "4.7.0", "mail",
 	    "[TSS04] Messages from {ip} temporarily deferred" },
@@ -799,6 +823,32 @@ test_content(void)
 	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
 	    "r@gmail.com", NULL, &m, now + 7), SIM_RK_ACCEPT);
 	fx_free(&f);
+
+	/* issue 16: eleven spam words got 250 at Yahoo and iCloud (no
+	 * limits.content); now [PH01] and [CS01], and Yahoo's header rules */
+	fx_init(&f, "yahoo");
+	msg_ok(&m, "shop.example", "<4@shop.example>");
+	m.spam_score = 11;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "r@yahoo.com", NULL, &m, now), SIM_RK_CONTENT_SPAM);
+	msg_ok(&m, "shop.example", "<5@shop.example>");
+	m.spam_score = 7;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "r@yahoo.com", NULL, &m, now + 1), SIM_RK_ACCEPT);
+	m.dup |= MSG_DUP_FROM;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "r@yahoo.com", NULL, &m, now + 2), SIM_RK_FROM_MISSING);
+	msg_ok(&m, "shop.example", "<6@shop.example>");
+	m.header_bytes = 65537;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "r@yahoo.com", NULL, &m, now + 3), SIM_RK_HEADER_SIZE);
+	fx_free(&f);
+	fx_init(&f, "icloud");
+	msg_ok(&m, "shop.example", "<7@shop.example>");
+	m.spam_score = 11;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "r@icloud.com", NULL, &m, now), SIM_RK_CONTENT_SPAM);
+	fx_free(&f);
 }
 
 /* More identities: Message-ID copies, URL domain, DKIM domain, /24,
@@ -1035,10 +1085,82 @@ test_gmail_ladders(void)
 	fx_free(&f);
 }
 
+/* test_ms_receiving_limits - Exchange Online's receiving limits
+ * (issue 16): 1,200 messages an hour from one sender domain to one
+ * mailbox (rate.pair, 5.2.121) and 3,600 an hour to one mailbox from all
+ * senders (rate.recipient, 5.2.122), both at RCPT and both reset after
+ * the hour; other senders and other mailboxes are not held; and a
+ * 1,000-recipient transaction is accepted (recipients_per_message) */
+static void
+test_ms_receiving_limits(void)
+{
+	struct sim_facts fa;
+	struct sim_verdict v;
+	struct fx f;
+	char dom[32];
+	uint64_t now = T0;
+	uint32_t ip;
+	int i, accepted = 0;
+
+	fx_init(&f, "microsoft");
+	/* 1,200 from pair.example to one mailbox over 20 minutes, from two
+	 * IPs (each under its 1,000 warm-up day) */
+	for (i = 0; i < 1200; i++)
+		accepted += send_msg(&f, 0x7f00e001 + (uint32_t)(i / 600),
+		    "pair.example", "hot@outlook.com", NULL, NULL,
+		    now + (uint64_t)i * 1000) == SIM_RK_ACCEPT;
+	CU_ASSERT_EQUAL(accepted, 1200);
+	now += 1200 * 1000;
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, 0x7f00e003, "pair.example",
+	    NULL, NULL, NULL, now), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, 0x7f00e003, "pair.example",
+	    "hot@outlook.com", NULL, NULL, now), SIM_RK_RATE_PAIR);
+	/* the same sender to another mailbox, and another sender to this
+	 * one, pass */
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f00e003, "pair.example",
+	    "cold@outlook.com", NULL, NULL, now), SIM_RK_ACCEPT);
+	/* 2,399 more to the mailbox from two more domains and four more IPs:
+	 * the mailbox's 3,600 an hour are full */
+	accepted = 0;
+	for (i = 0; i < 2400; i++) {
+		snprintf(dom, sizeof(dom), "s%d.example", i / 1200);
+		ip = 0x7f00e010 + (uint32_t)(i / 600);
+		accepted += send_msg(&f, ip, dom, "hot@outlook.com", NULL, NULL,
+		    now + (uint64_t)i * 500) == SIM_RK_ACCEPT;
+	}
+	CU_ASSERT_EQUAL(accepted, 2400);
+	now += 2400 * 500;
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, 0x7f00e020, "fourth.example",
+	    "hot@outlook.com", NULL, NULL, now), SIM_RK_RATE_RECIPIENT);
+	/* the null sender has no pair, but meets the mailbox limit too */
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, 0x7f00e020, NULL,
+	    "hot@outlook.com", NULL, NULL, now), SIM_RK_RATE_RECIPIENT);
+	/* two hours later both windows have emptied */
+	now += 2 * HOUR;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f00e003, "pair.example",
+	    "hot@outlook.com", NULL, NULL, now), SIM_RK_ACCEPT);
+	/* a transaction of 1,000 recipients is accepted, the 1,001st is not */
+	memset(&fa, 0, sizeof(fa));
+	fa.prof = (uint32_t)f.prof;
+	fa.mx_ip = 0x7f010001;
+	fa.client_ip = 0x7f00e030;
+	fa.sender_domain = "big.example";
+	fa.rcpt = "r@outlook.com";
+	for (i = 0; i <= 1000; i++) {
+		fa.rcpts_in_txn = (uint32_t)i;
+		sim_policy_decide(f.w, f.st, SIM_STAGE_RCPT, &fa, now, &v);
+		if (v.rk != SIM_RK_ACCEPT)
+			break;
+	}
+	CU_ASSERT_EQUAL(i, 1000);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_RCPTS_TOO_MANY);
+	fx_free(&f);
+}
+
 /* test_ms_606_at_rcpt - Microsoft's 5.7.606 (reputation.block and the
  * scenario blocklist) comes at RCPT after a 250 to MAIL FROM on every
  * path: a score below block_below, between block_below and temp_below
- * (451 4.7.650 at MAIL), and a blocklisted client */
+ * (451 4.7.650 at MAIL); a blocklisted client gets S3140 at MAIL */
 static void
 test_ms_606_at_rcpt(void)
 {
@@ -1063,7 +1185,9 @@ test_ms_606_at_rcpt(void)
 	    == 0);
 	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, ip + 1, "shop.example",
 	    NULL, NULL, NULL, T0), SIM_RK_REP_TEMP);
-	/* a blocklisted client */
+	/* a blocklisted client: Outlook.com's own list answers S3140 at
+	 * MAIL FROM (issue 16: the consumer MX's observed form,
+	 * providers-2026-12 2.2; 5.7.606 at RCPT stays the reputation ban) */
 	f.w->blocklist = calloc(1, sizeof(*f.w->blocklist));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f.w->blocklist);
 	f.w->blocklist[0].addr = ip + 2;
@@ -1072,9 +1196,7 @@ test_ms_606_at_rcpt(void)
 	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, ip + 2, NULL, NULL,
 	    NULL, NULL, T0), SIM_RK_ACCEPT);
 	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, ip + 2, "shop.example",
-	    NULL, NULL, NULL, T0), SIM_RK_ACCEPT);
-	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, ip + 2, "shop.example",
-	    "r@outlook.com", NULL, NULL, T0), SIM_RK_BLOCKLIST);
+	    NULL, NULL, NULL, T0), SIM_RK_BLOCKLIST);
 	fx_free(&f);
 }
 
@@ -1587,6 +1709,8 @@ test_fidelity_register(void)
 	    CU_add_test(s, "spam traps", test_spam_traps) == NULL ||
 	    CU_add_test(s, "gmail ladders", test_gmail_ladders) == NULL ||
 	    CU_add_test(s, "ms 5.7.606 at rcpt", test_ms_606_at_rcpt) == NULL ||
+	    CU_add_test(s, "ms receiving limits", test_ms_receiving_limits) ==
+	    NULL ||
 	    CU_add_test(s, "ptr ladder", test_ptr_ladder) == NULL ||
 	    CU_add_test(s, "warm-up demo", test_warmup_demo) == NULL ||
 	    CU_add_test(s, "placement demo", test_placement_demo) == NULL ||

@@ -142,6 +142,8 @@ struct prof_limits {
 	struct prof_rate per_dkim;	/* per DKIM d= domain */
 	struct prof_windows per_url;	/* messages per URL domain */
 	struct prof_windows per_msgid;	/* copies per Message-ID */
+	struct prof_windows per_pair;	/* messages per (sender domain,
+					 * recipient) -> rate.pair */
 };
 
 struct prof_profile {

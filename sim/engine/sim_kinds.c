@@ -201,6 +201,9 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	    SIM_STAGE_MAIL),
 	[SIM_RK_PTR_BLOCK] = POL("ptr.block", 550, "5.7.25",
 	    "Client host [{ip}] has no valid reverse DNS", SIM_STAGE_MAIL),
+	[SIM_RK_RATE_PAIR] = POL("rate.pair", 450, "4.2.1",
+	    "The recipient is receiving too much mail from this sender, try "
+	    "again later", SIM_STAGE_RCPT),
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {

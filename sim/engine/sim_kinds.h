@@ -130,11 +130,14 @@ enum sim_rk {
 	SIM_RK_PTR_MISSING,	/* "ptr.missing": no PTR, or its forward A
 				 * does not point back to the client */
 	SIM_RK_PTR_BLOCK,	/* "ptr.block": escalated ptr.missing */
+	SIM_RK_RATE_PAIR,	/* "rate.pair": per sender domain and
+				 * recipient (Exchange Online's
+				 * sender-recipient pair limit) */
 	SIM_RK__COUNT
 };
 
 #define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
-#define SIM_RK__POLICY_LAST	SIM_RK_PTR_BLOCK
+#define SIM_RK__POLICY_LAST	SIM_RK_RATE_PAIR
 
 /* Static description of a reply kind: its name and built-in default. */
 struct sim_kind_info {

@@ -16,7 +16,8 @@
  *	     it refuses a message group 2 already counted, that count is
  *	     rolled back;
  *	  4. the (provider, recipient) entries: rate.recipient at RCPT, and
- *	     the per-recipient count of an accepted message.
+ *	     the per-recipient count of an accepted message; likewise the
+ *	     (provider, sender domain, recipient) pair entries: rate.pair.
  *
  *	Provider fidelity (issue 5) adds, between groups 1 and 2, format
  *	checks on the scanned message (msgid/from.missing, hops, header.size,
@@ -56,6 +57,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +68,8 @@
 
 #define HOUR_MS		3600000ULL
 #define DAY_MS		86400000ULL
+/* longest domain or address part of a sender-recipient pair key */
+#define SIM_PAIR_PART_MAX	320
 
 /* the hour count (sim_tally.hr_refused) holds any hourly `after` */
 _Static_assert(PROF_ESC_MAX_HOURLY <= UINT16_MAX, "sim_tally.hr_refused");
@@ -520,42 +524,88 @@ out:
 	return hit;
 }
 
-/* check_rcpt - per-recipient rate at RCPT; counts recipients at EOD */
+/* pair_key - the sender-recipient pair's key, "domain\nrecipient", into
+ * buf; false without a sender domain (null sender) or when too long */
+static bool
+pair_key(const char *dom, const char *rcpt, char *buf, size_t len)
+{
+	int n;
+
+	if (dom == NULL || rcpt == NULL)
+		return false;
+	n = snprintf(buf, len, "%s\n%s", dom, rcpt);
+	return n > 0 && (size_t)n < len;
+}
+
+/* rcpt_limit - the message windows of one per-recipient identity (the
+ * mailbox, or a sender-recipient pair): refuse at RCPT when one is full */
+static bool
+rcpt_limit(const struct prof_profile *p, struct sim_state *st,
+    enum sim_key_kind kind, const char *key, enum sim_rk rk,
+    const struct prof_windows *lim, const struct sim_facts *f,
+    const struct sim_wnow *wn, struct sim_verdict *v)
+{
+	struct sim_entry *e;
+	int wi;
+
+	if ((e = sim_state_find(st, kind, f->prof, 0, key, wn->ms)) == NULL)
+		return false;
+	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
+	for (wi = 0; wi < SIM_WIN__COUNT; wi++)
+		if (lim->max[wi] != 0 && sim_win_count_at(&e->msgs[wi], wi,
+		    wn) >= lim->max[wi]) {
+			fire(v, rk, lim->max[wi]);
+			refuse(p, e, rep_now(&p->rep, e, wn), wn, v);
+			sim_state_put(st, e);
+			return true;
+		}
+	sim_state_put(st, e);
+	return false;
+}
+
+/* rcpt_count - count an accepted message for a per-recipient identity */
+static void
+rcpt_count(struct sim_state *st, enum sim_key_kind kind, const char *key,
+    const struct sim_facts *f, const struct sim_wnow *wn)
+{
+	struct sim_entry *e;
+	int wi;
+
+	if ((e = sim_state_get(st, kind, f->prof, 0, key, wn->ms)) == NULL)
+		return;
+	for (wi = 0; wi < SIM_WIN__COUNT; wi++)
+		sim_win_add_at(&e->msgs[wi], wi, wn, 1);
+	sim_state_put(st, e);
+}
+
+/* check_rcpt - per-recipient and per sender-recipient pair rates at
+ * RCPT; counts the message for both at EOD */
 static bool
 check_rcpt(const struct prof_profile *p, struct sim_state *st,
     enum sim_stage stage, const struct sim_facts *f, const struct sim_wnow *wn,
     struct sim_verdict *v)
 {
-	const struct prof_windows *lim = &p->limits.per_recipient;
-	struct sim_entry *e;
+	bool mailbox = p->replies[SIM_RK_RATE_RECIPIENT].enabled;
+	bool pair = p->replies[SIM_RK_RATE_PAIR].enabled;
+	char key[2 * SIM_PAIR_PART_MAX];
 	size_t i;
-	int wi;
 
-	if (!p->replies[SIM_RK_RATE_RECIPIENT].enabled)
-		return false;
 	if (stage == SIM_STAGE_RCPT && f->rcpt != NULL) {
-		if ((e = sim_state_find(st, SIM_KEY_RCPT, f->prof, 0, f->rcpt,
-		    wn->ms)) == NULL)
-			return false;
-		tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
-		for (wi = 0; wi < SIM_WIN__COUNT; wi++)
-			if (lim->max[wi] != 0 && sim_win_count_at(&e->msgs[wi],
-			    wi, wn) >= lim->max[wi]) {
-				fire(v, SIM_RK_RATE_RECIPIENT, lim->max[wi]);
-				refuse(p, e, rep_now(&p->rep, e, wn), wn, v);
-				sim_state_put(st, e);
-				return true;
-			}
-		sim_state_put(st, e);
-	} else if (stage == SIM_STAGE_EOD) {
-		for (i = 0; i < f->nrcpts; i++) {
-			if ((e = sim_state_get(st, SIM_KEY_RCPT, f->prof, 0,
-			    f->rcpts[i], wn->ms)) == NULL)
-				continue;
-			for (wi = 0; wi < SIM_WIN__COUNT; wi++)
-				sim_win_add_at(&e->msgs[wi], wi, wn, 1);
-			sim_state_put(st, e);
-		}
+		if (mailbox && rcpt_limit(p, st, SIM_KEY_RCPT, f->rcpt,
+		    SIM_RK_RATE_RECIPIENT, &p->limits.per_recipient, f, wn, v))
+			return true;
+		return pair && pair_key(f->sender_domain, f->rcpt, key,
+		    sizeof(key)) && rcpt_limit(p, st, SIM_KEY_PAIR, key,
+		    SIM_RK_RATE_PAIR, &p->limits.per_pair, f, wn, v);
+	}
+	if (stage != SIM_STAGE_EOD)
+		return false;
+	for (i = 0; i < f->nrcpts; i++) {
+		if (mailbox)
+			rcpt_count(st, SIM_KEY_RCPT, f->rcpts[i], f, wn);
+		if (pair && pair_key(f->sender_domain, f->rcpts[i], key,
+		    sizeof(key)))
+			rcpt_count(st, SIM_KEY_PAIR, key, f, wn);
 	}
 	return false;
 }
