@@ -70,9 +70,10 @@ static const struct row rows[] = {
 	{ "gmail", "reputation.block", 550, "5.7.1", "eod",
 	    "likely suspicious due to the very low reputation" },
 	{ "gmail", "content.spam", 550, "5.7.1", "eod",
-	    "This message is likely unsolicited email" },
+	    /* issue 16: observed wording (providers-2026-12.md 2.1) */
+	    "Gmail has detected that this message is likely unsolicited mail" },
 	{ "gmail", "complaints.block", 550, "5.7.1", "eod",
-	    "likely unsolicited email" },
+	    "likely unsolicited mail" },
 	{ "gmail", "complaints.temp", 421, "4.7.28", "eod",
 	    "unsolicited email originating from your domain {from_domain}" },
 	{ "gmail", "auth.missing", 421, "4.7.26", "eod",

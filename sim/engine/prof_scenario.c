@@ -413,7 +413,7 @@ set_event_log(struct ld *ld, yaml_node_t *n, void *field,
 	return 0;
 }
 
-/* set_auth - pass | fail | none */
+/* set_auth - pass | fail | none | temperror */
 static int
 set_auth(struct ld *ld, yaml_node_t *n, void *field, const struct ld_key *k,
     const char *path)
@@ -430,8 +430,10 @@ set_auth(struct ld *ld, yaml_node_t *n, void *field, const struct ld_key *k,
 		*(enum prof_auth *)field = PROF_AUTH_FAIL;
 	else if (strcmp(s, "none") == 0)
 		*(enum prof_auth *)field = PROF_AUTH_NONE;
+	else if (strcmp(s, "temperror") == 0)
+		*(enum prof_auth *)field = PROF_AUTH_TEMPERROR;
 	else
-		return ld_err(ld, n, "expected pass, fail or none, got %s",
+		return ld_err(ld, n, "expected pass, fail, none or temperror, got %s",
 		    ld_got(ld, n));
 	return 0;
 }

@@ -173,7 +173,8 @@ struct prof_profile {
 enum prof_auth {
 	PROF_AUTH_NONE = 0,
 	PROF_AUTH_PASS,
-	PROF_AUTH_FAIL
+	PROF_AUTH_FAIL,
+	PROF_AUTH_TEMPERROR	/* the DNS lookup failed (a scenario choice) */
 };
 
 /* DMARC policy a scenario declares (when it gives no record text). */

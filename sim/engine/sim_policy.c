@@ -785,7 +785,8 @@ auth_view(const struct prof_world *w, const struct sim_facts *f,
 	static const enum sim_auth_res res[] = {
 		[PROF_AUTH_NONE] = SIM_AUTH_NONE,
 		[PROF_AUTH_PASS] = SIM_AUTH_PASS,
-		[PROF_AUTH_FAIL] = SIM_AUTH_FAIL
+		[PROF_AUTH_FAIL] = SIM_AUTH_FAIL,
+		[PROF_AUTH_TEMPERROR] = SIM_AUTH_TEMPERROR
 	};
 	static const enum sim_dmarc_policy pol[] = {
 		[PROF_DMARC_NONE] = SIM_DMARC_NONE,
