@@ -186,6 +186,8 @@ static const struct row rows[] = {
 	{ "microsoft", "daily_cap", 421, "", "mail",
 	    "RP-001 (COL0-MC3-F15) Unfortunately, some messages from {ip}" },
 	{ "microsoft", "blocklist", 550, "5.7.1", "mail", "(S3140)" },
+	{ "microsoft", "helo.bad", 550, "5.7.506", "ehlo",
+	    "Access denied, bad HELO" },
 	{ "microsoft", "outage", 451, "4.7.0", "connect", "PRX4" },
 	{ "microsoft", "rate.recipient", 550, "5.2.122", "rcpt",
 	    "maximum delivery threshold" },
@@ -1090,8 +1092,9 @@ test_gmail_ladders(void)
  * (issue 16): 1,200 messages an hour from one sender domain to one
  * mailbox (rate.pair, 5.2.121) and 3,600 an hour to one mailbox from all
  * senders (rate.recipient, 5.2.122), both at RCPT and both reset after
- * the hour; other senders and other mailboxes are not held; and a
- * 1,000-recipient transaction is accepted (recipients_per_message) */
+ * the hour; other senders and other mailboxes are not held; a
+ * 1,000-recipient transaction is accepted (recipients_per_message); a
+ * HELO naming the server itself gets 5.7.506 (helo.bad) */
 static void
 test_ms_receiving_limits(void)
 {
@@ -1155,6 +1158,24 @@ test_ms_receiving_limits(void)
 	}
 	CU_ASSERT_EQUAL(i, 1000);
 	CU_ASSERT_EQUAL(v.rk, SIM_RK_RCPTS_TOO_MANY);
+	/* a HELO claiming to be the server (its MX name, in any case, or
+	 * the MX address literal) gets 5.7.506 at EHLO; others pass */
+	memset(&fa, 0, sizeof(fa));
+	fa.prof = (uint32_t)f.prof;
+	fa.mx_ip = 0x7f010001;
+	fa.client_ip = 0x7f00e031;
+	fa.helo = "HOTMAIL-COM.olc.protection.outlook.com";
+	sim_policy_decide(f.w, f.st, SIM_STAGE_EHLO, &fa, now, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_HELO_BAD);
+	fa.helo = "[127.1.0.1]";
+	sim_policy_decide(f.w, f.st, SIM_STAGE_EHLO, &fa, now, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_HELO_BAD);
+	fa.helo = "[127.1.0.2]";
+	sim_policy_decide(f.w, f.st, SIM_STAGE_EHLO, &fa, now, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_ACCEPT);
+	fa.helo = "mail.sender.example";
+	sim_policy_decide(f.w, f.st, SIM_STAGE_EHLO, &fa, now, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_ACCEPT);
 	fx_free(&f);
 }
 

@@ -371,6 +371,8 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	[SIM_RK_PTR_MISSING] = { ST_ANY, FACT_IP },
 	[SIM_RK_PTR_BLOCK] = { ST_ANY, FACT_IP },
 	[SIM_RK_RATE_PAIR] = { ST(RCPT), FACT_RCPT },
+	[SIM_RK_HELO_BAD] = { ST_FROM_EHLO, "the EHLO name is known from "
+	    "ehlo" },
 };
 
 /* EHLO extensions mxsim implements (SIZE comes from max_message_size). */

@@ -204,6 +204,8 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	[SIM_RK_RATE_PAIR] = POL("rate.pair", 450, "4.2.1",
 	    "The recipient is receiving too much mail from this sender, try "
 	    "again later", SIM_STAGE_RCPT),
+	[SIM_RK_HELO_BAD] = POL("helo.bad", 550, "5.7.1",
+	    "HELO/EHLO name {helo} is this server's own name", SIM_STAGE_EHLO),
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {

@@ -133,11 +133,13 @@ enum sim_rk {
 	SIM_RK_RATE_PAIR,	/* "rate.pair": per sender domain and
 				 * recipient (Exchange Online's
 				 * sender-recipient pair limit) */
+	SIM_RK_HELO_BAD,	/* "helo.bad": the EHLO/HELO name claims to
+				 * be the receiving server */
 	SIM_RK__COUNT
 };
 
 #define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
-#define SIM_RK__POLICY_LAST	SIM_RK_RATE_PAIR
+#define SIM_RK__POLICY_LAST	SIM_RK_HELO_BAD
 
 /* Static description of a reply kind: its name and built-in default. */
 struct sim_kind_info {

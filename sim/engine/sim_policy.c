@@ -4,8 +4,8 @@
  *	checks, each only for the reply kinds the profile enables, each at
  *	the stage the profile gives it (or the stage its facts define):
  *
- *	  1. stateless: outage, blocklist, conn.messages, size, rcpts.too_many,
- *	     user.unknown;
+ *	  1. stateless: outage, blocklist, helo.bad, conn.messages, size,
+ *	     rcpts.too_many, user.unknown;
  *	  2. the (provider, IP) entry, under its lock: conn.limit, conn.rate,
  *	     ptr.missing (the client's reverse DNS in the scenario; the IP's
  *	     day tally drives its ladder to ptr.block),
@@ -60,6 +60,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "msg_scan.h"
 #include "sim_place.h"
@@ -214,7 +215,7 @@ static const enum sim_rk uncounted_kinds[] = {
 	SIM_RK_OUTAGE, SIM_RK_BLOCKLIST, SIM_RK_CONN_MESSAGES, SIM_RK_SIZE,
 	SIM_RK_RCPTS_TOO_MANY, SIM_RK_USER_UNKNOWN, SIM_RK_RCPT_DOMAINS,
 	SIM_RK_HOPS, SIM_RK_MSGID_MISSING, SIM_RK_FROM_MISSING,
-	SIM_RK_HEADER_SIZE
+	SIM_RK_HEADER_SIZE, SIM_RK_HELO_BAD
 };
 
 /* sim_policy_counted - is a refusal of kind rk counted on an entry */
@@ -281,6 +282,22 @@ fire(struct sim_verdict *v, enum sim_rk rk, uint64_t limit)
 	return true;
 }
 
+/* helo_ours - does the EHLO/HELO name claim to be this server: one of
+ * the profile's MX host names, or the MX address as a literal */
+static bool
+helo_ours(const struct prof_profile *p, const struct sim_facts *f)
+{
+	char lit[24];
+	size_t i;
+
+	for (i = 0; i < p->nmx_hosts; i++)
+		if (strcasecmp(f->helo, p->mx_hosts[i]) == 0)
+			return true;
+	snprintf(lit, sizeof(lit), "[%u.%u.%u.%u]", f->mx_ip >> 24,
+	    (f->mx_ip >> 16) & 0xff, (f->mx_ip >> 8) & 0xff, f->mx_ip & 0xff);
+	return strcmp(f->helo, lit) == 0;
+}
+
 /* check_stateless - checks that need no counters */
 static bool
 check_stateless(const struct prof_world *w, const struct prof_profile *p,
@@ -294,6 +311,9 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	if (at(p, SIM_RK_BLOCKLIST, stage) &&
 	    prof_world_blocklisted(w, f->client_ip))
 		return fire(v, SIM_RK_BLOCKLIST, 0);
+	if (at(p, SIM_RK_HELO_BAD, stage) && f->helo != NULL &&
+	    helo_ours(p, f))
+		return fire(v, SIM_RK_HELO_BAD, 0);
 	if (at(p, SIM_RK_CONN_MESSAGES, stage) && l->msgs_per_conn != 0 &&
 	    f->msgs_in_conn >= l->msgs_per_conn)
 		return fire(v, SIM_RK_CONN_MESSAGES, l->msgs_per_conn);
