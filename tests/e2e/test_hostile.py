@@ -412,7 +412,7 @@ class Suite:
                 time.sleep(0.5)
             assert ok + refused == total
             self.flood[(mx, src)] = (ok, refused)
-            print("    %s: %d connections from %s: %d x 220, %d x 421"
+            print("    %s: %d connections from %s: %d x 220, %d refused"
                   % (mx, total, src, ok, refused))
         assert m.proc.poll() is None, "mxsim died"
         self.good_client()
