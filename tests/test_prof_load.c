@@ -82,9 +82,6 @@ static const struct reply_case reply_cases[] = {
 	 * Outlook.com's 4.7.652 connection limit (providers-2026-12 2.2) */
 	{ "microsoft", "blocklist", 550, "5.7.1", "mail", "(S3140)" },
 	{ "microsoft", "conn.limit", 451, "4.7.652", "connect", "(S3115)" },
-	{ "microsoft", "rate.recipient", 550, "5.2.122", "rcpt",
-	    "maximum delivery threshold" },
-	{ "microsoft", "rate.pair", 550, "5.2.121", "rcpt", "from this sender" },
 	{ "microsoft", "rcpts.too_many", 452, "4.5.3", "rcpt", NULL },
 	{ "microsoft", "user.unknown", 550, "5.4.1", "rcpt",
 	    "Recipient address rejected: Access denied" },
