@@ -188,6 +188,14 @@ static const struct row rows[] = {
 	{ "microsoft", "blocklist", 550, "5.7.1", "mail", "(S3140)" },
 	{ "microsoft", "helo.bad", 550, "5.7.506", "ehlo",
 	    "Access denied, bad HELO" },
+	{ "microsoft", "user.over_quota", 552, "5.2.2", "rcpt",
+	    "{addr}: mailbox full" },
+	{ "yahoo", "user.inactive", 554, "", "rcpt",
+	    "This mailbox is disabled (554.30)" },
+	{ "icloud", "user.inactive", 550, "5.1.1", "rcpt",
+	    "{addr}: inactive email address" },
+	{ "icloud", "user.over_quota", 552, "5.2.2", "rcpt",
+	    "{addr}: user is over quota" },
 	{ "microsoft", "outage", 451, "4.7.0", "connect", "PRX4" },
 	{ "microsoft", "rate.recipient", 550, "5.2.122", "rcpt",
 	    "maximum delivery threshold" },
@@ -1033,6 +1041,44 @@ test_spam_traps(void)
 	fx_free(&f);
 }
 
+/* Recipient states of the scenario (issue 16): an inactive mailbox and
+ * one over its quota are refused at RCPT where the profile answers them
+ * (iCloud both; Microsoft only the full one), at no reputation cost;
+ * other mailboxes pass */
+static void
+test_rcpt_states(void)
+{
+	struct fx f;
+
+	fx_init(&f, "icloud");
+	f.w->inactive_rcpts = calloc(1, sizeof(char *));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f.w->inactive_rcpts);
+	f.w->inactive_rcpts[0] = strdup("gone*@*");
+	f.w->ninactive_rcpts = 1;
+	f.w->full_rcpts = calloc(1, sizeof(char *));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f.w->full_rcpts);
+	f.w->full_rcpts[0] = strdup("full*@*");
+	f.w->nfull_rcpts = 1;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "gone1@icloud.com", NULL, NULL, T0), SIM_RK_USER_INACTIVE);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "full1@icloud.com", NULL, NULL, T0), SIM_RK_USER_FULL);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "here@icloud.com", NULL, NULL, T0), SIM_RK_ACCEPT);
+	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_IP, 0,
+	    0x7f000a01, NULL, T0), f.w->profiles[0]->rep.initial, 1e-9);
+	fx_free(&f);
+
+	fx_init(&f, "microsoft");
+	f.w->inactive_rcpts = calloc(1, sizeof(char *));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f.w->inactive_rcpts);
+	f.w->inactive_rcpts[0] = strdup("gone*@*");
+	f.w->ninactive_rcpts = 1;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "gone1@outlook.com", NULL, NULL, T0), SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
 /* Sustained-pressure ladders of the bundled Gmail profile: 4.2.1 -> 5.2.1
  * after 60 refusals of a mailbox in each of 3 clock hours in a row, 4.7.28
  * -> 5.7.28 after 6,000 refusals of an IP in each of 3 hours; the hours
@@ -1732,6 +1778,7 @@ test_fidelity_register(void)
 	    CU_add_test(s, "ms 5.7.606 at rcpt", test_ms_606_at_rcpt) == NULL ||
 	    CU_add_test(s, "ms receiving limits", test_ms_receiving_limits) ==
 	    NULL ||
+	    CU_add_test(s, "recipient states", test_rcpt_states) == NULL ||
 	    CU_add_test(s, "ptr ladder", test_ptr_ladder) == NULL ||
 	    CU_add_test(s, "warm-up demo", test_warmup_demo) == NULL ||
 	    CU_add_test(s, "placement demo", test_placement_demo) == NULL ||

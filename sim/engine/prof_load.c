@@ -373,6 +373,8 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	[SIM_RK_RATE_PAIR] = { ST(RCPT), FACT_RCPT },
 	[SIM_RK_HELO_BAD] = { ST_FROM_EHLO, "the EHLO name is known from "
 	    "ehlo" },
+	[SIM_RK_USER_INACTIVE] = { ST(RCPT), FACT_RCPT },
+	[SIM_RK_USER_FULL] = { ST(RCPT), FACT_RCPT },
 };
 
 /* EHLO extensions mxsim implements (SIZE comes from max_message_size). */

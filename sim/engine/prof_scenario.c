@@ -218,6 +218,10 @@ static const struct ld_key recipients_keys[] = {
 	LD_STRLIST("spam_traps", struct prof_world, spam_traps, nspam_traps,
 	    LD_LIST_LOWER),
 	LD_STRLIST("seeds", struct prof_world, seeds, nseeds, LD_LIST_LOWER),
+	LD_STRLIST("inactive", struct prof_world, inactive_rcpts,
+	    ninactive_rcpts, LD_LIST_LOWER),
+	LD_STRLIST("over_quota", struct prof_world, full_rcpts, nfull_rcpts,
+	    LD_LIST_LOWER),
 	{ NULL }
 };
 

@@ -192,6 +192,12 @@ prof_world_free(struct prof_world *w)
 		free(w->spam_traps[i]);
 	for (i = 0; i < w->nseeds; i++)
 		free(w->seeds[i]);
+	for (i = 0; i < w->ninactive_rcpts; i++)
+		free(w->inactive_rcpts[i]);
+	for (i = 0; i < w->nfull_rcpts; i++)
+		free(w->full_rcpts[i]);
+	free(w->inactive_rcpts);
+	free(w->full_rcpts);
 	free(w->unknown_rcpts);
 	free(w->spam_traps);
 	free(w->seeds);
@@ -236,7 +242,11 @@ prof_world_clone(const struct prof_world *w)
 	    w->nunknown_rcpts) != 0 ||
 	    dup_strv(&c->spam_traps, &c->nspam_traps, w->spam_traps,
 	    w->nspam_traps) != 0 ||
-	    dup_strv(&c->seeds, &c->nseeds, w->seeds, w->nseeds) != 0)
+	    dup_strv(&c->seeds, &c->nseeds, w->seeds, w->nseeds) != 0 ||
+	    dup_strv(&c->inactive_rcpts, &c->ninactive_rcpts,
+	    w->inactive_rcpts, w->ninactive_rcpts) != 0 ||
+	    dup_strv(&c->full_rcpts, &c->nfull_rcpts, w->full_rcpts,
+	    w->nfull_rcpts) != 0)
 		goto fail;
 	for (i = 0; i < w->nprofiles; i++) {
 		if ((c->profiles[i] = prof_profile_clone(w->profiles[i])) ==
@@ -512,6 +522,20 @@ bool
 prof_world_rcpt_unknown(const struct prof_world *w, const char *addr)
 {
 	return match_any(w->unknown_rcpts, w->nunknown_rcpts, addr);
+}
+
+/* prof_world_rcpt_inactive - does a recipient match an inactive pattern */
+bool
+prof_world_rcpt_inactive(const struct prof_world *w, const char *addr)
+{
+	return match_any(w->inactive_rcpts, w->ninactive_rcpts, addr);
+}
+
+/* prof_world_rcpt_full - does a recipient match an over-quota pattern */
+bool
+prof_world_rcpt_full(const struct prof_world *w, const char *addr)
+{
+	return match_any(w->full_rcpts, w->nfull_rcpts, addr);
 }
 
 /* prof_world_spam_trap - does a recipient match a spam-trap pattern */

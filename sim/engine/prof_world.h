@@ -288,6 +288,12 @@ struct prof_world {
 	char		**seeds;	/* seed-list recipients (placement
 					 * tests): fnmatch(3), lower case */
 	size_t		 nseeds;
+	char		**inactive_rcpts; /* disabled mailboxes: fnmatch(3),
+					 * lower case -> user.inactive */
+	size_t		 ninactive_rcpts;
+	char		**full_rcpts;	/* mailboxes over quota: fnmatch(3),
+					 * lower case -> user.over_quota */
+	size_t		 nfull_rcpts;
 	bool		 no_complaints;	/* no sender can draw a complaint (set
 					 * by the loader; false = look each
 					 * message's sender up) */
@@ -381,6 +387,14 @@ enum prof_rdns_state prof_world_rdns(const struct prof_world *w,
 
 /** @return true when recipient @p addr (lower case) is declared unknown. */
 bool prof_world_rcpt_unknown(const struct prof_world *w, const char *addr);
+
+/** @return true when recipient @p addr (lower case) is declared inactive
+ *  (a disabled or deactivated mailbox). */
+bool prof_world_rcpt_inactive(const struct prof_world *w, const char *addr);
+
+/** @return true when recipient @p addr (lower case) is declared over its
+ *  quota. */
+bool prof_world_rcpt_full(const struct prof_world *w, const char *addr);
 
 /** @return true when recipient @p addr (lower case) is a spam trap. */
 bool prof_world_spam_trap(const struct prof_world *w, const char *addr);

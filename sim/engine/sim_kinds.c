@@ -206,6 +206,10 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	    "again later", SIM_STAGE_RCPT),
 	[SIM_RK_HELO_BAD] = POL("helo.bad", 550, "5.7.1",
 	    "HELO/EHLO name {helo} is this server's own name", SIM_STAGE_EHLO),
+	[SIM_RK_USER_INACTIVE] = POL("user.inactive", 550, "5.2.1",
+	    "{addr}: mailbox disabled", SIM_STAGE_RCPT),
+	[SIM_RK_USER_FULL] = POL("user.over_quota", 452, "4.2.2",
+	    "{addr}: mailbox full", SIM_STAGE_RCPT),
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {

@@ -135,11 +135,13 @@ enum sim_rk {
 				 * sender-recipient pair limit) */
 	SIM_RK_HELO_BAD,	/* "helo.bad": the EHLO/HELO name claims to
 				 * be the receiving server */
+	SIM_RK_USER_INACTIVE,	/* "user.inactive": a disabled mailbox */
+	SIM_RK_USER_FULL,	/* "user.over_quota": a mailbox over quota */
 	SIM_RK__COUNT
 };
 
 #define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
-#define SIM_RK__POLICY_LAST	SIM_RK_HELO_BAD
+#define SIM_RK__POLICY_LAST	SIM_RK_USER_FULL
 
 /* Static description of a reply kind: its name and built-in default. */
 struct sim_kind_info {

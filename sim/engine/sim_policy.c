@@ -5,7 +5,7 @@
  *	the stage the profile gives it (or the stage its facts define):
  *
  *	  1. stateless: outage, blocklist, helo.bad, conn.messages, size,
- *	     rcpts.too_many, user.unknown;
+ *	     rcpts.too_many, user.unknown, user.inactive, user.over_quota;
  *	  2. the (provider, IP) entry, under its lock: conn.limit, conn.rate,
  *	     ptr.missing (the client's reverse DNS in the scenario; the IP's
  *	     day tally drives its ladder to ptr.block),
@@ -215,7 +215,8 @@ static const enum sim_rk uncounted_kinds[] = {
 	SIM_RK_OUTAGE, SIM_RK_BLOCKLIST, SIM_RK_CONN_MESSAGES, SIM_RK_SIZE,
 	SIM_RK_RCPTS_TOO_MANY, SIM_RK_USER_UNKNOWN, SIM_RK_RCPT_DOMAINS,
 	SIM_RK_HOPS, SIM_RK_MSGID_MISSING, SIM_RK_FROM_MISSING,
-	SIM_RK_HEADER_SIZE, SIM_RK_HELO_BAD
+	SIM_RK_HEADER_SIZE, SIM_RK_HELO_BAD, SIM_RK_USER_INACTIVE,
+	SIM_RK_USER_FULL
 };
 
 /* sim_policy_counted - is a refusal of kind rk counted on an entry */
@@ -329,6 +330,12 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	if (p->replies[SIM_RK_USER_UNKNOWN].enabled && f->rcpt != NULL &&
 	    prof_world_rcpt_unknown(w, f->rcpt))
 		return fire(v, SIM_RK_USER_UNKNOWN, 0);
+	if (p->replies[SIM_RK_USER_INACTIVE].enabled && f->rcpt != NULL &&
+	    prof_world_rcpt_inactive(w, f->rcpt))
+		return fire(v, SIM_RK_USER_INACTIVE, 0);
+	if (p->replies[SIM_RK_USER_FULL].enabled && f->rcpt != NULL &&
+	    prof_world_rcpt_full(w, f->rcpt))
+		return fire(v, SIM_RK_USER_FULL, 0);
 	return false;
 }
 
