@@ -196,6 +196,10 @@ static const struct row rows[] = {
 	    "{addr}: inactive email address" },
 	{ "icloud", "user.over_quota", 552, "5.2.2", "rcpt",
 	    "{addr}: user is over quota" },
+	{ "icloud", "sender.unresolvable", 450, "4.1.8", "mail",
+	    "Sender address rejected: Domain not found" },
+	{ "yahoo", "sender.unresolvable", 554, "", "mail",
+	    "unresolvable RFC.5321 from domain" },
 	{ "microsoft", "outage", 451, "4.7.0", "connect", "PRX4" },
 	{ "microsoft", "rate.recipient", 550, "5.2.122", "rcpt",
 	    "maximum delivery threshold" },
@@ -1044,7 +1048,7 @@ test_spam_traps(void)
 /* Recipient states of the scenario (issue 16): an inactive mailbox and
  * one over its quota are refused at RCPT where the profile answers them
  * (iCloud both; Microsoft only the full one), at no reputation cost;
- * other mailboxes pass */
+ * other mailboxes pass; an unresolvable sender domain is refused at MAIL */
 static void
 test_rcpt_states(void)
 {
@@ -1067,6 +1071,15 @@ test_rcpt_states(void)
 	    "here@icloud.com", NULL, NULL, T0), SIM_RK_ACCEPT);
 	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_IP, 0,
 	    0x7f000a01, NULL, T0), f.w->profiles[0]->rep.initial, 1e-9);
+	/* a MAIL FROM domain declared unresolvable: 450 4.1.8 at MAIL */
+	f.w->unresolvable = calloc(1, sizeof(char *));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f.w->unresolvable);
+	f.w->unresolvable[0] = strdup("*.nx.example");
+	f.w->nunresolvable = 1;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "a.nx.example",
+	    "here@icloud.com", NULL, NULL, T0), SIM_RK_SENDER_UNRESOLVABLE);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "nx.example",
+	    "here@icloud.com", NULL, NULL, T0), SIM_RK_ACCEPT);
 	fx_free(&f);
 
 	fx_init(&f, "microsoft");

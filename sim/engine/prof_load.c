@@ -375,6 +375,7 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	    "ehlo" },
 	[SIM_RK_USER_INACTIVE] = { ST(RCPT), FACT_RCPT },
 	[SIM_RK_USER_FULL] = { ST(RCPT), FACT_RCPT },
+	[SIM_RK_SENDER_UNRESOLVABLE] = { ST_FROM_MAIL, FACT_DOMAIN },
 };
 
 /* EHLO extensions mxsim implements (SIZE comes from max_message_size). */

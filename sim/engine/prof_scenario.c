@@ -209,6 +209,8 @@ static const struct ld_key senders_keys[] = {
 	    sender_keys },
 	{ "domains", set_sender_domains, 0, sender_domain_keys },
 	{ "reverse_dns", set_reverse_dns, 0 },
+	LD_STRLIST("unresolvable", struct prof_world, unresolvable,
+	    nunresolvable, LD_LIST_LOWER),
 	{ NULL }
 };
 

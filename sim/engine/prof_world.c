@@ -196,8 +196,11 @@ prof_world_free(struct prof_world *w)
 		free(w->inactive_rcpts[i]);
 	for (i = 0; i < w->nfull_rcpts; i++)
 		free(w->full_rcpts[i]);
+	for (i = 0; i < w->nunresolvable; i++)
+		free(w->unresolvable[i]);
 	free(w->inactive_rcpts);
 	free(w->full_rcpts);
+	free(w->unresolvable);
 	free(w->unknown_rcpts);
 	free(w->spam_traps);
 	free(w->seeds);
@@ -246,7 +249,9 @@ prof_world_clone(const struct prof_world *w)
 	    dup_strv(&c->inactive_rcpts, &c->ninactive_rcpts,
 	    w->inactive_rcpts, w->ninactive_rcpts) != 0 ||
 	    dup_strv(&c->full_rcpts, &c->nfull_rcpts, w->full_rcpts,
-	    w->nfull_rcpts) != 0)
+	    w->nfull_rcpts) != 0 ||
+	    dup_strv(&c->unresolvable, &c->nunresolvable, w->unresolvable,
+	    w->nunresolvable) != 0)
 		goto fail;
 	for (i = 0; i < w->nprofiles; i++) {
 		if ((c->profiles[i] = prof_profile_clone(w->profiles[i])) ==
@@ -536,6 +541,14 @@ bool
 prof_world_rcpt_full(const struct prof_world *w, const char *addr)
 {
 	return match_any(w->full_rcpts, w->nfull_rcpts, addr);
+}
+
+/* prof_world_unresolvable - does a sender domain match an unresolvable
+ * pattern */
+bool
+prof_world_unresolvable(const struct prof_world *w, const char *domain)
+{
+	return match_any(w->unresolvable, w->nunresolvable, domain);
 }
 
 /* prof_world_spam_trap - does a recipient match a spam-trap pattern */

@@ -294,6 +294,10 @@ struct prof_world {
 	char		**full_rcpts;	/* mailboxes over quota: fnmatch(3),
 					 * lower case -> user.over_quota */
 	size_t		 nfull_rcpts;
+	char		**unresolvable;	/* sender domains that do not resolve:
+					 * fnmatch(3), lower case ->
+					 * sender.unresolvable */
+	size_t		 nunresolvable;
 	bool		 no_complaints;	/* no sender can draw a complaint (set
 					 * by the loader; false = look each
 					 * message's sender up) */
@@ -395,6 +399,10 @@ bool prof_world_rcpt_inactive(const struct prof_world *w, const char *addr);
 /** @return true when recipient @p addr (lower case) is declared over its
  *  quota. */
 bool prof_world_rcpt_full(const struct prof_world *w, const char *addr);
+
+/** @return true when sender domain @p domain (lower case) is declared not
+ *  to resolve (no A, MX or SOA). */
+bool prof_world_unresolvable(const struct prof_world *w, const char *domain);
 
 /** @return true when recipient @p addr (lower case) is a spam trap. */
 bool prof_world_spam_trap(const struct prof_world *w, const char *addr);

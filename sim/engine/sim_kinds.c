@@ -210,6 +210,9 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	    "{addr}: mailbox disabled", SIM_STAGE_RCPT),
 	[SIM_RK_USER_FULL] = POL("user.over_quota", 452, "4.2.2",
 	    "{addr}: mailbox full", SIM_STAGE_RCPT),
+	[SIM_RK_SENDER_UNRESOLVABLE] = POL("sender.unresolvable", 450, "4.1.8",
+	    "Sender address rejected: Domain {domain} not found",
+	    SIM_STAGE_MAIL),
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {

@@ -137,11 +137,13 @@ enum sim_rk {
 				 * be the receiving server */
 	SIM_RK_USER_INACTIVE,	/* "user.inactive": a disabled mailbox */
 	SIM_RK_USER_FULL,	/* "user.over_quota": a mailbox over quota */
+	SIM_RK_SENDER_UNRESOLVABLE, /* "sender.unresolvable": the MAIL FROM
+				 * domain does not resolve */
 	SIM_RK__COUNT
 };
 
 #define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
-#define SIM_RK__POLICY_LAST	SIM_RK_USER_FULL
+#define SIM_RK__POLICY_LAST	SIM_RK_SENDER_UNRESOLVABLE
 
 /* Static description of a reply kind: its name and built-in default. */
 struct sim_kind_info {

@@ -4,8 +4,9 @@
  *	checks, each only for the reply kinds the profile enables, each at
  *	the stage the profile gives it (or the stage its facts define):
  *
- *	  1. stateless: outage, blocklist, helo.bad, conn.messages, size,
- *	     rcpts.too_many, user.unknown, user.inactive, user.over_quota;
+ *	  1. stateless: outage, blocklist, helo.bad, sender.unresolvable,
+ *	     conn.messages, size, rcpts.too_many, user.unknown,
+ *	     user.inactive, user.over_quota;
  *	  2. the (provider, IP) entry, under its lock: conn.limit, conn.rate,
  *	     ptr.missing (the client's reverse DNS in the scenario; the IP's
  *	     day tally drives its ladder to ptr.block),
@@ -216,7 +217,7 @@ static const enum sim_rk uncounted_kinds[] = {
 	SIM_RK_RCPTS_TOO_MANY, SIM_RK_USER_UNKNOWN, SIM_RK_RCPT_DOMAINS,
 	SIM_RK_HOPS, SIM_RK_MSGID_MISSING, SIM_RK_FROM_MISSING,
 	SIM_RK_HEADER_SIZE, SIM_RK_HELO_BAD, SIM_RK_USER_INACTIVE,
-	SIM_RK_USER_FULL
+	SIM_RK_USER_FULL, SIM_RK_SENDER_UNRESOLVABLE
 };
 
 /* sim_policy_counted - is a refusal of kind rk counted on an entry */
@@ -315,6 +316,10 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	if (at(p, SIM_RK_HELO_BAD, stage) && f->helo != NULL &&
 	    helo_ours(p, f))
 		return fire(v, SIM_RK_HELO_BAD, 0);
+	if (at(p, SIM_RK_SENDER_UNRESOLVABLE, stage) &&
+	    f->sender_domain != NULL &&
+	    prof_world_unresolvable(w, f->sender_domain))
+		return fire(v, SIM_RK_SENDER_UNRESOLVABLE, 0);
 	if (at(p, SIM_RK_CONN_MESSAGES, stage) && l->msgs_per_conn != 0 &&
 	    f->msgs_in_conn >= l->msgs_per_conn)
 		return fire(v, SIM_RK_CONN_MESSAGES, l->msgs_per_conn);
