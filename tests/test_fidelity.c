@@ -196,6 +196,10 @@ static const struct row rows[] = {
 	    "{addr}: inactive email address" },
 	{ "icloud", "user.over_quota", 552, "5.2.2", "rcpt",
 	    "{addr}: user is over quota" },
+	{ "icloud", "content.blocklisted", 550, "5.7.1", "eod",
+	    "domain present in the Spamhaus DBL" },
+	{ "microsoft", "helo.blocklisted", 550, "5.7.1", "ehlo",
+	    "Helo domain is listed in Spamhaus. (S8001)" },
 	{ "icloud", "sender.unresolvable", 450, "4.1.8", "mail",
 	    "Sender address rejected: Domain not found" },
 	{ "yahoo", "sender.unresolvable", 554, "", "mail",
@@ -1052,6 +1056,7 @@ test_spam_traps(void)
 static void
 test_rcpt_states(void)
 {
+	struct msg_info m;
 	struct fx f;
 
 	fx_init(&f, "icloud");
@@ -1080,6 +1085,18 @@ test_rcpt_states(void)
 	    "here@icloud.com", NULL, NULL, T0), SIM_RK_SENDER_UNRESOLVABLE);
 	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "nx.example",
 	    "here@icloud.com", NULL, NULL, T0), SIM_RK_ACCEPT);
+	/* a message naming a listed domain (From or a URL): [DBL] at EOD */
+	f.w->dbl = calloc(1, sizeof(char *));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f.w->dbl);
+	f.w->dbl[0] = strdup("*.dbl.example");
+	f.w->ndbl = 1;
+	msg_ok(&m, "shop.example", "<dbl1@shop.example>");
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "here@icloud.com", NULL, &m, T0), SIM_RK_ACCEPT);
+	snprintf(m.url_domains[0], sizeof(m.url_domains[0]), "x.dbl.example");
+	m.nurl_domains = 1;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "here@icloud.com", NULL, &m, T0), SIM_RK_CONTENT_LISTED);
 	fx_free(&f);
 
 	fx_init(&f, "microsoft");

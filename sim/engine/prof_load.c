@@ -376,6 +376,9 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	[SIM_RK_USER_INACTIVE] = { ST(RCPT), FACT_RCPT },
 	[SIM_RK_USER_FULL] = { ST(RCPT), FACT_RCPT },
 	[SIM_RK_SENDER_UNRESOLVABLE] = { ST_FROM_MAIL, FACT_DOMAIN },
+	[SIM_RK_HELO_LISTED] = { ST_FROM_EHLO, "the EHLO name is known from "
+	    "ehlo" },
+	[SIM_RK_CONTENT_LISTED] = { ST(EOD), FACT_EOD },
 };
 
 /* EHLO extensions mxsim implements (SIZE comes from max_message_size). */

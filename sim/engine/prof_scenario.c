@@ -248,6 +248,8 @@ static const struct ld_key scenario_keys[] = {
 	{ "servers", set_servers, 0, NULL, LD_REQUIRED },
 	{ "senders", ld_set_map, 0, senders_keys },
 	{ "blocklist", set_blocklist, 0 },
+	LD_STRLIST("blocklist_domains", struct prof_world, dbl, ndbl,
+	    LD_LIST_LOWER),
 	{ "recipients", ld_set_map, 0, recipients_keys },
 	{ "dns", ld_set_map, 0, dns_keys },
 	{ NULL }

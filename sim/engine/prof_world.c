@@ -198,6 +198,9 @@ prof_world_free(struct prof_world *w)
 		free(w->full_rcpts[i]);
 	for (i = 0; i < w->nunresolvable; i++)
 		free(w->unresolvable[i]);
+	for (i = 0; i < w->ndbl; i++)
+		free(w->dbl[i]);
+	free(w->dbl);
 	free(w->inactive_rcpts);
 	free(w->full_rcpts);
 	free(w->unresolvable);
@@ -251,7 +254,8 @@ prof_world_clone(const struct prof_world *w)
 	    dup_strv(&c->full_rcpts, &c->nfull_rcpts, w->full_rcpts,
 	    w->nfull_rcpts) != 0 ||
 	    dup_strv(&c->unresolvable, &c->nunresolvable, w->unresolvable,
-	    w->nunresolvable) != 0)
+	    w->nunresolvable) != 0 ||
+	    dup_strv(&c->dbl, &c->ndbl, w->dbl, w->ndbl) != 0)
 		goto fail;
 	for (i = 0; i < w->nprofiles; i++) {
 		if ((c->profiles[i] = prof_profile_clone(w->profiles[i])) ==
@@ -549,6 +553,13 @@ bool
 prof_world_unresolvable(const struct prof_world *w, const char *domain)
 {
 	return match_any(w->unresolvable, w->nunresolvable, domain);
+}
+
+/* prof_world_domain_listed - is a domain on the domain blocklist */
+bool
+prof_world_domain_listed(const struct prof_world *w, const char *domain)
+{
+	return match_any(w->dbl, w->ndbl, domain);
 }
 
 /* prof_world_spam_trap - does a recipient match a spam-trap pattern */

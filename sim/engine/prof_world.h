@@ -298,6 +298,10 @@ struct prof_world {
 					 * fnmatch(3), lower case ->
 					 * sender.unresolvable */
 	size_t		 nunresolvable;
+	char		**dbl;		/* domain blocklist (DBL): fnmatch(3),
+					 * lower case -> helo.blocklisted,
+					 * content.blocklisted */
+	size_t		 ndbl;
 	bool		 no_complaints;	/* no sender can draw a complaint (set
 					 * by the loader; false = look each
 					 * message's sender up) */
@@ -403,6 +407,10 @@ bool prof_world_rcpt_full(const struct prof_world *w, const char *addr);
 /** @return true when sender domain @p domain (lower case) is declared not
  *  to resolve (no A, MX or SOA). */
 bool prof_world_unresolvable(const struct prof_world *w, const char *domain);
+
+/** @return true when @p domain (lower case) is on the scenario's domain
+ *  blocklist. */
+bool prof_world_domain_listed(const struct prof_world *w, const char *domain);
 
 /** @return true when recipient @p addr (lower case) is a spam trap. */
 bool prof_world_spam_trap(const struct prof_world *w, const char *addr);

@@ -213,6 +213,11 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	[SIM_RK_SENDER_UNRESOLVABLE] = POL("sender.unresolvable", 450, "4.1.8",
 	    "Sender address rejected: Domain {domain} not found",
 	    SIM_STAGE_MAIL),
+	[SIM_RK_HELO_LISTED] = POL("helo.blocklisted", 550, "5.7.1",
+	    "HELO/EHLO name {helo} is on a domain blocklist", SIM_STAGE_EHLO),
+	[SIM_RK_CONTENT_LISTED] = POL("content.blocklisted", 550, "5.7.1",
+	    "Message rejected: it names a domain on a domain blocklist",
+	    SIM_STAGE_EOD),
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {

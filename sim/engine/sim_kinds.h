@@ -139,11 +139,15 @@ enum sim_rk {
 	SIM_RK_USER_FULL,	/* "user.over_quota": a mailbox over quota */
 	SIM_RK_SENDER_UNRESOLVABLE, /* "sender.unresolvable": the MAIL FROM
 				 * domain does not resolve */
+	SIM_RK_HELO_LISTED,	/* "helo.blocklisted": the EHLO name is on
+				 * the domain blocklist */
+	SIM_RK_CONTENT_LISTED,	/* "content.blocklisted": a URL or From
+				 * domain is on the domain blocklist */
 	SIM_RK__COUNT
 };
 
 #define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
-#define SIM_RK__POLICY_LAST	SIM_RK_SENDER_UNRESOLVABLE
+#define SIM_RK__POLICY_LAST	SIM_RK_CONTENT_LISTED
 
 /* Static description of a reply kind: its name and built-in default. */
 struct sim_kind_info {

@@ -4,7 +4,8 @@
  *	checks, each only for the reply kinds the profile enables, each at
  *	the stage the profile gives it (or the stage its facts define):
  *
- *	  1. stateless: outage, blocklist, helo.bad, sender.unresolvable,
+ *	  1. stateless: outage, blocklist, helo.bad, helo.blocklisted,
+ *	     content.blocklisted, sender.unresolvable,
  *	     conn.messages, size, rcpts.too_many, user.unknown,
  *	     user.inactive, user.over_quota;
  *	  2. the (provider, IP) entry, under its lock: conn.limit, conn.rate,
@@ -56,6 +57,7 @@
  *	state table makes the identity untracked: checks that need its
  *	counters do not fire, and sim_state counts the event.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -217,7 +219,8 @@ static const enum sim_rk uncounted_kinds[] = {
 	SIM_RK_RCPTS_TOO_MANY, SIM_RK_USER_UNKNOWN, SIM_RK_RCPT_DOMAINS,
 	SIM_RK_HOPS, SIM_RK_MSGID_MISSING, SIM_RK_FROM_MISSING,
 	SIM_RK_HEADER_SIZE, SIM_RK_HELO_BAD, SIM_RK_USER_INACTIVE,
-	SIM_RK_USER_FULL, SIM_RK_SENDER_UNRESOLVABLE
+	SIM_RK_USER_FULL, SIM_RK_SENDER_UNRESOLVABLE, SIM_RK_HELO_LISTED,
+	SIM_RK_CONTENT_LISTED
 };
 
 /* sim_policy_counted - is a refusal of kind rk counted on an entry */
@@ -300,6 +303,39 @@ helo_ours(const struct prof_profile *p, const struct sim_facts *f)
 	return strcmp(f->helo, lit) == 0;
 }
 
+/* helo_listed - is the EHLO name (any case) on the domain blocklist */
+static bool
+helo_listed(const struct prof_world *w, const char *helo)
+{
+	char low[256];
+	size_t i;
+
+	if (w->ndbl == 0)
+		return false;
+	for (i = 0; helo[i] != '\0' && i < sizeof(low) - 1; i++)
+		low[i] = (char)tolower((unsigned char)helo[i]);
+	low[i] = '\0';
+	return prof_world_domain_listed(w, low);
+}
+
+/* msg_listed - does the scanned message's From domain or one of its URL
+ * domains stand on the domain blocklist */
+static bool
+msg_listed(const struct prof_world *w, const struct msg_info *m)
+{
+	unsigned i;
+
+	if (m == NULL || w->ndbl == 0)
+		return false;
+	if (m->from_domain[0] != '\0' &&
+	    prof_world_domain_listed(w, m->from_domain))
+		return true;
+	for (i = 0; i < m->nurl_domains; i++)
+		if (prof_world_domain_listed(w, m->url_domains[i]))
+			return true;
+	return false;
+}
+
 /* check_stateless - checks that need no counters */
 static bool
 check_stateless(const struct prof_world *w, const struct prof_profile *p,
@@ -316,6 +352,11 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	if (at(p, SIM_RK_HELO_BAD, stage) && f->helo != NULL &&
 	    helo_ours(p, f))
 		return fire(v, SIM_RK_HELO_BAD, 0);
+	if (at(p, SIM_RK_HELO_LISTED, stage) && f->helo != NULL &&
+	    helo_listed(w, f->helo))
+		return fire(v, SIM_RK_HELO_LISTED, 0);
+	if (at(p, SIM_RK_CONTENT_LISTED, stage) && msg_listed(w, f->msg))
+		return fire(v, SIM_RK_CONTENT_LISTED, 0);
 	if (at(p, SIM_RK_SENDER_UNRESOLVABLE, stage) &&
 	    f->sender_domain != NULL &&
 	    prof_world_unresolvable(w, f->sender_domain))
