@@ -200,6 +200,8 @@ static const struct row rows[] = {
 	    "domain present in the Spamhaus DBL" },
 	{ "microsoft", "helo.blocklisted", 550, "5.7.1", "ehlo",
 	    "Helo domain is listed in Spamhaus. (S8001)" },
+	{ "icloud", "user.moved", 550, "5.1.6", "rcpt",
+	    "recipient no longer on server: {addr}" },
 	{ "icloud", "sender.unresolvable", 450, "4.1.8", "mail",
 	    "Sender address rejected: Domain not found" },
 	{ "yahoo", "sender.unresolvable", 554, "", "mail",
@@ -1060,9 +1062,10 @@ one_pattern(char ***v, size_t *n, const char *pat)
 	*n = 1;
 }
 
-/* Recipient states of the scenario (issue 16): an inactive mailbox and
- * one over its quota are refused at RCPT where the profile answers them
- * (iCloud both; Microsoft only the full one), at no reputation cost;
+/* Recipient states of the scenario (issue 16): an inactive mailbox, one
+ * over its quota and one moved away are refused at RCPT where the profile
+ * answers them (iCloud all; Microsoft only the full one), at no
+ * reputation cost;
  * other mailboxes pass; an unresolvable sender domain is refused at MAIL */
 static void
 test_rcpt_states(void)
@@ -1073,6 +1076,9 @@ test_rcpt_states(void)
 	fx_init(&f, "icloud");
 	one_pattern(&f.w->inactive_rcpts, &f.w->ninactive_rcpts, "gone*@*");
 	one_pattern(&f.w->full_rcpts, &f.w->nfull_rcpts, "full*@*");
+	one_pattern(&f.w->moved_rcpts, &f.w->nmoved_rcpts, "moved*@*");
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "moved1@icloud.com", NULL, NULL, T0), SIM_RK_USER_MOVED);
 	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
 	    "gone1@icloud.com", NULL, NULL, T0), SIM_RK_USER_INACTIVE);
 	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",

@@ -379,6 +379,7 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	[SIM_RK_HELO_LISTED] = { ST_FROM_EHLO, "the EHLO name is known from "
 	    "ehlo" },
 	[SIM_RK_CONTENT_LISTED] = { ST(EOD), FACT_EOD },
+	[SIM_RK_USER_MOVED] = { ST(RCPT), FACT_RCPT },
 };
 
 /* EHLO extensions mxsim implements (SIZE comes from max_message_size). */

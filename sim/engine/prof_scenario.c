@@ -224,6 +224,8 @@ static const struct ld_key recipients_keys[] = {
 	    ninactive_rcpts, LD_LIST_LOWER),
 	LD_STRLIST("over_quota", struct prof_world, full_rcpts, nfull_rcpts,
 	    LD_LIST_LOWER),
+	LD_STRLIST("moved", struct prof_world, moved_rcpts, nmoved_rcpts,
+	    LD_LIST_LOWER),
 	{ NULL }
 };
 

@@ -201,6 +201,9 @@ prof_world_free(struct prof_world *w)
 	for (i = 0; i < w->ndbl; i++)
 		free(w->dbl[i]);
 	free(w->dbl);
+	for (i = 0; i < w->nmoved_rcpts; i++)
+		free(w->moved_rcpts[i]);
+	free(w->moved_rcpts);
 	free(w->inactive_rcpts);
 	free(w->full_rcpts);
 	free(w->unresolvable);
@@ -253,6 +256,8 @@ prof_world_clone(const struct prof_world *w)
 	    w->inactive_rcpts, w->ninactive_rcpts) != 0 ||
 	    dup_strv(&c->full_rcpts, &c->nfull_rcpts, w->full_rcpts,
 	    w->nfull_rcpts) != 0 ||
+	    dup_strv(&c->moved_rcpts, &c->nmoved_rcpts, w->moved_rcpts,
+	    w->nmoved_rcpts) != 0 ||
 	    dup_strv(&c->unresolvable, &c->nunresolvable, w->unresolvable,
 	    w->nunresolvable) != 0 ||
 	    dup_strv(&c->dbl, &c->ndbl, w->dbl, w->ndbl) != 0)
@@ -545,6 +550,13 @@ bool
 prof_world_rcpt_full(const struct prof_world *w, const char *addr)
 {
 	return match_any(w->full_rcpts, w->nfull_rcpts, addr);
+}
+
+/* prof_world_rcpt_moved - does a recipient match a moved pattern */
+bool
+prof_world_rcpt_moved(const struct prof_world *w, const char *addr)
+{
+	return match_any(w->moved_rcpts, w->nmoved_rcpts, addr);
 }
 
 /* prof_world_unresolvable - does a sender domain match an unresolvable

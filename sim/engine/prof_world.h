@@ -294,6 +294,10 @@ struct prof_world {
 	char		**full_rcpts;	/* mailboxes over quota: fnmatch(3),
 					 * lower case -> user.over_quota */
 	size_t		 nfull_rcpts;
+	char		**moved_rcpts;	/* mailboxes moved or deleted from the
+					 * server: fnmatch(3), lower case ->
+					 * user.moved */
+	size_t		 nmoved_rcpts;
 	char		**unresolvable;	/* sender domains that do not resolve:
 					 * fnmatch(3), lower case ->
 					 * sender.unresolvable */
@@ -403,6 +407,10 @@ bool prof_world_rcpt_inactive(const struct prof_world *w, const char *addr);
 /** @return true when recipient @p addr (lower case) is declared over its
  *  quota. */
 bool prof_world_rcpt_full(const struct prof_world *w, const char *addr);
+
+/** @return true when recipient @p addr (lower case) is declared moved or
+ *  deleted from the server. */
+bool prof_world_rcpt_moved(const struct prof_world *w, const char *addr);
 
 /** @return true when sender domain @p domain (lower case) is declared not
  *  to resolve (no A, MX or SOA). */

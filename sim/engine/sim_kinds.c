@@ -218,6 +218,8 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	[SIM_RK_CONTENT_LISTED] = POL("content.blocklisted", 550, "5.7.1",
 	    "Message rejected: it names a domain on a domain blocklist",
 	    SIM_STAGE_EOD),
+	[SIM_RK_USER_MOVED] = POL("user.moved", 550, "5.1.6",
+	    "{addr}: mailbox has moved", SIM_STAGE_RCPT),
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {

@@ -7,7 +7,7 @@
  *	  1. stateless: outage, blocklist, helo.bad, helo.blocklisted,
  *	     content.blocklisted, sender.unresolvable,
  *	     conn.messages, size, rcpts.too_many, user.unknown,
- *	     user.inactive, user.over_quota;
+ *	     user.inactive, user.over_quota, user.moved;
  *	  2. the (provider, IP) entry, under its lock: conn.limit, conn.rate,
  *	     ptr.missing (the client's reverse DNS in the scenario; the IP's
  *	     day tally drives its ladder to ptr.block),
@@ -220,7 +220,7 @@ static const enum sim_rk uncounted_kinds[] = {
 	SIM_RK_HOPS, SIM_RK_MSGID_MISSING, SIM_RK_FROM_MISSING,
 	SIM_RK_HEADER_SIZE, SIM_RK_HELO_BAD, SIM_RK_USER_INACTIVE,
 	SIM_RK_USER_FULL, SIM_RK_SENDER_UNRESOLVABLE, SIM_RK_HELO_LISTED,
-	SIM_RK_CONTENT_LISTED
+	SIM_RK_CONTENT_LISTED, SIM_RK_USER_MOVED
 };
 
 /* sim_policy_counted - is a refusal of kind rk counted on an entry */
@@ -382,6 +382,9 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	if (p->replies[SIM_RK_USER_FULL].enabled && f->rcpt != NULL &&
 	    prof_world_rcpt_full(w, f->rcpt))
 		return fire(v, SIM_RK_USER_FULL, 0);
+	if (p->replies[SIM_RK_USER_MOVED].enabled && f->rcpt != NULL &&
+	    prof_world_rcpt_moved(w, f->rcpt))
+		return fire(v, SIM_RK_USER_MOVED, 0);
 	return false;
 }
 
