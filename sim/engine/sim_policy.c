@@ -336,6 +336,18 @@ msg_listed(const struct prof_world *w, const struct msg_info *m)
 	return false;
 }
 
+/* Recipient states of the scenario's directory, in the order they are
+ * checked at RCPT, with the reply kind each answers. */
+static const struct {
+	enum sim_rk	 rk;
+	bool		(*is)(const struct prof_world *, const char *);
+} rcpt_states[] = {
+	{ SIM_RK_USER_UNKNOWN, prof_world_rcpt_unknown },
+	{ SIM_RK_USER_INACTIVE, prof_world_rcpt_inactive },
+	{ SIM_RK_USER_FULL, prof_world_rcpt_full },
+	{ SIM_RK_USER_MOVED, prof_world_rcpt_moved }
+};
+
 /* check_stateless - checks that need no counters */
 static bool
 check_stateless(const struct prof_world *w, const struct prof_profile *p,
@@ -343,6 +355,7 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
     struct sim_verdict *v)
 {
 	const struct prof_limits *l = &p->limits;
+	size_t i;
 
 	if (at(p, SIM_RK_OUTAGE, stage) && wn->ms < p->outage_until_ms)
 		return fire(v, SIM_RK_OUTAGE, 0);
@@ -373,18 +386,11 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	if (p->replies[SIM_RK_RCPTS_TOO_MANY].enabled && l->rcpts_per_msg != 0 &&
 	    f->rcpts_in_txn >= l->rcpts_per_msg)
 		return fire(v, SIM_RK_RCPTS_TOO_MANY, l->rcpts_per_msg);
-	if (p->replies[SIM_RK_USER_UNKNOWN].enabled && f->rcpt != NULL &&
-	    prof_world_rcpt_unknown(w, f->rcpt))
-		return fire(v, SIM_RK_USER_UNKNOWN, 0);
-	if (p->replies[SIM_RK_USER_INACTIVE].enabled && f->rcpt != NULL &&
-	    prof_world_rcpt_inactive(w, f->rcpt))
-		return fire(v, SIM_RK_USER_INACTIVE, 0);
-	if (p->replies[SIM_RK_USER_FULL].enabled && f->rcpt != NULL &&
-	    prof_world_rcpt_full(w, f->rcpt))
-		return fire(v, SIM_RK_USER_FULL, 0);
-	if (p->replies[SIM_RK_USER_MOVED].enabled && f->rcpt != NULL &&
-	    prof_world_rcpt_moved(w, f->rcpt))
-		return fire(v, SIM_RK_USER_MOVED, 0);
+	for (i = 0; f->rcpt != NULL &&
+	    i < sizeof(rcpt_states) / sizeof(rcpt_states[0]); i++)
+		if (p->replies[rcpt_states[i].rk].enabled &&
+		    rcpt_states[i].is(w, f->rcpt))
+			return fire(v, rcpt_states[i].rk, 0);
 	return false;
 }
 
