@@ -146,9 +146,21 @@ static const struct row rows[] = {
 	{ "yahoo", "outage", 451, "4.3.2", "connect", "Internal server error" },
 	{ "icloud", "outage", 451, "4.7.1", "connect",
 	    "Service unavailable - try again later" },
+	/* issue 16: connection limits answered; content limits set */
+	{ "yahoo", "conn.limit", 451, "", "connect",
+	    "Resources temporarily unavailable. Please try again later" },
+	{ "yahoo", "from.missing", 554, "", "eod",
+	    "headers are not RFC compliant" },
+	{ "yahoo", "header.size", 554, "5.7.9", "eod", "policy reasons" },
+	{ "icloud", "conn.limit", 451, "4.7.1", "connect",
+	    "Service unavailable - try again later" },
+	{ "icloud", "reputation.temp", 421, "", "mail",
+	    "[HCM1] Your mail from {ip} was deferred" },
 	/* Microsoft [SISIMAI-MS] [SFM] [MS-451] [MS-515] */
+	/* issue 16: the observed wording ("doesn't meet", providers-2026-12
+	 * 2.2) is the default; the page's "does not meet" is a comment */
 	{ "microsoft", "auth.high_volume", 550, "5.7.515", "eod",
-	    "does not meet the required authentication level" },
+	    "doesn't meet the required authentication level" },
 	{ "microsoft", "reputation.temp", 451, "4.7.650", "mail", "(S775)" },
 	{ "microsoft", "warmup", 451, "4.7.500", "mail", "(AS77712344)" },
 	{ "microsoft", "rate.block", 550, "5.7.511", "mail",
@@ -163,10 +175,42 @@ static const struct row rows[] = {
 	    "RFC 5322 section 3.6.2" },
 	{ "microsoft", "complaints.block", 550, "", "mail",
 	    "against your domain {domain}" },
-	{ "microsoft", "conn.limit", 421, "4.3.2", "connect", "PRX8" },
+	/* issue 16: Outlook.com's connection limit (providers-2026-12 2.2);
+	 * EOP's PRX8 answers a full pool */
+	{ "microsoft", "conn.limit", 451, "4.7.652", "connect",
+	    "has exceeded the maximum number of connections. (S3115)" },
+	{ "microsoft", "protocol.busy", 421, "4.3.2", "connect", "PRX8" },
 	{ "microsoft", "user.unknown", 550, "5.4.1", "rcpt", "Access denied" },
+	/* issue 16: RP-001 counts per IP again, as Outlook.com's text says
+	 * (the per-domain day cap was a sending account's limit) */
 	{ "microsoft", "daily_cap", 421, "", "mail",
-	    "RP-001 (COL0-MC3-F15) Unfortunately, some messages from {domain}" },
+	    "RP-001 (COL0-MC3-F15) Unfortunately, some messages from {ip}" },
+	{ "microsoft", "blocklist", 550, "5.7.1", "mail", "(S3140)" },
+	{ "microsoft", "helo.bad", 550, "5.7.506", "ehlo",
+	    "Access denied, bad HELO" },
+	{ "microsoft", "user.over_quota", 552, "5.2.2", "rcpt",
+	    "{addr}: mailbox full" },
+	{ "yahoo", "user.inactive", 554, "", "rcpt",
+	    "This mailbox is disabled (554.30)" },
+	{ "icloud", "user.inactive", 550, "5.1.1", "rcpt",
+	    "{addr}: inactive email address" },
+	{ "icloud", "user.over_quota", 552, "5.2.2", "rcpt",
+	    "{addr}: user is over quota" },
+	{ "icloud", "content.blocklisted", 550, "5.7.1", "eod",
+	    "domain present in the Spamhaus DBL" },
+	{ "microsoft", "helo.blocklisted", 550, "5.7.1", "ehlo",
+	    "Helo domain is listed in Spamhaus. (S8001)" },
+	{ "icloud", "user.moved", 550, "5.1.6", "rcpt",
+	    "recipient no longer on server: {addr}" },
+	{ "icloud", "sender.unresolvable", 450, "4.1.8", "mail",
+	    "Sender address rejected: Domain not found" },
+	{ "yahoo", "sender.unresolvable", 554, "", "mail",
+	    "unresolvable RFC.5321 from domain" },
+	{ "microsoft", "outage", 451, "4.7.0", "connect", "PRX4" },
+	{ "microsoft", "rate.recipient", 550, "5.2.122", "rcpt",
+	    "maximum delivery threshold" },
+	{ "microsoft", "rate.pair", 550, "5.2.121", "rcpt",
+	    "maximum delivery threshold of {limit} messages an hour from this" },
 	/* Yahoo [SISIMAI-Y] [Y-ERR] */
 	{ "yahoo", "rate.ip", 421, "4.7.0", "mail",
 	    "[TSS04] Messages from {ip} temporarily deferred" },
@@ -764,9 +808,15 @@ test_ms_high_volume(void)
 static void
 test_content(void)
 {
+	static const enum sim_rk want[] = {
+		SIM_RK_CONTENT_SPAM, SIM_RK_ACCEPT, SIM_RK_FROM_MISSING,
+		SIM_RK_HEADER_SIZE
+	};
 	struct msg_info m;
 	struct fx f;
+	char id[64];
 	uint64_t now = T0;
+	int i, j;
 
 	fx_init(&f, "gmail");
 	msg_ok(&m, "shop.example", "<1@shop.example>");
@@ -800,6 +850,25 @@ test_content(void)
 	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
 	    "r@gmail.com", NULL, &m, now + 7), SIM_RK_ACCEPT);
 	fx_free(&f);
+
+	/* issue 16: eleven spam words got 250 at Yahoo and iCloud (no
+	 * limits.content); now [PH01] and [CS01] from a score of 8, and
+	 * Yahoo's header rules (a duplicated From, over 64 KiB of header) */
+	for (i = 0; i < 2; i++) {
+		fx_init(&f, i == 0 ? "yahoo" : "icloud");
+		for (j = 0; j < 4; j++) {
+			snprintf(id, sizeof(id), "<%d.%d@shop.example>", i, j);
+			msg_ok(&m, "shop.example", id);
+			m.spam_score = j == 0 ? 8 : 7;
+			m.dup = j == 2 ? MSG_DUP_FROM : 0;
+			m.header_bytes = j == 3 ? 65537 : 900;
+			CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+			    i == 0 ? "r@yahoo.com" : "r@icloud.com", NULL, &m,
+			    now + (uint64_t)j), i == 1 && j > 1 ? SIM_RK_ACCEPT :
+			    want[j]);
+		}
+		fx_free(&f);
+	}
 }
 
 /* More identities: Message-ID copies, URL domain, DKIM domain, /24,
@@ -982,6 +1051,67 @@ test_spam_traps(void)
 	fx_free(&f);
 }
 
+/* one_pattern - a scenario pattern list of one fnmatch(3) pattern */
+static void
+one_pattern(char ***v, size_t *n, const char *pat)
+{
+	*v = calloc(1, sizeof(char *));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(*v);
+	(*v)[0] = strdup(pat);
+	CU_ASSERT_PTR_NOT_NULL_FATAL((*v)[0]);
+	*n = 1;
+}
+
+/* Recipient states of the scenario (issue 16): an inactive mailbox, one
+ * over its quota and one moved away are refused at RCPT where the profile
+ * answers them (iCloud all; Microsoft only the full one), at no
+ * reputation cost;
+ * other mailboxes pass; an unresolvable sender domain is refused at MAIL */
+static void
+test_rcpt_states(void)
+{
+	struct msg_info m;
+	struct fx f;
+
+	fx_init(&f, "icloud");
+	one_pattern(&f.w->inactive_rcpts, &f.w->ninactive_rcpts, "gone*@*");
+	one_pattern(&f.w->full_rcpts, &f.w->nfull_rcpts, "full*@*");
+	one_pattern(&f.w->moved_rcpts, &f.w->nmoved_rcpts, "moved*@*");
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "moved1@icloud.com", NULL, NULL, T0), SIM_RK_USER_MOVED);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "gone1@icloud.com", NULL, NULL, T0), SIM_RK_USER_INACTIVE);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "full1@icloud.com", NULL, NULL, T0), SIM_RK_USER_FULL);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "here@icloud.com", NULL, NULL, T0), SIM_RK_ACCEPT);
+	CU_ASSERT_DOUBLE_EQUAL(sim_policy_reputation(f.w, f.st, SIM_KEY_IP, 0,
+	    0x7f000a01, NULL, T0), f.w->profiles[0]->rep.initial, 1e-9);
+	/* a MAIL FROM domain declared unresolvable: 450 4.1.8 at MAIL */
+	one_pattern(&f.w->unresolvable, &f.w->nunresolvable, "*.nx.example");
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "a.nx.example",
+	    "here@icloud.com", NULL, NULL, T0), SIM_RK_SENDER_UNRESOLVABLE);
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "nx.example",
+	    "here@icloud.com", NULL, NULL, T0), SIM_RK_ACCEPT);
+	/* a message naming a listed domain (From or a URL): [DBL] at EOD */
+	one_pattern(&f.w->dbl, &f.w->ndbl, "*.dbl.example");
+	msg_ok(&m, "shop.example", "<dbl1@shop.example>");
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "here@icloud.com", NULL, &m, T0), SIM_RK_ACCEPT);
+	snprintf(m.url_domains[0], sizeof(m.url_domains[0]), "x.dbl.example");
+	m.nurl_domains = 1;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "here@icloud.com", NULL, &m, T0), SIM_RK_CONTENT_LISTED);
+	fx_free(&f);
+
+	/* Microsoft has no inactive-mailbox reply: the mailbox passes */
+	fx_init(&f, "microsoft");
+	one_pattern(&f.w->inactive_rcpts, &f.w->ninactive_rcpts, "gone*@*");
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f000a01, "shop.example",
+	    "gone1@outlook.com", NULL, NULL, T0), SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
 /* Sustained-pressure ladders of the bundled Gmail profile: 4.2.1 -> 5.2.1
  * after 60 refusals of a mailbox in each of 3 clock hours in a row, 4.7.28
  * -> 5.7.28 after 6,000 refusals of an IP in each of 3 hours; the hours
@@ -1036,10 +1166,101 @@ test_gmail_ladders(void)
 	fx_free(&f);
 }
 
+/* test_ms_receiving_limits - Exchange Online's receiving limits
+ * (issue 16): 1,200 messages an hour from one sender domain to one
+ * mailbox (rate.pair, 5.2.121) and 3,600 an hour to one mailbox from all
+ * senders (rate.recipient, 5.2.122), both at RCPT and both reset after
+ * the hour; other senders and other mailboxes are not held; a
+ * 1,000-recipient transaction is accepted (recipients_per_message); a
+ * HELO naming the server itself gets 5.7.506 (helo.bad) */
+static void
+test_ms_receiving_limits(void)
+{
+	struct sim_facts fa;
+	struct sim_verdict v;
+	struct fx f;
+	char dom[32];
+	uint64_t now = T0;
+	uint32_t ip;
+	int i, accepted = 0;
+
+	fx_init(&f, "microsoft");
+	/* 1,200 from pair.example to one mailbox over 20 minutes, from two
+	 * IPs (each under its 1,000 warm-up day) */
+	for (i = 0; i < 1200; i++)
+		accepted += send_msg(&f, 0x7f00e001 + (uint32_t)(i / 600),
+		    "pair.example", "hot@outlook.com", NULL, NULL,
+		    now + (uint64_t)i * 1000) == SIM_RK_ACCEPT;
+	CU_ASSERT_EQUAL(accepted, 1200);
+	now += 1200 * 1000;
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, 0x7f00e003, "pair.example",
+	    NULL, NULL, NULL, now), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, 0x7f00e003, "pair.example",
+	    "hot@outlook.com", NULL, NULL, now), SIM_RK_RATE_PAIR);
+	/* the same sender to another mailbox, and another sender to this
+	 * one, pass */
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f00e003, "pair.example",
+	    "cold@outlook.com", NULL, NULL, now), SIM_RK_ACCEPT);
+	/* 2,399 more to the mailbox from two more domains and four more IPs:
+	 * the mailbox's 3,600 an hour are full */
+	accepted = 0;
+	for (i = 0; i < 2400; i++) {
+		snprintf(dom, sizeof(dom), "s%d.example", i / 1200);
+		ip = 0x7f00e010 + (uint32_t)(i / 600);
+		accepted += send_msg(&f, ip, dom, "hot@outlook.com", NULL, NULL,
+		    now + (uint64_t)i * 500) == SIM_RK_ACCEPT;
+	}
+	CU_ASSERT_EQUAL(accepted, 2400);
+	now += 2400 * 500;
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, 0x7f00e020, "fourth.example",
+	    "hot@outlook.com", NULL, NULL, now), SIM_RK_RATE_RECIPIENT);
+	/* the null sender has no pair, but meets the mailbox limit too */
+	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, 0x7f00e020, NULL,
+	    "hot@outlook.com", NULL, NULL, now), SIM_RK_RATE_RECIPIENT);
+	/* two hours later both windows have emptied */
+	now += 2 * HOUR;
+	CU_ASSERT_EQUAL(send_msg(&f, 0x7f00e003, "pair.example",
+	    "hot@outlook.com", NULL, NULL, now), SIM_RK_ACCEPT);
+	/* a transaction of 1,000 recipients is accepted, the 1,001st is not */
+	memset(&fa, 0, sizeof(fa));
+	fa.prof = (uint32_t)f.prof;
+	fa.mx_ip = 0x7f010001;
+	fa.client_ip = 0x7f00e030;
+	fa.sender_domain = "big.example";
+	fa.rcpt = "r@outlook.com";
+	for (i = 0; i <= 1000; i++) {
+		fa.rcpts_in_txn = (uint32_t)i;
+		sim_policy_decide(f.w, f.st, SIM_STAGE_RCPT, &fa, now, &v);
+		if (v.rk != SIM_RK_ACCEPT)
+			break;
+	}
+	CU_ASSERT_EQUAL(i, 1000);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_RCPTS_TOO_MANY);
+	/* a HELO claiming to be the server (its MX name, in any case, or
+	 * the MX address literal) gets 5.7.506 at EHLO; others pass */
+	memset(&fa, 0, sizeof(fa));
+	fa.prof = (uint32_t)f.prof;
+	fa.mx_ip = 0x7f010001;
+	fa.client_ip = 0x7f00e031;
+	fa.helo = "HOTMAIL-COM.olc.protection.outlook.com";
+	sim_policy_decide(f.w, f.st, SIM_STAGE_EHLO, &fa, now, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_HELO_BAD);
+	fa.helo = "[127.1.0.1]";
+	sim_policy_decide(f.w, f.st, SIM_STAGE_EHLO, &fa, now, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_HELO_BAD);
+	fa.helo = "[127.1.0.2]";
+	sim_policy_decide(f.w, f.st, SIM_STAGE_EHLO, &fa, now, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_ACCEPT);
+	fa.helo = "mail.sender.example";
+	sim_policy_decide(f.w, f.st, SIM_STAGE_EHLO, &fa, now, &v);
+	CU_ASSERT_EQUAL(v.rk, SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
 /* test_ms_606_at_rcpt - Microsoft's 5.7.606 (reputation.block and the
  * scenario blocklist) comes at RCPT after a 250 to MAIL FROM on every
  * path: a score below block_below, between block_below and temp_below
- * (451 4.7.650 at MAIL), and a blocklisted client */
+ * (451 4.7.650 at MAIL); a blocklisted client gets S3140 at MAIL */
 static void
 test_ms_606_at_rcpt(void)
 {
@@ -1064,7 +1285,9 @@ test_ms_606_at_rcpt(void)
 	    == 0);
 	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, ip + 1, "shop.example",
 	    NULL, NULL, NULL, T0), SIM_RK_REP_TEMP);
-	/* a blocklisted client */
+	/* a blocklisted client: Outlook.com's own list answers S3140 at
+	 * MAIL FROM (issue 16: the consumer MX's observed form,
+	 * providers-2026-12 2.2; 5.7.606 at RCPT stays the reputation ban) */
 	f.w->blocklist = calloc(1, sizeof(*f.w->blocklist));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f.w->blocklist);
 	f.w->blocklist[0].addr = ip + 2;
@@ -1073,9 +1296,7 @@ test_ms_606_at_rcpt(void)
 	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_CONNECT, ip + 2, NULL, NULL,
 	    NULL, NULL, T0), SIM_RK_ACCEPT);
 	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_MAIL, ip + 2, "shop.example",
-	    NULL, NULL, NULL, T0), SIM_RK_ACCEPT);
-	CU_ASSERT_EQUAL(decide(&f, SIM_STAGE_RCPT, ip + 2, "shop.example",
-	    "r@outlook.com", NULL, NULL, T0), SIM_RK_BLOCKLIST);
+	    NULL, NULL, NULL, T0), SIM_RK_BLOCKLIST);
 	fx_free(&f);
 }
 
@@ -1588,6 +1809,9 @@ test_fidelity_register(void)
 	    CU_add_test(s, "spam traps", test_spam_traps) == NULL ||
 	    CU_add_test(s, "gmail ladders", test_gmail_ladders) == NULL ||
 	    CU_add_test(s, "ms 5.7.606 at rcpt", test_ms_606_at_rcpt) == NULL ||
+	    CU_add_test(s, "ms receiving limits", test_ms_receiving_limits) ==
+	    NULL ||
+	    CU_add_test(s, "recipient states", test_rcpt_states) == NULL ||
 	    CU_add_test(s, "ptr ladder", test_ptr_ladder) == NULL ||
 	    CU_add_test(s, "warm-up demo", test_warmup_demo) == NULL ||
 	    CU_add_test(s, "placement demo", test_placement_demo) == NULL ||

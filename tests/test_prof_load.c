@@ -78,8 +78,10 @@ static const struct reply_case reply_cases[] = {
 	{ "microsoft", "warmup", 451, "4.7.500", "mail", "(AS77712344)" },
 	{ "microsoft", "reputation.block", 550, "5.7.606", "rcpt",
 	    "banned sending IP [{ip}]" },
-	{ "microsoft", "blocklist", 550, "5.7.606", "rcpt", "(AS16012609)" },
-	{ "microsoft", "conn.limit", 421, "4.3.2", "connect", "PRX8" },
+	/* issue 16: the consumer MX's own S3140 block list at MAIL FROM and
+	 * Outlook.com's 4.7.652 connection limit (providers-2026-12 2.2) */
+	{ "microsoft", "blocklist", 550, "5.7.1", "mail", "(S3140)" },
+	{ "microsoft", "conn.limit", 451, "4.7.652", "connect", "(S3115)" },
 	{ "microsoft", "rcpts.too_many", 452, "4.5.3", "rcpt", NULL },
 	{ "microsoft", "user.unknown", 550, "5.4.1", "rcpt",
 	    "Recipient address rejected: Access denied" },
@@ -376,9 +378,15 @@ test_other_limits(void)
 	CU_ASSERT_STRING_EQUAL(p->mx_hosts[0],
 	    "outlook-com.olc.protection.outlook.com");
 	CU_ASSERT_STRING_EQUAL(p->domains[0], "outlook.com");
-	CU_ASSERT_EQUAL(p->limits.rcpts_per_msg, 500);
-	CU_ASSERT_EQUAL(p->limits.per_domain.recipients.max[SIM_WIN_DAY],
-	    10000);
+	/* issue 16: no sending-account cap per sender domain; a transaction
+	 * of 1,000 (Exchange Online's highest per-message setting) fits;
+	 * the receiving limits per mailbox and per sender-recipient pair */
+	CU_ASSERT_EQUAL(p->limits.rcpts_per_msg, 1000);
+	for (w = 0; w < SIM_WIN__COUNT; w++)
+		CU_ASSERT_EQUAL(p->limits.per_domain.recipients.max[w], 0);
+	CU_ASSERT_EQUAL(p->limits.per_ip.messages.max[SIM_WIN_DAY], 50000);
+	CU_ASSERT_EQUAL(p->limits.per_recipient.max[SIM_WIN_HOUR], 3600);
+	CU_ASSERT_EQUAL(p->limits.per_pair.max[SIM_WIN_HOUR], 1200);
 	CU_ASSERT_EQUAL(p->limits.warmup.days, 30);
 	CU_ASSERT_EQUAL(p->limits.warmup.first_day, 1000);
 	CU_ASSERT_DOUBLE_EQUAL(p->limits.warmup.growth, 1.5, 1e-9);
@@ -981,7 +989,7 @@ test_limits_every_key(void)
 	fputs("provider: lim\nmx_hosts: [mx.lim.test]\nlimits:\n", fp);
 	lim_yaml(fp, prof_limits_keys, 1, &n);
 	fclose(fp);
-	CU_ASSERT_EQUAL(n, 80);	/* 72 + per_user (issue 16) */
+	CU_ASSERT_EQUAL(n, 84);	/* 72 + per_user 8, per_pair 4 (issue 16) */
 	path = yaml_tmp(text);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	p = prof_load_profile(path, &err);

@@ -102,6 +102,7 @@ const struct prof_lim_key prof_limits_keys[] = {
 	{ "per_message_id", PROF_LIM_MAP, LIM(per_msgid), messages_keys,
 	    NULL },
 	{ "per_user", PROF_LIM_MAP, LIM(per_user), rate_keys, NULL },
+	{ "per_pair", PROF_LIM_MAP, LIM(per_pair), messages_keys, NULL },
 	{ NULL, PROF_LIM_MAP, 0, NULL, NULL }
 };
 

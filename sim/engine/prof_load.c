@@ -400,6 +400,14 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	[SIM_RK_IPV6_PTR] = { ST_ANY, FACT_IP },
 	[SIM_RK_IPV6_AUTH] = { ST(EOD), FACT_EOD },
 	[SIM_RK_IPV6_REFUSED] = { ST(RCPT), FACT_RCPT },
+	[SIM_RK_RATE_PAIR] = { ST(RCPT), FACT_RCPT },
+	[SIM_RK_HELO_BAD] = { ST_FROM_EHLO, "the EHLO name is known from "
+	    "ehlo" },
+	[SIM_RK_SENDER_UNRESOLVABLE] = { ST_FROM_MAIL, FACT_DOMAIN },
+	[SIM_RK_HELO_LISTED] = { ST_FROM_EHLO, "the EHLO name is known from "
+	    "ehlo" },
+	[SIM_RK_CONTENT_LISTED] = { ST(EOD), FACT_EOD },
+	[SIM_RK_USER_MOVED] = { ST(RCPT), FACT_RCPT },
 };
 
 /* EHLO extensions mxsim implements (SIZE comes from max_message_size). */

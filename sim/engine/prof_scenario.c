@@ -218,6 +218,8 @@ static const struct ld_key senders_keys[] = {
 	    sender_keys },
 	{ "domains", set_sender_domains, 0, sender_domain_keys },
 	{ "reverse_dns", set_reverse_dns, 0 },
+	LD_STRLIST("unresolvable", struct prof_world, unresolvable,
+	    nunresolvable, LD_LIST_LOWER),
 	{ NULL }
 };
 
@@ -229,7 +231,9 @@ static const struct ld_key recipients_keys[] = {
 	LD_STRLIST("seeds", struct prof_world, seeds, nseeds, LD_LIST_LOWER),
 	LD_STRLIST("inactive", struct prof_world, inactive_rcpts,
 	    ninactive_rcpts, LD_LIST_LOWER),
-	LD_STRLIST("full", struct prof_world, full_rcpts, nfull_rcpts,
+	LD_STRLIST("over_quota", struct prof_world, full_rcpts, nfull_rcpts,
+	    LD_LIST_LOWER),
+	LD_STRLIST("moved", struct prof_world, moved_rcpts, nmoved_rcpts,
 	    LD_LIST_LOWER),
 	LD_STRLIST("ipv4_only", struct prof_world, ipv4_only, nipv4_only,
 	    LD_LIST_LOWER),
@@ -268,6 +272,8 @@ static const struct ld_key scenario_keys[] = {
 	{ "senders", ld_set_map, 0, senders_keys },
 	{ "blocklist", set_blocklist, 0 },
 	{ "clients", ld_set_map, 0, clients_keys },
+	LD_STRLIST("blocklist_domains", struct prof_world, dbl, ndbl,
+	    LD_LIST_LOWER),
 	{ "recipients", ld_set_map, 0, recipients_keys },
 	{ "dns", ld_set_map, 0, dns_keys },
 	{ "ipv6_prefix", ld_set_prefix6, offsetof(struct prof_world,

@@ -239,6 +239,15 @@ prof_world_free(struct prof_world *w)
 	free(w->rdns6);
 	free(w->blocks6);
 	free(w->blocklist6);
+	for (i = 0; i < w->nunresolvable; i++)
+		free(w->unresolvable[i]);
+	for (i = 0; i < w->ndbl; i++)
+		free(w->dbl[i]);
+	free(w->dbl);
+	for (i = 0; i < w->nmoved_rcpts; i++)
+		free(w->moved_rcpts[i]);
+	free(w->moved_rcpts);
+	free(w->unresolvable);
 	free(w->unknown_rcpts);
 	free(w->spam_traps);
 	free(w->seeds);
@@ -298,7 +307,12 @@ prof_world_clone(const struct prof_world *w)
 	    w->nfull_rcpts) != 0 ||
 	    dup_strv(&c->seeds, &c->nseeds, w->seeds, w->nseeds) != 0 ||
 	    dup_strv(&c->ipv4_only, &c->nipv4_only, w->ipv4_only,
-	    w->nipv4_only) != 0 || clone6(c, w) != 0)
+	    w->nipv4_only) != 0 || clone6(c, w) != 0 ||
+	    dup_strv(&c->moved_rcpts, &c->nmoved_rcpts, w->moved_rcpts,
+	    w->nmoved_rcpts) != 0 ||
+	    dup_strv(&c->unresolvable, &c->nunresolvable, w->unresolvable,
+	    w->nunresolvable) != 0 ||
+	    dup_strv(&c->dbl, &c->ndbl, w->dbl, w->ndbl) != 0)
 		goto fail;
 	for (i = 0; i < w->nprofiles; i++) {
 		if ((c->profiles[i] = prof_profile_clone(w->profiles[i])) ==
@@ -710,11 +724,40 @@ prof_world_rcpt_unknown(const struct prof_world *w, const char *addr)
 	return match_any(w->unknown_rcpts, w->nunknown_rcpts, addr);
 }
 
-/* prof_world_rcpt_in - does a recipient match one of a list's patterns */
+/* prof_world_rcpt_inactive - does a recipient match an inactive pattern */
 bool
-prof_world_rcpt_in(char *const *pats, size_t n, const char *addr)
+prof_world_rcpt_inactive(const struct prof_world *w, const char *addr)
 {
-	return match_any(pats, n, addr);
+	return match_any(w->inactive_rcpts, w->ninactive_rcpts, addr);
+}
+
+/* prof_world_rcpt_full - does a recipient match an over-quota pattern */
+bool
+prof_world_rcpt_full(const struct prof_world *w, const char *addr)
+{
+	return match_any(w->full_rcpts, w->nfull_rcpts, addr);
+}
+
+/* prof_world_rcpt_moved - does a recipient match a moved pattern */
+bool
+prof_world_rcpt_moved(const struct prof_world *w, const char *addr)
+{
+	return match_any(w->moved_rcpts, w->nmoved_rcpts, addr);
+}
+
+/* prof_world_unresolvable - does a sender domain match an unresolvable
+ * pattern */
+bool
+prof_world_unresolvable(const struct prof_world *w, const char *domain)
+{
+	return match_any(w->unresolvable, w->nunresolvable, domain);
+}
+
+/* prof_world_domain_listed - is a domain on the domain blocklist */
+bool
+prof_world_domain_listed(const struct prof_world *w, const char *domain)
+{
+	return match_any(w->dbl, w->ndbl, domain);
 }
 
 /* prof_world_spam_trap - does a recipient match a spam-trap pattern */

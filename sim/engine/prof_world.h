@@ -148,6 +148,8 @@ struct prof_limits {
 	struct prof_windows per_msgid;	/* copies per Message-ID */
 	struct prof_rate per_user;	/* per authenticated account of a
 					 * submission profile (sim_acct.h) */
+	struct prof_windows per_pair;	/* messages per (sender domain,
+					 * recipient) -> rate.pair */
 };
 
 /* SASL mechanisms a submission profile offers (bits). */
@@ -371,13 +373,27 @@ struct prof_world {
 	size_t		 nunknown_rcpts;
 	char		**spam_traps;	/* fnmatch(3) patterns, lower case */
 	size_t		 nspam_traps;
-	char		**inactive_rcpts; /* disabled accounts: fnmatch(3) */
-	size_t		 ninactive_rcpts;
-	char		**full_rcpts;	/* mailboxes over quota: fnmatch(3) */
-	size_t		 nfull_rcpts;
 	char		**seeds;	/* seed-list recipients (placement
 					 * tests): fnmatch(3), lower case */
 	size_t		 nseeds;
+	char		**inactive_rcpts; /* disabled mailboxes: fnmatch(3),
+					 * lower case -> user.inactive */
+	size_t		 ninactive_rcpts;
+	char		**full_rcpts;	/* mailboxes over quota: fnmatch(3),
+					 * lower case -> user.over_quota */
+	size_t		 nfull_rcpts;
+	char		**moved_rcpts;	/* mailboxes moved or deleted from the
+					 * server: fnmatch(3), lower case ->
+					 * user.moved */
+	size_t		 nmoved_rcpts;
+	char		**unresolvable;	/* sender domains that do not resolve:
+					 * fnmatch(3), lower case ->
+					 * sender.unresolvable */
+	size_t		 nunresolvable;
+	char		**dbl;		/* domain blocklist (DBL): fnmatch(3),
+					 * lower case -> helo.blocklisted,
+					 * content.blocklisted */
+	size_t		 ndbl;
 	bool		 no_complaints;	/* no sender can draw a complaint (set
 					 * by the loader; false = look each
 					 * message's sender up) */
@@ -524,9 +540,25 @@ enum prof_rdns_state prof_world_rdns(const struct prof_world *w,
 /** @return true when recipient @p addr (lower case) is declared unknown. */
 bool prof_world_rcpt_unknown(const struct prof_world *w, const char *addr);
 
-/** @return true when recipient @p addr (lower case) matches one of the
- * @p n fnmatch(3) patterns @p pats (a recipients list of the scenario). */
-bool prof_world_rcpt_in(char *const *pats, size_t n, const char *addr);
+/** @return true when recipient @p addr (lower case) is declared inactive
+ *  (a disabled or deactivated mailbox). */
+bool prof_world_rcpt_inactive(const struct prof_world *w, const char *addr);
+
+/** @return true when recipient @p addr (lower case) is declared over its
+ *  quota. */
+bool prof_world_rcpt_full(const struct prof_world *w, const char *addr);
+
+/** @return true when recipient @p addr (lower case) is declared moved or
+ *  deleted from the server. */
+bool prof_world_rcpt_moved(const struct prof_world *w, const char *addr);
+
+/** @return true when sender domain @p domain (lower case) is declared not
+ *  to resolve (no A, MX or SOA). */
+bool prof_world_unresolvable(const struct prof_world *w, const char *domain);
+
+/** @return true when @p domain (lower case) is on the scenario's domain
+ *  blocklist. */
+bool prof_world_domain_listed(const struct prof_world *w, const char *domain);
 
 /** @return true when recipient @p addr (lower case) is a spam trap. */
 bool prof_world_spam_trap(const struct prof_world *w, const char *addr);

@@ -153,7 +153,7 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	[SIM_RK_USER_INACTIVE] = POL("user.inactive", 550, "5.2.1",
 	    "{addr}: Recipient address rejected: Account disabled",
 	    SIM_STAGE_RCPT),
-	[SIM_RK_USER_FULL] = POL("user.full", 452, "4.2.2",
+	[SIM_RK_USER_FULL] = POL("user.over_quota", 452, "4.2.2",
 	    "{addr}: Recipient address rejected: Mailbox full",
 	    SIM_STAGE_RCPT),
 
@@ -255,6 +255,21 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	    "Mail over IPv6 must pass SPF or DKIM", SIM_STAGE_EOD),
 	[SIM_RK_IPV6_REFUSED] = POL("ipv6.refused", 550, "5.7.510",
 	    "{rcpt_domain} does not accept email over IPv6", SIM_STAGE_RCPT),
+	[SIM_RK_RATE_PAIR] = POL("rate.pair", 450, "4.2.1",
+	    "The recipient is receiving too much mail from this sender, try "
+	    "again later", SIM_STAGE_RCPT),
+	[SIM_RK_HELO_BAD] = POL("helo.bad", 550, "5.7.1",
+	    "HELO/EHLO name {helo} is this server's own name", SIM_STAGE_EHLO),
+	[SIM_RK_SENDER_UNRESOLVABLE] = POL("sender.unresolvable", 450, "4.1.8",
+	    "Sender address rejected: Domain {domain} not found",
+	    SIM_STAGE_MAIL),
+	[SIM_RK_HELO_LISTED] = POL("helo.blocklisted", 550, "5.7.1",
+	    "HELO/EHLO name {helo} is on a domain blocklist", SIM_STAGE_EHLO),
+	[SIM_RK_CONTENT_LISTED] = POL("content.blocklisted", 550, "5.7.1",
+	    "Message rejected: it names a domain on a domain blocklist",
+	    SIM_STAGE_EOD),
+	[SIM_RK_USER_MOVED] = POL("user.moved", 550, "5.1.6",
+	    "{addr}: mailbox has moved", SIM_STAGE_RCPT),
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {

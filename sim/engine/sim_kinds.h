@@ -106,7 +106,7 @@ enum sim_rk {
 	SIM_RK_SIZE,		/* "size": message larger than the limit */
 	SIM_RK_USER_UNKNOWN,	/* "user.unknown": recipient does not exist */
 	SIM_RK_USER_INACTIVE,	/* "user.inactive": a disabled account */
-	SIM_RK_USER_FULL,	/* "user.full": a mailbox over its quota */
+	SIM_RK_USER_FULL,	/* "user.over_quota": a mailbox over quota */
 
 	/* provider fidelity (issue 5): authentication */
 	SIM_RK_AUTH_SPF_FAIL,	/* "auth.spf_fail": SPF -all fail */
@@ -162,11 +162,23 @@ enum sim_rk {
 	SIM_RK_IPV6_AUTH,	/* "ipv6.auth": neither SPF nor DKIM passes */
 	SIM_RK_IPV6_REFUSED,	/* "ipv6.refused": the recipient takes no
 				 * mail over IPv6 (recipients.ipv4_only) */
+	SIM_RK_RATE_PAIR,	/* "rate.pair": per sender domain and
+				 * recipient (Exchange Online's
+				 * sender-recipient pair limit) */
+	SIM_RK_HELO_BAD,	/* "helo.bad": the EHLO/HELO name claims to
+				 * be the receiving server */
+	SIM_RK_SENDER_UNRESOLVABLE, /* "sender.unresolvable": the MAIL FROM
+				 * domain does not resolve */
+	SIM_RK_HELO_LISTED,	/* "helo.blocklisted": the EHLO name is on
+				 * the domain blocklist */
+	SIM_RK_CONTENT_LISTED,	/* "content.blocklisted": a URL or From
+				 * domain is on the domain blocklist */
+	SIM_RK_USER_MOVED,	/* "user.moved": a mailbox moved away */
 	SIM_RK__COUNT
 };
 
 #define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
-#define SIM_RK__POLICY_LAST	SIM_RK_IPV6_REFUSED
+#define SIM_RK__POLICY_LAST	SIM_RK_USER_MOVED
 
 /* Static description of a reply kind: its name and built-in default. */
 struct sim_kind_info {

@@ -4,8 +4,10 @@
  *	checks, each only for the reply kinds the profile enables, each at
  *	the stage the profile gives it (or the stage its facts define):
  *
- *	  1. stateless: outage, blocklist, conn.messages, size, rcpts.too_many,
- *	     user.unknown;
+ *	  1. stateless: outage, blocklist, helo.bad, helo.blocklisted,
+ *	     content.blocklisted, sender.unresolvable,
+ *	     conn.messages, size, rcpts.too_many, user.unknown,
+ *	     user.inactive, user.over_quota, user.moved;
  *	  2. the (provider, IP) entry, under its lock: conn.limit, conn.rate,
  *	     ptr.missing (the client's reverse DNS in the scenario; the IP's
  *	     day tally drives its ladder to ptr.block),
@@ -16,9 +18,10 @@
  *	     it refuses a message group 2 already counted, that count is
  *	     rolled back;
  *	  4. the (provider, recipient) entries: rate.recipient at RCPT, and
- *	     the per-recipient count of an accepted message; then, at RCPT,
- *	     the greylisting triplet (sim_grey.h) of a recipient every
- *	     other check let pass.
+ *	     the per-recipient count of an accepted message; likewise the
+ *	     (provider, sender domain, recipient) pair entries: rate.pair;
+ *	     then, at RCPT, the greylisting triplet (sim_grey.h) of a
+ *	     recipient every other check let pass.
  *	Group 1 also answers the scenario's client facts (clients.dialup,
  *	clients.no_reputation) with client.dialup / client.no_reputation.
  *
@@ -58,10 +61,13 @@
  *	state table makes the identity untracked: checks that need its
  *	counters do not fire, and sim_state counts the event.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "msg_scan.h"
 #include "sim_grey.h"
@@ -71,6 +77,8 @@
 
 #define HOUR_MS		3600000ULL
 #define DAY_MS		86400000ULL
+/* longest domain or address part of a sender-recipient pair key */
+#define SIM_PAIR_PART_MAX	320
 
 /* the hour count (sim_tally.hr_refused) holds any hourly `after` */
 _Static_assert(PROF_ESC_MAX_HOURLY <= UINT16_MAX, "sim_tally.hr_refused");
@@ -226,7 +234,8 @@ static const enum sim_rk uncounted_kinds[] = {
 	SIM_RK_HOPS, SIM_RK_MSGID_MISSING, SIM_RK_FROM_MISSING,
 	SIM_RK_HEADER_SIZE, SIM_RK_GREYLIST, SIM_RK_CLIENT_DIALUP,
 	SIM_RK_CLIENT_NOREP, SIM_RK_IPV6_PTR, SIM_RK_IPV6_AUTH,
-	SIM_RK_IPV6_REFUSED
+	SIM_RK_IPV6_REFUSED, SIM_RK_HELO_BAD, SIM_RK_SENDER_UNRESOLVABLE,
+	SIM_RK_HELO_LISTED, SIM_RK_CONTENT_LISTED, SIM_RK_USER_MOVED
 };
 
 /* sim_policy_counted - is a refusal of kind rk counted on an entry */
@@ -293,6 +302,67 @@ fire(struct sim_verdict *v, enum sim_rk rk, uint64_t limit)
 	return true;
 }
 
+/* helo_ours - does the EHLO/HELO name claim to be this server: one of
+ * the profile's MX host names, or the MX address as a literal */
+static bool
+helo_ours(const struct prof_profile *p, const struct sim_facts *f)
+{
+	char lit[24];
+	size_t i;
+
+	for (i = 0; i < p->nmx_hosts; i++)
+		if (strcasecmp(f->helo, p->mx_hosts[i]) == 0)
+			return true;
+	snprintf(lit, sizeof(lit), "[%u.%u.%u.%u]", f->mx_ip >> 24,
+	    (f->mx_ip >> 16) & 0xff, (f->mx_ip >> 8) & 0xff, f->mx_ip & 0xff);
+	return strcmp(f->helo, lit) == 0;
+}
+
+/* helo_listed - is the EHLO name (any case) on the domain blocklist */
+static bool
+helo_listed(const struct prof_world *w, const char *helo)
+{
+	char low[256];
+	size_t i;
+
+	if (w->ndbl == 0)
+		return false;
+	for (i = 0; helo[i] != '\0' && i < sizeof(low) - 1; i++)
+		low[i] = (char)tolower((unsigned char)helo[i]);
+	low[i] = '\0';
+	return prof_world_domain_listed(w, low);
+}
+
+/* msg_listed - does the scanned message's From domain or one of its URL
+ * domains stand on the domain blocklist */
+static bool
+msg_listed(const struct prof_world *w, const struct msg_info *m)
+{
+	unsigned i;
+
+	if (m == NULL || w->ndbl == 0)
+		return false;
+	if (m->from_domain[0] != '\0' &&
+	    prof_world_domain_listed(w, m->from_domain))
+		return true;
+	for (i = 0; i < m->nurl_domains; i++)
+		if (prof_world_domain_listed(w, m->url_domains[i]))
+			return true;
+	return false;
+}
+
+/* Recipient states of the scenario's directory, in the order they are
+ * checked at RCPT, with the reply kind each answers. */
+static const struct {
+	enum sim_rk	 rk;
+	bool		(*is)(const struct prof_world *, const char *);
+} rcpt_states[] = {
+	{ SIM_RK_USER_UNKNOWN, prof_world_rcpt_unknown },
+	{ SIM_RK_USER_INACTIVE, prof_world_rcpt_inactive },
+	{ SIM_RK_USER_FULL, prof_world_rcpt_full },
+	{ SIM_RK_USER_MOVED, prof_world_rcpt_moved }
+};
+
 /* check_stateless - checks that need no counters */
 static bool
 check_stateless(const struct prof_world *w, const struct prof_profile *p,
@@ -300,6 +370,7 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
     struct sim_verdict *v)
 {
 	const struct prof_limits *l = &p->limits;
+	size_t i;
 
 	if (at(p, SIM_RK_OUTAGE, stage) && wn->ms < p->outage_until_ms)
 		return fire(v, SIM_RK_OUTAGE, 0);
@@ -313,6 +384,18 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	if (at(p, SIM_RK_CLIENT_NOREP, stage) &&
 	    prof_world_client(w, f->client_ip, PROF_CLIENT_NOREP))
 		return fire(v, SIM_RK_CLIENT_NOREP, 0);
+	if (at(p, SIM_RK_HELO_BAD, stage) && f->helo != NULL &&
+	    helo_ours(p, f))
+		return fire(v, SIM_RK_HELO_BAD, 0);
+	if (at(p, SIM_RK_HELO_LISTED, stage) && f->helo != NULL &&
+	    helo_listed(w, f->helo))
+		return fire(v, SIM_RK_HELO_LISTED, 0);
+	if (at(p, SIM_RK_CONTENT_LISTED, stage) && msg_listed(w, f->msg))
+		return fire(v, SIM_RK_CONTENT_LISTED, 0);
+	if (at(p, SIM_RK_SENDER_UNRESOLVABLE, stage) &&
+	    f->sender_domain != NULL &&
+	    prof_world_unresolvable(w, f->sender_domain))
+		return fire(v, SIM_RK_SENDER_UNRESOLVABLE, 0);
 	if (at(p, SIM_RK_CONN_MESSAGES, stage) && l->msgs_per_conn != 0 &&
 	    f->msgs_in_conn >= l->msgs_per_conn)
 		return fire(v, SIM_RK_CONN_MESSAGES, l->msgs_per_conn);
@@ -325,15 +408,11 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	if (p->replies[SIM_RK_RCPTS_TOO_MANY].enabled && l->rcpts_per_msg != 0 &&
 	    f->rcpts_in_txn >= l->rcpts_per_msg)
 		return fire(v, SIM_RK_RCPTS_TOO_MANY, l->rcpts_per_msg);
-	if (p->replies[SIM_RK_USER_UNKNOWN].enabled && f->rcpt != NULL &&
-	    prof_world_rcpt_unknown(w, f->rcpt))
-		return fire(v, SIM_RK_USER_UNKNOWN, 0);
-	if (p->replies[SIM_RK_USER_INACTIVE].enabled && f->rcpt != NULL &&
-	    prof_world_rcpt_in(w->inactive_rcpts, w->ninactive_rcpts, f->rcpt))
-		return fire(v, SIM_RK_USER_INACTIVE, 0);
-	if (p->replies[SIM_RK_USER_FULL].enabled && f->rcpt != NULL &&
-	    prof_world_rcpt_in(w->full_rcpts, w->nfull_rcpts, f->rcpt))
-		return fire(v, SIM_RK_USER_FULL, 0);
+	for (i = 0; f->rcpt != NULL &&
+	    i < sizeof(rcpt_states) / sizeof(rcpt_states[0]); i++)
+		if (p->replies[rcpt_states[i].rk].enabled &&
+		    rcpt_states[i].is(w, f->rcpt))
+			return fire(v, rcpt_states[i].rk, 0);
 	return false;
 }
 
@@ -583,42 +662,88 @@ out:
 	return hit;
 }
 
-/* check_rcpt - per-recipient rate at RCPT; counts recipients at EOD */
+/* pair_key - the sender-recipient pair's key, "domain\nrecipient", into
+ * buf; false without a sender domain (null sender) or when too long */
+static bool
+pair_key(const char *dom, const char *rcpt, char *buf, size_t len)
+{
+	int n;
+
+	if (dom == NULL || rcpt == NULL)
+		return false;
+	n = snprintf(buf, len, "%s\n%s", dom, rcpt);
+	return n > 0 && (size_t)n < len;
+}
+
+/* rcpt_limit - the message windows of one per-recipient identity (the
+ * mailbox, or a sender-recipient pair): refuse at RCPT when one is full */
+static bool
+rcpt_limit(const struct prof_profile *p, struct sim_state *st,
+    enum sim_key_kind kind, const char *key, enum sim_rk rk,
+    const struct prof_windows *lim, const struct sim_facts *f,
+    const struct sim_wnow *wn, struct sim_verdict *v)
+{
+	struct sim_entry *e;
+	int wi;
+
+	if ((e = sim_state_find(st, kind, f->prof, 0, key, wn->ms)) == NULL)
+		return false;
+	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
+	for (wi = 0; wi < SIM_WIN__COUNT; wi++)
+		if (lim->max[wi] != 0 && sim_win_count_at(&e->msgs[wi], wi,
+		    wn) >= lim->max[wi]) {
+			fire(v, rk, lim->max[wi]);
+			refuse(p, e, rep_now(&p->rep, e, wn), wn, v);
+			sim_state_put(st, e);
+			return true;
+		}
+	sim_state_put(st, e);
+	return false;
+}
+
+/* rcpt_count - count an accepted message for a per-recipient identity */
+static void
+rcpt_count(struct sim_state *st, enum sim_key_kind kind, const char *key,
+    const struct sim_facts *f, const struct sim_wnow *wn)
+{
+	struct sim_entry *e;
+	int wi;
+
+	if ((e = sim_state_get(st, kind, f->prof, 0, key, wn->ms)) == NULL)
+		return;
+	for (wi = 0; wi < SIM_WIN__COUNT; wi++)
+		sim_win_add_at(&e->msgs[wi], wi, wn, 1);
+	sim_state_put(st, e);
+}
+
+/* check_rcpt - per-recipient and per sender-recipient pair rates at
+ * RCPT; counts the message for both at EOD */
 static bool
 check_rcpt(const struct prof_profile *p, struct sim_state *st,
     enum sim_stage stage, const struct sim_facts *f, const struct sim_wnow *wn,
     struct sim_verdict *v)
 {
-	const struct prof_windows *lim = &p->limits.per_recipient;
-	struct sim_entry *e;
+	bool mailbox = p->replies[SIM_RK_RATE_RECIPIENT].enabled;
+	bool pair = p->replies[SIM_RK_RATE_PAIR].enabled;
+	char key[2 * SIM_PAIR_PART_MAX];
 	size_t i;
-	int wi;
 
-	if (!p->replies[SIM_RK_RATE_RECIPIENT].enabled)
-		return false;
 	if (stage == SIM_STAGE_RCPT && f->rcpt != NULL) {
-		if ((e = sim_state_find(st, SIM_KEY_RCPT, f->prof, 0, f->rcpt,
-		    wn->ms)) == NULL)
-			return false;
-		tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
-		for (wi = 0; wi < SIM_WIN__COUNT; wi++)
-			if (lim->max[wi] != 0 && sim_win_count_at(&e->msgs[wi],
-			    wi, wn) >= lim->max[wi]) {
-				fire(v, SIM_RK_RATE_RECIPIENT, lim->max[wi]);
-				refuse(p, e, rep_now(&p->rep, e, wn), wn, v);
-				sim_state_put(st, e);
-				return true;
-			}
-		sim_state_put(st, e);
-	} else if (stage == SIM_STAGE_EOD) {
-		for (i = 0; i < f->nrcpts; i++) {
-			if ((e = sim_state_get(st, SIM_KEY_RCPT, f->prof, 0,
-			    f->rcpts[i], wn->ms)) == NULL)
-				continue;
-			for (wi = 0; wi < SIM_WIN__COUNT; wi++)
-				sim_win_add_at(&e->msgs[wi], wi, wn, 1);
-			sim_state_put(st, e);
-		}
+		if (mailbox && rcpt_limit(p, st, SIM_KEY_RCPT, f->rcpt,
+		    SIM_RK_RATE_RECIPIENT, &p->limits.per_recipient, f, wn, v))
+			return true;
+		return pair && pair_key(f->sender_domain, f->rcpt, key,
+		    sizeof(key)) && rcpt_limit(p, st, SIM_KEY_PAIR, key,
+		    SIM_RK_RATE_PAIR, &p->limits.per_pair, f, wn, v);
+	}
+	if (stage != SIM_STAGE_EOD)
+		return false;
+	for (i = 0; i < f->nrcpts; i++) {
+		if (mailbox)
+			rcpt_count(st, SIM_KEY_RCPT, f->rcpts[i], f, wn);
+		if (pair && pair_key(f->sender_domain, f->rcpts[i], key,
+		    sizeof(key)))
+			rcpt_count(st, SIM_KEY_PAIR, key, f, wn);
 	}
 	return false;
 }

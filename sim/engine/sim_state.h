@@ -37,6 +37,7 @@ enum sim_key_kind {
 	SIM_KEY_ORG,		/* header-From organizational domain */
 	SIM_KEY_URL,		/* a URL domain in the body */
 	SIM_KEY_MSGID,		/* Message-ID */
+	SIM_KEY_PAIR,		/* sender domain and recipient address */
 	SIM_KEY__COUNT
 };
 

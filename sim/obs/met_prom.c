@@ -36,6 +36,7 @@ static const char *const key_kind_names[SIM_KEY__COUNT] = {
 	[SIM_KEY_ORG] = "org",
 	[SIM_KEY_URL] = "url",
 	[SIM_KEY_MSGID] = "msgid",
+	[SIM_KEY_PAIR] = "pair",
 };
 
 
