@@ -327,6 +327,7 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	[SIM_RK_RATE_IP] = { ST_ANY, FACT_IP },
 	[SIM_RK_RATE_DOMAIN] = { ST_FROM_MAIL, FACT_DOMAIN },
 	[SIM_RK_AUTH_MISSING] = { ST_FROM_MAIL, FACT_DOMAIN },
+	[SIM_RK_REP_DOMAIN_TEMP] = { ST_FROM_MAIL, FACT_DOMAIN },
 	[SIM_RK_AUTH_BLOCK] = { ST_FROM_MAIL, FACT_DOMAIN },
 	[SIM_RK_CONN_MESSAGES] = { ST(MAIL) | ST(DATA) | ST(EOD),
 	    "a new message starts at mail" },

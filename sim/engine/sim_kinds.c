@@ -100,6 +100,8 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	    "Message blocked due to sender reputation", SIM_STAGE_MAIL),
 	[SIM_RK_REP_TEMP] = POL("reputation.temp", 421, "4.7.0",
 	    "Try again later, closing connection", SIM_STAGE_MAIL),
+	[SIM_RK_REP_DOMAIN_TEMP] = POL("reputation.domain_temp", 421, "4.7.0",
+	    "Try again later, closing connection", SIM_STAGE_MAIL),
 	[SIM_RK_AUTH_BLOCK] = POL("auth.block", 550, "5.7.26",
 	    "Unauthenticated email is not accepted", SIM_STAGE_EOD),
 	[SIM_RK_AUTH_MISSING] = POL("auth.missing", 421, "4.7.26",

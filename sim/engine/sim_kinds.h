@@ -80,6 +80,8 @@ enum sim_rk {
 	SIM_RK_BLOCKLIST,	/* "blocklist": client IP on the scenario list */
 	SIM_RK_REP_BLOCK,	/* "reputation.block" */
 	SIM_RK_REP_TEMP,	/* "reputation.temp" */
+	SIM_RK_REP_DOMAIN_TEMP,	/* "reputation.domain_temp": the sender
+				 * domain's score (else reputation.temp) */
 	SIM_RK_AUTH_BLOCK,	/* "auth.block": unauthenticated, reputation gone */
 	SIM_RK_AUTH_MISSING,	/* "auth.missing": neither SPF nor DKIM passes */
 	SIM_RK_WARMUP,		/* "warmup": new IP above its ramp-up volume */

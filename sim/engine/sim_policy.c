@@ -107,7 +107,7 @@ static bool	check_stateless(const struct prof_world *,
 		    const struct prof_profile *, enum sim_stage,
 		    const struct sim_facts *, const struct sim_wnow *, struct sim_verdict *);
 static bool	check_rep(const struct prof_profile *, enum sim_stage, double,
-		    struct sim_verdict *);
+		    enum sim_rk, struct sim_verdict *);
 static bool	check_rates(const struct prof_profile *, enum sim_stage,
 		    const struct sim_entry *, const struct rate_group *,
 		    const struct sim_facts *, const struct sim_wnow *, struct sim_verdict *);
@@ -201,7 +201,8 @@ static const enum sim_rk ip_kinds[] = {
 };
 static const enum sim_rk domain_kinds[] = {
 	SIM_RK_AUTH_BLOCK, SIM_RK_AUTH_MISSING, SIM_RK_REP_BLOCK,
-	SIM_RK_REP_TEMP, SIM_RK_DAILY_CAP, SIM_RK_RATE_DOMAIN
+	SIM_RK_REP_TEMP, SIM_RK_REP_DOMAIN_TEMP, SIM_RK_DAILY_CAP,
+	SIM_RK_RATE_DOMAIN
 };
 
 /* Kinds decided without an identity's entry (check_stateless,
@@ -315,12 +316,13 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	return false;
 }
 
-/* check_rep - reputation thresholds of one score.  Below block_below,
+/* check_rep - reputation thresholds of one score (temp: the deferral's
+ * kind, reputation.temp or the domain's own).  Below block_below,
  * a block answered at a later stage (Microsoft's 5.7.606 at RCPT after a
  * 250 to MAIL FROM) lets this stage pass rather than defer */
 static bool
 check_rep(const struct prof_profile *p, enum sim_stage stage, double score,
-    struct sim_verdict *v)
+    enum sim_rk temp, struct sim_verdict *v)
 {
 	const struct prof_reply *blk = &p->replies[SIM_RK_REP_BLOCK];
 
@@ -328,8 +330,8 @@ check_rep(const struct prof_profile *p, enum sim_stage stage, double score,
 		return fire(v, SIM_RK_REP_BLOCK, 0);
 	if (blk->enabled && blk->stage > stage && score < p->rep.block_below)
 		return false;
-	if (at(p, SIM_RK_REP_TEMP, stage) && score < p->rep.temp_below)
-		return fire(v, SIM_RK_REP_TEMP, 0);
+	if (at(p, temp, stage) && score < p->rep.temp_below)
+		return fire(v, temp, 0);
 	return false;
 }
 
@@ -451,7 +453,8 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 		hit = fire(v, SIM_RK_PTR_MISSING, 0);
 		goto out;
 	}
-	if ((hit = check_rep(p, stage, rep_now(&p->rep, e, wn), v)))
+	if ((hit = check_rep(p, stage, rep_now(&p->rep, e, wn),
+	    SIM_RK_REP_TEMP, v)))
 		goto out;
 	if (at(p, SIM_RK_WARMUP, stage) &&
 	    (hit = check_warmup(&l->warmup, e, v)))
@@ -510,7 +513,9 @@ check_domain(const struct prof_world *w, const struct prof_profile *p,
 		rep_penalize(&p->rep, e, wn, p->rep.pen_auth_fail);
 		goto out;
 	}
-	if ((hit = check_rep(p, stage, score, v)))
+	if ((hit = check_rep(p, stage, score,
+	    p->replies[SIM_RK_REP_DOMAIN_TEMP].enabled ?
+	    SIM_RK_REP_DOMAIN_TEMP : SIM_RK_REP_TEMP, v)))
 		goto out;
 	if ((hit = check_rates(p, stage, e, &g, f, wn, v)))
 		goto out;
