@@ -169,21 +169,25 @@ def profile(name):
 # ---- the README section -----------------------------------------------------
 
 def readme_section(rows):
-    """The generated list of untriggerable rows, per provider."""
-    out = [README_BEGIN, "",
-           "Rows of the reference files with no knowable trigger (the one "
-           "definition is `tests/rows/PROVIDER.yaml`; this list is generated "
-           "from it and checked against it by `tests/e2e/test_rows.py`):", ""]
-    by = {}
-    for r in rows:
-        if "untriggerable" in r:
-            by.setdefault(r["provider"], []).append(r)
-    for prov in sorted(by):
-        out.append("**%s** (%d):" % (prov, len(by[prov])))
-        out.append("")
-        for r in by[prov]:
-            out.append("- `%s` (%s): %s" % (r["id"], r["ref"], r["untriggerable"]))
-        out.append("")
+    """The generated lists of untriggerable and missing rows, per provider."""
+    out = [README_BEGIN, ""]
+    for key, intro in (
+            ("untriggerable", "Rows of the reference files with no knowable "
+             "trigger (the one definition is `tests/rows/PROVIDER.yaml`; "
+             "these lists are generated from it and checked against it by "
+             "`tests/e2e/test_rows.py`):"),
+            ("missing", "Rows with a knowable trigger that this build does "
+             "not answer yet (what is lacking):")):
+        by = {}
+        for r in rows:
+            if key in r:
+                by.setdefault(r["provider"], []).append(r)
+        out += [intro, ""]
+        for prov in sorted(by):
+            out += ["**%s** (%d):" % (prov, len(by[prov])), ""]
+            out += ["- `%s` (%s): %s" % (r["id"], r["ref"], r[key])
+                    for r in by[prov]]
+            out.append("")
     out.append(README_END)
     return "\n".join(out)
 
@@ -201,7 +205,7 @@ def readme_write(rows):
     text, cur = readme_current()
     sec = readme_section(rows)
     if cur is None:
-        text = text.rstrip("\n") + "\n\n## Untriggerable rows\n\n" + sec + "\n"
+        text = text.rstrip("\n") + "\n\n## Rows without a trigger\n\n" + sec + "\n"
     else:
         text = text.replace(cur, sec)
     with open(README, "w") as f:
@@ -732,12 +736,13 @@ def main():
         return 1
     if a.readme:
         readme_write(rows)
-        print("rows: wrote the untriggerable rows of %s" % os.path.relpath(README, ROOT))
+        print("rows: wrote the untriggerable and missing rows of %s" %
+              os.path.relpath(README, ROOT))
         return 0
     failures = []
     _, cur = readme_current()
     if cur != readme_section(rows):
-        failures.append("profiles/README.md: the untriggerable-rows section "
+        failures.append("profiles/README.md: the untriggerable/missing rows "
                         "differs from tests/rows (run test_rows.py --build B --readme)")
     for k, r in enumerate(rows):
         r["net"] = "127.%d.%d" % (100 + k // 250, k % 250)
