@@ -747,6 +747,13 @@ def main():
     for k, r in enumerate(rows):
         r["net"] = "127.%d.%d" % (100 + k // 250, k % 250)
     providers = sorted({r["provider"] for r in rows})
+    for p in providers:
+        if not os.path.exists(os.path.join(PROFILES, p + ".yaml")):
+            failures.append("tests/rows names provider %s: no profiles/%s.yaml"
+                            % (p, p))
+    providers = [p for p in providers
+                 if os.path.exists(os.path.join(PROFILES, p + ".yaml"))]
+    rows = [r for r in rows if r["provider"] in providers]
     profs = {p: profile(p) for p in providers}
     driven = [r for r in rows if "drive" in r and (
         not a.only or r["id"] in a.only or r["provider"] in a.only)]
