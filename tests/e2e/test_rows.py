@@ -21,6 +21,7 @@ Addresses: MX 127.79.N.5 (N per provider), clients 127.100+.x.y.
 The rows-file format and the drive vocabulary: tests/rows/README.md.
 """
 import argparse
+import calendar
 import copy
 import json
 import os
@@ -52,7 +53,8 @@ EXPECT_KEYS = {"code", "enh", "stage", "phrase"}
 DRIVE_KEYS = {"scale", "start", "facts", "ip", "ipv6", "ehlo", "tls", "auth",
               "port", "send", "connections", "script", "control", "args"}
 SEND_KEYS = {"count", "mail_from", "rcpt", "body", "per_connection",
-             "headers", "prime", "sources", "declare_size", "tls", "rcpt_k"}
+             "headers", "prime", "sources", "declare_size", "tls", "rcpt_k",
+             "after_day"}
 STAGES = ("connect", "ehlo", "mail", "rcpt", "data", "eod", "auth")
 BODIES = ("plain", "spam", "links", "big", "big_header", "hops")
 # facts merged across the rows of one mxsim (lists add up, maps join);
@@ -424,6 +426,8 @@ class Driver:
         return ["%s.%d" % (self.row["net"], 1 + i) for i in range(n)]
 
     def step(self, step):
+        if "after_day" in step:
+            self.run.wait_day(int(step["after_day"]))
         prime = bool(step.get("prime"))
         if prime:
             # a prime step builds state; the same step (same content,
@@ -612,12 +616,29 @@ class Run:
         with open(self.scenario, "w") as f:
             yaml.safe_dump(scn, f, sort_keys=False)
         self.primed = set()
+        self.day0 = calendar.timegm(time.strptime(
+            group["start"][:19], "%Y-%m-%dT%H:%M:%S")) // 86400
         self.ctl = "127.0.0.1:%d" % free_port()
         self.port = free_port()
         self.m = Mxsim(os.path.join(build, "sim", "mxsim"),
                        ["-q", "-c", self.scenario, "--control", self.ctl] +
                        group["args"],
                        self.port)
+
+    def sim_day(self):
+        """Days since the midnight before the scenario's start, read from
+        the simulated clock (GET /clock)."""
+        with urllib.request.urlopen("http://%s/clock" % self.ctl, timeout=10) as r:
+            return json.load(r)["sim_ms"] // 86400000 - self.day0
+
+    def wait_day(self, day):
+        """Wait (polling the simulated clock, not sleeping a fixed time)
+        until simulated day `day` has begun; at most 5 real minutes."""
+        deadline = time.time() + 300
+        while self.sim_day() < day:
+            if time.time() > deadline:
+                raise AssertionError("simulated day %d never came" % day)
+            time.sleep(0.1)
 
     def control(self, c, provider):
         body = json.dumps(c.get("body", {})).encode()
