@@ -340,6 +340,8 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	[SIM_RK_SIZE] = { ST(MAIL) | ST(EOD),
 	    "the size is known from mail (SIZE=) or eod" },
 	[SIM_RK_AUTH_SPF_FAIL] = { ST_FROM_MAIL, "SPF is known from mail" },
+	[SIM_RK_AUTH_SPF_SUSPICIOUS] = { ST_FROM_MAIL,
+	    "the SPF record is known from mail" },
 	[SIM_RK_AUTH_DMARC_REJECT] = { ST(EOD), FACT_EOD },
 	[SIM_RK_AUTH_DMARC_TEMP] = { ST(EOD), FACT_EOD },
 	[SIM_RK_AUTH_HIGH_VOLUME] = { ST(EOD), FACT_EOD },

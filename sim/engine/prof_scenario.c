@@ -119,6 +119,8 @@ static const struct ld_key timeouts_keys[] = {
 	    offsetof(struct prof_sender, dmarc_policy) }, \
 	{ "spf_hardfail", set_bool, \
 	    offsetof(struct prof_sender, spf_hardfail) }, \
+	{ "spf_suspicious", set_bool, \
+	    offsetof(struct prof_sender, spf_suspicious) }, \
 	{ "complaint_rate", ld_set_fraction, \
 	    offsetof(struct prof_sender, complaint_rate) }, \
 	{ "complaint_schedule", set_schedule, 0 }
@@ -484,9 +486,12 @@ set_sender_domains(struct ld *ld, yaml_node_t *n, void *field,
 		    sd)) != 0)
 			return rc;
 		/* record texts, when given, decide -all and p= */
-		if (sd->spf_record != NULL)
+		if (sd->spf_record != NULL) {
 			sd->spf_hardfail = strstr(sd->spf_record, " -all") !=
 			    NULL;
+			sd->spf_suspicious = strstr(sd->spf_record, " +all") !=
+			    NULL;
+		}
 		if (sd->dmarc_record != NULL)
 			sd->dmarc_policy = strstr(sd->dmarc_record, "p=reject") !=
 			    NULL ? PROF_DMARC_REJECT : strstr(sd->dmarc_record,

@@ -214,6 +214,7 @@ struct prof_sender {
 	enum prof_auth	 dmarc;
 	enum prof_dmarc_policy dmarc_policy; /* when dmarc is pass or fail */
 	bool		 spf_hardfail;	/* the declared SPF record ends -all */
+	bool		 spf_suspicious; /* the record is too broad (+all) */
 	double		 complaint_rate; /* chance a recipient complains */
 	struct prof_complaint_step complaint_steps[PROF_MAX_STEPS];
 	size_t		 ncomplaint_steps; /* 0 = complaint_rate every day */

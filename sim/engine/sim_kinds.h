@@ -97,6 +97,8 @@ enum sim_rk {
 
 	/* provider fidelity (issue 5): authentication */
 	SIM_RK_AUTH_SPF_FAIL,	/* "auth.spf_fail": SPF -all fail */
+	SIM_RK_AUTH_SPF_SUSPICIOUS, /* "auth.spf_suspicious": the SPF record
+				 * is too broad (+all, or declared so) */
 	SIM_RK_AUTH_DMARC_REJECT, /* "auth.dmarc_reject": DMARC p=reject fail */
 	SIM_RK_AUTH_DMARC_TEMP,	/* "auth.dmarc_temp": p=reject, DNS temperror */
 	SIM_RK_AUTH_HIGH_VOLUME, /* "auth.high_volume": bulk domain not fully

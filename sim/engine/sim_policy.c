@@ -86,6 +86,7 @@ struct auth_view {
 	enum sim_auth_res dmarc;
 	enum sim_dmarc_policy policy;
 	bool		 spf_hardfail;
+	bool		 spf_suspicious;	/* the record is too broad */
 	bool		 dmarc_record;	/* a DMARC record with a policy */
 	bool		 aligned;
 	const char	*dkim_domain;	/* NULL when unknown */
@@ -755,8 +756,10 @@ auth_view(const struct prof_world *w, const struct sim_facts *f,
 		[PROF_DMARC_QUARANTINE] = SIM_DMARC_QUARANTINE,
 		[PROF_DMARC_REJECT] = SIM_DMARC_REJECT
 	};
-	const struct prof_sender *s;
+	const struct prof_sender *s = prof_world_sender(w, f->sender_domain);
 
+	/* a property of the record, not a result: declared for both */
+	a->spf_suspicious = s->spf_suspicious;
 	if (f->auth != NULL) {
 		a->spf = f->auth->spf;
 		a->dkim = f->auth->dkim;
@@ -768,7 +771,6 @@ auth_view(const struct prof_world *w, const struct sim_facts *f,
 		a->dkim_domain = f->auth->dkim_domain;
 		return;
 	}
-	s = prof_world_sender(w, f->sender_domain);
 	a->spf = res[s->spf];
 	a->dkim = res[s->dkim];
 	a->dmarc = res[s->dmarc];
@@ -879,6 +881,8 @@ org_rules(const struct prof_world *w, const struct prof_profile *p,
 	if (a.spf == SIM_AUTH_FAIL && a.spf_hardfail && a.dkim != SIM_AUTH_PASS &&
 	    at(p, SIM_RK_AUTH_SPF_FAIL, stage))
 		return fire(v, SIM_RK_AUTH_SPF_FAIL, 0);
+	if (a.spf_suspicious && at(p, SIM_RK_AUTH_SPF_SUSPICIOUS, stage))
+		return fire(v, SIM_RK_AUTH_SPF_SUSPICIOUS, 0);
 	if (bulk) {
 		if (at(p, SIM_RK_AUTH_HIGH_VOLUME, stage) &&
 		    (a.spf != SIM_AUTH_PASS || a.dkim != SIM_AUTH_PASS ||
@@ -913,7 +917,8 @@ org_rules(const struct prof_world *w, const struct prof_profile *p,
 /* Kinds answered from the (provider, organizational domain) entry. */
 static const enum sim_rk org_kinds[] = {
 	SIM_RK_COMPLAINT_BLOCK, SIM_RK_COMPLAINT_TEMP, SIM_RK_AUTH_DMARC_REJECT,
-	SIM_RK_AUTH_DMARC_TEMP, SIM_RK_AUTH_SPF_FAIL, SIM_RK_AUTH_HIGH_VOLUME,
+	SIM_RK_AUTH_DMARC_TEMP, SIM_RK_AUTH_SPF_FAIL, SIM_RK_AUTH_SPF_SUSPICIOUS,
+	SIM_RK_AUTH_HIGH_VOLUME,
 	SIM_RK_BULK_SPF, SIM_RK_BULK_DKIM, SIM_RK_BULK_DMARC, SIM_RK_BULK_ALIGN,
 	SIM_RK_BULK_TLS, SIM_RK_BULK_UNSUB, SIM_RK_CONTENT_SPAM,
 	SIM_RK_CONTENT_LINKS
