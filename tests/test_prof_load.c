@@ -885,7 +885,7 @@ test_limits_every_key(void)
 	fputs("provider: lim\nmx_hosts: [mx.lim.test]\nlimits:\n", fp);
 	lim_yaml(fp, prof_limits_keys, 1, &n);
 	fclose(fp);
-	CU_ASSERT_EQUAL(n, 72);
+	CU_ASSERT_EQUAL(n, 73);		/* issue 16: max_attachments */
 	path = yaml_tmp(text);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	p = prof_load_profile(path, &err);

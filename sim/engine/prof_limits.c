@@ -101,6 +101,7 @@ const struct prof_lim_key prof_limits_keys[] = {
 	{ "per_url_domain", PROF_LIM_MAP, LIM(per_url), messages_keys, NULL },
 	{ "per_message_id", PROF_LIM_MAP, LIM(per_msgid), messages_keys,
 	    NULL },
+	{ "max_attachments", PROF_LIM_U32, LIM(max_attachments), NULL, NULL },
 	{ NULL, PROF_LIM_MAP, 0, NULL, NULL }
 };
 

@@ -359,6 +359,7 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	[SIM_RK_MSGID_MISSING] = { ST(EOD), FACT_EOD },
 	[SIM_RK_FROM_MISSING] = { ST(EOD), FACT_EOD },
 	[SIM_RK_HOPS] = { ST(EOD), FACT_EOD },
+	[SIM_RK_ATTACHMENTS] = { ST(EOD), FACT_EOD },
 	[SIM_RK_HEADER_SIZE] = { ST(EOD), FACT_EOD },
 	[SIM_RK_CONTENT_SPAM] = { ST(EOD), FACT_EOD },
 	[SIM_RK_CONTENT_LINKS] = { ST(EOD), FACT_EOD },

@@ -135,6 +135,7 @@ struct prof_limits {
 	uint32_t	 rcpt_domains;	/* distinct recipient domains per
 					 * transaction -> rcpts.domains */
 	uint32_t	 max_hops;	/* Received headers -> hops */
+	uint32_t	 max_attachments; /* MIME attachments -> attachments */
 	uint32_t	 max_header_bytes; /* -> header.size */
 	struct prof_content content;
 	struct prof_rate per_netblock;	/* per client /24 */

@@ -180,6 +180,8 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	[SIM_RK_HOPS] = POL("hops", 554, "5.4.6",
 	    "Message exceeded {limit} hops, this may indicate a mail loop",
 	    SIM_STAGE_EOD),
+	[SIM_RK_ATTACHMENTS] = POL("attachments", 552, "5.3.4",
+	    "Too many attachments (the limit is {limit})", SIM_STAGE_EOD),
 	[SIM_RK_HEADER_SIZE] = POL("header.size", 552, "5.3.4",
 	    "Message header size exceeds the limit of {limit} bytes",
 	    SIM_STAGE_EOD),

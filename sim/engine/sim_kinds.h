@@ -119,6 +119,7 @@ enum sim_rk {
 	SIM_RK_MSGID_MISSING,	/* "msgid.missing": no valid Message-ID */
 	SIM_RK_FROM_MISSING,	/* "from.missing": no valid From address */
 	SIM_RK_HOPS,		/* "hops": too many Received headers */
+	SIM_RK_ATTACHMENTS,	/* "attachments": too many MIME attachments */
 	SIM_RK_HEADER_SIZE,	/* "header.size": header section too large */
 	SIM_RK_CONTENT_SPAM,	/* "content.spam": spam-word score */
 	SIM_RK_CONTENT_LINKS,	/* "content.links": link density */

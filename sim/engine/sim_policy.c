@@ -212,7 +212,8 @@ static const enum sim_rk uncounted_kinds[] = {
 	SIM_RK_OUTAGE, SIM_RK_BLOCKLIST, SIM_RK_CONN_MESSAGES, SIM_RK_SIZE,
 	SIM_RK_RCPTS_TOO_MANY, SIM_RK_USER_UNKNOWN, SIM_RK_USER_INACTIVE,
 	SIM_RK_USER_FULL, SIM_RK_RCPT_DOMAINS,
-	SIM_RK_HOPS, SIM_RK_MSGID_MISSING, SIM_RK_FROM_MISSING,
+	SIM_RK_HOPS, SIM_RK_ATTACHMENTS, SIM_RK_MSGID_MISSING,
+	SIM_RK_FROM_MISSING,
 	SIM_RK_HEADER_SIZE
 };
 
@@ -840,6 +841,9 @@ check_message(const struct prof_profile *p, enum sim_stage stage,
 	if (at(p, SIM_RK_HOPS, stage) && l->max_hops != 0 &&
 	    m->received > l->max_hops)
 		return fire(v, SIM_RK_HOPS, l->max_hops);
+	if (at(p, SIM_RK_ATTACHMENTS, stage) && l->max_attachments != 0 &&
+	    m->attachments > l->max_attachments)
+		return fire(v, SIM_RK_ATTACHMENTS, l->max_attachments);
 	if (at(p, SIM_RK_MSGID_MISSING, stage) &&
 	    ((m->flags & MSG_F_MSGID) == 0 || m->message_id[0] == '\0' ||
 	    (m->dup & MSG_DUP_MSGID)))

@@ -56,7 +56,7 @@ SEND_KEYS = {"count", "mail_from", "rcpt", "body", "per_connection",
              "headers", "prime", "sources", "declare_size", "tls", "rcpt_k",
              "after_day"}
 STAGES = ("connect", "ehlo", "mail", "rcpt", "data", "eod", "auth")
-BODIES = ("plain", "spam", "links", "big", "big_header", "hops")
+BODIES = ("plain", "spam", "links", "big", "big_header", "hops", "attachments")
 # facts merged across the rows of one mxsim (lists add up, maps join);
 # any other scenario key (timeouts, dns, ...) gives the row its own mxsim
 MERGEABLE = {"senders", "recipients", "blocklist"}
@@ -365,6 +365,13 @@ class Driver:
             pre = "".join("Received: from h%d.rows.test by h%d.rows.test; "
                           "Mon, 02 Mar 2026 00:00:00 +0000\r\n" % (i, i + 1)
                           for i in range(lim["max_hops"] + 1))
+        elif name == "attachments":
+            hdrs["MIME-Version"] = "1.0"
+            hdrs["Content-Type"] = 'multipart/mixed; boundary="rows-b"'
+            text = "".join(
+                "--rows-b\r\nContent-Type: text/plain\r\nContent-Disposition:"
+                " attachment; filename=\"a%d.txt\"\r\n\r\nx\r\n" % i
+                for i in range(lim["max_attachments"] + 1)) + "--rows-b--\r\n"
         elif name not in BODIES:
             text = name.replace("\n", "\r\n")
             if not text.endswith("\r\n"):
