@@ -62,6 +62,8 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	    "5.5.1", "No valid recipients", SIM_STAGE_DATA },
 	[SIM_RK_TIMEOUT] = { "protocol.timeout", 421, "4.4.2",
 	    "{host} Timeout - closing connection", SIM_STAGE_OTHER },
+	[SIM_RK_EXPIRED] = { "protocol.expired", 421, "4.4.2",
+	    "{host} Timeout - closing connection", SIM_STAGE_OTHER },
 	[SIM_RK_TOO_MANY_ERRORS] = { "protocol.too_many_errors", 421, "4.7.0",
 	    "{host} Too many errors, closing connection", SIM_STAGE_OTHER },
 	[SIM_RK_SHUTDOWN] = { "protocol.shutdown", 421, "4.3.2",

@@ -63,6 +63,7 @@ enum sim_rk {
 	SIM_RK_DATA_LINE_TOO_LONG, /* 500 5.5.2 text line too long (at EOD) */
 	SIM_RK_NO_VALID_RCPT,	/* 554 5.5.1 DATA without valid recipients */
 	SIM_RK_TIMEOUT,		/* 421 4.4.2 idle timeout, closes */
+	SIM_RK_EXPIRED,		/* 421 4.4.2 session time limit, closes */
 	SIM_RK_TOO_MANY_ERRORS,	/* 421 4.7.0 too many errors, closes */
 	SIM_RK_SHUTDOWN,	/* 421 4.3.2 server shutting down, closes */
 	SIM_RK_NO_MX,		/* 554 5.3.2 no MX configured at this address */
