@@ -335,6 +335,7 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	[SIM_RK_USER_UNKNOWN] = { ST(RCPT), FACT_RCPT },
 	[SIM_RK_USER_INACTIVE] = { ST(RCPT), FACT_RCPT },
 	[SIM_RK_USER_FULL] = { ST(RCPT), FACT_RCPT },
+	[SIM_RK_TLS_REQUIRED] = { ST(RCPT), FACT_RCPT },
 	[SIM_RK_RCPTS_TOO_MANY] = { ST(RCPT),
 	    "recipients are counted from rcpt" },
 	[SIM_RK_SIZE] = { ST(MAIL) | ST(EOD),

@@ -224,6 +224,8 @@ static const struct ld_key recipients_keys[] = {
 	    ninactive_rcpts, LD_LIST_LOWER),
 	LD_STRLIST("full", struct prof_world, full_rcpts, nfull_rcpts,
 	    LD_LIST_LOWER),
+	LD_STRLIST("tls_required", struct prof_world, tls_rcpts, ntls_rcpts,
+	    LD_LIST_LOWER),
 	{ NULL }
 };
 

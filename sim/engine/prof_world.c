@@ -194,8 +194,11 @@ prof_world_free(struct prof_world *w)
 		free(w->inactive_rcpts[i]);
 	for (i = 0; i < w->nfull_rcpts; i++)
 		free(w->full_rcpts[i]);
+	for (i = 0; i < w->ntls_rcpts; i++)
+		free(w->tls_rcpts[i]);
 	free(w->inactive_rcpts);
 	free(w->full_rcpts);
+	free(w->tls_rcpts);
 	for (i = 0; i < w->nseeds; i++)
 		free(w->seeds[i]);
 	free(w->unknown_rcpts);
@@ -246,6 +249,8 @@ prof_world_clone(const struct prof_world *w)
 	    w->inactive_rcpts, w->ninactive_rcpts) != 0 ||
 	    dup_strv(&c->full_rcpts, &c->nfull_rcpts, w->full_rcpts,
 	    w->nfull_rcpts) != 0 ||
+	    dup_strv(&c->tls_rcpts, &c->ntls_rcpts, w->tls_rcpts,
+	    w->ntls_rcpts) != 0 ||
 	    dup_strv(&c->seeds, &c->nseeds, w->seeds, w->nseeds) != 0)
 		goto fail;
 	for (i = 0; i < w->nprofiles; i++) {

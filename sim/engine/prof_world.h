@@ -289,6 +289,9 @@ struct prof_world {
 	size_t		 ninactive_rcpts;
 	char		**full_rcpts;	/* mailboxes over quota: fnmatch(3) */
 	size_t		 nfull_rcpts;
+	char		**tls_rcpts;	/* recipients whose domain requires
+					 * TLS: fnmatch(3) */
+	size_t		 ntls_rcpts;
 	char		**seeds;	/* seed-list recipients (placement
 					 * tests): fnmatch(3), lower case */
 	size_t		 nseeds;

@@ -135,6 +135,8 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	[SIM_RK_USER_FULL] = POL("user.full", 452, "4.2.2",
 	    "{addr}: Recipient address rejected: Mailbox full",
 	    SIM_STAGE_RCPT),
+	[SIM_RK_TLS_REQUIRED] = POL("tls.required", 421, "4.7.0",
+	    "TLS required for {rcpt_domain}", SIM_STAGE_RCPT),
 
 	[SIM_RK_AUTH_SPF_FAIL] = POL("auth.spf_fail", 550, "5.7.26",
 	    "SPF check failed for {domain} with a hard fail policy",

@@ -95,6 +95,8 @@ enum sim_rk {
 	SIM_RK_USER_UNKNOWN,	/* "user.unknown": recipient does not exist */
 	SIM_RK_USER_INACTIVE,	/* "user.inactive": a disabled account */
 	SIM_RK_USER_FULL,	/* "user.full": a mailbox over its quota */
+	SIM_RK_TLS_REQUIRED,	/* "tls.required": the recipient's domain
+				 * requires TLS and the session has none */
 
 	/* provider fidelity (issue 5): authentication */
 	SIM_RK_AUTH_SPF_FAIL,	/* "auth.spf_fail": SPF -all fail */

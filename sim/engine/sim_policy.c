@@ -211,7 +211,7 @@ static const enum sim_rk domain_kinds[] = {
 static const enum sim_rk uncounted_kinds[] = {
 	SIM_RK_OUTAGE, SIM_RK_BLOCKLIST, SIM_RK_CONN_MESSAGES, SIM_RK_SIZE,
 	SIM_RK_RCPTS_TOO_MANY, SIM_RK_USER_UNKNOWN, SIM_RK_USER_INACTIVE,
-	SIM_RK_USER_FULL, SIM_RK_RCPT_DOMAINS,
+	SIM_RK_USER_FULL, SIM_RK_TLS_REQUIRED, SIM_RK_RCPT_DOMAINS,
 	SIM_RK_HOPS, SIM_RK_ATTACHMENTS, SIM_RK_MSGID_MISSING,
 	SIM_RK_FROM_MISSING,
 	SIM_RK_HEADER_SIZE
@@ -315,6 +315,10 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 	if (p->replies[SIM_RK_USER_FULL].enabled && f->rcpt != NULL &&
 	    prof_world_rcpt_in(w->full_rcpts, w->nfull_rcpts, f->rcpt))
 		return fire(v, SIM_RK_USER_FULL, 0);
+	if (p->replies[SIM_RK_TLS_REQUIRED].enabled && f->rcpt != NULL &&
+	    !f->tls && !f->no_tls && prof_world_rcpt_in(w->tls_rcpts,
+	    w->ntls_rcpts, f->rcpt))
+		return fire(v, SIM_RK_TLS_REQUIRED, 0);
 	return false;
 }
 
