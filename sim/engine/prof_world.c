@@ -26,6 +26,7 @@
 static uint32_t	prefix_mask(unsigned);
 static int	dup_str(char **, const char *);
 static int	dup_strv(char ***, size_t *, char *const *, size_t);
+static void	free_strv(char **, size_t);
 static void	*dup_mem(const void *, size_t, size_t);
 static void	sender_free(struct prof_sender *);
 static int	sender_copy(struct prof_sender *, const struct prof_sender *);
@@ -52,6 +53,17 @@ dup_str(char **dst, const char *src)
 	if (src == NULL)
 		return 0;
 	return (*dst = strdup(src)) == NULL ? -ENOMEM : 0;
+}
+
+/* free_strv - free an array of n strings and the array */
+static void
+free_strv(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 /* dup_strv - copy an array of n strings; *dstn counts what was copied so
@@ -190,15 +202,9 @@ prof_world_free(struct prof_world *w)
 		free(w->unknown_rcpts[i]);
 	for (i = 0; i < w->nspam_traps; i++)
 		free(w->spam_traps[i]);
-	for (i = 0; i < w->ninactive_rcpts; i++)
-		free(w->inactive_rcpts[i]);
-	for (i = 0; i < w->nfull_rcpts; i++)
-		free(w->full_rcpts[i]);
-	for (i = 0; i < w->ntls_rcpts; i++)
-		free(w->tls_rcpts[i]);
-	free(w->inactive_rcpts);
-	free(w->full_rcpts);
-	free(w->tls_rcpts);
+	free_strv(w->inactive_rcpts, w->ninactive_rcpts);
+	free_strv(w->full_rcpts, w->nfull_rcpts);
+	free_strv(w->tls_rcpts, w->ntls_rcpts);
 	for (i = 0; i < w->nseeds; i++)
 		free(w->seeds[i]);
 	free(w->unknown_rcpts);

@@ -174,7 +174,7 @@ class Suite:
             assert b"exceeded 3 hops" in text, text
 
             st, before = http_json("GET", url)
-            assert st == 200 and len(before) == 20, before
+            assert st == 200 and len(before) == 21, before  # issue 16: max_attachments
             leaves = sorted(leaf_paths(before))
             # every leaf to its own value at once, then each alone: GET
             # always shows exactly what was set
