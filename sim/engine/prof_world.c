@@ -26,6 +26,7 @@
 static uint32_t	prefix_mask(unsigned);
 static int	dup_str(char **, const char *);
 static int	dup_strv(char ***, size_t *, char *const *, size_t);
+static void	free_strv(char **, size_t);
 static void	*dup_mem(const void *, size_t, size_t);
 static void	sender_free(struct prof_sender *);
 static int	sender_copy(struct prof_sender *, const struct prof_sender *);
@@ -55,6 +56,17 @@ dup_str(char **dst, const char *src)
 	if (src == NULL)
 		return 0;
 	return (*dst = strdup(src)) == NULL ? -ENOMEM : 0;
+}
+
+/* free_strv - free an array of n strings and the array */
+static void
+free_strv(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 /* dup_strv - copy an array of n strings; *dstn counts what was copied so
@@ -223,31 +235,20 @@ prof_world_free(struct prof_world *w)
 		free(w->unknown_rcpts[i]);
 	for (i = 0; i < w->nspam_traps; i++)
 		free(w->spam_traps[i]);
-	for (i = 0; i < w->ninactive_rcpts; i++)
-		free(w->inactive_rcpts[i]);
-	for (i = 0; i < w->nfull_rcpts; i++)
-		free(w->full_rcpts[i]);
-	free(w->inactive_rcpts);
-	free(w->full_rcpts);
+	free_strv(w->inactive_rcpts, w->ninactive_rcpts);
+	free_strv(w->full_rcpts, w->nfull_rcpts);
+	free_strv(w->tls_rcpts, w->ntls_rcpts);
 	for (i = 0; i < w->nseeds; i++)
 		free(w->seeds[i]);
-	for (i = 0; i < w->nipv4_only; i++)
-		free(w->ipv4_only[i]);
-	free(w->ipv4_only);
+	free_strv(w->ipv4_only, w->nipv4_only);
 	for (i = 0; i < w->nrdns6; i++)
 		free(w->rdns6[i].ptr);
 	free(w->rdns6);
 	free(w->blocks6);
 	free(w->blocklist6);
-	for (i = 0; i < w->nunresolvable; i++)
-		free(w->unresolvable[i]);
-	for (i = 0; i < w->ndbl; i++)
-		free(w->dbl[i]);
-	free(w->dbl);
-	for (i = 0; i < w->nmoved_rcpts; i++)
-		free(w->moved_rcpts[i]);
-	free(w->moved_rcpts);
-	free(w->unresolvable);
+	free_strv(w->unresolvable, w->nunresolvable);
+	free_strv(w->dbl, w->ndbl);
+	free_strv(w->moved_rcpts, w->nmoved_rcpts);
 	free(w->unknown_rcpts);
 	free(w->spam_traps);
 	free(w->seeds);
@@ -305,6 +306,8 @@ prof_world_clone(const struct prof_world *w)
 	    w->inactive_rcpts, w->ninactive_rcpts) != 0 ||
 	    dup_strv(&c->full_rcpts, &c->nfull_rcpts, w->full_rcpts,
 	    w->nfull_rcpts) != 0 ||
+	    dup_strv(&c->tls_rcpts, &c->ntls_rcpts, w->tls_rcpts,
+	    w->ntls_rcpts) != 0 ||
 	    dup_strv(&c->seeds, &c->nseeds, w->seeds, w->nseeds) != 0 ||
 	    dup_strv(&c->ipv4_only, &c->nipv4_only, w->ipv4_only,
 	    w->nipv4_only) != 0 || clone6(c, w) != 0 ||
@@ -743,6 +746,13 @@ bool
 prof_world_rcpt_moved(const struct prof_world *w, const char *addr)
 {
 	return match_any(w->moved_rcpts, w->nmoved_rcpts, addr);
+}
+
+/* prof_world_rcpt_tls - does a recipient's domain require TLS */
+bool
+prof_world_rcpt_tls(const struct prof_world *w, const char *addr)
+{
+	return match_any(w->tls_rcpts, w->ntls_rcpts, addr);
 }
 
 /* prof_world_unresolvable - does a sender domain match an unresolvable

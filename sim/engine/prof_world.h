@@ -139,6 +139,7 @@ struct prof_limits {
 	uint32_t	 rcpt_domains;	/* distinct recipient domains per
 					 * transaction -> rcpts.domains */
 	uint32_t	 max_hops;	/* Received headers -> hops */
+	uint32_t	 max_attachments; /* MIME attachments -> attachments */
 	uint32_t	 max_header_bytes; /* -> header.size */
 	struct prof_content content;
 	struct prof_rate per_netblock;	/* per client /24 */
@@ -255,6 +256,7 @@ struct prof_sender {
 	enum prof_auth	 dmarc;
 	enum prof_dmarc_policy dmarc_policy; /* when dmarc is pass or fail */
 	bool		 spf_hardfail;	/* the declared SPF record ends -all */
+	bool		 spf_suspicious; /* the record is too broad (+all) */
 	double		 complaint_rate; /* chance a recipient complains */
 	struct prof_complaint_step complaint_steps[PROF_MAX_STEPS];
 	size_t		 ncomplaint_steps; /* 0 = complaint_rate every day */
@@ -373,6 +375,9 @@ struct prof_world {
 	size_t		 nunknown_rcpts;
 	char		**spam_traps;	/* fnmatch(3) patterns, lower case */
 	size_t		 nspam_traps;
+	char		**tls_rcpts;	/* recipients whose domain requires
+					 * TLS: fnmatch(3) */
+	size_t		 ntls_rcpts;
 	char		**seeds;	/* seed-list recipients (placement
 					 * tests): fnmatch(3), lower case */
 	size_t		 nseeds;
@@ -551,6 +556,10 @@ bool prof_world_rcpt_full(const struct prof_world *w, const char *addr);
 /** @return true when recipient @p addr (lower case) is declared moved or
  *  deleted from the server. */
 bool prof_world_rcpt_moved(const struct prof_world *w, const char *addr);
+
+/** @return true when recipient @p addr (lower case) is in a domain the
+ *  scenario declares TLS-only (recipients.tls_required). */
+bool prof_world_rcpt_tls(const struct prof_world *w, const char *addr);
 
 /** @return true when sender domain @p domain (lower case) is declared not
  *  to resolve (no A, MX or SOA). */
