@@ -97,6 +97,35 @@ same_every_split(const struct msg_wordlist *wl, const char *m,
 	return ok;
 }
 
+/* attachments: part headers "Content-Disposition: attachment" of a
+ * multipart message (issue 16), never an inline part or a top-level
+ * header of a message that is not multipart */
+static void
+test_attachments(void)
+{
+	static const char multi[] =
+	    "From: a@b.example\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"z\"\r\n\r\n"
+	    "--z\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+	    "--z\r\nContent-Disposition: inline\r\n\r\nx\r\n"
+	    "--z\r\nContent-Disposition: attachment; filename=a\r\n\r\nx\r\n"
+	    "--z\r\ncontent-disposition: ATTACHMENT\r\n\r\nx\r\n--z--\r\n";
+	static const char plain[] =
+	    "From: a@b.example\r\n\r\n"
+	    "Content-Disposition: attachment\r\n";
+	struct msg_scan *sc = malloc(sizeof(*sc));
+	size_t chunk;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+	for (chunk = 0; chunk < 8; chunk++) {
+		scan(sc, NULL, multi, strlen(multi), chunk);
+		CU_ASSERT_EQUAL(sc->info.attachments, 2);
+	}
+	scan(sc, NULL, plain, strlen(plain), 0);
+	CU_ASSERT_EQUAL(sc->info.attachments, 0);
+	free(sc);
+}
+
 /* the bulk message: every extraction, and chunking does not matter */
 static void
 test_bulk(void)
@@ -379,7 +408,8 @@ test_msg_scan_register(void)
 	    CU_add_test(s, "one-click unsubscribe", test_oneclick) == NULL ||
 	    CU_add_test(s, "truncation", test_truncation) == NULL ||
 	    CU_add_test(s, "organizational domain", test_org_domain) == NULL ||
-	    CU_add_test(s, "word list", test_wordlist) == NULL)
+	    CU_add_test(s, "word list", test_wordlist) == NULL ||
+	    CU_add_test(s, "attachments", test_attachments) == NULL)
 		return -1;
 	return 0;
 }

@@ -689,6 +689,7 @@ static void
 body_line(struct msg_scan *sc)
 {
 	static const char cte[] = "content-transfer-encoding:";
+	static const char cdisp[] = "content-disposition:";
 	size_t n = sc->linelen;
 
 	sc->linelen = 0;
@@ -699,6 +700,10 @@ body_line(struct msg_scan *sc)
 	}
 	if (n >= sizeof(cte) - 1 && memcmp(sc->line, cte, sizeof(cte) - 1) == 0)
 		sc->qp = ci_find(sc->line, n, "quoted-printable") != NULL;
+	if (sc->multipart && n >= sizeof(cdisp) - 1 &&
+	    memcmp(sc->line, cdisp, sizeof(cdisp) - 1) == 0 &&
+	    ci_find(sc->line, n, "attachment") != NULL)
+		sc->info.attachments++;
 }
 
 /* hexval - value of a hex digit or -1 */

@@ -101,6 +101,8 @@ struct msg_info {
 	unsigned	 flags;		/* MSG_F_* */
 	unsigned	 dup;		/* MSG_DUP_* */
 	unsigned	 received;	/* Received: headers (hops) */
+	unsigned	 attachments;	/* MIME part headers "Content-Disposition:
+					 * attachment" (multipart only) */
 	unsigned	 nheaders;	/* header fields */
 	uint64_t	 header_bytes;	/* bytes up to and with the empty line */
 	char		 url_domains[MSG_URL_MAX][MSG_DOMAIN_MAX];

@@ -103,6 +103,7 @@ const struct prof_lim_key prof_limits_keys[] = {
 	    NULL },
 	{ "per_user", PROF_LIM_MAP, LIM(per_user), rate_keys, NULL },
 	{ "per_pair", PROF_LIM_MAP, LIM(per_pair), messages_keys, NULL },
+	{ "max_attachments", PROF_LIM_U32, LIM(max_attachments), NULL, NULL },
 	{ NULL, PROF_LIM_MAP, 0, NULL, NULL }
 };
 

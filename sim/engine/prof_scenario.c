@@ -128,6 +128,8 @@ static const struct ld_key timeouts_keys[] = {
 	    offsetof(struct prof_sender, dmarc_policy) }, \
 	{ "spf_hardfail", set_bool, \
 	    offsetof(struct prof_sender, spf_hardfail) }, \
+	{ "spf_suspicious", set_bool, \
+	    offsetof(struct prof_sender, spf_suspicious) }, \
 	{ "complaint_rate", ld_set_fraction, \
 	    offsetof(struct prof_sender, complaint_rate) }, \
 	{ "complaint_schedule", set_schedule, 0 }
@@ -236,6 +238,8 @@ static const struct ld_key recipients_keys[] = {
 	LD_STRLIST("moved", struct prof_world, moved_rcpts, nmoved_rcpts,
 	    LD_LIST_LOWER),
 	LD_STRLIST("ipv4_only", struct prof_world, ipv4_only, nipv4_only,
+	    LD_LIST_LOWER),
+	LD_STRLIST("tls_required", struct prof_world, tls_rcpts, ntls_rcpts,
 	    LD_LIST_LOWER),
 	{ NULL }
 };
@@ -516,9 +520,12 @@ set_sender_domains(struct ld *ld, yaml_node_t *n, void *field,
 		    sd)) != 0)
 			return rc;
 		/* record texts, when given, decide -all and p= */
-		if (sd->spf_record != NULL)
+		if (sd->spf_record != NULL) {
 			sd->spf_hardfail = strstr(sd->spf_record, " -all") !=
 			    NULL;
+			sd->spf_suspicious = strstr(sd->spf_record, " +all") !=
+			    NULL;
+		}
 		if (sd->dmarc_record != NULL)
 			sd->dmarc_policy = strstr(sd->dmarc_record, "p=reject") !=
 			    NULL ? PROF_DMARC_REJECT : strstr(sd->dmarc_record,

@@ -227,8 +227,11 @@ prof_world_free(struct prof_world *w)
 		free(w->inactive_rcpts[i]);
 	for (i = 0; i < w->nfull_rcpts; i++)
 		free(w->full_rcpts[i]);
+	for (i = 0; i < w->ntls_rcpts; i++)
+		free(w->tls_rcpts[i]);
 	free(w->inactive_rcpts);
 	free(w->full_rcpts);
+	free(w->tls_rcpts);
 	for (i = 0; i < w->nseeds; i++)
 		free(w->seeds[i]);
 	for (i = 0; i < w->nipv4_only; i++)
@@ -305,6 +308,8 @@ prof_world_clone(const struct prof_world *w)
 	    w->inactive_rcpts, w->ninactive_rcpts) != 0 ||
 	    dup_strv(&c->full_rcpts, &c->nfull_rcpts, w->full_rcpts,
 	    w->nfull_rcpts) != 0 ||
+	    dup_strv(&c->tls_rcpts, &c->ntls_rcpts, w->tls_rcpts,
+	    w->ntls_rcpts) != 0 ||
 	    dup_strv(&c->seeds, &c->nseeds, w->seeds, w->nseeds) != 0 ||
 	    dup_strv(&c->ipv4_only, &c->nipv4_only, w->ipv4_only,
 	    w->nipv4_only) != 0 || clone6(c, w) != 0 ||
@@ -743,6 +748,13 @@ bool
 prof_world_rcpt_moved(const struct prof_world *w, const char *addr)
 {
 	return match_any(w->moved_rcpts, w->nmoved_rcpts, addr);
+}
+
+/* prof_world_rcpt_tls - does a recipient match a TLS-required pattern */
+bool
+prof_world_rcpt_tls(const struct prof_world *w, const char *addr)
+{
+	return match_any(w->tls_rcpts, w->ntls_rcpts, addr);
 }
 
 /* prof_world_unresolvable - does a sender domain match an unresolvable

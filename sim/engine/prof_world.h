@@ -139,6 +139,7 @@ struct prof_limits {
 	uint32_t	 rcpt_domains;	/* distinct recipient domains per
 					 * transaction -> rcpts.domains */
 	uint32_t	 max_hops;	/* Received headers -> hops */
+	uint32_t	 max_attachments; /* MIME attachments -> attachments */
 	uint32_t	 max_header_bytes; /* -> header.size */
 	struct prof_content content;
 	struct prof_rate per_netblock;	/* per client /24 */
@@ -255,6 +256,7 @@ struct prof_sender {
 	enum prof_auth	 dmarc;
 	enum prof_dmarc_policy dmarc_policy; /* when dmarc is pass or fail */
 	bool		 spf_hardfail;	/* the declared SPF record ends -all */
+	bool		 spf_suspicious; /* the record is too broad (+all) */
 	double		 complaint_rate; /* chance a recipient complains */
 	struct prof_complaint_step complaint_steps[PROF_MAX_STEPS];
 	size_t		 ncomplaint_steps; /* 0 = complaint_rate every day */
@@ -386,6 +388,10 @@ struct prof_world {
 					 * server: fnmatch(3), lower case ->
 					 * user.moved */
 	size_t		 nmoved_rcpts;
+	char		**tls_rcpts;	/* recipients whose domain requires
+					 * TLS: fnmatch(3), lower case ->
+					 * tls.required */
+	size_t		 ntls_rcpts;
 	char		**unresolvable;	/* sender domains that do not resolve:
 					 * fnmatch(3), lower case ->
 					 * sender.unresolvable */
@@ -551,6 +557,10 @@ bool prof_world_rcpt_full(const struct prof_world *w, const char *addr);
 /** @return true when recipient @p addr (lower case) is declared moved or
  *  deleted from the server. */
 bool prof_world_rcpt_moved(const struct prof_world *w, const char *addr);
+
+/** @return true when recipient @p addr (lower case) is declared in a
+ *  domain that requires TLS. */
+bool prof_world_rcpt_tls(const struct prof_world *w, const char *addr);
 
 /** @return true when sender domain @p domain (lower case) is declared not
  *  to resolve (no A, MX or SOA). */

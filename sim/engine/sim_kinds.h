@@ -64,6 +64,7 @@ enum sim_rk {
 	SIM_RK_DATA_LINE_TOO_LONG, /* 500 5.5.2 text line too long (at EOD) */
 	SIM_RK_NO_VALID_RCPT,	/* 554 5.5.1 DATA without valid recipients */
 	SIM_RK_TIMEOUT,		/* 421 4.4.2 idle timeout, closes */
+	SIM_RK_EXPIRED,		/* 421 4.4.2 session time limit, closes */
 	SIM_RK_TOO_MANY_ERRORS,	/* 421 4.7.0 too many errors, closes */
 	SIM_RK_SHUTDOWN,	/* 421 4.3.2 server shutting down, closes */
 	SIM_RK_NO_MX,		/* 554 5.3.2 no MX configured at this address */
@@ -95,6 +96,8 @@ enum sim_rk {
 	SIM_RK_BLOCKLIST,	/* "blocklist": client IP on the scenario list */
 	SIM_RK_REP_BLOCK,	/* "reputation.block" */
 	SIM_RK_REP_TEMP,	/* "reputation.temp" */
+	SIM_RK_REP_DOMAIN_TEMP,	/* "reputation.domain_temp": the sender
+				 * domain's score (else reputation.temp) */
 	SIM_RK_AUTH_BLOCK,	/* "auth.block": unauthenticated, reputation gone */
 	SIM_RK_AUTH_MISSING,	/* "auth.missing": neither SPF nor DKIM passes */
 	SIM_RK_WARMUP,		/* "warmup": new IP above its ramp-up volume */
@@ -107,9 +110,13 @@ enum sim_rk {
 	SIM_RK_USER_UNKNOWN,	/* "user.unknown": recipient does not exist */
 	SIM_RK_USER_INACTIVE,	/* "user.inactive": a disabled account */
 	SIM_RK_USER_FULL,	/* "user.over_quota": a mailbox over quota */
+	SIM_RK_TLS_REQUIRED,	/* "tls.required": the recipient's domain
+				 * requires TLS and the session has none */
 
 	/* provider fidelity (issue 5): authentication */
 	SIM_RK_AUTH_SPF_FAIL,	/* "auth.spf_fail": SPF -all fail */
+	SIM_RK_AUTH_SPF_SUSPICIOUS, /* "auth.spf_suspicious": the SPF record
+				 * is too broad (+all, or declared so) */
 	SIM_RK_AUTH_DMARC_REJECT, /* "auth.dmarc_reject": DMARC p=reject fail */
 	SIM_RK_AUTH_DMARC_TEMP,	/* "auth.dmarc_temp": p=reject, DNS temperror */
 	SIM_RK_AUTH_HIGH_VOLUME, /* "auth.high_volume": bulk domain not fully
@@ -130,6 +137,7 @@ enum sim_rk {
 	SIM_RK_MSGID_MISSING,	/* "msgid.missing": no valid Message-ID */
 	SIM_RK_FROM_MISSING,	/* "from.missing": no valid From address */
 	SIM_RK_HOPS,		/* "hops": too many Received headers */
+	SIM_RK_ATTACHMENTS,	/* "attachments": too many MIME attachments */
 	SIM_RK_HEADER_SIZE,	/* "header.size": header section too large */
 	SIM_RK_CONTENT_SPAM,	/* "content.spam": spam-word score */
 	SIM_RK_CONTENT_LINKS,	/* "content.links": link density */

@@ -99,6 +99,7 @@ struct auth_view {
 	enum sim_auth_res dmarc;
 	enum sim_dmarc_policy policy;
 	bool		 spf_hardfail;
+	bool		 spf_suspicious;	/* the record is too broad */
 	bool		 dmarc_record;	/* a DMARC record with a policy */
 	bool		 aligned;
 	const char	*dkim_domain;	/* NULL when unknown */
@@ -120,7 +121,7 @@ static bool	check_stateless(const struct prof_world *,
 		    const struct prof_profile *, enum sim_stage,
 		    const struct sim_facts *, const struct sim_wnow *, struct sim_verdict *);
 static bool	check_rep(const struct prof_profile *, enum sim_stage, double,
-		    struct sim_verdict *);
+		    enum sim_rk, struct sim_verdict *);
 static bool	check_rates(const struct prof_profile *, enum sim_stage,
 		    const struct sim_entry *, const struct rate_group *,
 		    const struct sim_facts *, const struct sim_wnow *, struct sim_verdict *);
@@ -222,7 +223,8 @@ static const enum sim_rk ip_kinds[] = {
 };
 static const enum sim_rk domain_kinds[] = {
 	SIM_RK_AUTH_BLOCK, SIM_RK_AUTH_MISSING, SIM_RK_REP_BLOCK,
-	SIM_RK_REP_TEMP, SIM_RK_DAILY_CAP, SIM_RK_RATE_DOMAIN
+	SIM_RK_REP_TEMP, SIM_RK_REP_DOMAIN_TEMP, SIM_RK_DAILY_CAP,
+	SIM_RK_RATE_DOMAIN
 };
 
 /* Kinds decided without an identity's entry (check_stateless,
@@ -230,8 +232,9 @@ static const enum sim_rk domain_kinds[] = {
 static const enum sim_rk uncounted_kinds[] = {
 	SIM_RK_OUTAGE, SIM_RK_BLOCKLIST, SIM_RK_CONN_MESSAGES, SIM_RK_SIZE,
 	SIM_RK_RCPTS_TOO_MANY, SIM_RK_USER_UNKNOWN, SIM_RK_USER_INACTIVE,
-	SIM_RK_USER_FULL, SIM_RK_RCPT_DOMAINS,
-	SIM_RK_HOPS, SIM_RK_MSGID_MISSING, SIM_RK_FROM_MISSING,
+	SIM_RK_USER_FULL, SIM_RK_TLS_REQUIRED, SIM_RK_RCPT_DOMAINS,
+	SIM_RK_HOPS, SIM_RK_ATTACHMENTS, SIM_RK_MSGID_MISSING,
+	SIM_RK_FROM_MISSING,
 	SIM_RK_HEADER_SIZE, SIM_RK_GREYLIST, SIM_RK_CLIENT_DIALUP,
 	SIM_RK_CLIENT_NOREP, SIM_RK_IPV6_PTR, SIM_RK_IPV6_AUTH,
 	SIM_RK_IPV6_REFUSED, SIM_RK_HELO_BAD, SIM_RK_SENDER_UNRESOLVABLE,
@@ -413,6 +416,9 @@ check_stateless(const struct prof_world *w, const struct prof_profile *p,
 		if (p->replies[rcpt_states[i].rk].enabled &&
 		    rcpt_states[i].is(w, f->rcpt))
 			return fire(v, rcpt_states[i].rk, 0);
+	if (p->replies[SIM_RK_TLS_REQUIRED].enabled && f->rcpt != NULL &&
+	    !f->tls && !f->no_tls && prof_world_rcpt_tls(w, f->rcpt))
+		return fire(v, SIM_RK_TLS_REQUIRED, 0);
 	return false;
 }
 
@@ -449,12 +455,13 @@ check_ipv6(const struct prof_world *w, const struct prof_profile *p,
 	    fire(v, SIM_RK_IPV6_AUTH, 0);
 }
 
-/* check_rep - reputation thresholds of one score.  Below block_below,
+/* check_rep - reputation thresholds of one score (temp: the deferral's
+ * kind, reputation.temp or the domain's own).  Below block_below,
  * a block answered at a later stage (Microsoft's 5.7.606 at RCPT after a
  * 250 to MAIL FROM) lets this stage pass rather than defer */
 static bool
 check_rep(const struct prof_profile *p, enum sim_stage stage, double score,
-    struct sim_verdict *v)
+    enum sim_rk temp, struct sim_verdict *v)
 {
 	const struct prof_reply *blk = &p->replies[SIM_RK_REP_BLOCK];
 
@@ -462,8 +469,8 @@ check_rep(const struct prof_profile *p, enum sim_stage stage, double score,
 		return fire(v, SIM_RK_REP_BLOCK, 0);
 	if (blk->enabled && blk->stage > stage && score < p->rep.block_below)
 		return false;
-	if (at(p, SIM_RK_REP_TEMP, stage) && score < p->rep.temp_below)
-		return fire(v, SIM_RK_REP_TEMP, 0);
+	if (at(p, temp, stage) && score < p->rep.temp_below)
+		return fire(v, temp, 0);
 	return false;
 }
 
@@ -586,7 +593,8 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 		hit = fire(v, SIM_RK_PTR_MISSING, 0);
 		goto out;
 	}
-	if ((hit = check_rep(p, stage, rep_now(&p->rep, e, wn), v)))
+	if ((hit = check_rep(p, stage, rep_now(&p->rep, e, wn),
+	    SIM_RK_REP_TEMP, v)))
 		goto out;
 	if (at(p, SIM_RK_WARMUP, stage) &&
 	    (hit = check_warmup(&l->warmup, e, v)))
@@ -645,7 +653,9 @@ check_domain(const struct prof_world *w, const struct prof_profile *p,
 		rep_penalize(&p->rep, e, wn, p->rep.pen_auth_fail);
 		goto out;
 	}
-	if ((hit = check_rep(p, stage, score, v)))
+	if ((hit = check_rep(p, stage, score,
+	    p->replies[SIM_RK_REP_DOMAIN_TEMP].enabled ?
+	    SIM_RK_REP_DOMAIN_TEMP : SIM_RK_REP_TEMP, v)))
 		goto out;
 	if ((hit = check_rates(p, stage, e, &g, f, wn, v)))
 		goto out;
@@ -950,8 +960,10 @@ auth_view(const struct prof_world *w, const struct sim_facts *f,
 		[PROF_DMARC_QUARANTINE] = SIM_DMARC_QUARANTINE,
 		[PROF_DMARC_REJECT] = SIM_DMARC_REJECT
 	};
-	const struct prof_sender *s;
+	const struct prof_sender *s = prof_world_sender(w, f->sender_domain);
 
+	/* a property of the record, not a result: declared for both */
+	a->spf_suspicious = s->spf_suspicious;
 	if (f->auth != NULL) {
 		a->spf = f->auth->spf;
 		a->dkim = f->auth->dkim;
@@ -963,7 +975,6 @@ auth_view(const struct prof_world *w, const struct sim_facts *f,
 		a->dkim_domain = f->auth->dkim_domain;
 		return;
 	}
-	s = prof_world_sender(w, f->sender_domain);
 	a->spf = res[s->spf];
 	a->dkim = res[s->dkim];
 	a->dmarc = res[s->dmarc];
@@ -1033,6 +1044,9 @@ check_message(const struct prof_profile *p, enum sim_stage stage,
 	if (at(p, SIM_RK_HOPS, stage) && l->max_hops != 0 &&
 	    m->received > l->max_hops)
 		return fire(v, SIM_RK_HOPS, l->max_hops);
+	if (at(p, SIM_RK_ATTACHMENTS, stage) && l->max_attachments != 0 &&
+	    m->attachments > l->max_attachments)
+		return fire(v, SIM_RK_ATTACHMENTS, l->max_attachments);
 	if (at(p, SIM_RK_MSGID_MISSING, stage) &&
 	    ((m->flags & MSG_F_MSGID) == 0 || m->message_id[0] == '\0' ||
 	    (m->dup & MSG_DUP_MSGID)))
@@ -1074,6 +1088,8 @@ org_rules(const struct prof_world *w, const struct prof_profile *p,
 	if (a.spf == SIM_AUTH_FAIL && a.spf_hardfail && a.dkim != SIM_AUTH_PASS &&
 	    at(p, SIM_RK_AUTH_SPF_FAIL, stage))
 		return fire(v, SIM_RK_AUTH_SPF_FAIL, 0);
+	if (a.spf_suspicious && at(p, SIM_RK_AUTH_SPF_SUSPICIOUS, stage))
+		return fire(v, SIM_RK_AUTH_SPF_SUSPICIOUS, 0);
 	if (bulk) {
 		if (at(p, SIM_RK_AUTH_HIGH_VOLUME, stage) &&
 		    (a.spf != SIM_AUTH_PASS || a.dkim != SIM_AUTH_PASS ||
@@ -1108,7 +1124,8 @@ org_rules(const struct prof_world *w, const struct prof_profile *p,
 /* Kinds answered from the (provider, organizational domain) entry. */
 static const enum sim_rk org_kinds[] = {
 	SIM_RK_COMPLAINT_BLOCK, SIM_RK_COMPLAINT_TEMP, SIM_RK_AUTH_DMARC_REJECT,
-	SIM_RK_AUTH_DMARC_TEMP, SIM_RK_AUTH_SPF_FAIL, SIM_RK_AUTH_HIGH_VOLUME,
+	SIM_RK_AUTH_DMARC_TEMP, SIM_RK_AUTH_SPF_FAIL, SIM_RK_AUTH_SPF_SUSPICIOUS,
+	SIM_RK_AUTH_HIGH_VOLUME,
 	SIM_RK_BULK_SPF, SIM_RK_BULK_DKIM, SIM_RK_BULK_DMARC, SIM_RK_BULK_ALIGN,
 	SIM_RK_BULK_TLS, SIM_RK_BULK_UNSUB, SIM_RK_CONTENT_SPAM,
 	SIM_RK_CONTENT_LINKS

@@ -827,7 +827,7 @@ check_timers(struct ev_worker *wk, uint64_t now)
 	}
 	while ((c = TAILQ_FIRST(&wk->age)) != NULL && sess_ms != 0 &&
 	    c->start_ms + sess_ms <= now) {
-		smtp_session_timeout(c->s);
+		smtp_session_expired(c->s);
 		conn_run(wk, c, false);
 		if (c->fd >= 0 && !c->lingering)
 			conn_close(wk, c);

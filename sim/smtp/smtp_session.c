@@ -690,6 +690,7 @@ smtp_reply(struct smtp_session *s, enum sim_rk rk, enum sim_stage stage,
 	switch (rk) {
 	case SIM_RK_QUIT:
 	case SIM_RK_TIMEOUT:
+	case SIM_RK_EXPIRED:
 	case SIM_RK_TOO_MANY_ERRORS:
 	case SIM_RK_SHUTDOWN:
 		close = 1;
@@ -1944,16 +1945,30 @@ smtp_session_consume(struct smtp_session *s, size_t n)
 	}
 }
 
-/* smtp_session_timeout - idle or session time limit: 421 4.4.2, close */
-void
-smtp_session_timeout(struct smtp_session *s)
+/* smtp_time_limit - a time limit passed: reply rk and close */
+static void
+smtp_time_limit(struct smtp_session *s, enum sim_rk rk)
 {
 	if (s->flags & SMTP_F_CLOSING)
 		return;
 	if (s->state == SMTP_STATE_TLS)
 		smtp_close(s);		/* no clear-text reply mid-handshake */
 	else
-		smtp_reply(s, SIM_RK_TIMEOUT, SIM_STAGE_OTHER, 0);
+		smtp_reply(s, rk, SIM_STAGE_OTHER, 0);
+}
+
+/* smtp_session_timeout - idle time limit: 421 4.4.2, close */
+void
+smtp_session_timeout(struct smtp_session *s)
+{
+	smtp_time_limit(s, SIM_RK_TIMEOUT);
+}
+
+/* smtp_session_expired - session time limit: protocol.expired, close */
+void
+smtp_session_expired(struct smtp_session *s)
+{
+	smtp_time_limit(s, SIM_RK_EXPIRED);
 }
 
 /* smtp_session_shutdown - 421 4.3.2 now, or after the message in DATA */

@@ -234,8 +234,13 @@ void smtp_session_outbuf(const struct smtp_session *s, const uint8_t **p,
 /** @p n bytes of output were sent. */
 void smtp_session_consume(struct smtp_session *s, size_t n);
 
-/** The idle or session time limit passed: queue "421 4.4.2" and close. */
+/** The idle (or, where the backend cannot tell, session) time limit
+ * passed: queue protocol.timeout ("421 4.4.2") and close. */
 void smtp_session_timeout(struct smtp_session *s);
+
+/** The session time limit passed: queue protocol.expired (by default the
+ * same reply as protocol.timeout) and close. */
+void smtp_session_expired(struct smtp_session *s);
 
 /** The server is stopping: queue "421 4.3.2" and close (at a command
  *  boundary; a message in DATA is not cut short by this call). */

@@ -22,6 +22,7 @@ The rows-file format and the drive vocabulary: tests/rows/README.md.
 """
 import argparse
 import base64
+import calendar
 import copy
 import json
 import os
@@ -54,10 +55,10 @@ DRIVE_KEYS = {"scale", "start", "facts", "ip", "ipv6", "ehlo", "tls", "auth",
               "port", "send", "connections", "script", "control", "args"}
 SEND_KEYS = {"count", "mail_from", "rcpt", "body", "per_connection",
              "headers", "prime", "sources", "declare_size", "tls", "rcpt_k",
-             "auth"}
+             "auth", "after_day"}
 AUTH_KEYS = {"user", "pass", "mech"}
 STAGES = ("connect", "ehlo", "mail", "rcpt", "data", "eod", "auth")
-BODIES = ("plain", "spam", "links", "big", "big_header", "hops")
+BODIES = ("plain", "spam", "links", "big", "big_header", "hops", "attachments")
 # facts merged across the rows of one mxsim (lists add up, maps join);
 # any other scenario key (timeouts, dns, ...) gives the row its own mxsim
 # ("accounts": submission accounts, put under every submission server)
@@ -183,21 +184,25 @@ def profile(name):
 # ---- the README section -----------------------------------------------------
 
 def readme_section(rows):
-    """The generated list of untriggerable rows, per provider."""
-    out = [README_BEGIN, "",
-           "Rows of the reference files with no knowable trigger (the one "
-           "definition is `tests/rows/PROVIDER.yaml`; this list is generated "
-           "from it and checked against it by `tests/e2e/test_rows.py`):", ""]
-    by = {}
-    for r in rows:
-        if "untriggerable" in r:
-            by.setdefault(r["provider"], []).append(r)
-    for prov in sorted(by):
-        out.append("**%s** (%d):" % (prov, len(by[prov])))
-        out.append("")
-        for r in by[prov]:
-            out.append("- `%s` (%s): %s" % (r["id"], r["ref"], r["untriggerable"]))
-        out.append("")
+    """The generated lists of untriggerable and missing rows, per provider."""
+    out = [README_BEGIN, ""]
+    for key, intro in (
+            ("untriggerable", "Rows of the reference files with no knowable "
+             "trigger (the one definition is `tests/rows/PROVIDER.yaml`; "
+             "these lists are generated from it and checked against it by "
+             "`tests/e2e/test_rows.py`):"),
+            ("missing", "Rows with a knowable trigger that this build does "
+             "not answer yet (what is lacking):")):
+        by = {}
+        for r in rows:
+            if key in r:
+                by.setdefault(r["provider"], []).append(r)
+        out += [intro, ""]
+        for prov in sorted(by):
+            out += ["**%s** (%d):" % (prov, len(by[prov])), ""]
+            out += ["- `%s` (%s): %s" % (r["id"], r["ref"], r[key])
+                    for r in by[prov]]
+            out.append("")
     out.append(README_END)
     return "\n".join(out)
 
@@ -215,7 +220,7 @@ def readme_write(rows):
     text, cur = readme_current()
     sec = readme_section(rows)
     if cur is None:
-        text = text.rstrip("\n") + "\n\n## Untriggerable rows\n\n" + sec + "\n"
+        text = text.rstrip("\n") + "\n\n## Rows without a trigger\n\n" + sec + "\n"
     else:
         text = text.replace(cur, sec)
     with open(README, "w") as f:
@@ -390,6 +395,13 @@ class Driver:
             pre = "".join("Received: from h%d.rows.test by h%d.rows.test; "
                           "Mon, 02 Mar 2026 00:00:00 +0000\r\n" % (i, i + 1)
                           for i in range(lim["max_hops"] + 1))
+        elif name == "attachments":
+            hdrs["MIME-Version"] = "1.0"
+            hdrs["Content-Type"] = 'multipart/mixed; boundary="rows-b"'
+            text = "".join(
+                "--rows-b\r\nContent-Type: text/plain\r\nContent-Disposition:"
+                " attachment; filename=\"a%d.txt\"\r\n\r\nx\r\n" % i
+                for i in range(lim["max_attachments"] + 1)) + "--rows-b--\r\n"
         elif name not in BODIES:
             text = name.replace("\n", "\r\n")
             if not text.endswith("\r\n"):
@@ -452,6 +464,8 @@ class Driver:
         return ["%s.%d" % (self.row["net"], 1 + i) for i in range(n)]
 
     def step(self, step):
+        if "after_day" in step:
+            self.run.wait_day(int(step["after_day"]))
         prime = bool(step.get("prime"))
         if prime:
             # a prime step builds state; the same step (same content,
@@ -646,6 +660,8 @@ class Run:
         with open(self.scenario, "w") as f:
             yaml.safe_dump(scn, f, sort_keys=False)
         self.primed = set()
+        self.day0 = calendar.timegm(time.strptime(
+            group["start"][:19], "%Y-%m-%dT%H:%M:%S")) // 86400
         ports = free_ports(3)
         self.ctl = "127.0.0.1:%d" % ports[0]
         self.port, self.sub_port = ports[1], ports[2]
@@ -654,6 +670,21 @@ class Run:
                         "--submission-port", str(self.sub_port)] +
                        group["args"],
                        self.port)
+
+    def sim_day(self):
+        """Days since the midnight before the scenario's start, read from
+        the simulated clock (GET /clock)."""
+        with urllib.request.urlopen("http://%s/clock" % self.ctl, timeout=10) as r:
+            return json.load(r)["sim_ms"] // 86400000 - self.day0
+
+    def wait_day(self, day):
+        """Wait (polling the simulated clock, not sleeping a fixed time)
+        until simulated day `day` has begun; at most 5 real minutes."""
+        deadline = time.time() + 300
+        while self.sim_day() < day:
+            if time.time() > deadline:
+                raise AssertionError("simulated day %d never came" % day)
+            time.sleep(0.1)
 
     def control(self, c, provider):
         body = json.dumps(c.get("body", {})).encode()
@@ -769,16 +800,24 @@ def main():
         return 1
     if a.readme:
         readme_write(rows)
-        print("rows: wrote the untriggerable rows of %s" % os.path.relpath(README, ROOT))
+        print("rows: wrote the untriggerable and missing rows of %s" %
+              os.path.relpath(README, ROOT))
         return 0
     failures = []
     _, cur = readme_current()
     if cur != readme_section(rows):
-        failures.append("profiles/README.md: the untriggerable-rows section "
+        failures.append("profiles/README.md: the untriggerable/missing rows "
                         "differs from tests/rows (run test_rows.py --build B --readme)")
     for k, r in enumerate(rows):
         r["net"] = "127.%d.%d" % (100 + k // 250, k % 250)
     providers = sorted({r["provider"] for r in rows})
+    for p in providers:
+        if not os.path.exists(os.path.join(PROFILES, p + ".yaml")):
+            failures.append("tests/rows names provider %s: no profiles/%s.yaml"
+                            % (p, p))
+    providers = [p for p in providers
+                 if os.path.exists(os.path.join(PROFILES, p + ".yaml"))]
+    rows = [r for r in rows if r["provider"] in providers]
     profs = {p: profile(p) for p in providers}
     driven = [r for r in rows if "drive" in r and (
         not a.only or r["id"] in a.only or r["provider"] in a.only)]
