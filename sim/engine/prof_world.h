@@ -375,9 +375,6 @@ struct prof_world {
 	size_t		 nunknown_rcpts;
 	char		**spam_traps;	/* fnmatch(3) patterns, lower case */
 	size_t		 nspam_traps;
-	char		**tls_rcpts;	/* recipients whose domain requires
-					 * TLS: fnmatch(3) */
-	size_t		 ntls_rcpts;
 	char		**seeds;	/* seed-list recipients (placement
 					 * tests): fnmatch(3), lower case */
 	size_t		 nseeds;
@@ -391,6 +388,10 @@ struct prof_world {
 					 * server: fnmatch(3), lower case ->
 					 * user.moved */
 	size_t		 nmoved_rcpts;
+	char		**tls_rcpts;	/* recipients whose domain requires
+					 * TLS: fnmatch(3), lower case ->
+					 * tls.required */
+	size_t		 ntls_rcpts;
 	char		**unresolvable;	/* sender domains that do not resolve:
 					 * fnmatch(3), lower case ->
 					 * sender.unresolvable */

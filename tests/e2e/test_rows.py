@@ -52,7 +52,8 @@ ROW_KEYS = {"id", "ref", "kind", "expect", "drive", "untriggerable", "missing",
             "note"}
 EXPECT_KEYS = {"code", "enh", "stage", "phrase"}
 DRIVE_KEYS = {"scale", "start", "facts", "ip", "ipv6", "ehlo", "tls", "auth",
-              "port", "send", "connections", "script", "control", "args"}
+              "port", "send", "connections", "script", "control", "args",
+              "expect_nth"}
 SEND_KEYS = {"count", "mail_from", "rcpt", "body", "per_connection",
              "headers", "prime", "sources", "declare_size", "tls", "rcpt_k",
              "auth", "after_day"}
@@ -159,6 +160,11 @@ def check_row(rel, i, r):
             b = s.get("body", "plain")
             if not isinstance(b, str):
                 raise RowsError("%s: drive.send[%d].body must be a string" % (where, j))
+        if "expect_nth" in d and ("script" not in d or
+                                  not isinstance(d["expect_nth"], int) or
+                                  d["expect_nth"] < 1):
+            raise RowsError("%s: drive.expect_nth (an int >= 1) needs a "
+                            "script" % where)
         if d.get("port", "mx") not in ("mx", "submission"):
             raise RowsError("%s: drive.port is mx or submission" % where)
         for j, a in enumerate([d.get("auth")] + [s.get("auth") for s in
@@ -502,6 +508,15 @@ class Driver:
         src = self.sources(1)[0]
         c = Conn(self.mx, self.port, src)
         stage = "connect"
+        # expect_nth: N: the script's first N - 1 refusals are passed over
+        # (a reply that follows N errors, such as too many errors)
+        skip = [int(self.d.get("expect_nth", 1)) - 1]
+
+        def refused(stage, code, lines):
+            if skip[0] > 0:
+                skip[0] -= 1
+                return
+            raise Refused(stage, code, lines, src)
         try:
             code, lines = c.reply()
             if code >= 400:
@@ -515,7 +530,7 @@ class Driver:
                         data = False
                         code, lines = c.reply()
                         if code >= 400:
-                            raise Refused("eod", code, lines, src)
+                            refused("eod", code, lines)
                     continue
                 verb = line.split(" ")[0].upper()
                 stage = {"EHLO": "ehlo", "HELO": "ehlo", "MAIL": "mail",
@@ -526,14 +541,14 @@ class Driver:
                 else:
                     code, lines = c.cmd(line.replace("{ip}", src))
                 if code >= 400:
-                    raise Refused(stage, code, lines, src)
+                    refused(stage, code, lines)
                 if code == 354:
                     data = True
             # silence after the script: a reply the server sends by itself
             # (an idle timeout) is the next one
             code, lines = c.reply()
             if code >= 400:
-                raise Refused(stage, code, lines, src)
+                refused(stage, code, lines)
         except Closed as e:
             raise Refused("closed", 0, list(e.args[0]), src)
         finally:
