@@ -417,6 +417,8 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	[SIM_RK_USER_MOVED] = { ST(RCPT), FACT_RCPT },
 	[SIM_RK_CONTENT_MALFORMED] = { ST(EOD), FACT_EOD },
 	[SIM_RK_CONTENT_FILETYPE] = { ST(EOD), FACT_EOD },
+	[SIM_RK_STARTTLS_PIPELINED] = { ST(OTHER), "answered by the session "
+	    "to STARTTLS" },
 };
 
 /* EHLO extensions mxsim implements (SIZE comes from max_message_size). */

@@ -286,6 +286,8 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	[SIM_RK_CONTENT_FILETYPE] = POL("content.blocked_type", 552, "5.7.0",
 	    "Message blocked: an attachment has a blocked file type",
 	    SIM_STAGE_EOD),
+	[SIM_RK_STARTTLS_PIPELINED] = POL("protocol.starttls_pipelined", 554,
+	    "5.5.1", "Commands pipelined after STARTTLS", SIM_STAGE_OTHER),
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {
