@@ -5,6 +5,7 @@
  * word list.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,6 +124,73 @@ test_attachments(void)
 	}
 	scan(sc, NULL, plain, strlen(plain), 0);
 	CU_ASSERT_EQUAL(sc->info.attachments, 0);
+	free(sc);
+}
+
+/* MIME structure: a top-level multipart/ needs a boundary and its close
+ * delimiter (issue 16, content.malformed); a plain message never fails */
+static void
+test_mime_bad(void)
+{
+	static const struct {
+		const char	*m;
+		bool		 bad;
+	} cases[] = {
+		{ "Content-Type: multipart/mixed; boundary=\"Zz\"\r\n\r\n"
+		  "--zZ\r\n\r\nhi\r\n--ZZ--\r\n", false },
+		{ "Content-Type: multipart/mixed;\r\n boundary=b1; x=y\r\n"
+		  "\r\n--b1\r\n\r\nhi\r\n--b1--  \r\nepilogue\r\n", false },
+		{ "Content-Type: multipart/mixed\r\n\r\n--b\r\n\r\nhi\r\n"
+		  "--b--\r\n", true },
+		{ "Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n"
+		  "----\r\n", true },
+		{ "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+		  "--b\r\n\r\nhi\r\n--b\r\n", true },
+		{ "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+		  "--bb--\r\n", true },
+		{ "Content-Type: multipart/mixed; boundary=b\r\n", true },
+		{ "Content-Type: text/plain\r\n\r\n--x\r\n", false },
+	};
+	struct msg_scan *sc = malloc(sizeof(*sc));
+	size_t i, chunk;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (chunk = 0; chunk < 6; chunk++) {
+			scan(sc, NULL, cases[i].m, strlen(cases[i].m), chunk);
+			CU_ASSERT_EQUAL((sc->info.flags & MSG_F_MIME_BAD) != 0,
+			    cases[i].bad);
+		}
+	free(sc);
+}
+
+/* attachment names: the extension of name= / filename= on part header
+ * lines, folded or not, distinct, lower-cased; never from a part body */
+static void
+test_file_ext(void)
+{
+	static const char m[] =
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\n\r\n"
+	    "<input name=\"x.bat\">\r\n"
+	    "--b\r\nContent-Type: application/x-msdownload; name=a.EXE\r\n"
+	    "Content-Disposition: attachment;\r\n\tfilename=\"My.Invoice.exe\""
+	    "\r\n\r\nTVqQ\r\n"
+	    "--b\r\nContent-Disposition: attachment; filename=\"noext\"\r\n"
+	    "\r\nx\r\n"
+	    "--b\r\nContent-Disposition: attachment; filename=r.pdf\r\n"
+	    "\r\nx\r\n--b--\r\n";
+	struct msg_scan *sc = malloc(sizeof(*sc));
+	size_t chunk;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+	for (chunk = 0; chunk < 6; chunk++) {
+		scan(sc, NULL, m, strlen(m), chunk);
+		CU_ASSERT_EQUAL_FATAL(sc->info.nfile_ext, 2);
+		CU_ASSERT_STRING_EQUAL(sc->info.file_ext[0], "exe");
+		CU_ASSERT_STRING_EQUAL(sc->info.file_ext[1], "pdf");
+		CU_ASSERT_EQUAL(sc->info.flags & MSG_F_MIME_BAD, 0);
+	}
 	free(sc);
 }
 
@@ -409,7 +477,9 @@ test_msg_scan_register(void)
 	    CU_add_test(s, "truncation", test_truncation) == NULL ||
 	    CU_add_test(s, "organizational domain", test_org_domain) == NULL ||
 	    CU_add_test(s, "word list", test_wordlist) == NULL ||
-	    CU_add_test(s, "attachments", test_attachments) == NULL)
+	    CU_add_test(s, "attachments", test_attachments) == NULL ||
+	    CU_add_test(s, "MIME structure", test_mime_bad) == NULL ||
+	    CU_add_test(s, "attachment file types", test_file_ext) == NULL)
 		return -1;
 	return 0;
 }

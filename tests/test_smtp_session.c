@@ -1546,6 +1546,40 @@ test_starttls_offer(void)
 	run_case_mode(&offered, CASE_POOL, tls_setup, &yes);
 }
 
+/* test_starttls_pipelined - a profile with protocol.starttls_pipelined
+ * answers a STARTTLS followed by pipelined input with it (no 220, input
+ * dropped, still in clear); STARTTLS alone still gets 220 */
+static void
+test_starttls_pipelined(void)
+{
+	static const char piped[] = "EHLO c\r\nSTARTTLS\r\n" MAIL_A;
+	static const char alone[] = "EHLO c\r\nSTARTTLS\r\n";
+	static char out[SMTP_FIX_OUT_MAX];
+	struct smtp_fix fx;
+	struct smtp_session *s;
+	static int yes = 1;
+
+	CU_ASSERT_FATAL(smtp_fix_init(&fx) == 0);
+	tls_setup(&fx, &yes);
+	fx.p->replies[SIM_RK_STARTTLS_PIPELINED].enabled = true;
+	s = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(s != NULL);
+	smtp_fix_feed(s, piped, strlen(piped), 0, 0, out, sizeof(out));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "554 5.5.1 Commands pipelined "
+	    "after STARTTLS"));
+	CU_ASSERT_PTR_NULL(strstr(out, "220 2.0.0"));
+	CU_ASSERT_PTR_NULL(strstr(out, "250 2.1.0"));
+	CU_ASSERT_STRING_EQUAL(smtp_session_strstate(s), "READY");
+	smtp_session_free(s);
+	s = smtp_fix_session(&fx, SMTP_FIX_MX);
+	CU_ASSERT_FATAL(s != NULL);
+	smtp_fix_feed(s, alone, strlen(alone), 0, 0, out, sizeof(out));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, TLS_GO));
+	CU_ASSERT_STRING_EQUAL(smtp_session_strstate(s), "TLS");
+	smtp_session_free(s);
+	smtp_fix_free(&fx);
+}
+
 /* test_starttls_started - after the handshake: no EHLO, no STARTTLS
  * offered, a second STARTTLS is 503, mail goes through; a timeout while
  * the handshake is awaited closes without a clear-text reply */
@@ -1646,6 +1680,8 @@ test_smtp_session_register(void)
 	    CU_add_test(s, "RCPT: recipient domains", test_rcpt_domains) ==
 	    NULL ||
 	    CU_add_test(s, "STARTTLS: offer", test_starttls_offer) == NULL ||
+	    CU_add_test(s, "STARTTLS: pipelined input refused",
+	    test_starttls_pipelined) == NULL ||
 	    CU_add_test(s, "STARTTLS: started", test_starttls_started) ==
 	    NULL)
 		return -1;

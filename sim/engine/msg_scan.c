@@ -81,6 +81,8 @@ static void	copy_trim(char *, size_t, const char *, size_t, unsigned *);
 static const char *ci_find(const char *, size_t, const char *);
 static void	hdr_start(struct msg_scan *);
 static void	hdr_finish(struct msg_scan *);
+static void	hdr_boundary(struct msg_scan *, const char *, size_t);
+static void	part_filename(struct msg_scan *, size_t);
 static bool	hdr_once(struct msg_info *, unsigned, unsigned);
 static void	hdr_from(struct msg_scan *, const char *, size_t);
 static void	hdr_dkim(struct msg_scan *, const char *, size_t);
@@ -350,6 +352,8 @@ msg_scan_end(struct msg_scan *sc)
 	if ((sc->info.flags & MSG_F_LISTUNSUB_POST) != 0 &&
 	    (sc->info.flags & MSG_F_LISTUNSUB_HTTPS) != 0)
 		sc->info.flags |= MSG_F_ONECLICK;
+	if (sc->multipart && (sc->blen == 0 || !sc->bclosed))
+		sc->info.flags |= MSG_F_MIME_BAD;
 }
 
 /* hdr_start - a new field name begins */
@@ -494,6 +498,8 @@ hdr_finish(struct msg_scan *sc)
 		break;
 	case HF_CTYPE:
 		sc->multipart = ci_find(v, n, "multipart/") != NULL;
+		if (sc->multipart)
+			hdr_boundary(sc, v, n);
 		break;
 	case HF_CTE:
 		sc->qp_top = ci_find(v, n, "quoted-printable") != NULL;
@@ -503,6 +509,36 @@ hdr_finish(struct msg_scan *sc)
 	}
 	sc->hfield = HF_NONE;
 	sc->vallen = 0;
+}
+
+/* hdr_boundary - the boundary= parameter of a multipart Content-Type,
+ * lower-cased; none, empty or over 70 characters leaves blen 0 */
+static void
+hdr_boundary(struct msg_scan *sc, const char *v, size_t n)
+{
+	const char *b = ci_find(v, n, "boundary=");
+	size_t left, len = 0;
+	bool quoted;
+
+	sc->blen = 0;
+	if (b == NULL)
+		return;
+	b += sizeof("boundary=") - 1;
+	left = n - (size_t)(b - v);
+	quoted = left > 0 && *b == '"';
+	if (quoted) {
+		b++;
+		left--;
+	}
+	while (len < left && (quoted ? b[len] != '"' :
+	    b[len] != ';' && !is_wsp((uint8_t)b[len])))
+		len++;
+	if (len == 0 || len > MSG_BOUNDARY_MAX - 2)
+		return;
+	for (left = 0; left < len; left++)
+		sc->boundary[left] = (char)lc((uint8_t)b[left]);
+	sc->boundary[len] = '\0';
+	sc->blen = (uint8_t)len;
 }
 
 /* hdr_once - the first of a once-only header?  Flag the others. */
@@ -693,9 +729,19 @@ body_line(struct msg_scan *sc)
 	size_t n = sc->linelen;
 
 	sc->linelen = 0;
+	if (n == 0)
+		sc->parthdr = 0;
+	else if (sc->parthdr)
+		part_filename(sc, n);
 	if (sc->multipart && n >= 2 && sc->line[0] == '-' &&
 	    sc->line[1] == '-') {
+		if (sc->blen != 0 && n >= sc->blen + 4u &&
+		    memcmp(sc->line + 2, sc->boundary, sc->blen) == 0 &&
+		    sc->line[sc->blen + 2] == '-' &&
+		    sc->line[sc->blen + 3] == '-')
+			sc->bclosed = 1;
 		sc->qp = 0;
+		sc->parthdr = 1;
 		return;
 	}
 	if (n >= sizeof(cte) - 1 && memcmp(sc->line, cte, sizeof(cte) - 1) == 0)
@@ -704,6 +750,37 @@ body_line(struct msg_scan *sc)
 	    memcmp(sc->line, cdisp, sizeof(cdisp) - 1) == 0 &&
 	    ci_find(sc->line, n, "attachment") != NULL)
 		sc->info.attachments++;
+}
+
+/* part_filename - keep the extension of a name= or filename= parameter
+ * of a part header line (lower-cased already) */
+static void
+part_filename(struct msg_scan *sc, size_t n)
+{
+	struct msg_info *in = &sc->info;
+	const char *v = ci_find(sc->line, n, "name="), *e, *dot = NULL;
+	size_t len, i;
+
+	if (v == NULL)
+		return;
+	v += sizeof("name=") - 1;
+	e = sc->line + n;
+	if (v < e && *v == '"')
+		v++;
+	for (; v < e && *v != '"' && *v != ';' && !is_wsp((uint8_t)*v); v++)
+		if (*v == '.')
+			dot = v;
+	if (dot == NULL || (len = (size_t)(v - dot - 1)) == 0 ||
+	    len >= MSG_FILEEXT_MAX)
+		return;
+	for (i = 0; i < in->nfile_ext; i++)
+		if (strlen(in->file_ext[i]) == len &&
+		    memcmp(in->file_ext[i], dot + 1, len) == 0)
+			return;
+	if (in->nfile_ext == MSG_FILEEXTS_MAX)
+		return;
+	memcpy(in->file_ext[in->nfile_ext], dot + 1, len);
+	in->file_ext[in->nfile_ext++][len] = '\0';
 }
 
 /* hexval - value of a hex digit or -1 */

@@ -19,7 +19,13 @@
  * up to three words, case-insensitive, ASCII case folding only), body and
  * text bytes.  Quoted-printable is decoded when the top-level header or a
  * MIME part header says so (part headers are recognised by line prefix, not
- * by a MIME parser); base64 parts are not decoded.  Bytes inside HTML tags
+ * by a MIME parser); base64 parts are not decoded.  MIME structure: a
+ * top-level multipart/ needs a boundary parameter and its close delimiter
+ * (compared case-insensitively; nested multiparts are not followed).
+ * Attachment names: the extension after the last dot of a name= or
+ * filename= parameter on a part header line (within its first
+ * MSG_LINEPFX_MAX bytes; RFC 2231 and RFC 2047 encoded names are not
+ * decoded).  Bytes inside HTML tags
  * count for URLs but not for words or text bytes.
  *
  * Organizational domain: the last two labels, or the last three when the
@@ -44,7 +50,11 @@
 #define MSG_HDRNAME_MAX		32	/* header names longer are not parsed */
 #define MSG_WORD_MAX		32	/* longest word or phrase in a list */
 #define MSG_WORDLIST_MAX	256	/* entries in a word list */
-#define MSG_LINEPFX_MAX		64	/* body line prefix kept (MIME headers) */
+#define MSG_LINEPFX_MAX		80	/* body line prefix kept (MIME headers,
+					   "--" boundary "--") */
+#define MSG_BOUNDARY_MAX	72	/* RFC 2046 boundary (1..70), with NUL */
+#define MSG_FILEEXT_MAX		16	/* file-name extension kept, with NUL */
+#define MSG_FILEEXTS_MAX	8	/* distinct extensions kept */
 
 /* info.flags */
 #define MSG_F_FROM		0x0001	/* a From: header was seen */
@@ -62,6 +72,9 @@
 #define MSG_F_BADHEADER		0x0800	/* a header line without a colon */
 #define MSG_F_URL_OVERFLOW	0x1000	/* more than MSG_URL_MAX URL domains */
 #define MSG_F_FROM_NOADDR	0x2000	/* From: present, no addr-spec in it */
+#define MSG_F_MIME_BAD		0x4000	/* top-level multipart/ without a
+					   boundary of 1..70 characters, or
+					   its close delimiter never seen */
 
 /* info.dup: headers seen more than once */
 #define MSG_DUP_FROM		0x1
@@ -103,6 +116,10 @@ struct msg_info {
 	unsigned	 received;	/* Received: headers (hops) */
 	unsigned	 attachments;	/* MIME part headers "Content-Disposition:
 					 * attachment" (multipart only) */
+	char		 file_ext[MSG_FILEEXTS_MAX][MSG_FILEEXT_MAX];
+	unsigned	 nfile_ext;	/* entries in file_ext[]: lower-cased
+					 * extensions of the name= / filename=
+					 * parameters of part headers */
 	unsigned	 nheaders;	/* header fields */
 	uint64_t	 header_bytes;	/* bytes up to and with the empty line */
 	char		 url_domains[MSG_URL_MAX][MSG_DOMAIN_MAX];
@@ -127,6 +144,10 @@ struct msg_scan {
 	char		 val[MSG_HDRVAL_MAX];
 	/* body state */
 	uint8_t		 multipart;		/* top-level multipart/ */
+	uint8_t		 blen;			/* boundary length, 0 none */
+	uint8_t		 bclosed;		/* "--boundary--" seen */
+	char		 boundary[MSG_BOUNDARY_MAX];	/* lower-cased */
+	uint8_t		 parthdr;		/* in a part's header lines */
 	uint8_t		 qp_top;		/* top-level QP */
 	uint8_t		 qp;			/* QP in the current part */
 	uint8_t		 qpstate;

@@ -234,6 +234,8 @@ static const struct ld_key profile_keys[] = {
 	    offsetof(struct prof_profile, submit) },
 	{ "greylist", set_greylist, offsetof(struct prof_profile, grey),
 	    greylist_keys },
+	LD_STRLIST("blocked_extensions", struct prof_profile, blocked_ext,
+	    nblocked_ext, LD_LIST_LOWER),
 	{ NULL }
 };
 
@@ -413,6 +415,10 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	    "ehlo" },
 	[SIM_RK_CONTENT_LISTED] = { ST(EOD), FACT_EOD },
 	[SIM_RK_USER_MOVED] = { ST(RCPT), FACT_RCPT },
+	[SIM_RK_CONTENT_MALFORMED] = { ST(EOD), FACT_EOD },
+	[SIM_RK_CONTENT_FILETYPE] = { ST(EOD), FACT_EOD },
+	[SIM_RK_STARTTLS_PIPELINED] = { ST(OTHER), "answered by the session "
+	    "to STARTTLS" },
 };
 
 /* EHLO extensions mxsim implements (SIZE comes from max_message_size). */

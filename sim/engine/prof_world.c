@@ -392,7 +392,9 @@ prof_profile_clone(const struct prof_profile *p)
 	    dup_str(&c->trailer, p->trailer) != 0 ||
 	    dup_strv(&c->domains, &c->ndomains, p->domains, p->ndomains) != 0 ||
 	    dup_strv(&c->mx_hosts, &c->nmx_hosts, p->mx_hosts,
-	    p->nmx_hosts) != 0)
+	    p->nmx_hosts) != 0 ||
+	    dup_strv(&c->blocked_ext, &c->nblocked_ext, p->blocked_ext,
+	    p->nblocked_ext) != 0)
 		goto fail;
 	for (i = 0; i < p->next; i++) {
 		if (dup_str(&c->ext[i], p->ext[i]) != 0)
@@ -463,6 +465,9 @@ prof_profile_free(struct prof_profile *p)
 		free(p->domains[i]);
 	for (i = 0; i < p->nmx_hosts; i++)
 		free(p->mx_hosts[i]);
+	for (i = 0; i < p->nblocked_ext; i++)
+		free(p->blocked_ext[i]);
+	free(p->blocked_ext);
 	for (i = 0; i < p->next; i++)
 		free(p->ext[i]);
 	free(p->domains);

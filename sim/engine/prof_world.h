@@ -205,6 +205,10 @@ struct prof_profile {
 					 * every accepted message in the inbox */
 	struct prof_submit submit;	/* submission service, or mechs 0 */
 	struct prof_greylist grey;	/* triplet greylisting, delay_s 0 = off */
+	char		**blocked_ext;	/* attachment file-name extensions
+					 * (lower case, no dot) that
+					 * content.blocked_type refuses */
+	size_t		 nblocked_ext;
 	uint64_t	 outage_until_ms; /* simulated ms; "outage" answers
 					 * until then (set by the control API) */
 };

@@ -281,6 +281,13 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	    SIM_STAGE_EOD),
 	[SIM_RK_USER_MOVED] = POL("user.moved", 550, "5.1.6",
 	    "{addr}: mailbox has moved", SIM_STAGE_RCPT),
+	[SIM_RK_CONTENT_MALFORMED] = POL("content.malformed", 554, "5.6.0",
+	    "Message has a malformed MIME structure", SIM_STAGE_EOD),
+	[SIM_RK_CONTENT_FILETYPE] = POL("content.blocked_type", 552, "5.7.0",
+	    "Message blocked: an attachment has a blocked file type",
+	    SIM_STAGE_EOD),
+	[SIM_RK_STARTTLS_PIPELINED] = POL("protocol.starttls_pipelined", 554,
+	    "5.5.1", "Commands pipelined after STARTTLS", SIM_STAGE_OTHER),
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {

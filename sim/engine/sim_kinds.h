@@ -182,11 +182,19 @@ enum sim_rk {
 	SIM_RK_CONTENT_LISTED,	/* "content.blocklisted": a URL or From
 				 * domain is on the domain blocklist */
 	SIM_RK_USER_MOVED,	/* "user.moved": a mailbox moved away */
+	SIM_RK_CONTENT_MALFORMED, /* "content.malformed": broken MIME
+				 * structure (msg_scan MSG_F_MIME_BAD) */
+	SIM_RK_CONTENT_FILETYPE, /* "content.blocked_type": an attachment
+				 * name's extension is in the profile's
+				 * blocked_extensions */
+	SIM_RK_STARTTLS_PIPELINED, /* "protocol.starttls_pipelined": a
+				 * command pipelined after STARTTLS (the
+				 * session answers it instead of 220) */
 	SIM_RK__COUNT
 };
 
 #define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
-#define SIM_RK__POLICY_LAST	SIM_RK_USER_MOVED
+#define SIM_RK__POLICY_LAST	SIM_RK_STARTTLS_PIPELINED
 
 /* Static description of a reply kind: its name and built-in default. */
 struct sim_kind_info {

@@ -27,6 +27,7 @@
  *
  *	Provider fidelity (issue 5) adds, between groups 1 and 2, format
  *	checks on the scanned message (msgid/from.missing, hops, header.size,
+ *	content.malformed, content.blocked_type,
  *	rcpts.domains) and the (provider, organizational domain) entry:
  *	complaint status, DMARC reject, SPF -all, the bulk-sender rules
  *	(status set for good once the domain crosses limits.bulk_threshold in
@@ -238,7 +239,9 @@ static const enum sim_rk uncounted_kinds[] = {
 	SIM_RK_HEADER_SIZE, SIM_RK_GREYLIST, SIM_RK_CLIENT_DIALUP,
 	SIM_RK_CLIENT_NOREP, SIM_RK_IPV6_PTR, SIM_RK_IPV6_AUTH,
 	SIM_RK_IPV6_REFUSED, SIM_RK_HELO_BAD, SIM_RK_SENDER_UNRESOLVABLE,
-	SIM_RK_HELO_LISTED, SIM_RK_CONTENT_LISTED, SIM_RK_USER_MOVED
+	SIM_RK_HELO_LISTED, SIM_RK_CONTENT_LISTED, SIM_RK_USER_MOVED,
+	SIM_RK_CONTENT_MALFORMED, SIM_RK_CONTENT_FILETYPE,
+	SIM_RK_STARTTLS_PIPELINED
 };
 
 /* sim_policy_counted - is a refusal of kind rk counted on an entry */
@@ -1047,6 +1050,16 @@ check_message(const struct prof_profile *p, enum sim_stage stage,
 	if (at(p, SIM_RK_ATTACHMENTS, stage) && l->max_attachments != 0 &&
 	    m->attachments > l->max_attachments)
 		return fire(v, SIM_RK_ATTACHMENTS, l->max_attachments);
+	if (at(p, SIM_RK_CONTENT_MALFORMED, stage) &&
+	    (m->flags & MSG_F_MIME_BAD) != 0)
+		return fire(v, SIM_RK_CONTENT_MALFORMED, 0);
+	if (at(p, SIM_RK_CONTENT_FILETYPE, stage))
+		for (i = 0; i < m->nfile_ext; i++)
+			for (j = 0; j < p->nblocked_ext; j++)
+				if (strcmp(m->file_ext[i], p->blocked_ext[j])
+				    == 0)
+					return fire(v, SIM_RK_CONTENT_FILETYPE,
+					    0);
 	if (at(p, SIM_RK_MSGID_MISSING, stage) &&
 	    ((m->flags & MSG_F_MSGID) == 0 || m->message_id[0] == '\0' ||
 	    (m->dup & MSG_DUP_MSGID)))

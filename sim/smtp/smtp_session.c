@@ -1547,7 +1547,9 @@ smtp_tls_offered(const struct smtp_session *s)
 /*
  * smtp_cmd_starttls - STARTTLS (RFC 3207): 220, then drop whatever the
  * client pipelined after the command (it was sent in clear and must not
- * be executed under TLS) and wait for the backend's handshake
+ * be executed under TLS) and wait for the backend's handshake.  Where the
+ * profile has protocol.starttls_pipelined, pipelined input is refused
+ * with it instead: the input is dropped and the session stays in clear.
  */
 static void
 smtp_cmd_starttls(struct smtp_session *s, struct smtp_str arg)
@@ -1563,6 +1565,12 @@ smtp_cmd_starttls(struct smtp_session *s, struct smtp_str arg)
 	}
 	if (s->state != SMTP_STATE_READY) {
 		smtp_error(s, SIM_RK_BAD_SEQ, SIM_STAGE_OTHER);
+		return;
+	}
+	if (s->inpos < s->inlen &&
+	    s->p->replies[SIM_RK_STARTTLS_PIPELINED].enabled) {
+		s->inpos = s->inlen;
+		smtp_error(s, SIM_RK_STARTTLS_PIPELINED, SIM_STAGE_OTHER);
 		return;
 	}
 	smtp_reply(s, SIM_RK_STARTTLS, SIM_STAGE_OTHER, 0);
