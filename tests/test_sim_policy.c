@@ -144,6 +144,35 @@ test_rate_ip(void)
 	fx_free(&f);
 }
 
+/* limits.count_refused: refused attempts fill the per-IP windows, so a
+ * sender retrying through the minute stays limited the next minute */
+static void
+test_count_refused(void)
+{
+	struct fx f;
+	int on, i;
+
+	for (on = 0; on <= 1; on++) {
+		fx_init(&f);
+		f.p->limits.per_ip.messages.max[SIM_WIN_MINUTE] = 3;
+		f.p->limits.per_ip.messages.max[SIM_WIN_HOUR] = 6;
+		f.p->limits.count_refused = (uint32_t)on;
+		prof_set_reply(f.p, SIM_RK_RATE_IP, 421, "", "x",
+		    SIM_STAGE_MAIL);
+		for (i = 0; i < 3; i++)
+			CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t",
+			    T0 + i), SIM_RK_ACCEPT);
+		for (i = 0; i < 3; i++)	/* three retries, refused */
+			CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t",
+			    T0 + 10 + i), SIM_RK_RATE_IP);
+		/* a minute later: the hour holds 6 attempts when they
+		 * count, 3 messages when not */
+		CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t",
+		    T0 + 2 * MIN), on ? SIM_RK_RATE_IP : SIM_RK_ACCEPT);
+		fx_free(&f);
+	}
+}
+
 /* the day window answers daily_cap when that kind is enabled */
 static void
 test_daily_cap(void)
@@ -1085,6 +1114,8 @@ test_sim_policy_register(void)
 
 	if (s == NULL ||
 	    CU_add_test(s, "rate per IP", test_rate_ip) == NULL ||
+	    CU_add_test(s, "refused attempts counted",
+	    test_count_refused) == NULL ||
 	    CU_add_test(s, "daily cap", test_daily_cap) == NULL ||
 	    CU_add_test(s, "rate per domain", test_rate_domain) == NULL ||
 	    CU_add_test(s, "authentication", test_auth) == NULL ||

@@ -151,6 +151,9 @@ struct prof_limits {
 					 * submission profile (sim_acct.h) */
 	struct prof_windows per_pair;	/* messages per (sender domain,
 					 * recipient) -> rate.pair */
+	uint32_t	 count_refused;	/* nonzero: an attempt the IP entry
+					 * refuses after MAIL FROM counts as a
+					 * message in the per_ip windows */
 };
 
 /* SASL mechanisms a submission profile offers (bits). */

@@ -612,8 +612,16 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 		*counted = true;
 	}
 out:
-	if (hit)
+	if (hit) {
 		refuse(p, e, rep_now(&p->rep, e, wn), wn, v);
+		/* limits.count_refused: an attempt refused at MAIL FROM or
+		 * end of DATA (a retry) fills the per-IP message windows as
+		 * an accepted message would */
+		if (l->count_refused != 0 && (stage == SIM_STAGE_MAIL ||
+		    stage == SIM_STAGE_EOD))
+			for (wi = 0; wi < SIM_WIN__COUNT; wi++)
+				sim_win_add_at(&e->msgs[wi], wi, wn, 1);
+	}
 	sim_state_put(st, e);
 	return hit;
 }

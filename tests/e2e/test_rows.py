@@ -56,7 +56,7 @@ DRIVE_KEYS = {"scale", "start", "facts", "ip", "ipv6", "ehlo", "tls", "auth",
               "expect_nth"}
 SEND_KEYS = {"count", "mail_from", "rcpt", "body", "per_connection",
              "headers", "prime", "sources", "declare_size", "tls", "rcpt_k",
-             "auth", "after_day", "after_hour"}
+             "auth", "after_day", "after_hour", "after_minute"}
 AUTH_KEYS = {"user", "pass", "mech"}
 STAGES = ("connect", "ehlo", "mail", "rcpt", "data", "eod", "auth")
 BODIES = ("plain", "spam", "links", "big", "big_header", "hops", "attachments")
@@ -474,6 +474,8 @@ class Driver:
             self.run.wait_day(int(step["after_day"]))
         if "after_hour" in step:
             self.run.wait_hour(int(step["after_hour"]))
+        if "after_minute" in step:
+            self.run.wait_minute(int(step["after_minute"]))
         prime = bool(step.get("prime"))
         if prime:
             # a prime step builds state; the same step (same content,
@@ -681,6 +683,7 @@ class Run:
                                            "%Y-%m-%dT%H:%M:%S"))
         self.day0 = t0 // 86400
         self.hour0 = t0 // 3600
+        self.minute0 = t0 // 60
         ports = free_ports(3)
         self.ctl = "127.0.0.1:%d" % ports[0]
         self.port, self.sub_port = ports[1], ports[2]
@@ -714,6 +717,11 @@ class Run:
         """Wait until simulated clock hour `hour` after the start's has
         begun."""
         self.wait_clock(3600000, self.hour0, hour, "hour")
+
+    def wait_minute(self, minute):
+        """Wait until simulated clock minute `minute` after the start's
+        has begun."""
+        self.wait_clock(60000, self.minute0, minute, "minute")
 
     def control(self, c, provider):
         body = json.dumps(c.get("body", {})).encode()
