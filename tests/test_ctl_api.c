@@ -287,7 +287,7 @@ test_limits_bad(void)
 		    "max_hops, max_header_bytes, content, per_netblock, "
 		    "per_helo, per_dkim_domain, per_url_domain, "
 		    "per_message_id, per_user, per_pair, max_attachments, "
-		    "count_refused)" },
+		    "count_refused, helo_names_per_ip)" },
 		{ "{\"content\":{\"links\":3}}",
 		    "limits.content.links: unknown key (expected spam_score, "
 		    "max_links)" },

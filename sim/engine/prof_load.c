@@ -413,6 +413,8 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	    "ehlo" },
 	[SIM_RK_CONTENT_LISTED] = { ST(EOD), FACT_EOD },
 	[SIM_RK_USER_MOVED] = { ST(RCPT), FACT_RCPT },
+	[SIM_RK_HELO_CHANGES] = { ST(EHLO), "the client's EHLO names are "
+	    "counted at ehlo" },
 };
 
 /* EHLO extensions mxsim implements (SIZE comes from max_message_size). */

@@ -281,6 +281,9 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	    SIM_STAGE_EOD),
 	[SIM_RK_USER_MOVED] = POL("user.moved", 550, "5.1.6",
 	    "{addr}: mailbox has moved", SIM_STAGE_RCPT),
+	[SIM_RK_HELO_CHANGES] = POL("helo.changes", 421, "4.7.0",
+	    "Too many different HELO names from [{ip}], try again later",
+	    SIM_STAGE_EHLO),
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {

@@ -182,11 +182,14 @@ enum sim_rk {
 	SIM_RK_CONTENT_LISTED,	/* "content.blocklisted": a URL or From
 				 * domain is on the domain blocklist */
 	SIM_RK_USER_MOVED,	/* "user.moved": a mailbox moved away */
+	SIM_RK_HELO_CHANGES,	/* "helo.changes": more distinct EHLO names
+				 * from one client IP than
+				 * limits.helo_names_per_ip */
 	SIM_RK__COUNT
 };
 
 #define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
-#define SIM_RK__POLICY_LAST	SIM_RK_USER_MOVED
+#define SIM_RK__POLICY_LAST	SIM_RK_HELO_CHANGES
 
 /* Static description of a reply kind: its name and built-in default. */
 struct sim_kind_info {
