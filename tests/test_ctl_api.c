@@ -286,7 +286,8 @@ test_limits_bad(void)
 		    "bulk_threshold, recipient_domains_per_transaction, "
 		    "max_hops, max_header_bytes, content, per_netblock, "
 		    "per_helo, per_dkim_domain, per_url_domain, "
-		    "per_message_id, per_user, per_pair, max_attachments)" },
+		    "per_message_id, per_user, per_pair, max_attachments, "
+		    "count_refused, helo_names_per_ip)" },
 		{ "{\"content\":{\"links\":3}}",
 		    "limits.content.links: unknown key (expected spam_score, "
 		    "max_links)" },

@@ -989,8 +989,8 @@ test_limits_every_key(void)
 	fputs("provider: lim\nmx_hosts: [mx.lim.test]\nlimits:\n", fp);
 	lim_yaml(fp, prof_limits_keys, 1, &n);
 	fclose(fp);
-	CU_ASSERT_EQUAL(n, 85);	/* 72 + per_user 8, per_pair 4, max_attachments
-				 * (issue 16) */
+	CU_ASSERT_EQUAL(n, 90);	/* 72 + per_user 8, per_pair 4, max_attachments,
+				 * count_refused, helo_names_per_ip 4 (issue 16) */
 	path = yaml_tmp(text);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
 	p = prof_load_profile(path, &err);

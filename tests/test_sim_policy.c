@@ -144,6 +144,74 @@ test_rate_ip(void)
 	fx_free(&f);
 }
 
+/* limits.count_refused: refused attempts fill the per-IP windows, so a
+ * sender retrying through the minute stays limited the next minute */
+static void
+test_count_refused(void)
+{
+	struct fx f;
+	int on, i;
+
+	for (on = 0; on <= 1; on++) {
+		fx_init(&f);
+		f.p->limits.per_ip.messages.max[SIM_WIN_MINUTE] = 3;
+		f.p->limits.per_ip.messages.max[SIM_WIN_HOUR] = 6;
+		f.p->limits.count_refused = (uint32_t)on;
+		prof_set_reply(f.p, SIM_RK_RATE_IP, 421, "", "x",
+		    SIM_STAGE_MAIL);
+		for (i = 0; i < 3; i++)
+			CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t",
+			    T0 + i), SIM_RK_ACCEPT);
+		for (i = 0; i < 3; i++)	/* three retries, refused */
+			CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t",
+			    T0 + 10 + i), SIM_RK_RATE_IP);
+		/* a minute later: the hour holds 6 attempts when they
+		 * count, 3 messages when not */
+		CU_ASSERT_EQUAL(send_msg(&f, IP1, "a.example", "u@t",
+		    T0 + 2 * MIN), on ? SIM_RK_RATE_IP : SIM_RK_ACCEPT);
+		fx_free(&f);
+	}
+}
+
+/* ehlo - an EHLO decision from ip with name */
+static enum sim_rk
+ehlo(struct fx *f, uint32_t ip, const char *name, uint64_t now)
+{
+	struct sim_facts fa;
+	struct sim_verdict v;
+
+	memset(&fa, 0, sizeof(fa));
+	fa.mx_ip = 0x7f010001;
+	fa.client_ip = ip;
+	fa.helo = name;
+	sim_policy_decide(f->w, f->st, SIM_STAGE_EHLO, &fa, now, &v);
+	return v.rk;
+}
+
+/* limits.helo_names_per_ip: distinct EHLO names per client IP in an
+ * hour; the same name again is free, another IP has its own count */
+static void
+test_helo_names(void)
+{
+	struct fx f;
+
+	fx_init(&f);
+	f.p->limits.helo_names.max[SIM_WIN_HOUR] = 2;
+	prof_set_reply(f.p, SIM_RK_HELO_CHANGES, 421, "", "x",
+	    SIM_STAGE_EHLO);
+	CU_ASSERT_EQUAL(ehlo(&f, IP1, "a.example", T0), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(ehlo(&f, IP1, "a.example", T0 + 1), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(ehlo(&f, IP1, "b.example", T0 + 2), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(ehlo(&f, IP1, "a.example", T0 + 3), SIM_RK_ACCEPT);
+	CU_ASSERT_EQUAL(ehlo(&f, IP1, "c.example", T0 + 4),
+	    SIM_RK_HELO_CHANGES);
+	CU_ASSERT_EQUAL(ehlo(&f, IP2, "c.example", T0 + 5), SIM_RK_ACCEPT);
+	/* two hours later the names are forgotten */
+	CU_ASSERT_EQUAL(ehlo(&f, IP1, "d.example", T0 + 2 * HOUR),
+	    SIM_RK_ACCEPT);
+	fx_free(&f);
+}
+
 /* the day window answers daily_cap when that kind is enabled */
 static void
 test_daily_cap(void)
@@ -1085,6 +1153,10 @@ test_sim_policy_register(void)
 
 	if (s == NULL ||
 	    CU_add_test(s, "rate per IP", test_rate_ip) == NULL ||
+	    CU_add_test(s, "refused attempts counted",
+	    test_count_refused) == NULL ||
+	    CU_add_test(s, "distinct EHLO names per IP",
+	    test_helo_names) == NULL ||
 	    CU_add_test(s, "daily cap", test_daily_cap) == NULL ||
 	    CU_add_test(s, "rate per domain", test_rate_domain) == NULL ||
 	    CU_add_test(s, "authentication", test_auth) == NULL ||

@@ -104,6 +104,9 @@ const struct prof_lim_key prof_limits_keys[] = {
 	{ "per_user", PROF_LIM_MAP, LIM(per_user), rate_keys, NULL },
 	{ "per_pair", PROF_LIM_MAP, LIM(per_pair), messages_keys, NULL },
 	{ "max_attachments", PROF_LIM_U32, LIM(max_attachments), NULL, NULL },
+	{ "count_refused", PROF_LIM_U32, LIM(count_refused), NULL, NULL },
+	{ "helo_names_per_ip", PROF_LIM_MAP, LIM(helo_names), windows_keys,
+	    NULL },
 	{ NULL, PROF_LIM_MAP, 0, NULL, NULL }
 };
 

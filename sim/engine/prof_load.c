@@ -419,6 +419,8 @@ static const struct ld_stage_rule stage_rules[SIM_RK__COUNT] = {
 	[SIM_RK_CONTENT_FILETYPE] = { ST(EOD), FACT_EOD },
 	[SIM_RK_STARTTLS_PIPELINED] = { ST(OTHER), "answered by the session "
 	    "to STARTTLS" },
+	[SIM_RK_HELO_CHANGES] = { ST(EHLO), "the client's EHLO names are "
+	    "counted at ehlo" },
 };
 
 /* EHLO extensions mxsim implements (SIZE comes from max_message_size). */

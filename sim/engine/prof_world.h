@@ -151,6 +151,11 @@ struct prof_limits {
 					 * submission profile (sim_acct.h) */
 	struct prof_windows per_pair;	/* messages per (sender domain,
 					 * recipient) -> rate.pair */
+	struct prof_windows helo_names;	/* distinct EHLO names per client IP
+					 * -> helo.changes */
+	uint32_t	 count_refused;	/* nonzero: an attempt the IP entry
+					 * refuses after MAIL FROM counts as a
+					 * message in the per_ip windows */
 };
 
 /* SASL mechanisms a submission profile offers (bits). */

@@ -288,6 +288,9 @@ static const struct sim_kind_info kinds[SIM_RK__COUNT] = {
 	    SIM_STAGE_EOD),
 	[SIM_RK_STARTTLS_PIPELINED] = POL("protocol.starttls_pipelined", 554,
 	    "5.5.1", "Commands pipelined after STARTTLS", SIM_STAGE_OTHER),
+	[SIM_RK_HELO_CHANGES] = POL("helo.changes", 421, "4.7.0",
+	    "Too many different HELO names from [{ip}], try again later",
+	    SIM_STAGE_EHLO),
 };
 
 static const char *const stage_names[SIM_STAGE__COUNT] = {

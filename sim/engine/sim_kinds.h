@@ -190,11 +190,14 @@ enum sim_rk {
 	SIM_RK_STARTTLS_PIPELINED, /* "protocol.starttls_pipelined": a
 				 * command pipelined after STARTTLS (the
 				 * session answers it instead of 220) */
+	SIM_RK_HELO_CHANGES,	/* "helo.changes": more distinct EHLO names
+				 * from one client IP than
+				 * limits.helo_names_per_ip */
 	SIM_RK__COUNT
 };
 
 #define SIM_RK__POLICY_FIRST	SIM_RK_OUTAGE
-#define SIM_RK__POLICY_LAST	SIM_RK_STARTTLS_PIPELINED
+#define SIM_RK__POLICY_LAST	SIM_RK_HELO_CHANGES
 
 /* Static description of a reply kind: its name and built-in default. */
 struct sim_kind_info {

@@ -177,6 +177,10 @@ static bool	ident_check(const struct prof_profile *, struct sim_state *,
 		    const struct prof_rate *, enum sim_stage,
 		    const struct sim_facts *, const struct sim_wnow *,
 		    struct sim_verdict *);
+static bool	check_helo_names(const struct prof_profile *,
+		    struct sim_state *, enum sim_stage,
+		    const struct sim_facts *, const struct sim_wnow *,
+		    struct sim_verdict *);
 static bool	check_idents(const struct prof_profile *, struct sim_state *,
 		    enum sim_stage, const struct sim_facts *,
 		    const struct sim_wnow *, struct sim_verdict *);
@@ -241,7 +245,8 @@ static const enum sim_rk uncounted_kinds[] = {
 	SIM_RK_IPV6_REFUSED, SIM_RK_HELO_BAD, SIM_RK_SENDER_UNRESOLVABLE,
 	SIM_RK_HELO_LISTED, SIM_RK_CONTENT_LISTED, SIM_RK_USER_MOVED,
 	SIM_RK_CONTENT_MALFORMED, SIM_RK_CONTENT_FILETYPE,
-	SIM_RK_STARTTLS_PIPELINED
+	SIM_RK_STARTTLS_PIPELINED,
+	SIM_RK_HELO_CHANGES
 };
 
 /* sim_policy_counted - is a refusal of kind rk counted on an entry */
@@ -615,8 +620,16 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 		*counted = true;
 	}
 out:
-	if (hit)
+	if (hit) {
 		refuse(p, e, rep_now(&p->rep, e, wn), wn, v);
+		/* limits.count_refused: an attempt refused at MAIL FROM or
+		 * end of DATA (a retry) fills the per-IP message windows as
+		 * an accepted message would */
+		if (l->count_refused != 0 && (stage == SIM_STAGE_MAIL ||
+		    stage == SIM_STAGE_EOD))
+			for (wi = 0; wi < SIM_WIN__COUNT; wi++)
+				sim_win_add_at(&e->msgs[wi], wi, wn, 1);
+	}
 	sim_state_put(st, e);
 	return hit;
 }
@@ -1234,6 +1247,62 @@ dkim_of(const struct sim_facts *f)
 	return NULL;
 }
 
+/* check_helo_names - at EHLO: a name the client IP has not used within a
+ * window of limits.helo_names_per_ip counts once in that window of the
+ * IP's names (both kept as SIM_KEY_HELO entries keyed "client|name" and
+ * "client|", where no EHLO name has a '|'); more names than the window allows answers
+ * helo.changes (a changing HELO) */
+static bool
+check_helo_names(const struct prof_profile *p, struct sim_state *st,
+    enum sim_stage stage, const struct sim_facts *f,
+    const struct sim_wnow *wn, struct sim_verdict *v)
+{
+	const struct prof_windows *lim = &p->limits.helo_names;
+	char key[2 * SIM_PAIR_PART_MAX];
+	char ip4[9];
+	const char *ik = f->client_key;
+	struct sim_entry *e;
+	bool fresh[SIM_WIN__COUNT] = { false };
+	bool hit = false;
+	int wi, n;
+
+	if (stage != SIM_STAGE_EHLO || f->helo == NULL ||
+	    !p->replies[SIM_RK_HELO_CHANGES].enabled)
+		return false;
+	if (ik == NULL) {
+		snprintf(ip4, sizeof(ip4), "%08x", (unsigned)f->client_ip);
+		ik = ip4;
+	}
+	/* the client is in the text: SIM_KEY_HELO keys on text only */
+	n = snprintf(key, sizeof(key), "%s|%s", ik, f->helo);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return false;
+	if ((e = sim_state_get(st, SIM_KEY_HELO, f->prof, f->client_ip, key,
+	    wn->ms)) == NULL)
+		return false;
+	for (wi = 0; wi < SIM_WIN__COUNT; wi++) {
+		fresh[wi] = sim_win_count_at(&e->msgs[wi], wi, wn) == 0;
+		sim_win_add_at(&e->msgs[wi], wi, wn, 1);
+	}
+	sim_state_put(st, e);
+	key[strlen(ik) + 1] = '\0';
+	if ((e = sim_state_get(st, SIM_KEY_HELO, f->prof, f->client_ip, key,
+	    wn->ms)) == NULL)
+		return false;
+	for (wi = 0; wi < SIM_WIN__COUNT && !hit; wi++) {
+		if (fresh[wi])
+			sim_win_add_at(&e->msgs[wi], wi, wn, 1);
+		if (lim->max[wi] != 0 &&
+		    sim_win_count_at(&e->msgs[wi], wi, wn) > lim->max[wi])
+			hit = fire(v, SIM_RK_HELO_CHANGES, lim->max[wi]);
+	}
+	for (; wi < SIM_WIN__COUNT; wi++)
+		if (fresh[wi])
+			sim_win_add_at(&e->msgs[wi], wi, wn, 1);
+	sim_state_put(st, e);
+	return hit;
+}
+
 /* check_idents - windows of the netblock, EHLO name, DKIM domain, URL
  * domains and Message-ID */
 static bool
@@ -1247,6 +1316,8 @@ check_idents(const struct prof_profile *p, struct sim_state *st,
 	const char *d;
 	unsigned i;
 
+	if (check_helo_names(p, st, stage, f, wn, v))
+		return true;
 	if (ident_check(p, st, SIM_KEY_NETBLOCK, f->client_ip & 0xffffff00u,
 	    f->netblock_key, SIM_RK_RATE_NETBLOCK, &l->per_netblock, stage, f, wn, v))
 		return true;

@@ -174,7 +174,7 @@ class Suite:
             assert b"exceeded 3 hops" in text, text
 
             st, before = http_json("GET", url)
-            assert st == 200 and len(before) == 23, before  # issue 16: per_user, per_pair, max_attachments
+            assert st == 200 and len(before) == 25, before  # issue 16: per_user, per_pair, max_attachments, count_refused, helo_names_per_ip
             leaves = sorted(leaf_paths(before))
             # every leaf to its own value at once, then each alone: GET
             # always shows exactly what was set

@@ -56,7 +56,7 @@ DRIVE_KEYS = {"scale", "start", "facts", "ip", "ipv6", "ehlo", "tls", "auth",
               "expect_nth"}
 SEND_KEYS = {"count", "mail_from", "rcpt", "body", "per_connection",
              "headers", "prime", "sources", "declare_size", "tls", "rcpt_k",
-             "auth", "after_day"}
+             "auth", "after_day", "after_hour", "after_minute"}
 AUTH_KEYS = {"user", "pass", "mech"}
 STAGES = ("connect", "ehlo", "mail", "rcpt", "data", "eod", "auth")
 BODIES = ("plain", "spam", "links", "big", "big_header", "hops", "attachments")
@@ -472,6 +472,10 @@ class Driver:
     def step(self, step):
         if "after_day" in step:
             self.run.wait_day(int(step["after_day"]))
+        if "after_hour" in step:
+            self.run.wait_hour(int(step["after_hour"]))
+        if "after_minute" in step:
+            self.run.wait_minute(int(step["after_minute"]))
         prime = bool(step.get("prime"))
         if prime:
             # a prime step builds state; the same step (same content,
@@ -675,8 +679,11 @@ class Run:
         with open(self.scenario, "w") as f:
             yaml.safe_dump(scn, f, sort_keys=False)
         self.primed = set()
-        self.day0 = calendar.timegm(time.strptime(
-            group["start"][:19], "%Y-%m-%dT%H:%M:%S")) // 86400
+        t0 = calendar.timegm(time.strptime(group["start"][:19],
+                                           "%Y-%m-%dT%H:%M:%S"))
+        self.day0 = t0 // 86400
+        self.hour0 = t0 // 3600
+        self.minute0 = t0 // 60
         ports = free_ports(3)
         self.ctl = "127.0.0.1:%d" % ports[0]
         self.port, self.sub_port = ports[1], ports[2]
@@ -686,20 +693,35 @@ class Run:
                        group["args"],
                        self.port)
 
-    def sim_day(self):
-        """Days since the midnight before the scenario's start, read from
-        the simulated clock (GET /clock)."""
+    def sim_ms(self):
+        """The simulated clock (GET /clock), ms since the epoch."""
         with urllib.request.urlopen("http://%s/clock" % self.ctl, timeout=10) as r:
-            return json.load(r)["sim_ms"] // 86400000 - self.day0
+            return json.load(r)["sim_ms"]
+
+    def wait_clock(self, unit_ms, base, n, what):
+        """Wait (polling the simulated clock, not sleeping a fixed time)
+        until simulated `what` n after the start's (unit_ms long, the
+        start's being number `base` since the epoch) has begun; at most
+        5 real minutes."""
+        deadline = time.time() + 300
+        while self.sim_ms() // unit_ms - base < n:
+            if time.time() > deadline:
+                raise AssertionError("simulated %s %d never came" % (what, n))
+            time.sleep(0.02)
 
     def wait_day(self, day):
-        """Wait (polling the simulated clock, not sleeping a fixed time)
-        until simulated day `day` has begun; at most 5 real minutes."""
-        deadline = time.time() + 300
-        while self.sim_day() < day:
-            if time.time() > deadline:
-                raise AssertionError("simulated day %d never came" % day)
-            time.sleep(0.1)
+        """Wait until simulated day `day` after the start's has begun."""
+        self.wait_clock(86400000, self.day0, day, "day")
+
+    def wait_hour(self, hour):
+        """Wait until simulated clock hour `hour` after the start's has
+        begun."""
+        self.wait_clock(3600000, self.hour0, hour, "hour")
+
+    def wait_minute(self, minute):
+        """Wait until simulated clock minute `minute` after the start's
+        has begun."""
+        self.wait_clock(60000, self.minute0, minute, "minute")
 
     def control(self, c, provider):
         body = json.dumps(c.get("body", {})).encode()
