@@ -231,15 +231,12 @@ prof_world_free(struct prof_world *w)
 		prof_profile_free(w->profiles[i]);
 	for (i = 0; i < w->nsenders; i++)
 		sender_free(&w->senders[i]);
-	for (i = 0; i < w->nunknown_rcpts; i++)
-		free(w->unknown_rcpts[i]);
-	for (i = 0; i < w->nspam_traps; i++)
-		free(w->spam_traps[i]);
+	free_strv(w->unknown_rcpts, w->nunknown_rcpts);
+	free_strv(w->spam_traps, w->nspam_traps);
 	free_strv(w->inactive_rcpts, w->ninactive_rcpts);
 	free_strv(w->full_rcpts, w->nfull_rcpts);
 	free_strv(w->tls_rcpts, w->ntls_rcpts);
-	for (i = 0; i < w->nseeds; i++)
-		free(w->seeds[i]);
+	free_strv(w->seeds, w->nseeds);
 	free_strv(w->ipv4_only, w->nipv4_only);
 	for (i = 0; i < w->nrdns6; i++)
 		free(w->rdns6[i].ptr);
@@ -249,9 +246,6 @@ prof_world_free(struct prof_world *w)
 	free_strv(w->unresolvable, w->nunresolvable);
 	free_strv(w->dbl, w->ndbl);
 	free_strv(w->moved_rcpts, w->nmoved_rcpts);
-	free(w->unknown_rcpts);
-	free(w->spam_traps);
-	free(w->seeds);
 	free(w->dns_listen);
 	free(w->senders);
 	free(w->blocks);
@@ -465,9 +459,7 @@ prof_profile_free(struct prof_profile *p)
 		free(p->domains[i]);
 	for (i = 0; i < p->nmx_hosts; i++)
 		free(p->mx_hosts[i]);
-	for (i = 0; i < p->nblocked_ext; i++)
-		free(p->blocked_ext[i]);
-	free(p->blocked_ext);
+	free_strv(p->blocked_ext, p->nblocked_ext);
 	for (i = 0; i < p->next; i++)
 		free(p->ext[i]);
 	free(p->domains);
