@@ -20,7 +20,7 @@ sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 apt_quiet() {
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 \
-	    -y -qq "$@" >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; return 1; }
+	    -y -qq "$@" >"$work/apt.log" 2>&1
 }
 
 work=$(mktemp -d /tmp/mxsim-deb.XXXXXX)
@@ -56,9 +56,13 @@ t_lint=$((SECONDS - t1))
 
 # 3. install (purge an mxsim left by an earlier run first)
 if dpkg-query -W -f='${Status}' mxsim 2>/dev/null | grep -q "ok installed"; then
-	apt_quiet remove --purge mxsim
+	apt_quiet remove --purge mxsim || { cat "$work/apt.log"; fail "purge of an earlier mxsim"; }
 fi
-apt_quiet install --no-install-recommends "$deb"
+# (apt-get update only when a dependency is not installed yet, as systemd
+# for systemd-sysusers in a fresh container)
+apt_quiet install --no-install-recommends "$deb" ||
+	{ apt_quiet update && apt_quiet install --no-install-recommends "$deb"; } ||
+	{ cat "$work/apt.log"; fail "apt-get install $deb"; }
 dpkg -L mxsim >"$work/files"
 nfiles=$(wc -l <"$work/files")
 
@@ -98,8 +102,10 @@ for _ in $(seq 300); do
 		{ cat "$work/mxsim.out"; fail "mxsim@$inst exited at start"; }
 	sleep 0.1
 done
-[ -z "$user" ] || [ "$(ps -o user= -p "$pid")" = "$user" ] ||
-	fail "mxsim@$inst runs as $(ps -o user= -p "$pid"), not $user"
+if [ -n "$user" ]; then
+	uid=$(awk '$1 == "Uid:" { print $2 }' "/proc/$pid/status")
+	[ "$uid" = "$(id -u "$user")" ] || fail "mxsim@$inst runs as uid $uid, not $user"
+fi
 swaks --server "$addr" --port "$port" --from ci@sender.example \
     --to someone@sink.mxsim.test --helo ci.sender.example \
     >"$work/swaks.log" 2>&1 ||
@@ -119,7 +125,7 @@ $sudo rm -f "$scenario"
 
 # 6. purge: nothing the package installed is left (directories it shares
 # with other packages stay, those of its own go)
-apt_quiet remove --purge mxsim
+apt_quiet remove --purge mxsim || { cat "$work/apt.log"; fail "purge"; }
 left=$(while read -r f; do
 	if [ -d "$f" ]; then
 		[[ $f == */mxsim || $f == */mxsim/* ]] && echo "$f"
