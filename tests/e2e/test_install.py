@@ -58,7 +58,7 @@ LAYOUT = [
 def sh(cmd, timeout=300, **kw):
     """Run CMD; its CompletedProcess, stdout and stderr as text."""
     return subprocess.run(cmd, capture_output=True, text=True,
-                          timeout=timeout, **kw)
+                          errors="replace", timeout=timeout, **kw)
 
 
 def ok(r, what):
