@@ -150,7 +150,7 @@ def mxsim_binary(build):
     """BUILD/sim/mxsim; without --build, the source tree's build/sim/mxsim,
     or for an installed mxrun (its modules in datadir/mxsim/runner, no
     sim/ beside them) the mxsim in the folder of the mxrun command."""
-    if build is None and not os.path.isdir(os.path.join(REPO, "sim")):
+    if build is None and not os.path.isfile(os.path.join(REPO, "sim", "main.c")):
         return os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])), "mxsim")
     return os.path.join(os.path.abspath(build or os.path.join(REPO, "build")),
                         "sim", "mxsim")
