@@ -7,7 +7,8 @@ an empty folder, and then the clone and its build folder are deleted.  The
 installed tree must hold the layout of README.md's "Install" section; the
 installed mxsim must have no checkout path in its read-only data, find its
 bundled profiles beside itself (--help, --check, and a start without -c on
-a free port with the control API), accept one message from smtplib with
+a free port with the control API; also with its prefix moved, and
+$MXSIM_DATADIR overriding), accept one message from smtplib with
 250; the installed mxreport and mxrun must find their modules (--help,
 --version, a report of the run's event log, mxrun --check with the
 installed mxsim); the bash completion must complete mxsim's options.
@@ -124,6 +125,25 @@ class InstallSuite:
         want = os.path.join(self.pre, "share", "mxsim", "profiles")
         assert "Bundled profiles are in %s " % want in r.stdout, \
             r.stdout.splitlines()[-1]
+
+    def test_datadir_override_and_moved_prefix(self):
+        """$MXSIM_DATADIR names the data root; without it a moved prefix
+        still finds its own share/mxsim (nothing configured is used)."""
+        env = dict(os.environ, MXSIM_DATADIR="/nonexistent/mxsim-data")
+        r = ok(sh([self.bin("mxsim"), "--help"], cwd="/", env=env),
+               "mxsim --help")
+        assert "Bundled profiles are in /nonexistent/mxsim-data/profiles " \
+            in r.stdout, r.stdout.splitlines()[-1]
+        moved = os.path.join(self.dest, "moved")
+        os.rename(self.pre, moved)
+        try:
+            r = ok(sh([os.path.join(moved, "bin", "mxsim"), "--help"],
+                      cwd="/"), "moved mxsim --help")
+            want = os.path.join(moved, "share", "mxsim", "profiles")
+            assert "Bundled profiles are in %s " % want in r.stdout, \
+                r.stdout.splitlines()[-1]
+        finally:
+            os.rename(moved, self.pre)
 
     def test_check_bundled(self):
         prof = os.path.join(self.pre, "share/mxsim/profiles/default.yaml")
