@@ -38,6 +38,7 @@
 #include "ctl_api.h"
 #include "ctl_http.h"
 #include "ev_server.h"
+#include "mx_data.h"
 #include "mx_opts.h"
 #include "nb_backend.h"
 #include "prof_load.h"
@@ -248,7 +249,7 @@ do_check(const struct mx_opts *o)
 		prof_profile_free(p);
 		return 0;
 	}
-	if ((w = prof_load_scenario(path, mx_opts_datadir(), &err)) == NULL) {
+	if ((w = prof_load_scenario(path, mx_data_profiles(), &err)) == NULL) {
 		fprintf(stderr, "%s\n", prof_error_str(&err, buf, sizeof(buf)));
 		return 1;
 	}
@@ -455,11 +456,11 @@ load_world(struct mxsim *m)
 
 	if (path == NULL) {
 		snprintf(m->config, sizeof(m->config), "%s/default.yaml",
-		    mx_opts_datadir());
+		    mx_data_profiles());
 		path = m->config;
 	}
 	memset(&perr, 0, sizeof(perr));
-	if ((m->w = prof_load_scenario(path, mx_opts_datadir(), &perr)) == NULL) {
+	if ((m->w = prof_load_scenario(path, mx_data_profiles(), &perr)) == NULL) {
 		fprintf(stderr, "mxsim: %s\n", prof_error_str(&perr, err,
 		    sizeof(err)));
 		return -1;

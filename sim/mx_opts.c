@@ -15,11 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mx_data.h"
 #include "mx_opts.h"
 
-#ifndef MXSIM_PROFILES_DIR
-#define MXSIM_PROFILES_DIR "profiles"
-#endif
 #ifndef MXSIM_VERSION
 #define MXSIM_VERSION "dev"
 #endif
@@ -113,15 +111,6 @@ static const struct opt_def opt_defs[] = {
 
 #define NOPTS	(sizeof(opt_defs) / sizeof(opt_defs[0]))
 
-/* mx_opts_datadir - where bundled profiles live */
-const char *
-mx_opts_datadir(void)
-{
-	const char *d = getenv("MXSIM_DATADIR");
-
-	return d != NULL && d[0] != '\0' ? d : MXSIM_PROFILES_DIR;
-}
-
 /* usage - the truth about the options, from opt_defs[] */
 static void
 usage(FILE *fp, const char *prog)
@@ -147,8 +136,8 @@ usage(FILE *fp, const char *prog)
 			fprintf(fp, "%.*s\n%25s", (int)(nl - h), h, "");
 		fprintf(fp, "%s\n", h);
 	}
-	fprintf(fp, "\nBundled profiles are in %s (MXSIM_DATADIR overrides).\n",
-	    mx_opts_datadir());
+	fprintf(fp, "\nBundled profiles are in %s (MXSIM_DATADIR names the "
+	    "data folder holding profiles/).\n", mx_data_profiles());
 }
 
 /* parse_num - strict number parsing for options */

@@ -46,7 +46,4 @@ struct mx_opts {
  */
 int mx_opts_parse(int argc, char **argv, struct mx_opts *o);
 
-/** @return the bundled profiles' directory (MXSIM_DATADIR overrides). */
-const char *mx_opts_datadir(void);
-
 #endif /* MX_OPTS_H */
