@@ -69,7 +69,8 @@ mx_summary_write(const char *path, const struct mx_summary *s, char *err,
 	bool made = false;		/* the temporary file exists */
 
 	if ((o = summary_json(s)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		snprintf(err, errlen, "%s: cannot build the JSON (out of "
+		    "memory, or a path that is not UTF-8)", path);
 		return -1;
 	}
 	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
