@@ -78,6 +78,9 @@ static const struct opt_def opt_defs[] = {
 	    "open connections per worker (default 16384)" },
 	{ "ready-file", 260, OPT_STR, OFF(ready_file), 0, 0, "FILE",
 	    "write \"ready\" to FILE once listening" },
+	{ "summary-json", 280, OPT_STR, OFF(summary_json), 0, 0, "FILE",
+	    "at exit, write the summary as JSON to FILE\n"
+	    "(atomically: a temporary file renamed)" },
 	{ "control", 261, OPT_STR, OFF(control), 0, 0, "ADDR",
 	    "serve the control API (JSON over HTTP) on ADDR,\n"
 	    "a loopback IPv4:PORT or [::1]:PORT" },

@@ -14,6 +14,7 @@ struct mx_opts {
 	const char	*check;
 	const char	*event_log;
 	const char	*ready_file;
+	const char	*summary_json;	/* --summary-json FILE, or NULL */
 	const char	*control;	/* control API address, NULL = none */
 	const char	*metrics;	/* /metrics address, NULL = none */
 	long		 workers;	/* -1 = scenario's */

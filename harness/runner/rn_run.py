@@ -27,6 +27,19 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_ENV = 0, 1, 2, 3
 
 
+def version():
+    """mxsim's version, from the VERSION file meson reads too: the data
+    directory's when installed (datadir/mxsim/runner/..), else the source
+    tree's root."""
+    for top in (os.path.dirname(HERE), REPO):
+        try:
+            with open(os.path.join(top, "VERSION")) as f:
+                return f.read().strip()
+        except OSError:
+            continue
+    return "unknown"
+
+
 class Stop(Exception):
     """SIGTERM/SIGHUP received: clean up like Ctrl-C."""
 
@@ -118,6 +131,8 @@ def parse_args(argv):
         "cannot run it (and nothing failed), 130 interrupted.  Format: "
         "harness/runner/README.md")
     ap.add_argument("scenario", nargs="+", help="runner scenario YAML")
+    ap.add_argument("-V", "--version", action="version",
+                    version="mxrun " + version(), help="print the version")
     ap.add_argument("--build", default=None,
                     help="meson build directory with sim/mxsim (default: %s, "
                     "or installed, the mxsim beside mxrun)" % os.path.join(REPO, "build"))
