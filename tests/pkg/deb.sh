@@ -90,6 +90,7 @@ servers:
   - profile: sink
     addresses: [$addr/32]
 EOF
+$sudo chmod 0644 "$scenario"	# readable by the unit's user whatever the umask
 read -r -a argv <<<"${exec_start//%i/$inst}"
 runas=()
 [ -n "$user" ] && runas=(setpriv --reuid="$user" --regid="$user" --init-groups)
