@@ -50,6 +50,7 @@ import os
 import sys
 
 DAY_MS = 86400 * 1000
+HOUR_MS = 3600 * 1000
 PART_MS = DAY_MS // 4   # spam placement is drawn per quarter of a day
 MAX_KEYS = 5000         # identities per provider and kind
 TOP_LINES = 6           # IPs, domains or codes drawn per panel
@@ -62,6 +63,12 @@ def day_str(day):
     """day_str - a day number (days since 1970) as YYYY-MM-DD."""
     return (datetime.date(1970, 1, 1) +
             datetime.timedelta(days=day)).isoformat()
+
+
+def hour_str(hour):
+    """hour_str - an hour number (hours since 1970) as YYYY-MM-DDTHH."""
+    return (datetime.datetime(1970, 1, 1) +
+            datetime.timedelta(hours=hour)).strftime('%Y-%m-%dT%H')
 
 
 def band(prof, score):
@@ -118,6 +125,26 @@ class Postmaster:
         self.overflow = 0
         self.nbad = 0
         self.fields = False     # the log has the issue 9 keys ("tls")
+        # the same rows per simulated hour, kept while the log spans under
+        # a day: the charts of a short run use them (dropped beyond)
+        self.hrows = {}         # (kind, prov, key, hour) -> row
+        self.sim_lo = self.sim_hi = None
+        self.view = self.rows   # the rows the charts read
+        self.unit_ms = DAY_MS   # and their bucket
+
+    def hourly(self):
+        """hourly - does the log span under a simulated day (so far)."""
+        return self.sim_lo is not None and \
+            self.sim_hi - self.sim_lo < DAY_MS
+
+    def hrow(self, kind, prov, key, hour):
+        """hrow - the hourly row of a key the daily rows keep (or None)."""
+        if key not in self.keys.get((kind, prov), ()):
+            return None
+        r = self.hrows.get((kind, prov, key, hour))
+        if r is None:
+            r = self.hrows[(kind, prov, key, hour)] = new_row()
+        return r
 
     def row(self, kind, prov, key, day):
         """row - the row of a key and day, made on first use (or None)."""
@@ -142,9 +169,15 @@ class Postmaster:
             return
         if 'tls' in ev:
             self.fields = True
+        if self.sim_lo is None:
+            self.sim_lo = self.sim_hi = sm
+        self.sim_lo, self.sim_hi = min(self.sim_lo, sm), max(self.sim_hi, sm)
+        if self.hrows and not self.hourly():
+            self.hrows = {}
         if stage != 'eod' and code < 400:
             return
         day = sm // DAY_MS
+        hour = sm // HOUR_MS if self.hourly() else None
         dom = ev.get('sender_domain')
         if dom and stage == 'eod' and code // 100 == 2 and \
                 ev.get('placement') in FOLDERS:
@@ -154,9 +187,15 @@ class Postmaster:
         if dom:
             self.add(self.row('domain', prov, dom, day), ev,
                      ev.get('domain_rep'))
+            if hour is not None:
+                self.add(self.hrow('domain', prov, dom, hour), ev,
+                         ev.get('domain_rep'))
         if ev.get('client'):
             self.add(self.row('ip', prov, ev['client'], day), ev,
                      ev.get('ip_rep'))
+            if hour is not None:
+                self.add(self.hrow('ip', prov, ev['client'], hour), ev,
+                         ev.get('ip_rep'))
 
     @staticmethod
     def add(r, ev, rep):
@@ -245,13 +284,13 @@ class Postmaster:
 
     def days(self, prov):
         """days - the first and last day with rows of a provider."""
-        ds = [k[3] for k in self.rows if k[1] == prov]
+        ds = [k[3] for k in self.view if k[1] == prov]
         return (min(ds), max(ds)) if ds else (0, -1)
 
     def top(self, kind, prov, n=TOP_LINES):
         """top - the n keys of a kind with most end-of-DATA events."""
         tot = {}
-        for (k, p, key, _), r in self.rows.items():
+        for (k, p, key, _), r in self.view.items():
             if k == kind and p == prov:
                 tot[key] = tot.get(key, 0) + r['eod'] + sum(
                     r['errors'].values())
@@ -260,7 +299,7 @@ class Postmaster:
     def sums(self, prov, day):
         """sums - a provider's domain rows of one day added up."""
         s = new_row()
-        for (k, p, _, d), r in self.rows.items():
+        for (k, p, _, d), r in self.view.items():
             if k != 'domain' or p != prov or d != day:
                 continue
             for f in ('messages', 'recipients', 'complaints', 'eod', 'tls',
@@ -274,7 +313,7 @@ class Postmaster:
         """ip_errors - a provider's refusals of one day (IP rows: every
         refusal has a client), per (code, enhanced)."""
         e = {}
-        for (k, p, _, d), r in self.rows.items():
+        for (k, p, _, d), r in self.view.items():
             if k == 'ip' and p == prov and d == day:
                 for c, n in r['errors'].items():
                     e[c] = e.get(c, 0) + n
@@ -286,8 +325,11 @@ class Postmaster:
         nothing for a log written before mxsim logged these keys."""
         if not self.fields:
             return
+        if self.hourly() and self.hrows:
+            self.view, self.unit_ms = self.hrows, HOUR_MS
         for prov in sorted({k[1] for k in self.rows}):
             self.draw_prov(rep, prov)
+        self.view, self.unit_ms = self.rows, DAY_MS
         rep.sections.append(self.html())
 
     def draw_prov(self, rep, prov):
@@ -296,10 +338,16 @@ class Postmaster:
         days = range(lo, hi + 1)
         base = 'pm_' + ''.join(c if c.isalnum() else '_' for c in prov)
         panels = []
-        xl = 'simulated day (UTC), day 0 = %s' % day_str(lo)
+        hourly = self.unit_ms == HOUR_MS
+        if hourly:
+            xl = 'simulated hour (UTC), hour 0 = %s:00Z; hourly buckets: ' \
+                'the run spans under a simulated day' % hour_str(lo)
+        else:
+            xl = 'simulated day (UTC), day 0 = %s' % day_str(lo)
         xmin, xmax = '-0.5', '%g' % (hi - lo + 0.5)
         pts = 'with linespoints pt 7 ps 0.8'
-        xt = 'set xtics %d out\n' % (1 if hi - lo < 20 else 7)
+        xt = 'set xtics %d out\n' % (1 if hi - lo < 20 else 7 if not hourly
+                                      else 2)
 
         def lines(path, keys, busiest_on_top=False):
             """lines - one plot line per block of path, key i in line type
@@ -319,7 +367,7 @@ class Postmaster:
                 # days without a value break the line (see gaps())
                 rows = []
                 for d in days:
-                    r = self.rows.get((kind, prov, key, d)) or new_row()
+                    r = self.view.get((kind, prov, key, d)) or new_row()
                     if col == 'band':
                         rows.append((d - lo, None, None) if r['rep'] is None
                                     else (d - lo, band(self.profiles.get(
@@ -359,7 +407,26 @@ class Postmaster:
                 extra=xt + 'set ytics autofreq\nset yrange [0:0.5<*]'))
         keys = [k for k in self.top('domain', prov)
                 if any(p[0] == prov and p[1] == k for p in self.parts)]
-        if keys:
+        if keys and hourly:         # per hour: the view's own placement
+            blocks = []
+            for key in keys:
+                rows = []
+                for d in days:
+                    r = self.view.get(('domain', prov, key, d)) or new_row()
+                    m = sum(r['placement'].values())
+                    rows.append((d - lo, rate(
+                        100.0 * r['placement']['spam'], m),
+                        r['placement']['spam'], m))
+                blocks.append((key, gaps(rows)))
+            path = rep.dat(base + '_spam_place.dat',
+                           ['hour', 'spam_pct', 'spam', 'filed'], blocks,
+                           blocks=True)
+            panels.append(rep.panel(
+                'accepted messages filed as spam, per sender domain and '
+                'simulated hour', xl, 'percent',
+                lines(path, keys, busiest_on_top=True), xmin, xmax,
+                extra=xt + 'set ytics autofreq\nset yrange [0:105]'))
+        elif keys:
             blocks = []
             for key in keys:
                 rows = []
@@ -425,12 +492,17 @@ class Postmaster:
                     path, i + 2, pts, c[0], c[1]) for i, c in
                     enumerate(top)), xmin, xmax,
                 extra=xt + 'set ytics autofreq'))
-        t = 'Postmaster view: %s' % prov
+        t = 'Postmaster view: %s%s' % (prov, ' (per simulated hour: the run '
+                                        'spans under a day)' if hourly
+                                        else '')
         rep.chart(base, t,
-                  'Per simulated UTC day, as a Postmaster tool shows it '
+                  '%s as a Postmaster tool shows it '
+                  % ('Per simulated UTC hour (the run spans under a simulated '
+                     'day, so daily buckets would be single dots),' if hourly
+                     else 'Per simulated UTC day,') +
                   '(definitions: reports/rpt_pm.py, README "Placement and '
                   'the Postmaster view"): reputation band of the busiest '
-                  'IPs and sender domains (lowest score of the day), spam '
+                  'IPs and sender domains (lowest score of the bucket), spam '
                   'rate per domain against the 0.1%% and 0.3%% lines, '
                   'SPF/DKIM/DMARC success and TLS share of end-of-DATA '
                   'messages, placement of accepted messages (per sender '

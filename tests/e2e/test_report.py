@@ -78,7 +78,7 @@ def fixture_report():
     if not os.path.exists(os.path.join(d, 'index.html')):
         rc, out, err = run(['-o', d, '--csv', CSV, LOG])
         assert rc == 0, (rc, out, err)
-        assert 'mxreport: 575 events, 8 charts' in out, out
+        assert 'mxreport: 575 events, 9 charts' in out, out
     return d
 
 
