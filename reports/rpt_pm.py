@@ -51,6 +51,10 @@ import sys
 
 DAY_MS = 86400 * 1000
 HOUR_MS = 3600 * 1000
+# finer buckets for the charts of short runs: (bucket, kept while the log
+# spans under this); draw() takes the coarsest giving MIN_BUCKETS buckets
+FINE = ((HOUR_MS, DAY_MS), (60 * 1000, 6 * HOUR_MS), (10 * 1000, 1800 * 1000))
+MIN_BUCKETS = 6
 PART_MS = DAY_MS // 4   # spam placement is drawn per quarter of a day
 MAX_KEYS = 5000         # identities per provider and kind
 TOP_LINES = 6           # IPs, domains or codes drawn per panel
@@ -65,10 +69,15 @@ def day_str(day):
             datetime.timedelta(days=day)).isoformat()
 
 
-def hour_str(hour):
-    """hour_str - an hour number (hours since 1970) as YYYY-MM-DDTHH."""
-    return (datetime.datetime(1970, 1, 1) +
-            datetime.timedelta(hours=hour)).strftime('%Y-%m-%dT%H')
+def time_str(ms):
+    """time_str - a simulated time (ms since 1970) as ISO 8601 UTC."""
+    return (datetime.datetime(1970, 1, 1) + datetime.timedelta(
+        milliseconds=ms)).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def unit_str(ms):
+    """unit_str - a FINE bucket's name."""
+    return {HOUR_MS: '1 h', 60000: '1 min'}.get(ms, '%d s' % (ms // 1000))
 
 
 def band(prof, score):
@@ -125,26 +134,34 @@ class Postmaster:
         self.overflow = 0
         self.nbad = 0
         self.fields = False     # the log has the issue 9 keys ("tls")
-        # the same rows per simulated hour, kept while the log spans under
-        # a day: the charts of a short run use them (dropped beyond)
-        self.hrows = {}         # (kind, prov, key, hour) -> row
+        # the same rows in the FINE buckets, each kept while the log spans
+        # under its limit: the charts of a short run use them
+        self.fine = {unit: {} for unit, _ in FINE}
         self.sim_lo = self.sim_hi = None
         self.view = self.rows   # the rows the charts read
         self.unit_ms = DAY_MS   # and their bucket
 
-    def hourly(self):
-        """hourly - does the log span under a simulated day (so far)."""
-        return self.sim_lo is not None and \
-            self.sim_hi - self.sim_lo < DAY_MS
-
-    def hrow(self, kind, prov, key, hour):
-        """hrow - the hourly row of a key the daily rows keep (or None)."""
+    def frow(self, rows, kind, prov, key, i):
+        """frow - a fine row of a key the daily rows keep (or None)."""
         if key not in self.keys.get((kind, prov), ()):
             return None
-        r = self.hrows.get((kind, prov, key, hour))
+        r = rows.get((kind, prov, key, i))
         if r is None:
-            r = self.hrows[(kind, prov, key, hour)] = new_row()
+            r = rows[(kind, prov, key, i)] = new_row()
         return r
+
+    def fine_view(self):
+        """fine_view - (rows, bucket) the charts use: the coarsest kept
+        FINE buckets giving MIN_BUCKETS over the log's span, else the
+        finest kept; the daily rows for a log of a day or more."""
+        kept = [u for u, _ in FINE if u in self.fine and self.fine[u]]
+        if not kept:
+            return self.rows, DAY_MS
+        span = self.sim_hi - self.sim_lo
+        for u in kept:
+            if span // u + 1 >= MIN_BUCKETS:
+                return self.fine[u], u
+        return self.fine[kept[-1]], kept[-1]
 
     def row(self, kind, prov, key, day):
         """row - the row of a key and day, made on first use (or None)."""
@@ -172,12 +189,12 @@ class Postmaster:
         if self.sim_lo is None:
             self.sim_lo = self.sim_hi = sm
         self.sim_lo, self.sim_hi = min(self.sim_lo, sm), max(self.sim_hi, sm)
-        if self.hrows and not self.hourly():
-            self.hrows = {}
+        for unit, limit in FINE:
+            if unit in self.fine and self.sim_hi - self.sim_lo >= limit:
+                del self.fine[unit]
         if stage != 'eod' and code < 400:
             return
         day = sm // DAY_MS
-        hour = sm // HOUR_MS if self.hourly() else None
         dom = ev.get('sender_domain')
         if dom and stage == 'eod' and code // 100 == 2 and \
                 ev.get('placement') in FOLDERS:
@@ -187,15 +204,15 @@ class Postmaster:
         if dom:
             self.add(self.row('domain', prov, dom, day), ev,
                      ev.get('domain_rep'))
-            if hour is not None:
-                self.add(self.hrow('domain', prov, dom, hour), ev,
+            for unit, rows in self.fine.items():
+                self.add(self.frow(rows, 'domain', prov, dom, sm // unit), ev,
                          ev.get('domain_rep'))
         if ev.get('client'):
             self.add(self.row('ip', prov, ev['client'], day), ev,
                      ev.get('ip_rep'))
-            if hour is not None:
-                self.add(self.hrow('ip', prov, ev['client'], hour), ev,
-                         ev.get('ip_rep'))
+            for unit, rows in self.fine.items():
+                self.add(self.frow(rows, 'ip', prov, ev['client'],
+                                   sm // unit), ev, ev.get('ip_rep'))
 
     @staticmethod
     def add(r, ev, rep):
@@ -325,8 +342,7 @@ class Postmaster:
         nothing for a log written before mxsim logged these keys."""
         if not self.fields:
             return
-        if self.hourly() and self.hrows:
-            self.view, self.unit_ms = self.hrows, HOUR_MS
+        self.view, self.unit_ms = self.fine_view()
         for prov in sorted({k[1] for k in self.rows}):
             self.draw_prov(rep, prov)
         self.view, self.unit_ms = self.rows, DAY_MS
@@ -338,15 +354,16 @@ class Postmaster:
         days = range(lo, hi + 1)
         base = 'pm_' + ''.join(c if c.isalnum() else '_' for c in prov)
         panels = []
-        hourly = self.unit_ms == HOUR_MS
-        if hourly:
-            xl = 'simulated hour (UTC), hour 0 = %s:00Z; hourly buckets: ' \
-                'the run spans under a simulated day' % hour_str(lo)
+        fine = self.unit_ms != DAY_MS     # any bucket under a day
+        if fine:
+            unit = unit_str(self.unit_ms)
+            xl = 'simulated time in %s buckets, 0 = %s (the run spans ' \
+                'under a simulated day)' % (unit, time_str(lo * self.unit_ms))
         else:
             xl = 'simulated day (UTC), day 0 = %s' % day_str(lo)
         xmin, xmax = '-0.5', '%g' % (hi - lo + 0.5)
         pts = 'with linespoints pt 7 ps 0.8'
-        xt = 'set xtics %d out\n' % (1 if hi - lo < 20 else 7 if not hourly
+        xt = 'set xtics %d out\n' % (1 if hi - lo < 20 else 7 if not fine
                                       else 2)
 
         def lines(path, keys, busiest_on_top=False):
@@ -407,7 +424,7 @@ class Postmaster:
                 extra=xt + 'set ytics autofreq\nset yrange [0:0.5<*]'))
         keys = [k for k in self.top('domain', prov)
                 if any(p[0] == prov and p[1] == k for p in self.parts)]
-        if keys and hourly:         # per hour: the view's own placement
+        if keys and fine:         # per hour: the view's own placement
             blocks = []
             for key in keys:
                 rows = []
@@ -423,7 +440,7 @@ class Postmaster:
                            blocks=True)
             panels.append(rep.panel(
                 'accepted messages filed as spam, per sender domain and '
-                'simulated hour', xl, 'percent',
+                '%s bucket' % unit, xl, 'percent',
                 lines(path, keys, busiest_on_top=True), xmin, xmax,
                 extra=xt + 'set ytics autofreq\nset yrange [0:105]'))
         elif keys:
@@ -492,14 +509,15 @@ class Postmaster:
                     path, i + 2, pts, c[0], c[1]) for i, c in
                     enumerate(top)), xmin, xmax,
                 extra=xt + 'set ytics autofreq'))
-        t = 'Postmaster view: %s%s' % (prov, ' (per simulated hour: the run '
-                                        'spans under a day)' if hourly
-                                        else '')
+        t = 'Postmaster view: %s%s' % (prov, ' (%s buckets of simulated time: '
+                                        'the run spans under a day)' % unit
+                                        if fine else '')
         rep.chart(base, t,
                   '%s as a Postmaster tool shows it '
-                  % ('Per simulated UTC hour (the run spans under a simulated '
-                     'day, so daily buckets would be single dots),' if hourly
-                     else 'Per simulated UTC day,') +
+                  % ('Per %s of simulated time (the run spans under a '
+                     'simulated day, so daily buckets would be single dots),'
+                     % unit
+                     if fine else 'Per simulated UTC day,') +
                   '(definitions: reports/rpt_pm.py, README "Placement and '
                   'the Postmaster view"): reputation band of the busiest '
                   'IPs and sender domains (lowest score of the bucket), spam '
