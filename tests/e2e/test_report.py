@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Tests of reports/mxreport (and, with --build, of mxload --csv against a
-real mxsim): report files and exact data points from the committed log
+real mxsim, whose transaction counts the report's must equal): report files and exact data points from the committed log
 tests/data/rpt_events.jsonl (a real 3-second run of the bundled scenario
 at time scale 20, one worker, against gmail: 127.0.10.1 sending
 auth.example at 50 msg/s (-r 50 -d 3 -c 2 -m 30 --csv) crossing the
 100-per-simulated-minute limit, 127.0.10.2 ten unauth.example messages,
 127.0.10.3 five to --rcpt unknown1 on one connection) and its mxload CSV
 tests/data/rpt_mxload.csv; diagnostics for
-bad input; and a synthetic log of --lines lines (default 2,000,000) piped
+bad input; the headline figures, summary.json, --compare and per-target
+latency against a generated log (known_log) and CSVs of known content;
+and a synthetic log of --lines lines (default 2,000,000) piped
 through mxreport with its peak RSS checked.
 
 Usage: test_report.py [--build BUILD_DIR] [--lines N] [TEST_NAME ...]
@@ -626,7 +628,7 @@ def test_mxload_csv_live():
             capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
     finally:
-        sim.stop()
+        _, sim_out, _ = sim.stop()
     with open(csvf) as f:
         rows = list(csv.DictReader(f))
     # 150 messages at 50 a second: at least 3 one-second rows, more on a
@@ -651,6 +653,17 @@ def test_mxload_csv_live():
     d = os.path.join(TMP, 'live')
     rc, out, err = run(['-o', d, '--csv', csvf, sim.events])
     assert rc == 0, err
+    # the transactions mxreport rebuilds from the replies are the ones
+    # mxsim counted itself (its exit summary)
+    m = re.search(r'transactions: (\d+) accepted, (\d+) deferred \(4xx\), '
+                  r'(\d+) refused \(5xx\), (\d+) abandoned', sim_out)
+    assert m, sim_out
+    with open(os.path.join(d, 'summary.json')) as f:
+        tot = json.load(f)['total']
+    assert [tot[k] for k in ('accepted', 'deferred', 'refused',
+                             'abandoned')] == [int(x) for x in m.groups()], \
+        (tot, m.group(0))
+    assert tot['accepted'] == acc and tot['deferred'] == dfr
     shutil.rmtree(sim.dir, ignore_errors=True)
 
 
