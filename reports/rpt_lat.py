@@ -193,7 +193,7 @@ class Latency:
             f = rep.dat('latency_%s.dat' % s, cols, rows)
             plot = []
             for k, ti in enumerate(tis):
-                color = rpt_out.PALETTE[k % len(rpt_out.PALETTE)]
+                color = rpt_out.PALETTE[ti % len(rpt_out.PALETTE)]
                 label = self.targets[ti].name.replace("'", '')
                 for q in DASH:
                     c = 2 + k * len(QS) + QS.index(q)
@@ -212,7 +212,7 @@ class Latency:
         ncol = 2 if len(panels) > 1 else 1
         nrow = (len(panels) + ncol - 1) // ncol
         t = 'mxload latency per target and SMTP stage (p50 solid, p99 ' \
-            'dashed; per second)'
+            'dashed; one colour per target in every panel)'
         rep.chart('latency', t, 'From each mxload --csv file (one target '
                   'each, never merged): p50 and p99 of the reply latency '
                   'per stage and second (connect: connect() to greeting; '
