@@ -424,42 +424,32 @@ class Postmaster:
                 extra=xt + 'set ytics autofreq\nset yrange [0:0.5<*]'))
         keys = [k for k in self.top('domain', prov)
                 if any(p[0] == prov and p[1] == k for p in self.parts)]
-        if keys and fine:         # per hour: the view's own placement
+        if keys:
             blocks = []
             for key in keys:
-                rows = []
-                for d in days:
-                    r = self.view.get(('domain', prov, key, d)) or new_row()
-                    m = sum(r['placement'].values())
-                    rows.append((d - lo, rate(
-                        100.0 * r['placement']['spam'], m),
-                        r['placement']['spam'], m))
+                if fine:        # per fine bucket: the view's own placement
+                    rows = []
+                    for d in days:
+                        r = self.view.get(('domain', prov, key, d)) or \
+                            new_row()
+                        m = sum(r['placement'].values())
+                        sp = r['placement']['spam']
+                        rows.append((d - lo, rate(100.0 * sp, m), sp, m))
+                else:           # per quarter of a day
+                    rows = []
+                    for q in range(lo * 4, (hi + 1) * 4):
+                        c = self.parts.get((prov, key, q), (0, 0))
+                        rows.append(((q - lo * 4) / 4.0 + 0.125,
+                                     rate(100.0 * c[1], c[0]), c[1], c[0]))
                 blocks.append((key, gaps(rows)))
             path = rep.dat(base + '_spam_place.dat',
-                           ['hour', 'spam_pct', 'spam', 'filed'], blocks,
-                           blocks=True)
+                           ['bucket' if fine else 'day', 'spam_pct', 'spam',
+                            'filed'], blocks, blocks=True)
             panels.append(rep.panel(
                 'accepted messages filed as spam, per sender domain and '
-                '%s bucket' % unit, xl, 'percent',
-                lines(path, keys, busiest_on_top=True), xmin, xmax,
-                extra=xt + 'set ytics autofreq\nset yrange [0:105]'))
-        elif keys:
-            blocks = []
-            for key in keys:
-                rows = []
-                for q in range(lo * 4, (hi + 1) * 4):
-                    c = self.parts.get((prov, key, q), (0, 0))
-                    rows.append(((q - lo * 4) / 4.0 + 0.125,
-                                 rate(100.0 * c[1], c[0]), c[1], c[0]))
-                blocks.append((key, gaps(rows)))
-            path = rep.dat(base + '_spam_place.dat',
-                           ['day', 'spam_pct', 'spam', 'filed'], blocks,
-                           blocks=True)
-            panels.append(rep.panel(
-                'accepted messages filed as spam, per sender domain and '
-                'quarter of a day', xl, 'percent',
-                lines(path, keys, busiest_on_top=True), xmin, xmax,
-                extra=xt + 'set ytics autofreq\nset yrange [0:105]'))
+                '%s' % ('%s bucket' % unit if fine else 'quarter of a day'),
+                xl, 'percent', lines(path, keys, busiest_on_top=True), xmin,
+                xmax, extra=xt + 'set ytics autofreq\nset yrange [0:105]'))
         agg = []
         for d in days:
             s = self.sums(prov, d)
