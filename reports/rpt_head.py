@@ -153,7 +153,7 @@ class Row:
             f['sustained_accepted_rate'] = dict(
                 rate(n['accepted'], wspan) or {}, basis='no deferral',
                 accepted=n['accepted'], window_real_s=wspan)
-            if not wspan:
+            if not wspan or not off:
                 f['sustained_accepted_rate'] = None
         else:
             w, s, code, enh, reason = self.fd
