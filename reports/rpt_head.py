@@ -343,9 +343,10 @@ def html_table(figs):
         cs = cells(prov, ip, f)
         out.append('<tr%s>%s</tr>' % (
             '' if ip else ' class="prov"',
-            ''.join('<td%s>%s</td>' % ('' if k < 2 or k >= 17 else
-                                       ' class="n"', e(c))
-                    for k, c in enumerate(cs))))
+            ''.join('<td%s>%s</td>' % (
+                ' class="n"' if 2 <= k < 17 else ' class="codes"' if k >= 17
+                else '', e(c).replace(': ', ':<br>').replace(', ', '<br>')
+                if k >= 17 else e(c)) for k, c in enumerate(cs))))
     out.append('</table>')
     return '\n'.join(out)
 

@@ -444,6 +444,7 @@ class Report:
                'td,th{border:1px solid #ccc;padding:2px 8px;font-size:90%}'
                'td.n{text-align:right}th{background:#f0f0f0}'
                'tr.prov td{background:#f7f7ff;font-weight:bold}'
+               'td.codes{white-space:nowrap;font-size:80%}'
                'img{max-width:100%;border:1px solid #eee}'
                '.warn{color:#a40}</style></head><body>',
                '<h1>mxsim report</h1>',
