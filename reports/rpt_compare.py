@@ -205,6 +205,15 @@ def copy_charts(run, doc, dest):
     return out
 
 
+def run_line(side, run, doc):
+    """run_line - 'A: <dir> (log, first .. last, N events)'."""
+    e = html.escape
+    return '%s: <code>%s</code> (log <code>%s</code>, %s .. %s, %d events)' \
+        % (side, e(run), e(str(doc.get('log'))),
+           e(get(doc, ('wall', 'first')) or '?'),
+           e(get(doc, ('wall', 'last')) or '?'), doc.get('events', 0))
+
+
 def compare(run_a, run_b, da, db, out):
     """compare - write OUT/index.html and OUT/compare.json; returns the
     number of changed figures."""
@@ -227,12 +236,8 @@ def compare(run_a, run_b, da, db, out):
          'font-weight:bold}.pair{display:flex;gap:1em}.pair div{flex:1}'
          'img{max-width:100%;border:1px solid #eee}</style></head><body>',
          '<h1>mxreport comparison</h1>',
-         '<p>A: <code>%s</code> (%s .. %s, %d events)<br>B: <code>%s</code> '
-         '(%s .. %s, %d events)</p>' % (
-             e(run_a), e(get(da, ('wall', 'first')) or '?'),
-             e(get(da, ('wall', 'last')) or '?'), da.get('events', 0),
-             e(run_b), e(get(db, ('wall', 'first')) or '?'),
-             e(get(db, ('wall', 'last')) or '?'), db.get('events', 0)),
+         '<p>%s<br>%s</p>' % (run_line('A', run_a, da),
+                              run_line('B', run_b, db)),
          '<p>%s %d figure(s) changed, marked &#9650;/&#9660;.</p>'
          % (e(RULE), nchanged),
          '<h2>Headline figures</h2><table><tr><th>row</th><th>figure</th>'

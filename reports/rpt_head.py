@@ -46,7 +46,7 @@ import rpt_out
 import rpt_txn
 
 BUCKET_MS = 1000
-MAX_ROW_BUCKETS = 512
+MAX_ROW_BUCKETS = 128
 MAX_IPS = 256
 TOP_CODES = 4           # codes shown per table cell (all in summary.json)
 SHOW_IPS = 32           # IP rows in index.html per provider

@@ -55,6 +55,7 @@ HOUR_MS = 3600 * 1000
 # spans under this); draw() takes the coarsest giving MIN_BUCKETS buckets
 FINE = ((HOUR_MS, DAY_MS), (60 * 1000, 6 * HOUR_MS), (10 * 1000, 1800 * 1000))
 MIN_BUCKETS = 6
+MAX_FINE_ROWS = 10000   # rows of one FINE bucket size; beyond, it is dropped
 PART_MS = DAY_MS // 4   # spam placement is drawn per quarter of a day
 MAX_KEYS = 5000         # identities per provider and kind
 TOP_LINES = 6           # IPs, domains or codes drawn per panel
@@ -135,7 +136,8 @@ class Postmaster:
         self.nbad = 0
         self.fields = False     # the log has the issue 9 keys ("tls")
         # the same rows in the FINE buckets, each kept while the log spans
-        # under its limit: the charts of a short run use them
+        # under its limit and holds at most MAX_FINE_ROWS rows (many
+        # identities: coarser buckets): the charts of a short run use them
         self.fine = {unit: {} for unit, _ in FINE}
         self.sim_lo = self.sim_hi = None
         self.view = self.rows   # the rows the charts read
@@ -190,7 +192,8 @@ class Postmaster:
             self.sim_lo = self.sim_hi = sm
         self.sim_lo, self.sim_hi = min(self.sim_lo, sm), max(self.sim_hi, sm)
         for unit, limit in FINE:
-            if unit in self.fine and self.sim_hi - self.sim_lo >= limit:
+            if unit in self.fine and (self.sim_hi - self.sim_lo >= limit or
+                                      len(self.fine[unit]) > MAX_FINE_ROWS):
                 del self.fine[unit]
         if stage != 'eod' and code < 400:
             return

@@ -306,8 +306,8 @@ def ev(wall, session, prov, client, stage, code, enh=None, reason='-',
         'session': session, 'provider': prov, 'mx': '127.1.0.1',
         'client': client, 'sender_domain': dom if stage in
         ('mail', 'rcpt', 'data', 'eod') else None, 'stage': stage,
-        'code': code, 'enhanced': enh, 'reason': reason, 'nrcpts': 1,
-        'tls': False}) + '\n'
+        'code': code, 'enhanced': enh, 'reason': reason, 'nrcpts': 1}) + \
+        '\n'
 
 
 def known_log(path, defer=True):
