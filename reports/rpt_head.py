@@ -91,10 +91,14 @@ class Row:
 
     def seen(self, w, s):
         """seen - a reply of the row at (wall, sim)."""
-        self.first_w = min(self.first_w, w)
-        self.last_w = max(self.last_w, w)
-        self.first_s = min(self.first_s, s)
-        self.last_s = max(self.last_s, s)
+        if w < self.first_w:
+            self.first_w = w
+        elif w > self.last_w:
+            self.last_w = w
+        if s < self.first_s:
+            self.first_s = s
+        elif s > self.last_s:
+            self.last_s = s
 
     def txn(self, t):
         """txn - one ended transaction."""

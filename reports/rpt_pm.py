@@ -51,11 +51,13 @@ import sys
 
 DAY_MS = 86400 * 1000
 HOUR_MS = 3600 * 1000
-# finer buckets for the charts of short runs: (bucket, kept while the log
-# spans under this); draw() takes the coarsest giving MIN_BUCKETS buckets
-FINE = ((HOUR_MS, DAY_MS), (60 * 1000, 6 * HOUR_MS), (10 * 1000, 1800 * 1000))
+# buckets under a day for the charts of short runs, finest first: (bucket,
+# used while the log spans under this); the rows are kept in one of them,
+# merged into the next when the span or MAX_FINE_ROWS is passed; draw()
+# merges further to the coarsest giving MIN_BUCKETS buckets
+FINE = ((10 * 1000, 1800 * 1000), (60 * 1000, 6 * HOUR_MS), (HOUR_MS, DAY_MS))
 MIN_BUCKETS = 6
-MAX_FINE_ROWS = 10000   # rows of one FINE bucket size; beyond, it is dropped
+MAX_FINE_ROWS = 4000
 PART_MS = DAY_MS // 4   # spam placement is drawn per quarter of a day
 MAX_KEYS = 5000         # identities per provider and kind
 TOP_LINES = 6           # IPs, domains or codes drawn per panel
@@ -119,6 +121,32 @@ def new_row():
             'rep': None, 'rep_ms': -1}
 
 
+def coarsen(rows, unit, to):
+    """coarsen - rows of unit-ms buckets merged into to-ms buckets (a
+    multiple): counts add, the reputation kept is the lowest."""
+    if to == unit:
+        return rows
+    out = {}
+    for (kind, prov, key, i), r in rows.items():
+        k = (kind, prov, key, i * unit // to)
+        o = out.get(k)
+        if o is None:
+            o = out[k] = new_row()
+        for f in ('messages', 'recipients', 'complaints', 'eod', 'spf_pass',
+                  'dkim_pass', 'dmarc_pass', 'tls'):
+            o[f] += r[f]
+        for f in FOLDERS:
+            o['placement'][f] += r['placement'][f]
+            o['seeds'][f] += r['seeds'][f]
+        for c, n in r['errors'].items():
+            o['errors'][c] = o['errors'].get(c, 0) + n
+        if r['rep'] is not None and (o['rep'] is None or
+                                     (r['rep'], r['rep_ms']) <
+                                     (o['rep'], o['rep_ms'])):
+            o['rep'], o['rep_ms'] = r['rep'], r['rep_ms']
+    return out
+
+
 def rate(n, d):
     """rate - n / d, None when d is 0."""
     return n / d if d else None
@@ -135,35 +163,36 @@ class Postmaster:
         self.overflow = 0
         self.nbad = 0
         self.fields = False     # the log has the issue 9 keys ("tls")
-        # the same rows in the FINE buckets, each kept while the log spans
-        # under its limit and holds at most MAX_FINE_ROWS rows (many
-        # identities: coarser buckets): the charts of a short run use them
-        self.fine = {unit: {} for unit, _ in FINE}
+        # the same rows in FINE[self.fine_k] buckets (None: a day or more,
+        # only the daily rows): the charts of a short run use them
+        self.fine = {}
+        self.fine_k = 0
         self.sim_lo = self.sim_hi = None
         self.view = self.rows   # the rows the charts read
         self.unit_ms = DAY_MS   # and their bucket
 
-    def frow(self, rows, kind, prov, key, i):
+    def frow(self, kind, prov, key, i):
         """frow - a fine row of a key the daily rows keep (or None)."""
         if key not in self.keys.get((kind, prov), ()):
             return None
-        r = rows.get((kind, prov, key, i))
+        r = self.fine.get((kind, prov, key, i))
         if r is None:
-            r = rows[(kind, prov, key, i)] = new_row()
+            r = self.fine[(kind, prov, key, i)] = new_row()
         return r
 
     def fine_view(self):
-        """fine_view - (rows, bucket) the charts use: the coarsest kept
-        FINE buckets giving MIN_BUCKETS over the log's span, else the
-        finest kept; the daily rows for a log of a day or more."""
-        kept = [u for u, _ in FINE if u in self.fine and self.fine[u]]
-        if not kept:
+        """fine_view - (rows, bucket) the charts use: the fine rows merged
+        into the coarsest FINE bucket giving MIN_BUCKETS over the log's
+        span; the daily rows for a log of a day or more."""
+        if self.fine_k is None or not self.fine:
             return self.rows, DAY_MS
         span = self.sim_hi - self.sim_lo
-        for u in kept:
-            if span // u + 1 >= MIN_BUCKETS:
-                return self.fine[u], u
-        return self.fine[kept[-1]], kept[-1]
+        k = self.fine_k
+        while k + 1 < len(FINE) and span // FINE[k + 1][0] + 1 >= \
+                MIN_BUCKETS:
+            k += 1
+        return coarsen(self.fine, FINE[self.fine_k][0], FINE[k][0]), \
+            FINE[k][0]
 
     def row(self, kind, prov, key, day):
         """row - the row of a key and day, made on first use (or None)."""
@@ -191,10 +220,16 @@ class Postmaster:
         if self.sim_lo is None:
             self.sim_lo = self.sim_hi = sm
         self.sim_lo, self.sim_hi = min(self.sim_lo, sm), max(self.sim_hi, sm)
-        for unit, limit in FINE:
-            if unit in self.fine and (self.sim_hi - self.sim_lo >= limit or
-                                      len(self.fine[unit]) > MAX_FINE_ROWS):
-                del self.fine[unit]
+        k = self.fine_k
+        while k is not None and (self.sim_hi - self.sim_lo >= FINE[k][1] or
+                                 len(self.fine) > MAX_FINE_ROWS):
+            if k + 1 == len(FINE):
+                k, self.fine = None, {}
+            else:
+                self.fine = coarsen(self.fine, FINE[k][0], FINE[k + 1][0])
+                k += 1
+        self.fine_k = k
+        unit = None if k is None else FINE[k][0]
         if stage != 'eod' and code < 400:
             return
         day = sm // DAY_MS
@@ -207,15 +242,15 @@ class Postmaster:
         if dom:
             self.add(self.row('domain', prov, dom, day), ev,
                      ev.get('domain_rep'))
-            for unit, rows in self.fine.items():
-                self.add(self.frow(rows, 'domain', prov, dom, sm // unit), ev,
+            if unit:
+                self.add(self.frow('domain', prov, dom, sm // unit), ev,
                          ev.get('domain_rep'))
         if ev.get('client'):
             self.add(self.row('ip', prov, ev['client'], day), ev,
                      ev.get('ip_rep'))
-            for unit, rows in self.fine.items():
-                self.add(self.frow(rows, 'ip', prov, ev['client'],
-                                   sm // unit), ev, ev.get('ip_rep'))
+            if unit:
+                self.add(self.frow('ip', prov, ev['client'], sm // unit), ev,
+                         ev.get('ip_rep'))
 
     @staticmethod
     def add(r, ev, rep):
