@@ -87,4 +87,7 @@ for f in "$out"/mxload-*.csv; do csvs+=(--csv "$f"); done
 /usr/bin/python3 reports/mxreport "${plots[@]}" -o "$out/report" \
   "${csvs[@]}" "$out/events.jsonl" 2>&1 | sed 's/^/   /'
 echo
+echo "== headline (out/report/headline.md; summary.json beside it)"
+sed 's/^/   /' "$out/report/headline.md"
+echo
 echo "report: $(cd "$out/report" && pwd)/index.html"

@@ -21,7 +21,6 @@ DIAGNOSTICS
     LogError instead.
 """
 
-import csv
 import json
 
 import rpt_model
@@ -32,9 +31,6 @@ TRACK_DOMAINS = 8
 MAX_SERIES = 64         # distinct (provider, enhanced) series per kind
 MAX_ROWS = 4096         # distinct summary rows per provider
 MAX_BAD_KEPT = 20
-LAT_STAGES = ('connect', 'ehlo', 'mail', 'rcpt', 'data', 'eod')
-LAT_Q = ('p50', 'p90', 'p99', 'p999')
-MX_COLS = ('sent', 'accepted', 'deferred', 'rejected', 'errors')
 
 
 class LogError(Exception):
@@ -169,7 +165,7 @@ class Aggregator:
         self.track_ip = {}      # provider -> {ip: True}, in order
         self.track_dom = {}     # provider -> {domain: True}, in order
         self.series = {'def': set(), 'rej': set()}
-        self.csv_rows = 0
+        self.csv_rows = 0       # mxload CSV rows (rpt_lat folds them)
         self.csv_files = []
         self.taps = []          # more folds: fn(ev) per valid event
 
@@ -318,41 +314,3 @@ class Aggregator:
         """finish - sample every tracked identity at the last event."""
         if self.sim is not None:
             self.sample(self.sim.index(self.sim_last), self.sim_last)
-
-    # -- mxload's CSV --
-
-    def read_csv(self, f, name):
-        """read_csv - fold mxload --csv rows into the wall timeline."""
-        if self.wall is None:
-            raise LogError('%s: no events to align the CSV with' % name)
-        rd = csv.reader(f)
-        head = next(rd, None)
-        if not head or head[0] != 'time' or 'sent' not in head:
-            raise LogError('%s:1: not an mxload --csv file (want a '
-                           '"time,elapsed,sent,..." header)' % name)
-        col = {h: k for k, h in enumerate(head)}
-        self.csv_files.append(name)
-        for n, row in enumerate(rd, 2):
-            if len(row) != len(head):
-                self.bad(f'{name}:{n}', 'expected %d fields, got %d'
-                         % (len(head), len(row)))
-                continue
-            try:
-                t = int(round(float(row[0]) * 1000))
-                i = self.wall.index(t)
-                for c in MX_COLS:
-                    self.wall.put(i, ('n.mx', c), int(row[col[c]]))
-                for st in LAT_STAGES:
-                    if st + '_n' not in col:
-                        continue
-                    k = int(row[col[st + '_n']])
-                    if k == 0:
-                        continue
-                    self.wall.put(i, ('n.latn', st), k)
-                    for q in LAT_Q:
-                        v = row[col['%s_%s_ms' % (st, q)]]
-                        self.wall.put(i, ('x.lat', st, q), float(v))
-            except (ValueError, KeyError) as e:
-                self.bad(f'{name}:{n}', 'bad field: %s' % e)
-                continue
-            self.csv_rows += 1

@@ -24,8 +24,6 @@ import re
 import shutil
 import subprocess
 
-import rpt_agg
-
 TOP_SERIES = 10
 TOP_IDENTS = 8
 PALETTE = ('#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd',
@@ -103,6 +101,7 @@ class Report:
         self.charts = []        # (title, base name, caption)
         self.files = []         # data files written
         self.sections = []      # extra HTML before the charts (rpt_pm)
+        self.top = []           # HTML above every table (rpt_head)
         self.tmpl = {}
         for n in ('head', 'panel', 'multiplot'):
             with open(os.path.join(tmpl_dir, n + '.gp'),
@@ -207,9 +206,6 @@ class Report:
             self.windows(prov)
         for prov in sorted(self.a.rows):
             self.reputation(prov)
-        if self.a.csv_rows:
-            self.mxload()
-            self.latency()
 
     def wall_x(self, i):
         """wall_x - seconds since the wall origin at bucket i's start."""
@@ -238,12 +234,14 @@ class Report:
             "     '' using %s:($2/%s) with fillsteps fs solid 0.85 "
             "noborder lc rgb '#2ca02c' title '2xx ok'"
             % (f, x, bw, x, bw, x, bw))
-        title = '%s: replies per second by class (stacked, %gs buckets)' % (
-            prov, self.wbw)
+        title = '%s: every reply per second by class (stacked, %gs ' \
+            'buckets)' % (prov, self.wbw)
         self.chart('replies_' + slug(prov), title,
-                   'Every logged reply of %s (connect, EHLO, MAIL, RCPT, '
-                   'end of DATA, and every 4xx/5xx), stacked by class.'
-                   % html.escape(prov),
+                   'Counts every logged reply of %s (greeting, EHLO, MAIL, '
+                   'RCPT, end of DATA, and every 4xx/5xx), stacked by class: '
+                   'several replies per message, so this is not a message '
+                   'rate (messages: the messages_%s chart).'
+                   % (html.escape(prov), html.escape(slug(prov))),
                    self.panel(title, self.wlabel, 'replies per second', plot,
                               *self.wrange))
 
@@ -430,66 +428,6 @@ class Report:
                              TITLE=gp_str(t), PANELS='\n'.join(panels)),
                    h=300 + 260 * len(panels))
 
-    def mxload(self):
-        """mxload - the sender's outcomes per second from its CSV."""
-        tl = self.a.wall
-        rows = []
-        for i in tl.indexes():
-            d = tl.b.get(i, {})
-            rows.append([self.wall_x(i)] + [d.get(('n.mx', c), 0)
-                                            for c in rpt_agg.MX_COLS])
-        f = self.dat('mxload.dat', ['t_s'] + list(rpt_agg.MX_COLS), rows)
-        colors = ('#7f7f7f', '#2ca02c', '#ff9f1c', '#d62728', '#000000')
-        plot = ', \\\n     '.join(
-            "%s using ($1/%g):($%d/%g) with steps lw 2 lc rgb '%s' "
-            "title '%s'" % ("'%s'" % f if k == 0 else "''", self.wdiv, k + 2,
-                            self.wbw, colors[k], c)
-            for k, c in enumerate(rpt_agg.MX_COLS))
-        t = 'mxload: messages started and outcomes per second (sender view)'
-        self.chart('mxload', t, 'From mxload --csv: messages started and '
-                   'their outcomes, per second of the sender\'s clock.',
-                   self.panel(t, self.wlabel, 'messages per second', plot,
-                              *self.wrange))
-
-    def latency(self):
-        """latency - mxload's percentiles per stage (log scale)."""
-        tl = self.a.wall
-        stages = [st for st in rpt_agg.LAT_STAGES
-                  if any(('n.latn', st) in d for d in tl.b.values())]
-        if not stages:
-            return
-        panels = []
-        for st in stages:
-            rows = []
-            for i in tl.indexes():
-                d = tl.b.get(i, {})
-                rows.append([self.wall_x(i)] +
-                            [d.get(('x.lat', st, q)) for q in rpt_agg.LAT_Q]
-                            + [d.get(('n.latn', st), 0)])
-            f = self.dat('latency_%s.dat' % st,
-                         ['t_s', 'p50_ms', 'p90_ms', 'p99_ms', 'p999_ms',
-                          'n'], rows)
-            plot = ', \\\n     '.join(
-                "%s using ($1/%g):%d with linespoints pt 7 ps 0.4 lw 1.5 "
-                "lc rgb '%s' title '%s'" % ("'%s'" % f if k == 0 else "''",
-                                            self.wdiv, k + 2, PALETTE[k], q)
-                for k, q in enumerate(('p50', 'p90', 'p99', 'p99.9')))
-            panels.append(self.panel(
-                '%s reply latency' % st, self.wlabel, 'ms (log scale)', plot,
-                *self.wrange, extra='set logscale y 10\nset yrange [*:*]'))
-        cols = 2 if len(panels) > 1 else 1
-        rows_n = (len(panels) + cols - 1) // cols
-        t = 'mxload latency percentiles per SMTP stage (per second; ' \
-            'buckets over 1 s keep the highest)'
-        self.chart('latency', t, 'From mxload --csv: p50/p90/p99/p99.9 of '
-                   'the reply latency per stage (connect: connect() to '
-                   'greeting; MAIL/RCPT/DATA: from the command\'s write, '
-                   'pipelined ones from the group\'s; eod: final dot to '
-                   'reply), log-linear histogram within 1.6%.',
-                   self.fill('multiplot', ROWS=rows_n, COLS=cols,
-                             TITLE=gp_str(t), PANELS='\n'.join(panels)),
-                   w=1300, h=120 + 330 * rows_n)
-
     # -- index.html --
 
     def html(self, png, svg_ok):
@@ -505,6 +443,8 @@ class Report:
                'table{border-collapse:collapse;margin:.5em 0 1.5em}'
                'td,th{border:1px solid #ccc;padding:2px 8px;font-size:90%}'
                'td.n{text-align:right}th{background:#f0f0f0}'
+               'tr.prov td{background:#f7f7ff;font-weight:bold}'
+               'td.codes{white-space:nowrap;font-size:80%}'
                'img{max-width:100%;border:1px solid #eee}'
                '.warn{color:#a40}</style></head><body>',
                '<h1>mxsim report</h1>',
@@ -523,6 +463,7 @@ class Report:
                 a.csv_rows))
         for w in a.bad_lines + self.warnings + self.errors:
             out.append('<p class="warn">%s</p>' % e(w))
+        out.extend(self.top)
         out.append('<h2>First appearance of each throttling reason</h2>')
         out.append('<table><tr><th>provider</th><th>reason</th><th>reply'
                    '</th><th>stage</th><th>first (wall, UTC)</th><th>t+ s'

@@ -50,6 +50,14 @@ import os
 import sys
 
 DAY_MS = 86400 * 1000
+HOUR_MS = 3600 * 1000
+# buckets under a day for the charts of short runs, finest first: (bucket,
+# used while the log spans under this); the rows are kept in one of them,
+# merged into the next when the span or MAX_FINE_ROWS is passed; draw()
+# merges further to the coarsest giving MIN_BUCKETS buckets
+FINE = ((10 * 1000, 1800 * 1000), (60 * 1000, 6 * HOUR_MS), (HOUR_MS, DAY_MS))
+MIN_BUCKETS = 6
+MAX_FINE_ROWS = 4000
 PART_MS = DAY_MS // 4   # spam placement is drawn per quarter of a day
 MAX_KEYS = 5000         # identities per provider and kind
 TOP_LINES = 6           # IPs, domains or codes drawn per panel
@@ -62,6 +70,17 @@ def day_str(day):
     """day_str - a day number (days since 1970) as YYYY-MM-DD."""
     return (datetime.date(1970, 1, 1) +
             datetime.timedelta(days=day)).isoformat()
+
+
+def time_str(ms):
+    """time_str - a simulated time (ms since 1970) as ISO 8601 UTC."""
+    return (datetime.datetime(1970, 1, 1) + datetime.timedelta(
+        milliseconds=ms)).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def unit_str(ms):
+    """unit_str - a FINE bucket's name."""
+    return {HOUR_MS: '1 h', 60000: '1 min'}.get(ms, '%d s' % (ms // 1000))
 
 
 def band(prof, score):
@@ -102,6 +121,32 @@ def new_row():
             'rep': None, 'rep_ms': -1}
 
 
+def coarsen(rows, unit, to):
+    """coarsen - rows of unit-ms buckets merged into to-ms buckets (a
+    multiple): counts add, the reputation kept is the lowest."""
+    if to == unit:
+        return rows
+    out = {}
+    for (kind, prov, key, i), r in rows.items():
+        k = (kind, prov, key, i * unit // to)
+        o = out.get(k)
+        if o is None:
+            o = out[k] = new_row()
+        for f in ('messages', 'recipients', 'complaints', 'eod', 'spf_pass',
+                  'dkim_pass', 'dmarc_pass', 'tls'):
+            o[f] += r[f]
+        for f in FOLDERS:
+            o['placement'][f] += r['placement'][f]
+            o['seeds'][f] += r['seeds'][f]
+        for c, n in r['errors'].items():
+            o['errors'][c] = o['errors'].get(c, 0) + n
+        if r['rep'] is not None and (o['rep'] is None or
+                                     (r['rep'], r['rep_ms']) <
+                                     (o['rep'], o['rep_ms'])):
+            o['rep'], o['rep_ms'] = r['rep'], r['rep_ms']
+    return out
+
+
 def rate(n, d):
     """rate - n / d, None when d is 0."""
     return n / d if d else None
@@ -118,6 +163,36 @@ class Postmaster:
         self.overflow = 0
         self.nbad = 0
         self.fields = False     # the log has the issue 9 keys ("tls")
+        # the same rows in FINE[self.fine_k] buckets (None: a day or more,
+        # only the daily rows): the charts of a short run use them
+        self.fine = {}
+        self.fine_k = 0
+        self.sim_lo = self.sim_hi = None
+        self.view = self.rows   # the rows the charts read
+        self.unit_ms = DAY_MS   # and their bucket
+
+    def frow(self, kind, prov, key, i):
+        """frow - a fine row of a key the daily rows keep (or None)."""
+        if key not in self.keys.get((kind, prov), ()):
+            return None
+        r = self.fine.get((kind, prov, key, i))
+        if r is None:
+            r = self.fine[(kind, prov, key, i)] = new_row()
+        return r
+
+    def fine_view(self):
+        """fine_view - (rows, bucket) the charts use: the fine rows merged
+        into the coarsest FINE bucket giving MIN_BUCKETS over the log's
+        span; the daily rows for a log of a day or more."""
+        if self.fine_k is None or not self.fine:
+            return self.rows, DAY_MS
+        span = self.sim_hi - self.sim_lo
+        k = self.fine_k
+        while k + 1 < len(FINE) and span // FINE[k + 1][0] + 1 >= \
+                MIN_BUCKETS:
+            k += 1
+        return coarsen(self.fine, FINE[self.fine_k][0], FINE[k][0]), \
+            FINE[k][0]
 
     def row(self, kind, prov, key, day):
         """row - the row of a key and day, made on first use (or None)."""
@@ -142,6 +217,19 @@ class Postmaster:
             return
         if 'tls' in ev:
             self.fields = True
+        if self.sim_lo is None:
+            self.sim_lo = self.sim_hi = sm
+        self.sim_lo, self.sim_hi = min(self.sim_lo, sm), max(self.sim_hi, sm)
+        k = self.fine_k
+        while k is not None and (self.sim_hi - self.sim_lo >= FINE[k][1] or
+                                 len(self.fine) > MAX_FINE_ROWS):
+            if k + 1 == len(FINE):
+                k, self.fine = None, {}
+            else:
+                self.fine = coarsen(self.fine, FINE[k][0], FINE[k + 1][0])
+                k += 1
+        self.fine_k = k
+        unit = None if k is None else FINE[k][0]
         if stage != 'eod' and code < 400:
             return
         day = sm // DAY_MS
@@ -154,9 +242,15 @@ class Postmaster:
         if dom:
             self.add(self.row('domain', prov, dom, day), ev,
                      ev.get('domain_rep'))
+            if unit:
+                self.add(self.frow('domain', prov, dom, sm // unit), ev,
+                         ev.get('domain_rep'))
         if ev.get('client'):
             self.add(self.row('ip', prov, ev['client'], day), ev,
                      ev.get('ip_rep'))
+            if unit:
+                self.add(self.frow('ip', prov, ev['client'], sm // unit), ev,
+                         ev.get('ip_rep'))
 
     @staticmethod
     def add(r, ev, rep):
@@ -245,13 +339,13 @@ class Postmaster:
 
     def days(self, prov):
         """days - the first and last day with rows of a provider."""
-        ds = [k[3] for k in self.rows if k[1] == prov]
+        ds = [k[3] for k in self.view if k[1] == prov]
         return (min(ds), max(ds)) if ds else (0, -1)
 
     def top(self, kind, prov, n=TOP_LINES):
         """top - the n keys of a kind with most end-of-DATA events."""
         tot = {}
-        for (k, p, key, _), r in self.rows.items():
+        for (k, p, key, _), r in self.view.items():
             if k == kind and p == prov:
                 tot[key] = tot.get(key, 0) + r['eod'] + sum(
                     r['errors'].values())
@@ -260,7 +354,7 @@ class Postmaster:
     def sums(self, prov, day):
         """sums - a provider's domain rows of one day added up."""
         s = new_row()
-        for (k, p, _, d), r in self.rows.items():
+        for (k, p, _, d), r in self.view.items():
             if k != 'domain' or p != prov or d != day:
                 continue
             for f in ('messages', 'recipients', 'complaints', 'eod', 'tls',
@@ -274,7 +368,7 @@ class Postmaster:
         """ip_errors - a provider's refusals of one day (IP rows: every
         refusal has a client), per (code, enhanced)."""
         e = {}
-        for (k, p, _, d), r in self.rows.items():
+        for (k, p, _, d), r in self.view.items():
             if k == 'ip' and p == prov and d == day:
                 for c, n in r['errors'].items():
                     e[c] = e.get(c, 0) + n
@@ -286,8 +380,10 @@ class Postmaster:
         nothing for a log written before mxsim logged these keys."""
         if not self.fields:
             return
+        self.view, self.unit_ms = self.fine_view()
         for prov in sorted({k[1] for k in self.rows}):
             self.draw_prov(rep, prov)
+        self.view, self.unit_ms = self.rows, DAY_MS
         rep.sections.append(self.html())
 
     def draw_prov(self, rep, prov):
@@ -296,10 +392,17 @@ class Postmaster:
         days = range(lo, hi + 1)
         base = 'pm_' + ''.join(c if c.isalnum() else '_' for c in prov)
         panels = []
-        xl = 'simulated day (UTC), day 0 = %s' % day_str(lo)
+        fine = self.unit_ms != DAY_MS     # any bucket under a day
+        if fine:
+            unit = unit_str(self.unit_ms)
+            xl = 'simulated time in %s buckets, 0 = %s (the run spans ' \
+                'under a simulated day)' % (unit, time_str(lo * self.unit_ms))
+        else:
+            xl = 'simulated day (UTC), day 0 = %s' % day_str(lo)
         xmin, xmax = '-0.5', '%g' % (hi - lo + 0.5)
         pts = 'with linespoints pt 7 ps 0.8'
-        xt = 'set xtics %d out\n' % (1 if hi - lo < 20 else 7)
+        xt = 'set xtics %d out\n' % (1 if hi - lo < 20 else 7 if not fine
+                                      else 2)
 
         def lines(path, keys, busiest_on_top=False):
             """lines - one plot line per block of path, key i in line type
@@ -319,7 +422,7 @@ class Postmaster:
                 # days without a value break the line (see gaps())
                 rows = []
                 for d in days:
-                    r = self.rows.get((kind, prov, key, d)) or new_row()
+                    r = self.view.get((kind, prov, key, d)) or new_row()
                     if col == 'band':
                         rows.append((d - lo, None, None) if r['rep'] is None
                                     else (d - lo, band(self.profiles.get(
@@ -362,20 +465,29 @@ class Postmaster:
         if keys:
             blocks = []
             for key in keys:
-                rows = []
-                for q in range(lo * 4, (hi + 1) * 4):
-                    c = self.parts.get((prov, key, q), (0, 0))
-                    rows.append(((q - lo * 4) / 4.0 + 0.125,
-                                 rate(100.0 * c[1], c[0]), c[1], c[0]))
+                if fine:        # per fine bucket: the view's own placement
+                    rows = []
+                    for d in days:
+                        r = self.view.get(('domain', prov, key, d)) or \
+                            new_row()
+                        m = sum(r['placement'].values())
+                        sp = r['placement']['spam']
+                        rows.append((d - lo, rate(100.0 * sp, m), sp, m))
+                else:           # per quarter of a day
+                    rows = []
+                    for q in range(lo * 4, (hi + 1) * 4):
+                        c = self.parts.get((prov, key, q), (0, 0))
+                        rows.append(((q - lo * 4) / 4.0 + 0.125,
+                                     rate(100.0 * c[1], c[0]), c[1], c[0]))
                 blocks.append((key, gaps(rows)))
             path = rep.dat(base + '_spam_place.dat',
-                           ['day', 'spam_pct', 'spam', 'filed'], blocks,
-                           blocks=True)
+                           ['bucket' if fine else 'day', 'spam_pct', 'spam',
+                            'filed'], blocks, blocks=True)
             panels.append(rep.panel(
                 'accepted messages filed as spam, per sender domain and '
-                'quarter of a day', xl, 'percent',
-                lines(path, keys, busiest_on_top=True), xmin, xmax,
-                extra=xt + 'set ytics autofreq\nset yrange [0:105]'))
+                '%s' % ('%s bucket' % unit if fine else 'quarter of a day'),
+                xl, 'percent', lines(path, keys, busiest_on_top=True), xmin,
+                xmax, extra=xt + 'set ytics autofreq\nset yrange [0:105]'))
         agg = []
         for d in days:
             s = self.sums(prov, d)
@@ -425,12 +537,18 @@ class Postmaster:
                     path, i + 2, pts, c[0], c[1]) for i, c in
                     enumerate(top)), xmin, xmax,
                 extra=xt + 'set ytics autofreq'))
-        t = 'Postmaster view: %s' % prov
+        t = 'Postmaster view: %s%s' % (prov, ' (%s buckets of simulated time: '
+                                        'the run spans under a day)' % unit
+                                        if fine else '')
         rep.chart(base, t,
-                  'Per simulated UTC day, as a Postmaster tool shows it '
+                  '%s as a Postmaster tool shows it '
+                  % ('Per %s of simulated time (the run spans under a '
+                     'simulated day, so daily buckets would be single dots),'
+                     % unit
+                     if fine else 'Per simulated UTC day,') +
                   '(definitions: reports/rpt_pm.py, README "Placement and '
                   'the Postmaster view"): reputation band of the busiest '
-                  'IPs and sender domains (lowest score of the day), spam '
+                  'IPs and sender domains (lowest score of the bucket), spam '
                   'rate per domain against the 0.1%% and 0.3%% lines, '
                   'SPF/DKIM/DMARC success and TLS share of end-of-DATA '
                   'messages, placement of accepted messages (per sender '

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Tests of reports/mxreport (and, with --build, of mxload --csv against a
-real mxsim): report files and exact data points from the committed log
+real mxsim, whose transaction counts the report's must equal): report files and exact data points from the committed log
 tests/data/rpt_events.jsonl (a real 3-second run of the bundled scenario
 at time scale 20, one worker, against gmail: 127.0.10.1 sending
 auth.example at 50 msg/s (-r 50 -d 3 -c 2 -m 30 --csv) crossing the
 100-per-simulated-minute limit, 127.0.10.2 ten unauth.example messages,
 127.0.10.3 five to --rcpt unknown1 on one connection) and its mxload CSV
 tests/data/rpt_mxload.csv; diagnostics for
-bad input; and a synthetic log of --lines lines (default 2,000,000) piped
+bad input; the headline figures, summary.json, --compare and per-target
+latency against a generated log (known_log) and CSVs of known content;
+and a synthetic log of --lines lines (default 2,000,000) piped
 through mxreport with its peak RSS checked.
 
 Usage: test_report.py [--build BUILD_DIR] [--lines N] [TEST_NAME ...]
@@ -78,7 +80,7 @@ def fixture_report():
     if not os.path.exists(os.path.join(d, 'index.html')):
         rc, out, err = run(['-o', d, '--csv', CSV, LOG])
         assert rc == 0, (rc, out, err)
-        assert 'mxreport: 575 events, 8 charts' in out, out
+        assert 'mxreport: 575 events, 9 charts' in out, out
     return d
 
 
@@ -198,17 +200,23 @@ def test_reputation_logged():
 def test_latency_csv():
     d = fixture_report()
     cols, rows = dat(os.path.join(d, 'data', 'latency_eod.dat'))
+    assert cols == ['t_s'] + ['rpt_mxload/%s_ms' % q for q in
+                              ('p50', 'p90', 'p99', 'p999')], cols
     with open(CSV) as f:
         want = [r for r in csv.DictReader(f)]
-    assert sum(r[5] for r in rows) == sum(int(r['eod_n']) for r in want)
     p99 = sorted(r[3] for r in rows if r[3] == r[3])
     assert p99 == sorted(float(r['eod_p99_ms']) for r in want
-                         if r['eod_p99_ms']), p99
+                         if r['eod_p99_ms'] and int(r['eod_n'])), p99
+    with open(os.path.join(d, 'summary.json')) as f:
+        lat = json.load(f)['latency']['rpt_mxload']
+    assert lat['stages']['eod']['n'] == sum(int(r['eod_n']) for r in want)
     cols, rows = dat(os.path.join(d, 'data', 'mxload.dat'))
     assert cols == ['t_s', 'sent', 'accepted', 'deferred', 'rejected',
                     'errors']
     assert [sum(r[k] for r in rows) for k in range(1, 6)] == \
         [150, 124, 26, 0, 0]
+    assert [lat[k] for k in ('sent', 'accepted', 'deferred')] == \
+        [150, 124, 26]
 
 
 def test_summary_html():
@@ -281,6 +289,268 @@ def test_missing_and_empty():
     assert rc == 1 and 'not.csv:1: not an mxload --csv file' in err, err
     rc, out, err = run(['--bucket', '0', LOG])
     assert rc == 2, err
+
+
+# -- a generated log of known content: the headline figures --
+
+W0 = 1796600000000          # wall origin, a whole second
+S0 = 1796700000000          # simulated origin
+SCALE = 60                  # simulated ms per wall ms
+
+
+def ev(wall, session, prov, client, stage, code, enh=None, reason='-',
+       dom='known.example'):
+    """ev - one event line of the generated log (wall ms from W0)."""
+    return json.dumps({
+        'wall_ms': W0 + wall, 'sim_ms': S0 + wall * SCALE,
+        'session': session, 'provider': prov, 'mx': '127.1.0.1',
+        'client': client, 'sender_domain': dom if stage in
+        ('mail', 'rcpt', 'data', 'eod') else None, 'stage': stage,
+        'code': code, 'enhanced': enh, 'reason': reason, 'nrcpts': 1}) + \
+        '\n'
+
+
+def known_log(path, defer=True):
+    """known_log - write the generated log; its content, by construction:
+
+    gmail 127.0.20.1: 50 sessions k = 0..49 at k*100 ms, each greeting,
+      EHLO, MAIL, RCPT, end of DATA 1 ms apart; k < 30 accepted, from
+      k = 30 even k deferred 421 4.7.28 (with defer), odd accepted:
+      50 offered, 40 accepted, 10 deferred, first deferral 3.004 s after
+      the first reply (3004 ms), last reply 4904 ms.
+    gmail 127.0.20.2: 3 sessions at 6000 + j*100 ms: MAIL, RCPT 550 5.1.1,
+      DATA 554, then MAIL, RCPT, end of DATA 250 (the second MAIL ends the
+      first transaction: refused): 3 refused, 3 accepted.
+    gmail 127.0.20.3: 4 MAIL refused 451 4.7.500 (deferred transactions),
+      one MAIL + RCPT left open (abandoned), 2 greetings 554 5.7.1 (refused
+      before MAIL, no transaction).
+    yahoo 127.0.30.1: 5 accepted, one MAIL 501 protocol.syntax (none)."""
+    out = []
+    for k in range(50):
+        t, sid, ip = k * 100, 'a%03d' % k, '127.0.20.1'
+        out += [ev(t, sid, 'gmail', ip, 'connect', 220),
+                ev(t + 1, sid, 'gmail', ip, 'ehlo', 250),
+                ev(t + 2, sid, 'gmail', ip, 'mail', 250, '2.1.0', 'ok.mail'),
+                ev(t + 3, sid, 'gmail', ip, 'rcpt', 250, '2.1.5', 'ok.rcpt')]
+        if defer and k >= 30 and k % 2 == 0:
+            out.append(ev(t + 4, sid, 'gmail', ip, 'eod', 421, '4.7.28',
+                          'rate.ip'))
+        else:
+            out.append(ev(t + 4, sid, 'gmail', ip, 'eod', 250, '2.0.0',
+                          'ok.message'))
+    for j in range(3):
+        t, sid, ip = 6000 + j * 100, 'b%d' % j, '127.0.20.2'
+        out += [ev(t, sid, 'gmail', ip, 'connect', 220),
+                ev(t + 1, sid, 'gmail', ip, 'mail', 250, '2.1.0', 'ok.mail'),
+                ev(t + 2, sid, 'gmail', ip, 'rcpt', 550, '5.1.1',
+                   'user.unknown'),
+                ev(t + 3, sid, 'gmail', ip, 'data', 554, '5.5.1',
+                   'protocol.no_valid_recipients'),
+                ev(t + 4, sid, 'gmail', ip, 'mail', 250, '2.1.0', 'ok.mail'),
+                ev(t + 5, sid, 'gmail', ip, 'rcpt', 250, '2.1.5', 'ok.rcpt'),
+                ev(t + 6, sid, 'gmail', ip, 'eod', 250, '2.0.0',
+                   'ok.message')]
+    ip = '127.0.20.3'
+    for j in range(4):
+        out.append(ev(7000 + j * 10, 'c%d' % j, 'gmail', ip, 'mail', 451,
+                      '4.7.500', 'warmup'))
+    out += [ev(7100, 'c9', 'gmail', ip, 'mail', 250, '2.1.0', 'ok.mail'),
+            ev(7101, 'c9', 'gmail', ip, 'rcpt', 250, '2.1.5', 'ok.rcpt'),
+            ev(7200, 'd1', 'gmail', ip, 'connect', 554, '5.7.1', 'blocklist'),
+            ev(7210, 'd2', 'gmail', ip, 'connect', 554, '5.7.1',
+               'blocklist')]
+    ip = '127.0.30.1'
+    for j in range(5):
+        t, sid = 8000 + j * 200, 'e%d' % j
+        out += [ev(t, sid, 'yahoo', ip, 'mail', 250, '2.1.0', 'ok.mail'),
+                ev(t + 1, sid, 'yahoo', ip, 'rcpt', 250, '2.1.5', 'ok.rcpt'),
+                ev(t + 2, sid, 'yahoo', ip, 'eod', 250, '2.0.0',
+                   'ok.message')]
+    out.append(ev(9000, 'e9', 'yahoo', ip, 'mail', 501, '5.5.4',
+                  'protocol.syntax'))
+    with open(path, 'w') as f:
+        f.writelines(sorted(out, key=lambda line: json.loads(line)[
+            'wall_ms']))
+
+
+def known_report(name='known', defer=True, plots=False):
+    """known_report - (report dir, summary) of the generated log."""
+    log = os.path.join(TMP, name + '.jsonl')
+    d = os.path.join(TMP, name)
+    if not os.path.exists(os.path.join(d, 'summary.json')):
+        known_log(log, defer)
+        rc, out, err = run(['-o', d] + ([] if plots else ['--no-plots']) +
+                           [log])
+        assert rc == 0, (rc, out, err)
+    with open(os.path.join(d, 'summary.json')) as f:
+        return d, json.load(f)
+
+
+def near(a, b):
+    """near - equal within float rounding."""
+    return a is not None and abs(a - b) < 1e-9 * max(1.0, abs(b))
+
+
+def test_headline_known():
+    """the headline figures of the generated log equal the counts its
+    construction gives (known_log's docstring)"""
+    d, s = known_report()
+    ip1 = s['ips']['gmail']['127.0.20.1']
+    assert [ip1[k] for k in ('offered', 'accepted', 'deferred', 'refused',
+                             'abandoned')] == [50, 40, 10, 0, 0], ip1
+    assert near(ip1['span']['real_s'], 4.904)
+    assert near(ip1['offered_rate']['real_per_s'], 50 / 4.904)
+    assert near(ip1['accepted_rate']['real_per_s'], 40 / 4.904)
+    # simulated: 60x slower per simulated second, per minute x60 again
+    assert near(ip1['accepted_rate']['sim_per_min'], 40 / 4.904)
+    assert near(ip1['acceptance_share'], 0.8)
+    fd = ip1['first_deferral']
+    assert near(fd['real_s'], 3.004) and near(fd['sim_s'], 3.004 * 60)
+    assert (fd['code'], fd['enhanced']) == (421, '4.7.28'), fd
+    # accepted from the 3.000 s bucket start: odd k 31..49 = 10, until the
+    # last transaction at 4.904 s
+    sus = ip1['sustained_accepted_rate']
+    assert sus['accepted'] == 10 and near(sus['window_real_s'], 1.904), sus
+    assert near(sus['real_per_s'], 10 / 1.904)
+    assert near(ip1['deferral_share'], 0.2)
+    assert [(c['code'], c['enhanced'], c['count']) for c in
+            ip1['deferred_by_code']] == [(421, '4.7.28', 10)]
+    ip2 = s['ips']['gmail']['127.0.20.2']
+    assert [ip2[k] for k in ('offered', 'accepted', 'refused')] == \
+        [6, 3, 3], ip2
+    assert [(c['code'], c['enhanced'], c['count'], c['reasons']) for c in
+            ip2['refused_by_code']] == [(550, '5.1.1', 3, ['user.unknown'])]
+    assert ip2['first_deferral'] is None
+    ip3 = s['ips']['gmail']['127.0.20.3']
+    assert [ip3[k] for k in ('offered', 'deferred', 'abandoned',
+                             'refused_before_mail')] == [5, 4, 1, 2], ip3
+    assert near(ip3['first_deferral']['real_s'], 0.0)
+    gm = s['providers']['gmail']
+    assert [gm[k] for k in ('offered', 'accepted', 'deferred', 'refused',
+                            'abandoned')] == [61, 43, 14, 3, 1], gm
+    assert near(gm['deferral_share'], 14 / 61)
+    assert {(c['enhanced'], c['count']) for c in gm['deferred_by_code']} \
+        == {('4.7.28', 10), ('4.7.500', 4)}
+    ya = s['providers']['yahoo']
+    assert (ya['offered'], ya['accepted'], ya['first_deferral']) == \
+        (5, 5, None), ya
+    assert s['total']['offered'] == 66 and s['total']['accepted'] == 48
+    # the messages chart counts transactions, the replies chart replies
+    cols, rows = dat(os.path.join(d, 'data', 'messages_gmail.dat'))
+    assert cols == ['t_s', 'accepted', 'deferred', 'refused', 'abandoned']
+    assert [sum(r[k] for r in rows) for k in range(1, 5)] == [43, 14, 3, 1]
+    assert [sum(r[k] for r in rows if r[0] == 3.0) for k in (1, 2)] == \
+        [5, 5]                      # k = 30..39: 5 accepted, 5 deferred
+    md = open(os.path.join(d, 'headline.md')).read()
+    assert '| gmail | 127.0.20.1 | 50 | 40 | 10 | 0 | 0 | 0 |' in md, md
+    html = open(os.path.join(d, 'index.html')).read()
+    assert 'Headline: messages per provider and sending IP' in html
+
+
+def test_summary_keys():
+    d = fixture_report()
+    with open(os.path.join(d, 'summary.json')) as f:
+        s = json.load(f)
+    for k in ('schema', 'log', 'events', 'wall', 'sim', 'time_scale',
+              'total', 'providers', 'ips', 'latency', 'charts',
+              'definitions'):
+        assert k in s, k
+    assert s['schema'] == 'mxreport-summary/1' and s['events'] == 575
+    g = s['providers']['gmail']
+    for k in ('offered', 'accepted', 'deferred', 'refused', 'abandoned',
+              'refused_before_mail', 'span', 'offered_rate',
+              'accepted_rate', 'acceptance_share',
+              'sustained_accepted_rate', 'first_deferral',
+              'deferral_share', 'deferred_by_code', 'refused_by_code'):
+        assert k in g, k
+    # mxsim's own summary of the recorded run: 124 accepted, 26 rate.ip,
+    # 10 auth.missing, 5 user.unknown transactions
+    assert (g['accepted'], g['deferred'], g['refused']) == (124, 36, 5), g
+    assert {c['name'] for c in s['charts']} >= {'messages_gmail',
+                                                 'replies_gmail', 'latency'}
+
+
+def test_compare():
+    """B has no deferrals: --compare marks the changed figures only"""
+    da, _ = known_report('known', plots=True)
+    known_log(os.path.join(TMP, 'nodefer.jsonl'), defer=False)
+    out = os.path.join(TMP, 'cmp')
+    rc, o, err = run(['--compare', da, os.path.join(TMP, 'nodefer.jsonl'),
+                      '-o', out])
+    assert rc == 0, err
+    assert os.path.exists(os.path.join(out, 'b', 'summary.json'))
+    with open(os.path.join(out, 'compare.json')) as f:
+        c = json.load(f)
+    rows = {(r['row'], r['figure']): r for r in c['rows']}
+    r = rows[('gmail 127.0.20.1', 'deferred')]
+    assert (r['a'], r['b'], r['delta'], r['changed']) == (10, 0, -10, True)
+    r = rows[('gmail 127.0.20.1', 'accepted')]
+    assert (r['a'], r['b'], r['changed']) == (40, 50, True)
+    assert near(r['relative'], 0.25)
+    r = rows[('gmail 127.0.20.1', 'offered')]
+    assert (r['a'], r['b'], r['changed']) == (50, 50, False)
+    assert rows[('gmail 127.0.20.1', 'deferred share 421 4.7.28')][
+        'changed']
+    assert not any(r['changed'] for (row, _), r in rows.items()
+                   if row in ('yahoo', 'yahoo 127.0.30.1',
+                              'gmail 127.0.20.2'))
+    html = open(os.path.join(out, 'index.html')).read()
+    assert '<tr class="changed"><td>gmail 127.0.20.1</td><td>deferred</td>' \
+        '<td class="n">10</td><td class="n">0</td><td class="n">-10</td>' \
+        '<td class="n">-100.0%</td><td class="mark">&#9660;</td>' in html
+    assert '<img src="a/messages_gmail.png"' in html
+    assert '<img src="b/messages_gmail.png"' in html
+    assert os.path.getsize(os.path.join(out, 'a', 'messages_gmail.png')) > 0
+    rc, o, err = run(['--compare', da])
+    assert rc == 2, err
+
+
+def test_latency_two_csvs():
+    """two mxload CSVs are two targets: each keeps its own percentiles"""
+    evs = events()
+    t0 = min(e['wall_ms'] for e in evs) // 1000
+    head = ('time,elapsed,sent,accepted,deferred,rejected,errors,' +
+            ','.join('eod_%s' % k for k in ('n', 'p50_ms', 'p90_ms',
+                                            'p99_ms', 'p999_ms')) + '\n')
+    paths = []
+    for name, rows in (('fast', [(10, 1.0, 2.0, 3.0, 4.0),
+                                 (30, 2.0, 3.0, 5.0, 6.0)]),
+                       ('slow', [(20, 10.0, 20.0, 30.0, 40.0),
+                                 (20, 20.0, 30.0, 50.0, 60.0)])):
+        p = os.path.join(TMP, 'mxload-%s.csv' % name)
+        with open(p, 'w') as f:
+            f.write(head)
+            for k, (n, a, b, c, dd) in enumerate(rows):
+                f.write('%d.000,%d.000,%d,%d,0,0,0,%d,%g,%g,%g,%g\n' % (
+                    t0 + k, k, n, n, n, a, b, c, dd))
+        paths.append(p)
+    d = os.path.join(TMP, 'twocsv')
+    rc, out, err = run(['-o', d, '--no-plots', '--csv', paths[0], '--csv',
+                        paths[1], LOG])
+    assert rc == 0, err
+    cols, rows = dat(os.path.join(d, 'data', 'latency_eod.dat'))
+    assert cols == ['t_s'] + ['%s/%s_ms' % (t, q) for t in ('fast', 'slow')
+                              for q in ('p50', 'p90', 'p99', 'p999')], cols
+    got = [r[1:] for r in rows if r[1] == r[1]]
+    assert got == [[1, 2, 3, 4, 10, 20, 30, 40], [2, 3, 5, 6, 20, 30, 50,
+                                                  60]], got
+    with open(os.path.join(d, 'summary.json')) as f:
+        lat = json.load(f)['latency']
+    f_, s_ = lat['fast']['stages']['eod'], lat['slow']['stages']['eod']
+    assert f_['n'] == 40 and s_['n'] == 40
+    assert near(f_['p50_mean_ms'], (10 * 1.0 + 30 * 2.0) / 40)
+    assert near(s_['p50_mean_ms'], 15.0)
+    assert (f_['p99_max_ms'], s_['p99_max_ms']) == (5.0, 50.0)
+    assert lat['fast']['sent'] == 40 and lat['fast']['seconds'] == 2
+
+
+def test_pm_short_run():
+    """a one-minute log: Postmaster panels in 10 s buckets, said so"""
+    d = fixture_report()
+    cols, rows = dat(os.path.join(d, 'data', 'pm_gmail_daily.dat'))
+    assert len(rows) == 7, rows             # 60 simulated s: 0..6
+    gp = open(os.path.join(d, 'charts', 'pm_gmail.gp')).read()
+    assert gp.count('10 s buckets, 0 = ') >= 8, gp[:500]
 
 
 def test_big_log_bounded_memory():
@@ -358,7 +628,7 @@ def test_mxload_csv_live():
             capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
     finally:
-        sim.stop()
+        _, sim_out, _ = sim.stop()
     with open(csvf) as f:
         rows = list(csv.DictReader(f))
     # 150 messages at 50 a second: at least 3 one-second rows, more on a
@@ -383,6 +653,17 @@ def test_mxload_csv_live():
     d = os.path.join(TMP, 'live')
     rc, out, err = run(['-o', d, '--csv', csvf, sim.events])
     assert rc == 0, err
+    # the transactions mxreport rebuilds from the replies are the ones
+    # mxsim counted itself (its exit summary)
+    m = re.search(r'transactions: (\d+) accepted, (\d+) deferred \(4xx\), '
+                  r'(\d+) refused \(5xx\), (\d+) abandoned', sim_out)
+    assert m, sim_out
+    with open(os.path.join(d, 'summary.json')) as f:
+        tot = json.load(f)['total']
+    assert [tot[k] for k in ('accepted', 'deferred', 'refused',
+                             'abandoned')] == [int(x) for x in m.groups()], \
+        (tot, m.group(0))
+    assert tot['accepted'] == acc and tot['deferred'] == dfr
     shutil.rmtree(sim.dir, ignore_errors=True)
 
 
