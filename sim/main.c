@@ -37,6 +37,7 @@
 #include "auth_zone.h"
 #include "ctl_api.h"
 #include "ctl_http.h"
+#include "ctl_web.h"
 #include "ev_server.h"
 #include "mx_opts.h"
 #include "nb_backend.h"
@@ -78,6 +79,7 @@ struct mxsim {
 	const struct backend_kind *kind;
 	struct nb_backend *be;
 	struct ctl_api	*api;
+	struct ctl_web	*web;		/* the dashboard's files, then the API */
 	struct ctl_http	*ctl_h, *met_h;
 	char		 config[4096];	/* the default scenario's path */
 };
@@ -375,8 +377,8 @@ start_http(struct mxsim *m)
 	memset(&hc, 0, sizeof(hc));
 	if (o->control != NULL) {
 		hc.addr = o->control;
-		hc.api = ctl_api_handle;
-		hc.api_ctx = m->api;
+		hc.api = ctl_web_handle;
+		hc.api_ctx = m->web;
 		if (same) {
 			hc.metrics = ctl_api_metrics;
 			hc.metrics_ctx = m->api;
@@ -399,6 +401,9 @@ start_http(struct mxsim *m)
 	if (!o->quiet && m->ctl_h != NULL)
 		fprintf(stderr, "  control API: http://%s/%s\n", o->control,
 		    same ? " (and /metrics)" : "");
+	if (!o->quiet && m->ctl_h != NULL && ctl_web_dir(m->web) != NULL)
+		fprintf(stderr, "  dashboard: http://%s/ (%s)\n", o->control,
+		    ctl_web_dir(m->web));
 	if (!o->quiet && m->met_h != NULL)
 		fprintf(stderr, "  metrics: http://%s/metrics\n", o->metrics);
 	return 0;
@@ -590,7 +595,9 @@ start_network(struct mxsim *m)
 	acf.clock = &m->clock;
 	acf.evlog = m->evlog;
 	acf.pm = m->pm;
-	if ((m->api = ctl_api_new(&acf)) == NULL) {
+	if ((m->api = ctl_api_new(&acf)) == NULL ||
+	    (m->web = ctl_web_new(&(struct ctl_web_conf){ .next =
+	    ctl_api_handle, .next_ctx = m->api })) == NULL) {
 		fprintf(stderr, "mxsim: out of memory\n");
 		return -1;
 	}
@@ -676,6 +683,7 @@ stop_all(struct mxsim *m, int status)
 			    (unsigned long long)written,
 			    (unsigned long long)dropped);
 	}
+	ctl_web_free(m->web);
 	ctl_api_free(m->api);
 	sim_pm_free(m->pm);
 	sim_state_free(m->state);
