@@ -210,7 +210,7 @@ function renderSenders(snap) {
       const repCls = rep.score < rep.block_below ? "bad" : rep.score < rep.temp_below ? "warn" : "";
       const stTxt = st.state === "ok" ? "ok" :
         `${st.state}: ${st.reason} ${st.code}${st.enhanced ? " " + st.enhanced : ""}` +
-        (st.window ? ` (${st.window} ${st.limit})` : "");
+        (st.window ? ` (${st.counter === "recipients" ? "recipients " : ""}${st.window} ${st.limit})` : "");
       rows.push(row([
         el("td", kind === "ips" ? "IP" : "domain"), el("td", s.key),
         bar(s.accepted, "minute"), bar(s.accepted, "hour"), bar(s.accepted, "day"),
@@ -308,6 +308,8 @@ function makeChart(id, series) {
   return new uPlot({
     width: Math.max(300, div.clientWidth || 560), height: 220,
     scales: { x: { time: true } },
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),  /* simulated UTC */
+    legend: { live: false },
     axes: [{}, { label: "per second" }],
     series: [{ label: "simulated time" }, ...series],
     plugins: [markPlugin()],

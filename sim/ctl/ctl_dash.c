@@ -7,8 +7,10 @@
  *	stripe lock).  The state the next message meets is the first of:
  *	a held block of an escalation ladder (tally.hold_rk, until
  *	tally.hold_day), a reputation below block_below, then below
- *	temp_below, then a full message window of the profile's per_ip or
- *	per_domain lines -- each only when the profile answers that kind.
+ *	temp_below, then a full message or recipient window of the
+ *	profile's per_ip or per_domain lines (the day window answering
+ *	daily_cap when the profile has it) -- each only when the profile
+ *	answers that kind.
  *	When it ends is found by bisection over the engine's own functions
  *	(sim_win_count(), sim_policy_score()) at later times with no
  *	further mail: a window count never grows and a score never falls
@@ -38,6 +40,7 @@
 struct dash_state {
 	int		 rk;		/* reply kind, -1 = ok */
 	int		 win;		/* a full window, else -1 */
+	bool		 rcpts;		/* ... of recipients, not messages */
 	uint32_t	 limit;		/* its line */
 	uint64_t	 until_ms;	/* 0: does not end by itself */
 };
@@ -213,7 +216,10 @@ sender_state(const struct prof_profile *p, enum sim_pm_kind kind,
 	    p->replies[SIM_RK_REP_DOMAIN_TEMP].enabled ?
 	    SIM_RK_REP_DOMAIN_TEMP : SIM_RK_REP_TEMP;
 	double score = sim_policy_score(&p->rep, e, now);
-	int wi;
+	const struct sim_win *w;
+	enum sim_rk rk;
+	uint32_t max;
+	int wi, j;
 
 	memset(st, 0, sizeof(*st));
 	st->rk = st->win = -1;
@@ -235,18 +241,31 @@ sender_state(const struct prof_profile *p, enum sim_pm_kind kind,
 		st->until_ms = rep_until(&p->rep, e, p->rep.temp_below, now);
 		return;
 	}
-	if (e == NULL || !p->replies[rate].enabled)
+	if (e == NULL)
 		return;
-	for (wi = 0; wi < SIM_WIN__COUNT; wi++)
-		if (lim->messages.max[wi] != 0 && sim_win_count(&e->msgs[wi],
-		    (enum sim_window)wi, now) >= lim->messages.max[wi]) {
-			st->rk = (int)rate;
+	/* as sim_policy.c check_rates: the day window answers daily_cap
+	 * when the profile has it; recipients as seen at MAIL FROM */
+	for (wi = 0; wi < SIM_WIN__COUNT; wi++) {
+		rk = wi == SIM_WIN_DAY && p->replies[SIM_RK_DAILY_CAP].enabled ?
+		    SIM_RK_DAILY_CAP : rate;
+		if (!p->replies[rk].enabled)
+			continue;
+		for (j = 0; j < 2; j++) {
+			w = j == 0 ? &e->msgs[wi] : &e->rcpts[wi];
+			max = j == 0 ? lim->messages.max[wi] :
+			    lim->recipients.max[wi];
+			if (max == 0 ||
+			    sim_win_count(w, (enum sim_window)wi, now) < max)
+				continue;
+			st->rk = (int)rk;
 			st->win = wi;
-			st->limit = lim->messages.max[wi];
-			st->until_ms = win_until(&e->msgs[wi],
-			    (enum sim_window)wi, st->limit, now);
+			st->rcpts = j == 1;
+			st->limit = max;
+			st->until_ms = win_until(w, (enum sim_window)wi, max,
+			    now);
 			return;
 		}
+	}
 }
 
 /* windows_json - {"second": {"count": n, "limit": m}, ...} of one
@@ -267,8 +286,8 @@ windows_json(const struct sim_win *w, const uint32_t *max, uint64_t now)
 	return o;
 }
 
-/* state_json - {"state", "reason", "code", "enhanced", "window",
- * "limit", "until", "until_ms"} */
+/* state_json - {"state", "reason", "code", "enhanced", "counter",
+ * "window", "limit", "until", "until_ms"} */
 static json_t *
 state_json(const struct prof_profile *p, const struct dash_state *st)
 {
@@ -276,15 +295,17 @@ state_json(const struct prof_profile *p, const struct dash_state *st)
 	char iso[32];
 
 	if (st->rk < 0)
-		return json_pack("{s:s,s:n,s:n,s:n,s:n,s:n,s:n,s:n}", "state",
-		    "ok", "reason", "code", "enhanced", "window", "limit",
-		    "until", "until_ms");
+		return json_pack("{s:s,s:n,s:n,s:n,s:n,s:n,s:n,s:n,s:n}",
+		    "state", "ok", "reason", "code", "enhanced", "counter",
+		    "window", "limit", "until", "until_ms");
 	r = &p->replies[st->rk];
-	return json_pack("{s:s,s:s,s:i,s:s?,s:s?,s:o,s:s?,s:o}",
+	return json_pack("{s:s,s:s,s:i,s:s?,s:s?,s:s?,s:o,s:s?,s:o}",
 	    "state", r->code >= 500 ? "blocked" : "deferred",
 	    "reason", sim_kind_info((enum sim_rk)st->rk)->name,
 	    "code", (int)r->code,
 	    "enhanced", r->enhanced[0] != '\0' ? r->enhanced : NULL,
+	    "counter", st->win < 0 ? NULL : st->rcpts ? "recipients" :
+	    "messages",
 	    "window", st->win < 0 ? NULL :
 	    sim_window_name((enum sim_window)st->win),
 	    "limit", st->win < 0 ? json_null() :
