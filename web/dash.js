@@ -168,8 +168,9 @@ function renderReasons(snap) {
   for (const [name, p] of Object.entries(snap.activity.providers)) {
     for (const r of p.reasons) {
       const k = name + "|" + r.outcome + "|" + r.reason;
+      /* mxsim's time of the reply's first sending; else first polled */
       if (!(k in dash.firstSeen)) dash.firstSeen[k] = now;
-      if (name === snap.selected) list.push({ ...r, first: dash.firstSeen[k] });
+      if (name === snap.selected) list.push({ ...r, first: r.first_ms || dash.firstSeen[k] });
     }
   }
   list.sort((a, b) => a.first - b.first || a.reason.localeCompare(b.reason));

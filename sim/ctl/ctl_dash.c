@@ -19,7 +19,8 @@
  *	GET /activity sums open connections per provider over the state
  *	table's IP entries (sim_state_foreach()) and lists the deferral and
  *	refusal reasons of the backend's transaction counters
- *	(sim_stats_txn_reasons()) with the profile's reply for each.
+ *	(sim_stats_txn_reasons()) with the profile's reply for each and
+ *	when that reply was first sent (nb_first_ms()).
  *
  * DIAGNOSTICS
  *	NULL when out of memory (the route answers 503).
@@ -433,10 +434,11 @@ ctl_dash_activity(const struct ctl_dash_src *src)
 	struct dash_conns c;
 	struct sim_stats *s;
 	json_t *o = NULL, *provs, *reasons;
-	uint64_t now = sim_clock_now(src->clock);
+	uint64_t now = sim_clock_now(src->clock), first;
 	const char *enh;
 	unsigned code;
 	size_t i, j, n;
+	char iso[32];
 
 	c.nprof = w->nprofiles;
 	c.open = calloc(w->nprofiles + 1, sizeof(*c.open));
@@ -453,13 +455,17 @@ ctl_dash_activity(const struct ctl_dash_src *src)
 		for (j = 0; j < n; j++) {
 			rp = &w->profiles[i]->replies[rs[j].rk];
 			sim_stats_code(w, i, rs[j].rk, &code, &enh);
+			first = nb_first_ms(src->be, i, rs[j].rk);
 			json_array_append_new(reasons, json_pack(
-			    "{s:s,s:s,s:i,s:s?,s:s?,s:I}",
+			    "{s:s,s:s,s:i,s:s?,s:s?,s:I,s:s?,s:o}",
 			    "outcome", sim_stats_outcome_name(rs[j].outcome),
 			    "reason", sim_kind_info(rs[j].rk)->name,
 			    "code", code, "enhanced", enh[0] != '\0' ? enh :
 			    NULL, "text", rp->text, "count",
-			    (json_int_t)rs[j].n));
+			    (json_int_t)rs[j].n, "first", first == 0 ? NULL :
+			    sim_clock_iso(first, iso, sizeof(iso)), "first_ms",
+			    first == 0 ? json_null() :
+			    json_integer((json_int_t)first)));
 		}
 		json_object_set_new(provs, w->profiles[i]->name, json_pack(
 		    "{s:I,s:o}", "open_connections", (json_int_t)c.open[i],

@@ -13,12 +13,12 @@
  *	message meets ("ok", "deferred", "blocked") with its reason and
  *	when it ends (simulated; null when it does not end by itself).
  *   GET /activity
- *	per provider: open connections (the state table's IP entries),
- *	transactions by outcome (the counters of GET /counters), every
- *	deferral and refusal reason seen with its code, enhanced code,
- *	text template and count, and the outage; with the simulated and
- *	wall time of the snapshot so a client can turn two snapshots into
- *	rates.
+ *	per provider: open connections (the state table's IP entries) and
+ *	every deferral and refusal reason of the transaction counters (the
+ *	counters of GET /counters) with its code, enhanced code, text
+ *	template, count and the simulated time its reply was first sent
+ *	(the first-reply notice's moment); with the simulated and wall time
+ *	of the snapshot.
  *
  * Everything is read from the live structures (the backend's counters,
  * the state table, the Postmaster view); nothing is kept between

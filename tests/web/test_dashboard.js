@@ -17,6 +17,10 @@
  *
  * Usage: test_dashboard.js --build BUILD_DIR
  * Prints one line per check and ends with "dashboard: N passed, N failed".
+ *
+ * test_dashboard.js --build BUILD_DIR --screenshot URL FILE [--provider P]
+ * only saves a screenshot of a running dashboard (e.g. during
+ * harness/demo.sh), provider P selected, after a few polls.
  */
 "use strict";
 const { spawn, spawnSync } = require("child_process");
@@ -123,11 +127,35 @@ function diff(want, got) {
   return bad;
 }
 
+/* --screenshot URL FILE: one picture of a running dashboard */
+async function screenshot(pptr, url, file, provider) {
+  const browser = await pptr.launch({ executablePath: CHROMIUM, headless: true,
+    args: ["--no-sandbox", "--no-proxy-server", "--disable-gpu"] });
+  try {
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1400, height: 1500 });
+    await page.goto(url, { waitUntil: "load" });
+    await page.waitForFunction(() => window.mxdash && window.mxdash.polls > 0);
+    if (provider) await page.evaluate((p) => window.mxdash.select(p), provider);
+    const n = await page.evaluate(() => window.mxdash.polls);
+    await page.waitForFunction((k) => window.mxdash.polls > k, { timeout: 30000 }, n + 5);
+    await page.screenshot({ path: file, fullPage: true });
+    console.log("screenshot: " + path.resolve(file));
+  } finally {
+    await browser.close();
+  }
+}
+
 async function main() {
   const build = path.resolve(arg("--build") || "build-test");
   const outDir = path.join(build, "web-test");
   fs.mkdirSync(outDir, { recursive: true });
   const pptr = puppeteer(outDir);
+  const shotAt = process.argv.indexOf("--screenshot");
+  if (shotAt > 0) {
+    await screenshot(pptr, process.argv[shotAt + 1], process.argv[shotAt + 2], arg("--provider"));
+    return;
+  }
   const results = [];
   const check = (name, ok, detail) => {
     results.push(ok);
