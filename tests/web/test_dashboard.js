@@ -105,6 +105,22 @@ function mxload(build, port, n) {
 
 const OUTCOMES = ["accepted", "deferred", "refused", "abandoned"];
 
+/* once traffic has ended: GET /counters, a poll of the (paused) page,
+ * GET /counters again, until both answers agree; the page's poll then
+ * saw those counters.  Returns them. */
+async function stillPoll(page, get) {
+  let still = null;
+  await until("counters at rest", async () => {
+    const a = await get("/counters");
+    await page.evaluate(() => window.mxdash.pollOnce());
+    const b = await get("/counters");
+    if (JSON.stringify(a) !== JSON.stringify(b)) return false;
+    still = b;
+    return true;
+  });
+  return still;
+}
+
 /* the figures the page shows ([data-fig] cells) */
 function shown(page) {
   return page.$$eval("[data-fig]", (tds) =>
@@ -206,15 +222,7 @@ async function main() {
 
     /* 2. after the load: /counters, a page poll, /counters again */
     await page.evaluate(() => window.mxdash.pause());
-    let still = null;
-    await until("still counters", async () => {
-      const a = await get("/counters");
-      await page.evaluate(() => window.mxdash.pollOnce());
-      const b = await get("/counters");
-      if (JSON.stringify(a) !== JSON.stringify(b)) return false;
-      still = b;
-      return true;
-    });
+    const still = await stillPoll(page, get);
     const bad2 = diff(expected(still), await shown(page));
     check(`after the load (${r1.accepted} accepted), the page equals /counters`, bad2.length === 0, bad2.join("; "));
     const acc0 = still.providers.gmail.transactions.accepted;
@@ -237,15 +245,7 @@ async function main() {
     const r2 = await mxload(build, port, 20);
     check("the next 20 messages from the same IP are all deferred", r2.deferred === 20 && r2.accepted === 0,
       r2.out.trim());
-    let after = null;
-    await until("still counters after the change", async () => {
-      const a = await get("/counters");
-      await page.evaluate(() => window.mxdash.pollOnce());
-      const b = await get("/counters");
-      if (JSON.stringify(a) !== JSON.stringify(b)) return false;
-      after = b;
-      return true;
-    });
+    const after = await stillPoll(page, get);
     const fig = await shown(page);
     check("the page shows 20 more gmail deferrals and no more accepted",
       fig["gmail.deferred"] === String(def0 + 20) && fig["gmail.accepted"] === String(acc0) &&
