@@ -24,7 +24,21 @@ const dash = {
   inflight: null,
 };
 
+/* A bearer token for a control API that wants one: open the page as
+ * /#token=TOKEN once; it is kept for the tab (sessionStorage), never sent
+ * anywhere but this origin. */
+const TOKEN = (() => {
+  const m = location.hash.match(/token=([^&]+)/);
+  if (m) {
+    sessionStorage.setItem("mxsim-token", decodeURIComponent(m[1]));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return sessionStorage.getItem("mxsim-token");
+})();
+
 function api(path, opts) {
+  opts = opts || {};
+  if (TOKEN) opts.headers = { ...(opts.headers || {}), Authorization: "Bearer " + TOKEN };
   return fetch(API_BASE + path, opts).then(async (r) => {
     const body = await r.json().catch(() => ({}));
     if (!r.ok) throw new Error(`${r.status} ${body.error || r.statusText}`);

@@ -19,8 +19,9 @@
  * Prints one line per check and ends with "dashboard: N passed, N failed".
  *
  * test_dashboard.js --build BUILD_DIR --screenshot URL FILE [--provider P]
+ *     [--polls N]
  * only saves a screenshot of a running dashboard (e.g. during
- * harness/demo.sh), provider P selected, after a few polls.
+ * harness/demo.sh), provider P selected, after N polls (default 5).
  */
 "use strict";
 const { spawn, spawnSync } = require("child_process");
@@ -144,7 +145,7 @@ function diff(want, got) {
 }
 
 /* --screenshot URL FILE: one picture of a running dashboard */
-async function screenshot(pptr, url, file, provider) {
+async function screenshot(pptr, url, file, provider, polls) {
   const browser = await pptr.launch({ executablePath: CHROMIUM, headless: true,
     args: ["--no-sandbox", "--no-proxy-server", "--disable-gpu"] });
   try {
@@ -154,7 +155,7 @@ async function screenshot(pptr, url, file, provider) {
     await page.waitForFunction(() => window.mxdash && window.mxdash.polls > 0);
     if (provider) await page.evaluate((p) => window.mxdash.select(p), provider);
     const n = await page.evaluate(() => window.mxdash.polls);
-    await page.waitForFunction((k) => window.mxdash.polls > k, { timeout: 30000 }, n + 5);
+    await page.waitForFunction((k) => window.mxdash.polls >= k, { timeout: 0 }, n + polls);
     await page.screenshot({ path: file, fullPage: true });
     console.log("screenshot: " + path.resolve(file));
   } finally {
@@ -169,7 +170,8 @@ async function main() {
   const pptr = puppeteer(outDir);
   const shotAt = process.argv.indexOf("--screenshot");
   if (shotAt > 0) {
-    await screenshot(pptr, process.argv[shotAt + 1], process.argv[shotAt + 2], arg("--provider"));
+    await screenshot(pptr, process.argv[shotAt + 1], process.argv[shotAt + 2], arg("--provider"),
+                     Number(arg("--polls") || 5));
     return;
   }
   const results = [];
