@@ -379,8 +379,8 @@ async function control(label, path, method, body) {
     await api(path, { method, headers: { "Content-Type": "application/json" },
                       body: body === undefined ? undefined : JSON.stringify(body) });
     dash.marks.push({ t: dash.last ? dash.last.clock.sim_ms / 1000 : 0, label });
+    await pollOnce();           /* the change on screen, then the word */
     say(`${label}: done`, true);
-    await pollOnce();
   } catch (e) {
     say(`${label}: ${e.message}`, false);
   }

@@ -11,7 +11,9 @@
  *      is in the API, and the next mxload messages from the same IP are
  *      all deferred, which the page shows (deferred count, gmail's
  *      daily_cap reply with its text, the sender's state);
- *   4. no console error and no uncaught exception in the page.
+ *   4. the outage and reputation forms reach the API and the page shows
+ *      their effect (outage column, the sender blocked);
+ *   5. no console error and no uncaught exception in the page.
  * Screenshots are written under BUILD/web-test/ (paths printed).  No
  * assertion depends on timing: waits are for conditions, bounded.
  *
@@ -260,6 +262,29 @@ async function main() {
     const sender = await page.$eval(`#senders tr[data-sender="${SRC}"]`, (t) => t.textContent).catch(() => "");
     check(`the sender ${SRC} is shown deferred by daily_cap (day 1)`,
       /deferred: daily_cap 421/.test(sender) && /day 1/.test(sender), sender);
+
+    /* 4. the other controls: an outage, a reputation */
+    await page.$eval("#outage-s", (e) => { e.value = "36000"; });   /* an hour: 6 min here */
+    await page.click("#outage-form button[type=submit]");
+    await page.waitForFunction(() => /outage: done/.test(document.getElementById("control-result").textContent));
+    const outOn = await page.$eval('#providers tr[data-provider="gmail"] td:last-child', (t) => t.textContent);
+    const apiOn = (await get("/providers/gmail/outage")).active;
+    await page.click("#outage-end");
+    await page.waitForFunction(() => /outage ended: done/.test(document.getElementById("control-result").textContent));
+    const outOff = await page.$eval('#providers tr[data-provider="gmail"] td:last-child', (t) => t.textContent);
+    check("Start outage and End outage reach the API and show in the table",
+      apiOn === true && /^until 20/.test(outOn) && outOff === "–" && !(await get("/providers/gmail/outage")).active,
+      `shown "${outOn}" then "${outOff}", API active ${apiOn}`);
+    await page.select("#rep-kind", "ip");
+    await page.type("#rep-key", SRC);
+    await page.type("#rep-score", "10");
+    await page.click("#rep-form button[type=submit]");
+    await page.waitForFunction(() => /reputation: done/.test(document.getElementById("control-result").textContent));
+    const repApi = (await get(`/reputation/ip/gmail/${SRC}`)).score;
+    const blocked = await page.$eval(`#senders tr[data-sender="${SRC}"]`, (t) => t.textContent).catch(() => "");
+    check(`Set reputation 10 for ${SRC}: the API has it, the page shows it blocked`,
+      repApi >= 10 && repApi < 11 && /blocked: reputation\.block 550/.test(blocked), `score ${repApi}; ${blocked}`);
+
     await page.evaluate(() => window.mxdash.resume());
     await page.waitForFunction((n) => window.mxdash.polls > n, {}, await page.evaluate(() => window.mxdash.polls) + 2);
     const shot2 = path.join(outDir, "dashboard-after-limit.png");
