@@ -264,7 +264,7 @@ async function main() {
       /deferred: daily_cap 421/.test(sender) && /day 1/.test(sender), sender);
 
     /* 4. the other controls: an outage, a reputation */
-    await page.$eval("#outage-s", (e) => { e.value = "36000"; });   /* an hour: 6 min here */
+    await page.$eval("#outage-s", (e) => { e.value = "36000"; });   /* ten simulated hours: one hour here */
     await page.click("#outage-form button[type=submit]");
     await page.waitForFunction(() => /outage: done/.test(document.getElementById("control-result").textContent));
     const outOn = await page.$eval('#providers tr[data-provider="gmail"] td:last-child', (t) => t.textContent);
