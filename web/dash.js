@@ -302,15 +302,16 @@ function markPlugin() {
         ctx.strokeStyle = "#7a3cc8";
         ctx.fillStyle = "#7a3cc8";
         ctx.font = `${11 * devicePixelRatio}px sans-serif`;
-        for (const m of dash.marks) {
+        dash.marks.forEach((m, i) => {
           const x = u.valToPos(m.t, "x", true);
-          if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+          if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
           ctx.beginPath();
           ctx.moveTo(x, u.bbox.top);
           ctx.lineTo(x, u.bbox.top + u.bbox.height);
           ctx.stroke();
-          ctx.fillText(m.label, x + 4, u.bbox.top + 12 * devicePixelRatio);
-        }
+          /* labels of close marks on four staggered lines */
+          ctx.fillText(m.label, x + 4, u.bbox.top + (12 + 13 * (i % 4)) * devicePixelRatio);
+        });
         ctx.restore();
       },
     },
@@ -318,14 +319,18 @@ function markPlugin() {
 }
 
 function makeChart(id, series) {
-  if (typeof uPlot === "undefined") return null;
   const div = $(id);
+  if (typeof uPlot === "undefined") {
+    div.textContent = "no charts: this mxsim was built without npm (uPlot is vendored at build time)";
+    return null;
+  }
   return new uPlot({
     width: Math.max(300, div.clientWidth || 560), height: 220,
     scales: { x: { time: true } },
-    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"),  /* simulated UTC */
     legend: { live: false },
-    axes: [{}, { label: "per second" }],
+    /* simulated UTC time of day */
+    axes: [{ values: (u, splits) => splits.map((v) => new Date(v * 1000).toISOString().slice(11, 19)) },
+           { label: "per second" }],
     series: [{ label: "simulated time" }, ...series],
     plugins: [markPlugin()],
   }, [[], ...series.map(() => [])], div);
@@ -350,7 +355,11 @@ function updateCharts(snap) {
     h.t.shift();
     for (const s of Object.values(h.prov)) for (const o of OUTCOMES) s[o].shift();
   }
-  if (typeof uPlot === "undefined") return;
+  if (typeof uPlot === "undefined") {
+    makeChart("chart-outcomes", []);
+    makeChart("chart-providers", []);
+    return;
+  }
   if (!charts.outcomes) {
     charts.outcomes = makeChart("chart-outcomes",
       ["accepted", "deferred", "refused"].map((o) => ({ label: o, stroke: COLORS[o], width: 2 })));
