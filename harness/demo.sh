@@ -4,16 +4,21 @@
 # provider from mxload (about 50 s in all; the gmail run crosses the per-IP
 # minute limit about 17 s in), the per-provider table of reply codes, and
 # the report (out/report/index.html) drawn by reports/mxreport from the
-# event log and mxload's per-second CSVs.  Usage: harness/demo.sh BUILD_DIR
+# event log and mxload's per-second CSVs.  The control API and the live
+# dashboard listen on 127.0.0.1:8025 (MXSIM_DEMO_CONTROL to change it;
+# "off" for none).  Usage: harness/demo.sh BUILD_DIR
 set -euo pipefail
 build=${1:-build}
 out=out
 mkdir -p "$out"
 port=${MXSIM_DEMO_PORT:-2525}
 scale=${MXSIM_DEMO_TIME_SCALE:-2}
+control=${MXSIM_DEMO_CONTROL:-127.0.0.1:8025}
+ctl_args=()
+[ "$control" != off ] && ctl_args=(--control "$control")
 rm -f "$out"/mxload-*.csv
 
-"$build/sim/mxsim" --port "$port" --time-scale "$scale" \
+"$build/sim/mxsim" --port "$port" --time-scale "$scale" "${ctl_args[@]}" \
   --event-log "$out/events.jsonl" \
   --ready-file "$out/ready" --status 5 >"$out/mxsim-summary.txt" 2>"$out/mxsim.log" &
 mxsim_pid=$!
@@ -27,6 +32,10 @@ done
 rm -f "$out/ready"
 tail -n +1 -f "$out/mxsim.log" --pid=$mxsim_pid &
 tail_pid=$!
+if [ "$control" != off ]; then
+  echo
+  echo "== live dashboard: http://$control/ (open it in a browser while the demo runs)"
+fi
 
 # load NAME TITLE MXLOAD-ARGS... - one mxload run, its CSV out/mxload-NAME.csv
 load() {

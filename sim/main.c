@@ -38,6 +38,7 @@
 #include "auth_zone.h"
 #include "ctl_api.h"
 #include "ctl_http.h"
+#include "ctl_web.h"
 #include "ev_server.h"
 #include "mx_data.h"
 #include "mx_opts.h"
@@ -81,6 +82,7 @@ struct mxsim {
 	const struct backend_kind *kind;
 	struct nb_backend *be;
 	struct ctl_api	*api;
+	struct ctl_web	*web;		/* the dashboard's files, then the API */
 	struct ctl_http	*ctl_h, *met_h;
 	char		 config[4096];	/* the default scenario's path */
 	const char	*stopped_by;	/* set by the monitor: signal or
@@ -404,8 +406,8 @@ start_http(struct mxsim *m)
 	memset(&hc, 0, sizeof(hc));
 	if (o->control != NULL) {
 		hc.addr = o->control;
-		hc.api = ctl_api_handle;
-		hc.api_ctx = m->api;
+		hc.api = ctl_web_handle;
+		hc.api_ctx = m->web;
 		if (same) {
 			hc.metrics = ctl_api_metrics;
 			hc.metrics_ctx = m->api;
@@ -428,6 +430,9 @@ start_http(struct mxsim *m)
 	if (!o->quiet && m->ctl_h != NULL)
 		fprintf(stderr, "  control API: http://%s/%s\n", o->control,
 		    same ? " (and /metrics)" : "");
+	if (!o->quiet && m->ctl_h != NULL && ctl_web_dir(m->web) != NULL)
+		fprintf(stderr, "  dashboard: http://%s/ (%s)\n", o->control,
+		    ctl_web_dir(m->web));
 	if (!o->quiet && m->met_h != NULL)
 		fprintf(stderr, "  metrics: http://%s/metrics\n", o->metrics);
 	return 0;
@@ -588,6 +593,7 @@ static int
 start_network(struct mxsim *m)
 {
 	struct ctl_api_conf acf;
+	char webdir[PATH_MAX];
 	struct nb_conf nc;
 	char err[1200];
 
@@ -619,7 +625,11 @@ start_network(struct mxsim *m)
 	acf.clock = &m->clock;
 	acf.evlog = m->evlog;
 	acf.pm = m->pm;
-	if ((m->api = ctl_api_new(&acf)) == NULL) {
+	if (mx_data_path("web", webdir, sizeof(webdir)) != 0)
+		webdir[0] = '\0';
+	if ((m->api = ctl_api_new(&acf)) == NULL ||
+	    (m->web = ctl_web_new(&(struct ctl_web_conf){ .dir = webdir,
+	    .next = ctl_api_handle, .next_ctx = m->api })) == NULL) {
 		fprintf(stderr, "mxsim: out of memory\n");
 		return -1;
 	}
@@ -738,6 +748,7 @@ stop_all(struct mxsim *m, int status)
 	    write_summary_json(m, written, dropped) != 0)
 		status = 1;
 	sim_stats_free(m->total);
+	ctl_web_free(m->web);
 	ctl_api_free(m->api);
 	sim_pm_free(m->pm);
 	sim_state_free(m->state);

@@ -23,6 +23,7 @@
 #include "prof_limits.h"
 #include "prof_load.h"
 #include "sim_policy.h"
+#include "sim_pm.h"
 #include "test_suites.h"
 #include "world_slot.h"
 
@@ -1153,6 +1154,78 @@ test_api_postmaster(void)
 	fix_close(&f);
 }
 
+/* GET /senders and GET /activity (issue 18): an IP whose minute window
+ * is full is deferred by rate.ip until the sliding count drops below the
+ * line, one millisecond past the next minute's start */
+static void
+test_api_dash(void)
+{
+	struct api_fix f;
+	struct sim_verdict v;
+	struct sim_facts fa;
+	struct sim_event ev;
+	json_t *j, *ip, *st;
+	int i;
+
+	CU_ASSERT_EQUAL_FATAL(fix_open(&f), 0);
+	memset(&fa, 0, sizeof(fa));
+	fa.prof = 0;
+	fa.mx_ip = 0x7f090001;
+	fa.client_ip = 0x7f003201;		/* 127.0.50.1 */
+	fa.sender_domain = "a.example";
+	for (i = 0; i < 100; i++) {
+		sim_policy_decide(f.w, f.st, SIM_STAGE_EOD, &fa, T0, &v);
+		CU_ASSERT_EQUAL(v.rk, SIM_RK_ACCEPT);
+	}
+	memset(&ev, 0, sizeof(ev));		/* the Postmaster view names it */
+	ev.sim_ms = T0;
+	ev.client_ip = fa.client_ip;
+	ev.sender_domain = "a.example";
+	ev.stage = SIM_STAGE_EOD;
+	ev.code = 250;
+	ev.enhanced = "2.0.0";
+	sim_pm_event(f.pm, &ev);
+
+	CU_ASSERT_EQUAL(call(&f, "GET", "/senders?provider=gmail", ""), 200);
+	j = json_loads(f.out.body, 0, NULL);
+	ip = json_array_get(json_object_get(json_object_get(json_object_get(j,
+	    "providers"), "gmail"), "ips"), 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(ip, "key")),
+	    "127.0.50.1");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(
+	    json_object_get(json_object_get(ip, "accepted"), "messages"),
+	    "minute"), "count")), 100);
+	st = json_object_get(ip, "state");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(st, "state")),
+	    "deferred");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(st,
+	    "reason")), "rate.ip");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(st,
+	    "window")), "minute");
+	/* T0 is 23 s into its minute */
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(st, "until_ms")),
+	    (json_int_t)(T0 + 37000 + 1));
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(ip,
+	    "open_connections"), "limit")), 20);
+	json_decref(j);
+
+	/* once the clock reaches it, the sender is ok again */
+	sim_clock_set(&f.clock, T0 + 37001);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/senders?provider=gmail&ip="
+	    "127.0.50.1", ""), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"state\":{\"state\":"
+	    "\"ok\""));
+	CU_ASSERT_PTR_NULL(strstr(f.out.body, "\"domains\":[{"));
+	CU_ASSERT_EQUAL(call(&f, "GET", "/senders?provider=nope", ""), 404);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/senders?bad=1", ""), 400);
+
+	CU_ASSERT_EQUAL(call(&f, "GET", "/activity", ""), 200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"gmail\":{"
+	    "\"open_connections\":0,\"reasons\":[]}"));
+	CU_ASSERT_EQUAL(call(&f, "POST", "/activity", ""), 405);
+	fix_close(&f);
+}
+
 int
 test_ctl_api_register(void)
 {
@@ -1176,7 +1249,8 @@ test_ctl_api_register(void)
 	    CU_add_test(s, "backend interface", test_api_backend) == NULL ||
 	    CU_add_test(s, "http addresses", test_http_addr) == NULL ||
 	    CU_add_test(s, "http peers", test_http_peer) == NULL ||
-	    CU_add_test(s, "postmaster", test_api_postmaster) == NULL)
+	    CU_add_test(s, "postmaster", test_api_postmaster) == NULL ||
+	    CU_add_test(s, "dashboard figures", test_api_dash) == NULL)
 		return -1;
 	return 0;
 }

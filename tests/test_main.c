@@ -37,6 +37,7 @@ static const struct suite_reg suites[] = {
 	{ "tls_srv", test_tls_srv_register },
 	{ "sim_pm", test_sim_pm_register },
 	{ "ctl_api", test_ctl_api_register },
+	{ "ctl_web", test_ctl_web_register },	/* issue 18: dashboard */
 	{ "nb_backend", test_nb_backend_register },
 	{ "met_prom", test_met_prom_register },
 	{ "world_slot", test_world_slot_register },

@@ -48,5 +48,6 @@ int test_sim_acct_register(void);	/* issue 16: submission accounts */
 int test_sim_grey_register(void);	/* issue 16: triplet greylisting */
 int test_sim_addr_register(void);	/* issue 16: IPv6 addresses */
 int test_prof_scenario6_register(void);	/* issue 16: IPv6 scenario */
+int test_ctl_web_register(void);	/* issue 18: dashboard files */
 
 #endif /* TEST_SUITES_H */

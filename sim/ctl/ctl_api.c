@@ -37,6 +37,7 @@
 
 #include "ctl_api.h"
 #include "ctl_stats.h"
+#include "ctl_dash.h"
 #include "met_prom.h"
 #include "prof_limits.h"
 #include "sim_policy.h"
@@ -119,6 +120,8 @@ static void	r_outage_delete(struct api_req *);
 static void	r_rep_get(struct api_req *);
 static void	r_rep_put(struct api_req *);
 static void	r_postmaster(struct api_req *);
+static void	r_senders(struct api_req *);
+static void	r_activity(struct api_req *);
 static int	pm_query(struct api_req *, const struct prof_world *,
 		    struct sim_pm_filter *, char *, size_t);
 static json_t	*pm_day_json(const struct sim_pm_row *,
@@ -143,6 +146,9 @@ static const struct api_route routes[] = {
 	{ "GET", "/reputation/*/*/*", r_rep_get, false, "GET, PUT" },
 	{ "PUT", "/reputation/*/*/*", r_rep_put, true, "GET, PUT" },
 	{ "GET", "/postmaster", r_postmaster, false, "GET" },
+	/* the dashboard's figures (ctl_dash.h) */
+	{ "GET", "/senders", r_senders, false, "GET" },
+	{ "GET", "/activity", r_activity, false, "GET" },
 };
 
 static const char *const rep_kind_names[] = { "ip", "domain" };
@@ -1019,6 +1025,49 @@ oom:
 	free(rows);
 	json_decref(provs);
 	reply_error(rq->out, 503, "out of memory");
+}
+
+/* dash_src - what the dashboard's figures are read from */
+static void
+dash_src(const struct api_req *rq, struct ctl_dash_src *src)
+{
+	const struct ctl_api_conf *cf = &rq->api->conf;
+
+	src->w = rq->world;
+	src->be = cf->be;
+	src->state = cf->state;
+	src->clock = cf->clock;
+	src->pm = cf->pm;
+}
+
+/* r_senders - per sending IP and sender domain: windows against the
+ * limit lines, reputation, state (ctl_dash.h); GET /postmaster's query */
+static void
+r_senders(struct api_req *rq)
+{
+	struct ctl_dash_src src;
+	struct sim_pm_filter f;
+	char dom[SIM_PM_DOMAIN_MAX];
+
+	if (rq->api->conf.pm == NULL) {
+		reply_error(rq->out, 404, "no Postmaster view");
+		return;
+	}
+	if (pm_query(rq, rq->world, &f, dom, sizeof(dom)) != 0)
+		return;
+	dash_src(rq, &src);
+	reply_json(rq->out, 200, ctl_dash_senders(&src, &f));
+}
+
+/* r_activity - per provider: open connections, reasons with their
+ * replies (ctl_dash.h) */
+static void
+r_activity(struct api_req *rq)
+{
+	struct ctl_dash_src src;
+
+	dash_src(rq, &src);
+	reply_json(rq->out, 200, ctl_dash_activity(&src));
 }
 
 /* route_match - does a path (split into segments) match a pattern;

@@ -27,6 +27,9 @@
  *   GET|PUT|DELETE /providers/{name}/outage {"duration_s": N} (simulated)
  *   GET|PUT /reputation/ip/{name}/{a.b.c.d} {"score": N}
  *   GET|PUT /reputation/domain/{name}/{domain}
+ *   GET    /senders[?provider=&domain=&ip=&day=], GET /activity
+ *                                           the dashboard's figures
+ *                                           (ctl_dash.h)
  *   GET    /postmaster[?provider=&domain=&ip=&day=]
  *                                           the Postmaster view (sim_pm.h):
  *                                           per provider, per sender

@@ -189,7 +189,8 @@ send_reply(struct MHD_Connection *conn, struct ctl_http_reply *out)
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    out->content_type != NULL ? out->content_type : JSON_TYPE);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    out->cache != NULL ? out->cache : "no-store");
 	if (out->allow != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, out->allow);
 	rc = MHD_queue_response(conn, out->status, r);

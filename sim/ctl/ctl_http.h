@@ -25,6 +25,8 @@ struct ctl_http_reply {
 	char		*body;		/* malloc()ed; ctl_http frees it */
 	size_t		 len;
 	const char	*allow;		/* 405: the Allow header, else NULL */
+	const char	*cache;		/* Cache-Control (static string);
+					 * NULL = "no-store" */
 };
 
 /*

@@ -31,7 +31,21 @@ nb_backend_init(struct nb_backend *b, const struct nb_ops *ops,
 	if (conf->notices && (b->seen = calloc((conf->world->nprofiles + 1) *
 	    SIM_RK__COUNT, 1)) == NULL)
 		return -ENOMEM;
+	if ((b->first_ms = calloc((conf->world->nprofiles + 1) *
+	    SIM_RK__COUNT, sizeof(*b->first_ms))) == NULL)
+		return -ENOMEM;
 	return 0;
+}
+
+/* nb_first_ms - when a (profile, kind) first answered 4xx/5xx */
+uint64_t
+nb_first_ms(const struct nb_backend *b, size_t prof, enum sim_rk rk)
+{
+	if (b->first_ms == NULL || prof > b->conf.world->nprofiles ||
+	    (unsigned)rk >= SIM_RK__COUNT)
+		return 0;
+	return __atomic_load_n(&b->first_ms[prof * SIM_RK__COUNT + rk],
+	    __ATOMIC_RELAXED);
 }
 
 /* nb_backend_fini - release the shared part */
@@ -40,6 +54,8 @@ nb_backend_fini(struct nb_backend *b)
 {
 	free(b->seen);
 	b->seen = NULL;
+	free(b->first_ms);
+	b->first_ms = NULL;
 	if (b->have_worlds)
 		world_slot_fini(&b->worlds);
 	b->have_worlds = false;

@@ -89,6 +89,8 @@ struct nb_backend {
 	uint64_t	 next_session;	/* session ids; atomic */
 	unsigned char	*seen;		/* [nprof + 1][SIM_RK__COUNT] notices,
 					 * NULL when notices are off */
+	uint64_t	*first_ms;	/* [nprof + 1][SIM_RK__COUNT] first
+					 * 4xx/5xx, simulated ms (0: none) */
 };
 
 /** Set up the shared part (@p ops may be NULL for a bare pipeline in a
@@ -132,6 +134,12 @@ void nb_publish(struct nb_backend *b, const struct prof_world *w);
 /** @return a reference to the world published last (the first world
  *  until then); release it with world_drop(). */
 const struct prof_world *nb_world(struct nb_backend *b);
+
+/** @return the simulated ms at which (profile @p prof, kind @p rk) first
+ *  answered 4xx/5xx, 0 when it has not; @p prof == nprofiles is the
+ *  no-MX row. */
+uint64_t nb_first_ms(const struct nb_backend *b, size_t prof,
+    enum sim_rk rk);
 
 /** Add every worker's reply counters into @p out (exact after nb_run). */
 void nb_stats(const struct nb_backend *b, struct sim_stats *out);

@@ -37,6 +37,8 @@ on_event(void *ctx, const struct sim_event *ev)
 	if (nb->seen != NULL)
 		sim_stats_notice(nb->seen, nb->conf.world, ev,
 		    nb->conf.notice_fp);
+	if (nb->first_ms != NULL)
+		sim_stats_first(nb->first_ms, nb->conf.world, ev);
 }
 
 /* on_txn - a session's ended mail transaction: count */

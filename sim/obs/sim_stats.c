@@ -340,3 +340,22 @@ sim_stats_notice(unsigned char *seen, const struct prof_world *w,
 	    sim_kind_info(ev->rk)->name, sim_stage_name(ev->stage), ip);
 	fflush(fp);
 }
+
+/* sim_stats_first - the simulated ms of the first 4xx/5xx of each
+ * (profile, kind) */
+void
+sim_stats_first(uint64_t *first_ms, const struct prof_world *w,
+    const struct sim_event *ev)
+{
+	uint64_t *slot, zero = 0;
+	size_t row;
+
+	if (ev->code < 400)
+		return;
+	row = ev->prof < w->nprofiles ? ev->prof : w->nprofiles;
+	slot = &first_ms[row * SIM_RK__COUNT + ev->rk];
+	if (__atomic_load_n(slot, __ATOMIC_RELAXED) != 0)
+		return;
+	__atomic_compare_exchange_n(slot, &zero, ev->sim_ms != 0 ?
+	    ev->sim_ms : 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}

@@ -116,4 +116,12 @@ void sim_stats_print(const struct sim_stats *s, const struct prof_world *w,
 void sim_stats_notice(unsigned char *seen, const struct prof_world *w,
     const struct sim_event *ev, FILE *fp);
 
+/**
+ * Remember when each (profile, reply kind) first answered with a 4xx or
+ * 5xx: @p first_ms[(row) * SIM_RK__COUNT + rk], 0 until then, set once
+ * (atomically) to the event's simulated ms.  Any thread may call it.
+ */
+void sim_stats_first(uint64_t *first_ms, const struct prof_world *w,
+    const struct sim_event *ev);
+
 #endif /* SIM_STATS_H */
