@@ -32,7 +32,9 @@ static _Thread_local bool dp_armed;
 static _Thread_local struct dp_alloc_counts dp_counts;
 
 #ifdef DP_ALLOC_ASAN
-#include <sanitizer/allocator_interface.h>
+/* From the sanitizer runtime (its header is not always installed). */
+int __sanitizer_install_malloc_and_free_hooks(
+    void (*)(const volatile void *, size_t), void (*)(const volatile void *));
 
 static void
 dp_malloc_hook(const volatile void *p, size_t n)
