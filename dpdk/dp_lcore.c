@@ -19,6 +19,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_arp.h>
 #include <rte_byteorder.h>
@@ -66,6 +67,9 @@ dp_lcore_new(const struct dp_lcore_conf *conf)
 		return NULL;
 	if ((lc = calloc(1, sizeof(*lc))) == NULL)
 		return NULL;
+	/* glibc reads the time zone file at the first gmtime_r() (event
+	 * lines' timestamps), allocating: here, not in the first session */
+	tzset();
 	lc->conf = *conf;
 	lc->w0 = conf->nb->conf.world;
 	if (nb_worker_init(&lc->nw, conf->nb) != 0)

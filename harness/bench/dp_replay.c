@@ -57,6 +57,7 @@
 #include <rte_ring.h>
 #include <rte_tcp.h>
 
+#include "dp_alloc.h"
 #include "dp_lcore.h"
 #include "dp_port.h"
 #include "prof_load.h"
@@ -156,6 +157,9 @@ struct dpr {
 	uint64_t	 rx_full, nombuf;
 	uint64_t	 pipe_cycles, loop_cycles;
 	uint64_t	 pipe_cpu_ns;	/* thread CPU time in the lcore turns */
+	struct dp_alloc_counts heap;	/* heap calls in the replay loop */
+	long		 minflt_setup;	/* page faults before the loop */
+	long		 minflt_run;	/* ... in it */
 };
 
 static const int dpr_expect[DPR_NSTEPS] = {
@@ -718,7 +722,9 @@ dpr_report(const struct dpr *r, double cpu_s)
 	    "\"ooo_dropped\": %llu, \"rst_sent\": %llu, "
 	    "\"syn_dropped\": %llu, \"csum_bad\": %llu, \"isn_bad\": %llu, "
 	    "\"seq_skips\": %llu, \"stray\": %llu, \"rx_full\": %llu, "
-	    "\"nombuf\": %llu, \"tsc_hz\": %.0f, \"unexpected\": {",
+	    "\"nombuf\": %llu, \"heap_allocs\": %llu, \"heap_frees\": %llu, "
+	    "\"minflt_setup\": %ld, \"minflt_run\": %ld, "
+	    "\"tsc_hz\": %.0f, \"unexpected\": {",
 	    r->o.helo ? "HELO" : "EHLO", r->o.sessions, r->o.conc,
 	    r->o.size, r->o.mx_count,
 	    r->transactions, r->done, r->failed, pipe_s, loop_s, cpu_s,
@@ -736,7 +742,9 @@ dpr_report(const struct dpr *r, double cpu_s)
 	    (unsigned long long)pc->csum_bad, (unsigned long long)r->isn_bad,
 	    (unsigned long long)r->seq_skips, (unsigned long long)r->stray,
 	    (unsigned long long)r->rx_full, (unsigned long long)r->nombuf,
-	    hz);
+	    (unsigned long long)r->heap.allocs,
+	    (unsigned long long)r->heap.frees, r->minflt_setup,
+	    r->minflt_run, hz);
 	for (k = 0; k < DPR_NSTEPS; k++)
 		printf("%s\"%s\": %llu", k > 0 ? ", " : "", dpr_stepname[k],
 		    (unsigned long long)r->unexpected[k]);
@@ -744,22 +752,27 @@ dpr_report(const struct dpr *r, double cpu_s)
 	fprintf(stderr, "dp_replay: %u/%u transactions, %u failed; lcore "
 	    "CPU %.3f s = %.0f tx/s; lcore wall %.3f s = %.0f tx/s "
 	    "(%.2f us/tx); loop %.3f s = %.0f tx/s; process CPU %.3f s; "
-	    "%.1f frames/tx; %llu retransmits\n",
+	    "%.1f frames/tx; %llu retransmits; %llu heap calls, %ld page "
+	    "faults in the loop (%ld before)\n",
 	    r->transactions, r->o.sessions, r->failed, pcpu_s,
 	    pcpu_s > 0 ? t / pcpu_s : 0, pipe_s,
 	    pipe_s > 0 ? t / pipe_s : 0, t > 0 ? pipe_s * 1e6 / t : 0,
 	    loop_s, loop_s > 0 ? t / loop_s : 0, cpu_s,
 	    t > 0 ? (double)(r->frames_in + r->frames_out) / t : 0,
-	    (unsigned long long)tc->retransmits);
+	    (unsigned long long)tc->retransmits,
+	    (unsigned long long)(r->heap.allocs + r->heap.frees),
+	    r->minflt_run, r->minflt_setup);
 }
 
-/* dpr_cpu_s - user + system CPU seconds of the process */
+/* dpr_cpu_s - user + system CPU seconds of the process; its minor page
+ * faults so far into *@minflt */
 static double
-dpr_cpu_s(void)
+dpr_cpu_s(long *minflt)
 {
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
+	*minflt = ru.ru_minflt;
 	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
@@ -799,6 +812,7 @@ main(int argc, char **argv)
 	char **eal_argv = def_eal;
 	struct dpr *r;
 	double cpu0, cpu1;
+	long flt0, flt1;
 	int c, eal_argc = 9, rc;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
@@ -864,9 +878,13 @@ main(int argc, char **argv)
 		free(r);
 		return 2;
 	}
-	cpu0 = dpr_cpu_s();
+	cpu0 = dpr_cpu_s(&flt0);
+	dp_alloc_arm();
 	dpr_run(r);
-	cpu1 = dpr_cpu_s();
+	dp_alloc_disarm(&r->heap);
+	cpu1 = dpr_cpu_s(&flt1);
+	r->minflt_setup = flt0;
+	r->minflt_run = flt1 - flt0;
 	dpr_report(r, cpu1 - cpu0);
 	rc = r->transactions == r->o.sessions && r->done == r->o.sessions &&
 	    r->failed == 0 ? 0 : 1;

@@ -107,9 +107,15 @@ smtp_wb_put(struct smtp_wbuf *wb, const char *s, size_t n, bool sanitize)
 		return;
 	if (n > wb->cap - 1 - wb->len)
 		n = wb->cap - 1 - wb->len;
+	if (!sanitize) {
+		memcpy(wb->p + wb->len, s, n);
+		wb->len += n;
+		wb->p[wb->len] = '\0';
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
-		if (sanitize && (c < 0x20 || c == 0x7f))
+		if (c < 0x20 || c == 0x7f)
 			c = '?';
 		wb->p[wb->len++] = (char)c;
 	}
@@ -225,8 +231,7 @@ smtp_reply_expand(const struct prof_profile *p, const char *tmpl,
 		return 0;
 	for (s = tmpl; *s != '\0'; ) {
 		/* Copy the literal run up to the next brace. */
-		for (n = 0; s[n] != '\0' && s[n] != '{'; n++)
-			;
+		n = (size_t)(strchrnul(s, '{') - s);
 		smtp_wb_put(&wb, s, n, false);
 		s += n;
 		if (*s == '\0')
@@ -264,16 +269,16 @@ smtp_wrap_next(const char *t, size_t n, size_t brk, size_t *pos,
     size_t avail, size_t *start, size_t *len)
 {
 	size_t i, p = *pos;
+	const char *lf;
 
 	if (p > n)
 		return false;
 	*start = p;
 	/* a multi-line text's LF within reach ends the line */
-	for (i = p; i < n && i - p <= avail && t[i] != '\n'; i++)
-		;
-	if (i < n && t[i] == '\n') {
-		*len = i - p;
-		*pos = i + 1;
+	lf = memchr(t + p, '\n', n - p < avail + 1 ? n - p : avail + 1);
+	if (lf != NULL) {
+		*len = (size_t)(lf - (t + p));
+		*pos = *len + p + 1;
 		return true;
 	}
 	if (n - p <= avail) {
@@ -356,10 +361,10 @@ smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
 		    sizeof(text) - n);
 	/* LF in the profile's template is a line break (a text given as a
 	 * list of lines); peer values cannot carry one (sanitized) */
-	for (i = 0; i < n; i++)
-		if (text[i] == '\r' || text[i] == '\0' ||
-		    (text[i] == '\n' && i >= brk))
-			text[i] = ' ';
+	for (i = strcspn(text, "\r\n"); i < n;
+	    i += 1 + strcspn(text + i + 1, "\r\n"))
+		if (text[i] != '\n' || i >= brk)
+			text[i] = ' ';	/* CR, a NUL, or LF from a value */
 
 	prefix = 4 + (enhlen > 0 ? enhlen + 1 : 0);
 	if (p == NULL || p->wrap == 0)

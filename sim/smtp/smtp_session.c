@@ -116,6 +116,7 @@
 
 #include "msg_scan.h"
 #include "sim_acct.h"
+#include "sim_fmt.h"
 #include "sim_grey.h"
 #include "sim_policy.h"
 #include "smtp_arena.h"
@@ -1787,9 +1788,7 @@ smtp_session_addr_text(struct smtp_session *s)
 	const struct smtp_conn_info *ci = &s->ci;
 
 	if (!ci->v6) {
-		snprintf(s->ip_text, sizeof(s->ip_text), "%u.%u.%u.%u",
-		    ci->client_ip >> 24, (ci->client_ip >> 16) & 255,
-		    (ci->client_ip >> 8) & 255, ci->client_ip & 255);
+		s->ip_text[sim_fmt_ipv4(s->ip_text, ci->client_ip)] = '\0';
 		s->v6_key[0] = s->v6_net[0] = '\0';
 		return;
 	}

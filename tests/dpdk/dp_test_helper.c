@@ -129,6 +129,16 @@ int
 dpt_setup_world(struct dpt *t, struct prof_world *w, uint32_t max_conns,
     uint32_t max_half_open, uint32_t state_entries)
 {
+	return dpt_setup_full(t, w, max_conns, max_half_open, state_entries,
+	    NULL, false);
+}
+
+/* dpt_setup_full - dpt_setup_world with an event log and scanning */
+int
+dpt_setup_full(struct dpt *t, struct prof_world *w, uint32_t max_conns,
+    uint32_t max_half_open, uint32_t state_entries, struct sim_evlog *evlog,
+    bool scan)
+{
 	struct dp_lcore_conf lcf;
 	struct nb_conf nc;
 
@@ -145,6 +155,8 @@ dpt_setup_world(struct dpt *t, struct prof_world *w, uint32_t max_conns,
 	nc.world = t->world;
 	nc.state = t->state;
 	nc.clock = &t->clock;
+	nc.evlog = evlog;
+	nc.scan = scan;
 	if (nb_backend_init(&t->nb, NULL, &nc) != 0)
 		return -1;
 	memset(&lcf, 0, sizeof(lcf));

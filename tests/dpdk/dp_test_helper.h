@@ -87,6 +87,12 @@ int dpt_setup(struct dpt *t, uint32_t max_conns, uint32_t max_half_open);
 int dpt_setup_world(struct dpt *t, struct prof_world *w, uint32_t max_conns,
     uint32_t max_half_open, uint32_t state_entries);
 
+/** dpt_setup_world() with the event log @p evlog (kept by the caller, or
+ *  NULL) and, with @p scan, every message scanned as mxsim does; 0 or -1. */
+int dpt_setup_full(struct dpt *t, struct prof_world *w, uint32_t max_conns,
+    uint32_t max_half_open, uint32_t state_entries, struct sim_evlog *evlog,
+    bool scan);
+
 /** Free the lcore and drop whatever is still on the rings. */
 void dpt_teardown(struct dpt *t);
 

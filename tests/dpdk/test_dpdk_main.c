@@ -22,6 +22,7 @@ static const struct suite_reg suites[] = {
 	{ "dp_net", test_dp_net_register },
 	{ "utcp", test_utcp_register },
 	{ "dp_world", test_dp_world_register },
+	{ "dp_alloc", test_dp_alloc_register },
 };
 
 int

@@ -9,5 +9,6 @@
 int test_dp_net_register(void);
 int test_utcp_register(void);
 int test_dp_world_register(void);
+int test_dp_alloc_register(void);
 
 #endif /* TEST_DPDK_SUITES_H */
