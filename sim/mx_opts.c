@@ -82,10 +82,15 @@ static const struct opt_def opt_defs[] = {
 	    "write \"ready\" to FILE once listening" },
 	{ "control", 261, OPT_STR, OFF(control), 0, 0, "ADDR",
 	    "serve the control API (JSON over HTTP) on ADDR,\n"
-	    "a loopback IPv4:PORT or [::1]:PORT" },
+	    "IPv4:PORT or [IPv6]:PORT; loopback only unless\n"
+	    "--control-token-file is given" },
+	{ "control-token-file", 280, OPT_STR, OFF(control_token_file), 0, 0,
+	    "FILE", "require \"Authorization: Bearer TOKEN\" on every\n"
+	    "control request (TOKEN: the file's line; mode\n"
+	    "0600 or 0640); allows a non-loopback --control" },
 	{ "metrics", 262, OPT_STR, OFF(metrics), 0, 0, "ADDR",
-	    "serve Prometheus metrics at ADDR/metrics (may be\n"
-	    "the --control address)" },
+	    "serve Prometheus metrics at ADDR/metrics, any\n"
+	    "address (may be the --control address)" },
 	{ "backend", 263, OPT_STR, OFF(backend), 0, 0, "NAME",
 	    "socket (default) or dpdk: mxsim --backend dpdk\n"
 	    "[options] -- EAL arguments (see dpdk/README.md)" },

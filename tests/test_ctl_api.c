@@ -1007,7 +1007,8 @@ test_api_backend(void)
 	fix_close(&f);
 }
 
-/* --control / --metrics addresses: loopback only, strict syntax */
+/* --control / --metrics addresses: strict syntax; loopback only unless
+ * any address is allowed (--metrics, --control with a token) */
 static void
 test_http_addr(void)
 {
@@ -1030,21 +1031,30 @@ test_http_addr(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		CU_ASSERT_EQUAL(ctl_http_parse_addr(cases[i].addr, &a, &len,
-		    err, sizeof(err)), cases[i].rc);
-		if (ctl_http_parse_addr(cases[i].addr, &a, &len, err,
+		CU_ASSERT_EQUAL(ctl_http_parse_addr(cases[i].addr, false, &a,
+		    &len, err, sizeof(err)), cases[i].rc);
+		if (ctl_http_parse_addr(cases[i].addr, false, &a, &len, err,
 		    sizeof(err)) != cases[i].rc)
 			fprintf(stderr, "\n  %s: %s\n", cases[i].addr, err);
+		/* any address: only syntax errors */
+		CU_ASSERT_EQUAL(ctl_http_parse_addr(cases[i].addr, true, &a,
+		    &len, err, sizeof(err)), cases[i].rc == -EPERM ? 0 :
+		    cases[i].rc);
 	}
-	ctl_http_parse_addr("0.0.0.0:8025", &a, &len, err, sizeof(err));
+	ctl_http_parse_addr("0.0.0.0:8025", false, &a, &len, err,
+	    sizeof(err));
 	CU_ASSERT_STRING_EQUAL(err, "0.0.0.0: not a loopback address (the "
-	    "control API and metrics listen on 127.0.0.0/8 or [::1] only)");
-	ctl_http_parse_addr("127.0.0.1:8025", &a, &len, err, sizeof(err));
-	ctl_http_parse_addr("127.0.0.1:8025", &b, &len, err, sizeof(err));
+	    "control API listens on 127.0.0.0/8 or [::1] unless "
+	    "--control-token-file is given)");
+	ctl_http_parse_addr("127.0.0.1:8025", false, &a, &len, err,
+	    sizeof(err));
+	ctl_http_parse_addr("127.0.0.1:8025", false, &b, &len, err,
+	    sizeof(err));
 	CU_ASSERT(ctl_http_same_addr(&a, &b));
-	ctl_http_parse_addr("127.0.0.1:8026", &b, &len, err, sizeof(err));
+	ctl_http_parse_addr("127.0.0.1:8026", false, &b, &len, err,
+	    sizeof(err));
 	CU_ASSERT_FALSE(ctl_http_same_addr(&a, &b));
-	ctl_http_parse_addr("[::1]:8025", &b, &len, err, sizeof(err));
+	ctl_http_parse_addr("[::1]:8025", false, &b, &len, err, sizeof(err));
 	CU_ASSERT_FALSE(ctl_http_same_addr(&a, &b));
 }
 
