@@ -5,7 +5,10 @@
  * ctl_api_handle() over a real, bound but not running, ev_server (one MX
  * address on 127.9.0.1, an ephemeral port), a manual clock and a real
  * state table.  Also the loopback checks of ctl_http, and GET /postmaster
- * over a Postmaster view fed with synthetic events (issue 9).
+ * over a Postmaster view fed with synthetic events (issue 9).  Issue 17:
+ * the /v1 routes, the old paths' Deprecation and Link, the route list,
+ * the embedded OpenAPI document, reals printed as their decimals, and the
+ * token file's checks (ctl_token).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,12 +16,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 #include <jansson.h>
 
 #include "ctl_api.h"
 #include "ctl_http.h"
+#include "ctl_openapi.h"
+#include "ctl_token.h"
 #include "ev_server.h"
 #include "prof_limits.h"
 #include "prof_load.h"
@@ -1163,6 +1170,151 @@ test_api_postmaster(void)
 	fix_close(&f);
 }
 
+/* /v1 paths, the old ones with Deprecation and Link, the route list from
+ * the table, the document as built in, reals as decimals */
+static void
+test_api_v1(void)
+{
+	struct api_fix f;
+	json_t *j, *r;
+	size_t i, n = 0;
+	char *alias;
+
+	CU_ASSERT_EQUAL_FATAL(fix_open(&f), 0);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/v1/health", ""), 200);
+	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"status\":\"ok\"}\n");
+	CU_ASSERT_PTR_NULL(f.out.deprecation);
+	CU_ASSERT_STRING_EQUAL(f.out.link, "");
+	CU_ASSERT_EQUAL(call(&f, "GET", "/health", ""), 200);
+	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"status\":\"ok\"}\n");
+	CU_ASSERT_STRING_EQUAL(f.out.deprecation, "@1796601600");
+	CU_ASSERT_STRING_EQUAL(f.out.link, "</v1/health>; "
+	    "rel=\"successor-version\"");
+	/* errors at an old path too; the Link drops the query */
+	CU_ASSERT_EQUAL(call(&f, "GET", "/providers/a b", ""), 404);
+	CU_ASSERT_STRING_EQUAL(f.out.link, "</v1/providers/a%20b>; "
+	    "rel=\"successor-version\"");
+	CU_ASSERT_EQUAL(call(&f, "PUT", "/postmaster?day=x", "{}"), 405);
+	CU_ASSERT_STRING_EQUAL(f.out.allow, "GET");
+	CU_ASSERT_STRING_EQUAL(f.out.link, "</v1/postmaster>; "
+	    "rel=\"successor-version\"");
+	/* new routes have no old path; "v1" alone is not an old path */
+	CU_ASSERT_EQUAL(call(&f, "GET", "/openapi.json", ""), 404);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/v1/v1/health", ""), 404);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/v2/health", ""), 404);
+	/* the document, byte for byte */
+	CU_ASSERT_EQUAL(call(&f, "GET", "/v1/openapi.json", ""), 200);
+	CU_ASSERT_EQUAL(f.out.len, ctl_openapi_json_len);
+	CU_ASSERT_EQUAL(memcmp(f.out.body, ctl_openapi_json, f.out.len), 0);
+	j = json_loads(f.out.body, 0, NULL);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j,
+	    "openapi")), "3.1.0");
+	json_decref(j);
+	/* the route list: / and /v1 alike; every alias is its path less /v1 */
+	CU_ASSERT_EQUAL(call(&f, "GET", "/", ""), 200);
+	alias = strdup(f.out.body);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/v1/", ""), 200);
+	CU_ASSERT_STRING_EQUAL(alias, f.out.body);
+	free(alias);
+	j = json_loads(f.out.body, 0, NULL);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j,
+	    "openapi")), "/v1/openapi.json");
+	json_array_foreach(json_object_get(j, "routes"), i, r) {
+		const char *path = json_string_value(json_object_get(r,
+		    "path"));
+		const char *old = json_string_value(json_object_get(r,
+		    "deprecated_alias"));
+
+		CU_ASSERT(path != NULL && path[0] == '/');
+		if (old != NULL) {
+			CU_ASSERT_EQUAL(strncmp(path, "/v1/", 4), 0);
+			CU_ASSERT_STRING_EQUAL(path + 3, old);
+			n++;
+		}
+	}
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(j, "routes")), 16);
+	CU_ASSERT_EQUAL(n, 13);
+	json_decref(j);
+	/* 29.966 s of outage prints as 29.966 */
+	CU_ASSERT_EQUAL(call(&f, "PUT", "/v1/providers/gmail/outage",
+	    "{\"duration_s\":29.966}"), 200);
+	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"active\":true,\"until\":"
+	    "\"2026-11-23T18:43:52.966Z\",\"until_ms\":1795459432966,"
+	    "\"remaining_s\":29.966}\n");
+	CU_ASSERT_EQUAL(call(&f, "PATCH", "/v1/providers/gmail/limits",
+	    "{\"warmup\":{\"days\":2,\"first_day\":3,\"growth\":1.1}}"),
+	    200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"growth\":1.1}"));
+	fix_close(&f);
+}
+
+/* write @p text to a fresh file of @p mode; its path in @p path */
+static void
+token_file(char *path, const char *text, mode_t mode)
+{
+	int fd;
+
+	strcpy(path, "/tmp/mxsim-token-XXXXXX");
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL((size_t)write(fd, text, strlen(text)), strlen(text));
+	fchmod(fd, mode);
+	close(fd);
+}
+
+/* --control-token-file: one token line, private to its owner */
+static void
+test_token_read(void)
+{
+	static const struct {
+		const char	*text;
+		mode_t		 mode;
+		int		 rc;
+		const char	*tok_or_err;	/* token, or the error's tail */
+	} cases[] = {
+		{ "s3cr3t\n", 0600, 0, "s3cr3t" },
+		{ "a-b.c_d~e+f/g==\r\n\n", 0640, 0, "a-b.c_d~e+f/g==" },
+		{ "s3cr3t\n", 0644, -EPERM, "other users may read or write it "
+		    "(mode 0644); chmod o-rw " },
+		{ "s3cr3t", 0602, -EPERM, "(mode 0602)" },
+		{ "", 0600, -EINVAL, "empty (expected one line: the bearer "
+		    "token)" },
+		{ " \n\t\n", 0600, -EINVAL, "empty" },
+		{ "two words\n", 0600, -EINVAL, "byte 4: expected a bearer "
+		    "token" },
+		{ "a=b\n", 0600, -EINVAL, "byte 3: expected" },
+		{ "line1\nline2\n", 0600, -EINVAL, "byte 6: expected" },
+		{ "0123456789abcdef0123456789", 0600, -E2BIG, "longer than 15 "
+		    "bytes" },
+	};
+	char path[64], tok[16], err[256];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		token_file(path, cases[i].text, cases[i].mode);
+		rc = ctl_token_read(path, tok, sizeof(tok), err, sizeof(err));
+		CU_ASSERT_EQUAL(rc, cases[i].rc);
+		if (rc == 0) {
+			CU_ASSERT_STRING_EQUAL(tok, cases[i].tok_or_err);
+		} else {
+			CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].tok_or_err));
+			CU_ASSERT_EQUAL(strncmp(err, path, strlen(path)), 0);
+			CU_ASSERT_EQUAL(tok[0], '\0');	/* wiped */
+		}
+		if (rc != cases[i].rc)
+			fprintf(stderr, "\n  case %zu: %d %s\n", i, rc, err);
+		unlink(path);
+	}
+	CU_ASSERT_EQUAL(ctl_token_read("/nonexistent/token", tok, sizeof(tok),
+	    err, sizeof(err)), -ENOENT);
+	CU_ASSERT_STRING_EQUAL(err, "/nonexistent/token: No such file or "
+	    "directory");
+	CU_ASSERT_EQUAL(ctl_token_read("/tmp", tok, sizeof(tok), err,
+	    sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "/tmp: not a regular file");
+}
+
 int
 test_ctl_api_register(void)
 {
@@ -1186,7 +1338,10 @@ test_ctl_api_register(void)
 	    CU_add_test(s, "backend interface", test_api_backend) == NULL ||
 	    CU_add_test(s, "http addresses", test_http_addr) == NULL ||
 	    CU_add_test(s, "http peers", test_http_peer) == NULL ||
-	    CU_add_test(s, "postmaster", test_api_postmaster) == NULL)
+	    CU_add_test(s, "postmaster", test_api_postmaster) == NULL ||
+	    CU_add_test(s, "v1, old paths, route list, document, reals",
+	    test_api_v1) == NULL ||
+	    CU_add_test(s, "token file", test_token_read) == NULL)
 		return -1;
 	return 0;
 }
