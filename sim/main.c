@@ -4,7 +4,9 @@
  *	address, serve SMTP until SIGINT/SIGTERM (or --duration), then print
  *	the per-provider table of replies.  --check validates files only.
  *	--control and --metrics start an HTTP daemon (one when both name the
- *	same address) for the control API and the Prometheus metrics.
+ *	same address) for the control API and the Prometheus metrics; the
+ *	control address is loopback only unless --control-token-file gives
+ *	the bearer token every control request must then carry.
  *
  *	This file only starts things, in order: options (mx_opts.c), the
  *	world, the authentication set (smtp_authset.h: DNS records, DKIM
