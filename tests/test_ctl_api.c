@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1315,6 +1316,148 @@ test_token_read(void)
 	CU_ASSERT_STRING_EQUAL(err, "/tmp: not a regular file");
 }
 
+/* stub handlers of the daemon test: each answers its own name and the
+ * path */
+static void
+stub_reply(const char *who, const char *path, struct ctl_http_reply *out)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s %s", who, path);
+	out->status = 200;
+	out->content_type = "text/plain";
+	out->body = strdup(buf);
+	out->len = strlen(buf);
+}
+
+static void
+stub_api(void *ctx, const char *method, const char *path, const char *body,
+    size_t len, struct ctl_http_reply *out)
+{
+	(void)ctx;
+	(void)method;
+	(void)body;
+	(void)len;
+	stub_reply("api", path, out);
+}
+
+static void
+stub_web(void *ctx, const char *method, const char *path, const char *body,
+    size_t len, struct ctl_http_reply *out)
+{
+	(void)ctx;
+	(void)method;
+	(void)body;
+	(void)len;
+	stub_reply("web", path, out);
+}
+
+/* http_get - one HTTP/1.0 GET to 127.9.0.3:port with an Authorization
+ * header when @p auth; the whole answer in @p buf */
+static void
+http_get(unsigned port, const char *path, const char *auth, char *buf,
+    size_t buflen)
+{
+	struct sockaddr_in sin;
+	char req[512];
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(0x7f090003);
+	buf[0] = '\0';
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(connect(fd, (struct sockaddr *)&sin,
+	    sizeof(sin)), 0);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n%s%s%s\r\n", path,
+	    auth != NULL ? "Authorization: " : "", auth != NULL ? auth : "",
+	    auth != NULL ? "\r\n" : "");
+	CU_ASSERT_EQUAL((size_t)write(fd, req, strlen(req)), strlen(req));
+	while (n + 1 < buflen && (r = read(fd, buf + n, buflen - n - 1)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+	close(fd);
+}
+
+/* free_port - a port 127.9.0.3 can bind now */
+static unsigned
+free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7f090003);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(bind(fd, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	getsockname(fd, (struct sockaddr *)&sin, &len);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+/* a real daemon: the web hook takes / and /ui/..., the bearer token
+ * guards every path, a non-loopback address needs any_peer */
+static void
+test_http_daemon(void)
+{
+	struct ctl_http_conf hc;
+	struct ctl_http *h;
+	char addr[64], err[256], buf[2048];
+	unsigned port = free_port();
+
+	memset(&hc, 0, sizeof(hc));
+	snprintf(addr, sizeof(addr), "127.9.0.3:%u", port);
+	hc.addr = addr;
+	hc.api = stub_api;
+	h = ctl_http_start(&hc, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	http_get(port, "/", NULL, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\r\n\r\napi /"));
+	ctl_http_stop(h);
+
+	hc.web = stub_web;
+	hc.token = "s3cr3t";
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h = ctl_http_start(&hc, err,
+	    sizeof(err)));
+	http_get(port, "/", "Bearer s3cr3t", buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\r\n\r\nweb /"));
+	http_get(port, "/ui/app.js", "bearer   s3cr3t", buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\r\n\r\nweb /ui/app.js"));
+	http_get(port, "/v1/health", "BEARER s3cr3t", buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\r\n\r\napi /v1/health"));
+	http_get(port, "/uix", "Bearer s3cr3t", buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\r\n\r\napi /uix"));
+	http_get(port, "/v1/health", NULL, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(strncmp(buf + 8, " 401 ", 5), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "WWW-Authenticate: Bearer "
+	    "realm=\"mxsim\"\r\n"));
+	CU_ASSERT_PTR_NULL(strstr(buf, "api /"));
+	http_get(port, "/", "Bearer s3cr3", buf, sizeof(buf));
+	CU_ASSERT_EQUAL(strncmp(buf + 8, " 401 ", 5), 0);
+	http_get(port, "/", "Bearer s3cr3tt", buf, sizeof(buf));
+	CU_ASSERT_EQUAL(strncmp(buf + 8, " 401 ", 5), 0);
+	http_get(port, "/", "Basic czNjcjN0", buf, sizeof(buf));
+	CU_ASSERT_EQUAL(strncmp(buf + 8, " 401 ", 5), 0);
+	ctl_http_stop(h);
+
+	/* an empty token, a non-loopback address without any_peer */
+	hc.token = "";
+	CU_ASSERT_PTR_NULL(ctl_http_start(&hc, err, sizeof(err)));
+	CU_ASSERT_STRING_EQUAL(err, "an empty bearer token");
+	hc.token = NULL;
+	hc.addr = "198.18.0.1:8025";
+	CU_ASSERT_PTR_NULL(ctl_http_start(&hc, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a loopback address"));
+}
+
 int
 test_ctl_api_register(void)
 {
@@ -1341,7 +1484,9 @@ test_ctl_api_register(void)
 	    CU_add_test(s, "postmaster", test_api_postmaster) == NULL ||
 	    CU_add_test(s, "v1, old paths, route list, document, reals",
 	    test_api_v1) == NULL ||
-	    CU_add_test(s, "token file", test_token_read) == NULL)
+	    CU_add_test(s, "token file", test_token_read) == NULL ||
+	    CU_add_test(s, "http daemon: web hook, bearer token",
+	    test_http_daemon) == NULL)
 		return -1;
 	return 0;
 }
