@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1316,40 +1317,22 @@ test_token_read(void)
 	CU_ASSERT_STRING_EQUAL(err, "/tmp: not a regular file");
 }
 
-/* stub handlers of the daemon test: each answers its own name and the
- * path */
+/* stub_handler - the daemon test's handler: answers its ctx (a name)
+ * and the path */
 static void
-stub_reply(const char *who, const char *path, struct ctl_http_reply *out)
+stub_handler(void *ctx, const char *method, const char *path,
+    const char *body, size_t len, struct ctl_http_reply *out)
 {
 	char buf[256];
 
-	snprintf(buf, sizeof(buf), "%s %s", who, path);
+	(void)method;
+	(void)body;
+	(void)len;
+	snprintf(buf, sizeof(buf), "%s %s", (const char *)ctx, path);
 	out->status = 200;
 	out->content_type = "text/plain";
 	out->body = strdup(buf);
 	out->len = strlen(buf);
-}
-
-static void
-stub_api(void *ctx, const char *method, const char *path, const char *body,
-    size_t len, struct ctl_http_reply *out)
-{
-	(void)ctx;
-	(void)method;
-	(void)body;
-	(void)len;
-	stub_reply("api", path, out);
-}
-
-static void
-stub_web(void *ctx, const char *method, const char *path, const char *body,
-    size_t len, struct ctl_http_reply *out)
-{
-	(void)ctx;
-	(void)method;
-	(void)body;
-	(void)len;
-	stub_reply("web", path, out);
 }
 
 /* http_get - one HTTP/1.0 GET to 127.9.0.3:port with an Authorization
@@ -1416,14 +1399,16 @@ test_http_daemon(void)
 	memset(&hc, 0, sizeof(hc));
 	snprintf(addr, sizeof(addr), "127.9.0.3:%u", port);
 	hc.addr = addr;
-	hc.api = stub_api;
+	hc.api = stub_handler;
+	hc.api_ctx = (void *)(uintptr_t)"api";
+	hc.web_ctx = (void *)(uintptr_t)"web";
 	h = ctl_http_start(&hc, err, sizeof(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
 	http_get(port, "/", NULL, buf, sizeof(buf));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\r\n\r\napi /"));
 	ctl_http_stop(h);
 
-	hc.web = stub_web;
+	hc.web = stub_handler;
 	hc.token = "s3cr3t";
 	CU_ASSERT_PTR_NOT_NULL_FATAL(h = ctl_http_start(&hc, err,
 	    sizeof(err)));
