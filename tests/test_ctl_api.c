@@ -26,6 +26,7 @@
 
 #include "ctl_api.h"
 #include "ctl_http.h"
+#include "ctl_json.h"
 #include "ctl_openapi.h"
 #include "ctl_token.h"
 #include "ev_server.h"
@@ -1250,6 +1251,45 @@ test_api_v1(void)
 	fix_close(&f);
 }
 
+/* reals in their shortest exact form, as Python's repr prints them;
+ * strings untouched */
+static void
+test_json_reals(void)
+{
+	static const struct {
+		const char	*in, *out;
+	} cases[] = {
+		{ "{\"remaining_s\":29.966000000000001}",
+		    "{\"remaining_s\":29.966}" },
+		{ "[0.33333333333333331,300.0,0.10000000000000001,-0.0]",
+		    "[0.3333333333333333,300.0,0.1,-0.0]" },
+		{ "[1.0000000000000001e-05,0.0001,1e+16,1000000000000000.0]",
+		    "[1e-05,0.0001,1e+16,1000000000000000.0]" },
+		{ "[4.9406564584124654e-324,1.7976931348623157e+308,12,-7]",
+		    "[5e-324,1.7976931348623157e+308,12,-7]" },
+		{ "{\"a1.50\":\"x \\\"2.50 \",\"b\":2.5000000000000000,"
+		    "\"c\":[true,null]}", "{\"a1.50\":\"x \\\"2.50 \","
+		    "\"b\":2.5,\"c\":[true,null]}" },
+	};
+	json_t *v;
+	char *s;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s = ctl_json_short_reals(cases[i].in);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		CU_ASSERT_STRING_EQUAL(s, cases[i].out);
+		if (strcmp(s, cases[i].out) != 0)
+			fprintf(stderr, "\n  %s\n", s);
+		free(s);
+	}
+	v = json_pack("{s:f,s:f}", "a", 1.0 / 3.0, "b", 29.966);
+	s = ctl_json_dumps(v);
+	CU_ASSERT_STRING_EQUAL(s, "{\"a\":0.3333333333333333,\"b\":29.966}");
+	free(s);
+	json_decref(v);
+}
+
 /* write @p text to a fresh file of @p mode; its path in @p path */
 static void
 token_file(char *path, const char *text, mode_t mode)
@@ -1470,6 +1510,7 @@ test_ctl_api_register(void)
 	    CU_add_test(s, "v1, old paths, route list, document, reals",
 	    test_api_v1) == NULL ||
 	    CU_add_test(s, "token file", test_token_read) == NULL ||
+	    CU_add_test(s, "reals, shortest", test_json_reals) == NULL ||
 	    CU_add_test(s, "http daemon: web hook, bearer token",
 	    test_http_daemon) == NULL)
 		return -1;

@@ -9,8 +9,8 @@
  *	that existed before /v1 are also answered at their old path (the
  *	template without "/v1"), with the same answer plus a Deprecation
  *	header (RFC 9745) and a Link to the /v1 path.  JSON is read and
- *	written with jansson; reals with 15 significant digits, so a
- *	decimal such as 29.966 prints as itself.  The limits block
+ *	written with jansson, reals in their shortest exact form
+ *	(ctl_json.h: 29.966 prints as itself).  The limits block
  *	maps to struct prof_limits through the limits schema the YAML
  *	loader walks too (prof_limits.h), used both ways: to apply a PATCH
  *	and to render limits.
@@ -43,6 +43,7 @@
 #include <jansson.h>
 
 #include "ctl_api.h"
+#include "ctl_json.h"
 #include "ctl_openapi.h"
 #include "met_prom.h"
 #include "prof_limits.h"
@@ -59,10 +60,6 @@
 /* Deprecation of the paths without /v1 (RFC 9745: @ and the Unix time
  * they were deprecated, 2026-12-07T00:00:00Z, when /v1 came). */
 #define API_ALIAS_DEPRECATED "@1796601600"
-/* jansson's output: compact; reals with 15 significant digits, enough for
- * any decimal of 15 digits to print as written (29.966, not
- * 29.966000000000001) */
-#define API_JSON_FLAGS	(JSON_COMPACT | JSON_REAL_PRECISION(15))
 
 struct ctl_api {
 	struct ctl_api_conf conf;
@@ -188,7 +185,7 @@ reply_json(struct ctl_http_reply *out, unsigned status, json_t *v)
 	char *s;
 
 	out->content_type = JSON_TYPE;
-	if (v == NULL || (s = json_dumps(v, API_JSON_FLAGS)) == NULL) {
+	if (v == NULL || (s = ctl_json_dumps(v)) == NULL) {
 		json_decref(v);
 		out->status = 503;
 		out->body = strdup("{\"error\":\"out of memory\"}\n");
@@ -197,7 +194,6 @@ reply_json(struct ctl_http_reply *out, unsigned status, json_t *v)
 	}
 	json_decref(v);
 	out->len = strlen(s);
-	/* jansson allocates with malloc (no custom allocator is set) */
 	if ((out->body = realloc(s, out->len + 2)) == NULL) {
 		free(s);
 		out->status = 503;
@@ -368,7 +364,7 @@ ctl_limits_dump(const struct prof_limits *l)
 
 	if ((j = lim_json(prof_limits_keys, l)) == NULL)
 		return NULL;
-	s = json_dumps(j, API_JSON_FLAGS);
+	s = ctl_json_dumps(j);
 	json_decref(j);
 	return s;
 }
