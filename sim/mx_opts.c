@@ -86,8 +86,8 @@ static const struct opt_def opt_defs[] = {
 	    "--control-token-file is given" },
 	{ "control-token-file", 280, OPT_STR, OFF(control_token_file), 0, 0,
 	    "FILE", "require \"Authorization: Bearer TOKEN\" on every\n"
-	    "control request (TOKEN: the file's line; mode\n"
-	    "0600 or 0640); allows a non-loopback --control" },
+	    "control request (TOKEN: the file's line; others\n"
+	    "may not read the file); allows any --control ADDR" },
 	{ "metrics", 262, OPT_STR, OFF(metrics), 0, 0, "ADDR",
 	    "serve Prometheus metrics at ADDR/metrics, any\n"
 	    "address (may be the --control address)" },
