@@ -244,12 +244,12 @@ class Suite:
             before = [c.message("a@auth.example", "u%d@gmail.com" % i)[:2] for i in range(4)]
             assert before == [("eod", 250)] * 4, before
             held = Client(GMAIL_MX, self.port, "127.0.40.3")   # open across the change
-            st, body = http_json("PATCH", self.api + "/providers/gmail/limits",
+            st, body = http_json("PATCH", self.api + "/v1/providers/gmail/limits",
                                  {"per_ip": {"messages": {"minute": 3}}})
             assert st == 200, body
             assert body["per_ip"]["messages"]["minute"] == 3, body
             assert body["per_ip"]["messages"]["hour"] == 3000, body   # untouched
-            st, prov = http_json("GET", self.api + "/providers/gmail")
+            st, prov = http_json("GET", self.api + "/v1/providers/gmail")
             assert prov["limits"]["per_ip"]["messages"]["minute"] == 3, prov
             assert prov["domains"] == ["gmail.com", "googlemail.com"], prov
             c2 = Client(GMAIL_MX, self.port, "127.0.40.2")
@@ -262,7 +262,7 @@ class Suite:
             r = [held.message("h@auth.example", "w%d@gmail.com" % i)[:2] for i in range(4)]
             assert r == [("eod", 250)] * 3 + [("eod", 421)], r
             # other providers keep theirs
-            st, ms = http_json("GET", self.api + "/providers/microsoft/limits")
+            st, ms = http_json("GET", self.api + "/v1/providers/microsoft/limits")
             assert st == 200 and ms["per_ip"]["messages"]["minute"] != 3, ms
         finally:
             rc, out, err = m.stop()
@@ -272,7 +272,7 @@ class Suite:
         """Every limits key through PATCH and GET; {"max_hops": 3} turns a 4-hop message into 554 5.4.6."""
         m = self.start()
         try:
-            url = self.api + "/providers/gmail/limits"
+            url = self.api + "/v1/providers/gmail/limits"
             hops = "".join("Received: from h%d.example by h%d.example; "
                            "Mon, 7 Dec 2026 03:00:00 +0000\r\n" % (i, i + 1) for i in range(4))
 
@@ -310,7 +310,7 @@ class Suite:
                 assert st == 200, (path, body)
                 st, body = http_json("GET", url)
                 assert body == nest(want), (path, body)
-            st, prov = http_json("GET", self.api + "/providers/gmail")
+            st, prov = http_json("GET", self.api + "/v1/providers/gmail")
             assert prov["limits"] == nest(want), prov
         finally:
             rc, out, err = m.stop()
@@ -321,15 +321,15 @@ class Suite:
         m = self.start()
         try:
             assert greeting(GMAIL_MX, self.port, "127.0.41.1").startswith(b"220 "), "before"
-            st, body = http_json("PUT", self.api + "/providers/gmail/outage", {"duration_s": 300})
+            st, body = http_json("PUT", self.api + "/v1/providers/gmail/outage", {"duration_s": 300})
             assert st == 200 and body["active"] is True, body
             assert 299 <= body["remaining_s"] <= 300, body
             line = greeting(GMAIL_MX, self.port, "127.0.41.1")
             assert re.match(rb"421[ -]4\.3\.0 ", line), line
             assert greeting(MS_MX, self.port, "127.0.41.1").startswith(b"220 ")
-            st, prov = http_json("GET", self.api + "/providers/gmail")
+            st, prov = http_json("GET", self.api + "/v1/providers/gmail")
             assert prov["outage"]["active"] is True, prov
-            st, body = http_json("DELETE", self.api + "/providers/gmail/outage")
+            st, body = http_json("DELETE", self.api + "/v1/providers/gmail/outage")
             assert st == 200 and body["active"] is False, body
             assert greeting(GMAIL_MX, self.port, "127.0.41.1").startswith(b"220 ")
         finally:
@@ -344,9 +344,9 @@ class Suite:
         """PUT reputation ip score 5: 550 5.7.1 at end of DATA; others still 250."""
         m = self.start()
         try:
-            st, body = http_json("GET", self.api + "/reputation/ip/gmail/127.0.42.1")
+            st, body = http_json("GET", self.api + "/v1/reputation/ip/gmail/127.0.42.1")
             assert st == 200 and body["score"] == 80, body
-            st, body = http_json("PUT", self.api + "/reputation/ip/gmail/127.0.42.1", {"score": 5})
+            st, body = http_json("PUT", self.api + "/v1/reputation/ip/gmail/127.0.42.1", {"score": 5})
             assert st == 200 and abs(body["score"] - 5) < 0.01, body
             c = Client(GMAIL_MX, self.port, "127.0.42.1")
             stage, code, text = c.message("a@auth.example", "x@gmail.com")
@@ -356,7 +356,7 @@ class Suite:
             c = Client(GMAIL_MX, self.port, "127.0.42.2")
             assert c.message("a@auth.example", "x@gmail.com")[:2] == ("eod", 250)
             c.close()
-            st, body = http_json("PUT", self.api + "/reputation/domain/gmail/Auth.Example",
+            st, body = http_json("PUT", self.api + "/v1/reputation/domain/gmail/Auth.Example",
                                  {"score": 30})
             assert st == 200 and body["key"] == "auth.example", body
             c = Client(GMAIL_MX, self.port, "127.0.42.3")
@@ -370,7 +370,7 @@ class Suite:
     def _load_and_compare(self, same):
         m = self.start("--workers", "2", metrics=True, same=same)
         try:
-            st, _ = http_json("PATCH", self.api + "/providers/gmail/limits",
+            st, _ = http_json("PATCH", self.api + "/v1/providers/gmail/limits",
                               {"per_ip": {"messages": {"minute": 5}}})
             assert st == 200
             p = subprocess.run([self.mxload_bin,
@@ -383,7 +383,7 @@ class Suite:
             # wait (bounded) until the event log has caught up with the counters
             deadline = time.time() + 10
             while True:
-                st, cnt = http_json("GET", self.api + "/counters")
+                st, cnt = http_json("GET", self.api + "/v1/counters")
                 total = sum(r["count"] for prov in cnt["providers"].values()
                             for r in prov["replies"])
                 if cnt["totals"]["event_log"]["written"] == total or time.time() > deadline:
@@ -488,7 +488,7 @@ class Suite:
             assert c.message("b@auth.example", "u@example.net")[:2] == ("eod", 250)
             c.close()
             # every count below was made before the reply it follows was sent
-            st, cnt = http_json("GET", self.api + "/counters")
+            st, cnt = http_json("GET", self.api + "/v1/counters")
             assert st == 200, cnt
             st, _, page = http("GET", self.metrics)
             assert st == 200
@@ -528,7 +528,7 @@ class Suite:
         """400 (bad JSON, unknown key path, wrong type), 404, 405, 413."""
         m = self.start()
         try:
-            url = self.api + "/providers/gmail/limits"
+            url = self.api + "/v1/providers/gmail/limits"
             st, body = http_json("PATCH", url, '{"per_ip": ')
             assert st == 400 and body["error"].startswith("invalid JSON at line 1"), body
             st, body = http_json("PATCH", url, {"per_ip": {"mesages": {"minute": 1}}})
@@ -538,11 +538,11 @@ class Suite:
             st, body = http_json("PATCH", url, {"connections_per_ip": "5"})
             assert (st, body["error"]) == (400, "limits.connections_per_ip: expected "
                                                 "an integer 0..4294967295"), body
-            st, body = http_json("GET", self.api + "/providers/gmail/limits")
+            st, body = http_json("GET", self.api + "/v1/providers/gmail/limits")
             assert body["connections_per_ip"] == 20, body     # nothing applied
-            st, body = http_json("PUT", self.api + "/providers/gmail/outage", {"duration_s": -1})
+            st, body = http_json("PUT", self.api + "/v1/providers/gmail/outage", {"duration_s": -1})
             assert st == 400, body
-            st, body = http_json("GET", self.api + "/providers/hotmail")
+            st, body = http_json("GET", self.api + "/v1/providers/hotmail")
             assert st == 404 and "hotmail" in body["error"], body
             st, body = http_json("GET", self.api + "/metrics")
             assert st == 404, body          # no --metrics here
@@ -550,9 +550,9 @@ class Suite:
             assert st == 405 and hdr["Allow"] == "GET, PATCH", (st, hdr)
             st, hdr, data = http("PATCH", url, "{" + " " * 70000 + "}")
             assert st == 413, (st, data)
-            st, body = http_json("GET", self.api + "/health")
+            st, body = http_json("GET", self.api + "/v1/health")
             assert (st, body) == (200, {"status": "ok"})
-            st, body = http_json("GET", self.api + "/clock")
+            st, body = http_json("GET", self.api + "/v1/clock")
             assert st == 200 and body["time_scale"] == 1 and body["sim"].endswith("Z"), body
         finally:
             rc, out, err = m.stop()
