@@ -692,8 +692,9 @@ class Suite:
 
     def test_floats(self):
         """Reals print as the decimals they are: an outage of 29.966
-        simulated seconds shows remaining_s with at most 3 decimals,
-        every real of the JSON answers has at most 15 digits."""
+        simulated seconds shows remaining_s with at most 3 decimals, and
+        every real of the JSON answers is written as Python's repr writes
+        it (the shortest text of the same double)."""
         m = self.start("-t", "60")
         try:
             st, hdr, data = http("PUT", self.api + "/v1/providers/gmail/outage",
