@@ -13,8 +13,8 @@
 # provider in turn, from two source ranges and three sender domains
 # (one failing SPF), some to unknown users, enough to cross per-IP and
 # per-domain limits (4xx deferrals, then 5xx).  Each build reads the
-# bundled profiles of its own source tree (MXSIM_DATADIR, from the build's
-# meson-info), so a reply kind added later does not stop the old one; both
+# bundled profiles of its own source tree (MXSIM_DATADIR, see
+# datadir_of), so a reply kind added later does not stop the old one; both
 # are driven by the same mxload (NEW_BUILD's).  Prints the line counts, the replies by code,
 # and "identical" (exit 0) or the first differing lines (exit 1).
 #
@@ -89,8 +89,14 @@ load() {
 	done
 }
 
-# profiles_of BUILD - the bundled profiles of the build's source tree
-profiles_of() {
+# datadir_of BUILD - MXSIM_DATADIR for the build's mxsim: its data root
+# BUILD/share/mxsim (links to its source tree) since issue 17; before, the
+# variable named the profiles folder of the build's source tree
+datadir_of() {
+	if [ -d "$1/share/mxsim" ]; then
+		echo "$1/share/mxsim"
+		return
+	fi
 	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["directories"]["source"] + "/profiles")' \
 	    "$1/meson-info/meson-info.json" 2>/dev/null || echo "$ROOT/profiles"
 }
@@ -100,7 +106,7 @@ run() {
 	local name=$1 build=$2 port
 	port=$(free_port)
 	export MXSIM_DATADIR
-	MXSIM_DATADIR=$(profiles_of "$build")
+	MXSIM_DATADIR=$(datadir_of "$build")
 	rm -f "$OUT/$name.ready" "$OUT/$name.jsonl"
 	timeout 900 "$build/sim/mxsim" -c "$OUT/scenario.yaml" -p "$port" -q \
 	    --event-log "$OUT/$name.jsonl" --ready-file "$OUT/$name.ready" \
@@ -124,7 +130,7 @@ run() {
 replay() {
 	local name=$1 build=$2 c from rcpt
 	export MXSIM_DATADIR
-	MXSIM_DATADIR=$(profiles_of "$build")
+	MXSIM_DATADIR=$(datadir_of "$build")
 	: >"$OUT/$name.decisions"
 	for c in "news@auth.example user1@gmail.com" \
 	    "news@unauth.example user2@gmail.com"; do

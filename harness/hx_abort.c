@@ -118,16 +118,20 @@ hx_aborts_print(const struct hx_aborts *a, uint64_t messages, FILE *fp)
 }
 
 /* hx_aborts_json - the abort counts as one JSON object */
-void
-hx_aborts_json(const struct hx_aborts *a, FILE *fp)
+json_t *
+hx_aborts_json(const struct hx_aborts *a)
 {
+	json_t *o;
 	int s;
 
-	fprintf(fp, "{\"planned\":%" PRIu64, a->planned);
+	if ((o = json_pack("{s:I}", "planned", (json_int_t)a->planned)) == NULL)
+		return NULL;
 	for (s = HX_AB_PRE_MAIL; s < HX_AB__COUNT; s++)
-		fprintf(fp, ",\"%s\":{\"rst\":%" PRIu64 ",\"close\":%" PRIu64
-		    "}", hx_abort_stage_name((enum hx_abort_stage)s),
-		    a->n[s][HX_AB_RST], a->n[s][HX_AB_CLOSE]);
-	fprintf(fp, ",\"unknown\":%" PRIu64 "}",
-	    hx_aborts_total(a, HX_AB_AFTER_DOT));
+		json_object_set_new(o,
+		    hx_abort_stage_name((enum hx_abort_stage)s),
+		    json_pack("{s:I,s:I}", "rst", (json_int_t)a->n[s][HX_AB_RST],
+		    "close", (json_int_t)a->n[s][HX_AB_CLOSE]));
+	json_object_set_new(o, "unknown", json_integer((json_int_t)
+	    hx_aborts_total(a, HX_AB_AFTER_DOT)));
+	return o;
 }

@@ -115,11 +115,11 @@ int hx_msg_log_line(char *buf, size_t cap, uint64_t seq, const char *target,
 void hx_aborts_print(const struct hx_aborts *a, uint64_t messages, FILE *fp);
 
 /**
- * The abort counts as a JSON object (no trailing newline):
+ * The abort counts as a JSON object:
  * {"planned":N,"pre_mail":{"rst":N,"close":N},...,"unknown":N}.
  * @param a  counts
- * @param fp output
+ * @return the object, or NULL (no memory)
  */
-void hx_aborts_json(const struct hx_aborts *a, FILE *fp);
+json_t *hx_aborts_json(const struct hx_aborts *a);
 
 #endif /* HX_ABORT_H */

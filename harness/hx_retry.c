@@ -241,30 +241,33 @@ hx_retry_print(const struct hx_retry_stats *st, const char *const *names,
 }
 
 /* hx_retry_json - the per-message report as one JSON object */
-int
-hx_retry_json(const struct hx_retry_stats *st, const char *const *names,
-    FILE *fp)
+json_t *
+hx_retry_json(const struct hx_retry_stats *st, const char *const *names)
 {
-	int k, rc;
+	json_t *o, *hist;
+	int k;
 
-	fputc('{', fp);
+	if ((o = json_object()) == NULL)
+		return NULL;
 	for (k = 0; k < HX_FIN_COUNT; k++)
-		fprintf(fp, "\"%s\": %llu, ", final_names[k],
-		    (unsigned long long)st->final[k]);
-	fprintf(fp, "\"attempts\": %llu, \"attempts_mean\": %.3f, "
-	    "\"attempts_max\": %u, \"attempts_hist\": [",
-	    (unsigned long long)st->attempts, attempts_mean(st),
-	    st->attempts_max);
-	for (k = 0; k < HX_RETRY_HIST; k++)
-		fprintf(fp, "%s%llu", k > 0 ? ", " : "",
-		    (unsigned long long)st->hist[k]);
-	fprintf(fp, "], \"drain_s\": %.3f, \"delivered_per_s\": %.3f,\n"
-	    "    \"bounced_by\": ", drain_s(st), delivered_rate(st));
-	if ((rc = hx_tally_json_rows(st->bounced, names, 4, fp)) != 0)
-		return rc;
-	fprintf(fp, ",\n    \"expired_after\": ");
-	if ((rc = hx_tally_json_rows(st->expired, names, 4, fp)) != 0)
-		return rc;
-	fputc('}', fp);
-	return ferror(fp) ? -EIO : 0;
+		json_object_set_new(o, final_names[k],
+		    json_integer((json_int_t)st->final[k]));
+	hist = json_array();
+	for (k = 0; hist != NULL && k < HX_RETRY_HIST; k++)
+		json_array_append_new(hist,
+		    json_integer((json_int_t)st->hist[k]));
+	json_object_set_new(o, "attempts", json_integer((json_int_t)
+	    st->attempts));
+	json_object_set_new(o, "attempts_mean",
+	    hx_json_fixed(attempts_mean(st), 3));
+	json_object_set_new(o, "attempts_max", json_integer(st->attempts_max));
+	json_object_set_new(o, "attempts_hist", hist);
+	json_object_set_new(o, "drain_s", hx_json_fixed(drain_s(st), 3));
+	json_object_set_new(o, "delivered_per_s",
+	    hx_json_fixed(delivered_rate(st), 3));
+	json_object_set_new(o, "bounced_by",
+	    hx_tally_json_rows(st->bounced, names));
+	json_object_set_new(o, "expired_after",
+	    hx_tally_json_rows(st->expired, names));
+	return o;
 }

@@ -128,10 +128,11 @@ int hx_retry_print(const struct hx_retry_stats *st,
     const char *const *names, FILE *fp);
 
 /**
- * Write the same as one JSON object (no trailing newline).
- * @return 0; -ENOMEM; -EIO
+ * The same as one JSON object: final outcomes, attempts, "bounced_by" and
+ * "expired_after" rows (hx_tally_json_rows()).
+ * @return the object, or NULL (no memory)
  */
-int hx_retry_json(const struct hx_retry_stats *st, const char *const *names,
-    FILE *fp);
+json_t *hx_retry_json(const struct hx_retry_stats *st,
+    const char *const *names);
 
 #endif /* HX_RETRY_H */

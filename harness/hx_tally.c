@@ -11,6 +11,7 @@
  *	report prints that count.  Nothing panics.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@ static uint64_t		row_hash(uint32_t, unsigned, unsigned, const char *);
 static int		row_cmp(const void *, const void *);
 static struct hx_row	*rows_sorted(const struct hx_tally *, size_t *);
 static void		copy_trunc(char *, size_t, const char *);
-static void		json_str(FILE *, const char *);
+static json_t		*json_bytes(const char *);
 static double		per_sec(uint64_t, double);
 
 static const char *const stage_names[HX_STAGE_COUNT] = {
@@ -290,99 +291,109 @@ hx_tally_print_rows(const struct hx_tally *t, const char *const *names,
 	return ferror(fp) ? -EIO : 0;
 }
 
-/* json_str - write a JSON string literal */
-static void
-json_str(FILE *fp, const char *p)
+/* json_bytes - a JSON string of a C string's bytes, each byte one
+ * character (a byte above 0x7f is U+0080..U+00FF, Latin-1), so that a
+ * server's reply that is not UTF-8 survives; NULL: no memory */
+static json_t *
+json_bytes(const char *p)
 {
+	size_t n = strlen(p), k = 0;
 	unsigned char c;
+	json_t *j;
+	char *u;
 
-	fputc('"', fp);
+	if ((u = malloc(2 * n + 1)) == NULL)
+		return NULL;
 	for (; *p != '\0'; p++) {
 		c = (unsigned char)*p;
-		if (c == '"' || c == '\\')
-			fprintf(fp, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(fp, "\\u%04x", c);
-		else
-			fputc(c, fp);
+		if (c < 0x80)
+			u[k++] = (char)c;
+		else {
+			u[k++] = (char)(0xc0 | c >> 6);
+			u[k++] = (char)(0x80 | (c & 0x3f));
+		}
 	}
-	fputc('"', fp);
+	j = json_stringn(u, k);
+	free(u);
+	return j;
+}
+
+/* hx_json_fixed - a number rounded to @p places decimals, as the text
+ * report shows it; null when not finite */
+json_t *
+hx_json_fixed(double v, int places)
+{
+	double scale = pow(10, places);
+
+	if (!isfinite(v))
+		return json_null();
+	return json_real(round(v * scale) / scale);
 }
 
 /* hx_tally_json - the machine-readable report */
-int
+json_t *
 hx_tally_json(const struct hx_tally *t, const struct hx_summary *s,
-    const char *const *names, FILE *fp)
+    const char *const *names)
 {
+	json_t *o, *outcome, *lat, *targets, *tg;
 	uint64_t msgs;
 	size_t i;
 	int k;
-	int rc;
 
 	msgs = hx_tally_messages(t);
-	fprintf(fp, "{\n  \"messages\": %llu,\n  \"elapsed_s\": %.3f,\n"
-	    "  \"msg_per_s\": %.1f,\n  \"connections\": %llu,\n"
-	    "  \"established\": %llu,\n  \"errors\": %llu,\n"
-	    "  \"aborted\": %llu,\n  \"interrupted\": %s,\n"
-	    "  \"dropped_rows\": %llu,\n  \"outcome\": {",
-	    (unsigned long long)msgs, s->elapsed, per_sec(msgs, s->elapsed),
-	    (unsigned long long)s->connections,
-	    (unsigned long long)s->established,
-	    (unsigned long long)t->errors, (unsigned long long)s->aborted,
-	    s->interrupted ? "true" : "false",
-	    (unsigned long long)t->dropped);
-	for (k = 0; k < HX_OUT_COUNT; k++)
-		fprintf(fp, "%s\"%s\": %llu", k > 0 ? ", " : "",
-		    outcome_names[k], (unsigned long long)t->total[k]);
-	fprintf(fp, "},\n  \"eod_latency_ms\": {\"count\": %llu, "
-	    "\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"max\": %.3f},\n",
-	    (unsigned long long)t->eod_lat.count,
-	    hx_hist_quantile(&t->eod_lat, 0.50) / 1e3,
-	    hx_hist_quantile(&t->eod_lat, 0.90) / 1e3,
-	    hx_hist_quantile(&t->eod_lat, 0.99) / 1e3,
-	    (double)t->eod_lat.max / 1e3);
-	fprintf(fp, "  \"targets\": [");
-	for (i = 0; i < t->ntargets; i++) {
-		fprintf(fp, "%s\n    {\"name\": ", i > 0 ? "," : "");
-		json_str(fp, names[i]);
-		for (k = 0; k < HX_OUT_COUNT; k++)
-			fprintf(fp, ", \"%s\": %llu", outcome_names[k],
-			    (unsigned long long)t->outcome[i][k]);
-		fputc('}', fp);
+	outcome = json_object();
+	for (k = 0; outcome != NULL && k < HX_OUT_COUNT; k++)
+		json_object_set_new(outcome, outcome_names[k],
+		    json_integer((json_int_t)t->total[k]));
+	lat = json_pack("{s:I,s:o,s:o,s:o,s:o}",
+	    "count", (json_int_t)t->eod_lat.count,
+	    "p50", hx_json_fixed(hx_hist_quantile(&t->eod_lat, 0.50) / 1e3, 3),
+	    "p90", hx_json_fixed(hx_hist_quantile(&t->eod_lat, 0.90) / 1e3, 3),
+	    "p99", hx_json_fixed(hx_hist_quantile(&t->eod_lat, 0.99) / 1e3, 3),
+	    "max", hx_json_fixed((double)t->eod_lat.max / 1e3, 3));
+	targets = json_array();
+	for (i = 0; targets != NULL && i < t->ntargets; i++) {
+		tg = json_pack("{s:o}", "name", json_bytes(names[i]));
+		for (k = 0; tg != NULL && k < HX_OUT_COUNT; k++)
+			json_object_set_new(tg, outcome_names[k],
+			    json_integer((json_int_t)t->outcome[i][k]));
+		json_array_append_new(targets, tg);
 	}
-	fprintf(fp, "\n  ],\n  \"rows\": ");
-	if ((rc = hx_tally_json_rows(t, names, 2, fp)) != 0)
-		return rc;
-	fprintf(fp, "\n}\n");
-	return ferror(fp) ? -EIO : 0;
+	o = json_pack("{s:I,s:o,s:o,s:I,s:I,s:I,s:I,s:b,s:I,s:o*,s:o*,s:o*,"
+	    "s:o*}",
+	    "messages", (json_int_t)msgs,
+	    "elapsed_s", hx_json_fixed(s->elapsed, 3),
+	    "msg_per_s", hx_json_fixed(per_sec(msgs, s->elapsed), 1),
+	    "connections", (json_int_t)s->connections,
+	    "established", (json_int_t)s->established,
+	    "errors", (json_int_t)t->errors,
+	    "aborted", (json_int_t)s->aborted,
+	    "interrupted", (int)s->interrupted,
+	    "dropped_rows", (json_int_t)t->dropped,
+	    "outcome", outcome, "eod_latency_ms", lat, "targets", targets,
+	    "rows", hx_tally_json_rows(t, names));
+	return o;
 }
 
 /* hx_tally_json_rows - the rows as a JSON array */
-int
-hx_tally_json_rows(const struct hx_tally *t, const char *const *names,
-    int indent, FILE *fp)
+json_t *
+hx_tally_json_rows(const struct hx_tally *t, const char *const *names)
 {
 	struct hx_row *v;
+	json_t *a;
 	size_t n, i;
 
-	v = rows_sorted(t, &n);
-	if (v == NULL)
-		return -ENOMEM;
-	fputc('[', fp);
-	for (i = 0; i < n; i++) {
-		fprintf(fp, "%s\n%*s{\"target\": ", i > 0 ? "," : "",
-		    indent + 2, "");
-		json_str(fp, names[v[i].target]);
-		fprintf(fp, ", \"stage\": \"%s\", \"code\": %u, "
-		    "\"enhanced\": ", hx_stage_name((enum hx_stage)v[i].stage),
-		    v[i].code);
-		json_str(fp, v[i].enh);
-		fprintf(fp, ", \"count\": %llu, \"text\": ",
-		    (unsigned long long)v[i].count);
-		json_str(fp, v[i].text);
-		fputc('}', fp);
-	}
-	fprintf(fp, "\n%*s]", indent, "");
+	if ((v = rows_sorted(t, &n)) == NULL)
+		return NULL;
+	a = json_array();
+	for (i = 0; a != NULL && i < n; i++)
+		json_array_append_new(a, json_pack(
+		    "{s:o,s:s,s:i,s:o,s:I,s:o}",
+		    "target", json_bytes(names[v[i].target]),
+		    "stage", hx_stage_name((enum hx_stage)v[i].stage),
+		    "code", (int)v[i].code, "enhanced", json_bytes(v[i].enh),
+		    "count", (json_int_t)v[i].count,
+		    "text", json_bytes(v[i].text)));
 	free(v);
-	return ferror(fp) ? -EIO : 0;
+	return a;
 }

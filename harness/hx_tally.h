@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "hx_hist.h"
 
 #define HX_TALLY_TEXT_MAX	64	/* text kept per row, incl. NUL */
@@ -154,26 +156,25 @@ int hx_tally_print_rows(const struct hx_tally *t, const char *const *names,
     FILE *fp);
 
 /**
- * Write the rows as a JSON array (no newline after "]").
- * @param t      tally
- * @param names  target names
- * @param indent spaces before the closing "]"; rows get two more
- * @param fp     output stream
- * @return 0; -ENOMEM; -EIO
+ * The rows as a JSON array of {"target", "stage", "code", "enhanced",
+ * "count", "text"}; bytes above 0x7f of a reply are U+0080..U+00FF.
+ * @return the array, or NULL (no memory)
  */
-int hx_tally_json_rows(const struct hx_tally *t, const char *const *names,
-    int indent, FILE *fp);
+json_t *hx_tally_json_rows(const struct hx_tally *t, const char *const *names);
 
 /**
- * Write the same result as one JSON object: totals, latency, per-target
- * outcomes and rows.
+ * The same result as the text report as one JSON object: totals, latency,
+ * per-target outcomes and rows (jansson; mxload --json dumps it).
  * @param t     tally
  * @param s     run-wide numbers
  * @param names target names
- * @param fp    output stream
- * @return 0; -ENOMEM; -EIO on a write error
+ * @return the object, or NULL (no memory)
  */
-int hx_tally_json(const struct hx_tally *t, const struct hx_summary *s,
-    const char *const *names, FILE *fp);
+json_t *hx_tally_json(const struct hx_tally *t, const struct hx_summary *s,
+    const char *const *names);
+
+/** @return @p v rounded to @p places decimals as a JSON real (as the text
+ *  report prints it), or JSON null when not finite. */
+json_t *hx_json_fixed(double v, int places);
 
 #endif /* HX_TALLY_H */

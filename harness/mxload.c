@@ -107,6 +107,7 @@ static void	opt_from(struct mx_opts *, const char *);
 static void	opt_rcpt(struct mx_opts *, const char *);
 static void	opt_helo(struct mx_opts *, const char *);
 static void	opt_help(struct mx_opts *, const char *);
+static void	opt_version(struct mx_opts *, const char *);
 static void	opt_retry(struct mx_opts *, const char *);
 static void	opt_store(struct mx_opts *, const struct mx_optdef *,
 		    const char *);
@@ -163,6 +164,7 @@ static const struct mx_optdef mx_optdefs[] = {
 	    NULL },
 	{ "quiet", 'q', MX_SET, OFF(quiet), 0, 0, 0, 0, NULL },
 	{ "verbose", 'v', MX_SET, OFF(lc.verbose), 0, 0, 0, 0, NULL },
+	{ "version", 'V', MX_FN, 0, 0, 0, 0, 0, opt_version },
 	{ "help", 'h', MX_FN, 0, 0, 0, 0, 0, opt_help },
 };
 
@@ -302,6 +304,7 @@ usage(FILE *fp)
 "  -q, --quiet           print only the final tables (no progress line,\n"
 "                        no start line)\n"
 "  -v, --verbose         trace every state change and reply on stderr\n"
+"  -V, --version         print the version\n"
 "  -h, --help            this text\n",
 	    MX_TARGETS_MAX, HX_PREFIX_MIN, HX_DEFAULT_PORT,
 	    HX_DEFAULT_RCPT_DOMAIN, HX_PREFIX_MIN, MX_SOURCES_MAX, 76);
@@ -420,6 +423,16 @@ opt_help(struct mx_opts *o, const char *v)
 	(void)o;
 	(void)v;
 	usage(stdout);
+	exit(0);
+}
+
+/* opt_version - -V: the version (mxsim's, meson.build), exit 0 */
+static void
+opt_version(struct mx_opts *o, const char *v)
+{
+	(void)o;
+	(void)v;
+	printf("mxload %s\n", MXSIM_VERSION);
 	exit(0);
 }
 
@@ -550,7 +563,8 @@ parse_args(int argc, char **argv, struct mx_opts *o)
 		lo[i].name = mx_optdefs[i].name;
 		lo[i].has_arg = mx_optdefs[i].kind == MX_SET ||
 		    mx_optdefs[i].kind == MX_CLEAR ||
-		    mx_optdefs[i].fn == opt_help ? no_argument :
+		    mx_optdefs[i].fn == opt_help ||
+		    mx_optdefs[i].fn == opt_version ? no_argument :
 		    required_argument;
 		lo[i].val = 256 + (int)i;
 		if (mx_optdefs[i].letter != 0) {
@@ -603,41 +617,26 @@ raise_nofile(unsigned conns)
 }
 
 /* write_json - the tally's JSON, with "aborts" added when aborting and
- * "retry" with --retry */
+ * "retry" with --retry; numbers keep the text report's decimals */
 static int
 write_json(const struct hx_tally *t, const struct hx_summary *sum,
     const char *const *names, const struct mx_opts *o, FILE *fp)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *ms;
-	int rc;
+	json_t *j;
+	int rc = 0;
 
-	if (o->lc.abort_prob <= 0 && o->lc.retry == NULL)
-		return hx_tally_json(t, sum, names, fp);
-	if ((ms = open_memstream(&buf, &len)) == NULL)
+	if ((j = hx_tally_json(t, sum, names)) == NULL)
 		return -ENOMEM;
-	rc = hx_tally_json(t, sum, names, ms);
-	if (fclose(ms) != 0 && rc == 0)
+	if (o->lc.abort_prob > 0 && json_object_set_new(j, "aborts",
+	    hx_aborts_json(&o->aborts)) != 0)
 		rc = -ENOMEM;
-	/* the object ends in "\n}\n": add members before it */
-	if (rc == 0 && (len < 3 || memcmp(buf + len - 3, "\n}\n", 3) != 0))
+	if (o->lc.retry != NULL && json_object_set_new(j, "retry",
+	    hx_retry_json(&o->rstats, names)) != 0)
+		rc = -ENOMEM;
+	if (rc == 0 && (json_dumpf(j, fp, JSON_INDENT(2) | JSON_ENSURE_ASCII |
+	    JSON_REAL_PRECISION(15)) != 0 || fputc('\n', fp) == EOF))
 		rc = -EIO;
-	if (rc == 0) {
-		fwrite(buf, 1, len - 3, fp);
-		if (o->lc.abort_prob > 0) {
-			fputs(",\n  \"aborts\": ", fp);
-			hx_aborts_json(&o->aborts, fp);
-		}
-		if (o->lc.retry != NULL) {
-			fputs(",\n  \"retry\": ", fp);
-			rc = hx_retry_json(&o->rstats, names, fp);
-		}
-		fputs("\n}\n", fp);
-		if (rc == 0)
-			rc = ferror(fp) ? -EIO : 0;
-	}
-	free(buf);
+	json_decref(j);
 	return rc;
 }
 

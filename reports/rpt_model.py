@@ -21,15 +21,42 @@ DESCRIPTION
     not the decisions', so window counts may differ by the messages
     decided concurrently.
 
+    Profiles and scenarios are read with PyYAML (yaml.safe_load, its C
+    loader when present).
+
 DIAGNOSTICS
-    rpt_yaml.Error for unreadable profiles; missing ones are reported by
-    the caller (charts fall back to no limit lines).
+    YamlError("file:line:col: what", from PyYAML's marks) for unreadable
+    profiles; missing ones are reported by the caller (charts fall back
+    to no limit lines).
 """
 
 import glob
 import os
 
-import rpt_yaml
+import yaml
+
+_Loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+
+
+class YamlError(Exception):
+    """A YAML file mxreport cannot read; str() is "file:line:col: what"."""
+
+
+def load_yaml(path):
+    """load_yaml - one YAML document of a file, as yaml.safe_load reads it;
+    a syntax error raises YamlError naming the line and column."""
+    with open(path, encoding='utf-8') as f:
+        try:
+            return yaml.load(f, Loader=_Loader)
+        except yaml.MarkedYAMLError as e:
+            mark = e.problem_mark or e.context_mark
+            what = ': '.join(x for x in (e.context, e.problem) if x)
+            if mark is None:
+                raise YamlError('%s: %s' % (path, what)) from None
+            raise YamlError('%s:%d:%d: %s' % (path, mark.line + 1,
+                                              mark.column + 1, what)) from None
+        except yaml.YAMLError as e:
+            raise YamlError('%s: %s' % (path, e)) from None
 
 WINDOWS = (('second', 1000), ('minute', 60000), ('hour', 3600000),
            ('day', 86400000))
@@ -88,7 +115,7 @@ def load_profiles(profiles_dir=None, scenario=None):
     out, warn = {}, []
     paths = []
     if scenario is not None:
-        doc = rpt_yaml.load_file(scenario) or {}
+        doc = load_yaml(scenario) or {}
         base = os.path.dirname(os.path.abspath(scenario))
         for s in doc.get('servers') or []:
             name = str((s or {}).get('profile', ''))
@@ -105,7 +132,7 @@ def load_profiles(profiles_dir=None, scenario=None):
         if not os.path.exists(p):
             warn.append('%s: no such profile' % p)
             continue
-        doc = rpt_yaml.load_file(p)
+        doc = load_yaml(p)
         if isinstance(doc, dict) and doc.get('provider'):
             prof = Profile(doc, p)
             out.setdefault(prof.provider, prof)

@@ -14,7 +14,8 @@
  *	network backend chosen by name in backend_kinds[] (nb_backend.h;
  *	the only place that knows which backends exist), the control API,
  *	then the monitor thread (signals, --duration, status lines, state
- *	expiry) and the exit summary.
+ *	expiry) and the exit summary (the table, and --summary-json from
+ *	the same counters: mx_summary.h).  SIGHUP reopens the event log.
  *
  *	STARTTLS: the socket backend gets a TLS context (tls_srv.h) from
  *	--tls-cert/--tls-key or a certificate generated at start for this
@@ -41,7 +42,9 @@
 #include "ctl_http.h"
 #include "ctl_token.h"
 #include "ev_server.h"
+#include "mx_data.h"
 #include "mx_opts.h"
+#include "mx_summary.h"
 #include "nb_backend.h"
 #include "prof_load.h"
 #include "prof_rates.h"
@@ -85,6 +88,10 @@ struct mxsim {
 	char		 token[CTL_HTTP_TOKEN_MAX]; /* --control-token-file's;
 					 * wiped once the daemon has it */
 	char		 config[4096];	/* the default scenario's path */
+	const char	*stopped_by;	/* set by the monitor: signal or
+					 * "duration" */
+	struct sim_stats *total;	/* exit counters (print_summary) */
+	uint64_t	 sim_end_ms;	/* simulated time they were taken */
 };
 
 /* The thread that takes signals, stops at --duration, prints status
@@ -253,7 +260,7 @@ do_check(const struct mx_opts *o)
 		prof_profile_free(p);
 		return 0;
 	}
-	if ((w = prof_load_scenario(path, mx_opts_datadir(), &err)) == NULL) {
+	if ((w = prof_load_scenario(path, mx_data_profiles(), &err)) == NULL) {
 		fprintf(stderr, "%s\n", prof_error_str(&err, buf, sizeof(buf)));
 		return 1;
 	}
@@ -302,6 +309,22 @@ status_line(const struct mxsim *m, struct sim_stats *st)
 	    (unsigned long long)st->rejected, sim_state_count(m->state));
 }
 
+/* reopen_log - SIGHUP: open the event log's path anew (logrotate) */
+static void
+reopen_log(const struct mxsim *m)
+{
+	int rc;
+
+	if (m->evlog == NULL)
+		return;
+	if ((rc = sim_evlog_reopen(m->evlog)) != 0)
+		fprintf(stderr, "mxsim: SIGHUP: event log %s: %s (still "
+		    "writing the old file)\n", m->w->event_log, strerror(-rc));
+	else if (!m->o.quiet)
+		fprintf(stderr, "mxsim: SIGHUP: event log %s reopened\n",
+		    m->w->event_log);
+}
+
 /* monitor_main - signals, duration, status lines, state expiry */
 static void *
 monitor_main(void *arg)
@@ -318,12 +341,18 @@ monitor_main(void *arg)
 	st = sim_stats_new(m->w->nprofiles);
 	while (!mon->done) {
 		sig = sigtimedwait(&mon->sigs, NULL, &tick);
+		if (sig == SIGHUP) {
+			reopen_log(m);
+			sig = 0;
+		}
 		now = sim_clock_mono_ms();
 		if (!stopping && (sig > 0 || (m->o.duration > 0 &&
 		    now - start >= (uint64_t)(m->o.duration * 1000)))) {
 			if (sig > 0 && !m->o.quiet)
 				fprintf(stderr, "mxsim: %s, stopping\n",
 				    strsignal(sig));
+			m->stopped_by = sig == SIGINT ? "SIGINT" :
+			    sig == SIGTERM ? "SIGTERM" : "duration";
 			nb_stop(m->be);
 			stopping = true;
 		}
@@ -480,11 +509,11 @@ load_world(struct mxsim *m)
 
 	if (path == NULL) {
 		snprintf(m->config, sizeof(m->config), "%s/default.yaml",
-		    mx_opts_datadir());
+		    mx_data_profiles());
 		path = m->config;
 	}
 	memset(&perr, 0, sizeof(perr));
-	if ((m->w = prof_load_scenario(path, mx_opts_datadir(), &perr)) == NULL) {
+	if ((m->w = prof_load_scenario(path, mx_data_profiles(), &perr)) == NULL) {
 		fprintf(stderr, "mxsim: %s\n", prof_error_str(&perr, err,
 		    sizeof(err)));
 		return -1;
@@ -660,25 +689,54 @@ serve(struct mxsim *m, struct monitor *mon)
 	return 0;
 }
 
-/* print_summary - the per-provider table, seed placement, the backend's */
+/* print_summary - the per-provider table, seed placement, the backend's;
+ * the counters stay in m->total for --summary-json */
 static void
-print_summary(const struct mxsim *m)
+print_summary(struct mxsim *m)
 {
 	struct sim_stats *total;
 
+	m->sim_end_ms = sim_clock_now(&m->clock);
 	if ((total = sim_stats_new(m->w->nprofiles)) != NULL) {
 		nb_stats(m->be, total);
 		printf("mxsim summary (%s):\n", m->w->file);
 		sim_stats_print(total, m->w, stdout);
-		sim_stats_free(total);
+		m->total = total;
 	}
 	if (m->w->nseeds > 0)
 		sim_pm_print_seeds(m->pm, m->w, stdout);
 	nb_summary(m->be, stdout, stderr);
 }
 
+/* write_summary_json - --summary-json from the exit counters and the
+ * event log's figures; 0 or -1 (said) */
+static int
+write_summary_json(const struct mxsim *m, uint64_t written,
+    uint64_t dropped)
+{
+	struct mx_summary s;
+	char err[1200];
+
+	memset(&s, 0, sizeof(s));
+	s.version = MXSIM_VERSION;
+	s.world = m->w;
+	s.stats = m->total;
+	s.stopped_by = m->stopped_by != NULL ? m->stopped_by : "end";
+	s.time_scale = m->clock.scale;
+	s.sim_start_ms = m->clock.sim_start_ms;
+	s.sim_end_ms = m->sim_end_ms;
+	s.evlog = m->evlog != NULL;
+	s.ev_written = written;
+	s.ev_dropped = dropped;
+	if (mx_summary_write(m->o.summary_json, &s, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mxsim: --summary-json %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* stop_all - everything started, in reverse; @return @p status, or 1
- * when the event log could not be completed */
+ * when the event log or --summary-json could not be completed */
 static int
 stop_all(struct mxsim *m, int status)
 {
@@ -701,6 +759,10 @@ stop_all(struct mxsim *m, int status)
 			    (unsigned long long)written,
 			    (unsigned long long)dropped);
 	}
+	if (m->o.summary_json != NULL && m->total != NULL &&
+	    write_summary_json(m, written, dropped) != 0)
+		status = 1;
+	sim_stats_free(m->total);
 	ctl_api_free(m->api);
 	sim_pm_free(m->pm);
 	sim_state_free(m->state);

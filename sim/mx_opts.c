@@ -15,11 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mx_data.h"
 #include "mx_opts.h"
 
-#ifndef MXSIM_PROFILES_DIR
-#define MXSIM_PROFILES_DIR "profiles"
-#endif
 #ifndef MXSIM_VERSION
 #define MXSIM_VERSION "dev"
 #endif
@@ -71,7 +69,7 @@ static const struct opt_def opt_defs[] = {
 	{ "duration", 'd', OPT_DBL, OFF(duration), 0.001, 1e9, "S",
 	    "stop after S real seconds (default: run until\n"
 	    "SIGINT/SIGTERM)" },
-	{ "status", 257, OPT_DBL, OFF(status), 0.1, 1e6, "S",
+	{ "status", 282, OPT_DBL, OFF(status), 0.1, 1e6, "S",
 	    "print a status line every S seconds" },
 	{ "state-entries", 258, OPT_LONG, OFF(state_entries), 64, 1e8, "N",
 	    "tracked identities (IPs, domains, recipients;\n"
@@ -80,11 +78,14 @@ static const struct opt_def opt_defs[] = {
 	    "open connections per worker (default 16384)" },
 	{ "ready-file", 260, OPT_STR, OFF(ready_file), 0, 0, "FILE",
 	    "write \"ready\" to FILE once listening" },
+	{ "summary-json", 280, OPT_STR, OFF(summary_json), 0, 0, "FILE",
+	    "at exit, write the summary as JSON to FILE\n"
+	    "(atomically: a temporary file renamed)" },
 	{ "control", 261, OPT_STR, OFF(control), 0, 0, "ADDR",
 	    "serve the control API (JSON over HTTP) on ADDR,\n"
 	    "IPv4:PORT or [IPv6]:PORT; loopback only unless\n"
 	    "--control-token-file is given" },
-	{ "control-token-file", 280, OPT_STR, OFF(control_token_file), 0, 0,
+	{ "control-token-file", 281, OPT_STR, OFF(control_token_file), 0, 0,
 	    "FILE", "require \"Authorization: Bearer TOKEN\" on every\n"
 	    "control request (TOKEN: the file's line; others\n"
 	    "may not read the file); allows any --control ADDR" },
@@ -118,15 +119,6 @@ static const struct opt_def opt_defs[] = {
 
 #define NOPTS	(sizeof(opt_defs) / sizeof(opt_defs[0]))
 
-/* mx_opts_datadir - where bundled profiles live */
-const char *
-mx_opts_datadir(void)
-{
-	const char *d = getenv("MXSIM_DATADIR");
-
-	return d != NULL && d[0] != '\0' ? d : MXSIM_PROFILES_DIR;
-}
-
 /* usage - the truth about the options, from opt_defs[] */
 static void
 usage(FILE *fp, const char *prog)
@@ -152,8 +144,8 @@ usage(FILE *fp, const char *prog)
 			fprintf(fp, "%.*s\n%25s", (int)(nl - h), h, "");
 		fprintf(fp, "%s\n", h);
 	}
-	fprintf(fp, "\nBundled profiles are in %s (MXSIM_DATADIR overrides).\n",
-	    mx_opts_datadir());
+	fprintf(fp, "\nBundled profiles are in %s (MXSIM_DATADIR names the "
+	    "data folder holding profiles/).\n", mx_data_profiles());
 }
 
 /* parse_num - strict number parsing for options */

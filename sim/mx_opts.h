@@ -14,6 +14,7 @@ struct mx_opts {
 	const char	*check;
 	const char	*event_log;
 	const char	*ready_file;
+	const char	*summary_json;	/* --summary-json FILE, or NULL */
 	const char	*control;	/* control API address, NULL = none */
 	const char	*metrics;	/* /metrics address, NULL = none */
 	const char	*control_token_file; /* bearer token file, or NULL */
@@ -46,8 +47,5 @@ struct mx_opts {
  * @return 0, 1 (--help or --version: exit 0) or -1 (usage error).
  */
 int mx_opts_parse(int argc, char **argv, struct mx_opts *o);
-
-/** @return the bundled profiles' directory (MXSIM_DATADIR overrides). */
-const char *mx_opts_datadir(void);
 
 #endif /* MX_OPTS_H */

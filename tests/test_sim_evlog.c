@@ -1,7 +1,8 @@
 /*
  * Tests of sim_evlog: the exact JSON line for an event, escaping of
  * client-supplied strings, nulls, the authentication and placement keys
- * (issue 9), and that close writes everything.
+ * (issue 9), that close writes everything, and reopen (SIGHUP) after a
+ * rename.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,13 +293,67 @@ test_long(void)
 	free(got);
 }
 
+/* count_lines - newlines in a file's text; -1 when it cannot be read */
+static int
+count_lines(const char *path)
+{
+	char *t = read_all(path), *p;
+	int n = 0;
+
+	if (t == NULL)
+		return -1;
+	for (p = t; (p = strchr(p, '\n')) != NULL; p++)
+		n++;
+	free(t);
+	return n;
+}
+
+/* reopen after a rename (logrotate): what was handed over before stays
+ * in the renamed file, even if the writer had not written it yet; what
+ * follows goes to a new file at the path; the counts add up */
+static void
+test_reopen(void)
+{
+	struct evfx x;
+	struct sim_event ev;
+	char old[48];
+	uint64_t written = 0, dropped = 0;
+	char *got;
+	int i;
+
+	evfx_open(&x);
+	snprintf(old, sizeof(old), "%s.1", x.path);
+	memset(&ev, 0, sizeof(ev));
+	ev.stage = SIM_STAGE_CONNECT;
+	ev.rk = SIM_RK_GREETING;
+	ev.code = 220;
+	ev.enhanced = "";
+	for (i = 0; i < 3; i++)
+		sim_evlog_write(x.l, &ev);
+	sim_evlog_flush(x.l, 0);
+	CU_ASSERT_EQUAL_FATAL(rename(x.path, old), 0);
+	CU_ASSERT_EQUAL(sim_evlog_reopen(x.log), 0);
+	for (i = 0; i < 2; i++)
+		sim_evlog_write(x.l, &ev);
+	got = evfx_close(&x, &written, &dropped);
+	CU_ASSERT_PTR_NOT_NULL(got);
+	CU_ASSERT(got != NULL && strchr(got, '\n') != NULL &&
+	    strchr(strchr(got, '\n') + 1, '\n') != NULL);
+	CU_ASSERT_EQUAL(count_lines(old), 3);
+	CU_ASSERT_EQUAL(written, 5u);
+	CU_ASSERT_EQUAL(dropped, 0u);
+	free(got);
+	unlink(old);
+}
+
 int
 test_sim_evlog_register(void)
 {
 	CU_pSuite s = CU_add_suite("sim_evlog", NULL, NULL);
 
 	if (s == NULL || CU_add_test(s, "exact lines", test_lines) == NULL ||
-	    CU_add_test(s, "longest line", test_long) == NULL)
+	    CU_add_test(s, "longest line", test_long) == NULL ||
+	    CU_add_test(s, "reopen after rename", test_reopen) == NULL)
 		return -1;
 	return 0;
 }

@@ -30,9 +30,10 @@ def binary_info(binary):
     except (OSError, subprocess.TimeoutExpired) as e:
         raise MxsimError("cannot run %s: %s" % (binary, e))
     text = p.stdout + p.stderr
+    # the last line names the profiles folder in use ($MXSIM_DATADIR is
+    # the data root holding profiles/ and already counted there)
     m = re.search(r"Bundled profiles are in (\S+)", text)
-    datadir = os.environ.get("MXSIM_DATADIR") or (m.group(1) if m else None)
-    return datadir, "--control" in text
+    return (m.group(1) if m else None), "--control" in text
 
 
 def merge(base, over):

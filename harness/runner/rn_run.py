@@ -27,6 +27,19 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_ENV = 0, 1, 2, 3
 
 
+def version():
+    """mxsim's version, from the VERSION file meson reads too: the data
+    directory's when installed (datadir/mxsim/runner/..), else the source
+    tree's root."""
+    for top in (os.path.dirname(HERE), REPO):
+        try:
+            with open(os.path.join(top, "VERSION")) as f:
+                return f.read().strip()
+        except OSError:
+            continue
+    return "unknown"
+
+
 class Stop(Exception):
     """SIGTERM/SIGHUP received: clean up like Ctrl-C."""
 
@@ -118,8 +131,11 @@ def parse_args(argv):
         "cannot run it (and nothing failed), 130 interrupted.  Format: "
         "harness/runner/README.md")
     ap.add_argument("scenario", nargs="+", help="runner scenario YAML")
-    ap.add_argument("--build", default=os.path.join(REPO, "build"),
-                    help="meson build directory with sim/mxsim (default: %(default)s)")
+    ap.add_argument("-V", "--version", action="version",
+                    version="mxrun " + version(), help="print the version")
+    ap.add_argument("--build", default=None,
+                    help="meson build directory with sim/mxsim (default: %s, "
+                    "or installed, the mxsim beside mxrun)" % os.path.join(REPO, "build"))
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory (configs, logs, event log)")
     ap.add_argument("--verbose", "-v", action="store_true",
@@ -143,6 +159,16 @@ def parse_args(argv):
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
     return args
+
+
+def mxsim_binary(build):
+    """BUILD/sim/mxsim; without --build, the source tree's build/sim/mxsim,
+    or for an installed mxrun (its modules in datadir/mxsim/runner, no
+    sim/ beside them) the mxsim in the folder of the mxrun command."""
+    if build is None and not os.path.isfile(os.path.join(REPO, "sim", "main.c")):
+        return os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])), "mxsim")
+    return os.path.join(os.path.abspath(build or os.path.join(REPO, "build")),
+                        "sim", "mxsim")
 
 
 def adapters_for(args, spec):
@@ -243,10 +269,10 @@ def main(argv=None):
                 sys.stderr.write("mxrun: %s: unknown adapter '%s' (known: %s)\n" % (
                     "--matrix" if args.matrix else "--mta", a, ", ".join(sorted(known))))
                 return EXIT_USAGE
-    binary = os.path.join(os.path.abspath(args.build), "sim", "mxsim")
+    binary = mxsim_binary(args.build)
     if not os.access(binary, os.X_OK):
         sys.stderr.write("mxrun: no mxsim binary at %s (build it: ninja -C %s)\n"
-                         % (binary, args.build))
+                         % (binary, os.path.dirname(os.path.dirname(binary))))
         return EXIT_ENV
     datadir, has_control = rn_mxsim.binary_info(binary)
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}

@@ -45,6 +45,7 @@
 #include "ctl_api.h"
 #include "ctl_json.h"
 #include "ctl_openapi.h"
+#include "ctl_stats.h"
 #include "met_prom.h"
 #include "prof_limits.h"
 #include "sim_policy.h"
@@ -109,8 +110,6 @@ static int	req_profile(struct api_req *, const struct prof_world *,
 		    const char *);
 static json_t	*outage_json(const struct prof_profile *, uint64_t);
 static json_t	*provider_json(const struct prof_world *, size_t, uint64_t);
-static json_t	*row_json(const struct sim_stats *, const struct prof_world *,
-		    size_t);
 static void	change_world(struct api_req *, api_change_fn *, void *,
 		    api_route_fn *);
 static unsigned	apply_limits(struct prof_profile *, void *, char *, size_t);
@@ -469,73 +468,6 @@ provider_json(const struct prof_world *w, size_t idx, uint64_t now)
 	return o;
 }
 
-/* txn_json - transactions by outcome: {"accepted": n, ...}, with
- * "reasons" (deferred and refused per reason) when @p s is given */
-static json_t *
-txn_json(const uint64_t *txn, const struct sim_stats *s,
-    const struct prof_world *w, size_t row)
-{
-	struct sim_stats_reason rs[SIM_STATS_MAX_REASONS];
-	json_t *o, *reasons;
-	const char *enh;
-	unsigned code;
-	size_t i, n;
-
-	if ((o = json_object()) == NULL)
-		return NULL;
-	for (i = 0; i < SIM_TXN__COUNT; i++)
-		json_object_set_new(o, sim_stats_outcome_name(i),
-		    json_integer((json_int_t)txn[i]));
-	if (s == NULL || (reasons = json_array()) == NULL)
-		return o;
-	n = sim_stats_txn_reasons(s, row, rs);
-	for (i = 0; i < n; i++) {
-		sim_stats_code(w, row, rs[i].rk, &code, &enh);
-		json_array_append_new(reasons, json_pack(
-		    "{s:s,s:s,s:i,s:s?,s:I}",
-		    "outcome", sim_stats_outcome_name(rs[i].outcome),
-		    "reason", sim_kind_info(rs[i].rk)->name, "code", code,
-		    "enhanced", enh[0] != '\0' ? enh : NULL,
-		    "count", (json_int_t)rs[i].n));
-	}
-	json_object_set_new(o, "reasons", reasons);
-	return o;
-}
-
-/* row_json - one stats row: totals, transactions and non-zero replies */
-static json_t *
-row_json(const struct sim_stats *s, const struct prof_world *w, size_t row)
-{
-	const struct sim_stats_row *r = &s->rows[row];
-	json_t *o, *replies;
-	const char *enh;
-	unsigned code;
-	uint64_t n;
-	int rk;
-
-	if ((replies = json_array()) == NULL)
-		return NULL;
-	for (rk = 0; rk < SIM_RK__COUNT; rk++) {
-		if ((n = sim_stats_get(s, row, rk)) == 0)
-			continue;
-		sim_stats_code(w, row, rk, &code, &enh);
-		/* as in the event log: null when the reply has none */
-		json_array_append_new(replies, json_pack("{s:s,s:i,s:s?,s:I}",
-		    "reason", sim_kind_info(rk)->name, "code", code,
-		    "enhanced", enh[0] != '\0' ? enh : NULL,
-		    "count", (json_int_t)n));
-	}
-	o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o*,s:o}",
-	    "connections", (json_int_t)r->connections,
-	    "messages", (json_int_t)r->messages,
-	    "recipients", (json_int_t)r->recipients,
-	    "replies_4xx", (json_int_t)r->deferred,
-	    "replies_5xx", (json_int_t)r->rejected,
-	    "transactions", txn_json(r->txn, s, w, row),
-	    "replies", replies);
-	return o;
-}
-
 /* change_world - clone the current world, change the profile named by
  * args[0] with fn, publish the clone, then answer with show (or the
  * error: 404, fn's status, 503) */
@@ -612,26 +544,24 @@ r_clock(struct api_req *rq)
 	    sim_clock_iso(wall, wiso, sizeof(wiso)), "time_scale", c->scale));
 }
 
-/* r_counters - replies per provider and totals */
+/* r_counters - replies per provider and totals (ctl_stats.h), with the
+ * live figures added to the totals */
 static void
 r_counters(struct api_req *rq)
 {
 	const struct ctl_api_conf *cf = &rq->api->conf;
 	const struct prof_world *w = rq->world;
 	struct sim_stats *s;
-	json_t *o, *provs, *totals, *evl, *tls;
+	json_t *o, *totals, *evl, *tls;
 	uint64_t tls_done = 0, tls_failed = 0;
-	size_t i;
 
 	if ((s = sim_stats_new(w->nprofiles)) == NULL) {
 		reply_error(rq->out, 503, "out of memory");
 		return;
 	}
 	nb_stats(cf->be, s);
-	provs = json_object();
-	for (i = 0; provs != NULL && i < w->nprofiles; i++)
-		json_object_set_new(provs, w->profiles[i]->name,
-		    row_json(s, w, i));
+	o = ctl_stats_json(s, w);
+	sim_stats_free(s);
 	evl = cf->evlog == NULL ? json_null() : json_pack("{s:I,s:I}",
 	    "written", (json_int_t)sim_evlog_written(cf->evlog),
 	    "dropped", (json_int_t)sim_evlog_dropped(cf->evlog));
@@ -640,20 +570,19 @@ r_counters(struct api_req *rq)
 		tls = json_pack("{s:I,s:I}", "handshakes", (json_int_t)tls_done,
 		    "failed", (json_int_t)tls_failed);
 	}
-	totals = json_pack("{s:I,s:I,s:I,s:I,s:I,s:o*,s:I,s:I,s:I,s:o*,s:o*}",
-	    "connections", (json_int_t)s->connections,
-	    "messages", (json_int_t)s->messages,
-	    "recipients", (json_int_t)s->recipients,
-	    "replies_4xx", (json_int_t)s->deferred,
-	    "replies_5xx", (json_int_t)s->rejected,
-	    "transactions", txn_json(s->txn, NULL, w, 0),
-	    "open_connections", (json_int_t)nb_open_conns(cf->be),
-	    "tracked_identities", (json_int_t)sim_state_count(cf->state),
-	    "state_exhausted", (json_int_t)sim_state_exhausted(cf->state),
-	    "event_log", evl, "tls", tls);
-	o = json_pack("{s:o*,s:o*,s:o*}", "providers", provs,
-	    "no_mx", row_json(s, w, w->nprofiles), "totals", totals);
-	sim_stats_free(s);
+	if ((totals = json_object_get(o, "totals")) != NULL) {
+		json_object_set_new(totals, "open_connections",
+		    json_integer((json_int_t)nb_open_conns(cf->be)));
+		json_object_set_new(totals, "tracked_identities",
+		    json_integer((json_int_t)sim_state_count(cf->state)));
+		json_object_set_new(totals, "state_exhausted",
+		    json_integer((json_int_t)sim_state_exhausted(cf->state)));
+		json_object_set_new(totals, "event_log", evl);
+		json_object_set_new(totals, "tls", tls);
+	} else {
+		json_decref(evl);
+		json_decref(tls);
+	}
 	reply_json(rq->out, 200, o);
 }
 

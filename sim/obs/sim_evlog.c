@@ -31,6 +31,10 @@ struct evbuf {
 
 struct sim_evlog {
 	int		 fd;
+	int		 next_fd;	/* reopened file; -1: none */
+	struct evbuf	*switch_after;	/* last buffer for the old file,
+					 * NULL: switch to next_fd now */
+	char		*path;
 	pthread_t	 thread;
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 cond;
@@ -55,6 +59,7 @@ struct sim_evlog_local {
 };
 
 static void	*writer_main(void *);
+static void	take_next_fd(struct sim_evlog *);
 static struct evbuf *buf_get(struct sim_evlog *);
 static void	buf_submit(struct sim_evlog *, struct evbuf *);
 static size_t	put_str(char *, size_t, const char *);
@@ -75,6 +80,20 @@ static const char *const auth_names[] = {
 	"\"temperror\"", "\"permerror\""
 };
 
+/* take_next_fd - switch to the reopened file once the buffers handed
+ * over before the reopen are written (lock held; the writer only, between
+ * whole buffers: no line is split across files) */
+static void
+take_next_fd(struct sim_evlog *log)
+{
+	if (log->next_fd < 0 || log->switch_after != NULL)
+		return;
+	if (close(log->fd) != 0 && log->error == 0)
+		log->error = -errno;
+	log->fd = log->next_fd;
+	log->next_fd = -1;
+}
+
 /* writer_main - write handed-over buffers until stopped */
 static void *
 writer_main(void *arg)
@@ -86,10 +105,15 @@ writer_main(void *arg)
 
 	pthread_mutex_lock(&log->lock);
 	for (;;) {
-		while (log->head == NULL && !log->stopping)
+		while (log->head == NULL && !log->stopping &&
+		    (log->next_fd < 0 || log->switch_after != NULL))
 			pthread_cond_wait(&log->cond, &log->lock);
-		if ((b = log->head) == NULL)
-			break;
+		take_next_fd(log);
+		if ((b = log->head) == NULL) {
+			if (log->stopping)
+				break;
+			continue;
+		}
 		log->head = b->next;
 		if (log->head == NULL)
 			log->tail = NULL;
@@ -110,6 +134,8 @@ writer_main(void *arg)
 			log->dropped += b->nevents;
 		} else
 			log->written += b->nevents;
+		if (log->switch_after == b)
+			log->switch_after = NULL;
 		b->len = 0;
 		b->nevents = 0;
 		b->next = log->free;
@@ -139,9 +165,12 @@ sim_evlog_open(const char *path, int *err)
 		log->bufs[i].next = log->free;
 		log->free = &log->bufs[i];
 	}
+	log->next_fd = -1;
 	log->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (log->fd < 0) {
-		*err = -errno;
+	if (log->fd < 0 || (log->path = strdup(path)) == NULL) {
+		*err = log->fd < 0 ? -errno : -ENOMEM;
+		if (log->fd >= 0)
+			close(log->fd);
 		free(log->bufs);
 		free(log);
 		return NULL;
@@ -150,11 +179,32 @@ sim_evlog_open(const char *path, int *err)
 	pthread_cond_init(&log->cond, NULL);
 	if ((*err = -pthread_create(&log->thread, NULL, writer_main, log))) {
 		close(log->fd);
+		free(log->path);
 		free(log->bufs);
 		free(log);
 		return NULL;
 	}
 	return log;
+}
+
+/* sim_evlog_reopen - open the path anew; the writer switches to it */
+int
+sim_evlog_reopen(struct sim_evlog *log)
+{
+	int fd;
+
+	/* append: a file someone else created at the path is kept */
+	fd = open(log->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	pthread_mutex_lock(&log->lock);
+	if (log->next_fd >= 0)
+		close(log->next_fd);	/* two reopens before a switch */
+	log->next_fd = fd;
+	log->switch_after = log->tail;
+	pthread_cond_signal(&log->cond);
+	pthread_mutex_unlock(&log->lock);
+	return 0;
 }
 
 /* buf_get - a free buffer, or NULL when all are in flight */
@@ -455,6 +505,8 @@ sim_evlog_close(struct sim_evlog *log, uint64_t *written, uint64_t *dropped)
 	pthread_cond_signal(&log->cond);
 	pthread_mutex_unlock(&log->lock);
 	pthread_join(log->thread, NULL);
+	log->switch_after = NULL;	/* every buffer is written */
+	take_next_fd(log);
 	if (close(log->fd) != 0 && log->error == 0)
 		log->error = -errno;
 	rc = log->error;
@@ -464,6 +516,7 @@ sim_evlog_close(struct sim_evlog *log, uint64_t *written, uint64_t *dropped)
 		*dropped = log->dropped;
 	pthread_mutex_destroy(&log->lock);
 	pthread_cond_destroy(&log->cond);
+	free(log->path);
 	free(log->bufs);
 	free(log);
 	return rc;

@@ -55,6 +55,14 @@ struct sim_evlog_local;
  */
 struct sim_evlog *sim_evlog_open(const char *path, int *err);
 
+/**
+ * Open the log's path again (created if missing, appended to if present:
+ * after logrotate renamed the file) and have the writer continue there;
+ * buffers handed over before are written to the old file.  Any thread.
+ * @return 0, or -errno of open (the writer keeps the old file).
+ */
+int sim_evlog_reopen(struct sim_evlog *log);
+
 /** A worker's buffer; one per thread.  @return it, or NULL (no memory). */
 struct sim_evlog_local *sim_evlog_local_new(struct sim_evlog *log,
     const struct prof_world *w);
