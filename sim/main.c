@@ -4,7 +4,9 @@
  *	address, serve SMTP until SIGINT/SIGTERM (or --duration), then print
  *	the per-provider table of replies.  --check validates files only.
  *	--control and --metrics start an HTTP daemon (one when both name the
- *	same address) for the control API and the Prometheus metrics.
+ *	same address) for the control API and the Prometheus metrics; the
+ *	control address is loopback only unless --control-token-file gives
+ *	the bearer token every control request must then carry.
  *
  *	This file only starts things, in order: options (mx_opts.c), the
  *	world, the authentication set (smtp_authset.h: DNS records, DKIM
@@ -39,6 +41,7 @@
 #include "ctl_api.h"
 #include "ctl_http.h"
 #include "ctl_web.h"
+#include "ctl_token.h"
 #include "ev_server.h"
 #include "mx_data.h"
 #include "mx_opts.h"
@@ -84,6 +87,8 @@ struct mxsim {
 	struct ctl_api	*api;
 	struct ctl_web	*web;		/* the dashboard's files, then the API */
 	struct ctl_http	*ctl_h, *met_h;
+	char		 token[CTL_HTTP_TOKEN_MAX]; /* --control-token-file's;
+					 * wiped once the daemon has it */
 	char		 config[4096];	/* the default scenario's path */
 	const char	*stopped_by;	/* set by the monitor: signal or
 					 * "duration" */
@@ -367,21 +372,33 @@ monitor_main(void *arg)
 	return NULL;
 }
 
-/* check_http_addrs - --control and --metrics must be loopback; 0 or -1 */
+/* check_http_addrs - --control loopback unless a token is given (read
+ * here), --metrics any address; 0 or -1 */
 static int
-check_http_addrs(const struct mx_opts *o)
+check_http_addrs(struct mxsim *m)
 {
+	const struct mx_opts *o = &m->o;
 	struct sockaddr_storage ss;
 	socklen_t len;
-	char err[256];
+	char err[512];
 
-	if (o->control != NULL && ctl_http_parse_addr(o->control, &ss, &len,
+	if (o->control_token_file != NULL && o->control == NULL) {
+		fprintf(stderr, "mxsim: --control-token-file needs --control\n");
+		return -1;
+	}
+	if (o->control_token_file != NULL &&
+	    ctl_token_read(o->control_token_file, m->token, sizeof(m->token),
 	    err, sizeof(err)) != 0) {
+		fprintf(stderr, "mxsim: --control-token-file %s\n", err);
+		return -1;
+	}
+	if (o->control != NULL && ctl_http_parse_addr(o->control,
+	    o->control_token_file != NULL, &ss, &len, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mxsim: --control %s\n", err);
 		return -1;
 	}
-	if (o->metrics != NULL && ctl_http_parse_addr(o->metrics, &ss, &len,
-	    err, sizeof(err)) != 0) {
+	if (o->metrics != NULL && ctl_http_parse_addr(o->metrics, true, &ss,
+	    &len, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mxsim: --metrics %s\n", err);
 		return -1;
 	}
@@ -400,19 +417,29 @@ start_http(struct mxsim *m)
 	bool same;
 
 	same = o->control != NULL && o->metrics != NULL &&
-	    ctl_http_parse_addr(o->control, &a, &len, err, sizeof(err)) == 0 &&
-	    ctl_http_parse_addr(o->metrics, &b, &len, err, sizeof(err)) == 0 &&
+	    ctl_http_parse_addr(o->control, true, &a, &len, err,
+	    sizeof(err)) == 0 &&
+	    ctl_http_parse_addr(o->metrics, true, &b, &len, err,
+	    sizeof(err)) == 0 &&
 	    ctl_http_same_addr(&a, &b);
 	memset(&hc, 0, sizeof(hc));
 	if (o->control != NULL) {
 		hc.addr = o->control;
-		hc.api = ctl_web_handle;
-		hc.api_ctx = m->web;
+		hc.any_peer = o->control_token_file != NULL;
+		hc.token = hc.any_peer ? m->token : NULL;
+		hc.api = ctl_api_handle;
+		hc.api_ctx = m->api;
+		if (ctl_web_dir(m->web) != NULL) {
+			hc.web = ctl_web_handle;
+			hc.web_ctx = m->web;
+		}
 		if (same) {
 			hc.metrics = ctl_api_metrics;
 			hc.metrics_ctx = m->api;
 		}
-		if ((m->ctl_h = ctl_http_start(&hc, err, sizeof(err))) == NULL) {
+		m->ctl_h = ctl_http_start(&hc, err, sizeof(err));
+		explicit_bzero(m->token, sizeof(m->token));
+		if (m->ctl_h == NULL) {
 			fprintf(stderr, "mxsim: --control %s\n", err);
 			return -1;
 		}
@@ -420,6 +447,7 @@ start_http(struct mxsim *m)
 	if (o->metrics != NULL && !same) {
 		memset(&hc, 0, sizeof(hc));
 		hc.addr = o->metrics;
+		hc.any_peer = true;	/* read-only data */
 		hc.metrics = ctl_api_metrics;
 		hc.metrics_ctx = m->api;
 		if ((m->met_h = ctl_http_start(&hc, err, sizeof(err))) == NULL) {
@@ -428,8 +456,9 @@ start_http(struct mxsim *m)
 		}
 	}
 	if (!o->quiet && m->ctl_h != NULL)
-		fprintf(stderr, "  control API: http://%s/%s\n", o->control,
-		    same ? " (and /metrics)" : "");
+		fprintf(stderr, "  control API: http://%s/%s%s\n", o->control,
+		    same ? " (and /metrics)" : "",
+		    o->control_token_file != NULL ? " (bearer token)" : "");
 	if (!o->quiet && m->ctl_h != NULL && ctl_web_dir(m->web) != NULL)
 		fprintf(stderr, "  dashboard: http://%s/ (%s)\n", o->control,
 		    ctl_web_dir(m->web));
@@ -781,7 +810,7 @@ main(int argc, char **argv)
 		return 2;
 	if (m.o.check != NULL)
 		return do_check(&m.o);
-	if (check_http_addrs(&m.o) != 0)
+	if (check_http_addrs(&m) != 0)
 		return 2;
 	if (load_world(&m) != 0)
 		return 1;

@@ -69,7 +69,7 @@ static const struct opt_def opt_defs[] = {
 	{ "duration", 'd', OPT_DBL, OFF(duration), 0.001, 1e9, "S",
 	    "stop after S real seconds (default: run until\n"
 	    "SIGINT/SIGTERM)" },
-	{ "status", 257, OPT_DBL, OFF(status), 0.1, 1e6, "S",
+	{ "status", 282, OPT_DBL, OFF(status), 0.1, 1e6, "S",
 	    "print a status line every S seconds" },
 	{ "state-entries", 258, OPT_LONG, OFF(state_entries), 64, 1e8, "N",
 	    "tracked identities (IPs, domains, recipients;\n"
@@ -83,10 +83,15 @@ static const struct opt_def opt_defs[] = {
 	    "(atomically: a temporary file renamed)" },
 	{ "control", 261, OPT_STR, OFF(control), 0, 0, "ADDR",
 	    "serve the control API (JSON over HTTP) on ADDR,\n"
-	    "a loopback IPv4:PORT or [::1]:PORT" },
+	    "IPv4:PORT or [IPv6]:PORT; loopback only unless\n"
+	    "--control-token-file is given" },
+	{ "control-token-file", 281, OPT_STR, OFF(control_token_file), 0, 0,
+	    "FILE", "require \"Authorization: Bearer TOKEN\" on every\n"
+	    "control request (TOKEN: the file's line; others\n"
+	    "may not read the file); allows any --control ADDR" },
 	{ "metrics", 262, OPT_STR, OFF(metrics), 0, 0, "ADDR",
-	    "serve Prometheus metrics at ADDR/metrics (may be\n"
-	    "the --control address)" },
+	    "serve Prometheus metrics at ADDR/metrics, any\n"
+	    "address (may be the --control address)" },
 	{ "backend", 263, OPT_STR, OFF(backend), 0, 0, "NAME",
 	    "socket (default) or dpdk: mxsim --backend dpdk\n"
 	    "[options] -- EAL arguments (see dpdk/README.md)" },

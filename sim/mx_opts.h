@@ -17,6 +17,7 @@ struct mx_opts {
 	const char	*summary_json;	/* --summary-json FILE, or NULL */
 	const char	*control;	/* control API address, NULL = none */
 	const char	*metrics;	/* /metrics address, NULL = none */
+	const char	*control_token_file; /* bearer token file, or NULL */
 	long		 workers;	/* -1 = scenario's */
 	long		 port;		/* -1 = scenario's */
 	long		 submission_port; /* -1 = scenario's */

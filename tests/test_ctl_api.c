@@ -5,20 +5,30 @@
  * ctl_api_handle() over a real, bound but not running, ev_server (one MX
  * address on 127.9.0.1, an ephemeral port), a manual clock and a real
  * state table.  Also the loopback checks of ctl_http, and GET /postmaster
- * over a Postmaster view fed with synthetic events (issue 9).
+ * over a Postmaster view fed with synthetic events (issue 9).  Issue 17:
+ * the /v1 routes, the old paths' Deprecation and Link, the route list,
+ * the embedded OpenAPI document, reals printed as their decimals, and the
+ * token file's checks (ctl_token).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <CUnit/CUnit.h>
 #include <jansson.h>
 
 #include "ctl_api.h"
 #include "ctl_http.h"
+#include "ctl_json.h"
+#include "ctl_openapi.h"
+#include "ctl_token.h"
 #include "ev_server.h"
 #include "prof_limits.h"
 #include "prof_load.h"
@@ -1008,7 +1018,8 @@ test_api_backend(void)
 	fix_close(&f);
 }
 
-/* --control / --metrics addresses: loopback only, strict syntax */
+/* --control / --metrics addresses: strict syntax; loopback only unless
+ * any address is allowed (--metrics, --control with a token) */
 static void
 test_http_addr(void)
 {
@@ -1031,21 +1042,30 @@ test_http_addr(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		CU_ASSERT_EQUAL(ctl_http_parse_addr(cases[i].addr, &a, &len,
-		    err, sizeof(err)), cases[i].rc);
-		if (ctl_http_parse_addr(cases[i].addr, &a, &len, err,
+		CU_ASSERT_EQUAL(ctl_http_parse_addr(cases[i].addr, false, &a,
+		    &len, err, sizeof(err)), cases[i].rc);
+		if (ctl_http_parse_addr(cases[i].addr, false, &a, &len, err,
 		    sizeof(err)) != cases[i].rc)
 			fprintf(stderr, "\n  %s: %s\n", cases[i].addr, err);
+		/* any address: only syntax errors */
+		CU_ASSERT_EQUAL(ctl_http_parse_addr(cases[i].addr, true, &a,
+		    &len, err, sizeof(err)), cases[i].rc == -EPERM ? 0 :
+		    cases[i].rc);
 	}
-	ctl_http_parse_addr("0.0.0.0:8025", &a, &len, err, sizeof(err));
+	ctl_http_parse_addr("0.0.0.0:8025", false, &a, &len, err,
+	    sizeof(err));
 	CU_ASSERT_STRING_EQUAL(err, "0.0.0.0: not a loopback address (the "
-	    "control API and metrics listen on 127.0.0.0/8 or [::1] only)");
-	ctl_http_parse_addr("127.0.0.1:8025", &a, &len, err, sizeof(err));
-	ctl_http_parse_addr("127.0.0.1:8025", &b, &len, err, sizeof(err));
+	    "control API listens on 127.0.0.0/8 or [::1] unless "
+	    "--control-token-file is given)");
+	ctl_http_parse_addr("127.0.0.1:8025", false, &a, &len, err,
+	    sizeof(err));
+	ctl_http_parse_addr("127.0.0.1:8025", false, &b, &len, err,
+	    sizeof(err));
 	CU_ASSERT(ctl_http_same_addr(&a, &b));
-	ctl_http_parse_addr("127.0.0.1:8026", &b, &len, err, sizeof(err));
+	ctl_http_parse_addr("127.0.0.1:8026", false, &b, &len, err,
+	    sizeof(err));
 	CU_ASSERT_FALSE(ctl_http_same_addr(&a, &b));
-	ctl_http_parse_addr("[::1]:8025", &b, &len, err, sizeof(err));
+	ctl_http_parse_addr("[::1]:8025", false, &b, &len, err, sizeof(err));
 	CU_ASSERT_FALSE(ctl_http_same_addr(&a, &b));
 }
 
@@ -1186,7 +1206,7 @@ test_api_dash(void)
 	ev.enhanced = "2.0.0";
 	sim_pm_event(f.pm, &ev);
 
-	CU_ASSERT_EQUAL(call(&f, "GET", "/senders?provider=gmail", ""), 200);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/v1/senders?provider=gmail", ""), 200);
 	j = json_loads(f.out.body, 0, NULL);
 	ip = json_array_get(json_object_get(json_object_get(json_object_get(j,
 	    "providers"), "gmail"), "ips"), 0);
@@ -1211,19 +1231,336 @@ test_api_dash(void)
 
 	/* once the clock reaches it, the sender is ok again */
 	sim_clock_set(&f.clock, T0 + 37001);
-	CU_ASSERT_EQUAL(call(&f, "GET", "/senders?provider=gmail&ip="
+	CU_ASSERT_EQUAL(call(&f, "GET", "/v1/senders?provider=gmail&ip="
 	    "127.0.50.1", ""), 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"state\":{\"state\":"
 	    "\"ok\""));
 	CU_ASSERT_PTR_NULL(strstr(f.out.body, "\"domains\":[{"));
-	CU_ASSERT_EQUAL(call(&f, "GET", "/senders?provider=nope", ""), 404);
-	CU_ASSERT_EQUAL(call(&f, "GET", "/senders?bad=1", ""), 400);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/v1/senders?provider=nope", ""), 404);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/v1/senders?bad=1", ""), 400);
 
-	CU_ASSERT_EQUAL(call(&f, "GET", "/activity", ""), 200);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/v1/activity", ""), 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"gmail\":{"
 	    "\"open_connections\":0,\"reasons\":[]}"));
-	CU_ASSERT_EQUAL(call(&f, "POST", "/activity", ""), 405);
+	CU_ASSERT_EQUAL(call(&f, "POST", "/v1/activity", ""), 405);
 	fix_close(&f);
+}
+
+/* /v1 paths, the old ones with Deprecation and Link, the route list from
+ * the table, the document as built in, reals as decimals */
+static void
+test_api_v1(void)
+{
+	struct api_fix f;
+	json_t *j, *r;
+	size_t i, n = 0;
+	char *alias;
+
+	CU_ASSERT_EQUAL_FATAL(fix_open(&f), 0);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/v1/health", ""), 200);
+	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"status\":\"ok\"}\n");
+	CU_ASSERT_PTR_NULL(f.out.deprecation);
+	CU_ASSERT_STRING_EQUAL(f.out.link, "");
+	CU_ASSERT_EQUAL(call(&f, "GET", "/health", ""), 200);
+	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"status\":\"ok\"}\n");
+	CU_ASSERT_STRING_EQUAL(f.out.deprecation, "@1796601600");
+	CU_ASSERT_STRING_EQUAL(f.out.link, "</v1/health>; "
+	    "rel=\"successor-version\"");
+	/* errors at an old path too; the Link drops the query */
+	CU_ASSERT_EQUAL(call(&f, "GET", "/providers/a b", ""), 404);
+	CU_ASSERT_STRING_EQUAL(f.out.link, "</v1/providers/a%20b>; "
+	    "rel=\"successor-version\"");
+	CU_ASSERT_EQUAL(call(&f, "PUT", "/postmaster?day=x", "{}"), 405);
+	CU_ASSERT_STRING_EQUAL(f.out.allow, "GET");
+	CU_ASSERT_STRING_EQUAL(f.out.link, "</v1/postmaster>; "
+	    "rel=\"successor-version\"");
+	/* new routes have no old path; "v1" alone is not an old path */
+	CU_ASSERT_EQUAL(call(&f, "GET", "/openapi.json", ""), 404);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/v1/v1/health", ""), 404);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/v2/health", ""), 404);
+	/* the document, byte for byte */
+	CU_ASSERT_EQUAL(call(&f, "GET", "/v1/openapi.json", ""), 200);
+	CU_ASSERT_EQUAL(f.out.len, ctl_openapi_json_len);
+	CU_ASSERT_EQUAL(memcmp(f.out.body, ctl_openapi_json, f.out.len), 0);
+	j = json_loads(f.out.body, 0, NULL);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j,
+	    "openapi")), "3.1.0");
+	json_decref(j);
+	/* the route list: / and /v1 alike; every alias is its path less /v1 */
+	CU_ASSERT_EQUAL(call(&f, "GET", "/", ""), 200);
+	alias = strdup(f.out.body);
+	CU_ASSERT_EQUAL(call(&f, "GET", "/v1/", ""), 200);
+	CU_ASSERT_STRING_EQUAL(alias, f.out.body);
+	free(alias);
+	j = json_loads(f.out.body, 0, NULL);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j,
+	    "openapi")), "/v1/openapi.json");
+	json_array_foreach(json_object_get(j, "routes"), i, r) {
+		const char *path = json_string_value(json_object_get(r,
+		    "path"));
+		const char *old = json_string_value(json_object_get(r,
+		    "deprecated_alias"));
+
+		CU_ASSERT(path != NULL && path[0] == '/');
+		if (old != NULL) {
+			CU_ASSERT_EQUAL(strncmp(path, "/v1/", 4), 0);
+			CU_ASSERT_STRING_EQUAL(path + 3, old);
+			n++;
+		}
+	}
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(j, "routes")), 18);
+	CU_ASSERT_EQUAL(n, 13);
+	json_decref(j);
+	/* 29.966 s of outage prints as 29.966 */
+	CU_ASSERT_EQUAL(call(&f, "PUT", "/v1/providers/gmail/outage",
+	    "{\"duration_s\":29.966}"), 200);
+	CU_ASSERT_STRING_EQUAL(f.out.body, "{\"active\":true,\"until\":"
+	    "\"2026-11-23T18:43:52.966Z\",\"until_ms\":1795459432966,"
+	    "\"remaining_s\":29.966}\n");
+	CU_ASSERT_EQUAL(call(&f, "PATCH", "/v1/providers/gmail/limits",
+	    "{\"warmup\":{\"days\":2,\"first_day\":3,\"growth\":1.1}}"),
+	    200);
+	CU_ASSERT_PTR_NOT_NULL(strstr(f.out.body, "\"growth\":1.1}"));
+	fix_close(&f);
+}
+
+/* reals in their shortest exact form, as Python's repr prints them;
+ * strings untouched */
+static void
+test_json_reals(void)
+{
+	static const struct {
+		const char	*in, *out;
+	} cases[] = {
+		{ "{\"remaining_s\":29.966000000000001}",
+		    "{\"remaining_s\":29.966}" },
+		{ "[0.33333333333333331,300.0,0.10000000000000001,-0.0]",
+		    "[0.3333333333333333,300.0,0.1,-0.0]" },
+		{ "[1.0000000000000001e-05,0.0001,1e+16,1000000000000000.0]",
+		    "[1e-05,0.0001,1e+16,1000000000000000.0]" },
+		{ "[4.9406564584124654e-324,1.7976931348623157e+308,12,-7]",
+		    "[5e-324,1.7976931348623157e+308,12,-7]" },
+		{ "{\"a1.50\":\"x \\\"2.50 \",\"b\":2.5000000000000000,"
+		    "\"c\":[true,null]}", "{\"a1.50\":\"x \\\"2.50 \","
+		    "\"b\":2.5,\"c\":[true,null]}" },
+	};
+	json_t *v;
+	char *s;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s = ctl_json_short_reals(cases[i].in);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+		CU_ASSERT_STRING_EQUAL(s, cases[i].out);
+		if (strcmp(s, cases[i].out) != 0)
+			fprintf(stderr, "\n  %s\n", s);
+		free(s);
+	}
+	v = json_pack("{s:f,s:f}", "a", 1.0 / 3.0, "b", 29.966);
+	s = ctl_json_dumps(v);
+	CU_ASSERT_STRING_EQUAL(s, "{\"a\":0.3333333333333333,\"b\":29.966}");
+	free(s);
+	json_decref(v);
+}
+
+/* write @p text to a fresh file of @p mode; its path in @p path */
+static void
+token_file(char *path, const char *text, mode_t mode)
+{
+	int fd;
+
+	strcpy(path, "/tmp/mxsim-token-XXXXXX");
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL((size_t)write(fd, text, strlen(text)), strlen(text));
+	fchmod(fd, mode);
+	close(fd);
+}
+
+/* --control-token-file: one token line, private to its owner */
+static void
+test_token_read(void)
+{
+	static const struct {
+		const char	*text;
+		mode_t		 mode;
+		int		 rc;
+		const char	*tok_or_err;	/* token, or the error's tail */
+	} cases[] = {
+		{ "s3cr3t\n", 0600, 0, "s3cr3t" },
+		{ "a-b.c_d~e+f/g==\r\n\n", 0640, 0, "a-b.c_d~e+f/g==" },
+		{ "s3cr3t\n", 0644, -EPERM, "other users may read or write it "
+		    "(mode 0644); chmod o-rw " },
+		{ "s3cr3t", 0602, -EPERM, "(mode 0602)" },
+		{ "", 0600, -EINVAL, "empty (expected one line: the bearer "
+		    "token)" },
+		{ " \n\t\n", 0600, -EINVAL, "empty" },
+		{ "two words\n", 0600, -EINVAL, "byte 4: expected a bearer "
+		    "token" },
+		{ "a=b\n", 0600, -EINVAL, "byte 3: expected" },
+		{ "line1\nline2\n", 0600, -EINVAL, "byte 6: expected" },
+		{ "0123456789abcdef0123456789", 0600, -E2BIG, "longer than 15 "
+		    "bytes" },
+	};
+	char path[64], tok[16], err[256];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		token_file(path, cases[i].text, cases[i].mode);
+		rc = ctl_token_read(path, tok, sizeof(tok), err, sizeof(err));
+		CU_ASSERT_EQUAL(rc, cases[i].rc);
+		if (rc == 0) {
+			CU_ASSERT_STRING_EQUAL(tok, cases[i].tok_or_err);
+		} else {
+			CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].tok_or_err));
+			CU_ASSERT_EQUAL(strncmp(err, path, strlen(path)), 0);
+			CU_ASSERT_EQUAL(tok[0], '\0');	/* wiped */
+		}
+		if (rc != cases[i].rc)
+			fprintf(stderr, "\n  case %zu: %d %s\n", i, rc, err);
+		unlink(path);
+	}
+	CU_ASSERT_EQUAL(ctl_token_read("/nonexistent/token", tok, sizeof(tok),
+	    err, sizeof(err)), -ENOENT);
+	CU_ASSERT_STRING_EQUAL(err, "/nonexistent/token: No such file or "
+	    "directory");
+	CU_ASSERT_EQUAL(ctl_token_read("/tmp", tok, sizeof(tok), err,
+	    sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "/tmp: not a regular file");
+}
+
+/* stub_handler - the daemon test's handler: answers its ctx (a name)
+ * and the path */
+static void
+stub_handler(void *ctx, const char *method, const char *path,
+    const char *body, size_t len, struct ctl_http_reply *out)
+{
+	char buf[256];
+
+	(void)method;
+	(void)body;
+	(void)len;
+	snprintf(buf, sizeof(buf), "%s %s", (const char *)ctx, path);
+	out->status = 200;
+	out->content_type = "text/plain";
+	out->body = strdup(buf);
+	out->len = strlen(buf);
+}
+
+/* http_get - one HTTP/1.0 GET to 127.9.0.3:port with an Authorization
+ * header when @p auth; the whole answer in @p buf */
+static void
+http_get(unsigned port, const char *path, const char *auth, char *buf,
+    size_t buflen)
+{
+	struct sockaddr_in sin;
+	char req[512];
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(0x7f090003);
+	buf[0] = '\0';
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(connect(fd, (struct sockaddr *)&sin,
+	    sizeof(sin)), 0);
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\n%s%s%s\r\n", path,
+	    auth != NULL ? "Authorization: " : "", auth != NULL ? auth : "",
+	    auth != NULL ? "\r\n" : "");
+	CU_ASSERT_EQUAL((size_t)write(fd, req, strlen(req)), strlen(req));
+	while (n + 1 < buflen && (r = read(fd, buf + n, buflen - n - 1)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+	close(fd);
+}
+
+/* free_port - a port 127.9.0.3 can bind now */
+static unsigned
+free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7f090003);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(bind(fd, (struct sockaddr *)&sin, sizeof(sin)),
+	    0);
+	getsockname(fd, (struct sockaddr *)&sin, &len);
+	close(fd);
+	return ntohs(sin.sin_port);
+}
+
+/* a real daemon: the web hook takes / and /ui/..., the bearer token
+ * guards every path, a non-loopback address needs any_peer */
+static void
+test_http_daemon(void)
+{
+	struct ctl_http_conf hc;
+	struct ctl_http *h;
+	char addr[64], err[256], buf[2048];
+	unsigned port = free_port();
+
+	memset(&hc, 0, sizeof(hc));
+	snprintf(addr, sizeof(addr), "127.9.0.3:%u", port);
+	hc.addr = addr;
+	hc.api = stub_handler;
+	hc.api_ctx = (void *)(uintptr_t)"api";
+	hc.web_ctx = (void *)(uintptr_t)"web";
+	h = ctl_http_start(&hc, err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	http_get(port, "/", NULL, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\r\n\r\napi /"));
+	ctl_http_stop(h);
+
+	hc.web = stub_handler;
+	hc.token = "s3cr3t";
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h = ctl_http_start(&hc, err,
+	    sizeof(err)));
+	http_get(port, "/", "Bearer s3cr3t", buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\r\n\r\nweb /"));
+	http_get(port, "/ui/app.js", "bearer   s3cr3t", buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\r\n\r\nweb /ui/app.js"));
+	http_get(port, "/v1/health", "BEARER s3cr3t", buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\r\n\r\napi /v1/health"));
+	http_get(port, "/uix", "Bearer s3cr3t", buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\r\n\r\napi /uix"));
+	http_get(port, "/v1/health", NULL, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(strncmp(buf + 8, " 401 ", 5), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "WWW-Authenticate: Bearer "
+	    "realm=\"mxsim\"\r\n"));
+	CU_ASSERT_PTR_NULL(strstr(buf, "api /"));
+	http_get(port, "/v1/health", "Bearer s3cr3", buf, sizeof(buf));
+	CU_ASSERT_EQUAL(strncmp(buf + 8, " 401 ", 5), 0);
+	http_get(port, "/v1/health", "Bearer s3cr3tt", buf, sizeof(buf));
+	CU_ASSERT_EQUAL(strncmp(buf + 8, " 401 ", 5), 0);
+	http_get(port, "/metrics", "Basic czNjcjN0", buf, sizeof(buf));
+	CU_ASSERT_EQUAL(strncmp(buf + 8, " 401 ", 5), 0);
+	/* the dashboard's files hold no data: no token needed */
+	http_get(port, "/", NULL, buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\r\n\r\nweb /"));
+	http_get(port, "/ui/dash.js", "Bearer wrong", buf, sizeof(buf));
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\r\n\r\nweb /ui/dash.js"));
+	http_get(port, "/uix", NULL, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(strncmp(buf + 8, " 401 ", 5), 0);
+	ctl_http_stop(h);
+
+	/* an empty token, a non-loopback address without any_peer */
+	hc.token = "";
+	CU_ASSERT_PTR_NULL(ctl_http_start(&hc, err, sizeof(err)));
+	CU_ASSERT_STRING_EQUAL(err, "an empty bearer token");
+	hc.token = NULL;
+	hc.addr = "198.18.0.1:8025";
+	CU_ASSERT_PTR_NULL(ctl_http_start(&hc, err, sizeof(err)));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a loopback address"));
 }
 
 int
@@ -1250,7 +1587,13 @@ test_ctl_api_register(void)
 	    CU_add_test(s, "http addresses", test_http_addr) == NULL ||
 	    CU_add_test(s, "http peers", test_http_peer) == NULL ||
 	    CU_add_test(s, "postmaster", test_api_postmaster) == NULL ||
-	    CU_add_test(s, "dashboard figures", test_api_dash) == NULL)
+	    CU_add_test(s, "dashboard figures", test_api_dash) == NULL ||
+	    CU_add_test(s, "v1, old paths, route list, document, reals",
+	    test_api_v1) == NULL ||
+	    CU_add_test(s, "token file", test_token_read) == NULL ||
+	    CU_add_test(s, "reals, shortest", test_json_reals) == NULL ||
+	    CU_add_test(s, "http daemon: web hook, bearer token",
+	    test_http_daemon) == NULL)
 		return -1;
 	return 0;
 }

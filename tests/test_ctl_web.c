@@ -158,14 +158,15 @@ test_refuses(void)
 		CU_ASSERT_PTR_NULL(r.cache);
 		free(r.body);
 	}
-	r = ask(web, "POST", "/");
+	r = ask(web, "DELETE", "/ui/dash.js");
 	CU_ASSERT_EQUAL(r.status, 405);
 	CU_ASSERT_STRING_EQUAL(r.allow, "GET, HEAD");
 	free(r.body);
-	r = ask(web, "DELETE", "/ui/dash.js");
-	CU_ASSERT_EQUAL(r.status, 405);
-	free(r.body);
 	CU_ASSERT_EQUAL(seen.calls, 0);
+	/* another method on / is the API's to answer (405 with its Allow) */
+	r = ask(web, "POST", "/");
+	free(r.body);
+	CU_ASSERT_EQUAL(seen.calls, 1);
 	ctl_web_free(web);
 }
 

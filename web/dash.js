@@ -5,7 +5,7 @@
 "use strict";
 
 /* The control API's base path: every request goes through api(). */
-const API_BASE = "";
+const API_BASE = "/v1";
 
 const POLL_MS = Number(new URLSearchParams(location.search).get("poll")) || 1000;
 const HISTORY = 600;            /* chart points kept */

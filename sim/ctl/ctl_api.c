@@ -1,9 +1,16 @@
 /*
  * DESCRIPTION
  *	Control API endpoints and the /metrics handler.  Requests are
- *	matched against a route table (method, path pattern, handler); a
- *	path that matches with another method answers 405 with the methods
- *	it has.  JSON is read and written with jansson.  The limits block
+ *	matched against a route table (method, path template in OpenAPI's
+ *	form, handler); a path that matches with another method answers 405
+ *	with the methods it has.  The table is the one list of routes: GET /
+ *	and GET /v1 render it, and tests compare it with the OpenAPI
+ *	document (openapi.json, embedded, GET /v1/openapi.json).  Routes
+ *	that existed before /v1 are also answered at their old path (the
+ *	template without "/v1"), with the same answer plus a Deprecation
+ *	header (RFC 9745) and a Link to the /v1 path.  JSON is read and
+ *	written with jansson, reals in their shortest exact form
+ *	(ctl_json.h: 29.966 prints as itself).  The limits block
  *	maps to struct prof_limits through the limits schema the YAML
  *	loader walks too (prof_limits.h), used both ways: to apply a PATCH
  *	and to render limits.
@@ -36,6 +43,8 @@
 #include <jansson.h>
 
 #include "ctl_api.h"
+#include "ctl_json.h"
+#include "ctl_openapi.h"
 #include "ctl_stats.h"
 #include "ctl_dash.h"
 #include "met_prom.h"
@@ -44,11 +53,15 @@
 #include "sim_stats.h"
 #include "world_slot.h"
 
-#define API_MAX_SEGS	6		/* path segments of any route */
+#define API_MAX_SEGS	7		/* path segments of any route */
 #define API_PATH_MAX	512
 #define API_MAX_OUTAGE_S (366.0 * 86400.0) /* a simulated year */
 #define JSON_TYPE	"application/json"
 #define PROM_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+#define API_VERSION	"v1"		/* the first segment of every route */
+/* Deprecation of the paths without /v1 (RFC 9745: @ and the Unix time
+ * they were deprecated, 2026-12-07T00:00:00Z, when /v1 came). */
+#define API_ALIAS_DEPRECATED "@1796601600"
 
 struct ctl_api {
 	struct ctl_api_conf conf;
@@ -70,10 +83,13 @@ typedef void api_route_fn(struct api_req *);
 
 struct api_route {
 	const char	*method;
-	const char	*pattern;	/* '/'-separated; "*": any segment */
+	const char	*pattern;	/* OpenAPI path template: '/'-separated,
+					 * "{name}": any segment */
 	api_route_fn	*fn;
 	bool		 body;		/* wants a JSON object body */
 	const char	*allow;		/* every method of the pattern */
+	bool		 alias;		/* also at the pattern without /v1
+					 * (deprecated) */
 };
 
 /* A world change applied to a clone's profile; 0 or an HTTP status with
@@ -106,6 +122,9 @@ static void	rep_visit(void *, enum sim_key_kind, uint32_t,
 		    const struct sim_entry *);
 static bool	route_match(const char *, char *const *, size_t,
 		    const char **);
+static const struct api_route *route_find(const char *, char *const *,
+		    size_t, bool, const char **, const char **);
+static void	alias_link(struct ctl_http_reply *, const char *);
 
 static void	r_health(struct api_req *);
 static void	r_clock(struct api_req *);
@@ -122,6 +141,8 @@ static void	r_rep_put(struct api_req *);
 static void	r_postmaster(struct api_req *);
 static void	r_senders(struct api_req *);
 static void	r_activity(struct api_req *);
+static void	r_index(struct api_req *);
+static void	r_openapi(struct api_req *);
 static int	pm_query(struct api_req *, const struct prof_world *,
 		    struct sim_pm_filter *, char *, size_t);
 static json_t	*pm_day_json(const struct sim_pm_row *,
@@ -130,26 +151,35 @@ static json_t	*pm_rate(uint64_t, uint64_t);
 static json_t	*pm_prov(json_t *, const struct prof_world *, size_t);
 
 static const struct api_route routes[] = {
-	{ "GET", "/health", r_health, false, "GET" },
-	{ "GET", "/clock", r_clock, false, "GET" },
-	{ "GET", "/counters", r_counters, false, "GET" },
-	{ "GET", "/providers", r_providers, false, "GET" },
-	{ "GET", "/providers/*", r_provider, false, "GET" },
-	{ "GET", "/providers/*/limits", r_limits_get, false, "GET, PATCH" },
-	{ "PATCH", "/providers/*/limits", r_limits_patch, true, "GET, PATCH" },
-	{ "GET", "/providers/*/outage", r_outage_get, false,
-	    "GET, PUT, DELETE" },
-	{ "PUT", "/providers/*/outage", r_outage_put, true,
-	    "GET, PUT, DELETE" },
-	{ "DELETE", "/providers/*/outage", r_outage_delete, false,
-	    "GET, PUT, DELETE" },
-	{ "GET", "/reputation/*/*/*", r_rep_get, false, "GET, PUT" },
-	{ "PUT", "/reputation/*/*/*", r_rep_put, true, "GET, PUT" },
-	{ "GET", "/postmaster", r_postmaster, false, "GET" },
+	{ "GET", "/", r_index, false, "GET", false },
+	{ "GET", "/v1", r_index, false, "GET", false },
+	{ "GET", "/v1/openapi.json", r_openapi, false, "GET", false },
+	{ "GET", "/v1/health", r_health, false, "GET", true },
+	{ "GET", "/v1/clock", r_clock, false, "GET", true },
+	{ "GET", "/v1/counters", r_counters, false, "GET", true },
+	{ "GET", "/v1/providers", r_providers, false, "GET", true },
+	{ "GET", "/v1/providers/{name}", r_provider, false, "GET", true },
+	{ "GET", "/v1/providers/{name}/limits", r_limits_get, false,
+	    "GET, PATCH", true },
+	{ "PATCH", "/v1/providers/{name}/limits", r_limits_patch, true,
+	    "GET, PATCH", true },
+	{ "GET", "/v1/providers/{name}/outage", r_outage_get, false,
+	    "GET, PUT, DELETE", true },
+	{ "PUT", "/v1/providers/{name}/outage", r_outage_put, true,
+	    "GET, PUT, DELETE", true },
+	{ "DELETE", "/v1/providers/{name}/outage", r_outage_delete, false,
+	    "GET, PUT, DELETE", true },
+	{ "GET", "/v1/reputation/{kind}/{provider}/{key}", r_rep_get, false,
+	    "GET, PUT", true },
+	{ "PUT", "/v1/reputation/{kind}/{provider}/{key}", r_rep_put, true,
+	    "GET, PUT", true },
+	{ "GET", "/v1/postmaster", r_postmaster, false, "GET", true },
 	/* the dashboard's figures (ctl_dash.h) */
-	{ "GET", "/senders", r_senders, false, "GET" },
-	{ "GET", "/activity", r_activity, false, "GET" },
+	{ "GET", "/v1/senders", r_senders, false, "GET", false },
+	{ "GET", "/v1/activity", r_activity, false, "GET", false },
 };
+
+#define NROUTES	(sizeof(routes) / sizeof(routes[0]))
 
 static const char *const rep_kind_names[] = { "ip", "domain" };
 
@@ -160,7 +190,7 @@ reply_json(struct ctl_http_reply *out, unsigned status, json_t *v)
 	char *s;
 
 	out->content_type = JSON_TYPE;
-	if (v == NULL || (s = json_dumps(v, JSON_COMPACT)) == NULL) {
+	if (v == NULL || (s = ctl_json_dumps(v)) == NULL) {
 		json_decref(v);
 		out->status = 503;
 		out->body = strdup("{\"error\":\"out of memory\"}\n");
@@ -169,7 +199,6 @@ reply_json(struct ctl_http_reply *out, unsigned status, json_t *v)
 	}
 	json_decref(v);
 	out->len = strlen(s);
-	/* jansson allocates with malloc (no custom allocator is set) */
 	if ((out->body = realloc(s, out->len + 2)) == NULL) {
 		free(s);
 		out->status = 503;
@@ -340,7 +369,7 @@ ctl_limits_dump(const struct prof_limits *l)
 
 	if ((j = lim_json(prof_limits_keys, l)) == NULL)
 		return NULL;
-	s = json_dumps(j, JSON_COMPACT);
+	s = ctl_json_dumps(j);
 	json_decref(j);
 	return s;
 }
@@ -1070,8 +1099,53 @@ r_activity(struct api_req *rq)
 	reply_json(rq->out, 200, ctl_dash_activity(&src));
 }
 
+/* r_index - the route table: every method and path template, the old
+ * path of those that have one, and where the description is */
+static void
+r_index(struct api_req *rq)
+{
+	json_t *a, *r;
+	size_t i;
+
+	if ((a = json_array()) == NULL) {
+		reply_error(rq->out, 503, "out of memory");
+		return;
+	}
+	for (i = 0; i < NROUTES; i++) {
+		r = json_pack("{s:s,s:s}", "method", routes[i].method, "path",
+		    routes[i].pattern);
+		if (r != NULL && routes[i].alias)
+			json_object_set_new(r, "deprecated_alias", json_string(
+			    routes[i].pattern + strlen("/" API_VERSION)));
+		if (json_array_append_new(a, r) != 0) {
+			json_decref(a);
+			reply_error(rq->out, 503, "out of memory");
+			return;
+		}
+	}
+	reply_json(rq->out, 200, json_pack("{s:s,s:s,s:o}", "name",
+	    "mxsim control API", "openapi", "/" API_VERSION "/openapi.json",
+	    "routes", a));
+}
+
+/* r_openapi - the OpenAPI document, as built in */
+static void
+r_openapi(struct api_req *rq)
+{
+	struct ctl_http_reply *out = rq->out;
+
+	if ((out->body = malloc(ctl_openapi_json_len + 1)) == NULL) {
+		reply_error(out, 503, "out of memory");
+		return;
+	}
+	memcpy(out->body, ctl_openapi_json, ctl_openapi_json_len + 1);
+	out->len = ctl_openapi_json_len;
+	out->content_type = JSON_TYPE;
+	out->status = 200;
+}
+
 /* route_match - does a path (split into segments) match a pattern;
- * fills args with the segments matching '*' */
+ * fills args with the segments matching "{name}" */
 static bool
 route_match(const char *pattern, char *const *segs, size_t nsegs,
     const char **args)
@@ -1079,13 +1153,13 @@ route_match(const char *pattern, char *const *segs, size_t nsegs,
 	const char *p = pattern, *e;
 	size_t i = 0, na = 0, len;
 
-	while (*p == '/') {
+	while (*p == '/' && p[1] != '\0') {
 		p++;
 		e = strchr(p, '/');
 		len = e != NULL ? (size_t)(e - p) : strlen(p);
 		if (i >= nsegs)
 			return false;
-		if (len == 1 && *p == '*')
+		if (len >= 2 && p[0] == '{' && p[len - 1] == '}')
 			args[na++] = segs[i];
 		else if (strlen(segs[i]) != len || memcmp(p, segs[i], len) != 0)
 			return false;
@@ -1095,22 +1169,77 @@ route_match(const char *pattern, char *const *segs, size_t nsegs,
 	return i == nsegs;
 }
 
+/* route_find - the route of a method and a path; *allow: the methods of
+ * the path when it matches at all (else NULL).  With @p alias, only the
+ * routes with an old path, matched against it (segs[0] is then a
+ * stand-in for "v1"). */
+static const struct api_route *
+route_find(const char *method, char *const *segs, size_t nsegs, bool alias,
+    const char **args, const char **allow)
+{
+	const struct api_route *rt;
+	size_t i;
+
+	*allow = NULL;
+	for (i = 0; i < NROUTES; i++) {
+		rt = &routes[i];
+		if ((alias && !rt->alias) ||
+		    !route_match(rt->pattern, segs, nsegs, args))
+			continue;
+		if (*allow == NULL)
+			*allow = rt->allow;
+		if (strcmp(rt->method, method) == 0)
+			return rt;
+	}
+	return NULL;
+}
+
+/* alias_link - the headers of an answer at an old path: Deprecation, and
+ * a Link to the /v1 path (percent-encoded but for '/') */
+static void
+alias_link(struct ctl_http_reply *out, const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *l = out->link;
+	size_t n, cap = sizeof(out->link) - 32;	/* room for the rel */
+	unsigned char c;
+
+	out->deprecation = API_ALIAS_DEPRECATED;
+	n = (size_t)snprintf(l, cap, "</%s", API_VERSION);
+	for (; *path != '\0' && *path != '?' && n + 4 < cap; path++) {
+		c = (unsigned char)*path;
+		if (isalnum(c) || strchr("/-._~", c) != NULL)
+			l[n++] = (char)c;
+		else {
+			l[n++] = '%';
+			l[n++] = hex[c >> 4];
+			l[n++] = hex[c & 15];
+		}
+	}
+	snprintf(l + n, sizeof(out->link) - n,
+	    ">; rel=\"successor-version\"");
+}
+
 /* ctl_api_handle - route a request */
 void
 ctl_api_handle(void *ctx, const char *method, const char *path,
     const char *body, size_t len, struct ctl_http_reply *out)
 {
 	struct api_req rq;
-	const struct api_route *rt, *hit = NULL;
-	char buf[API_PATH_MAX], *segs[API_MAX_SEGS], *sp, *tok;
-	const char *allow = NULL;
+	const struct api_route *hit;
+	char buf[API_PATH_MAX], *segv[API_MAX_SEGS + 1], **segs = segv + 1;
+	char *sp, *tok, v1[] = API_VERSION;
+	const char *allow;
 	json_error_t jerr;
-	size_t nsegs = 0, i;
+	size_t nsegs = 0;
+	bool alias = false;
 
 	memset(&rq, 0, sizeof(rq));
 	rq.api = ctx;
 	rq.out = out;
 	out->allow = NULL;
+	out->deprecation = NULL;
+	out->link[0] = '\0';
 	if (strlen(path) >= sizeof(buf) || path[0] != '/') {
 		reply_error(out, 404, "not found");
 		return;
@@ -1129,16 +1258,14 @@ ctl_api_handle(void *ctx, const char *method, const char *path,
 		}
 		segs[nsegs++] = tok;
 	}
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		rt = &routes[i];
-		if (!route_match(rt->pattern, segs, nsegs, rq.args))
-			continue;
-		if (allow == NULL)
-			allow = rt->allow;
-		if (strcmp(rt->method, method) == 0) {
-			hit = rt;
-			break;
-		}
+	hit = route_find(method, segs, nsegs, false, rq.args, &allow);
+	if (hit == NULL && allow == NULL && nsegs > 0 &&
+	    strcmp(segs[0], API_VERSION) != 0) {
+		/* an old path: the route with "v1" in front */
+		segv[0] = v1;
+		hit = route_find(method, segv, nsegs + 1, true, rq.args,
+		    &allow);
+		alias = hit != NULL || allow != NULL;
 	}
 	if (hit == NULL && allow == NULL) {
 		reply_error(out, 404, "not found: %s", path);
@@ -1149,25 +1276,28 @@ ctl_api_handle(void *ctx, const char *method, const char *path,
 		    "%s)", method, path, allow);
 		if (out->status == 405)		/* not the 503 of no memory */
 			out->allow = allow;
-		return;
+		goto out;
 	}
 	if (hit->body) {
 		rq.body = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 		if (rq.body == NULL) {
 			reply_error(out, 400, "invalid JSON at line %d, "
 			    "column %d: %s", jerr.line, jerr.column, jerr.text);
-			return;
+			goto out;
 		}
 		if (!json_is_object(rq.body)) {
 			json_decref(rq.body);
 			reply_error(out, 400, "expected a JSON object");
-			return;
+			goto out;
 		}
 	}
 	rq.world = take_world(&rq.api->conf);
 	hit->fn(&rq);
 	world_drop(rq.world);
 	json_decref(rq.body);
+out:
+	if (alias)
+		alias_link(out, path);
 }
 
 /* A walk over the state table for /metrics. */

@@ -16,29 +16,18 @@
  * a world nobody holds is freed.  Changes are serialised by a lock; reads
  * take none (worlds never change once published; counters are atomic).
  *
- * Endpoints (every body JSON; errors {"error": "..."}):
- *   GET    /health                          {"status":"ok"}
- *   GET    /clock                           simulated and wall time
- *   GET    /counters                        replies per provider, totals
- *   GET    /providers, /providers/{name}    domains, limits, outage
- *   GET    /providers/{name}/limits
- *   PATCH  /providers/{name}/limits         any subset of the YAML
- *                                           limits: block
- *   GET|PUT|DELETE /providers/{name}/outage {"duration_s": N} (simulated)
- *   GET|PUT /reputation/ip/{name}/{a.b.c.d} {"score": N}
- *   GET|PUT /reputation/domain/{name}/{domain}
- *   GET    /senders[?provider=&domain=&ip=&day=], GET /activity
- *                                           the dashboard's figures
- *                                           (ctl_dash.h)
- *   GET    /postmaster[?provider=&domain=&ip=&day=]
- *                                           the Postmaster view (sim_pm.h):
- *                                           per provider, per sender
- *                                           domain and per client IP, one
- *                                           object per simulated day
+ * Endpoints: the route table in ctl_api.c (GET /v1 lists it), every one
+ * under /v1 (health, clock, counters, providers and their limits and
+ * outage, reputation, postmaster, openapi.json), described by
+ * sim/ctl/openapi.json (GET /v1/senders and /v1/activity are the
+ * dashboard's figures, ctl_dash.h), which mxsim serves at GET /v1/openapi.json.  The
+ * routes of before /v1 also answer at their old path (deprecated:
+ * Deprecation and Link headers).  Every body is JSON; errors are
+ * {"error": "..."}.
  * Statuses: 200, 400 (bad JSON, unknown key, wrong type: the message names
  * the key path), 404, 405 (with Allow), 409 (reputation set on a provider
- * whose reputation model is off), 413 (ctl_http), 503 (out of memory or
- * state table full).
+ * whose reputation model is off), 401, 403 and 413 (ctl_http), 503 (out of
+ * memory or state table full).
  */
 #ifndef CTL_API_H
 #define CTL_API_H

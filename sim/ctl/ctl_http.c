@@ -4,10 +4,17 @@
  *	socket is bound here (so a failure names its errno) and handed to a
  *	daemon running its own polling thread; requests are therefore
  *	handled one at a time, on that thread.  Per request: the peer is
- *	checked first (403 unless loopback), the body is gathered up to
+ *	checked first (403 unless loopback, when the daemon is loopback
+ *	only), then the bearer token when one is configured (401: the
+ *	digests of the token sent and of the configured one are compared in
+ *	constant time, so neither the token nor its length shows in the
+ *	timing), the body is gathered up to
  *	CTL_HTTP_MAX_BODY (413 beyond: announced by Content-Length, at once;
  *	otherwise once it has been read and thrown away), then the handler
- *	answers.
+ *	answers.  "/" and "/ui/..." go to the web handler when one is set
+ *	(the dashboard: static files without data, so they need no token;
+ *	the page sends it with its API calls), else "/" goes to the API
+ *	handler.
  *
  * DIAGNOSTICS
  *	Start-up errors are returned as messages.  A handler that leaves no
@@ -21,9 +28,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include "ctl_http.h"
 
@@ -34,7 +44,9 @@
 
 struct ctl_http {
 	struct MHD_Daemon *d;
-	struct ctl_http_conf conf;
+	struct ctl_http_conf conf;	/* token: NULL; see token_sha */
+	bool		 have_token;
+	unsigned char	 token_sha[SHA256_DIGEST_LENGTH];
 };
 
 /* The path with the query libmicrohttpd took apart, put back together
@@ -61,6 +73,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *,
 		    struct ctl_http_reply *);
 static enum MHD_Result send_fixed(struct MHD_Connection *, unsigned,
 		    const char *, const char *);
+static bool	token_ok(const struct ctl_http *, struct MHD_Connection *);
+static bool	is_web(const struct ctl_http *, const char *);
 static int	req_append(struct http_req *, const char *, size_t);
 static enum MHD_Result add_arg(void *, enum MHD_ValueKind, const char *,
 		    const char *);
@@ -91,9 +105,10 @@ ctl_http_is_loopback(const struct sockaddr *sa)
 	return IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) && a[12] == 127;
 }
 
-/* ctl_http_parse_addr - "a.b.c.d:port" or "[v6]:port", loopback only */
+/* ctl_http_parse_addr - "a.b.c.d:port" or "[v6]:port"; loopback unless
+ * @p any */
 int
-ctl_http_parse_addr(const char *addr, struct sockaddr_storage *ss,
+ctl_http_parse_addr(const char *addr, bool any, struct sockaddr_storage *ss,
     socklen_t *sslen, char *err, size_t errlen)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)ss;
@@ -136,10 +151,10 @@ ctl_http_parse_addr(const char *addr, struct sockaddr_storage *ss,
 		*sslen = sizeof(*sin6);
 	} else
 		goto syntax;
-	if (!ctl_http_is_loopback((struct sockaddr *)(void *)ss)) {
+	if (!any && !ctl_http_is_loopback((struct sockaddr *)(void *)ss)) {
 		snprintf(err, errlen, "%s: not a loopback address (the "
-		    "control API and metrics listen on 127.0.0.0/8 or [::1] "
-		    "only)", host);
+		    "control API listens on 127.0.0.0/8 or [::1] unless "
+		    "--control-token-file is given)", host);
 		return -EPERM;
 	}
 	return 0;
@@ -193,6 +208,13 @@ send_reply(struct MHD_Connection *conn, struct ctl_http_reply *out)
 	    out->cache != NULL ? out->cache : "no-store");
 	if (out->allow != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, out->allow);
+	if (out->deprecation != NULL)
+		MHD_add_response_header(r, "Deprecation", out->deprecation);
+	if (out->link[0] != '\0')
+		MHD_add_response_header(r, "Link", out->link);
+	if (out->status == 401)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		    "Bearer realm=\"mxsim\"");
 	rc = MHD_queue_response(conn, out->status, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -212,6 +234,35 @@ send_fixed(struct MHD_Connection *conn, unsigned status, const char *type,
 	if ((out.body = strdup(text)) == NULL)
 		return MHD_NO;
 	return send_reply(conn, &out);
+}
+
+/* is_web - is @p url one of the web handler's ("/", "/ui/...") */
+static bool
+is_web(const struct ctl_http *h, const char *url)
+{
+	return h->conf.web != NULL && (strcmp(url, "/") == 0 ||
+	    strncmp(url, "/ui/", 4) == 0);
+}
+
+/* token_ok - does the request carry "Authorization: Bearer <token>"
+ * (the scheme's name in any case, RFC 9110 11.1)?  True when no token is
+ * configured. */
+static bool
+token_ok(const struct ctl_http *h, struct MHD_Connection *conn)
+{
+	unsigned char sha[SHA256_DIGEST_LENGTH];
+	const char *v;
+
+	if (!h->have_token)
+		return true;
+	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0)
+		return false;
+	for (v += 7; *v == ' '; v++)
+		;
+	SHA256((const unsigned char *)v, strlen(v), sha);
+	return CRYPTO_memcmp(sha, h->token_sha, sizeof(sha)) == 0;
 }
 
 /* req_append - add body bytes; -EMSGSIZE past the bound */
@@ -306,9 +357,18 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (rq == NULL) {
 		ci = MHD_get_connection_info(conn,
 		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		if (ci == NULL || !ctl_http_is_loopback(ci->client_addr))
+		if (ci == NULL || (!h->conf.any_peer &&
+		    !ctl_http_is_loopback(ci->client_addr)))
 			return send_fixed(conn, 403, JSON_TYPE, "{\"error\":"
 			    "\"forbidden: loopback peers only\"}\n");
+		/* the dashboard's page and files hold no data: a browser
+		 * loads them without the header, then sends the token with
+		 * every API call it makes */
+		if (!is_web(h, url) && !token_ok(h, conn))
+			return send_fixed(conn, 401, JSON_TYPE, "{\"error\":"
+			    "\"unauthorized: this address needs the header "
+			    "Authorization: Bearer <token of "
+			    "--control-token-file>\"}\n");
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, &end, 10) > CTL_HTTP_MAX_BODY)
@@ -332,6 +392,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	out.status = 500;
 	if (strcmp(url, "/metrics") == 0 && h->conf.metrics != NULL)
 		h->conf.metrics(h->conf.metrics_ctx, method, url,
+		    rq->body != NULL ? rq->body : "", rq->len, &out);
+	else if (is_web(h, url))
+		h->conf.web(h->conf.web_ctx, method, url,
 		    rq->body != NULL ? rq->body : "", rq->len, &out);
 	else if (h->conf.api != NULL) {
 		/* the API sees "path?query" (GET /postmaster filters) */
@@ -402,13 +465,24 @@ ctl_http_start(const struct ctl_http_conf *conf, char *err, size_t errlen)
 	unsigned flags;
 	int fd;
 
-	if (ctl_http_parse_addr(conf->addr, &ss, &sslen, err, errlen) != 0)
+	if (ctl_http_parse_addr(conf->addr, conf->any_peer, &ss, &sslen, err,
+	    errlen) != 0)
 		return NULL;
+	if (conf->token != NULL && conf->token[0] == '\0') {
+		snprintf(err, errlen, "an empty bearer token");
+		return NULL;
+	}
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	h->conf = *conf;
+	h->conf.token = NULL;
+	if (conf->token != NULL) {
+		h->have_token = true;
+		SHA256((const unsigned char *)conf->token, strlen(conf->token),
+		    h->token_sha);
+	}
 	if ((fd = bind_listen(&ss, sslen, err, errlen, conf->addr)) < 0) {
 		free(h);
 		return NULL;

@@ -12,7 +12,8 @@
  * DIAGNOSTICS
  *	A missing or unreadable file answers 404, a file larger than
  *	CTL_WEB_MAX_FILE 404 as well (said in the body), a method other
- *	than GET or HEAD 405, out of memory 503.
+ *	than GET or HEAD 405 on /ui/NAME (on / it goes on to the API, which
+ *	answers 405 with the route's Allow), out of memory 503.
  */
 #include <errno.h>
 #include <limits.h>
@@ -206,6 +207,10 @@ ctl_web_handle(void *ctx, const char *method, const char *path,
 	root = n == 1 && path[0] == '/' && web->dir[0] != '\0';
 	ui = n > strlen(WEB_PREFIX) &&
 	    strncmp(path, WEB_PREFIX, strlen(WEB_PREFIX)) == 0;
+	/* the page answers GET and HEAD; other methods on / get the API's
+	 * answer (405 with the route's Allow, as every other path) */
+	if (root && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		root = false;
 	if (!root && !ui) {
 		if (web->conf.next != NULL)
 			web->conf.next(web->conf.next_ctx, method, path, body,

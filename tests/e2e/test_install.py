@@ -47,6 +47,7 @@ LAYOUT = [
     "share/man/man1/mxsim.1", "share/man/man1/mxload.1",
     "share/man/man1/mxreport.1", "share/man/man1/mxrun.1",
     "share/man/man5/mxsim-profile.5",
+    "share/doc/mxsim/openapi.json",
     "share/bash-completion/completions/mxsim",
     "share/bash-completion/completions/mxload",
     "share/bash-completion/completions/mxreport",

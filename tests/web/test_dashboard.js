@@ -197,7 +197,7 @@ async function main() {
   try {
     await until("mxsim ready", () => fs.existsSync(ready) || mx.exitCode !== null);
     if (mx.exitCode !== null) throw new Error("mxsim exited: " + fs.readFileSync(path.join(tmp, "stderr")));
-    const get = async (p) => (await fetch(base + p)).json();
+    const get = async (p) => (await fetch(base + "/v1" + p)).json();
 
     browser = await pptr.launch({ executablePath: CHROMIUM, headless: true,
       args: ["--no-sandbox", "--no-proxy-server", "--disable-gpu"] });
