@@ -257,7 +257,7 @@ class Mxsim:
         deadline = time.time() + timeout
         while True:
             try:
-                st, _ = self.control("GET", "/health")
+                st, _ = self.control("GET", "/v1/health")
                 if st == 200:
                     return
             except MxsimError:

@@ -96,15 +96,15 @@ def apply_action(mx, act, source_ip):
         a = dict(a, ip=source_ip)
     p = a["provider"]
     if k == "limits":
-        req = ("PATCH", "/providers/%s/limits" % p, a["set"])
+        req = ("PATCH", "/v1/providers/%s/limits" % p, a["set"])
     elif k == "outage":
-        req = ("PUT", "/providers/%s/outage" % p, {"duration_s": a["for"]})
+        req = ("PUT", "/v1/providers/%s/outage" % p, {"duration_s": a["for"]})
     elif k == "outage_end":
-        req = ("DELETE", "/providers/%s/outage" % p, None)
+        req = ("DELETE", "/v1/providers/%s/outage" % p, None)
     elif "ip" in a:
-        req = ("PUT", "/reputation/ip/%s/%s" % (p, a["ip"]), {"score": a["score"]})
+        req = ("PUT", "/v1/reputation/ip/%s/%s" % (p, a["ip"]), {"score": a["score"]})
     else:
-        req = ("PUT", "/reputation/domain/%s/%s" % (p, a["domain"]), {"score": a["score"]})
+        req = ("PUT", "/v1/reputation/domain/%s/%s" % (p, a["domain"]), {"score": a["score"]})
     try:
         st, body = mx.control(*req)
     except rn_mxsim.MxsimError as e:

@@ -114,7 +114,7 @@ done
 # after T0
 T0=$(python3 -c '
 import json, sys, time, urllib.request
-u = "http://127.0.0.1:%s/clock" % sys.argv[1]
+u = "http://127.0.0.1:%s/v1/clock" % sys.argv[1]
 c = json.load(urllib.request.urlopen(u, timeout=10))
 print("%.3f" % (c["wall_ms"] / 1000.0 - c["sim_ms"] % 86400000 / c["time_scale"] / 1000.0))
 ' "$CPORT") || die "cannot read mxsim's clock on 127.0.0.1:$CPORT"

@@ -216,8 +216,8 @@ def ctl_body(n):
 
 def ctl_client_main(out):
     """PATCH the limits, send two messages, read counters and metrics."""
-    res = {"before": ctl_http("GET", "/providers/gmail/limits")}
-    res["patch"] = ctl_http("PATCH", "/providers/gmail/limits",
+    res = {"before": ctl_http("GET", "/v1/providers/gmail/limits")}
+    res["patch"] = ctl_http("PATCH", "/v1/providers/gmail/limits",
                             {"per_ip": {"messages": {"minute": 1}}})
     res["dialogue"] = dialogue(CTL_MX, CLIENT, [
         "EHLO client.test", "MAIL FROM:<a@auth.example>",
@@ -226,7 +226,7 @@ def ctl_client_main(out):
         "BODY:" + ctl_body(2), "QUIT"])
     deadline = time.time() + 10         # the event log catches up
     while True:
-        st, text = ctl_http("GET", "/counters")
+        st, text = ctl_http("GET", "/v1/counters")
         cnt = json.loads(text)
         total = sum(r["count"] for prov in cnt["providers"].values()
                     for r in prov["replies"])

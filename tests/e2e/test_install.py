@@ -169,7 +169,7 @@ class InstallSuite:
                 code, _ = s.noop()
                 assert code == 250
             with urllib.request.urlopen(
-                    "http://127.0.0.1:%d/counters" % cport, timeout=30) as h:
+                    "http://127.0.0.1:%d/v1/counters" % cport, timeout=30) as h:
                 assert h.status == 200
                 json.loads(h.read())
         finally:

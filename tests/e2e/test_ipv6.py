@@ -89,14 +89,14 @@ servers:
             assert got[:2] == ("eod", 250), got
             c.close()
             # the Postmaster view names the IPv6 client as the log does
-            with urllib.request.urlopen("http://%s/postmaster" % ctl,
+            with urllib.request.urlopen("http://%s/v1/postmaster" % ctl,
                                         timeout=10) as r:
                 pm = json.load(r)
             assert "::1" in pm["providers"]["microsoft"]["ips"], pm
             assert V4_CLIENT in pm["providers"]["generic"]["ips"], pm
             # the control API keys an IPv6 address by its /64
             rq = urllib.request.Request(
-                "http://%s/reputation/ip/microsoft/::1" % ctl,
+                "http://%s/v1/reputation/ip/microsoft/::1" % ctl,
                 data=b'{"score": 10}', method="PUT")
             with urllib.request.urlopen(rq, timeout=10) as r:
                 rep = json.load(r)

@@ -113,14 +113,14 @@ class Suite:
                       "?domain=noisy%2Eexample&provider=gmail",
                       "?ip=127.0.30.1", "?day=2026-03-02",
                       "?provider=yahoo"):
-                st, body = http_json("GET", api + "/postmaster" + q)
+                st, body = http_json("GET", api + "/v1/postmaster" + q)
                 assert st == 200, body
                 got[q] = body
-            st, body = http_json("GET", api + "/counters")
+            st, body = http_json("GET", api + "/v1/counters")
             got["counters"] = body
             for q in ("?size=1", "?ip=1.2.3", "?day=2026-02-30x",
                       "?provider=aol"):
-                st, _, data = http("GET", api + "/postmaster" + q)
+                st, _, data = http("GET", api + "/v1/postmaster" + q)
                 got["bad" + q] = (st, data)
         finally:
             rc, out, err = m.stop()

@@ -695,7 +695,7 @@ class Run:
 
     def sim_ms(self):
         """The simulated clock (GET /clock), ms since the epoch."""
-        with urllib.request.urlopen("http://%s/clock" % self.ctl, timeout=10) as r:
+        with urllib.request.urlopen("http://%s/v1/clock" % self.ctl, timeout=10) as r:
             return json.load(r)["sim_ms"]
 
     def wait_clock(self, unit_ms, base, n, what):

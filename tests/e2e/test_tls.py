@@ -324,7 +324,7 @@ class Suite:
                 metrics = f.read().decode()
             assert 'mxsim_tls_handshakes_total{result="ok"} 1\n' in metrics, metrics
             assert 'mxsim_tls_handshakes_total{result="failed"} 1\n' in metrics, metrics
-            with urllib.request.urlopen(base + "/counters", timeout=5) as f:
+            with urllib.request.urlopen(base + "/v1/counters", timeout=5) as f:
                 tls = json.load(f)["totals"]["tls"]
             assert tls == {"handshakes": 1, "failed": 1}, tls
         finally:

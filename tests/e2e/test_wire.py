@@ -138,7 +138,7 @@ def body(frm, msgid, extra=""):
 def sim_day(ctl):
     """The day of the scenario's simulated clock (its start is day 0, at
     2026-01-01) read over the control API."""
-    with urllib.request.urlopen("http://%s/clock" % ctl, timeout=10) as r:
+    with urllib.request.urlopen("http://%s/v1/clock" % ctl, timeout=10) as r:
         clock = json.load(r)
     start = 1767225600000       # 2026-01-01T00:00:00Z in ms
     return (clock["sim_ms"] - start) // 86400000
@@ -325,7 +325,7 @@ class Suite:
             for ip, score in (("127.78.6.1", rep["block_below"] - 1),
                               ("127.78.6.2", (rep["block_below"] + rep["temp_below"]) / 2)):
                 rq = urllib.request.Request(
-                    "http://%s/reputation/ip/microsoft/%s" % (ctl, ip),
+                    "http://%s/v1/reputation/ip/microsoft/%s" % (ctl, ip),
                     data=b'{"score": %g}' % score, method="PUT")
                 with urllib.request.urlopen(rq, timeout=10) as r:
                     assert r.status == 200, r.status
@@ -449,7 +449,7 @@ class Suite:
                     "icloud": re.compile(r"451 4\.7\.1 Service unavailable - try again later$")}
             for prov, rx in want.items():
                 rq = urllib.request.Request(
-                    "http://%s/providers/%s/outage" % (ctl, prov),
+                    "http://%s/v1/providers/%s/outage" % (ctl, prov),
                     data=b'{"duration_s": 3600}', method="PUT")
                 with urllib.request.urlopen(rq, timeout=10) as r:
                     assert r.status == 200, r.status
@@ -531,7 +531,7 @@ class Suite:
                        args=["--control", ctl])
         try:
             rq = urllib.request.Request(
-                "http://%s/reputation/ip/icloud/127.78.8.2" % ctl,
+                "http://%s/v1/reputation/ip/icloud/127.78.8.2" % ctl,
                 data=b'{"score": 1}', method="PUT")
             with urllib.request.urlopen(rq, timeout=10) as r:
                 assert r.status == 200, r.status

@@ -100,7 +100,7 @@ class Suite:
             def patch(i):
                 body = {"connections_per_ip": 20 + i % 7,
                         "per_ip": {"messages": {"minute": 1000 + i % 100}}}
-                api.request("PATCH", "/providers/gmail/limits", json.dumps(body),
+                api.request("PATCH", "/v1/providers/gmail/limits", json.dumps(body),
                             {"Content-Type": "application/json"})
                 r = api.getresponse()
                 data = r.read()
@@ -108,7 +108,7 @@ class Suite:
                 return json.loads(data)
 
             def counters():
-                api.request("GET", "/counters")
+                api.request("GET", "/v1/counters")
                 r = api.getresponse()
                 return json.loads(r.read())
 
