@@ -178,6 +178,7 @@ enum smtp_dstate {
 					 * (held_rk, held_limit) */
 #define SMTP_F_TXN		0x400	/* a mail transaction is open */
 #define SMTP_F_AUTHED		0x800	/* SMTP AUTH succeeded (acct) */
+#define SMTP_F_QUIT		0x1000	/* the client said QUIT */
 
 /* The replies a transaction's outcome is decided from (smtp_txn_end()). */
 enum smtp_txn_slot {
@@ -1502,6 +1503,7 @@ static void
 smtp_cmd_quit(struct smtp_session *s, struct smtp_str arg)
 {
 	(void)arg;
+	s->flags |= SMTP_F_QUIT;
 	smtp_reply(s, SIM_RK_QUIT, SIM_STAGE_OTHER, 0);
 }
 
@@ -2016,6 +2018,13 @@ bool
 smtp_session_done(const struct smtp_session *s)
 {
 	return (s->flags & SMTP_F_CLOSING) != 0 && s->outlen == 0;
+}
+
+/* smtp_session_quit - the session ended on the client's QUIT */
+bool
+smtp_session_quit(const struct smtp_session *s)
+{
+	return (s->flags & SMTP_F_QUIT) != 0;
 }
 
 /* smtp_session_wants_input - can input be accepted now */
