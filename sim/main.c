@@ -573,7 +573,7 @@ start_network(struct mxsim *m)
 	nc.grace_s = 10;
 	nc.notices = !m->o.quiet;
 	nc.notice_fp = stderr;
-	nc.scan = true;
+	nc.scan = true;		/* as far as each profile reads (prof_scan.h) */
 	nc.words = m->as.words;
 	nc.auth_world = m->as.aw;
 	if ((m->be = m->kind->start(&nc, &m->o, err, sizeof(err))) == NULL) {

@@ -38,6 +38,7 @@
 #include "ctl_api.h"
 #include "met_prom.h"
 #include "prof_limits.h"
+#include "prof_scan.h"
 #include "sim_policy.h"
 #include "sim_stats.h"
 #include "world_slot.h"
@@ -534,6 +535,7 @@ change_world(struct api_req *rq, api_change_fn *fn, void *arg,
 		prof_world_free(c);
 		goto out;
 	}
+	prof_scan_decide(c);	/* the change may read more of a message */
 	/* the answer shows the new world; the backend takes c's reference */
 	world_drop(rq->world);
 	rq->world = world_hold(c);

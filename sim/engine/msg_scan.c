@@ -312,6 +312,13 @@ msg_scan_init(struct msg_scan *sc, const struct msg_wordlist *words)
 	sc->hstate = HS_LINE_START;
 }
 
+/* msg_scan_headers_only - stop at the end of the headers */
+void
+msg_scan_headers_only(struct msg_scan *sc)
+{
+	sc->hdr_only = 1;
+}
+
 /* msg_scan_feed - scan more message bytes */
 void
 msg_scan_feed(struct msg_scan *sc, const void *p, size_t n)
@@ -324,6 +331,10 @@ msg_scan_feed(struct msg_scan *sc, const void *p, size_t n)
 		sc->info.header_bytes++;
 		hdr_byte(sc, b[i]);
 	}
+	if (sc->hdr_only) {
+		sc->info.body_bytes += n - i;
+		return;
+	}
 	for (; i < n; i++)
 		body_byte(sc, b[i]);
 }
@@ -334,7 +345,7 @@ msg_scan_end(struct msg_scan *sc)
 {
 	if (sc->hstate != HS_BODY)
 		hdr_finish(sc);
-	else {
+	else if (!sc->hdr_only) {
 		if (sc->qpstate != 0) {
 			/* A dangling "=" or "=X": emit as is. */
 			uint8_t st = sc->qpstate;
@@ -352,7 +363,7 @@ msg_scan_end(struct msg_scan *sc)
 	if ((sc->info.flags & MSG_F_LISTUNSUB_POST) != 0 &&
 	    (sc->info.flags & MSG_F_LISTUNSUB_HTTPS) != 0)
 		sc->info.flags |= MSG_F_ONECLICK;
-	if (sc->multipart && (sc->blen == 0 || !sc->bclosed))
+	if (sc->multipart && !sc->hdr_only && (sc->blen == 0 || !sc->bclosed))
 		sc->info.flags |= MSG_F_MIME_BAD;
 }
 

@@ -143,6 +143,7 @@ struct msg_scan {
 	size_t		 vallen;
 	char		 val[MSG_HDRVAL_MAX];
 	/* body state */
+	uint8_t		 hdr_only;		/* msg_scan_headers_only() */
 	uint8_t		 multipart;		/* top-level multipart/ */
 	uint8_t		 blen;			/* boundary length, 0 none */
 	uint8_t		 bclosed;		/* "--boundary--" seen */
@@ -186,6 +187,11 @@ int msg_wordlist_add_defaults(struct msg_wordlist *wl);
 
 /** Start scanning a message; @p words (may be NULL) must outlive @p sc. */
 void msg_scan_init(struct msg_scan *sc, const struct msg_wordlist *words);
+
+/** Read the headers only (after msg_scan_init()): body bytes are
+ *  counted, every body fact (URLs, links, words, MIME, attachments,
+ *  text bytes) stays zero. */
+void msg_scan_headers_only(struct msg_scan *sc);
 
 /** Feed @p n more bytes of the message. */
 void msg_scan_feed(struct msg_scan *sc, const void *p, size_t n);
