@@ -107,12 +107,13 @@ smtp_wb_put(struct smtp_wbuf *wb, const char *s, size_t n, bool sanitize)
 		return;
 	if (n > wb->cap - 1 - wb->len)
 		n = wb->cap - 1 - wb->len;
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (sanitize && (c < 0x20 || c == 0x7f))
-			c = '?';
-		wb->p[wb->len++] = (char)c;
+	memcpy(wb->p + wb->len, s, n);
+	for (i = 0; sanitize && i < n; i++) {
+		c = (unsigned char)wb->p[wb->len + i];
+		if (c < 0x20 || c == 0x7f)
+			wb->p[wb->len + i] = '?';
 	}
+	wb->len += n;
 	wb->p[wb->len] = '\0';
 }
 
@@ -225,8 +226,7 @@ smtp_reply_expand(const struct prof_profile *p, const char *tmpl,
 		return 0;
 	for (s = tmpl; *s != '\0'; ) {
 		/* Copy the literal run up to the next brace. */
-		for (n = 0; s[n] != '\0' && s[n] != '{'; n++)
-			;
+		n = (size_t)(strchrnul(s, '{') - s);
 		smtp_wb_put(&wb, s, n, false);
 		s += n;
 		if (*s == '\0')
@@ -356,10 +356,12 @@ smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
 		    sizeof(text) - n);
 	/* LF in the profile's template is a line break (a text given as a
 	 * list of lines); peer values cannot carry one (sanitized) */
-	for (i = 0; i < n; i++)
-		if (text[i] == '\r' || text[i] == '\0' ||
-		    (text[i] == '\n' && i >= brk))
-			text[i] = ' ';
+	if (memchr(text, '\r', n) != NULL || memchr(text, '\0', n) != NULL ||
+	    memchr(text + brk, '\n', n - brk) != NULL)
+		for (i = 0; i < n; i++)
+			if (text[i] == '\r' || text[i] == '\0' ||
+			    (text[i] == '\n' && i >= brk))
+				text[i] = ' ';
 
 	prefix = 4 + (enhlen > 0 ? enhlen + 1 : 0);
 	if (p == NULL || p->wrap == 0)
@@ -367,6 +369,13 @@ smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
 	else
 		avail = p->wrap > prefix ? p->wrap - prefix : 0;
 
+	/* One line (the common case): measured and written at once. */
+	if (n <= avail && memchr(text, '\n', brk) == NULL) {
+		total = smtp_line_put(NULL, 0, code, ' ', enh, enhlen, text, n);
+		if (total > cap)
+			return 0;
+		return smtp_line_put(out, 0, code, ' ', enh, enhlen, text, n);
+	}
 	/* Pass 0 measures, pass 1 writes: nothing is written unless it fits. */
 	total = 0;
 	for (pass = 0; pass < 2; pass++) {
