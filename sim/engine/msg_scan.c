@@ -1,6 +1,6 @@
 /*
  * DESCRIPTION
- *	Byte-at-a-time scanner of a message received in DATA.  Headers are
+ *	Scanner of a message received in DATA.  Headers, byte at a time, are
  *	unfolded into one inline buffer, only for the fields we parse, and
  *	parsed when the next field (or the empty line) starts.  The body goes
  *	through an optional quoted-printable decoder, then through a URL
@@ -8,6 +8,17 @@
  *	looks each word, and the phrases of two and three words ending with
  *	it, up in a hash-sorted word list.  Every state lives in struct
  *	msg_scan, so any chunking of the input gives the same result.
+ *
+ *	Plain text takes a fast path (issue 19: under 10 instructions per
+ *	body byte): lines are found with memchr; a line's prefix is kept only
+ *	when it can matter (a part header or boundary: it starts with "-" or
+ *	"c", or part headers are being read); outside tags, quoted-printable
+ *	and URL hosts, a run of word characters is spanned with a class
+ *	table and, when it ends inside the chunk, judged from the input
+ *	itself: a word whose length, first and last letter match no word of
+ *	the list (wordlist.pre) is neither copied nor hashed.  The URL
+ *	recogniser's last 8 bytes are brought up to date only before a byte
+ *	the byte-at-a-time path takes, and at the end of the chunk.
  *
  * DIAGNOSTICS
  *	None: malformed input is counted or flagged, never fatal.
@@ -89,7 +100,14 @@ static void	hdr_dkim(struct msg_scan *, const char *, size_t);
 static void	hdr_lu(struct msg_scan *, const char *, size_t);
 static void	hdr_lup(struct msg_scan *, const char *, size_t);
 static void	hdr_byte(struct msg_scan *, int);
-static void	body_byte(struct msg_scan *, int);
+static void	body_feed(struct msg_scan *, const uint8_t *, size_t);
+static void	line_keep(struct msg_scan *, const uint8_t *, size_t);
+static const uint8_t *text_span(struct msg_scan *, const uint8_t *,
+		    const uint8_t *, const uint8_t *);
+static void	tail_catchup(struct msg_scan *, const uint8_t *,
+		    const uint8_t *);
+static void	word_direct(struct msg_scan *, const uint8_t *, size_t);
+static void	word_append(struct msg_scan *, const uint8_t *, size_t);
 static void	body_line(struct msg_scan *);
 static int	hexval(int);
 static void	qp_byte(struct msg_scan *, int);
@@ -129,6 +147,29 @@ is_host(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 	    c == '.' || c == '-' || c == '_';
+}
+
+/* Word characters (is_word()) as a table, for the fast path. */
+static const uint8_t word_cls[256] = {
+	['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
+	[0x80 ... 0xff] = 1
+};
+
+/* pre_bit - the wordlist.pre bit of a word of @n bytes whose first and
+ * last bytes, lower-cased, are @f and @l */
+static unsigned
+pre_bit(size_t n, int f, int l)
+{
+	return (unsigned)(n * 131u + (unsigned)f * 31u + (unsigned)l) & 1023u;
+}
+
+/* pre_has - may a word be in some entry of the list */
+static bool
+pre_has(const struct msg_wordlist *wl, size_t n, int f, int l)
+{
+	unsigned b = pre_bit(n, f, l);
+
+	return (wl->pre[b >> 6] & (1ULL << (b & 63))) != 0;
 }
 
 /* fnv - FNV-1a 64 of a byte string */
@@ -232,6 +273,7 @@ msg_wordlist_init(struct msg_wordlist *wl)
 	wl->maxwords = 0;
 	memset(wl->filter, 0, sizeof(wl->filter));
 	memset(wl->head, 0, sizeof(wl->head));
+	memset(wl->pre, 0, sizeof(wl->pre));
 }
 
 /* msg_wordlist_add - add a normalised word or phrase, keep hash order */
@@ -240,7 +282,7 @@ msg_wordlist_add(struct msg_wordlist *wl, const char *phrase, unsigned weight)
 {
 	char buf[MSG_WORD_MAX];
 	size_t n = 0, i;
-	unsigned words = 0;
+	unsigned words = 0, b;
 	bool sep = false;
 	uint64_t h;
 	const char *p;
@@ -285,6 +327,11 @@ msg_wordlist_add(struct msg_wordlist *wl, const char *phrase, unsigned weight)
 	filter_set(wl->filter, h);
 	if (words > 1)
 		filter_set(wl->head, fnv(buf, strcspn(buf, " ")));
+	for (p = buf; *p != '\0'; p += i + (p[i] == ' ')) {
+		i = strcspn(p, " ");
+		b = pre_bit(i, (uint8_t)p[0], (uint8_t)p[i - 1]);
+		wl->pre[b >> 6] |= 1ULL << (b & 63);
+	}
 	return 0;
 }
 
@@ -331,12 +378,10 @@ msg_scan_feed(struct msg_scan *sc, const void *p, size_t n)
 		sc->info.header_bytes++;
 		hdr_byte(sc, b[i]);
 	}
-	if (sc->hdr_only) {
+	if (sc->hdr_only)
 		sc->info.body_bytes += n - i;
-		return;
-	}
-	for (; i < n; i++)
-		body_byte(sc, b[i]);
+	else if (i < n)
+		body_feed(sc, b + i, n - i);
 }
 
 /* msg_scan_end - flush what is pending */
@@ -716,19 +761,158 @@ hdr_lup(struct msg_scan *sc, const char *v, size_t n)
 		sc->info.flags |= MSG_F_LISTUNSUB_POST;
 }
 
-/* body_byte - one raw body byte */
+/* body_feed - raw body bytes, a line (segment) at a time: its prefix
+ * when it can matter, its text, then at its LF the line's MIME meaning
+ * (which may switch quoted-printable on for the LF itself and on) */
 static void
-body_byte(struct msg_scan *sc, int c)
+body_feed(struct msg_scan *sc, const uint8_t *b, size_t n)
 {
-	sc->info.body_bytes++;
-	if (c == '\n')
-		body_line(sc);
-	else if (c != '\r' && sc->linelen < MSG_LINEPFX_MAX)
-		sc->line[sc->linelen++] = (char)lc(c);
-	if (sc->qp)
-		qp_byte(sc, c);
-	else
-		text_byte(sc, c);
+	const uint8_t *p = b, *e = b + n, *lf, *valid = b;
+	size_t seg;
+
+	sc->info.body_bytes += n;
+	while (p < e) {
+		lf = memchr(p, '\n', (size_t)(e - p));
+		seg = lf != NULL ? (size_t)(lf - p) : (size_t)(e - p);
+		line_keep(sc, p, seg);
+		valid = text_span(sc, p, p + seg, valid);
+		p += seg;
+		if (lf == NULL)
+			break;
+		if (sc->lineskip) {
+			sc->lineskip = 0;	/* body_line() would do nothing */
+			sc->linelen = 0;
+		} else
+			body_line(sc);
+		valid = text_span(sc, p, p + 1, valid);
+		p++;
+	}
+	tail_catchup(sc, valid, e);
+}
+
+/* line_keep - keep the first MSG_LINEPFX_MAX bytes but CR of a line,
+ * lower-cased, as body_line() reads them; a line that starts otherwise
+ * than "-" or "c" outside part headers cannot matter (lineskip) */
+static void
+line_keep(struct msg_scan *sc, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	if (sc->lineskip)
+		return;
+	if (sc->linelen == 0) {
+		while (i < n && p[i] == '\r')
+			i++;
+		if (i == n)
+			return;
+		if (!sc->parthdr && p[i] != '-' && lc(p[i]) != 'c') {
+			sc->lineskip = 1;
+			return;
+		}
+	}
+	for (; i < n && sc->linelen < MSG_LINEPFX_MAX; i++)
+		if (p[i] != '\r')
+			sc->line[sc->linelen++] = (char)lc(p[i]);
+}
+
+/* tail_catchup - bring the URL recogniser's last bytes (tail, tail_out)
+ * up to @q from @valid (up to where they are right), both in one chunk:
+ * at most the last 9 bytes matter */
+static void
+tail_catchup(struct msg_scan *sc, const uint8_t *valid, const uint8_t *q)
+{
+	const uint8_t *p = q - valid > 9 ? q - 9 : valid;
+
+	for (; p < q; p++) {
+		sc->tail_out = (uint8_t)(sc->tail >> 56);
+		sc->tail = sc->tail << 8 | (uint8_t)lc(*p);
+	}
+}
+
+/* text_span - decoded-as-is body bytes [p, e): the fast path for plain
+ * text, byte at a time (qp_byte(), text_byte()) in quoted-printable, in
+ * tags, in URL hosts and for '<' and '/'.  The tail is right up to
+ * @valid; @return up to where it is right now */
+static const uint8_t *
+text_span(struct msg_scan *sc, const uint8_t *p, const uint8_t *e,
+    const uint8_t *valid)
+{
+	const uint8_t *s;
+	int c;
+
+	while (p < e) {
+		c = *p;
+		if (sc->qp || sc->tag || sc->inhost || c == '<' || c == '/') {
+			tail_catchup(sc, valid, p);
+			if (sc->qp)
+				qp_byte(sc, c);
+			else
+				text_byte(sc, c);
+			valid = ++p;
+			continue;
+		}
+		if (word_cls[c]) {
+			s = p;
+			do
+				p++;
+			while (p < e && word_cls[*p]);
+			sc->info.text_bytes += (uint64_t)(p - s);
+			if (p < e && sc->wlen[sc->cur] == 0)
+				word_direct(sc, s, (size_t)(p - s));
+			else
+				word_append(sc, s, (size_t)(p - s));
+			continue;
+		}
+		/* another separator: not in a tag, no URL host to end */
+		if (c != '\r' && c != '\n')
+			sc->info.text_bytes++;
+		if (sc->wlen[sc->cur] != 0)
+			word_end(sc);
+		p++;
+	}
+	return valid;
+}
+
+/* word_append - word bytes into the current word (it goes on past the
+ * chunk, or began in the byte-at-a-time path) */
+static void
+word_append(struct msg_scan *sc, const uint8_t *s, size_t n)
+{
+	size_t i;
+	uint8_t *len = &sc->wlen[sc->cur];
+
+	for (i = 0; i < n; i++) {
+		if (*len < MSG_WORD_MAX - 1)
+			sc->wbuf[sc->cur][(*len)++] = (char)lc(s[i]);
+		else
+			sc->wordlong = 1;
+	}
+}
+
+/* word_direct - a whole word of the chunk, ended inside it: judged from
+ * the input; copied and looked up only when the list may hold it */
+static void
+word_direct(struct msg_scan *sc, const uint8_t *s, size_t n)
+{
+	const struct msg_wordlist *wl = sc->words;
+	unsigned c = sc->cur, next = (c + 1) % 3;
+
+	if (n > MSG_WORD_MAX - 1) {
+		/* too long to match: breaks phrases (word_end()) */
+		sc->wlen[0] = sc->wlen[1] = sc->wlen[2] = 0;
+		return;
+	}
+	if (wl == NULL || wl->n == 0)
+		return;		/* nothing to look up, ever */
+	if (!pre_has(wl, n, lc(s[0]), lc(s[n - 1]))) {
+		sc->wlen[c] = (uint8_t)n;
+		sc->wdead |= (uint8_t)(1u << c);
+		sc->cur = (uint8_t)next;
+		sc->wlen[next] = 0;
+		return;
+	}
+	word_append(sc, s, n);
+	word_end(sc);
 }
 
 /* body_line - a raw body line ended: MIME boundary or part header? */
@@ -975,13 +1159,19 @@ word_end(struct msg_scan *sc)
 		sc->wlen[0] = sc->wlen[1] = sc->wlen[2] = 0;
 		return;
 	}
-	h = fnv(sc->wbuf[c], n);
-	sc->whash[c] = h;
-	if (wl != NULL && wl->n > 0) {
+	/* a word in no entry (wordlist.pre) ends no phrase and starts none */
+	if (wl == NULL || wl->n == 0 ||
+	    !pre_has(wl, n, (uint8_t)sc->wbuf[c][0], (uint8_t)sc->wbuf[c][n - 1]))
+		sc->wdead |= (uint8_t)(1u << c);
+	else {
+		sc->wdead &= (uint8_t)~(1u << c);
+		h = fnv(sc->wbuf[c], n);
+		sc->whash[c] = h;
 		if (filter_has(wl->filter, h))
 			word_lookup(sc, sc->wbuf[c], n, h);
 		/* "p1 c" and "p2 p1 c", when a phrase starts so */
 		if (wl->maxwords >= 2 && n1 > 0 && n1 + 1 + n < MSG_WORD_MAX &&
+		    (sc->wdead & (1u << p1)) == 0 &&
 		    filter_has(wl->head, sc->whash[p1])) {
 			memcpy(buf, sc->wbuf[p1], n1);
 			buf[n1] = ' ';
@@ -990,6 +1180,7 @@ word_end(struct msg_scan *sc)
 		}
 		if (wl->maxwords >= 3 && n1 > 0 && n2 > 0 &&
 		    n2 + n1 + n + 2 < MSG_WORD_MAX &&
+		    (sc->wdead & ((1u << p1) | (1u << p2))) == 0 &&
 		    filter_has(wl->head, sc->whash[p2])) {
 			memcpy(buf, sc->wbuf[p2], n2);
 			buf[n2] = ' ';

@@ -95,6 +95,11 @@ struct msg_wordlist {
 	unsigned	 maxwords;		/* longest phrase, in words */
 	uint64_t	 filter[16];		/* a bit per entry hash */
 	uint64_t	 head[16];		/* a bit per phrase's first word */
+	uint64_t	 pre[16];		/* a bit per (length, first and
+						   last letter) of every word of
+						   every entry: a text word
+						   without its bit is in no
+						   entry (no hash needed) */
 	struct msg_word	 e[MSG_WORDLIST_MAX];	/* sorted by hash */
 };
 
@@ -155,6 +160,8 @@ struct msg_scan {
 	char		 qpc1;			/* first hex digit */
 	uint16_t	 linelen;
 	char		 line[MSG_LINEPFX_MAX];
+	uint8_t		 lineskip;		/* this line's prefix cannot
+						   matter: not kept */
 	uint8_t		 tag;			/* 0 text, 1 '<' seen, 2 tag */
 	uint64_t	 tail;			/* last 8 bytes, lower case */
 	uint8_t		 tail_out;		/* the byte before them */
@@ -164,6 +171,8 @@ struct msg_scan {
 	uint8_t		 cur;			/* word being read */
 	uint8_t		 wordlong;		/* it is too long */
 	uint8_t		 wlen[3];		/* ring of the last words */
+	uint8_t		 wdead;			/* bit per ring slot: a word in
+						   no entry (wordlist.pre) */
 	uint64_t	 whash[3];
 	char		 wbuf[3][MSG_WORD_MAX];
 };
