@@ -103,7 +103,7 @@ static void	hdr_byte(struct msg_scan *, int);
 static void	body_feed(struct msg_scan *, const uint8_t *, size_t);
 static void	line_keep(struct msg_scan *, const uint8_t *, size_t);
 static const uint8_t *text_span(struct msg_scan *, const uint8_t *,
-		    const uint8_t *, const uint8_t *);
+		    const uint8_t *, const uint8_t *, bool);
 static void	tail_catchup(struct msg_scan *, const uint8_t *,
 		    const uint8_t *);
 static void	word_direct(struct msg_scan *, const uint8_t *, size_t);
@@ -149,10 +149,24 @@ is_host(int c)
 	    c == '.' || c == '-' || c == '_';
 }
 
-/* Word characters (is_word()) as a table, for the fast path. */
+/* ASCII lower case (lc()) as a table, for the fast path. */
+#define LC4(c)	(c), (c) + 1, (c) + 2, (c) + 3
+#define LC16(c)	LC4(c), LC4((c) + 4), LC4((c) + 8), LC4((c) + 12)
+static const uint8_t lc_tab[256] = {
+	LC16(0x00), LC16(0x10), LC16(0x20), LC16(0x30),
+	0x40, LC4(0x61), LC4(0x65), LC4(0x69), LC4(0x6d), LC4(0x71),
+	LC4(0x75), 0x79, 0x7a, 0x5b, 0x5c, 0x5d, 0x5e, 0x5f,
+	LC16(0x60), LC16(0x70), LC16(0x80), LC16(0x90), LC16(0xa0),
+	LC16(0xb0), LC16(0xc0), LC16(0xd0), LC16(0xe0), LC16(0xf0)
+};
+
+/* Body bytes for the fast path: word characters (is_word()), CR and LF
+ * (not text bytes), '<' and '/' (taken byte at a time), the others. */
+enum { BC_SEP = 0, BC_WORD, BC_EOL, BC_SLOW };
 static const uint8_t word_cls[256] = {
-	['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
-	[0x80 ... 0xff] = 1
+	['0' ... '9'] = BC_WORD, ['A' ... 'Z'] = BC_WORD,
+	['a' ... 'z'] = BC_WORD, [0x80 ... 0xff] = BC_WORD,
+	['\r'] = BC_EOL, ['\n'] = BC_EOL, ['<'] = BC_SLOW, ['/'] = BC_SLOW
 };
 
 /* pre_bit - the wordlist.pre bit of a word of @n bytes whose first and
@@ -160,7 +174,8 @@ static const uint8_t word_cls[256] = {
 static unsigned
 pre_bit(size_t n, int f, int l)
 {
-	return (unsigned)(n * 131u + (unsigned)f * 31u + (unsigned)l) & 1023u;
+	return (uint32_t)(((uint32_t)n << 16 | (uint32_t)f << 8 | (uint32_t)l) *
+	    0x9e3779b1u) >> 22;
 }
 
 /* pre_has - may a word be in some entry of the list */
@@ -775,7 +790,7 @@ body_feed(struct msg_scan *sc, const uint8_t *b, size_t n)
 		lf = memchr(p, '\n', (size_t)(e - p));
 		seg = lf != NULL ? (size_t)(lf - p) : (size_t)(e - p);
 		line_keep(sc, p, seg);
-		valid = text_span(sc, p, p + seg, valid);
+		valid = text_span(sc, p, p + seg, valid, lf != NULL);
 		p += seg;
 		if (lf == NULL)
 			break;
@@ -784,7 +799,10 @@ body_feed(struct msg_scan *sc, const uint8_t *b, size_t n)
 			sc->linelen = 0;
 		} else
 			body_line(sc);
-		valid = text_span(sc, p, p + 1, valid);
+		if (sc->qp || sc->tag || sc->inhost)
+			valid = text_span(sc, p, p + 1, valid, false);
+		else if (sc->wlen[sc->cur] != 0)
+			word_end(sc);	/* LF: a separator, not text */
 		p++;
 	}
 	tail_catchup(sc, valid, e);
@@ -817,13 +835,25 @@ line_keep(struct msg_scan *sc, const uint8_t *p, size_t n)
 
 /* tail_catchup - bring the URL recogniser's last bytes (tail, tail_out)
  * up to @q from @valid (up to where they are right), both in one chunk:
- * at most the last 9 bytes matter */
+ * at most the last 9 bytes matter; 9 or more are read at once */
 static void
 tail_catchup(struct msg_scan *sc, const uint8_t *valid, const uint8_t *q)
 {
-	const uint8_t *p = q - valid > 9 ? q - 9 : valid;
+	const uint8_t *p;
+	uint64_t v, hi, ge, gt;
 
-	for (; p < q; p++) {
+	if (q - valid >= 9) {
+		memcpy(&v, q - 8, 8);
+		v = __builtin_bswap64(v);	/* oldest byte highest */
+		/* ASCII upper case to lower, 8 bytes at a time */
+		hi = v & 0x8080808080808080ULL;
+		ge = (v & 0x7f7f7f7f7f7f7f7fULL) + 0x3f3f3f3f3f3f3f3fULL;
+		gt = (v & 0x7f7f7f7f7f7f7f7fULL) + 0x2525252525252525ULL;
+		sc->tail = v | (((ge ^ gt) & ~hi & 0x8080808080808080ULL) >> 2);
+		sc->tail_out = (uint8_t)lc(q[-9]);
+		return;
+	}
+	for (p = valid; p < q; p++) {
 		sc->tail_out = (uint8_t)(sc->tail >> 56);
 		sc->tail = sc->tail << 8 | (uint8_t)lc(*p);
 	}
@@ -831,18 +861,23 @@ tail_catchup(struct msg_scan *sc, const uint8_t *valid, const uint8_t *q)
 
 /* text_span - decoded-as-is body bytes [p, e): the fast path for plain
  * text, byte at a time (qp_byte(), text_byte()) in quoted-printable, in
- * tags, in URL hosts and for '<' and '/'.  The tail is right up to
- * @valid; @return up to where it is right now */
+ * tags, in URL hosts and for '<' and '/'.  @stop: *e is readable and not
+ * a word byte (the segment's LF), so a word run needs no bound check.
+ * The tail is right up to @valid; @return up to where it is right now */
 static const uint8_t *
 text_span(struct msg_scan *sc, const uint8_t *p, const uint8_t *e,
-    const uint8_t *valid)
+    const uint8_t *valid, bool stop)
 {
-	const uint8_t *s;
-	int c;
+	const struct msg_wordlist *wl = sc->words;
+	bool list = wl != NULL && wl->n > 0, partial;
+	const uint8_t *s, *w;
+	uint64_t text = 0;
+	int c, k;
 
 	while (p < e) {
-		c = *p;
-		if (sc->qp || sc->tag || sc->inhost || c == '<' || c == '/') {
+		if (sc->qp || sc->tag || sc->inhost) {
+			c = *p;
+slow:
 			tail_catchup(sc, valid, p);
 			if (sc->qp)
 				qp_byte(sc, c);
@@ -851,25 +886,47 @@ text_span(struct msg_scan *sc, const uint8_t *p, const uint8_t *e,
 			valid = ++p;
 			continue;
 		}
-		if (word_cls[c]) {
-			s = p;
-			do
-				p++;
-			while (p < e && word_cls[*p]);
-			sc->info.text_bytes += (uint64_t)(p - s);
-			if (p < e && sc->wlen[sc->cur] == 0)
-				word_direct(sc, s, (size_t)(p - s));
-			else
-				word_append(sc, s, (size_t)(p - s));
-			continue;
+		/* plain text until a '<' or '/'; a word begun before (a
+		 * previous chunk, the byte-at-a-time path) is partial.  Every
+		 * byte of it is a text byte but CR and LF. */
+		partial = sc->wlen[sc->cur] != 0;
+		s = p;
+		while (p < e) {
+			k = word_cls[*p];
+			if (k == BC_WORD) {
+				w = p++;
+				if (stop)
+					while (word_cls[*p] == BC_WORD)
+						p++;
+				else
+					while (p < e && word_cls[*p] == BC_WORD)
+						p++;
+				if (p == e || partial) {
+					word_append(sc, w, (size_t)(p - w));
+					partial = true;
+				} else if (list)
+					word_direct(sc, w, (size_t)(p - w));
+				continue;
+			}
+			if (k == BC_SLOW)
+				break;
+			/* another separator: no tag, no URL host to end */
+			text -= k == BC_EOL;
+			if (partial) {
+				word_end(sc);
+				partial = false;
+			}
+			p++;
 		}
-		/* another separator: not in a tag, no URL host to end */
-		if (c != '\r' && c != '\n')
-			sc->info.text_bytes++;
-		if (sc->wlen[sc->cur] != 0)
-			word_end(sc);
-		p++;
+		text += (uint64_t)(p - s);
+		if (p < e) {
+			c = *p;
+			sc->info.text_bytes += text;
+			text = 0;
+			goto slow;
+		}
 	}
+	sc->info.text_bytes += text;
 	return valid;
 }
 
@@ -883,32 +940,23 @@ word_append(struct msg_scan *sc, const uint8_t *s, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (*len < MSG_WORD_MAX - 1)
-			sc->wbuf[sc->cur][(*len)++] = (char)lc(s[i]);
+			sc->wbuf[sc->cur][(*len)++] = (char)lc_tab[s[i]];
 		else
 			sc->wordlong = 1;
 	}
 }
 
-/* word_direct - a whole word of the chunk, ended inside it: judged from
- * the input; copied and looked up only when the list may hold it */
+/* word_direct - a whole word of the chunk, ended inside it, with a word
+ * list: judged from the input; copied and looked up only when the list
+ * may hold it.  A word in no entry (wordlist.pre) can neither match nor
+ * be part of a phrase that matches: like a word too long to match, it
+ * breaks phrases (word_end()) */
 static void
 word_direct(struct msg_scan *sc, const uint8_t *s, size_t n)
 {
-	const struct msg_wordlist *wl = sc->words;
-	unsigned c = sc->cur, next = (c + 1) % 3;
-
-	if (n > MSG_WORD_MAX - 1) {
-		/* too long to match: breaks phrases (word_end()) */
+	if (n > MSG_WORD_MAX - 1 ||
+	    !pre_has(sc->words, n, lc_tab[s[0]], lc_tab[s[n - 1]])) {
 		sc->wlen[0] = sc->wlen[1] = sc->wlen[2] = 0;
-		return;
-	}
-	if (wl == NULL || wl->n == 0)
-		return;		/* nothing to look up, ever */
-	if (!pre_has(wl, n, lc(s[0]), lc(s[n - 1]))) {
-		sc->wlen[c] = (uint8_t)n;
-		sc->wdead |= (uint8_t)(1u << c);
-		sc->cur = (uint8_t)next;
-		sc->wlen[next] = 0;
 		return;
 	}
 	word_append(sc, s, n);
@@ -1159,19 +1207,24 @@ word_end(struct msg_scan *sc)
 		sc->wlen[0] = sc->wlen[1] = sc->wlen[2] = 0;
 		return;
 	}
-	/* a word in no entry (wordlist.pre) ends no phrase and starts none */
-	if (wl == NULL || wl->n == 0 ||
-	    !pre_has(wl, n, (uint8_t)sc->wbuf[c][0], (uint8_t)sc->wbuf[c][n - 1]))
-		sc->wdead |= (uint8_t)(1u << c);
-	else {
-		sc->wdead &= (uint8_t)~(1u << c);
+	if (wl == NULL || wl->n == 0) {
+		sc->wlen[c] = 0;	/* nothing to look up, ever */
+		return;
+	}
+	if (!pre_has(wl, n, (uint8_t)sc->wbuf[c][0],
+	    (uint8_t)sc->wbuf[c][n - 1])) {
+		/* in no entry (wordlist.pre): it breaks phrases, as a word
+		 * too long to match does */
+		sc->wlen[0] = sc->wlen[1] = sc->wlen[2] = 0;
+		return;
+	}
+	{
 		h = fnv(sc->wbuf[c], n);
 		sc->whash[c] = h;
 		if (filter_has(wl->filter, h))
 			word_lookup(sc, sc->wbuf[c], n, h);
 		/* "p1 c" and "p2 p1 c", when a phrase starts so */
 		if (wl->maxwords >= 2 && n1 > 0 && n1 + 1 + n < MSG_WORD_MAX &&
-		    (sc->wdead & (1u << p1)) == 0 &&
 		    filter_has(wl->head, sc->whash[p1])) {
 			memcpy(buf, sc->wbuf[p1], n1);
 			buf[n1] = ' ';
@@ -1180,7 +1233,6 @@ word_end(struct msg_scan *sc)
 		}
 		if (wl->maxwords >= 3 && n1 > 0 && n2 > 0 &&
 		    n2 + n1 + n + 2 < MSG_WORD_MAX &&
-		    (sc->wdead & ((1u << p1) | (1u << p2))) == 0 &&
 		    filter_has(wl->head, sc->whash[p2])) {
 			memcpy(buf, sc->wbuf[p2], n2);
 			buf[n2] = ' ';

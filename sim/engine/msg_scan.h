@@ -171,8 +171,6 @@ struct msg_scan {
 	uint8_t		 cur;			/* word being read */
 	uint8_t		 wordlong;		/* it is too long */
 	uint8_t		 wlen[3];		/* ring of the last words */
-	uint8_t		 wdead;			/* bit per ring slot: a word in
-						   no entry (wordlist.pre) */
 	uint64_t	 whash[3];
 	char		 wbuf[3][MSG_WORD_MAX];
 };
