@@ -49,6 +49,7 @@
 #include "sim_state.h"
 #include "sim_stats.h"
 #include "smtp_authset.h"
+#include "smtp_reply.h"
 #include "tls_srv.h"
 
 #ifndef MXSIM_VERSION
@@ -462,6 +463,10 @@ load_world(struct mxsim *m)
 	if ((m->w = prof_load_scenario(path, mx_opts_datadir(), &perr)) == NULL) {
 		fprintf(stderr, "mxsim: %s\n", prof_error_str(&perr, err,
 		    sizeof(err)));
+		return -1;
+	}
+	if (smtp_reply_fix(m->w) != 0) {
+		fprintf(stderr, "mxsim: out of memory\n");
 		return -1;
 	}
 	if (o->port > 0)

@@ -41,6 +41,7 @@
 #include "prof_scan.h"
 #include "sim_policy.h"
 #include "sim_stats.h"
+#include "smtp_reply.h"
 #include "world_slot.h"
 
 #define API_MAX_SEGS	6		/* path segments of any route */
@@ -536,6 +537,7 @@ change_world(struct api_req *rq, api_change_fn *fn, void *arg,
 		goto out;
 	}
 	prof_scan_decide(c);	/* the change may read more of a message */
+	(void)smtp_reply_fix(c); /* unfixed replies are rendered */
 	/* the answer shows the new world; the backend takes c's reference */
 	world_drop(rq->world);
 	rq->world = world_hold(c);

@@ -455,6 +455,7 @@ prof_profile_free(struct prof_profile *p)
 	for (i = 0; i < SIM_RK__COUNT; i++) {
 		free(p->replies[i].enhanced);
 		free(p->replies[i].text);
+		free(p->fixed[i]);
 	}
 	for (i = 0; i < p->ndomains; i++)
 		free(p->domains[i]);

@@ -226,6 +226,10 @@ struct prof_profile {
 					 * until then (set by the control API) */
 	enum prof_scan	 scan;		/* what the rules read of a message
 					 * (prof_scan.h) */
+	char		*fixed[SIM_RK__COUNT]; /* a reply's lines as sent when
+					 * its text names nothing that varies
+					 * (smtp_reply_fix()), or NULL; freed
+					 * with the profile, never cloned */
 };
 
 /* Authentication facts the scenario declares for a sender domain. */

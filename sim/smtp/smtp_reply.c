@@ -25,6 +25,7 @@
  * DIAGNOSTICS
  *	sim_kind_info() panics on an out-of-range reply kind.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -335,6 +336,14 @@ smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
 	uint16_t code;
 	int pass;
 
+	if (p != NULL && p->fixed[rk] != NULL) {
+		/* the same for every session (smtp_reply_fix()) */
+		n = strlen(p->fixed[rk]);
+		if (n > cap)
+			return 0;
+		memcpy(out, p->fixed[rk], n);
+		return n;
+	}
 	ki = sim_kind_info(rk);
 	if (p != NULL) {
 		code = p->replies[rk].code;
@@ -393,4 +402,39 @@ smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
 		}
 	}
 	return total;
+}
+
+/* smtp_reply_fix - the replies that do not vary, rendered once */
+int
+smtp_reply_fix(struct prof_world *w)
+{
+	static const struct smtp_reply_vars va = {
+		0x0a000001u, 0x0a000002u, NULL, NULL, 0, 1, "a.example",
+		"a.example", "a@a.example", 1, 1, "a.example", "a.example"
+	};
+	static const struct smtp_reply_vars vb = {
+		0xc0000203u, 0xc0000204u, NULL, NULL, 0, 2, "b.test", "b.test",
+		"b@b.test", 22, 22, "b.test", "b.test"
+	};
+	char a[SMTP_REPLY_TEXT_MAX * 2], b[SMTP_REPLY_TEXT_MAX * 2];
+	struct prof_profile *p;
+	size_t i, rk, na, nb;
+	int rc = 0;
+
+	for (i = 0; i < w->nprofiles; i++) {
+		p = w->profiles[i];
+		for (rk = 0; rk < SIM_RK__COUNT; rk++) {
+			free(p->fixed[rk]);
+			p->fixed[rk] = NULL;
+			na = smtp_reply_render(p, (enum sim_rk)rk, &va, a,
+			    sizeof(a) - 1);
+			nb = smtp_reply_render(p, (enum sim_rk)rk, &vb, b,
+			    sizeof(b) - 1);
+			if (na == 0 || na != nb || memcmp(a, b, na) != 0)
+				continue;
+			if ((p->fixed[rk] = strndup(a, na)) == NULL)
+				rc = -ENOMEM;
+		}
+	}
+	return rc;
 }
