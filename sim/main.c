@@ -56,6 +56,7 @@
 #include "sim_state.h"
 #include "sim_stats.h"
 #include "smtp_authset.h"
+#include "smtp_reply.h"
 #include "tls_srv.h"
 
 #ifndef MXSIM_VERSION
@@ -527,6 +528,10 @@ load_world(struct mxsim *m)
 		    sizeof(err)));
 		return -1;
 	}
+	if (smtp_reply_fix(m->w) != 0) {
+		fprintf(stderr, "mxsim: out of memory\n");
+		return -1;
+	}
 	if (o->port > 0)
 		m->w->port = (uint16_t)o->port;
 	if (o->submission_port > 0)
@@ -637,7 +642,7 @@ start_network(struct mxsim *m)
 	nc.grace_s = 10;
 	nc.notices = !m->o.quiet;
 	nc.notice_fp = stderr;
-	nc.scan = true;
+	nc.scan = true;		/* as far as each profile reads (prof_scan.h) */
 	nc.words = m->as.words;
 	nc.auth_world = m->as.aw;
 	if ((m->be = m->kind->start(&nc, &m->o, err, sizeof(err))) == NULL) {

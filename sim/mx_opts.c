@@ -172,7 +172,7 @@ set_opt(const struct opt_def *d, const char *arg, struct mx_opts *o,
     const char *prog)
 {
 	char *base = (char *)o;
-	double v;
+	double v = 0;
 
 	if ((d->kind == OPT_LONG || d->kind == OPT_DBL ||
 	    d->kind == OPT_SEED) && parse_num(d->name, arg, d->lo, d->hi,

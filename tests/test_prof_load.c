@@ -16,6 +16,7 @@
 
 #include "prof_limits.h"
 #include "prof_load.h"
+#include "prof_scan.h"
 #include "test_suites.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -1232,6 +1233,34 @@ test_no_leaks(void)
 #endif
 }
 
+/* test_scan_need - what of a message a profile reads (issue 19): sink
+ * nothing, gmail the body; one header rule reads the headers; a sender
+ * who may complain makes every profile read the Message-ID */
+static void
+test_scan_need(void)
+{
+	struct prof_error err;
+	struct prof_world *w;
+	struct prof_profile *sink, *gmail;
+
+	memset(&err, 0, sizeof(err));
+	sink = prof_load_profile(PDIR "/sink.yaml", &err);
+	gmail = prof_load_profile(PDIR "/gmail.yaml", &err);
+	w = prof_world_new();
+	CU_ASSERT_FATAL(sink != NULL && gmail != NULL && w != NULL);
+	w->no_complaints = true;
+	CU_ASSERT_EQUAL(prof_scan_need(w, sink), PROF_SCAN_NONE);
+	CU_ASSERT_EQUAL(prof_scan_need(w, gmail), PROF_SCAN_ALL);
+	sink->replies[SIM_RK_MSGID_MISSING].enabled = true;
+	CU_ASSERT_EQUAL(prof_scan_need(w, sink), PROF_SCAN_HEADERS);
+	sink->replies[SIM_RK_MSGID_MISSING].enabled = false;
+	w->no_complaints = false;
+	CU_ASSERT_EQUAL(prof_scan_need(w, sink), PROF_SCAN_HEADERS);
+	prof_world_free(w);
+	prof_profile_free(sink);
+	prof_profile_free(gmail);
+}
+
 /* test_prof_load_register - add the prof_load suite */
 int
 test_prof_load_register(void)
@@ -1257,6 +1286,7 @@ test_prof_load_register(void)
 		{ "seeds and complaint schedules", test_scenario_placement },
 		{ "reverse DNS of senders", test_scenario_rdns },
 		{ "error string", test_error_str },
+		{ "message scan per profile", test_scan_need },
 		{ "no leaks", test_no_leaks },
 	};
 	CU_pSuite s;

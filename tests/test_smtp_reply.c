@@ -11,6 +11,7 @@
 
 #include <CUnit/CUnit.h>
 
+#include "prof_load.h"
 #include "smtp_reply.h"
 #include "test_suites.h"
 
@@ -342,6 +343,46 @@ test_expand_ipv6(void)
 	prof_profile_free(p);
 }
 
+/* test_render_fixed - replies rendered once (smtp_reply_fix()) are the
+ * replies rendered each time, for every kind of every bundled profile;
+ * a reply naming the session is not fixed */
+static void
+test_render_fixed(void)
+{
+	static char before[SIM_RK__COUNT][16][512];
+	struct prof_error err;
+	struct prof_world *w;
+	char out[512];
+	size_t i, rk, n, nfixed = 0;
+
+	memset(&err, 0, sizeof(err));
+	w = prof_load_scenario(MXSIM_PROFILES_DIR "/default.yaml",
+	    MXSIM_PROFILES_DIR, &err);
+	CU_ASSERT_FATAL(w != NULL);
+	CU_ASSERT_FATAL(w->nprofiles > 1 && w->nprofiles <= 16);
+	for (i = 0; i < w->nprofiles; i++)
+		for (rk = 0; rk < SIM_RK__COUNT; rk++) {
+			n = smtp_reply_render(w->profiles[i], (enum sim_rk)rk,
+			    &vars, before[rk][i], sizeof(before[rk][i]) - 1);
+			before[rk][i][n] = '\0';
+		}
+	CU_ASSERT_EQUAL_FATAL(smtp_reply_fix(w), 0);
+	for (i = 0; i < w->nprofiles; i++)
+		for (rk = 0; rk < SIM_RK__COUNT; rk++) {
+			n = smtp_reply_render(w->profiles[i], (enum sim_rk)rk,
+			    &vars, out, sizeof(out) - 1);
+			out[n] = '\0';
+			CU_ASSERT_STRING_EQUAL(out, before[rk][i]);
+			nfixed += w->profiles[i]->fixed[rk] != NULL;
+			if (strstr(w->profiles[i]->replies[rk].text != NULL ?
+			    w->profiles[i]->replies[rk].text : "", "{session}")
+			    != NULL)
+				CU_ASSERT_PTR_NULL(w->profiles[i]->fixed[rk]);
+		}
+	CU_ASSERT(nfixed > 0);
+	prof_world_free(w);
+}
+
 /* test_smtp_reply_register - the suite */
 int
 test_smtp_reply_register(void)
@@ -359,7 +400,8 @@ test_smtp_reply_register(void)
 	    NULL ||
 	    CU_add_test(s, "render trailer whole", test_render_trailer_whole)
 	    == NULL ||
-	    CU_add_test(s, "expand IPv6", test_expand_ipv6) == NULL)
+	    CU_add_test(s, "expand IPv6", test_expand_ipv6) == NULL ||
+	    CU_add_test(s, "render fixed", test_render_fixed) == NULL)
 		return -1;
 	return 0;
 }

@@ -49,8 +49,10 @@
 #include "ctl_dash.h"
 #include "met_prom.h"
 #include "prof_limits.h"
+#include "prof_scan.h"
 #include "sim_policy.h"
 #include "sim_stats.h"
+#include "smtp_reply.h"
 #include "world_slot.h"
 
 #define API_MAX_SEGS	7		/* path segments of any route */
@@ -501,6 +503,8 @@ change_world(struct api_req *rq, api_change_fn *fn, void *arg,
 		prof_world_free(c);
 		goto out;
 	}
+	prof_scan_decide(c);	/* the change may read more of a message */
+	(void)smtp_reply_fix(c); /* unfixed replies are rendered */
 	/* the answer shows the new world; the backend takes c's reference */
 	world_drop(rq->world);
 	rq->world = world_hold(c);

@@ -95,6 +95,11 @@ struct msg_wordlist {
 	unsigned	 maxwords;		/* longest phrase, in words */
 	uint64_t	 filter[16];		/* a bit per entry hash */
 	uint64_t	 head[16];		/* a bit per phrase's first word */
+	uint64_t	 pre[16];		/* a bit per (length, first and
+						   last letter) of every word of
+						   every entry: a text word
+						   without its bit is in no
+						   entry (no hash needed) */
 	struct msg_word	 e[MSG_WORDLIST_MAX];	/* sorted by hash */
 };
 
@@ -143,6 +148,7 @@ struct msg_scan {
 	size_t		 vallen;
 	char		 val[MSG_HDRVAL_MAX];
 	/* body state */
+	uint8_t		 hdr_only;		/* msg_scan_headers_only() */
 	uint8_t		 multipart;		/* top-level multipart/ */
 	uint8_t		 blen;			/* boundary length, 0 none */
 	uint8_t		 bclosed;		/* "--boundary--" seen */
@@ -154,6 +160,8 @@ struct msg_scan {
 	char		 qpc1;			/* first hex digit */
 	uint16_t	 linelen;
 	char		 line[MSG_LINEPFX_MAX];
+	uint8_t		 lineskip;		/* this line's prefix cannot
+						   matter: not kept */
 	uint8_t		 tag;			/* 0 text, 1 '<' seen, 2 tag */
 	uint64_t	 tail;			/* last 8 bytes, lower case */
 	uint8_t		 tail_out;		/* the byte before them */
@@ -186,6 +194,11 @@ int msg_wordlist_add_defaults(struct msg_wordlist *wl);
 
 /** Start scanning a message; @p words (may be NULL) must outlive @p sc. */
 void msg_scan_init(struct msg_scan *sc, const struct msg_wordlist *words);
+
+/** Read the headers only (after msg_scan_init()): body bytes are
+ *  counted, every body fact (URLs, links, words, MIME, attachments,
+ *  text bytes) stays zero. */
+void msg_scan_headers_only(struct msg_scan *sc);
 
 /** Feed @p n more bytes of the message. */
 void msg_scan_feed(struct msg_scan *sc, const void *p, size_t n);

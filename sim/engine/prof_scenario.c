@@ -32,6 +32,7 @@
 #include <yaml.h>
 
 #include "prof_load_priv.h"
+#include "prof_scan.h"
 
 /* Origin of one MX address block, for overlap messages. */
 struct ld_blk {
@@ -1233,6 +1234,7 @@ prof_load_scenario(const char *path, const char *datadir,
 	w->no_complaints = !sender_complains(&w->default_sender);
 	for (i = 0; i < w->nsenders && w->no_complaints; i++)
 		w->no_complaints = !sender_complains(&w->senders[i]);
+	prof_scan_decide(w);
 out:
 	ld_release(&ld);
 	return w;

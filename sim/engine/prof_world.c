@@ -381,6 +381,7 @@ prof_profile_clone(const struct prof_profile *p)
 	c->grey = p->grey;
 	c->outage_until_ms = p->outage_until_ms;
 	c->submit = p->submit;
+	c->scan = p->scan;
 	if (dup_str(&c->name, p->name) != 0 ||
 	    dup_str(&c->file, p->file) != 0 ||
 	    dup_str(&c->trailer, p->trailer) != 0 ||
@@ -454,6 +455,7 @@ prof_profile_free(struct prof_profile *p)
 	for (i = 0; i < SIM_RK__COUNT; i++) {
 		free(p->replies[i].enhanced);
 		free(p->replies[i].text);
+		free(p->fixed[i]);
 	}
 	for (i = 0; i < p->ndomains; i++)
 		free(p->domains[i]);

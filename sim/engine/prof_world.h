@@ -189,6 +189,14 @@ struct prof_greylist {
 	uint32_t	 keep_s;
 };
 
+/* How much of a message the message scanner reads for a profile
+ * (prof_scan.h); ALL is the default. */
+enum prof_scan {
+	PROF_SCAN_ALL = 0,	/* headers and body */
+	PROF_SCAN_HEADERS,	/* headers only */
+	PROF_SCAN_NONE		/* nothing: the policy gets no message facts */
+};
+
 struct prof_profile {
 	char		*name;		/* "gmail" */
 	char		*file;		/* where it was loaded from */
@@ -216,6 +224,12 @@ struct prof_profile {
 	size_t		 nblocked_ext;
 	uint64_t	 outage_until_ms; /* simulated ms; "outage" answers
 					 * until then (set by the control API) */
+	enum prof_scan	 scan;		/* what the rules read of a message
+					 * (prof_scan.h) */
+	char		*fixed[SIM_RK__COUNT]; /* a reply's lines as sent when
+					 * its text names nothing that varies
+					 * (smtp_reply_fix()), or NULL; freed
+					 * with the profile, never cloned */
 };
 
 /* Authentication facts the scenario declares for a sender domain. */

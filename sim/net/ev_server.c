@@ -45,6 +45,22 @@
  *	Closing a TLS connection sends close_notify (SSL_shutdown, once,
  *	non-blocking) before the FIN.  The idle and session timeouts apply
  *	during the handshake too.
+ *
+ * SYSTEM CALLS
+ *	What a plain one-message connection costs beyond the kernel's floor
+ *	(accept, a read per client flight, a write per reply flight, close)
+ *	is kept to one epoll_ctl: the listeners carry TCP_NODELAY and
+ *	SO_SNDBUF, which accepted sockets inherit; a connection is added
+ *	once with EPOLLIN | EPOLLRDHUP (level-triggered) and modified only
+ *	while its output is blocked.  A read shorter than the room offered
+ *	took everything queued (level-triggered epoll reports what comes
+ *	later), so no read is spent on EAGAIN.  Replies to pipelined
+ *	commands leave in one send (the session queues them all before the
+ *	output is sent).  The end: when the client said QUIT, or closed its
+ *	side, and its input is drained, the connection is closed at once; any other end by the server (421, a refusal) sends
+ *	FIN first (shutdown) and drains the input until the client closes
+ *	(at most EV_LINGER_MS), so that unread input does not turn the close
+ *	into an RST that could destroy the last reply.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -110,6 +126,9 @@ struct ev_conn {
 	bool		 lingering;	/* session over, FIN sent, draining
 					 * input until EOF (on the linger list,
 					 * through idle_link) */
+	bool		 drained;	/* the last read took all there was */
+	bool		 peer_fin;	/* the client closed its side
+					 * (EPOLLRDHUP, or a read of 0) */
 	/* STARTTLS; all zero on the plain path */
 	SSL		*ssl;		/* after STARTTLS, or NULL */
 	bool		 tls_hs;	/* handshake under way */
@@ -158,6 +177,7 @@ struct ev_server {
 
 static int	listen_one(struct ev_server *, uint32_t, uint16_t, bool, char *,
 		    size_t);
+static void	listen_opts(int);
 static void	*worker_main(void *);
 static void	do_accept(struct ev_worker *, struct ev_listener *);
 static int	listen_one6(struct ev_server *, const struct sim_addr6 *,
@@ -182,6 +202,18 @@ static void	ev_free(struct nb_backend *);
 
 static const struct nb_ops ev_ops;
 
+/* listen_opts - the options every accepted socket inherits from its
+ * listener (no setsockopt per connection): replies leave at once
+ * (TCP_NODELAY), and the kernel send buffer is bounded (EV_SNDBUF) */
+static void
+listen_opts(int fd)
+{
+	int one = 1, sndbuf = EV_SNDBUF;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+}
+
 /* listen_one - bind and listen on one address */
 static int
 listen_one(struct ev_server *srv, uint32_t addr, uint16_t port, bool any,
@@ -195,6 +227,7 @@ listen_one(struct ev_server *srv, uint32_t addr, uint16_t port, bool any,
 	if (fd < 0)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	listen_opts(fd);
 	/* the wildcard listener hears only the loopback interface */
 	if (any && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3) != 0)
 		goto fail;
@@ -236,6 +269,7 @@ listen_one6(struct ev_server *srv, const struct sim_addr6 *addr,
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	listen_opts(fd);
 	memset(&sin6, 0, sizeof(sin6));
 	sin6.sin6_family = AF_INET6;
 	sin6.sin6_port = htons(port);
@@ -414,15 +448,22 @@ conn_close(struct ev_worker *wk, struct ev_conn *c)
 }
 
 /* conn_linger - the session ended and its last reply is queued in the
- * kernel: send FIN, then read and discard until the peer closes (at most
- * EV_LINGER_MS), so that unread input does not turn close() into an RST
- * that could destroy the last reply */
+ * kernel.  Closed at once when nothing more is expected that would turn
+ * the close into an RST: the client said QUIT or closed its side, and its
+ * input is drained.  Otherwise send FIN, then read and discard until the
+ * peer closes (at most EV_LINGER_MS), so that unread input does not turn
+ * close() into an RST that could destroy the last reply */
 static void
 conn_linger(struct ev_worker *wk, struct ev_conn *c)
 {
 	struct epoll_event ee;
+	bool quit = smtp_session_quit(c->s);
 
 	conn_tls_end(wk, c, true);
+	if ((c->peer_fin || quit) && c->drained) {
+		conn_close(wk, c);
+		return;
+	}
 	TAILQ_REMOVE(&wk->idle, c, idle_link);
 	TAILQ_REMOVE(&wk->age, c, age_link);
 	smtp_session_free(c->s);
@@ -438,10 +479,12 @@ conn_linger(struct ev_worker *wk, struct ev_conn *c)
 	c->lingering = true;
 	c->last_ms = sim_clock_mono_ms();
 	TAILQ_INSERT_TAIL(&wk->linger, c, idle_link);
-	ee.events = EPOLLIN | EPOLLRDHUP;
-	ee.data.ptr = c;
-	epoll_ctl(wk->epfd, EPOLL_CTL_MOD, c->fd, &ee);
-	c->events = ee.events;
+	if (c->events != (EPOLLIN | EPOLLRDHUP)) {
+		ee.events = EPOLLIN | EPOLLRDHUP;
+		ee.data.ptr = c;
+		epoll_ctl(wk->epfd, EPOLL_CTL_MOD, c->fd, &ee);
+		c->events = ee.events;
+	}
 	linger_read(wk, c);
 }
 
@@ -528,6 +571,10 @@ conn_run(struct ev_worker *wk, struct ev_conn *c, bool readable)
 			}
 			n = conn_recv(c, ip, room);
 			if (n > 0) {
+				/* plain: a short read took all there was */
+				c->drained = c->ssl == NULL && (size_t)n < room;
+				if (c->drained)
+					readable = false;
 				smtp_session_input(c->s, (size_t)n);
 				progress = active = true;
 			} else if (n < 0) {
@@ -536,6 +583,7 @@ conn_run(struct ev_worker *wk, struct ev_conn *c, bool readable)
 				return;
 			} else {
 				readable = false;
+				c->drained = true;
 				smtp_session_input(c->s, 0);	/* buffer back */
 			}
 		}
@@ -739,7 +787,7 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 	int prof;
 	char busy[SMTP_CONNS_BUSY_MAX];
 	ssize_t n;
-	int i, fd, one = 1, sndbuf = EV_SNDBUF;
+	int i, fd;
 
 	for (i = 0; i < EV_ACCEPT_BURST; i++) {
 		plen = sizeof(peer);
@@ -781,8 +829,6 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 			close(fd);
 			continue;
 		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 		if ((c->s = smtp_session_new_pool(&wk->nw.env, wk->pool, &ci)) ==
 		    NULL) {
 			close(fd);
@@ -790,6 +836,7 @@ do_accept(struct ev_worker *wk, struct ev_listener *l)
 		}
 		wk->free = c->next_free;
 		c->fd = fd;
+		c->drained = c->peer_fin = false;
 		c->events = EPOLLIN | EPOLLRDHUP;
 		c->start_ms = c->last_ms = sim_clock_mono_ms();
 		TAILQ_INSERT_TAIL(&wk->idle, c, idle_link);
@@ -883,6 +930,8 @@ worker_main(void *arg)
 					linger_read(wk, c);
 					break;
 				}
+				if (evs[i].events & (EPOLLRDHUP | EPOLLHUP))
+					c->peer_fin = true;
 				conn_run(wk, c, (evs[i].events & (EPOLLIN |
 				    EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
 				break;

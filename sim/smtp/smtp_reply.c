@@ -25,6 +25,7 @@
  * DIAGNOSTICS
  *	sim_kind_info() panics on an out-of-range reply kind.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,18 +108,13 @@ smtp_wb_put(struct smtp_wbuf *wb, const char *s, size_t n, bool sanitize)
 		return;
 	if (n > wb->cap - 1 - wb->len)
 		n = wb->cap - 1 - wb->len;
-	if (!sanitize) {
-		memcpy(wb->p + wb->len, s, n);
-		wb->len += n;
-		wb->p[wb->len] = '\0';
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
+	memcpy(wb->p + wb->len, s, n);
+	for (i = 0; sanitize && i < n; i++) {
+		c = (unsigned char)wb->p[wb->len + i];
 		if (c < 0x20 || c == 0x7f)
-			c = '?';
-		wb->p[wb->len++] = (char)c;
+			wb->p[wb->len + i] = '?';
 	}
+	wb->len += n;
 	wb->p[wb->len] = '\0';
 }
 
@@ -340,6 +336,14 @@ smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
 	uint16_t code;
 	int pass;
 
+	if (p != NULL && p->fixed[rk] != NULL) {
+		/* the same for every session (smtp_reply_fix()) */
+		n = strlen(p->fixed[rk]);
+		if (n > cap)
+			return 0;
+		memcpy(out, p->fixed[rk], n);
+		return n;
+	}
 	ki = sim_kind_info(rk);
 	if (p != NULL) {
 		code = p->replies[rk].code;
@@ -361,10 +365,12 @@ smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
 		    sizeof(text) - n);
 	/* LF in the profile's template is a line break (a text given as a
 	 * list of lines); peer values cannot carry one (sanitized) */
-	for (i = strcspn(text, "\r\n"); i < n;
-	    i += 1 + strcspn(text + i + 1, "\r\n"))
-		if (text[i] != '\n' || i >= brk)
-			text[i] = ' ';	/* CR, a NUL, or LF from a value */
+	if (memchr(text, '\r', n) != NULL || memchr(text, '\0', n) != NULL ||
+	    memchr(text + brk, '\n', n - brk) != NULL)
+		for (i = 0; i < n; i++)
+			if (text[i] == '\r' || text[i] == '\0' ||
+			    (text[i] == '\n' && i >= brk))
+				text[i] = ' ';
 
 	prefix = 4 + (enhlen > 0 ? enhlen + 1 : 0);
 	if (p == NULL || p->wrap == 0)
@@ -372,6 +378,13 @@ smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
 	else
 		avail = p->wrap > prefix ? p->wrap - prefix : 0;
 
+	/* One line (the common case): measured and written at once. */
+	if (n <= avail && memchr(text, '\n', brk) == NULL) {
+		total = smtp_line_put(NULL, 0, code, ' ', enh, enhlen, text, n);
+		if (total > cap)
+			return 0;
+		return smtp_line_put(out, 0, code, ' ', enh, enhlen, text, n);
+	}
 	/* Pass 0 measures, pass 1 writes: nothing is written unless it fits. */
 	total = 0;
 	for (pass = 0; pass < 2; pass++) {
@@ -389,4 +402,39 @@ smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
 		}
 	}
 	return total;
+}
+
+/* smtp_reply_fix - the replies that do not vary, rendered once */
+int
+smtp_reply_fix(struct prof_world *w)
+{
+	static const struct smtp_reply_vars va = {
+		0x0a000001u, 0x0a000002u, NULL, NULL, 0, 1, "a.example",
+		"a.example", "a@a.example", 1, 1, "a.example", "a.example"
+	};
+	static const struct smtp_reply_vars vb = {
+		0xc0000203u, 0xc0000204u, NULL, NULL, 0, 2, "b.test", "b.test",
+		"b@b.test", 22, 22, "b.test", "b.test"
+	};
+	char a[SMTP_REPLY_TEXT_MAX * 2], b[SMTP_REPLY_TEXT_MAX * 2];
+	struct prof_profile *p;
+	size_t i, rk, na, nb;
+	int rc = 0;
+
+	for (i = 0; i < w->nprofiles; i++) {
+		p = w->profiles[i];
+		for (rk = 0; rk < SIM_RK__COUNT; rk++) {
+			free(p->fixed[rk]);
+			p->fixed[rk] = NULL;
+			na = smtp_reply_render(p, (enum sim_rk)rk, &va, a,
+			    sizeof(a) - 1);
+			nb = smtp_reply_render(p, (enum sim_rk)rk, &vb, b,
+			    sizeof(b) - 1);
+			if (na == 0 || na != nb || memcmp(a, b, na) != 0)
+				continue;
+			if ((p->fixed[rk] = strndup(a, na)) == NULL)
+				rc = -ENOMEM;
+		}
+	}
+	return rc;
 }

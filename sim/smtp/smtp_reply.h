@@ -51,6 +51,16 @@ size_t smtp_reply_render(const struct prof_profile *p, enum sim_rk rk,
     const struct smtp_reply_vars *v, char *out, size_t cap);
 
 /**
+ * Render once, into prof_profile.fixed, every reply of every profile of
+ * @p w whose text names nothing that varies with the session or the
+ * message (two renderings with different values agree), so that
+ * smtp_reply_render() copies it.  Call before the world is published (at
+ * load, after a change); a world without it renders every reply.
+ * @return 0, or -ENOMEM (the replies left unfixed are rendered).
+ */
+int smtp_reply_fix(struct prof_world *w);
+
+/**
  * Expand a template (placeholders only, no code, no wrapping).  @p p may
  * be NULL ({host} is then "localhost").
  * @return length written (always NUL-terminated, truncated to fit).

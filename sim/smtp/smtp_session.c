@@ -115,6 +115,7 @@
 #include <strings.h>
 
 #include "msg_scan.h"
+#include "sim_fmt.h"
 #include "sim_acct.h"
 #include "sim_fmt.h"
 #include "sim_grey.h"
@@ -179,6 +180,7 @@ enum smtp_dstate {
 					 * (held_rk, held_limit) */
 #define SMTP_F_TXN		0x400	/* a mail transaction is open */
 #define SMTP_F_AUTHED		0x800	/* SMTP AUTH succeeded (acct) */
+#define SMTP_F_QUIT		0x1000	/* the client said QUIT */
 
 /* The replies a transaction's outcome is decided from (smtp_txn_end()). */
 enum smtp_txn_slot {
@@ -269,7 +271,10 @@ struct smtp_session {
 
 /* What a message needs while it is received (DATA to end of DATA). */
 struct smtp_dctx {
-	struct msg_scan	 scan;		/* valid with env->scan */
+	struct msg_scan	 scan;		/* valid when scanning */
+	bool		 scanning;	/* this message is scanned (the
+					 * profile's rules or authentication
+					 * read it: smtp_scan_mode()) */
 	struct smtp_auth_msg am;	/* valid with env->auth */
 	struct sim_auth	 res;		/* end of DATA: computed results */
 	bool		 have_res;
@@ -345,6 +350,7 @@ static void	smtp_mail_spf(struct smtp_session *, struct smtp_str);
 static void	smtp_cmd_rcpt(struct smtp_session *, struct smtp_str);
 static void	smtp_cmd_data(struct smtp_session *, struct smtp_str);
 static int	smtp_dctx_get(struct smtp_session *);
+static enum prof_scan smtp_scan_mode(const struct smtp_session *);
 static void	smtp_cmd_rset(struct smtp_session *, struct smtp_str);
 static void	smtp_cmd_noop(struct smtp_session *, struct smtp_str);
 static void	smtp_cmd_quit(struct smtp_session *, struct smtp_str);
@@ -622,12 +628,11 @@ smtp_reply_ehlo_ext(const struct smtp_session *s, char *out, size_t n,
 			ext[nlines++] = s->p->ext[i];
 	size[0] = '\0';
 	if (s->p->limits.max_size > 0) {
-		len = snprintf(size, sizeof(size), "SIZE %llu",
-		    (unsigned long long)s->p->limits.max_size);
-		if (len < 0 || (size_t)len >= sizeof(size))
-			size[0] = '\0';
-		else
-			ext[nlines++] = size;
+		/* no printf per EHLO: "SIZE " and at most 20 digits */
+		memcpy(size, "SIZE ", 5);
+		len = 5 + (int)sim_fmt_u64(size + 5, s->p->limits.max_size);
+		size[len] = '\0';
+		ext[nlines++] = size;
 	}
 	/* AUTH only under TLS (RFC 4954 section 4, as the services do) */
 	if (s->p->submit.mechs != 0 && (s->flags & SMTP_F_TLS)) {
@@ -724,11 +729,12 @@ smtp_reply(struct smtp_session *s, enum sim_rk rk, enum sim_stage stage,
 	v.from_domain = NULL;
 	v.dkim_domain = NULL;
 	if (s->dsink != NULL && stage == SIM_STAGE_EOD) {
-		if (s->env->scan && s->dsink->scan.info.from_domain[0] != '\0')
+		if (s->dsink->scanning &&
+		    s->dsink->scan.info.from_domain[0] != '\0')
 			v.from_domain = s->dsink->scan.info.from_domain;
 		if (s->dsink->have_res && s->dsink->res.dkim_domain != NULL)
 			v.dkim_domain = s->dsink->res.dkim_domain;
-		else if (s->env->scan && s->dsink->scan.info.ndkim > 0)
+		else if (s->dsink->scanning && s->dsink->scan.info.ndkim > 0)
 			v.dkim_domain = s->dsink->scan.info.dkim[0].d;
 	}
 
@@ -992,7 +998,7 @@ smtp_data_feed(struct smtp_session *s, const uint8_t *p, size_t n)
 
 	if (d == NULL)
 		return;
-	if (s->env->scan)
+	if (d->scanning)
 		msg_scan_feed(&d->scan, p, n);
 	if (d->am.dv != NULL)
 		smtp_auth_msg_feed(&d->am, p, n);
@@ -1098,7 +1104,7 @@ smtp_eod(struct smtp_session *s)
 		smtp_error(s, SIM_RK_DATA_LINE_TOO_LONG, SIM_STAGE_EOD);
 	} else {
 		smtp_facts(s, &f, &a);
-		if (d != NULL && s->env->scan) {
+		if (d != NULL && d->scanning) {
 			msg_scan_end(&d->scan);
 			f.msg = &d->scan.info;
 		}
@@ -1108,7 +1114,7 @@ smtp_eod(struct smtp_session *s)
 			smtp_auth_msg_end(s->env->auth, &d->am, s->ip_text,
 			    s->sender_domain != NULL ? s->sender_domain :
 			    (s->flags & SMTP_F_HELO ? s->helo : NULL),
-			    s->sender_domain == NULL, s->env->scan ?
+			    s->sender_domain == NULL, d->scanning ?
 			    &d->scan.info : NULL, &d->res);
 			d->have_res = true;
 			f.auth = &d->res;
@@ -1453,14 +1459,32 @@ smtp_cmd_data(struct smtp_session *s, struct smtp_str arg)
 	smtp_reply(s, SIM_RK_DATA_GO, SIM_STAGE_DATA, 0);
 }
 
+/* smtp_scan_mode - how much of this message the scanner reads: what the
+ * profile's rules read (prof_profile.scan, decided at load), the header
+ * From at least when DMARC is computed; nothing without env->scan */
+static enum prof_scan
+smtp_scan_mode(const struct smtp_session *s)
+{
+	enum prof_scan m;
+
+	if (!s->env->scan)
+		return PROF_SCAN_NONE;
+	m = s->p != NULL ? s->p->scan : PROF_SCAN_ALL;
+	if (m == PROF_SCAN_NONE && s->env->auth != NULL)
+		m = PROF_SCAN_HEADERS;
+	return m;
+}
+
 /* smtp_dctx_get - attach a DATA context when the message is to be
  * scanned or authenticated; @return 0, or -1 when the pool has none */
 static int
 smtp_dctx_get(struct smtp_session *s)
 {
 	struct smtp_dctx *d;
+	enum prof_scan mode;
 
-	if (!s->env->scan && s->env->auth == NULL)
+	mode = smtp_scan_mode(s);
+	if (mode == PROF_SCAN_NONE && s->env->auth == NULL)
 		return 0;
 	smtp_dctx_put(s);
 	if (s->pool == NULL)
@@ -1470,8 +1494,11 @@ smtp_dctx_get(struct smtp_session *s)
 	if (d == NULL)
 		return s->pool == NULL ? 0 : -1;
 	d->have_res = false;
-	if (s->env->scan)
+	d->scanning = mode != PROF_SCAN_NONE;
+	if (d->scanning)
 		msg_scan_init(&d->scan, s->env->words);
+	if (mode == PROF_SCAN_HEADERS)
+		msg_scan_headers_only(&d->scan);
 	memset(&d->am, 0, sizeof(d->am));
 	if (s->env->auth != NULL)
 		smtp_auth_msg_begin(s->env->auth, &d->am, s->ci.session_id);
@@ -1503,6 +1530,7 @@ static void
 smtp_cmd_quit(struct smtp_session *s, struct smtp_str arg)
 {
 	(void)arg;
+	s->flags |= SMTP_F_QUIT;
 	smtp_reply(s, SIM_RK_QUIT, SIM_STAGE_OTHER, 0);
 }
 
@@ -2015,6 +2043,13 @@ bool
 smtp_session_done(const struct smtp_session *s)
 {
 	return (s->flags & SMTP_F_CLOSING) != 0 && s->outlen == 0;
+}
+
+/* smtp_session_quit - the session ended on the client's QUIT */
+bool
+smtp_session_quit(const struct smtp_session *s)
+{
+	return (s->flags & SMTP_F_QUIT) != 0;
 }
 
 /* smtp_session_wants_input - can input be accepted now */

@@ -255,6 +255,10 @@ bool smtp_session_closing(const struct smtp_session *s);
 /** @return true when closing and all output has been consumed. */
 bool smtp_session_done(const struct smtp_session *s);
 
+/** @return true when the session ended on the client's QUIT (answered
+ *  221): the client sends nothing more. */
+bool smtp_session_quit(const struct smtp_session *s);
+
 /** @return true when the session waits for input it can accept now
  *  (not closing, input room available, output not full). */
 bool smtp_session_wants_input(const struct smtp_session *s);
