@@ -59,11 +59,12 @@
  *
  *	A decision hashes each of the identities it may look up more than
  *	once (client IP, sender domain, organizational domain, netblock) a
- *	single time (struct dec_refs); the IP's and sender domain's hash
- *	buckets are prefetched before the stateless checks, and a later
- *	lookup of the same identity in the decision goes straight to the
- *	entry it found first (sim_state_get_ref(), which checks the entry
- *	still holds the key).  Locks are still taken one entry at a time.
+ *	single time (struct dec_refs); the hash buckets of those the stage
+ *	reads (and of the recipient at RCPT) are prefetched before the
+ *	stateless checks, and a later lookup of the same identity in the
+ *	decision goes straight to the entry it found first
+ *	(sim_state_get_ref(), which checks the entry still holds the key).
+ *	Locks are still taken one entry at a time.
  *
  * DIAGNOSTICS
  *	An out-of-range profile index aborts (broken invariant).  A full
@@ -130,6 +131,8 @@ struct dec_refs {
 	bool		 org_set;
 	struct sim_ref	 nb;		/* the client's netblock */
 	bool		 nb_set;
+	struct sim_ref	 rcpt;		/* RCPT: the recipient */
+	bool		 rcpt_set;
 };
 
 /* A rate group: which reply kinds answer for windows of one identity. */
@@ -164,6 +167,7 @@ static bool	check_grey(const struct prof_profile *, struct sim_state *,
 		    enum sim_stage, const struct sim_facts *,
 		    const struct sim_wnow *, struct sim_verdict *);
 static bool	check_rcpt(const struct prof_profile *, struct sim_state *,
+		    struct dec_refs *,
 		    enum sim_stage, const struct sim_facts *, const struct sim_wnow *,
 		    struct sim_verdict *);
 static void	count_message(struct sim_entry *, const struct sim_facts *,
@@ -237,6 +241,8 @@ static struct sim_ref *ref_dom(struct sim_state *, struct dec_refs *);
 static const char *ref_org(struct sim_state *, struct dec_refs *,
 		    struct sim_ref **);
 static struct sim_ref *ref_nb(struct sim_state *, struct dec_refs *);
+static struct sim_ref *ref_rcpt(struct sim_state *, struct dec_refs *);
+static bool	org_counted(const struct prof_profile *);
 static void	refs_init(struct dec_refs *, const struct prof_profile *,
 		    struct sim_state *, enum sim_stage, const struct sim_facts *);
 static bool	refused(const struct prof_world *, const struct prof_profile *,
@@ -748,14 +754,16 @@ pair_key(const char *dom, const char *rcpt, char *buf, size_t len)
  * mailbox, or a sender-recipient pair): refuse at RCPT when one is full */
 static bool
 rcpt_limit(const struct prof_profile *p, struct sim_state *st,
-    enum sim_key_kind kind, const char *key, enum sim_rk rk,
+    struct sim_ref *ref, enum sim_key_kind kind, const char *key,
+    enum sim_rk rk,
     const struct prof_windows *lim, const struct sim_facts *f,
     const struct sim_wnow *wn, struct sim_verdict *v)
 {
 	struct sim_entry *e;
 	int wi;
 
-	if ((e = sim_state_find(st, kind, f->prof, 0, key, wn->ms)) == NULL)
+	if ((e = ident_get(st, ref, kind, f->prof, 0, key, wn->ms, false)) ==
+	    NULL)
 		return false;
 	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
 	for (wi = 0; wi < SIM_WIN__COUNT; wi++)
@@ -789,8 +797,8 @@ rcpt_count(struct sim_state *st, enum sim_key_kind kind, const char *key,
  * RCPT; counts the message for both at EOD */
 static bool
 check_rcpt(const struct prof_profile *p, struct sim_state *st,
-    enum sim_stage stage, const struct sim_facts *f, const struct sim_wnow *wn,
-    struct sim_verdict *v)
+    struct dec_refs *r, enum sim_stage stage, const struct sim_facts *f,
+    const struct sim_wnow *wn, struct sim_verdict *v)
 {
 	bool mailbox = p->replies[SIM_RK_RATE_RECIPIENT].enabled;
 	bool pair = p->replies[SIM_RK_RATE_PAIR].enabled;
@@ -798,11 +806,12 @@ check_rcpt(const struct prof_profile *p, struct sim_state *st,
 	size_t i;
 
 	if (stage == SIM_STAGE_RCPT && f->rcpt != NULL) {
-		if (mailbox && rcpt_limit(p, st, SIM_KEY_RCPT, f->rcpt,
+		if (mailbox && rcpt_limit(p, st, ref_rcpt(st, r), SIM_KEY_RCPT,
+		    f->rcpt,
 		    SIM_RK_RATE_RECIPIENT, &p->limits.per_recipient, f, wn, v))
 			return true;
 		return pair && pair_key(f->sender_domain, f->rcpt, key,
-		    sizeof(key)) && rcpt_limit(p, st, SIM_KEY_PAIR, key,
+		    sizeof(key)) && rcpt_limit(p, st, NULL, SIM_KEY_PAIR, key,
 		    SIM_RK_RATE_PAIR, &p->limits.per_pair, f, wn, v);
 	}
 	if (stage != SIM_STAGE_EOD)
@@ -1589,7 +1598,6 @@ count_accepted(const struct prof_world *w, struct dec_refs *r,
     const struct sim_facts *f, const struct sim_wnow *wn, struct sim_verdict *v)
 {
 	const struct prof_limits *l = &p->limits;
-	const struct prof_complaints *c = &p->rep.complaints;
 	struct sim_ref *oref;
 	const char *d;
 	struct sim_entry *e;
@@ -1623,9 +1631,7 @@ count_accepted(const struct prof_world *w, struct dec_refs *r,
 	penalize(p, st, r, SIM_KEY_IP, f, wn, cost);
 	penalize(p, st, r, SIM_KEY_DOMAIN, f, wn, cost);
 	scores(w, p, r, st, f, wn, v);
-	if ((l->bulk_threshold == 0 && c->block_rate <= 0 &&
-	    c->warn_rate <= 0 && l->warmup_domain.days == 0 &&
-	    p->place.nrules == 0) || ref_org(st, r, &oref) == NULL ||
+	if (!org_counted(p) || ref_org(st, r, &oref) == NULL ||
 	    (e = sim_state_get_ref(st, oref, wn->ms, true)) == NULL) {
 		place(w, p, f, NULL, wn->ms, v);
 		return;
@@ -1705,7 +1711,7 @@ refused(const struct prof_world *w, const struct prof_profile *p,
 	 * Message-ID, recipient) cost the client IP and sender domain
 	 * nothing */
 	if (check_idents(p, st, r, stage, f, wn, v) ||
-	    check_rcpt(p, st, stage, f, wn, v) ||
+	    check_rcpt(p, st, r, stage, f, wn, v) ||
 	    check_grey(p, st, stage, f, wn, v)) {
 		roll_back(st, r, stage, f, wn, ip_counted, dom_counted);
 		return true;
@@ -1766,6 +1772,31 @@ ref_nb(struct sim_state *st, struct dec_refs *r)
 	return &r->nb;
 }
 
+/* ref_rcpt - the decision's reference to the recipient at RCPT */
+static struct sim_ref *
+ref_rcpt(struct sim_state *st, struct dec_refs *r)
+{
+	if (!r->rcpt_set) {
+		sim_state_ref(st, &r->rcpt, SIM_KEY_RCPT, r->f->prof, 0,
+		    r->f->rcpt);
+		r->rcpt_set = true;
+	}
+	return &r->rcpt;
+}
+
+/* org_counted - does an accepted message count for the organizational
+ * domain (bulk status, complaints, domain warm-up, placement) */
+static bool
+org_counted(const struct prof_profile *p)
+{
+	const struct prof_limits *l = &p->limits;
+	const struct prof_complaints *c = &p->rep.complaints;
+
+	return l->bulk_threshold != 0 || c->block_rate > 0 ||
+	    c->warn_rate > 0 || l->warmup_domain.days != 0 ||
+	    p->place.nrules != 0;
+}
+
 /* refs_init - which of the IP and sender-domain entries the stage checks;
  * those are hashed now, so their buckets are fetched while the stateless
  * checks run (and at end of DATA, where the scores read both anyway) */
@@ -1773,6 +1804,8 @@ static void
 refs_init(struct dec_refs *r, const struct prof_profile *p,
     struct sim_state *st, enum sim_stage stage, const struct sim_facts *f)
 {
+	struct sim_ref *oref;
+
 	memset(r, 0, sizeof(*r));
 	r->f = f;
 	r->need_ip = needs_entry(p, ip_kinds, sizeof(ip_kinds) /
@@ -1786,6 +1819,15 @@ refs_init(struct dec_refs *r, const struct prof_profile *p,
 	if (f->sender_domain != NULL && stage >= SIM_STAGE_MAIL &&
 	    (r->need_dom || (stage == SIM_STAGE_EOD && rep_on(&p->rep))))
 		(void)ref_dom(st, r);
+	/* the identities later groups read at this stage, when the
+	 * profile has them */
+	if (stage == SIM_STAGE_RCPT && f->rcpt != NULL &&
+	    p->replies[SIM_RK_RATE_RECIPIENT].enabled)
+		(void)ref_rcpt(st, r);
+	if (stage == SIM_STAGE_EOD && p->replies[SIM_RK_RATE_NETBLOCK].enabled)
+		(void)ref_nb(st, r);
+	if (stage == SIM_STAGE_EOD && org_counted(p))
+		(void)ref_org(st, r, &oref);
 }
 
 /* sim_policy_decide - the reply kind for a stage */
