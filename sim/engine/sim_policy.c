@@ -236,6 +236,9 @@ static void	scores(const struct prof_world *, const struct prof_profile *,
 		    struct dec_refs *,
 		    struct sim_state *, const struct sim_facts *,
 		    const struct sim_wnow *, struct sim_verdict *);
+static struct sim_ref *ref_once(struct sim_state *, struct sim_ref *, bool *,
+		    enum sim_key_kind, const struct sim_facts *, uint32_t,
+		    const char *);
 static struct sim_ref *ref_ip(struct sim_state *, struct dec_refs *);
 static struct sim_ref *ref_dom(struct sim_state *, struct dec_refs *);
 static const char *ref_org(struct sim_state *, struct dec_refs *,
@@ -1719,29 +1722,33 @@ refused(const struct prof_world *w, const struct prof_profile *p,
 	return false;
 }
 
-/* ref_ip - the decision's reference to the client IP, hashed on first use */
+/* ref_once - the decision's reference to an identity, hashed the first
+ * time it is asked for (*set records that) */
+static struct sim_ref *
+ref_once(struct sim_state *st, struct sim_ref *ref, bool *set,
+    enum sim_key_kind kind, const struct sim_facts *f, uint32_t ip,
+    const char *str)
+{
+	if (!*set)
+		sim_state_ref(st, ref, kind, f->prof, ip, str);
+	*set = true;
+	return ref;
+}
+
+/* ref_ip - the decision's reference to the client IP */
 static struct sim_ref *
 ref_ip(struct sim_state *st, struct dec_refs *r)
 {
-	if (!r->ip_set) {
-		sim_state_ref(st, &r->ip, SIM_KEY_IP, r->f->prof,
-		    r->f->client_ip, r->f->client_key);
-		r->ip_set = true;
-	}
-	return &r->ip;
+	return ref_once(st, &r->ip, &r->ip_set, SIM_KEY_IP, r->f,
+	    r->f->client_ip, r->f->client_key);
 }
 
-/* ref_dom - the decision's reference to the sender domain (callers check
- * there is one), hashed on first use */
+/* ref_dom - ... to the sender domain (callers check there is one) */
 static struct sim_ref *
 ref_dom(struct sim_state *st, struct dec_refs *r)
 {
-	if (!r->dom_set) {
-		sim_state_ref(st, &r->dom, SIM_KEY_DOMAIN, r->f->prof, 0,
-		    r->f->sender_domain);
-		r->dom_set = true;
-	}
-	return &r->dom;
+	return ref_once(st, &r->dom, &r->dom_set, SIM_KEY_DOMAIN, r->f, 0,
+	    r->f->sender_domain);
 }
 
 /* ref_org - the organizational domain's name (NULL for none) and, in
@@ -1760,28 +1767,20 @@ ref_org(struct sim_state *st, struct dec_refs *r, struct sim_ref **ref)
 	return r->org_name;
 }
 
-/* ref_nb - the decision's reference to the client's netblock */
+/* ref_nb - ... to the client's netblock */
 static struct sim_ref *
 ref_nb(struct sim_state *st, struct dec_refs *r)
 {
-	if (!r->nb_set) {
-		sim_state_ref(st, &r->nb, SIM_KEY_NETBLOCK, r->f->prof,
-		    r->f->client_ip & 0xffffff00u, r->f->netblock_key);
-		r->nb_set = true;
-	}
-	return &r->nb;
+	return ref_once(st, &r->nb, &r->nb_set, SIM_KEY_NETBLOCK, r->f,
+	    r->f->client_ip & 0xffffff00u, r->f->netblock_key);
 }
 
-/* ref_rcpt - the decision's reference to the recipient at RCPT */
+/* ref_rcpt - ... to the recipient at RCPT */
 static struct sim_ref *
 ref_rcpt(struct sim_state *st, struct dec_refs *r)
 {
-	if (!r->rcpt_set) {
-		sim_state_ref(st, &r->rcpt, SIM_KEY_RCPT, r->f->prof, 0,
-		    r->f->rcpt);
-		r->rcpt_set = true;
-	}
-	return &r->rcpt;
+	return ref_once(st, &r->rcpt, &r->rcpt_set, SIM_KEY_RCPT, r->f, 0,
+	    r->f->rcpt);
 }
 
 /* org_counted - does an accepted message count for the organizational
