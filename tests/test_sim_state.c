@@ -115,6 +115,60 @@ test_bounded(void)
 	sim_state_free(st);
 }
 
+/* a reference finds its entry again through its hint, and a stale hint
+ * (the entry expired, or was reused for another identity) is never
+ * taken for the identity */
+static void
+test_ref(void)
+{
+	struct sim_state *st = sim_state_new(64, 1000);
+	struct sim_entry *e, *first, *other = NULL;
+	struct sim_ref r;
+	unsigned i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	sim_state_ref(st, &r, SIM_KEY_DOMAIN, 0, 0, "a.example");
+	CU_ASSERT_PTR_NULL(sim_state_get_ref(st, &r, 10, false));
+	first = sim_state_get_ref(st, &r, 10, true);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(first);
+	first->conns = 7;
+	sim_state_put(st, first);
+	e = sim_state_get_ref(st, &r, 20, false);
+	CU_ASSERT_PTR_EQUAL(e, first);
+	CU_ASSERT_EQUAL(e->last_ms, 20);
+	e->conns = 0;
+	sim_state_put(st, e);
+	/* the same identity looked up by name is the same entry */
+	e = sim_state_find(st, SIM_KEY_DOMAIN, 0, 0, "a.example", 20);
+	CU_ASSERT_PTR_EQUAL(e, first);
+	sim_state_put(st, e);
+	/* expired: the hint points at a free entry */
+	CU_ASSERT_EQUAL(sim_state_expire(st, 5000), 1);
+	CU_ASSERT_PTR_NULL(sim_state_get_ref(st, &r, 5000, false));
+	/* reused for another identity: still not ours */
+	for (i = 0; i < 1000 && other == NULL; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "b%u.example", i);
+		e = sim_state_get(st, SIM_KEY_DOMAIN, 0, 0, key, 5000);
+		if (e == NULL)
+			continue;
+		if (e == first)
+			other = e;
+		sim_state_put(st, e);
+	}
+	CU_ASSERT_PTR_NOT_NULL(other);
+	CU_ASSERT_PTR_NULL(sim_state_get_ref(st, &r, 5000, false));
+	e = sim_state_get_ref(st, &r, 5000, true);
+	if (e != NULL) {
+		CU_ASSERT_PTR_NOT_EQUAL(e, first);
+		CU_ASSERT_EQUAL(e->conns, 0);
+		CU_ASSERT_EQUAL(e->first_ms, 5000);
+		sim_state_put(st, e);
+	}
+	sim_state_free(st);
+}
+
 /* an entry stays small: the hourly ladder's count (sim_tally.hr*) sits
  * in what was padding, so on LP64 an entry is still 248 bytes, and a new
  * entry starts with no hour counted */
@@ -146,6 +200,7 @@ test_sim_state_register(void)
 	    CU_add_test(s, "lookup", test_lookup) == NULL ||
 	    CU_add_test(s, "expiry", test_expire) == NULL ||
 	    CU_add_test(s, "bounded pool", test_bounded) == NULL ||
+	    CU_add_test(s, "references and stale hints", test_ref) == NULL ||
 	    CU_add_test(s, "entry size", test_entry_size) == NULL)
 		return -1;
 	return 0;

@@ -57,6 +57,15 @@
  *	simulated day (sim_tally), rolled over at an entry's first use in a
  *	new day.
  *
+ *	A decision hashes each of the identities it may look up more than
+ *	once (client IP, sender domain, organizational domain, netblock) a
+ *	single time (struct dec_refs); the hash buckets of those the stage
+ *	reads (and of the recipient at RCPT) are prefetched before the
+ *	stateless checks, and a later lookup of the same identity in the
+ *	decision goes straight to the entry it found first
+ *	(sim_state_get_ref(), which checks the entry still holds the key).
+ *	Locks are still taken one entry at a time.
+ *
  * DIAGNOSTICS
  *	An out-of-range profile index aborts (broken invariant).  A full
  *	state table makes the identity untracked: checks that need its
@@ -106,6 +115,26 @@ struct auth_view {
 	const char	*dkim_domain;	/* NULL when unknown */
 };
 
+/* The identities a decision looks up more than once (IP, sender domain):
+ * hashed once, their buckets prefetched together, entries found again
+ * through the state's hint (sim_state.h). */
+struct dec_refs {
+	const struct sim_facts *f;
+	struct sim_ref	 ip;
+	struct sim_ref	 dom;
+	bool		 ip_set;	/* ip hashed */
+	bool		 dom_set;	/* dom hashed (needs a sender domain) */
+	bool		 need_ip;	/* the stage checks the IP entry */
+	bool		 need_dom;	/* ... the sender domain's entry */
+	struct sim_ref	 org;		/* the organizational domain */
+	const char	*org_name;	/* org_of(f), once org_set */
+	bool		 org_set;
+	struct sim_ref	 nb;		/* the client's netblock */
+	bool		 nb_set;
+	struct sim_ref	 rcpt;		/* RCPT: the recipient */
+	bool		 rcpt_set;
+};
+
 /* A rate group: which reply kinds answer for windows of one identity. */
 struct rate_group {
 	enum sim_rk	 rate_rk;	/* rate.ip or rate.domain */
@@ -127,9 +156,10 @@ static bool	check_rates(const struct prof_profile *, enum sim_stage,
 		    const struct sim_entry *, const struct rate_group *,
 		    const struct sim_facts *, const struct sim_wnow *, struct sim_verdict *);
 static bool	check_ip(const struct prof_world *, const struct prof_profile *,
+		    struct dec_refs *,
 		    struct sim_state *, enum sim_stage, const struct sim_facts *,
 		    const struct sim_wnow *, struct sim_verdict *, bool *);
-static bool	check_domain(const struct prof_world *,
+static bool	check_domain(const struct prof_world *, struct dec_refs *,
 		    const struct prof_profile *, struct sim_state *,
 		    enum sim_stage, const struct sim_facts *, const struct sim_wnow *,
 		    struct sim_verdict *, bool *);
@@ -137,11 +167,13 @@ static bool	check_grey(const struct prof_profile *, struct sim_state *,
 		    enum sim_stage, const struct sim_facts *,
 		    const struct sim_wnow *, struct sim_verdict *);
 static bool	check_rcpt(const struct prof_profile *, struct sim_state *,
+		    struct dec_refs *,
 		    enum sim_stage, const struct sim_facts *, const struct sim_wnow *,
 		    struct sim_verdict *);
 static void	count_message(struct sim_entry *, const struct sim_facts *,
 		    const struct sim_wnow *, int32_t);
 static void	penalize(const struct prof_profile *, struct sim_state *,
+		    struct dec_refs *,
 		    enum sim_key_kind, const struct sim_facts *, const struct sim_wnow *,
 		    double);
 static bool	spike(const struct prof_reputation *, const struct sim_entry *,
@@ -170,10 +202,13 @@ static bool	org_rules(const struct prof_world *, const struct prof_profile *,
 		    enum sim_stage, const struct sim_facts *,
 		    const struct sim_entry *, struct sim_verdict *);
 static bool	check_org(const struct prof_world *, const struct prof_profile *,
-		    struct sim_state *, enum sim_stage, const struct sim_facts *,
-		    const struct sim_wnow *, struct sim_verdict *);
+		    struct dec_refs *, struct sim_state *, enum sim_stage,
+		    const struct sim_facts *,		    const struct sim_wnow *, struct sim_verdict *);
+static struct sim_entry *ident_get(struct sim_state *, struct sim_ref *,
+		    enum sim_key_kind, uint32_t, uint32_t, const char *,
+		    uint64_t, bool);
 static bool	ident_check(const struct prof_profile *, struct sim_state *,
-		    enum sim_key_kind, uint32_t, const char *, enum sim_rk,
+		    struct sim_ref *, enum sim_key_kind, uint32_t, const char *, enum sim_rk,
 		    const struct prof_rate *, enum sim_stage,
 		    const struct sim_facts *, const struct sim_wnow *,
 		    struct sim_verdict *);
@@ -182,12 +217,12 @@ static bool	check_helo_names(const struct prof_profile *,
 		    const struct sim_facts *, const struct sim_wnow *,
 		    struct sim_verdict *);
 static bool	check_idents(const struct prof_profile *, struct sim_state *,
-		    enum sim_stage, const struct sim_facts *,
+		    struct dec_refs *, enum sim_stage, const struct sim_facts *,
 		    const struct sim_wnow *, struct sim_verdict *);
 static void	ident_count(const struct prof_profile *, struct sim_state *,
-		    enum sim_key_kind, uint32_t, const char *,
+		    struct sim_ref *, enum sim_key_kind, uint32_t, const char *,
 		    const struct sim_facts *, const struct sim_wnow *);
-static void	count_accepted(const struct prof_world *,
+static void	count_accepted(const struct prof_world *, struct dec_refs *,
 		    const struct prof_profile *, struct sim_state *,
 		    const struct sim_facts *, const struct sim_wnow *,
 		    struct sim_verdict *);
@@ -195,10 +230,26 @@ static uint64_t	msg_key(const struct sim_facts *, uint64_t);
 static uint32_t	complaints_of(const struct prof_world *,
 		    const struct sim_facts *, uint64_t);
 static bool	rep_on(const struct prof_reputation *);
+static double	ref_score(const struct prof_profile *, struct sim_state *,
+		    struct sim_ref *, const struct sim_wnow *);
 static void	scores(const struct prof_world *, const struct prof_profile *,
+		    struct dec_refs *,
 		    struct sim_state *, const struct sim_facts *,
 		    const struct sim_wnow *, struct sim_verdict *);
+static struct sim_ref *ref_once(struct sim_state *, struct sim_ref *, bool *,
+		    enum sim_key_kind, const struct sim_facts *, uint32_t,
+		    const char *);
+static struct sim_ref *ref_ip(struct sim_state *, struct dec_refs *);
+static struct sim_ref *ref_dom(struct sim_state *, struct dec_refs *);
+static const char *ref_org(struct sim_state *, struct dec_refs *,
+		    struct sim_ref **);
+static struct sim_ref *ref_nb(struct sim_state *, struct dec_refs *);
+static struct sim_ref *ref_rcpt(struct sim_state *, struct dec_refs *);
+static bool	org_counted(const struct prof_profile *);
+static void	refs_init(struct dec_refs *, const struct prof_profile *,
+		    struct sim_state *, enum sim_stage, const struct sim_facts *);
 static bool	refused(const struct prof_world *, const struct prof_profile *,
+		    struct dec_refs *,
 		    struct sim_state *, enum sim_stage, const struct sim_facts *,
 		    const struct sim_wnow *, struct sim_verdict *);
 static void	place_in(const struct prof_world *,
@@ -212,7 +263,7 @@ static bool	windows_hit(const struct prof_windows *, const struct sim_win *,
 		    const struct sim_wnow *, uint32_t, uint32_t *);
 static const char *dkim_of(const struct sim_facts *);
 static uint64_t	str_hash(const char *);
-static void	roll_back(struct sim_state *, enum sim_stage,
+static void	roll_back(struct sim_state *, struct dec_refs *, enum sim_stage,
 		    const struct sim_facts *, const struct sim_wnow *, bool,
 		    bool);
 static enum prof_rdns_state client_rdns(const struct prof_world *,
@@ -559,8 +610,9 @@ spike(const struct prof_reputation *r, const struct sim_entry *e,
 /* check_ip - checks on the (provider, IP) entry; counts accepted work */
 static bool
 check_ip(const struct prof_world *w, const struct prof_profile *p,
-    struct sim_state *st, enum sim_stage stage, const struct sim_facts *f,
-    const struct sim_wnow *wn, struct sim_verdict *v, bool *counted)
+    struct dec_refs *r, struct sim_state *st, enum sim_stage stage,
+    const struct sim_facts *f, const struct sim_wnow *wn, struct sim_verdict *v,
+    bool *counted)
 {
 	const struct prof_limits *l = &p->limits;
 	struct rate_group g = { SIM_RK_RATE_IP, &l->per_ip };
@@ -569,8 +621,7 @@ check_ip(const struct prof_world *w, const struct prof_profile *p,
 	int wi;
 
 	*counted = false;
-	if ((e = sim_state_get(st, SIM_KEY_IP, f->prof, f->client_ip,
-	    f->client_key, wn->ms)) == NULL)
+	if ((e = sim_state_get_ref(st, ref_ip(st, r), wn->ms, true)) == NULL)
 		return false;
 	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
 	if (stage == SIM_STAGE_CONNECT) {
@@ -636,9 +687,10 @@ out:
 
 /* check_domain - checks on the (provider, sender domain) entry */
 static bool
-check_domain(const struct prof_world *w, const struct prof_profile *p,
-    struct sim_state *st, enum sim_stage stage, const struct sim_facts *f,
-    const struct sim_wnow *wn, struct sim_verdict *v, bool *counted)
+check_domain(const struct prof_world *w, struct dec_refs *r,
+    const struct prof_profile *p, struct sim_state *st, enum sim_stage stage,
+    const struct sim_facts *f, const struct sim_wnow *wn, struct sim_verdict *v,
+    bool *counted)
 {
 	struct rate_group g = { SIM_RK_RATE_DOMAIN, &p->limits.per_domain };
 	struct auth_view a;
@@ -649,8 +701,8 @@ check_domain(const struct prof_world *w, const struct prof_profile *p,
 	*counted = false;
 	if (f->sender_domain == NULL || stage < SIM_STAGE_MAIL)
 		return false;
-	if ((e = sim_state_get(st, SIM_KEY_DOMAIN, f->prof, 0,
-	    f->sender_domain, wn->ms)) == NULL)
+	if ((e = sim_state_get_ref(st, ref_dom(st, r), wn->ms, true)) ==
+	    NULL)
 		return false;
 	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
 	score = rep_now(&p->rep, e, wn);
@@ -705,14 +757,16 @@ pair_key(const char *dom, const char *rcpt, char *buf, size_t len)
  * mailbox, or a sender-recipient pair): refuse at RCPT when one is full */
 static bool
 rcpt_limit(const struct prof_profile *p, struct sim_state *st,
-    enum sim_key_kind kind, const char *key, enum sim_rk rk,
+    struct sim_ref *ref, enum sim_key_kind kind, const char *key,
+    enum sim_rk rk,
     const struct prof_windows *lim, const struct sim_facts *f,
     const struct sim_wnow *wn, struct sim_verdict *v)
 {
 	struct sim_entry *e;
 	int wi;
 
-	if ((e = sim_state_find(st, kind, f->prof, 0, key, wn->ms)) == NULL)
+	if ((e = ident_get(st, ref, kind, f->prof, 0, key, wn->ms, false)) ==
+	    NULL)
 		return false;
 	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
 	for (wi = 0; wi < SIM_WIN__COUNT; wi++)
@@ -746,8 +800,8 @@ rcpt_count(struct sim_state *st, enum sim_key_kind kind, const char *key,
  * RCPT; counts the message for both at EOD */
 static bool
 check_rcpt(const struct prof_profile *p, struct sim_state *st,
-    enum sim_stage stage, const struct sim_facts *f, const struct sim_wnow *wn,
-    struct sim_verdict *v)
+    struct dec_refs *r, enum sim_stage stage, const struct sim_facts *f,
+    const struct sim_wnow *wn, struct sim_verdict *v)
 {
 	bool mailbox = p->replies[SIM_RK_RATE_RECIPIENT].enabled;
 	bool pair = p->replies[SIM_RK_RATE_PAIR].enabled;
@@ -755,11 +809,12 @@ check_rcpt(const struct prof_profile *p, struct sim_state *st,
 	size_t i;
 
 	if (stage == SIM_STAGE_RCPT && f->rcpt != NULL) {
-		if (mailbox && rcpt_limit(p, st, SIM_KEY_RCPT, f->rcpt,
+		if (mailbox && rcpt_limit(p, st, ref_rcpt(st, r), SIM_KEY_RCPT,
+		    f->rcpt,
 		    SIM_RK_RATE_RECIPIENT, &p->limits.per_recipient, f, wn, v))
 			return true;
 		return pair && pair_key(f->sender_domain, f->rcpt, key,
-		    sizeof(key)) && rcpt_limit(p, st, SIM_KEY_PAIR, key,
+		    sizeof(key)) && rcpt_limit(p, st, NULL, SIM_KEY_PAIR, key,
 		    SIM_RK_RATE_PAIR, &p->limits.per_pair, f, wn, v);
 	}
 	if (stage != SIM_STAGE_EOD)
@@ -796,8 +851,8 @@ check_grey(const struct prof_profile *p, struct sim_state *st,
 /* penalize - lower the reputation of the IP or the sender domain */
 static void
 penalize(const struct prof_profile *p, struct sim_state *st,
-    enum sim_key_kind kind, const struct sim_facts *f, const struct sim_wnow *wn,
-    double amount)
+    struct dec_refs *r, enum sim_key_kind kind, const struct sim_facts *f,
+    const struct sim_wnow *wn, double amount)
 {
 	struct sim_entry *e;
 
@@ -805,8 +860,9 @@ penalize(const struct prof_profile *p, struct sim_state *st,
 		return;
 	if (kind == SIM_KEY_DOMAIN && f->sender_domain == NULL)
 		return;
-	e = sim_state_get(st, kind, f->prof, f->client_ip, kind == SIM_KEY_IP ?
-	    f->client_key : f->sender_domain, wn->ms);
+	e = sim_state_get_ref(st, kind == SIM_KEY_IP ? ref_ip(st, r) :
+	    ref_dom(st, r),
+	    wn->ms, true);
 	if (e == NULL)
 		return;
 	rep_penalize(&p->rep, e, wn, amount);
@@ -1160,10 +1216,11 @@ static const enum sim_rk org_kinds[] = {
 /* check_org - rules of the organizational domain, and its warm-up */
 static bool
 check_org(const struct prof_world *w, const struct prof_profile *p,
-    struct sim_state *st, enum sim_stage stage, const struct sim_facts *f,
-    const struct sim_wnow *wn, struct sim_verdict *v)
+    struct dec_refs *r, struct sim_state *st, enum sim_stage stage,
+    const struct sim_facts *f, const struct sim_wnow *wn,
+    struct sim_verdict *v)
 {
-	const char *org;
+	struct sim_ref *oref;
 	struct sim_entry *e;
 	bool hit, wu;
 	size_t i;
@@ -1173,10 +1230,9 @@ check_org(const struct prof_world *w, const struct prof_profile *p,
 		if (at(p, org_kinds[i], stage))
 			break;
 	if ((!wu && i == sizeof(org_kinds) / sizeof(org_kinds[0])) ||
-	    (org = org_of(f)) == NULL)
+	    ref_org(st, r, &oref) == NULL)
 		return false;
-	if ((e = sim_state_get(st, SIM_KEY_ORG, f->prof, 0, org, wn->ms)) ==
-	    NULL)
+	if ((e = sim_state_get_ref(st, oref, wn->ms, true)) == NULL)
 		return false;
 	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
 	hit = held(p, e, stage, wn, v) || org_rules(w, p, stage, f, e, v) ||
@@ -1207,12 +1263,24 @@ windows_hit(const struct prof_windows *lim, const struct sim_win *wins,
 	return false;
 }
 
+/* ident_get - sim_state_get() or sim_state_find() of an identity, through
+ * the decision's reference when it has one (ref not NULL) */
+static struct sim_entry *
+ident_get(struct sim_state *st, struct sim_ref *ref, enum sim_key_kind kind,
+    uint32_t prof, uint32_t ip, const char *str, uint64_t now, bool create)
+{
+	if (ref != NULL)
+		return sim_state_get_ref(st, ref, now, create);
+	return create ? sim_state_get(st, kind, prof, ip, str, now) :
+	    sim_state_find(st, kind, prof, ip, str, now);
+}
+
 /* ident_check - message and recipient windows of one more identity
  * (netblock, EHLO name, DKIM domain, URL domain, Message-ID) */
 static bool
 ident_check(const struct prof_profile *p, struct sim_state *st,
-    enum sim_key_kind kind, uint32_t ip, const char *str, enum sim_rk rk,
-    const struct prof_rate *lim, enum sim_stage stage,
+    struct sim_ref *ref, enum sim_key_kind kind, uint32_t ip, const char *str,
+    enum sim_rk rk,    const struct prof_rate *lim, enum sim_stage stage,
     const struct sim_facts *f, const struct sim_wnow *wn,
     struct sim_verdict *v)
 {
@@ -1220,8 +1288,8 @@ ident_check(const struct prof_profile *p, struct sim_state *st,
 	uint32_t max, extra;
 	bool hit;
 
-	if (!at(p, rk, stage) || (e = sim_state_find(st, kind, f->prof, ip,
-	    str, wn->ms)) == NULL)
+	if (!at(p, rk, stage) || (e = ident_get(st, ref, kind, f->prof, ip,
+	    str, wn->ms, false)) == NULL)
 		return false;	/* never seen: nothing counted yet */
 	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
 	extra = stage == SIM_STAGE_RCPT ? f->rcpts_in_txn + 1 :
@@ -1307,7 +1375,7 @@ check_helo_names(const struct prof_profile *p, struct sim_state *st,
  * domains and Message-ID */
 static bool
 check_idents(const struct prof_profile *p, struct sim_state *st,
-    enum sim_stage stage, const struct sim_facts *f,
+    struct dec_refs *r, enum sim_stage stage, const struct sim_facts *f,
     const struct sim_wnow *wn, struct sim_verdict *v)
 {
 	const struct prof_limits *l = &p->limits;
@@ -1318,35 +1386,37 @@ check_idents(const struct prof_profile *p, struct sim_state *st,
 
 	if (check_helo_names(p, st, stage, f, wn, v))
 		return true;
-	if (ident_check(p, st, SIM_KEY_NETBLOCK, f->client_ip & 0xffffff00u,
+	if (at(p, SIM_RK_RATE_NETBLOCK, stage) && ident_check(p, st,
+	    ref_nb(st, r), SIM_KEY_NETBLOCK, f->client_ip & 0xffffff00u,
 	    f->netblock_key, SIM_RK_RATE_NETBLOCK, &l->per_netblock, stage, f, wn, v))
 		return true;
-	if (f->helo != NULL && ident_check(p, st, SIM_KEY_HELO, 0, f->helo,
+	if (f->helo != NULL && ident_check(p, st, NULL, SIM_KEY_HELO, 0, f->helo,
 	    SIM_RK_RATE_HELO, &l->per_helo, stage, f, wn, v))
 		return true;
-	if ((d = dkim_of(f)) != NULL && ident_check(p, st, SIM_KEY_DKIM, 0, d,
+	if ((d = dkim_of(f)) != NULL && ident_check(p, st, NULL, SIM_KEY_DKIM, 0, d,
 	    SIM_RK_RATE_DKIM, &l->per_dkim, stage, f, wn, v))
 		return true;
 	if (f->msg == NULL)
 		return false;
 	for (i = 0; i < f->msg->nurl_domains; i++)
-		if (ident_check(p, st, SIM_KEY_URL, 0, f->msg->url_domains[i],
+		if (ident_check(p, st, NULL, SIM_KEY_URL, 0, f->msg->url_domains[i],
 		    SIM_RK_RATE_URL, &url, stage, f, wn, v))
 			return true;
 	return f->msg->message_id[0] != '\0' && ident_check(p, st,
-	    SIM_KEY_MSGID, 0, f->msg->message_id, SIM_RK_MSGID_RATE, &mid,
+	    NULL, SIM_KEY_MSGID, 0, f->msg->message_id, SIM_RK_MSGID_RATE, &mid,
 	    stage, f, wn, v);
 }
 
 /* ident_count - count an accepted message for one more identity */
 static void
 ident_count(const struct prof_profile *p, struct sim_state *st,
-    enum sim_key_kind kind, uint32_t ip, const char *str,
+    struct sim_ref *ref, enum sim_key_kind kind, uint32_t ip, const char *str,
     const struct sim_facts *f, const struct sim_wnow *wn)
 {
 	struct sim_entry *e;
 
-	if ((e = sim_state_get(st, kind, f->prof, ip, str, wn->ms)) == NULL)
+	if ((e = ident_get(st, ref, kind, f->prof, ip, str, wn->ms, true)) ==
+	    NULL)
 		return;
 	tally_roll(&p->rep, &e->tally, (uint32_t)(wn->ms / DAY_MS));
 	count_message(e, f, wn, 1);
@@ -1426,18 +1496,32 @@ rep_on(const struct prof_reputation *r)
  * models reputation */
 static void
 scores(const struct prof_world *w, const struct prof_profile *p,
-    struct sim_state *st, const struct sim_facts *f,
+    struct dec_refs *r, struct sim_state *st, const struct sim_facts *f,
     const struct sim_wnow *wn, struct sim_verdict *v)
 {
+	(void)w;
 	v->ip_rep = p->rep.initial;
 	v->domain_rep = f->sender_domain != NULL ? p->rep.initial : -1;
 	if (!rep_on(&p->rep))
 		return;
-	v->ip_rep = sim_policy_reputation(w, st, SIM_KEY_IP, f->prof,
-	    f->client_ip, f->client_key, wn->ms);
+	v->ip_rep = ref_score(p, st, ref_ip(st, r), wn);
 	if (f->sender_domain != NULL)
-		v->domain_rep = sim_policy_reputation(w, st, SIM_KEY_DOMAIN,
-		    f->prof, 0, f->sender_domain, wn->ms);
+		v->domain_rep = ref_score(p, st, ref_dom(st, r), wn);
+}
+
+/* ref_score - sim_policy_reputation() of a decision's identity */
+static double
+ref_score(const struct prof_profile *p, struct sim_state *st,
+    struct sim_ref *ref, const struct sim_wnow *wn)
+{
+	struct sim_entry *e;
+	double score;
+
+	if ((e = sim_state_get_ref(st, ref, wn->ms, false)) == NULL)
+		return p->rep.initial;
+	score = rep_now(&p->rep, e, wn);
+	sim_state_put(st, e);
+	return score;
 }
 
 /* place_in - the placement inputs of an accepted message; org is the
@@ -1512,32 +1596,32 @@ place(const struct prof_world *w, const struct prof_profile *p,
  * the verdict's end-of-DATA facts: complaints, seeds, reputation after
  * the decision and placement (decided under the org entry's lock) */
 static void
-count_accepted(const struct prof_world *w, const struct prof_profile *p,
-    struct sim_state *st, const struct sim_facts *f, const struct sim_wnow *wn,
-    struct sim_verdict *v)
+count_accepted(const struct prof_world *w, struct dec_refs *r,
+    const struct prof_profile *p, struct sim_state *st,
+    const struct sim_facts *f, const struct sim_wnow *wn, struct sim_verdict *v)
 {
 	const struct prof_limits *l = &p->limits;
-	const struct prof_complaints *c = &p->rep.complaints;
-	const char *org, *d;
+	struct sim_ref *oref;
+	const char *d;
 	struct sim_entry *e;
 	size_t i, traps = 0;
 	double cost;
 	unsigned u;
 
 	if (p->replies[SIM_RK_RATE_NETBLOCK].enabled)
-		ident_count(p, st, SIM_KEY_NETBLOCK, f->client_ip & 0xffffff00u,
-		    f->netblock_key, f, wn);
+		ident_count(p, st, ref_nb(st, r), SIM_KEY_NETBLOCK,
+		    f->client_ip & 0xffffff00u,		    f->netblock_key, f, wn);
 	if (p->replies[SIM_RK_RATE_HELO].enabled && f->helo != NULL)
-		ident_count(p, st, SIM_KEY_HELO, 0, f->helo, f, wn);
+		ident_count(p, st, NULL, SIM_KEY_HELO, 0, f->helo, f, wn);
 	if (p->replies[SIM_RK_RATE_DKIM].enabled && (d = dkim_of(f)) != NULL)
-		ident_count(p, st, SIM_KEY_DKIM, 0, d, f, wn);
+		ident_count(p, st, NULL, SIM_KEY_DKIM, 0, d, f, wn);
 	if (p->replies[SIM_RK_RATE_URL].enabled && f->msg != NULL)
 		for (u = 0; u < f->msg->nurl_domains; u++)
-			ident_count(p, st, SIM_KEY_URL, 0,
+			ident_count(p, st, NULL, SIM_KEY_URL, 0,
 			    f->msg->url_domains[u], f, wn);
 	if (p->replies[SIM_RK_MSGID_RATE].enabled && f->msg != NULL &&
 	    f->msg->message_id[0] != '\0')
-		ident_count(p, st, SIM_KEY_MSGID, 0, f->msg->message_id, f, wn);
+		ident_count(p, st, NULL, SIM_KEY_MSGID, 0, f->msg->message_id, f, wn);
 	for (i = 0; i < f->nrcpts && w->nspam_traps > 0; i++)
 		traps += prof_world_spam_trap(w, f->rcpts[i]);
 	for (i = 0; i < f->nrcpts && w->nseeds > 0; i++)
@@ -1547,14 +1631,11 @@ count_accepted(const struct prof_world *w, const struct prof_profile *p,
 	 * spam cost the sending IP and domain, in one penalty each */
 	cost = p->rep.pen_spam_trap * (double)traps +
 	    p->rep.pen_complaint * (double)v->complaints;
-	penalize(p, st, SIM_KEY_IP, f, wn, cost);
-	penalize(p, st, SIM_KEY_DOMAIN, f, wn, cost);
-	scores(w, p, st, f, wn, v);
-	if ((org = org_of(f)) == NULL || (l->bulk_threshold == 0 &&
-	    c->block_rate <= 0 && c->warn_rate <= 0 &&
-	    l->warmup_domain.days == 0 && p->place.nrules == 0) ||
-	    (e = sim_state_get(st, SIM_KEY_ORG, f->prof, 0, org, wn->ms)) ==
-	    NULL) {
+	penalize(p, st, r, SIM_KEY_IP, f, wn, cost);
+	penalize(p, st, r, SIM_KEY_DOMAIN, f, wn, cost);
+	scores(w, p, r, st, f, wn, v);
+	if (!org_counted(p) || ref_org(st, r, &oref) == NULL ||
+	    (e = sim_state_get_ref(st, oref, wn->ms, true)) == NULL) {
 		place(w, p, f, NULL, wn->ms, v);
 		return;
 	}
@@ -1574,20 +1655,20 @@ count_accepted(const struct prof_world *w, const struct prof_profile *p,
 /* roll_back - a later check refused a message the IP and sender-domain
  * entries already counted at end of DATA */
 static void
-roll_back(struct sim_state *st, enum sim_stage stage,
+roll_back(struct sim_state *st, struct dec_refs *r, enum sim_stage stage,
     const struct sim_facts *f, const struct sim_wnow *wn, bool ip, bool dom)
 {
 	struct sim_entry *e;
 
 	if (stage != SIM_STAGE_EOD)
 		return;
-	if (ip && (e = sim_state_get(st, SIM_KEY_IP, f->prof, f->client_ip,
-	    f->client_key, wn->ms)) != NULL) {
+	if (ip && (e = sim_state_get_ref(st, ref_ip(st, r), wn->ms,
+	    true)) != NULL) {
 		count_message(e, f, wn, -1);
 		sim_state_put(st, e);
 	}
-	if (dom && (e = sim_state_get(st, SIM_KEY_DOMAIN, f->prof, 0,
-	    f->sender_domain, wn->ms)) != NULL) {
+	if (dom && (e = sim_state_get_ref(st, ref_dom(st, r), wn->ms,
+	    true)) != NULL) {
 		count_message(e, f, wn, -1);
 		sim_state_put(st, e);
 	}
@@ -1597,37 +1678,31 @@ roll_back(struct sim_state *st, enum sim_stage stage,
  * what earlier groups counted for the message or connection) */
 static bool
 refused(const struct prof_world *w, const struct prof_profile *p,
-    struct sim_state *st, enum sim_stage stage, const struct sim_facts *f,
-    const struct sim_wnow *wn, struct sim_verdict *v)
+    struct dec_refs *r, struct sim_state *st, enum sim_stage stage,
+    const struct sim_facts *f, const struct sim_wnow *wn, struct sim_verdict *v)
 {
 	struct sim_entry *e;
-	bool ip_counted = false, dom_counted = false, need_ip;
+	bool ip_counted = false, dom_counted = false;
 
 	if (check_stateless(w, p, stage, f, wn, v) ||
 	    check_ipv6(w, p, stage, f, v)) {
 		if (v->rk == SIM_RK_USER_UNKNOWN) {
-			penalize(p, st, SIM_KEY_IP, f, wn,
+			penalize(p, st, r, SIM_KEY_IP, f, wn,
 			    p->rep.pen_user_unknown);
-			penalize(p, st, SIM_KEY_DOMAIN, f, wn,
+			penalize(p, st, r, SIM_KEY_DOMAIN, f, wn,
 			    p->rep.pen_user_unknown);
 		}
 		return true;
 	}
 	if (check_message(p, stage, f, v) ||
-	    check_org(w, p, st, stage, f, wn, v))
+	    check_org(w, p, r, st, stage, f, wn, v))
 		return true;
-	need_ip = needs_entry(p, ip_kinds, sizeof(ip_kinds) /
-	    sizeof(ip_kinds[0]), stage) || (stage == SIM_STAGE_CONNECT &&
-	    (p->replies[SIM_RK_CONN_LIMIT].enabled ||
-	    p->replies[SIM_RK_CONN_RATE].enabled));
-	if (need_ip && check_ip(w, p, st, stage, f, wn, v, &ip_counted))
+	if (r->need_ip && check_ip(w, p, r, st, stage, f, wn, v, &ip_counted))
 		return true;
-	if (needs_entry(p, domain_kinds, sizeof(domain_kinds) /
-	    sizeof(domain_kinds[0]), stage) &&
-	    check_domain(w, p, st, stage, f, wn, v, &dom_counted)) {
+	if (r->need_dom && check_domain(w, r, p, st, stage, f, wn, v, &dom_counted)) {
 		if (ip_counted && stage == SIM_STAGE_EOD &&
-		    (e = sim_state_get(st, SIM_KEY_IP, f->prof, f->client_ip,
-		    f->client_key, wn->ms)) != NULL) {
+		    (e = sim_state_get_ref(st, ref_ip(st, r), wn->ms,
+		    true)) != NULL) {
 			count_message(e, f, wn, -1);
 			sim_state_put(st, e);
 		}
@@ -1638,13 +1713,120 @@ refused(const struct prof_world *w, const struct prof_profile *p,
 	/* refusals of another identity's window (/24, EHLO, DKIM, URL,
 	 * Message-ID, recipient) cost the client IP and sender domain
 	 * nothing */
-	if (check_idents(p, st, stage, f, wn, v) ||
-	    check_rcpt(p, st, stage, f, wn, v) ||
+	if (check_idents(p, st, r, stage, f, wn, v) ||
+	    check_rcpt(p, st, r, stage, f, wn, v) ||
 	    check_grey(p, st, stage, f, wn, v)) {
-		roll_back(st, stage, f, wn, ip_counted, dom_counted);
+		roll_back(st, r, stage, f, wn, ip_counted, dom_counted);
 		return true;
 	}
 	return false;
+}
+
+/* ref_once - the decision's reference to an identity, hashed the first
+ * time it is asked for (*set records that) */
+static struct sim_ref *
+ref_once(struct sim_state *st, struct sim_ref *ref, bool *set,
+    enum sim_key_kind kind, const struct sim_facts *f, uint32_t ip,
+    const char *str)
+{
+	if (!*set)
+		sim_state_ref(st, ref, kind, f->prof, ip, str);
+	*set = true;
+	return ref;
+}
+
+/* ref_ip - the decision's reference to the client IP */
+static struct sim_ref *
+ref_ip(struct sim_state *st, struct dec_refs *r)
+{
+	return ref_once(st, &r->ip, &r->ip_set, SIM_KEY_IP, r->f,
+	    r->f->client_ip, r->f->client_key);
+}
+
+/* ref_dom - ... to the sender domain (callers check there is one) */
+static struct sim_ref *
+ref_dom(struct sim_state *st, struct dec_refs *r)
+{
+	return ref_once(st, &r->dom, &r->dom_set, SIM_KEY_DOMAIN, r->f, 0,
+	    r->f->sender_domain);
+}
+
+/* ref_org - the organizational domain's name (NULL for none) and, in
+ * *ref, the decision's reference to it, both worked out on first use */
+static const char *
+ref_org(struct sim_state *st, struct dec_refs *r, struct sim_ref **ref)
+{
+	if (!r->org_set) {
+		r->org_name = org_of(r->f);
+		if (r->org_name != NULL)
+			sim_state_ref(st, &r->org, SIM_KEY_ORG, r->f->prof, 0,
+			    r->org_name);
+		r->org_set = true;
+	}
+	*ref = &r->org;
+	return r->org_name;
+}
+
+/* ref_nb - ... to the client's netblock */
+static struct sim_ref *
+ref_nb(struct sim_state *st, struct dec_refs *r)
+{
+	return ref_once(st, &r->nb, &r->nb_set, SIM_KEY_NETBLOCK, r->f,
+	    r->f->client_ip & 0xffffff00u, r->f->netblock_key);
+}
+
+/* ref_rcpt - ... to the recipient at RCPT */
+static struct sim_ref *
+ref_rcpt(struct sim_state *st, struct dec_refs *r)
+{
+	return ref_once(st, &r->rcpt, &r->rcpt_set, SIM_KEY_RCPT, r->f, 0,
+	    r->f->rcpt);
+}
+
+/* org_counted - does an accepted message count for the organizational
+ * domain (bulk status, complaints, domain warm-up, placement) */
+static bool
+org_counted(const struct prof_profile *p)
+{
+	const struct prof_limits *l = &p->limits;
+	const struct prof_complaints *c = &p->rep.complaints;
+
+	return l->bulk_threshold != 0 || c->block_rate > 0 ||
+	    c->warn_rate > 0 || l->warmup_domain.days != 0 ||
+	    p->place.nrules != 0;
+}
+
+/* refs_init - which of the IP and sender-domain entries the stage checks;
+ * those are hashed now, so their buckets are fetched while the stateless
+ * checks run (and at end of DATA, where the scores read both anyway) */
+static void
+refs_init(struct dec_refs *r, const struct prof_profile *p,
+    struct sim_state *st, enum sim_stage stage, const struct sim_facts *f)
+{
+	struct sim_ref *oref;
+
+	memset(r, 0, sizeof(*r));
+	r->f = f;
+	r->need_ip = needs_entry(p, ip_kinds, sizeof(ip_kinds) /
+	    sizeof(ip_kinds[0]), stage) || (stage == SIM_STAGE_CONNECT &&
+	    (p->replies[SIM_RK_CONN_LIMIT].enabled ||
+	    p->replies[SIM_RK_CONN_RATE].enabled));
+	r->need_dom = needs_entry(p, domain_kinds, sizeof(domain_kinds) /
+	    sizeof(domain_kinds[0]), stage);
+	if (r->need_ip || (stage == SIM_STAGE_EOD && rep_on(&p->rep)))
+		(void)ref_ip(st, r);
+	if (f->sender_domain != NULL && stage >= SIM_STAGE_MAIL &&
+	    (r->need_dom || (stage == SIM_STAGE_EOD && rep_on(&p->rep))))
+		(void)ref_dom(st, r);
+	/* the identities later groups read at this stage, when the
+	 * profile has them */
+	if (stage == SIM_STAGE_RCPT && f->rcpt != NULL &&
+	    p->replies[SIM_RK_RATE_RECIPIENT].enabled)
+		(void)ref_rcpt(st, r);
+	if (stage == SIM_STAGE_EOD && p->replies[SIM_RK_RATE_NETBLOCK].enabled)
+		(void)ref_nb(st, r);
+	if (stage == SIM_STAGE_EOD && org_counted(p))
+		(void)ref_org(st, r, &oref);
 }
 
 /* sim_policy_decide - the reply kind for a stage */
@@ -1656,10 +1838,12 @@ sim_policy_decide(const struct prof_world *w, struct sim_state *st,
 	const struct prof_profile *p;
 	struct sim_wnow wn;
 	struct auth_view av;
+	struct dec_refs r;
 
 	if (f->prof >= w->nprofiles)
 		abort();
 	p = w->profiles[f->prof];
+	refs_init(&r, p, st, stage, f);
 	memset(v, 0, sizeof(*v));
 	v->rk = SIM_RK_ACCEPT;
 	v->domain_rep = -1;
@@ -1670,10 +1854,10 @@ sim_policy_decide(const struct prof_world *w, struct sim_state *st,
 		v->dkim = (uint8_t)av.dkim;
 		v->dmarc = (uint8_t)av.dmarc;
 	}
-	if (refused(w, p, st, stage, f, &wn, v))
-		scores(w, p, st, f, &wn, v);
+	if (refused(w, p, &r, st, stage, f, &wn, v))
+		scores(w, p, &r, st, f, &wn, v);
 	else if (stage == SIM_STAGE_EOD)
-		count_accepted(w, p, st, f, &wn, v);
+		count_accepted(w, &r, p, st, f, &wn, v);
 }
 
 /* sim_policy_release - an accepted connection closed */

@@ -46,8 +46,14 @@ static struct state_stripe *stripe_of(struct sim_state *, const uint64_t[2]);
 static struct sim_entry **bucket_of(struct state_stripe *, const uint64_t[2]);
 static size_t	stripe_expire(struct sim_state *, struct state_stripe *,
 		    uint64_t);
+static struct sim_entry *lookup_key(struct sim_state *, const uint64_t[2],
+		    enum sim_key_kind, uint32_t, struct sim_entry *, uint64_t,
+		    int);
 static struct sim_entry *lookup(struct sim_state *, enum sim_key_kind,
 		    uint32_t, uint32_t, const char *, uint64_t, int);
+
+/* kind of a free entry: a hint pointing at it never matches */
+#define KIND_FREE	0xff
 
 /* pool_alloc - zeroed memory for the entry pool, on transparent huge pages
  * where the kernel offers them (random access over hundreds of MB is
@@ -202,6 +208,9 @@ stripe_expire(struct sim_state *st, struct state_stripe *s, uint64_t now)
 		while ((e = *pp) != NULL) {
 			if (e->conns == 0 && e->last_ms + st->idle_ms <= now) {
 				*pp = e->next;
+				e->key[0] = 0;
+				e->key[1] = 0;
+				e->kind = KIND_FREE;
 				e->next = s->free;
 				s->free = e;
 				s->used--;
@@ -213,25 +222,29 @@ stripe_expire(struct sim_state *st, struct state_stripe *s, uint64_t now)
 	return n;
 }
 
-/* lookup - find, or create when asked, and lock an entry */
+/* lookup_key - find, or create when asked, and lock the entry of a
+ * hashed key; hint, when not NULL, is tried before the chain (it may be
+ * stale: it counts only while it holds the key, which a free entry never
+ * does, and entries never leave their stripe) */
 static struct sim_entry *
-lookup(struct sim_state *st, enum sim_key_kind kind, uint32_t prof,
-    uint32_t ip, const char *str, uint64_t now, int create)
+lookup_key(struct sim_state *st, const uint64_t key[2], enum sim_key_kind kind,
+    uint32_t prof, struct sim_entry *hint, uint64_t now, int create)
 {
-	uint64_t key[2];
 	struct state_stripe *s;
 	struct sim_entry **b, *e;
 
-	key_hash(kind, prof, ip, str, key);
 	s = stripe_of(st, key);
 	if (pthread_spin_lock(&s->lock) != 0)
 		abort();
+	if (hint != NULL && hint->kind != KIND_FREE &&
+	    hint->key[0] == key[0] && hint->key[1] == key[1]) {
+		e = hint;
+		goto found;
+	}
 	b = bucket_of(s, key);
 	for (e = *b; e != NULL; e = e->next)
-		if (e->key[0] == key[0] && e->key[1] == key[1]) {
-			e->last_ms = now > e->last_ms ? now : e->last_ms;
-			return e;
-		}
+		if (e->key[0] == key[0] && e->key[1] == key[1])
+			goto found;
 	if (!create)
 		goto none;
 	if (s->free == NULL && stripe_expire(st, s, now) == 0) {
@@ -253,9 +266,51 @@ lookup(struct sim_state *st, enum sim_key_kind kind, uint32_t prof,
 	*b = e;
 	s->used++;
 	return e;
+found:
+	e->last_ms = now > e->last_ms ? now : e->last_ms;
+	return e;
 none:
 	pthread_spin_unlock(&s->lock);
 	return NULL;
+}
+
+/* lookup - find, or create when asked, and lock an entry */
+static struct sim_entry *
+lookup(struct sim_state *st, enum sim_key_kind kind, uint32_t prof,
+    uint32_t ip, const char *str, uint64_t now, int create)
+{
+	uint64_t key[2];
+
+	key_hash(kind, prof, ip, str, key);
+	return lookup_key(st, key, kind, prof, NULL, now, create);
+}
+
+/* sim_state_ref - hash an identity once and prefetch its bucket (the
+ * bucket's address depends only on the key and the stripe's fixed size,
+ * so no lock is needed to compute it) */
+void
+sim_state_ref(struct sim_state *st, struct sim_ref *r, enum sim_key_kind kind,
+    uint32_t prof, uint32_t ip, const char *str)
+{
+	key_hash(kind, prof, ip, str, r->key);
+	r->hint = NULL;
+	r->prof = (uint16_t)prof;
+	r->kind = (uint8_t)kind;
+	__builtin_prefetch(bucket_of(stripe_of(st, r->key), r->key));
+}
+
+/* sim_state_get_ref - find (or create) the entry of a reference */
+struct sim_entry *
+sim_state_get_ref(struct sim_state *st, struct sim_ref *r, uint64_t now,
+    bool create)
+{
+	struct sim_entry *e;
+
+	e = lookup_key(st, r->key, (enum sim_key_kind)r->kind, r->prof,
+	    r->hint, now, create ? 1 : 0);
+	if (e != NULL)
+		r->hint = e;
+	return e;
 }
 
 /* sim_state_get - find or create, and lock */

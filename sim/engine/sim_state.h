@@ -147,6 +147,34 @@ struct sim_entry *sim_state_get(struct sim_state *st, enum sim_key_kind kind,
 struct sim_entry *sim_state_find(struct sim_state *st, enum sim_key_kind kind,
     uint32_t prof, uint32_t ip, const char *str, uint64_t now);
 
+/*
+ * A reference to one identity for the length of a policy decision: its
+ * key hashed once, and the entry it last resolved to as a hint.  A hint
+ * is trusted only when, under the stripe lock, the entry still holds the
+ * key (a freed entry loses its key), so a stale hint costs a chain walk,
+ * never a wrong entry.
+ */
+struct sim_ref {
+	uint64_t	 key[2];	/* (private) */
+	struct sim_entry *hint;		/* (private) */
+	uint16_t	 prof;		/* (private) */
+	uint8_t		 kind;		/* (private) */
+};
+
+/**
+ * Hash an identity into @p r (arguments as sim_state_get()) and prefetch
+ * its hash bucket, so the lookups that follow find it in cache.
+ */
+void sim_state_ref(struct sim_state *st, struct sim_ref *r,
+    enum sim_key_kind kind, uint32_t prof, uint32_t ip, const char *str);
+
+/**
+ * sim_state_get() (@p create true) or sim_state_find() of a reference;
+ * remembers the entry as the reference's hint.
+ */
+struct sim_entry *sim_state_get_ref(struct sim_state *st, struct sim_ref *r,
+    uint64_t now, bool create);
+
 /** Unlock an entry from sim_state_get() or sim_state_find(). */
 void sim_state_put(struct sim_state *st, struct sim_entry *e);
 
