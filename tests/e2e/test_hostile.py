@@ -464,10 +464,18 @@ class Suite:
         """A worker whose connection pool is full (--max-conns 2) answers
         the profile's protocol.busy (Gmail: 421 4.4.5) and closes; the
         reply is in the event log, the exit summary and /metrics."""
-        mport = free_port()
-        m, port = start_mxsim(self.bin, ["-c", SCENARIO, "--workers", "1",
-                                         "--max-conns", "2", "--metrics",
-                                         "127.0.0.1:%d" % mport])
+        for attempt in range(8):
+            # a metrics port free now; another on a clash with a
+            # concurrent run (the SMTP port has start_mxsim's own retry)
+            mport = free_port()
+            try:
+                m, port = start_mxsim(self.bin, ["-c", SCENARIO, "--workers", "1",
+                                                 "--max-conns", "2", "--metrics",
+                                                 "127.0.0.1:%d" % mport])
+                break
+            except RuntimeError as e:
+                if "--metrics" not in str(e) or attempt == 7:
+                    raise
         try:
             held = [connect(GMAIL, port, "127.0.39.1") for _ in range(2)]
             for s in held:

@@ -250,7 +250,7 @@ fc_prof_arg(const char *path, int n)
 }
 
 /* fc_norm - the path as the router sees it: empty segments dropped
- * ("//providers//gmail" is /providers/gmail) */
+ * ("//providers//gmail" is /providers/gmail), /v1 taken off */
 static void
 fc_norm(const char *path, char *buf, size_t cap)
 {
@@ -260,6 +260,9 @@ fc_norm(const char *path, char *buf, size_t cap)
 		if (*path != '/' || n == 0 || buf[n - 1] != '/')
 			buf[n++] = *path;
 	buf[n] = '\0';
+	/* /v1/X and its deprecated alias /X are the same route */
+	if (strncmp(buf, "/v1/", 4) == 0)
+		memmove(buf, buf + 3, n - 3 + 1);
 }
 
 /* fc_request - one request through the handlers, then the invariants */
