@@ -9,6 +9,9 @@ const API_BASE = "/v1";
 
 const POLL_MS = Number(new URLSearchParams(location.search).get("poll")) || 1000;
 const HISTORY = 600;            /* chart points kept */
+/* tick steps of the time axis, in simulated seconds */
+const X_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600,
+  7200, 10800, 21600, 43200, 86400, 172800, 604800];
 const OUTCOMES = ["accepted", "deferred", "refused", "abandoned"];
 
 const dash = {
@@ -328,8 +331,10 @@ function makeChart(id, series) {
     width: Math.max(300, div.clientWidth || 560), height: 220,
     scales: { x: { time: true } },
     legend: { live: false },
-    /* simulated UTC time of day */
-    axes: [{ values: (u, splits) => splits.map((v) => new Date(v * 1000).toISOString().slice(11, 19)) },
+    /* simulated UTC time of day; ticks whole seconds apart at least, so
+     * a short span does not repeat one label */
+    axes: [{ incrs: X_INCRS, space: 70,
+             values: (u, splits) => splits.map((v) => new Date(v * 1000).toISOString().slice(11, 19)) },
            { label: "per second" }],
     series: [{ label: "simulated time" }, ...series],
     plugins: [markPlugin()],
