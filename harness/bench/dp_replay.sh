@@ -65,7 +65,7 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 # mxbench: the bulk threshold too, else Gmail's 421 4.7.29 bulk.tls
 # answers after 5,000 messages of one sender), senders authenticated.
 python3 - "$ROOT" "$WORK" "$SPORT" <<'EOF'
-import importlib.machinery, importlib.util, sys, yaml
+import sys, yaml
 root, work, sport = sys.argv[1], sys.argv[2], int(sys.argv[3])
 sys.path.insert(0, root + "/harness/bench")
 from bench_profiles import gmail_open
